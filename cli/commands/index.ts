@@ -1,0 +1,7 @@
+// The list of top-level commands. Each module adds its subcommand(s) to the program.
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+export const commandModules: RegisterCommand[] = [];

@@ -1,0 +1,64 @@
+// The `sluice` command line: a thin shell over shared/. Parses flags, calls the core, prints.
+import { Command, CommanderError } from 'commander';
+import { commandModules } from './commands/index.ts';
+import { type CliContext, processContext } from './context.ts';
+import { CliError } from './errors.ts';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('sluice')
+    .description(
+      'Sluice: a queue-driven pipeline engine for data-intensive work.\n' +
+        'Run HKube-compatible pipelines on this machine (no cloud account needed) or on AWS,\n' +
+        'and move data fast with the built-in concurrent IO commands.',
+    )
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .exitOverride();
+  for (const register of commandModules) register(program, ctx);
+  program.addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  sluice run examples/numbers/pipeline.yml      run a pipeline on this machine and print its results\n' +
+      '  sluice validate pipeline.json                 check a descriptor\n' +
+      '  sluice plan pipeline.json -f flow.json        show what would run (dry run)\n',
+  );
+  return program;
+}
+
+/** Runs the CLI and returns the exit status. Never throws. */
+export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+  const program = buildProgram(ctx);
+  // Recursively apply exitOverride/output to subcommands added by modules.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    });
+    for (const sub of cmd.commands) configure(sub);
+  };
+  configure(program);
+  try {
+    await program.parseAsync(argv);
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with exitCode 0; usage errors were already printed by commander.
+      return err.exitCode;
+    }
+    if (err instanceof CliError) {
+      ctx.stderr.write(`sluice: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error;
+    ctx.stderr.write(`sluice: ${e?.message ?? String(err)}\n`);
+    if (ctx.env.SLUICE_DEBUG) ctx.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}

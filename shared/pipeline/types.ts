@@ -1,0 +1,143 @@
+// The pipeline language's data types: the descriptor after validation (defaults filled in), the
+// algorithm definition, the DAG, and the values the engine passes to the pure expansion functions.
+
+export type RetryPolicy = 'Never' | 'OnError' | 'OnCrash' | 'Always';
+export interface RetrySpec {
+  policy: RetryPolicy;
+  limit: number;
+}
+
+export type BatchOperation = 'indexed' | 'cartesian';
+export type ProgressLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
+export const PROGRESS_LEVELS: readonly ProgressLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'critical',
+];
+
+export interface PipelineNode {
+  nodeName: string;
+  algorithmName: string;
+  /** Any JSON; string leaves may be references (`@`, `#@`, `*@`, `*#@`, `#[`). */
+  input: unknown[];
+  kind: string;
+  retry: RetrySpec;
+  /** Seconds a single task of this node may run; unset = no limit. */
+  ttl?: number;
+  batchOperation: BatchOperation;
+  /** Normalized from `includeInResult` or `includeInResults`. */
+  includeInResult: boolean;
+  extraData?: unknown;
+}
+
+export interface ConcurrentPipelines {
+  amount: number;
+  rejectOnFailure: boolean;
+}
+
+export interface PipelineOptions {
+  batchTolerance: number;
+  concurrentPipelines?: ConcurrentPipelines;
+  /** Seconds from submission until the job is stopped. */
+  ttl: number;
+  /** Seconds from the first task starting until the job is stopped. */
+  activeTtl?: number;
+  progressVerbosityLevel: ProgressLevel;
+}
+
+export interface Pipeline {
+  name: string;
+  description?: string;
+  nodes: PipelineNode[];
+  flowInput: Record<string, unknown>;
+  webhooks: { progress?: string; result?: string };
+  /** 1..5, 5 is the most urgent. */
+  priority: number;
+  triggers: { pipelines: string[]; cron?: { pattern: string; enabled: boolean } };
+  options: PipelineOptions;
+  tags: string[];
+}
+
+export type AlgorithmEnv = 'python' | 'nodejs' | 'command';
+
+export interface AlgorithmDefinition {
+  name: string;
+  env: AlgorithmEnv;
+  entryPoint?: string;
+  command?: string[];
+  codePath?: string;
+  image?: string;
+  cpu?: number;
+  mem?: string;
+  gpu?: number;
+  retry?: RetrySpec;
+  maxWorkers?: number;
+  minHotWorkers: number;
+  description?: string;
+}
+
+/**
+ * How a child uses a parent: `input` = `@P` (wait for all of P), `batch` = `#@P` (one child item
+ * per element / per parent item), `waitAny` = `*@P` (one child item per parent item, as each
+ * finishes; like `input` when P is not a batch node), `waitAnyBatch` = `*#@P` (like `batch`, but
+ * streaming: child item k starts when parent item k succeeds; like `batch` when P is not a batch).
+ */
+export type RelationType = 'input' | 'batch' | 'waitAny' | 'waitAnyBatch';
+
+export interface DagEdge {
+  source: string;
+  target: string;
+  types: RelationType[];
+}
+
+export interface Dag {
+  /** Node names in a topological order (stable: ties keep descriptor order). */
+  order: string[];
+  edges: DagEdge[];
+  parents: ReadonlyMap<string, string[]>;
+  children: ReadonlyMap<string, string[]>;
+  /** Whether a node runs as a batch (a fan-out), known statically from the inputs. */
+  isBatch: ReadonlyMap<string, boolean>;
+  /** Nodes with no children. */
+  sinks: string[];
+}
+
+/** What a finished (or, for streaming, partly finished) node produced, as the engine knows it. */
+export type NodeOutput =
+  | { kind: 'single'; status: 'succeeded' | 'failed'; result?: unknown; error?: string }
+  | { kind: 'batch'; items: BatchItemOutput[] }
+  | { kind: 'skipped' };
+
+export interface BatchItemOutput {
+  batchIndex: number;
+  status: 'succeeded' | 'failed' | 'skipped' | 'stopped';
+  result?: unknown;
+  error?: string;
+}
+
+export interface ExpansionContext {
+  flowInput: Record<string, unknown>;
+  outputs: ReadonlyMap<string, NodeOutput>;
+}
+
+export interface TaskInput {
+  /** 1-based; absent for a non-batch node. */
+  batchIndex?: number;
+  input: unknown[];
+}
+
+export type Expansion =
+  | { kind: 'single'; task: TaskInput }
+  | { kind: 'batch'; tasks: TaskInput[] }
+  | { kind: 'skipped'; reason: string };
+
+export interface PipelineResult {
+  nodeName: string;
+  batchIndex?: number;
+  algorithmName: string;
+  result: unknown;
+  error?: string;
+}

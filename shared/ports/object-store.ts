@@ -1,0 +1,66 @@
+// The object-storage port used by the IO engine (cp, zip, rm, fetch, cache). shared/io never
+// imports an SDK: it talks to this interface; shared/adapters/aws/s3-object-store.ts implements it.
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  mtime?: Date;
+  etag?: string;
+}
+
+export interface ObjectHead extends ObjectInfo {
+  contentType?: string;
+  /** Whatever the store recorded when the object was written (e.g. S3 user metadata). */
+  metadata?: Record<string, string>;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+  /** Fail (ObjectChangedError) if the object's ETag is no longer this one. */
+  ifMatch?: string;
+  signal?: AbortSignal;
+}
+
+export interface PutOptions {
+  /** Size if known (lets the adapter pick single-part vs multipart). */
+  size?: number;
+  partSize?: number;
+  /** Parts in flight for one multipart upload. */
+  partConcurrency?: number;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface DeleteFailure {
+  key: string;
+  message: string;
+}
+
+export interface ObjectStore {
+  head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead>;
+  /** Pages of objects under a prefix (recursive), in key order. */
+  list(bucket: string, prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo[]>;
+  get(
+    bucket: string,
+    key: string,
+    opts?: GetOptions,
+  ): Promise<{ body: Readable; size: number; etag?: string }>;
+  put(bucket: string, key: string, body: Readable | Buffer, opts?: PutOptions): Promise<void>;
+  /** Server-side copy (no bytes through the client); multipart copy for large objects. */
+  copy(
+    src: { bucket: string; key: string },
+    dst: { bucket: string; key: string },
+    size: number,
+  ): Promise<void>;
+  /** Deletes up to 1000 keys in one request; returns the keys that failed. */
+  deleteMany(bucket: string, keys: string[]): Promise<DeleteFailure[]>;
+}

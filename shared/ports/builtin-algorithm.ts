@@ -1,0 +1,21 @@
+// A built-in algorithm (echo, cp, zip, rm, fetch...): runs inside a worker process like a user
+// algorithm, but as a function call. The engine registers them by name; `ioBound` ones may run
+// several at once per worker so that a batch of copies overlaps.
+
+export interface BuiltinContext {
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  /** Captured per task, shown with the task's logs. */
+  log(line: string): void;
+}
+
+export interface BuiltinAlgorithm {
+  name: string;
+  description: string;
+  ioBound: boolean;
+  /**
+   * `input` is the node's resolved input array. Throws ValidationError for bad input, any other
+   * error for a failed run; resolves to the task's result (JSON-serializable).
+   */
+  run(input: unknown[], ctx: BuiltinContext): Promise<unknown>;
+}

@@ -1,0 +1,552 @@
+// The engine over its ports: applies events to a job (pure transitions), persists the new state
+// with a version check, and carries out the effects (expansion, stops, results, triggers,
+// webhooks). Backend-neutral: the embedded and AWS backends run this same code.
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  buildDag,
+  collectResults,
+  expandNode,
+  expandStreamingItem,
+  validatePipeline,
+} from '../pipeline/index.ts';
+import type { Dag, NodeOutput, Pipeline, PipelineResult, TaskInput } from '../pipeline/types.ts';
+import { PROGRESS_LEVELS } from '../pipeline/types.ts';
+import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { JobStore, NewTask } from '../ports/job-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import { shouldRetry } from './retry.ts';
+import { initialJobState, isJobFinal, isNodeFinal, streamingParentsOf, transition } from './transitions.ts';
+import type { EngineEffect, EngineEvent, JobState } from './types.ts';
+
+export interface CoordinatorDeps {
+  store: JobStore;
+  clock: Clock;
+  builtins: ReadonlyMap<string, BuiltinAlgorithm>;
+  notifier?: Notifier;
+  /** Told about new queued tasks (wakes the dispatcher). */
+  onTasksQueued?: () => void;
+  /** Told to abort tasks that are running (stop, ttl, failed job). */
+  onAbortTasks?: (taskIds: string[], reason: string) => void;
+  /** Told after every saved change of a job (watchers, `sluice run`). */
+  onJobChanged?: (state: JobState) => void;
+}
+
+export interface SubmitOptions {
+  /** Replaces the pipeline's flowInput. */
+  flowInput?: Record<string, unknown>;
+  /** Merged over the pipeline's options. */
+  options?: Record<string, unknown>;
+  priority?: number;
+  origin?: JobState['origin'];
+  jobId?: string;
+}
+
+export interface TaskOutcomeReport {
+  taskId: string;
+  status: 'succeeded' | 'failed';
+  result?: unknown;
+  error?: string;
+  crashed?: boolean;
+  timedOut?: boolean;
+  stopped?: boolean;
+  logs?: string[];
+}
+
+export function newJobId(pipelineName: string): string {
+  const safe = pipelineName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40);
+  return `${safe}-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+const levelRank = (l: string) => PROGRESS_LEVELS.indexOf(l as (typeof PROGRESS_LEVELS)[number]);
+
+export class Coordinator {
+  private dags = new Map<string, Dag>();
+  /** Events of one job are applied one at a time (in this process) so versions rarely conflict. */
+  private chains = new Map<string, Promise<void>>();
+
+  constructor(readonly deps: CoordinatorDeps) {}
+
+  dagOf(jobId: string, pipeline: Pipeline): Dag {
+    let dag = this.dags.get(jobId);
+    if (!dag) {
+      dag = buildDag(pipeline);
+      this.dags.set(jobId, dag);
+    }
+    return dag;
+  }
+
+  /** Validates and starts a pipeline run (or queues it behind concurrentPipelines). */
+  async submit(raw: unknown, opts: SubmitOptions = {}): Promise<JobState> {
+    const base = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const merged: Record<string, unknown> = { ...base };
+    if (opts.flowInput !== undefined) merged.flowInput = opts.flowInput;
+    if (opts.options) merged.options = { ...((base.options as object) ?? {}), ...opts.options };
+    if (opts.priority !== undefined) merged.priority = opts.priority;
+    const pipeline = validatePipeline(typeof raw === 'object' && raw !== null ? merged : raw);
+    await this.checkAlgorithms(pipeline);
+    const { store, clock } = this.deps;
+    const cp = pipeline.options.concurrentPipelines;
+    let admit = true;
+    if (cp) {
+      const running = await store.countActiveJobs(pipeline.name);
+      const queued = (await store.listJobs({ status: 'pending', pipelineName: pipeline.name, limit: 1000 }))
+        .length;
+      if (running + queued >= cp.amount) {
+        if (cp.rejectOnFailure) {
+          throw new ConflictError(
+            `pipeline "${pipeline.name}" already has ${running + queued} jobs running, the maximum of concurrentPipelines.amount (${cp.amount}); retry later or set rejectOnFailure: false to queue`,
+            'CONCURRENCY_LIMIT',
+          );
+        }
+        admit = false;
+      }
+    }
+    const jobId = opts.jobId ?? newJobId(pipeline.name);
+    const dag = this.dagOf(jobId, pipeline);
+    const state = initialJobState(jobId, pipeline, dag, clock.now(), opts.origin);
+    await store.createJob(state);
+    if (admit) await this.apply(jobId, { type: 'submitted', at: clock.now() });
+    return (await store.getJob(jobId)) as JobState;
+  }
+
+  private async checkAlgorithms(pipeline: Pipeline): Promise<void> {
+    const missing: string[] = [];
+    for (const n of pipeline.nodes) {
+      if (this.deps.builtins.has(n.algorithmName)) continue;
+      if (!(await this.deps.store.getAlgorithm(n.algorithmName)))
+        missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
+    }
+    if (missing.length) {
+      throw new ValidationError(
+        `algorithm ${missing.join(', ')} is not registered: register it with \`sluice algorithm apply -f FILE\``,
+        'nodes.algorithmName',
+        'UNKNOWN_ALGORITHM',
+      );
+    }
+  }
+
+  /**
+   * Runs `nodeName` and everything downstream of it again, reusing the stored outputs of the
+   * other nodes from job `jobId` (HKube's "run node from cache").
+   */
+  async submitCaching(jobId: string, nodeName: string): Promise<JobState> {
+    const { store, clock } = this.deps;
+    const old = await store.getJob(jobId);
+    if (!old) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
+    if (!old.nodes[nodeName]) {
+      throw new NotFoundError(
+        `node "${nodeName}" is not in pipeline ${old.pipeline.name} of job ${jobId}`,
+        'NODE_NOT_FOUND',
+      );
+    }
+    const dag = buildDag(old.pipeline);
+    const rerun = new Set<string>([nodeName]);
+    for (const n of dag.order) {
+      if ((dag.parents.get(n) ?? []).some((p) => rerun.has(p))) rerun.add(n);
+    }
+    const keep = dag.order.filter((n) => !rerun.has(n));
+    for (const n of keep) {
+      const st = old.nodes[n]?.status;
+      if (st !== 'succeeded' && st !== 'skipped') {
+        throw new ConflictError(
+          `node "${n}" of job ${jobId} is ${st}; only nodes that succeeded or were skipped can be reused`,
+          'NODE_NOT_REUSABLE',
+        );
+      }
+    }
+    const newId = newJobId(old.pipeline.name);
+    const state = initialJobState(newId, old.pipeline, dag, clock.now(), {
+      kind: 'caching',
+      parentJobId: jobId,
+    });
+    state.admitted = true;
+    for (const n of keep) state.nodes[n] = { ...(old.nodes[n] as JobState['nodes'][string]) };
+    await store.createJob(state);
+    await store.copyTasks(jobId, newId, keep);
+    await this.reconcile(newId);
+    return (await store.getJob(newId)) as JobState;
+  }
+
+  async stop(jobId: string, reason = 'stopped by user'): Promise<JobState> {
+    const job = await this.deps.store.getJob(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
+    if (isJobFinal(job)) throw new ConflictError(`job ${jobId} is already ${job.status}`, 'JOB_FINISHED');
+    await this.apply(jobId, { type: 'stop', reason, at: this.deps.clock.now() });
+    return (await this.deps.store.getJob(jobId)) as JobState;
+  }
+
+  /** Applies one event to a job, serialised per job; effects run after the state is saved. */
+  apply(jobId: string, ev: EngineEvent): Promise<void> {
+    const prev = this.chains.get(jobId) ?? Promise.resolve();
+    const next = prev.then(() => this.applyNow(jobId, ev));
+    const tail = next.catch(() => {});
+    this.chains.set(jobId, tail);
+    void tail.then(() => {
+      if (this.chains.get(jobId) === tail) this.chains.delete(jobId);
+    });
+    return next;
+  }
+
+  private async applyNow(jobId: string, ev: EngineEvent): Promise<void> {
+    const { store } = this.deps;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const job = await store.getJob(jobId);
+      if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
+      const dag = this.dagOf(jobId, job.pipeline);
+      const t = transition(job, dag, ev);
+      if (t.state === job) return;
+      if (!(await store.saveJob(t.state, job.version))) continue; // someone else wrote: re-read
+      this.deps.onJobChanged?.(t.state);
+      for (const effect of t.effects) await this.runEffect(t.state, dag, effect);
+      return;
+    }
+    throw new ConflictError(`job ${jobId}: too many concurrent updates`);
+  }
+
+  // ----------------------------------------------------------------------------- effects
+  private async runEffect(job: JobState, dag: Dag, effect: EngineEffect): Promise<void> {
+    switch (effect.type) {
+      case 'expand':
+        return this.expand(job, dag, effect.node);
+      case 'expandItem':
+        return this.expandItem(job, dag, effect.node, effect.batchIndex);
+      case 'stopTasks': {
+        const active = await this.deps.store.stopTasks(job.jobId, effect.reason, this.deps.clock.now());
+        if (active.length) this.deps.onAbortTasks?.(active, effect.reason);
+        return;
+      }
+      case 'finished':
+        return this.finished(job, dag, effect.status);
+      case 'progress':
+        return this.progress(job, effect.level, effect.message);
+    }
+  }
+
+  /** What the engine knows of a node's output, in the form the pipeline language takes. */
+  private async outputOf(job: JobState, name: string): Promise<NodeOutput> {
+    const n = job.nodes[name];
+    if (!n || n.status === 'skipped') return { kind: 'skipped' };
+    const items = await this.deps.store.nodeResults(job.jobId, name);
+    if (n.batch) {
+      return {
+        kind: 'batch',
+        items: items.map((i) => ({
+          batchIndex: i.batchIndex ?? 0,
+          status:
+            i.status === 'succeeded' || i.status === 'failed' || i.status === 'stopped'
+              ? i.status
+              : 'stopped',
+          ...(i.result !== undefined ? { result: i.result } : {}),
+          ...(i.error !== undefined ? { error: i.error } : {}),
+        })),
+      };
+    }
+    const one = items[0];
+    return {
+      kind: 'single',
+      status: one?.status === 'succeeded' ? 'succeeded' : 'failed',
+      ...(one?.result !== undefined ? { result: one.result } : {}),
+      ...(one?.error !== undefined ? { error: one.error } : {}),
+    };
+  }
+
+  private async outputsFor(job: JobState, dag: Dag, node: string): Promise<Map<string, NodeOutput>> {
+    const outputs = new Map<string, NodeOutput>();
+    for (const p of dag.parents.get(node) ?? []) outputs.set(p, await this.outputOf(job, p));
+    return outputs;
+  }
+
+  private toTasks(job: JobState, node: string, inputs: TaskInput[]): NewTask[] {
+    const def = job.pipeline.nodes.find((n) => n.nodeName === node);
+    if (!def) throw new Error(`no node ${node}`);
+    const at = this.deps.clock.now();
+    return inputs.map((t) => ({
+      taskId: `${job.jobId}.${node}${t.batchIndex !== undefined ? `.${t.batchIndex}` : ''}`,
+      jobId: job.jobId,
+      nodeName: node,
+      ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+      algorithmName: def.algorithmName,
+      pipelineName: job.pipeline.name,
+      priority: job.pipeline.priority,
+      input: t.input,
+      queuedAt: at,
+    }));
+  }
+
+  private async insert(tasks: NewTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    await this.deps.store.insertTasks(tasks);
+    this.deps.onTasksQueued?.();
+  }
+
+  private async expand(job: JobState, dag: Dag, node: string): Promise<void> {
+    const at = () => this.deps.clock.now();
+    const streaming = streamingParentsOf(dag, node);
+    const outputs = await this.outputsFor(job, dag, node);
+    const ctx = { flowInput: job.pipeline.flowInput, outputs };
+    if (streaming.length === 0) {
+      let exp: ReturnType<typeof expandNode>;
+      try {
+        exp = expandNode(job.pipeline, dag, node, ctx);
+      } catch (err) {
+        // A bad reference at run time fails the node (and so the job) with the reason.
+        return this.apply(job.jobId, {
+          type: 'taskFinished',
+          node,
+          outcome: 'failed',
+          error: `input of node ${node}: ${(err as Error).message}`,
+          at: at(),
+        });
+      }
+      if (exp.kind === 'skipped') {
+        return this.apply(job.jobId, {
+          type: 'expanded',
+          node,
+          created: 0,
+          sealed: true,
+          skipped: exp.reason,
+          at: at(),
+        });
+      }
+      const tasks = this.toTasks(job, node, exp.kind === 'single' ? [exp.task] : exp.tasks);
+      await this.insert(tasks);
+      return this.apply(job.jobId, { type: 'expanded', node, created: tasks.length, sealed: true, at: at() });
+    }
+    // Streaming: create every item whose parents' items already succeeded; seal once they are done.
+    const indices = new Set<number>();
+    for (const p of streaming) {
+      const o = outputs.get(p);
+      if (o?.kind === 'batch')
+        for (const i of o.items) if (i.status === 'succeeded') indices.add(i.batchIndex);
+    }
+    const inputs: TaskInput[] = [];
+    for (const k of [...indices].sort((a, b) => a - b)) {
+      const t = expandStreamingItem(job.pipeline, dag, node, ctx, k);
+      if (t) inputs.push(t);
+    }
+    await this.insert(this.toTasks(job, node, inputs));
+    const latest = (await this.deps.store.getJob(job.jobId)) ?? job;
+    const sealed = streaming.every((p) => isNodeFinal(latest.nodes[p] ?? ({ status: 'pending' } as never)));
+    const created = (await this.deps.store.nodeCounts(job.jobId))[node]?.created ?? 0;
+    return this.apply(job.jobId, { type: 'expanded', node, created, sealed, at: at() });
+  }
+
+  private async expandItem(job: JobState, dag: Dag, node: string, batchIndex: number): Promise<void> {
+    const outputs = await this.outputsFor(job, dag, node);
+    const t = expandStreamingItem(
+      job.pipeline,
+      dag,
+      node,
+      { flowInput: job.pipeline.flowInput, outputs },
+      batchIndex,
+    );
+    if (!t) return;
+    await this.insert(this.toTasks(job, node, [t]));
+    const created = (await this.deps.store.nodeCounts(job.jobId))[node]?.created ?? 0;
+    return this.apply(job.jobId, {
+      type: 'expanded',
+      node,
+      created,
+      sealed: false,
+      at: this.deps.clock.now(),
+    });
+  }
+
+  private async finished(job: JobState, dag: Dag, status: JobState['status']): Promise<void> {
+    const { store, notifier } = this.deps;
+    const outputs = new Map<string, NodeOutput>();
+    for (const name of dag.order) outputs.set(name, await this.outputOf(job, name));
+    let results: PipelineResult[] = [];
+    try {
+      results = collectResults(job.pipeline, dag, outputs);
+    } catch {
+      results = [];
+    }
+    await store.saveResults(job.jobId, results);
+    this.dags.delete(job.jobId);
+    const url = job.pipeline.webhooks.result;
+    if (url && notifier) {
+      await notifier.notify(job.jobId, 'result', url, {
+        jobId: job.jobId,
+        pipelineName: job.pipeline.name,
+        status: status,
+        ...(job.reason ? { error: job.reason } : {}),
+        timestamp: new Date(this.deps.clock.now()).toISOString(),
+        data: results,
+      });
+    }
+    if (status === 'completed') await this.fireTriggers(job, results);
+    await this.admitWaiting(job.pipeline.name);
+  }
+
+  /** Pipeline triggers: every stored pipeline listing this one runs with flowInput.parent. */
+  private async fireTriggers(job: JobState, results: PipelineResult[]): Promise<void> {
+    for (const p of await this.deps.store.listPipelines()) {
+      if (!p.triggers?.pipelines?.includes(job.pipeline.name)) continue;
+      try {
+        await this.submit(p, {
+          flowInput: { ...p.flowInput, parent: results },
+          origin: { kind: 'trigger', parentJobId: job.jobId },
+        });
+      } catch (err) {
+        await this.progress(job, 'error', `trigger of pipeline ${p.name} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** A job of this pipeline finished: start the oldest ones waiting for a concurrency slot. */
+  async admitWaiting(pipelineName: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const waiting = (await store.listJobs({ status: 'pending', pipelineName, limit: 1000 })).reverse();
+    for (const w of waiting) {
+      const job = await store.getJob(w.jobId);
+      if (!job || job.admitted) continue;
+      const cp = job.pipeline.options.concurrentPipelines;
+      const active = (await store.listJobs({ pipelineName, limit: 10_000 })).filter(
+        (j) => j.status === 'active' || (j.status === 'pending' && j.jobId !== job.jobId),
+      );
+      const admittedCount = (
+        await Promise.all(active.map(async (j) => (await store.getJob(j.jobId))?.admitted === true))
+      ).filter(Boolean).length;
+      if (cp && admittedCount >= cp.amount) break;
+      await this.apply(job.jobId, { type: 'submitted', at: clock.now() });
+    }
+  }
+
+  private async progress(job: JobState, level: string, message: string): Promise<void> {
+    const url = job.pipeline.webhooks.progress;
+    const { notifier } = this.deps;
+    if (!url || !notifier) return;
+    if (levelRank(level) < levelRank(job.pipeline.options.progressVerbosityLevel)) return;
+    const nodes = Object.values(job.nodes);
+    const total = nodes.length;
+    const finished = nodes.filter(isNodeFinal).length;
+    await notifier.notify(job.jobId, 'progress', url, {
+      jobId: job.jobId,
+      pipelineName: job.pipeline.name,
+      status: job.status,
+      level,
+      message,
+      progress: total ? Math.round((finished / total) * 100) : 100,
+      timestamp: new Date(this.deps.clock.now()).toISOString(),
+    });
+  }
+
+  // ----------------------------------------------------------------------------- tasks
+  /** A task started running: the job becomes active (activeTtl counts from here). */
+  async taskStarted(jobId: string): Promise<void> {
+    const job = await this.deps.store.getJob(jobId);
+    if (job?.status === 'pending') await this.apply(jobId, { type: 'started', at: this.deps.clock.now() });
+  }
+
+  /** A task's run ended: retry per policy, or record it and advance the job. */
+  async taskOutcome(report: TaskOutcomeReport): Promise<void> {
+    const { store, clock } = this.deps;
+    const task = await store.getTask(report.taskId);
+    if (!task || task.status !== 'active') return; // duplicate or already stopped: a no-op
+    const job = await store.getJob(task.jobId);
+    if (!job) return;
+    const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
+    if (report.status === 'failed' && node && !isJobFinal(job)) {
+      const retry = shouldRetry(node.retry, task.attempts, {
+        crashed: report.crashed === true,
+        ...(report.stopped ? { stopped: true } : {}),
+        ...(report.timedOut ? { timedOut: true } : {}),
+      });
+      if (retry && (await store.requeueTask(task.taskId, clock.now()))) {
+        this.deps.onTasksQueued?.();
+        await this.apply(job.jobId, { type: 'taskRetried', node: task.nodeName, at: clock.now() });
+        return;
+      }
+    }
+    const outcome = report.stopped ? 'stopped' : report.status;
+    const ok = await store.finishTask(task.taskId, {
+      status: outcome,
+      ...(report.result !== undefined ? { result: report.result } : {}),
+      ...(report.error !== undefined ? { error: report.error } : {}),
+      ...(report.logs ? { logs: report.logs } : {}),
+      at: clock.now(),
+    });
+    if (!ok) return;
+    await this.apply(job.jobId, {
+      type: 'taskFinished',
+      node: task.nodeName,
+      ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
+      outcome,
+      ...(report.error !== undefined ? { error: report.error } : {}),
+      at: clock.now(),
+    });
+  }
+
+  /** Pipeline ttl (from submission) and activeTtl (from the first task starting). */
+  async enforceTtls(): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const job of await this.deps.store.unfinishedJobs()) {
+      const { ttl, activeTtl } = job.pipeline.options;
+      if (ttl && now - job.createdAt >= ttl * 1000) {
+        await this.apply(job.jobId, { type: 'stop', reason: `pipeline ttl of ${ttl}s expired`, at: now });
+      } else if (activeTtl && job.startedAt !== undefined && now - job.startedAt >= activeTtl * 1000) {
+        await this.apply(job.jobId, {
+          type: 'stop',
+          reason: `pipeline activeTtl of ${activeTtl}s expired`,
+          at: now,
+        });
+      }
+    }
+  }
+
+  /**
+   * After a crash: the task records are the source of truth. Node counters are rebuilt from them
+   * and any effect whose write was lost (an expansion, a finish) is carried out again.
+   */
+  async reconcile(jobId: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const job = await store.getJob(jobId);
+    if (!job || isJobFinal(job)) return;
+    const dag = this.dagOf(jobId, job.pipeline);
+    if (!job.admitted) return;
+    const counts = await store.nodeCounts(jobId);
+    const fixed: JobState = { ...job, nodes: { ...job.nodes } };
+    let changed = false;
+    for (const [name, n] of Object.entries(job.nodes)) {
+      const c = counts[name];
+      if (!c) continue;
+      if (
+        c.succeeded !== n.succeeded ||
+        c.failed !== n.failed ||
+        c.stopped !== n.stopped ||
+        c.created !== n.created
+      ) {
+        fixed.nodes[name] = { ...n, ...c };
+        changed = true;
+      }
+    }
+    if (changed) {
+      fixed.version = job.version + 1;
+      await store.saveJob(fixed, job.version);
+    }
+    const state = changed ? fixed : job;
+    // Re-derive what should happen next. Expansion is idempotent (task ids are deterministic).
+    for (const name of dag.order) {
+      const n = state.nodes[name];
+      if (!n) continue;
+      const streaming = streamingParentsOf(dag, name);
+      const waited = (dag.parents.get(name) ?? []).filter((p) => !streaming.includes(p));
+      const ready = waited.every((p) => isNodeFinal(state.nodes[p] ?? ({ status: 'pending' } as never)));
+      if ((n.status === 'pending' && ready) || (n.status === 'active' && streaming.length > 0)) {
+        await this.expand(state, dag, name);
+      } else if (n.status === 'active') {
+        // Re-checks completion and batchTolerance with the reconciled counters.
+        await this.apply(jobId, {
+          type: 'expanded',
+          node: name,
+          created: n.created,
+          sealed: true,
+          at: clock.now(),
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// Moves tasks from the queue to the task runner: most urgent first, within the caps (global
+// worker slots, per-algorithm maxWorkers), and reports each outcome to the coordinator. Used by
+// the embedded backend and by the AWS worker service (over its own queue adapter).
+import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { JobStore } from '../ports/job-store.ts';
+import type { QueuedTask, TaskQueue } from '../ports/task-queue.ts';
+import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import type { Coordinator } from './coordinator.ts';
+import { isJobFinal } from './transitions.ts';
+
+export interface DispatcherDeps {
+  queue: TaskQueue;
+  store: JobStore;
+  runner: TaskRunner;
+  coordinator: Coordinator;
+  clock: Clock;
+  builtins: ReadonlyMap<string, BuiltinAlgorithm>;
+  /** Waiting tasks gain one priority level per this many ms (default 60 s). */
+  agingMs?: number;
+}
+
+export class Dispatcher {
+  private running = new Map<string, AbortController>();
+  private algorithms = new Map<string, AlgorithmDefinition | undefined>();
+  private pumping = false;
+  private again = false;
+  private scheduled = false;
+  private closed = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastAging = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(readonly deps: DispatcherDeps) {}
+
+  start(pollMs = 250): void {
+    this.timer = setInterval(() => this.wake(), pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Forget cached algorithm definitions (after `algorithm apply`). */
+  invalidateAlgorithms(): void {
+    this.algorithms.clear();
+  }
+
+  wake(): void {
+    if (this.closed || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump().catch((err) => {
+        process.emitWarning(`dispatcher: ${(err as Error).message}`);
+      });
+    });
+  }
+
+  abort(taskIds: string[], reason: string): void {
+    for (const id of taskIds) this.running.get(id)?.abort(new Error(reason));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const c of this.running.values()) c.abort(new Error('engine shutting down'));
+  }
+
+  /** Resolves when nothing is running and nothing is queued (tests, `sluice run`). */
+  async idle(): Promise<void> {
+    if (this.running.size === 0 && (await this.deps.queue.depth()) === 0) return;
+    await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  private async algorithm(name: string): Promise<AlgorithmDefinition | undefined> {
+    if (!this.algorithms.has(name)) this.algorithms.set(name, await this.deps.store.getAlgorithm(name));
+    return this.algorithms.get(name);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const { queue, runner, clock, builtins } = this.deps;
+        const now = clock.now();
+        const agingMs = this.deps.agingMs ?? 60_000;
+        if (now - this.lastAging >= Math.min(agingMs, 5_000)) {
+          this.lastAging = now;
+          await queue.age(now, agingMs);
+        }
+        const active = await queue.activeByAlgorithm();
+        // Definitions needed by accept() must be loaded before the (synchronous) claim scan.
+        for (const name of active.keys()) await this.algorithm(name);
+        const claimedPer = new Map<string, number>();
+        let claimedTotal = 0;
+        const accept = (t: QueuedTask): boolean => {
+          const builtin = builtins.get(t.algorithmName);
+          const def = this.algorithms.get(t.algorithmName);
+          if (!builtin && !this.algorithms.has(t.algorithmName)) return false; // loaded below, next round
+          const mine = claimedPer.get(t.algorithmName) ?? 0;
+          const cap = def?.maxWorkers;
+          if (cap !== undefined && (active.get(t.algorithmName) ?? 0) + mine >= cap) return false;
+          if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return false;
+          claimedPer.set(t.algorithmName, mine + 1);
+          claimedTotal++;
+          return true;
+        };
+        const claimed = await queue.claim(512, accept, now);
+        if (claimed.length === 0 && (await this.loadHeadAlgorithms())) {
+          this.again = true;
+          continue;
+        }
+        for (const t of claimed) this.launch(t);
+        if (claimed.length === 512) this.again = true;
+      } while (this.again && !this.closed);
+    } finally {
+      this.pumping = false;
+    }
+    if (this.running.size === 0 && this.idleWaiters.length && (await this.deps.queue.depth()) === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Loads definitions of queued algorithms not seen yet; true if any was new. */
+  private async loadHeadAlgorithms(): Promise<boolean> {
+    let loaded = false;
+    for (const n of await this.deps.queue.queuedAlgorithms()) {
+      if (this.deps.builtins.has(n) || this.algorithms.has(n)) continue;
+      await this.algorithm(n);
+      loaded = true;
+    }
+    return loaded;
+  }
+
+  private launch(t: QueuedTask): void {
+    const controller = new AbortController();
+    this.running.set(t.taskId, controller);
+    void this.execute(t, controller)
+      .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
+      .finally(() => {
+        this.running.delete(t.taskId);
+        this.wake();
+      });
+  }
+
+  private async execute(t: QueuedTask, controller: AbortController): Promise<void> {
+    const { store, coordinator, runner, builtins } = this.deps;
+    const [task, job] = await Promise.all([store.getTask(t.taskId), store.getJob(t.jobId)]);
+    if (!task || !job) return;
+    if (isJobFinal(job)) {
+      await coordinator.taskOutcome({
+        taskId: t.taskId,
+        status: 'failed',
+        stopped: true,
+        error: job.reason ?? job.status,
+      });
+      return;
+    }
+    await coordinator.taskStarted(job.jobId);
+    const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
+    const def = await this.algorithm(task.algorithmName);
+    const spec: TaskSpec = {
+      info: {
+        jobId: job.jobId,
+        taskId: task.taskId,
+        nodeName: task.nodeName,
+        ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
+        ...(node?.extraData !== undefined ? { extraData: node.extraData } : {}),
+        pipelineName: job.pipeline.name,
+      },
+      algorithm:
+        builtins.has(task.algorithmName) || !def ? { name: task.algorithmName, env: 'builtin' } : def,
+      input: task.input,
+      ...(node?.ttl ? { timeoutMs: node.ttl * 1000 } : {}),
+    };
+    const outcome = await runner.run(spec, controller.signal);
+    const stopped = controller.signal.aborted;
+    if (outcome.status === 'succeeded' && !stopped) {
+      await coordinator.taskOutcome({
+        taskId: t.taskId,
+        status: 'succeeded',
+        result: outcome.result,
+        logs: outcome.logs,
+      });
+    } else {
+      await coordinator.taskOutcome({
+        taskId: t.taskId,
+        status: 'failed',
+        error: outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped'),
+        crashed: outcome.status === 'failed' && outcome.crashed,
+        ...(outcome.status === 'failed' && outcome.timedOut ? { timedOut: true } : {}),
+        ...(stopped ? { stopped: true } : {}),
+        logs: outcome.logs,
+      });
+    }
+  }
+}

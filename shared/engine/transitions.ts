@@ -1,0 +1,237 @@
+// The scheduler's decisions as a pure function: (job state, event) -> (new state, effects).
+// Both backends persist the state and carry out the effects; neither re-implements a rule.
+import type { Dag } from '../pipeline/types.ts';
+import type { EngineEffect, EngineEvent, JobState, NodeState, Transition } from './types.ts';
+import { FINAL_JOB_STATUSES, FINAL_NODE_STATUSES } from './types.ts';
+
+export function isNodeFinal(n: NodeState): boolean {
+  return FINAL_NODE_STATUSES.includes(n.status);
+}
+
+export function isJobFinal(s: { status: JobState['status'] }): boolean {
+  return FINAL_JOB_STATUSES.includes(s.status);
+}
+
+function done(n: NodeState): number {
+  return n.succeeded + n.failed + n.stopped;
+}
+
+/** Parents a node receives item by item (`*@P` / `*#@P` where P is a batch node). */
+export function streamingParentsOf(dag: Dag, node: string): string[] {
+  return dag.edges
+    .filter(
+      (e) =>
+        e.target === node &&
+        dag.isBatch.get(e.source) === true &&
+        e.types.some((t) => t === 'waitAny' || t === 'waitAnyBatch'),
+    )
+    .map((e) => e.source);
+}
+
+/** The initial state of a job: every node pending. */
+export function initialJobState(
+  jobId: string,
+  pipeline: JobState['pipeline'],
+  dag: Dag,
+  at: number,
+  origin?: JobState['origin'],
+): JobState {
+  const nodes: Record<string, NodeState> = {};
+  for (const name of dag.order) {
+    nodes[name] = {
+      status: 'pending',
+      batch: dag.isBatch.get(name) === true,
+      created: 0,
+      succeeded: 0,
+      failed: 0,
+      stopped: 0,
+      retried: 0,
+    };
+  }
+  return {
+    jobId,
+    pipeline,
+    status: 'pending',
+    nodes,
+    createdAt: at,
+    admitted: false,
+    version: 0,
+    ...(origin ? { origin } : {}),
+  };
+}
+
+export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transition {
+  // Copy what changes (the job record and the touched node); the pipeline is shared, never mutated.
+  const state: JobState = { ...prev, nodes: { ...prev.nodes }, version: prev.version + 1 };
+  const effects: EngineEffect[] = [];
+  const node = (name: string): NodeState => {
+    const n = state.nodes[name];
+    if (!n) throw new Error(`job ${state.jobId} has no node "${name}"`);
+    const copy = { ...n };
+    state.nodes[name] = copy;
+    return copy;
+  };
+  const final = isJobFinal(prev);
+
+  const finishJob = (status: 'completed' | 'failed' | 'stopped', at: number, reason?: string) => {
+    state.status = status;
+    state.finishedAt = at;
+    if (reason) state.reason = reason;
+    if (status !== 'completed') {
+      effects.push({ type: 'stopTasks', reason: reason ?? status });
+      for (const [name, n] of Object.entries(state.nodes)) {
+        if (!isNodeFinal(n)) state.nodes[name] = { ...n, status: 'stopped' };
+      }
+    }
+    effects.push({ type: 'finished', status, ...(reason ? { reason } : {}) });
+    effects.push({
+      type: 'progress',
+      level: status === 'completed' ? 'info' : 'error',
+      message: `pipeline ${status}${reason ? `: ${reason}` : ''}`,
+    });
+  };
+
+  const parentsOf = (name: string) => dag.parents.get(name) ?? [];
+
+  const onNodeFinished = (name: string, at: number) => {
+    effects.push({ type: 'progress', level: 'info', message: `node ${name} ${state.nodes[name]?.status}` });
+    for (const child of dag.children.get(name) ?? []) {
+      const c = state.nodes[child];
+      if (!c || isNodeFinal(c)) continue;
+      const streaming = streamingParentsOf(dag, child);
+      const waitsFor = parentsOf(child).filter((p) => !streaming.includes(p));
+      const waitedDone = waitsFor.every((p) => isNodeFinal(state.nodes[p] as NodeState));
+      if (!waitedDone) continue;
+      if (c.status === 'pending') {
+        effects.push({ type: 'expand', node: child });
+      } else if (
+        streaming.includes(name) &&
+        streaming.every((p) => isNodeFinal(state.nodes[p] as NodeState))
+      ) {
+        // The last streaming parent finished: expand again so the child is sealed with its total.
+        effects.push({ type: 'expand', node: child });
+      }
+    }
+    if (Object.values(state.nodes).every(isNodeFinal)) finishJob('completed', at);
+  };
+
+  const checkNodeDone = (name: string, at: number) => {
+    const n = state.nodes[name] as NodeState;
+    if (isNodeFinal(n) || n.total === undefined || done(n) < n.total) return;
+    const c = node(name);
+    c.status = 'succeeded';
+    onNodeFinished(name, at);
+  };
+
+  /** batchTolerance: the job fails when round(failed/total*100) >= tolerance (0 = any failure). */
+  const checkTolerance = (name: string, at: number): boolean => {
+    const n = state.nodes[name] as NodeState;
+    if (!n.batch || n.total === undefined || n.total === 0 || n.failed === 0) return false;
+    const tolerance = state.pipeline.options.batchTolerance;
+    const pct = Math.round((n.failed / n.total) * 100);
+    if (pct < tolerance) return false;
+    const c = node(name);
+    c.status = 'failed';
+    c.reason = `${n.failed} of ${n.total} items failed (${pct}%), batchTolerance is ${tolerance}%`;
+    finishJob('failed', at, `node ${name}: ${c.reason}`);
+    return true;
+  };
+
+  switch (ev.type) {
+    case 'submitted': {
+      if (final || prev.admitted) return { state: prev, effects: [] };
+      state.admitted = true;
+      for (const name of dag.order) {
+        if (parentsOf(name).length === 0) effects.push({ type: 'expand', node: name });
+      }
+      effects.push({ type: 'progress', level: 'info', message: 'pipeline submitted' });
+      break;
+    }
+    case 'started': {
+      if (state.status !== 'pending') return { state: prev, effects: [] };
+      state.status = 'active';
+      state.startedAt = ev.at;
+      effects.push({ type: 'progress', level: 'info', message: 'pipeline active' });
+      break;
+    }
+    case 'expanded': {
+      const prevNode = state.nodes[ev.node];
+      if (final || !prevNode || isNodeFinal(prevNode)) return { state: prev, effects: [] };
+      const n = node(ev.node);
+      n.created = ev.created;
+      if (ev.skipped !== undefined) {
+        n.status = 'skipped';
+        n.total = 0;
+        n.reason = ev.skipped;
+        onNodeFinished(ev.node, ev.at);
+        break;
+      }
+      if (ev.sealed) n.total = ev.created;
+      if (ev.sealed && ev.created === 0) {
+        n.status = 'skipped';
+        n.reason = 'no items: every parent item failed or was skipped';
+        onNodeFinished(ev.node, ev.at);
+        break;
+      }
+      const wasPending = prevNode.status === 'pending';
+      n.status = 'active';
+      if (wasPending) {
+        // Children that stream from this node can start taking items as soon as it runs.
+        for (const child of dag.children.get(ev.node) ?? []) {
+          const c = state.nodes[child];
+          if (c?.status !== 'pending' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
+          const streaming = streamingParentsOf(dag, child);
+          const others = parentsOf(child).filter((p) => !streaming.includes(p));
+          if (others.every((p) => isNodeFinal(state.nodes[p] as NodeState))) {
+            effects.push({ type: 'expand', node: child });
+          }
+        }
+      }
+      if (!checkTolerance(ev.node, ev.at)) checkNodeDone(ev.node, ev.at);
+      break;
+    }
+    case 'taskRetried': {
+      if (!state.nodes[ev.node]) return { state: prev, effects: [] };
+      node(ev.node).retried++;
+      effects.push({ type: 'progress', level: 'warn', message: `node ${ev.node}: task retried` });
+      break;
+    }
+    case 'taskFinished': {
+      if (!state.nodes[ev.node]) return { state: prev, effects: [] };
+      const n = node(ev.node);
+      if (ev.outcome === 'succeeded') n.succeeded++;
+      else if (ev.outcome === 'failed') n.failed++;
+      else n.stopped++;
+      if (final || isNodeFinal(n)) break;
+      if (ev.outcome === 'failed') {
+        effects.push({
+          type: 'progress',
+          level: 'warn',
+          message: `node ${ev.node}${ev.batchIndex ? ` item ${ev.batchIndex}` : ''} failed: ${ev.error ?? ''}`,
+        });
+        if (!n.batch) {
+          n.status = 'failed';
+          n.reason = ev.error ?? 'task failed';
+          finishJob('failed', ev.at, `node ${ev.node} failed: ${n.reason}`);
+          break;
+        }
+        if (checkTolerance(ev.node, ev.at)) break;
+      }
+      if (ev.outcome === 'succeeded' && n.batch && ev.batchIndex !== undefined) {
+        for (const child of dag.children.get(ev.node) ?? []) {
+          const c = state.nodes[child];
+          if (!c || c.status !== 'active' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
+          effects.push({ type: 'expandItem', node: child, batchIndex: ev.batchIndex });
+        }
+      }
+      checkNodeDone(ev.node, ev.at);
+      break;
+    }
+    case 'stop': {
+      if (final) return { state: prev, effects: [] };
+      finishJob('stopped', ev.at, ev.reason);
+      break;
+    }
+  }
+  return { state, effects };
+}

@@ -23,15 +23,23 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    const message = (err as Error).message;
+    const message = (err as Error).message.replace(/\s+/g, ' ');
+    // V8 quotes a snippet of the input ('Unexpected token }, "..." is not valid JSON'): drop it.
+    const detail = message
+      .replace(/, (\.\.\.)?".*" is not valid JSON$/, '')
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/ at position \d+.*$/, '');
     const position = /at position (\d+)/.exec(message);
-    const detail = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
-    if (position) {
-      const { line, column } = lineAndColumn(text, Number(position[1]));
-      throw new ValidationError(`invalid JSON at line ${line}, column ${column}: ${detail}`);
-    }
-    throw new ValidationError(`invalid JSON: ${detail}`);
+    const at = position ? lineAndColumn(text, Number(position[1])) : locateWithYaml(text);
+    const where = at ? ` at line ${at.line}, column ${at.column}` : '';
+    throw new ValidationError(`invalid JSON${where}: ${detail}`);
   }
+}
+
+/** V8 does not always say where JSON broke; the YAML parser (JSON is YAML) usually can. */
+function locateWithYaml(text: string): { line: number; column: number } | undefined {
+  const at = parseDocument(text).errors[0]?.linePos?.[0];
+  return at ? { line: at.line, column: at.col } : undefined;
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {

@@ -4,6 +4,7 @@
 import { DEFAULT_PLAN_PREVIEW_ITEMS } from './constants.ts';
 import { buildDag, relationsBetween, streamingParents } from './dag.ts';
 import { expandNodeIfKnown } from './expand.ts';
+import { resolveInputValue } from './resolve.ts';
 import type {
   BatchOperation,
   NodeOutput,
@@ -23,8 +24,8 @@ export type PlannedExpansion =
   | { kind: 'single'; input: unknown[] }
   /** `items`: the first items only; `itemCount` is the whole batch. */
   | { kind: 'batch'; itemCount: number; items: TaskInput[] }
-  /** The batch size is known only when these parents have run. */
-  | { kind: 'batch-at-run-time'; waitingFor: string[] }
+  /** The batch size is known only when these parents have run; `input` has flowInput resolved. */
+  | { kind: 'batch-at-run-time'; waitingFor: string[]; input: unknown[] }
   | { kind: 'skipped'; reason: string };
 
 export interface PlannedNode {
@@ -39,6 +40,8 @@ export interface PlannedNode {
   /** Batch parents this node streams from (`*@`): child item k starts when their item k succeeds. */
   streamsFrom?: string[];
   inResults: boolean;
+  /** The input as written in the descriptor. */
+  declaredInput: unknown[];
   expansion: PlannedExpansion;
 }
 
@@ -78,13 +81,18 @@ export function planPipeline(
       })),
       isBatch,
       inResults: dag.sinks.includes(nodeName) || node.includeInResult,
+      declaredInput: node.input,
       expansion:
         expansion.kind === 'single'
           ? { kind: 'single', input: expansion.task.input }
           : expansion.kind === 'batch'
             ? { kind: 'batch', itemCount: expansion.itemCount, items: expansion.tasks }
             : expansion.kind === 'unknown'
-              ? { kind: 'batch-at-run-time', waitingFor: expansion.waitingFor }
+              ? {
+                  kind: 'batch-at-run-time',
+                  waitingFor: expansion.waitingFor,
+                  input: resolveInputValue(node.input, ctx) as unknown[],
+                }
               : expansion,
     };
     if (isBatch) planned.batchOperation = node.batchOperation;

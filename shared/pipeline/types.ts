@@ -31,6 +31,7 @@ export interface PipelineNode {
   /** Normalized from `includeInResult` or `includeInResults`. */
   includeInResult: boolean;
   extraData?: unknown;
+  description?: string;
 }
 
 export interface ConcurrentPipelines {
@@ -51,6 +52,8 @@ export interface PipelineOptions {
 export interface Pipeline {
   name: string;
   description?: string;
+  /** HKube's experiment grouping; kept as given. */
+  experimentName?: string;
   nodes: PipelineNode[];
   flowInput: Record<string, unknown>;
   webhooks: { progress?: string; result?: string };

@@ -1,0 +1,51 @@
+// Reads descriptor and flowInput files for the CLI (JSON or YAML) and reports validation failures
+// the same way in every command: one line per problem, or one JSON document with --json.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ValidationError } from '../../shared/errors.ts';
+import { DescriptorValidationError, parsePipelineText, type Problem } from '../../shared/pipeline/index.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+
+/** Parsed content of a JSON/YAML file; unreadable or malformed → CliError with one clear line. */
+export async function readDescriptorFile(ctx: CliContext, file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(resolve(ctx.cwd, file), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new CliError(`cannot read ${file}: ${why}`);
+  }
+  try {
+    return parsePipelineText(text, file);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+export async function readFlowInputFile(ctx: CliContext, file: string): Promise<Record<string, unknown>> {
+  const value = await readDescriptorFile(ctx, file);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(`${file}: a flowInput file must hold an object (a mapping of names to values)`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function problemsOf(err: ValidationError): Problem[] {
+  return err instanceof DescriptorValidationError ? err.problems : [{ field: err.field ?? '', message: err.message }];
+}
+
+/** Prints why a descriptor was rejected and sets exit status 1. */
+export function reportInvalid(ctx: CliContext, file: string, kind: string, err: ValidationError, json: boolean): void {
+  const problems = problemsOf(err);
+  if (json) {
+    const report = { file, kind, valid: false, error: { code: err.code, message: err.message, field: err.field }, problems };
+    ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    ctx.stderr.write(`${file}: invalid ${kind}\n`);
+    for (const p of problems) ctx.stderr.write(`  ${p.message}\n`);
+  }
+  ctx.exitCode = 1;
+}

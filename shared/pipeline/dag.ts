@@ -1,0 +1,125 @@
+// Builds the DAG of a pipeline from the references in its nodes' inputs: edges with their
+// relation types, a stable topological order, which nodes are batches, and the sinks.
+import { invalidPipeline } from './errors.ts';
+import { collectReferences, isBatchMarker, type LocatedReference } from './input-reference.ts';
+import type { Dag, DagEdge, Pipeline, PipelineNode, RelationType } from './types.ts';
+
+const referenceCache = new WeakMap<PipelineNode, LocatedReference[]>();
+
+/** The parsed references of a node's input (cached: descriptors are never mutated after validation). */
+export function nodeReferences(node: PipelineNode): LocatedReference[] {
+  let refs = referenceCache.get(node);
+  if (!refs) {
+    refs = collectReferences(node.input);
+    referenceCache.set(node, refs);
+  }
+  return refs;
+}
+
+/** Edges in descriptor order: one per (parent, child) pair, its relation types in first-use order. */
+export function collectEdges(nodes: readonly PipelineNode[]): DagEdge[] {
+  const edges: DagEdge[] = [];
+  for (const node of nodes) {
+    const byParent = new Map<string, DagEdge>();
+    for (const { ref } of nodeReferences(node)) {
+      if (ref.kind !== 'node') continue;
+      let edge = byParent.get(ref.nodeName);
+      if (!edge) {
+        edge = { source: ref.nodeName, target: node.nodeName, types: [] };
+        byParent.set(ref.nodeName, edge);
+        edges.push(edge);
+      }
+      if (!edge.types.includes(ref.relation)) edge.types.push(ref.relation);
+    }
+  }
+  return edges;
+}
+
+/**
+ * Kahn's algorithm, always taking the earliest ready node in descriptor order so the order is
+ * stable. Returns the nodes left over when there is a cycle.
+ */
+export function topologicalOrder(
+  names: readonly string[],
+  edges: readonly DagEdge[],
+): { order: string[]; cyclic: string[] } {
+  const indegree = new Map(names.map((n) => [n, 0]));
+  const children = new Map<string, string[]>(names.map((n) => [n, []]));
+  for (const e of edges) {
+    if (!indegree.has(e.source) || !indegree.has(e.target)) continue;
+    indegree.set(e.target, indegree.get(e.target)! + 1);
+    children.get(e.source)!.push(e.target);
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  while (order.length < names.length) {
+    const next = names.find((n) => !done.has(n) && indegree.get(n) === 0);
+    if (next === undefined) break;
+    done.add(next);
+    order.push(next);
+    for (const child of children.get(next)!) indegree.set(child, indegree.get(child)! - 1);
+  }
+  // Of the leftovers, keep those on a cycle: drop nodes with no child among the leftovers, repeatedly.
+  const rest = new Set(names.filter((n) => !done.has(n)));
+  let trimmed = true;
+  while (trimmed) {
+    trimmed = false;
+    for (const n of rest) {
+      if (!children.get(n)!.some((c) => rest.has(c))) {
+        rest.delete(n);
+        trimmed = true;
+      }
+    }
+  }
+  return { order, cyclic: [...rest] };
+}
+
+/** Requires a validated pipeline; throws a ValidationError on a cycle or an unknown parent. */
+export function buildDag(pipeline: Pipeline): Dag {
+  const names = pipeline.nodes.map((n) => n.nodeName);
+  const known = new Set(names);
+  const edges = collectEdges(pipeline.nodes);
+  for (const e of edges) {
+    if (!known.has(e.source)) {
+      throw invalidPipeline(`node "${e.target}" depends on node "${e.source}" which does not exist`, 'nodes');
+    }
+  }
+  const { order, cyclic } = topologicalOrder(names, edges);
+  if (cyclic.length > 0) throw invalidPipeline(`cyclic nodes are not allowed: ${cyclic.join(', ')}`, 'nodes');
+
+  const parents = new Map<string, string[]>(names.map((n) => [n, []]));
+  const children = new Map<string, string[]>(names.map((n) => [n, []]));
+  for (const e of edges) {
+    parents.get(e.target)!.push(e.source);
+    children.get(e.source)!.push(e.target);
+  }
+  const byName = new Map(pipeline.nodes.map((n) => [n.nodeName, n]));
+  const isBatch = new Map<string, boolean>();
+  for (const name of order) {
+    const refs = nodeReferences(byName.get(name)!);
+    isBatch.set(
+      name,
+      refs.some(
+        ({ ref }) =>
+          isBatchMarker(ref) || (ref.kind === 'node' && ref.relation === 'waitAny' && isBatch.get(ref.nodeName)),
+      ),
+    );
+  }
+  const sinks = order.filter((n) => children.get(n)!.length === 0);
+  return { order, edges, parents, children, isBatch, sinks };
+}
+
+function relationsBetween(dag: Dag, source: string, target: string): RelationType[] {
+  return dag.edges.find((e) => e.source === source && e.target === target)?.types ?? [];
+}
+
+/** Batch parents reached by `*@` or `*#@`: the node streams, one item per parent item. */
+export function streamingParents(dag: Dag, nodeName: string): string[] {
+  return (dag.parents.get(nodeName) ?? []).filter(
+    (p) =>
+      dag.isBatch.get(p) === true &&
+      relationsBetween(dag, p, nodeName).some((t) => t === 'waitAny' || t === 'waitAnyBatch'),
+  );
+}
+
+export { relationsBetween };

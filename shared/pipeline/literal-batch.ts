@@ -1,0 +1,71 @@
+// Parses `#[a, b, 1...9]` literal batches: inclusive integer ranges become numbers (descending →
+// none), integers become numbers, anything else a trimmed string.
+import { MAX_BATCH_ITEMS } from './constants.ts';
+
+export type LiteralBatchItem = string | number;
+
+export class LiteralBatchSyntaxError extends Error {
+  override name = 'LiteralBatchSyntaxError';
+}
+
+const INTEGER = /^[-+]?\d+$/;
+const RANGE = /^([-+]?\d+)\s*\.\.\.\s*([-+]?\d+)$/;
+
+type Part = { kind: 'value'; value: LiteralBatchItem } | { kind: 'range'; from: number; to: number };
+
+/** `text` is the whole leaf, `#[` included. Throws LiteralBatchSyntaxError with a readable reason. */
+export function parseLiteralBatch(text: string): LiteralBatchItem[] {
+  const parts = parseParts(text);
+  const items: LiteralBatchItem[] = [];
+  for (const part of parts) {
+    if (part.kind === 'value') items.push(part.value);
+    else for (let n = part.from; n <= part.to; n++) items.push(n);
+  }
+  return items;
+}
+
+/** The item count without building the items (for `plan` and size checks). */
+export function literalBatchSize(text: string): number {
+  return parseParts(text).reduce((n, p) => n + (p.kind === 'value' ? 1 : rangeSize(p)), 0);
+}
+
+function rangeSize(p: { from: number; to: number }): number {
+  return p.to >= p.from ? p.to - p.from + 1 : 0;
+}
+
+function parseParts(text: string): Part[] {
+  if (!text.startsWith('#[') || !text.endsWith(']')) {
+    throw new LiteralBatchSyntaxError(`"${text}" must be of the form #[item, item, from...to]`);
+  }
+  const body = text.slice(2, -1);
+  if (body.trim() === '') return [];
+  const parts: Part[] = [];
+  let total = 0;
+  for (const raw of body.split(',')) {
+    const item = raw.trim();
+    if (item === '') throw new LiteralBatchSyntaxError(`"${text}" has an empty item`);
+    const range = RANGE.exec(item);
+    if (range) {
+      const from = toSafeInteger(range[1]!, text);
+      const to = toSafeInteger(range[2]!, text);
+      const part = { kind: 'range', from, to } as const;
+      total += rangeSize(part);
+      parts.push(part);
+    } else if (item.includes('...')) {
+      throw new LiteralBatchSyntaxError(`"${item}" in "${text}" is not a range of integers (from...to)`);
+    } else {
+      parts.push({ kind: 'value', value: INTEGER.test(item) ? toSafeInteger(item, text) : item });
+      total += 1;
+    }
+    if (total > MAX_BATCH_ITEMS) {
+      throw new LiteralBatchSyntaxError(`"${text}" has more than ${MAX_BATCH_ITEMS} items`);
+    }
+  }
+  return parts;
+}
+
+function toSafeInteger(digits: string, text: string): number {
+  const n = Number(digits);
+  if (!Number.isSafeInteger(n)) throw new LiteralBatchSyntaxError(`${digits} in "${text}" is too large`);
+  return n;
+}

@@ -8,6 +8,7 @@ import {
   collectResults,
   expandNode,
   expandStreamingItem,
+  streamingParents as streamingParentsOf,
   validatePipeline,
 } from '../pipeline/index.ts';
 import type { Dag, NodeOutput, Pipeline, PipelineResult, TaskInput } from '../pipeline/types.ts';
@@ -17,7 +18,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { JobStore, NewTask } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import { shouldRetry } from './retry.ts';
-import { initialJobState, isJobFinal, isNodeFinal, streamingParentsOf, transition } from './transitions.ts';
+import { initialJobState, isJobFinal, isNodeFinal, transition } from './transitions.ts';
 import type { EngineEffect, EngineEvent, JobState } from './types.ts';
 
 export interface CoordinatorDeps {

@@ -1,5 +1,6 @@
 // The scheduler's decisions as a pure function: (job state, event) -> (new state, effects).
 // Both backends persist the state and carry out the effects; neither re-implements a rule.
+import { streamingParents as streamingParentsOf } from '../pipeline/dag.ts';
 import type { Dag } from '../pipeline/types.ts';
 import type { EngineEffect, EngineEvent, JobState, NodeState, Transition } from './types.ts';
 import { FINAL_JOB_STATUSES, FINAL_NODE_STATUSES } from './types.ts';
@@ -14,18 +15,6 @@ export function isJobFinal(s: { status: JobState['status'] }): boolean {
 
 function done(n: NodeState): number {
   return n.succeeded + n.failed + n.stopped;
-}
-
-/** Parents a node receives item by item (`*@P` / `*#@P` where P is a batch node). */
-export function streamingParentsOf(dag: Dag, node: string): string[] {
-  return dag.edges
-    .filter(
-      (e) =>
-        e.target === node &&
-        dag.isBatch.get(e.source) === true &&
-        e.types.some((t) => t === 'waitAny' || t === 'waitAnyBatch'),
-    )
-    .map((e) => e.source);
 }
 
 /** The initial state of a job: every node pending. */

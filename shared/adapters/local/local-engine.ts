@@ -14,7 +14,6 @@ import type { TaskRunner } from '../../ports/task-runner.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { HttpNotifier } from './http-notifier.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { WorkerPool } from './workers/worker-pool.ts';
 
 export interface LocalEngineOptions {
   /** State directory (default $SLUICE_HOME or ./.sluice). */
@@ -44,7 +43,22 @@ export class LocalEngine {
   readonly home: string;
   private ttlTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(opts: LocalEngineOptions = {}) {
+  /** Opens the engine on a state directory; the process pool is loaded only if no runner is given. */
+  static async open(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
+    const home = opts.home ?? sluiceHome();
+    const builtins = opts.builtins ?? allBuiltins();
+    let runner = opts.runner;
+    if (!runner) {
+      const { WorkerPool } = await import('./workers/worker-pool.ts');
+      runner = new WorkerPool({
+        maxWorkers: opts.workers ?? availableParallelism(),
+        cacheDir: join(home, 'cache'),
+      });
+    }
+    return new LocalEngine({ ...opts, home, builtins }, runner);
+  }
+
+  private constructor(opts: LocalEngineOptions, runner: TaskRunner) {
     this.home = opts.home ?? sluiceHome();
     const clock = opts.clock ?? systemClock;
     const builtins = opts.builtins ?? allBuiltins();
@@ -52,13 +66,7 @@ export class LocalEngine {
     this.notifier = new HttpNotifier(this.store.db, {
       ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
     });
-    this.runner =
-      opts.runner ??
-      new WorkerPool({
-        maxWorkers: opts.workers ?? availableParallelism(),
-        builtins,
-        cacheDir: join(this.home, 'cache'),
-      });
+    this.runner = runner;
     this.events.setMaxListeners(0);
     let dispatcher: Dispatcher | undefined;
     this.coordinator = new Coordinator({

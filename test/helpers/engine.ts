@@ -1,0 +1,107 @@
+// An embedded engine in a temporary SLUICE_HOME, running built-ins in-process (InlineRunner),
+// plus test built-ins whose behaviour the pipeline's input decides: fail, crash, sleep.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InlineRunner } from '../../shared/adapters/local/inline-runner.ts';
+import { LocalEngine, type LocalEngineOptions } from '../../shared/adapters/local/local-engine.ts';
+import { allBuiltins } from '../../shared/builtins/registry.ts';
+import type { JobState } from '../../shared/engine/types.ts';
+import type { BuiltinAlgorithm } from '../../shared/ports/builtin-algorithm.ts';
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    });
+  });
+
+/** Counts runs per key so tests can see retries. */
+export const runCounts = new Map<string, number>();
+
+export const testBuiltins: BuiltinAlgorithm[] = [
+  {
+    // input [value, failWhen?]: fails when value is in failWhen (an array) or failWhen === true.
+    name: 'maybe-fail',
+    description: 'fails on chosen values',
+    ioBound: false,
+    run: async (input) => {
+      const [value, failWhen] = input;
+      if (failWhen === true || (Array.isArray(failWhen) && failWhen.includes(value))) {
+        throw new Error(`failed on ${JSON.stringify(value)}`);
+      }
+      return value;
+    },
+  },
+  {
+    // input [key, crashTimes]: the first crashTimes runs "crash" (the process died), then succeeds.
+    name: 'flaky-crash',
+    description: 'crashes the first N runs',
+    ioBound: false,
+    run: async (input) => {
+      const [key, times] = input as [string, number];
+      const n = (runCounts.get(key) ?? 0) + 1;
+      runCounts.set(key, n);
+      if (n <= times) throw Object.assign(new Error('worker process died'), { crashed: true });
+      return { key, runs: n };
+    },
+  },
+  {
+    // input [key, errorTimes]: the first errorTimes runs throw an ordinary error.
+    name: 'flaky-error',
+    description: 'errors the first N runs',
+    ioBound: false,
+    run: async (input) => {
+      const [key, times] = input as [string, number];
+      const n = (runCounts.get(key) ?? 0) + 1;
+      runCounts.set(key, n);
+      if (n <= times) throw new Error(`error on run ${n}`);
+      return { key, runs: n };
+    },
+  },
+  {
+    name: 'sleep',
+    description: 'sleeps input[0] ms, returns input[1]',
+    ioBound: true,
+    run: async (input, ctx) => {
+      await sleep(Number(input[0]), ctx.signal);
+      return input[1] ?? null;
+    },
+  },
+];
+
+export interface TestEngine {
+  engine: LocalEngine;
+  home: string;
+  run(pipeline: unknown, opts?: Parameters<LocalEngine['coordinator']['submit']>[1]): Promise<{ job: JobState; results: unknown }>;
+  close(): Promise<void>;
+}
+
+export async function openTestEngine(opts: Partial<LocalEngineOptions> & { slots?: number } = {}): Promise<TestEngine> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'sluice-test-'));
+  const builtins = allBuiltins();
+  for (const b of testBuiltins) builtins.set(b.name, b);
+  const engine = await LocalEngine.open({
+    home,
+    builtins,
+    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4),
+    webhookBackoffMs: 20,
+    ...opts,
+  });
+  engine.start();
+  return {
+    engine,
+    home,
+    async run(pipeline, submitOpts) {
+      const submitted = await engine.coordinator.submit(pipeline, submitOpts);
+      const job = await engine.waitForJob(submitted.jobId);
+      return { job, results: await engine.store.getResults(job.jobId) };
+    },
+    async close() {
+      await engine.close();
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -101,7 +101,8 @@ export function buildDag(pipeline: Pipeline): Dag {
       name,
       refs.some(
         ({ ref }) =>
-          isBatchMarker(ref) || (ref.kind === 'node' && ref.relation === 'waitAny' && isBatch.get(ref.nodeName)),
+          isBatchMarker(ref) ||
+          (ref.kind === 'node' && ref.relation === 'waitAny' && isBatch.get(ref.nodeName)),
       ),
     );
   }

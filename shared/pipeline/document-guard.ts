@@ -26,7 +26,9 @@ export function cloneDocument(raw: unknown, what: string, code: string): unknown
   try {
     return structuredClone(raw);
   } catch {
-    throw new DescriptorValidationError([{ field: '', message: `the ${what} must be plain JSON data` }], code);
+    throw new DescriptorValidationError(
+      [{ field: '', message: `the ${what} must be plain JSON data` }],
+      code,
+    );
   }
 }
-

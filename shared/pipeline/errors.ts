@@ -45,6 +45,10 @@ export class MissingNodeOutputError extends SluiceError {
     readonly nodeName: string,
     readonly parentName: string,
   ) {
-    super(`node "${nodeName}" was expanded before the output of "${parentName}" was known`, 'NODE_OUTPUT_MISSING', 500);
+    super(
+      `node "${nodeName}" was expanded before the output of "${parentName}" was known`,
+      'NODE_OUTPUT_MISSING',
+      500,
+    );
   }
 }

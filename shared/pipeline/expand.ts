@@ -35,7 +35,8 @@ type MarkerItems = MarkerList | { skippedParent: string };
 
 export function expandNode(pipeline: Pipeline, dag: Dag, nodeName: string, ctx: ExpansionContext): Expansion {
   const expansion = expandNodeIfKnown(pipeline, dag, nodeName, ctx, { strict: true });
-  if (expansion.kind === 'unknown') throw new MissingNodeOutputError(nodeName, expansion.waitingFor[0] ?? '?');
+  if (expansion.kind === 'unknown')
+    throw new MissingNodeOutputError(nodeName, expansion.waitingFor[0] ?? '?');
   if (expansion.kind === 'batch') return { kind: 'batch', tasks: expansion.tasks };
   return expansion;
 }
@@ -138,7 +139,10 @@ function markerItems(
       emptyReason: `parent "${ref.nodeName}" has no succeeded items`,
     };
   }
-  return listItems(output.status === 'succeeded' ? valueAtPath(output.result ?? null, ref.path) : null, ref.text);
+  return listItems(
+    output.status === 'succeeded' ? valueAtPath(output.result ?? null, ref.path) : null,
+    ref.text,
+  );
 }
 
 function listItems(value: unknown, text: string): MarkerItems {
@@ -158,7 +162,10 @@ export function batchSize(lists: ReadonlyArray<readonly unknown[]>, operation: B
 }
 
 /** The marker values of item i (0-based). Cartesian: the first marker is the outer loop. */
-function itemPicker(lists: ReadonlyArray<readonly unknown[]>, operation: BatchOperation): (i: number) => unknown[] {
+function itemPicker(
+  lists: ReadonlyArray<readonly unknown[]>,
+  operation: BatchOperation,
+): (i: number) => unknown[] {
   if (operation === 'indexed') return (i) => lists.map((l) => (i < l.length ? l[i] : null));
   const strides = lists.map((_, j) => lists.slice(j + 1).reduce((n, l) => n * l.length, 1));
   return (i) => lists.map((l, j) => l[Math.floor(i / strides[j]!) % l.length]);
@@ -241,6 +248,7 @@ function findItem(output: NodeOutput | undefined, batchIndex: number): BatchItem
 
 function findNode(pipeline: Pipeline, nodeName: string): PipelineNode {
   const node = pipeline.nodes.find((n) => n.nodeName === nodeName);
-  if (!node) throw invalidPipeline(`node "${nodeName}" does not exist in pipeline "${pipeline.name}"`, 'nodeName');
+  if (!node)
+    throw invalidPipeline(`node "${nodeName}" does not exist in pipeline "${pipeline.name}"`, 'nodeName');
   return node;
 }

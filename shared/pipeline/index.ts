@@ -2,12 +2,24 @@
 // Everything here is pure (no IO), so both backends and the CLI share it.
 export * from './constants.ts';
 export { buildDag, streamingParents } from './dag.ts';
-export { DescriptorValidationError, INVALID_ALGORITHM, INVALID_PIPELINE, MissingNodeOutputError, type Problem } from './errors.ts';
+export {
+  DescriptorValidationError,
+  INVALID_ALGORITHM,
+  INVALID_PIPELINE,
+  MissingNodeOutputError,
+  type Problem,
+} from './errors.ts';
 export { expandNode, expandNodeIfKnown, expandStreamingItem, type PartialExpansion } from './expand.ts';
 export { type InputReference, isReferenceText, parseReference } from './input-reference.ts';
 export { parseLiteralBatch } from './literal-batch.ts';
 export { parsePipelineText } from './parse-text.ts';
-export { type PipelinePlan, type PlannedExpansion, type PlannedNode, type PlannedParent, planPipeline } from './plan.ts';
+export {
+  type PipelinePlan,
+  type PlannedExpansion,
+  type PlannedNode,
+  type PlannedParent,
+  planPipeline,
+} from './plan.ts';
 export { nodeOutputValue, resolveInputValue } from './resolve.ts';
 export { collectResults } from './results.ts';
 export { algorithmSchema, nodeSchema, pipelineSchema, retrySchema } from './schema.ts';

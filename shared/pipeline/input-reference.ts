@@ -32,7 +32,10 @@ const PREFIXES: ReadonlyArray<[string, RelationType]> = [
 export function isReferenceText(value: unknown): value is string {
   return (
     typeof value === 'string' &&
-    (value.startsWith('@') || value.startsWith('#@') || value.startsWith('*@') || value.startsWith('*#@') ||
+    (value.startsWith('@') ||
+      value.startsWith('#@') ||
+      value.startsWith('*@') ||
+      value.startsWith('*#@') ||
       value.startsWith('#['))
   );
 }
@@ -53,7 +56,9 @@ export function parseReference(text: string): InputReference {
   const segments = text.slice(marker.length).split('.');
   const [name, ...path] = segments;
   if (!name || segments.some((s) => s === '')) {
-    throw new ReferenceSyntaxError(`"${text}" is not a valid reference (expected ${marker}Name or ${marker}Name.path)`);
+    throw new ReferenceSyntaxError(
+      `"${text}" is not a valid reference (expected ${marker}Name or ${marker}Name.path)`,
+    );
   }
   if (name === FLOW_INPUT) {
     return { kind: 'flowInput', batch: relation === 'batch' || relation === 'waitAnyBatch', path, text };

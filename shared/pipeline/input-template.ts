@@ -39,7 +39,10 @@ export function compileInput(
     if (value !== null && typeof value === 'object') {
       const entries = Object.entries(value).map(([k, v]): [string, InputTemplate] => [k, compile(v)]);
       return entries.every(([, t]) => t.kind === 'const')
-        ? { kind: 'const', value: Object.fromEntries(entries.map(([k, t]) => [k, (t as { value: unknown }).value])) }
+        ? {
+            kind: 'const',
+            value: Object.fromEntries(entries.map(([k, t]) => [k, (t as { value: unknown }).value])),
+          }
         : { kind: 'object', entries };
     }
     return { kind: 'const', value };

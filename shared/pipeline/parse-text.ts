@@ -15,7 +15,11 @@ export function parsePipelineText(text: string, sourceName?: string): unknown {
       throw new ValidationError(`${where}${err.message}`, undefined, INVALID_PIPELINE);
     }
     // A parser's own failure (e.g. too deep nesting) is still just unreadable input.
-    throw new ValidationError(`${where}unable to parse: ${(err as Error)?.message ?? String(err)}`, undefined, INVALID_PIPELINE);
+    throw new ValidationError(
+      `${where}unable to parse: ${(err as Error)?.message ?? String(err)}`,
+      undefined,
+      INVALID_PIPELINE,
+    );
   }
 }
 

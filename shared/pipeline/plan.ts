@@ -55,10 +55,7 @@ export interface PipelinePlan {
   results: string[];
 }
 
-export function planPipeline(
-  pipeline: Pipeline,
-  opts: { previewItems?: number } = {},
-): PipelinePlan {
+export function planPipeline(pipeline: Pipeline, opts: { previewItems?: number } = {}): PipelinePlan {
   const previewItems = opts.previewItems ?? DEFAULT_PLAN_PREVIEW_ITEMS;
   const dag = buildDag(pipeline);
   const byName = new Map(pipeline.nodes.map((n) => [n.nodeName, n]));
@@ -68,7 +65,10 @@ export function planPipeline(
   const nodes = dag.order.map((nodeName, i): PlannedNode => {
     const node = byName.get(nodeName)!;
     const isBatch = dag.isBatch.get(nodeName) === true;
-    const expansion = expandNodeIfKnown(pipeline, dag, nodeName, ctx, { strict: false, maxItems: previewItems });
+    const expansion = expandNodeIfKnown(pipeline, dag, nodeName, ctx, {
+      strict: false,
+      maxItems: previewItems,
+    });
     if (expansion.kind === 'skipped') knownOutputs.set(nodeName, { kind: 'skipped' });
     const planned: PlannedNode = {
       step: i + 1,

@@ -115,7 +115,8 @@ function checkBatches(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
     if (streaming.length > 0) {
       for (const { ref, location } of refs) {
         const streams = ref.kind === 'node' && streaming.includes(ref.nodeName);
-        const streamingRelation = ref.kind === 'node' && (ref.relation === 'waitAny' || ref.relation === 'waitAnyBatch');
+        const streamingRelation =
+          ref.kind === 'node' && (ref.relation === 'waitAny' || ref.relation === 'waitAnyBatch');
         if ((streams && !streamingRelation) || (!streams && isBatchMarker(ref))) {
           problems.push({
             field: `nodes[${i}].${location}`,

@@ -225,7 +225,7 @@ function streamingItem(
   const results = new Map<string, unknown>();
   for (const parent of streaming) {
     const item = findItem(ctx.outputs.get(parent), batchIndex);
-    if (!item || item.status !== 'succeeded') return null;
+    if (item?.status !== 'succeeded') return null;
     results.set(parent, item.result ?? null);
   }
   const { template, holes } = compileInput(node.input, (ref) => {

@@ -5,6 +5,7 @@ import { streamingParents } from './dag.ts';
 import { invalidPipeline, MissingNodeOutputError } from './errors.ts';
 import type { InputReference } from './input-reference.ts';
 import { compileInput, fillTemplate, type ReferenceTreatment } from './input-template.ts';
+import type { ItemList } from './literal-batch.ts';
 import { itemsByBatchIndex, referenceValue } from './resolve.ts';
 import type {
   BatchItemOutput,
@@ -30,7 +31,7 @@ export type PartialExpansion =
   | { kind: 'unknown'; waitingFor: string[] };
 
 /** The source of one batch marker: its items, or why it has none. */
-type MarkerList = { items: readonly unknown[]; emptyReason: string };
+type MarkerList = { items: ItemList; emptyReason: string };
 type MarkerItems = MarkerList | { skippedParent: string };
 
 export function expandNode(pipeline: Pipeline, dag: Dag, nodeName: string, ctx: ExpansionContext): Expansion {
@@ -151,7 +152,7 @@ function listItems(value: unknown, text: string): MarkerItems {
 }
 
 /** indexed: the longest list (shorter ones give null); cartesian: the product. */
-export function batchSize(lists: ReadonlyArray<readonly unknown[]>, operation: BatchOperation): number {
+export function batchSize(lists: readonly ItemList[], operation: BatchOperation): number {
   if (operation === 'indexed') return lists.reduce((n, l) => Math.max(n, l.length), 0);
   let product = 1;
   for (const l of lists) {
@@ -162,13 +163,10 @@ export function batchSize(lists: ReadonlyArray<readonly unknown[]>, operation: B
 }
 
 /** The marker values of item i (0-based). Cartesian: the first marker is the outer loop. */
-function itemPicker(
-  lists: ReadonlyArray<readonly unknown[]>,
-  operation: BatchOperation,
-): (i: number) => unknown[] {
-  if (operation === 'indexed') return (i) => lists.map((l) => (i < l.length ? l[i] : null));
+function itemPicker(lists: readonly ItemList[], operation: BatchOperation): (i: number) => unknown[] {
+  if (operation === 'indexed') return (i) => lists.map((l) => (i < l.length ? l.at(i) : null));
   const strides = lists.map((_, j) => lists.slice(j + 1).reduce((n, l) => n * l.length, 1));
-  return (i) => lists.map((l, j) => l[Math.floor(i / strides[j]!) % l.length]);
+  return (i) => lists.map((l, j) => l.at(Math.floor(i / strides[j]!) % l.length));
 }
 
 function expandStreamingNode(

@@ -36,8 +36,10 @@ describe('parseReference', () => {
     expect(parseReference('*@flowInput')).toMatchObject({ kind: 'flowInput', batch: false, path: [] });
   });
 
-  it('reads #[...] as a literal batch', () => {
-    expect(parseReference('#[1...3]')).toMatchObject({ kind: 'literalBatch', items: [1, 2, 3] });
+  it('reads #[...] as a lazy literal batch', () => {
+    const ref = parseReference('#[x, 1...3]');
+    if (ref.kind !== 'literalBatch') throw new Error('expected a literal batch');
+    expect(Array.from({ length: ref.items.length }, (_, i) => ref.items.at(i))).toEqual(['x', 1, 2, 3]);
   });
 
   it.each(['@', '#@', '@A.', '@.x', '@A..b', '*#@'])('rejects the malformed reference %s', (text) => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BATCH_ITEMS } from '../../../shared/pipeline/constants.ts';
 import {
   LiteralBatchSyntaxError,
+  literalBatchList,
   literalBatchSize,
   parseLiteralBatch,
 } from '../../../shared/pipeline/literal-batch.ts';
@@ -50,5 +51,21 @@ describe('parseLiteralBatch', () => {
     const started = performance.now();
     expect(() => parseLiteralBatch('#[0...9007199254740990]')).toThrow('more than');
     expect(performance.now() - started).toBeLessThan(100);
+  });
+});
+
+describe('literalBatchList', () => {
+  it('reads item i on demand across values and ranges, skipping empty ranges', () => {
+    const list = literalBatchList('#[a, 5...3, 10...12, b, 1...999990]');
+    expect(list.length).toBe(999_995);
+    expect([0, 1, 3, 4, 5, 999_994].map((i) => list.at(i))).toEqual(['a', 10, 12, 'b', 1, 999_990]);
+    expect(list.at(999_995)).toBeUndefined();
+    expect(list.at(-1)).toBeUndefined();
+  });
+
+  it('agrees with the materialized items', () => {
+    const text = '#[-3...-1, x, 7, 2...4, y]';
+    const list = literalBatchList(text);
+    expect(Array.from({ length: list.length }, (_, i) => list.at(i))).toEqual(parseLiteralBatch(text));
   });
 });

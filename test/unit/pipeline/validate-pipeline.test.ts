@@ -108,6 +108,14 @@ describe('validatePipeline', () => {
     expect(err.message).toBe(`the pipeline nests deeper than ${MAX_DOCUMENT_DEPTH} levels`);
   });
 
+  it('validates many huge literal batches without materializing them', () => {
+    const input = Array.from({ length: 200 }, () => ({ v: '#[1...1000000]' }));
+    const started = performance.now();
+    const pipeline = validatePipeline({ name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'a', input }] });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(pipeline.nodes[0]!.input).toHaveLength(200);
+  });
+
   it('rejects values that are not JSON data', () => {
     expect(rejection(() => validatePipeline({ ...minimal(), flowInput: { f: () => 1 } })).message).toBe(
       'the pipeline must be plain JSON data',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildDag } from '../../../shared/pipeline/dag.ts';
 import { MissingNodeOutputError } from '../../../shared/pipeline/errors.ts';
-import { expandNode, expandNodeIfKnown, expandStreamingItem } from '../../../shared/pipeline/expand.ts';
+import { expandNode, expandNodeIfKnown } from '../../../shared/pipeline/expand.ts';
+import { expandStreamingItem } from '../../../shared/pipeline/expand-streaming.ts';
 import { resolveInputValue } from '../../../shared/pipeline/resolve.ts';
 import type { NodeOutput } from '../../../shared/pipeline/types.ts';
 import { batchOf, pipelineOf, succeeded } from './fixtures.ts';

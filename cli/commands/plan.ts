@@ -81,7 +81,8 @@ export function formatPlan(plan: PipelinePlan): string {
 }
 
 function formatNode(node: PlannedNode): string[] {
-  const traits = [node.isBatch ? `batch, ${node.batchOperation}` : '', node.inResults ? 'in results' : '']
+  const batchTrait = node.streamsFrom ? 'batch, streaming' : `batch, ${node.batchOperation}`;
+  const traits = [node.isBatch ? batchTrait : '', node.inResults ? 'in results' : '']
     .filter(Boolean)
     .join('; ');
   const lines = [
@@ -94,7 +95,8 @@ function formatNode(node: PlannedNode): string[] {
     lines.push(`   parents: ${parents.join(', ')}`);
   }
   if (node.streamsFrom) {
-    lines.push(`   streams: item k starts when item k of ${node.streamsFrom.join(' and ')} succeeds`);
+    const from = node.streamsFrom.join(' and ');
+    lines.push(`   items: one per item of ${from}; item k starts when item k of ${from} succeeds`);
   }
   const e = node.expansion;
   switch (e.kind) {
@@ -108,7 +110,7 @@ function formatNode(node: PlannedNode): string[] {
       for (const item of e.items) lines.push(`     #${item.batchIndex}: ${shortJson(item.input)}`);
       break;
     case 'batch-at-run-time':
-      lines.push(`   items: known when ${e.waitingFor.join(', ')} has run`);
+      if (!node.streamsFrom) lines.push(`   items: known when ${e.waitingFor.join(', ')} has run`);
       lines.push(`   input: ${shortJson(e.input)}`);
       break;
     case 'skipped':

@@ -45,6 +45,17 @@ describe('sluice plan', () => {
     });
   });
 
+  it('explains streaming nodes', async () => {
+    const c = loadCases().find((x) => x.name === 'wait-any-zips-by-batch-index')!;
+    const r = await runCli(['plan', relative(process.cwd(), c.pipelineFile)]);
+    expect(r.stdout).toContain(
+      '3. C  (algorithm c; batch, streaming; in results)\n' +
+        '   parents: A (*@ waitAny), B (*@ waitAny)\n' +
+        '   items: one per item of A and B; item k starts when item k of A and B succeeds\n' +
+        '   input: ["*@A",{"b":"*@B"},0]\n',
+    );
+  });
+
   it('shows skips known before running', async () => {
     const c = loadCases().find((x) => x.name === 'skip-cascades')!;
     const r = await runCli(['plan', relative(process.cwd(), c.pipelineFile)]);

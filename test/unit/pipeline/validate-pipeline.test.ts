@@ -94,6 +94,12 @@ describe('validatePipeline', () => {
     expect(validatePipeline(raw, { checkFlowInput: false }).nodes).toHaveLength(1);
   });
 
+  it('still reports a malformed descriptor flowInput when an override is given', () => {
+    expect(
+      rejection(() => validatePipeline({ ...minimal(), flowInput: 'x' }, { flowInput: { x: 1 } })).message,
+    ).toBe('flowInput must be an object');
+  });
+
   it('rejects a flowInput override that is not an object', () => {
     expect(
       rejection(() => validatePipeline(minimal(), { flowInput: [1] as unknown as Record<string, unknown> }))

@@ -123,6 +123,28 @@ describe('expandStreamingItem', () => {
     expect(expandStreamingItem(p, dag, 'B', ctx, 3)).toBeNull();
   });
 
+  it('expands 100,000 streamed items in linear time, even stored in reverse order', () => {
+    const p = pipelineOf([
+      { nodeName: 'A', input: ['#[1...100000]'] },
+      { nodeName: 'B', input: ['#[1...100000]'] },
+      { nodeName: 'C', input: ['*@A', '@B.0'] },
+    ]);
+    const reversed = (prefix: string): NodeOutput => ({
+      kind: 'batch',
+      items: Array.from({ length: 100_000 }, (_, i) => ({
+        batchIndex: 100_000 - i,
+        status: 'succeeded' as const,
+        result: `${prefix}${100_000 - i}`,
+      })),
+    });
+    const started = performance.now();
+    const e = expandNode(p, buildDag(p), 'C', ctxOf({ A: reversed('a'), B: reversed('b') }));
+    expect(performance.now() - started).toBeLessThan(3000);
+    if (e.kind !== 'batch') throw new Error('expected a batch');
+    expect(e.tasks).toHaveLength(100_000);
+    expect(e.tasks[41]).toEqual({ batchIndex: 42, input: ['a42', 'b1'] });
+  });
+
   it('finds items stored out of order', () => {
     const p = pipelineOf([
       { nodeName: 'A', input: ['#[1...3]'] },

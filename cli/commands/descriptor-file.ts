@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ValidationError } from '../../shared/errors.ts';
-import { DescriptorValidationError, parsePipelineText, type Problem } from '../../shared/pipeline/index.ts';
+import { DescriptorValidationError, type Problem, parsePipelineText } from '../../shared/pipeline/index.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 
@@ -14,7 +14,8 @@ export async function readDescriptorFile(ctx: CliContext, file: string): Promise
     text = await readFile(resolve(ctx.cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new CliError(`cannot read ${file}: ${why}`);
   }
   try {
@@ -34,14 +35,28 @@ export async function readFlowInputFile(ctx: CliContext, file: string): Promise<
 }
 
 export function problemsOf(err: ValidationError): Problem[] {
-  return err instanceof DescriptorValidationError ? err.problems : [{ field: err.field ?? '', message: err.message }];
+  return err instanceof DescriptorValidationError
+    ? err.problems
+    : [{ field: err.field ?? '', message: err.message }];
 }
 
 /** Prints why a descriptor was rejected and sets exit status 1. */
-export function reportInvalid(ctx: CliContext, file: string, kind: string, err: ValidationError, json: boolean): void {
+export function reportInvalid(
+  ctx: CliContext,
+  file: string,
+  kind: string,
+  err: ValidationError,
+  json: boolean,
+): void {
   const problems = problemsOf(err);
   if (json) {
-    const report = { file, kind, valid: false, error: { code: err.code, message: err.message, field: err.field }, problems };
+    const report = {
+      file,
+      kind,
+      valid: false,
+      error: { code: err.code, message: err.message, field: err.field },
+      problems,
+    };
     ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     ctx.stderr.write(`${file}: invalid ${kind}\n`);

@@ -36,7 +36,7 @@ export const registerPlan: RegisterCommand = (program: Command, ctx: CliContext)
     .command('plan')
     .argument('<file>', 'pipeline descriptor (.json, .yml, .yaml)')
     .description('Show what a pipeline would run, in order, without running anything (a dry run).')
-    .option('-f, --flow-input <file>', 'flowInput (JSON or YAML); its keys replace the descriptor\'s')
+    .option('-f, --flow-input <file>', "flowInput (JSON or YAML); its keys replace the descriptor's")
     .option('--items <n>', 'how many items of each batch to show', String(DEFAULT_PLAN_PREVIEW_ITEMS))
     .option('--json', 'print the plan as JSON on stdout')
     .addHelpText(
@@ -81,10 +81,13 @@ export function formatPlan(plan: PipelinePlan): string {
 }
 
 function formatNode(node: PlannedNode): string[] {
-  const traits = [node.isBatch ? `batch, ${node.batchOperation}` : '', node.inResults ? 'in results' : '']
+  const batchTrait = node.streamsFrom ? 'batch, streaming' : `batch, ${node.batchOperation}`;
+  const traits = [node.isBatch ? batchTrait : '', node.inResults ? 'in results' : '']
     .filter(Boolean)
     .join('; ');
-  const lines = [`${node.step}. ${node.nodeName}  (algorithm ${node.algorithmName}${traits ? `; ${traits}` : ''})`];
+  const lines = [
+    `${node.step}. ${node.nodeName}  (algorithm ${node.algorithmName}${traits ? `; ${traits}` : ''})`,
+  ];
   if (node.parents.length > 0) {
     const parents = node.parents.map(
       (p) => `${p.nodeName} (${p.relations.map((r) => `${RELATION_MARKERS[r]} ${r}`).join(', ')})`,
@@ -92,7 +95,8 @@ function formatNode(node: PlannedNode): string[] {
     lines.push(`   parents: ${parents.join(', ')}`);
   }
   if (node.streamsFrom) {
-    lines.push(`   streams: item k starts when item k of ${node.streamsFrom.join(' and ')} succeeds`);
+    const from = node.streamsFrom.join(' and ');
+    lines.push(`   items: one per item of ${from}; item k starts when item k of ${from} succeeds`);
   }
   const e = node.expansion;
   switch (e.kind) {
@@ -100,11 +104,13 @@ function formatNode(node: PlannedNode): string[] {
       lines.push(`   input: ${shortJson(e.input)}`);
       break;
     case 'batch':
-      lines.push(`   items: ${e.itemCount}${e.items.length < e.itemCount ? ` (first ${e.items.length} shown)` : ''}`);
+      lines.push(
+        `   items: ${e.itemCount}${e.items.length < e.itemCount ? ` (first ${e.items.length} shown)` : ''}`,
+      );
       for (const item of e.items) lines.push(`     #${item.batchIndex}: ${shortJson(item.input)}`);
       break;
     case 'batch-at-run-time':
-      lines.push(`   items: known when ${e.waitingFor.join(', ')} has run`);
+      if (!node.streamsFrom) lines.push(`   items: known when ${e.waitingFor.join(', ')} has run`);
       lines.push(`   input: ${shortJson(e.input)}`);
       break;
     case 'skipped':

@@ -36,11 +36,14 @@ export const registerValidate: RegisterCommand = (program: Command, ctx: CliCont
       const flowInput = opts.flowInput ? await readFlowInputFile(ctx, opts.flowInput) : undefined;
       try {
         const descriptor =
-          kind === 'algorithm' ? validateAlgorithm(raw) : validatePipeline(raw, flowInput ? { flowInput } : {});
+          kind === 'algorithm'
+            ? validateAlgorithm(raw)
+            : validatePipeline(raw, flowInput ? { flowInput } : {});
         if (opts.json) {
           ctx.stdout.write(`${JSON.stringify({ file, kind, valid: true, descriptor }, null, 2)}\n`);
         } else {
-          const detail = 'nodes' in descriptor ? `, ${descriptor.nodes.length} node(s)` : `, env ${descriptor.env}`;
+          const detail =
+            'nodes' in descriptor ? `, ${descriptor.nodes.length} node(s)` : `, env ${descriptor.env}`;
           ctx.stdout.write(`${file}: valid ${kind} "${descriptor.name}"${detail}\n`);
         }
       } catch (err) {

@@ -3,16 +3,17 @@
 import { MAX_BATCH_ITEMS } from './constants.ts';
 import { streamingParents } from './dag.ts';
 import { invalidPipeline, MissingNodeOutputError } from './errors.ts';
+import { findNode, treatValue } from './expand-context.ts';
+import { expandStreamingNode } from './expand-streaming.ts';
 import type { InputReference } from './input-reference.ts';
-import { compileInput, fillTemplate, type ReferenceTreatment } from './input-template.ts';
-import { itemsByBatchIndex, referenceValue } from './resolve.ts';
+import { compileInput, fillTemplate } from './input-template.ts';
+import type { ItemList } from './literal-batch.ts';
+import { itemsByBatchIndex } from './resolve.ts';
 import type {
-  BatchItemOutput,
   BatchOperation,
   Dag,
   Expansion,
   ExpansionContext,
-  NodeOutput,
   Pipeline,
   PipelineNode,
   TaskInput,
@@ -30,7 +31,7 @@ export type PartialExpansion =
   | { kind: 'unknown'; waitingFor: string[] };
 
 /** The source of one batch marker: its items, or why it has none. */
-type MarkerList = { items: readonly unknown[]; emptyReason: string };
+type MarkerList = { items: ItemList; emptyReason: string };
 type MarkerItems = MarkerList | { skippedParent: string };
 
 export function expandNode(pipeline: Pipeline, dag: Dag, nodeName: string, ctx: ExpansionContext): Expansion {
@@ -102,20 +103,6 @@ function isHole(ref: InputReference): boolean {
   return ref.relation === 'batch' || ref.relation === 'waitAnyBatch';
 }
 
-function treatValue(
-  ref: InputReference,
-  ctx: ExpansionContext,
-  node: PipelineNode,
-  strict: boolean,
-): ReferenceTreatment {
-  const value = referenceValue(ref, ctx);
-  if (value !== undefined) return { kind: 'value', value };
-  const parent = (ref as { nodeName: string }).nodeName;
-  if (strict) throw new MissingNodeOutputError(node.nodeName, parent);
-  // A plan shows a value it cannot know yet as the reference's text.
-  return { kind: 'value', value: ref.text };
-}
-
 function markerItems(
   ref: InputReference,
   ctx: ExpansionContext,
@@ -151,7 +138,7 @@ function listItems(value: unknown, text: string): MarkerItems {
 }
 
 /** indexed: the longest list (shorter ones give null); cartesian: the product. */
-export function batchSize(lists: ReadonlyArray<readonly unknown[]>, operation: BatchOperation): number {
+export function batchSize(lists: readonly ItemList[], operation: BatchOperation): number {
   if (operation === 'indexed') return lists.reduce((n, l) => Math.max(n, l.length), 0);
   let product = 1;
   for (const l of lists) {
@@ -162,93 +149,8 @@ export function batchSize(lists: ReadonlyArray<readonly unknown[]>, operation: B
 }
 
 /** The marker values of item i (0-based). Cartesian: the first marker is the outer loop. */
-function itemPicker(
-  lists: ReadonlyArray<readonly unknown[]>,
-  operation: BatchOperation,
-): (i: number) => unknown[] {
-  if (operation === 'indexed') return (i) => lists.map((l) => (i < l.length ? l[i] : null));
+function itemPicker(lists: readonly ItemList[], operation: BatchOperation): (i: number) => unknown[] {
+  if (operation === 'indexed') return (i) => lists.map((l) => (i < l.length ? l.at(i) : null));
   const strides = lists.map((_, j) => lists.slice(j + 1).reduce((n, l) => n * l.length, 1));
-  return (i) => lists.map((l, j) => l[Math.floor(i / strides[j]!) % l.length]);
-}
-
-function expandStreamingNode(
-  node: PipelineNode,
-  ctx: ExpansionContext,
-  streaming: string[],
-  strict: boolean,
-  maxItems: number,
-): PartialExpansion {
-  const outputs = streaming.map((p) => ctx.outputs.get(p));
-  const unknown = streaming.filter((_, i) => !outputs[i]);
-  if (unknown.length > 0) {
-    if (strict) throw new MissingNodeOutputError(node.nodeName, unknown[0]!);
-    return { kind: 'unknown', waitingFor: unknown };
-  }
-  const skipped = streaming.find((_, i) => outputs[i]!.kind === 'skipped');
-  if (skipped) return { kind: 'skipped', reason: `parent "${skipped}" was skipped` };
-  const first = outputs[0]!;
-  const indexes = first.kind === 'batch' ? itemsByBatchIndex(first.items).map((item) => item.batchIndex) : [];
-  const tasks: TaskInput[] = [];
-  let count = 0;
-  for (const k of indexes) {
-    const task = streamingItem(node, ctx, streaming, k, strict);
-    if (!task) continue;
-    count++;
-    if (tasks.length < maxItems) tasks.push(task);
-  }
-  if (count === 0) return { kind: 'skipped', reason: `no item succeeded in all of ${streaming.join(', ')}` };
-  return { kind: 'batch', tasks, itemCount: count };
-}
-
-/**
- * The child item for parent batchIndex k of a streaming node (`*@P` / `*#@P` with P a batch),
- * or null when some streaming parent's item k did not succeed (the item is dropped).
- */
-export function expandStreamingItem(
-  pipeline: Pipeline,
-  dag: Dag,
-  nodeName: string,
-  ctx: ExpansionContext,
-  batchIndex: number,
-): TaskInput | null {
-  const node = findNode(pipeline, nodeName);
-  return streamingItem(node, ctx, streamingParents(dag, nodeName), batchIndex, true);
-}
-
-function streamingItem(
-  node: PipelineNode,
-  ctx: ExpansionContext,
-  streaming: string[],
-  batchIndex: number,
-  strict: boolean,
-): TaskInput | null {
-  const results = new Map<string, unknown>();
-  for (const parent of streaming) {
-    const item = findItem(ctx.outputs.get(parent), batchIndex);
-    if (!item || item.status !== 'succeeded') return null;
-    results.set(parent, item.result ?? null);
-  }
-  const { template, holes } = compileInput(node.input, (ref) => {
-    if (ref.kind === 'node' && results.has(ref.nodeName)) return { kind: 'hole' };
-    return treatValue(ref, ctx, node, strict);
-  });
-  const values = holes.map((ref) =>
-    ref.kind === 'node' ? valueAtPath(results.get(ref.nodeName), ref.path) : null,
-  );
-  return { batchIndex, input: fillTemplate(template, values) as unknown[] };
-}
-
-/** Item k of a batch output; O(1) when items are stored densely by batchIndex, as engines do. */
-function findItem(output: NodeOutput | undefined, batchIndex: number): BatchItemOutput | undefined {
-  if (output?.kind !== 'batch') return undefined;
-  const guess = output.items[batchIndex - 1];
-  if (guess?.batchIndex === batchIndex) return guess;
-  return output.items.find((item) => item.batchIndex === batchIndex);
-}
-
-function findNode(pipeline: Pipeline, nodeName: string): PipelineNode {
-  const node = pipeline.nodes.find((n) => n.nodeName === nodeName);
-  if (!node)
-    throw invalidPipeline(`node "${nodeName}" does not exist in pipeline "${pipeline.name}"`, 'nodeName');
-  return node;
+  return (i) => lists.map((l, j) => l.at(Math.floor(i / strides[j]!) % l.length));
 }

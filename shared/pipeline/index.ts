@@ -9,7 +9,8 @@ export {
   MissingNodeOutputError,
   type Problem,
 } from './errors.ts';
-export { expandNode, expandNodeIfKnown, expandStreamingItem, type PartialExpansion } from './expand.ts';
+export { expandNode, expandNodeIfKnown, type PartialExpansion } from './expand.ts';
+export { expandStreamingItem } from './expand-streaming.ts';
 export { type InputReference, isReferenceText, parseReference } from './input-reference.ts';
 export { parseLiteralBatch } from './literal-batch.ts';
 export { parsePipelineText } from './parse-text.ts';

@@ -2,13 +2,19 @@
 // `@X.path` (input), `#@X.path` (batch), `*@X.path` (waitAny), `*#@X.path` (waitAnyBatch),
 // `#[...]` (literal batch). X is `flowInput` or a node name; numeric path segments index arrays.
 import { FLOW_INPUT } from './constants.ts';
-import { type LiteralBatchItem, LiteralBatchSyntaxError, parseLiteralBatch } from './literal-batch.ts';
+import {
+  type ItemList,
+  type LiteralBatchItem,
+  LiteralBatchSyntaxError,
+  literalBatchList,
+} from './literal-batch.ts';
 import type { RelationType } from './types.ts';
 
 export type InputReference =
   | { kind: 'node'; relation: RelationType; nodeName: string; path: string[]; text: string }
   | { kind: 'flowInput'; batch: boolean; path: string[]; text: string }
-  | { kind: 'literalBatch'; items: LiteralBatchItem[]; text: string };
+  /** `items` is lazy: a huge literal is never materialized by parsing or validation. */
+  | { kind: 'literalBatch'; items: ItemList<LiteralBatchItem>; text: string };
 
 export class ReferenceSyntaxError extends Error {
   override name = 'ReferenceSyntaxError';
@@ -44,7 +50,7 @@ export function isReferenceText(value: unknown): value is string {
 export function parseReference(text: string): InputReference {
   if (text.startsWith('#[')) {
     try {
-      return { kind: 'literalBatch', items: parseLiteralBatch(text), text };
+      return { kind: 'literalBatch', items: literalBatchList(text), text };
     } catch (err) {
       if (err instanceof LiteralBatchSyntaxError) throw new ReferenceSyntaxError(err.message);
       throw err;

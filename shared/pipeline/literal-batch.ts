@@ -4,6 +4,15 @@ import { MAX_BATCH_ITEMS } from './constants.ts';
 
 export type LiteralBatchItem = string | number;
 
+/**
+ * A list read by index: arrays are one, and so is a literal batch, whose items are computed on
+ * demand so that `#[1...1000000]` costs nothing until a task needs item k.
+ */
+export interface ItemList<T = unknown> {
+  readonly length: number;
+  at(index: number): T | undefined;
+}
+
 export class LiteralBatchSyntaxError extends Error {
   override name = 'LiteralBatchSyntaxError';
 }
@@ -26,7 +35,37 @@ export function parseLiteralBatch(text: string): LiteralBatchItem[] {
 
 /** The item count without building the items (for `plan` and size checks). */
 export function literalBatchSize(text: string): number {
-  return parseParts(text).reduce((n, p) => n + (p.kind === 'value' ? 1 : rangeSize(p)), 0);
+  return parseParts(text).reduce((n, p) => n + partSize(p), 0);
+}
+
+/** The items as a lazy list: item i is found by binary search over the parts' start offsets. */
+export function literalBatchList(text: string): ItemList<LiteralBatchItem> {
+  const parts = parseParts(text).filter((p) => partSize(p) > 0);
+  const starts: number[] = [];
+  let length = 0;
+  for (const part of parts) {
+    starts.push(length);
+    length += partSize(part);
+  }
+  return {
+    length,
+    at(index: number) {
+      if (!Number.isInteger(index) || index < 0 || index >= length) return undefined;
+      let lo = 0;
+      let hi = parts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      const part = parts[lo]!;
+      return part.kind === 'value' ? part.value : part.from + (index - starts[lo]!);
+    },
+  };
+}
+
+function partSize(p: Part): number {
+  return p.kind === 'value' ? 1 : rangeSize(p);
 }
 
 function rangeSize(p: { from: number; to: number }): number {

@@ -24,13 +24,13 @@ export function validatePipeline(raw: unknown, opts: ValidatePipelineOptions = {
   const doc = cloneDocument(raw, 'pipeline', INVALID_PIPELINE);
   if (opts.flowInput !== undefined) {
     const override = cloneDocument(opts.flowInput, 'flowInput', INVALID_PIPELINE);
-    if (override === null || typeof override !== 'object' || Array.isArray(override)) {
+    if (!isPlainObject(override)) {
       throw new DescriptorValidationError([{ field: 'flowInput', message: 'flowInput must be an object' }]);
     }
-    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
-      const base = (doc as Record<string, unknown>).flowInput;
-      const merged = base !== null && typeof base === 'object' && !Array.isArray(base) ? base : {};
-      (doc as Record<string, unknown>).flowInput = { ...merged, ...override };
+    // A malformed descriptor flowInput is left for the schema to report, not papered over.
+    if (isPlainObject(doc)) {
+      const base = doc.flowInput ?? {};
+      if (isPlainObject(base)) doc.flowInput = { ...base, ...override };
     }
   }
   const schemaProblems = checkAgainstSchema('pipeline', doc);
@@ -39,6 +39,10 @@ export function validatePipeline(raw: unknown, opts: ValidatePipelineOptions = {
   const problems = checkPipeline(pipeline, opts.checkFlowInput ?? true);
   if (problems.length > 0) throw new DescriptorValidationError(problems);
   return pipeline;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function normalizeIncludeInResult(pipeline: Pipeline): Pipeline {

@@ -32,6 +32,8 @@ export interface CoordinatorDeps {
   onAbortTasks?: (taskIds: string[], reason: string) => void;
   /** Told after every saved change of a job (watchers, `sluice run`). */
   onJobChanged?: (state: JobState) => void;
+  /** Told once a final job's results are stored and its result webhook recorded. */
+  onJobFinished?: (state: JobState) => void;
 }
 
 export interface SubmitOptions {
@@ -178,30 +180,41 @@ export class Coordinator {
     return (await this.deps.store.getJob(jobId)) as JobState;
   }
 
-  /** Applies one event to a job, serialised per job; effects run after the state is saved. */
-  apply(jobId: string, ev: EngineEvent): Promise<void> {
+  /**
+   * Applies one event to a job. The read-transition-save step is serialised per job (so versions
+   * rarely conflict in this process); the effects run after it, outside the serialised section,
+   * because they apply follow-up events to the same job.
+   */
+  async apply(jobId: string, ev: EngineEvent): Promise<void> {
     const prev = this.chains.get(jobId) ?? Promise.resolve();
-    const next = prev.then(() => this.applyNow(jobId, ev));
-    const tail = next.catch(() => {});
+    const step = prev.then(() => this.transitionAndSave(jobId, ev));
+    const tail = step.then(
+      () => {},
+      () => {},
+    );
     this.chains.set(jobId, tail);
     void tail.then(() => {
       if (this.chains.get(jobId) === tail) this.chains.delete(jobId);
     });
-    return next;
+    const done = await step;
+    if (!done) return;
+    for (const effect of done.effects) await this.runEffect(done.state, done.dag, effect);
   }
 
-  private async applyNow(jobId: string, ev: EngineEvent): Promise<void> {
+  private async transitionAndSave(
+    jobId: string,
+    ev: EngineEvent,
+  ): Promise<{ state: JobState; dag: Dag; effects: EngineEffect[] } | undefined> {
     const { store } = this.deps;
     for (let attempt = 0; attempt < 20; attempt++) {
       const job = await store.getJob(jobId);
       if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
       const dag = this.dagOf(jobId, job.pipeline);
       const t = transition(job, dag, ev);
-      if (t.state === job) return;
+      if (t.state === job) return undefined;
       if (!(await store.saveJob(t.state, job.version))) continue; // someone else wrote: re-read
       this.deps.onJobChanged?.(t.state);
-      for (const effect of t.effects) await this.runEffect(t.state, dag, effect);
-      return;
+      return { state: t.state, dag, effects: t.effects };
     }
     throw new ConflictError(`job ${jobId}: too many concurrent updates`);
   }
@@ -378,6 +391,7 @@ export class Coordinator {
         data: results,
       });
     }
+    this.deps.onJobFinished?.(job);
     if (status === 'completed') await this.fireTriggers(job, results);
     await this.admitWaiting(job.pipeline.name);
   }

@@ -75,11 +75,16 @@ export const testBuiltins: BuiltinAlgorithm[] = [
 export interface TestEngine {
   engine: LocalEngine;
   home: string;
-  run(pipeline: unknown, opts?: Parameters<LocalEngine['coordinator']['submit']>[1]): Promise<{ job: JobState; results: unknown }>;
+  run(
+    pipeline: unknown,
+    opts?: Parameters<LocalEngine['coordinator']['submit']>[1],
+  ): Promise<{ job: JobState; results: unknown }>;
   close(): Promise<void>;
 }
 
-export async function openTestEngine(opts: Partial<LocalEngineOptions> & { slots?: number } = {}): Promise<TestEngine> {
+export async function openTestEngine(
+  opts: Partial<LocalEngineOptions> & { slots?: number } = {},
+): Promise<TestEngine> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const builtins = allBuiltins();
   for (const b of testBuiltins) builtins.set(b.name, b);

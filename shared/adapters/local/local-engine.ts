@@ -77,6 +77,7 @@ export class LocalEngine {
       onTasksQueued: () => dispatcher?.wake(),
       onAbortTasks: (ids, reason) => dispatcher?.abort(ids, reason),
       onJobChanged: (s) => this.events.emit('job', s),
+      onJobFinished: (s) => this.events.emit('finished', s),
     });
     dispatcher = new Dispatcher({
       queue: this.store,
@@ -120,27 +121,33 @@ export class LocalEngine {
     this.ttlTimer.unref();
   }
 
-  /** Resolves with the job's final state. */
+  /** Resolves with the job's final state once its results are stored. */
   waitForJob(jobId: string, onChange?: (s: JobState) => void): Promise<JobState> {
     return new Promise((resolveJob, reject) => {
-      const listener = (s: JobState) => {
-        if (s.jobId !== jobId) return;
-        onChange?.(s);
-        if (isJobFinal(s)) {
-          this.events.off('job', listener);
-          resolveJob(s);
-        }
+      const changed = (s: JobState) => {
+        if (s.jobId === jobId) onChange?.(s);
       };
-      this.events.on('job', listener);
-      void this.store.getJob(jobId).then((s) => {
+      const finished = (s: JobState) => {
+        if (s.jobId !== jobId) return;
+        cleanup();
+        resolveJob(s);
+      };
+      const cleanup = () => {
+        this.events.off('job', changed);
+        this.events.off('finished', finished);
+      };
+      this.events.on('job', changed);
+      this.events.on('finished', finished);
+      void (async () => {
+        const s = await this.store.getJob(jobId);
         if (!s) {
-          this.events.off('job', listener);
+          cleanup();
           reject(new Error(`job ${jobId} not found`));
-        } else if (isJobFinal(s)) {
-          this.events.off('job', listener);
+        } else if (isJobFinal(s) && (await this.store.getResults(jobId)) !== undefined) {
+          cleanup();
           resolveJob(s);
         }
-      }, reject);
+      })().catch(reject);
     });
   }
 

@@ -157,7 +157,9 @@ describe('embedded engine: failures, tolerance and retries', () => {
       nodes: [{ nodeName: 'A', algorithmName: 'flaky-crash', input: ['k1', 2] }],
     });
     expect(job.status).toBe('completed');
-    expect(results).toEqual([{ nodeName: 'A', algorithmName: 'flaky-crash', result: { key: 'k1', runs: 3 } }]);
+    expect(results).toEqual([
+      { nodeName: 'A', algorithmName: 'flaky-crash', result: { key: 'k1', runs: 3 } },
+    ]);
     expect(job.nodes.A?.retried).toBe(2);
   });
 
@@ -173,19 +175,40 @@ describe('embedded engine: failures, tolerance and retries', () => {
   it('OnError retries errors; limit bounds the retries; Never never retries', async () => {
     const ok = await t.run({
       name: 'onerror',
-      nodes: [{ nodeName: 'A', algorithmName: 'flaky-error', input: ['k3', 2], retry: { policy: 'OnError', limit: 2 } }],
+      nodes: [
+        {
+          nodeName: 'A',
+          algorithmName: 'flaky-error',
+          input: ['k3', 2],
+          retry: { policy: 'OnError', limit: 2 },
+        },
+      ],
     });
     expect(ok.job.status).toBe('completed');
     expect(runCounts.get('k3')).toBe(3);
     const over = await t.run({
       name: 'onerror-limit',
-      nodes: [{ nodeName: 'A', algorithmName: 'flaky-error', input: ['k4', 5], retry: { policy: 'OnError', limit: 2 } }],
+      nodes: [
+        {
+          nodeName: 'A',
+          algorithmName: 'flaky-error',
+          input: ['k4', 5],
+          retry: { policy: 'OnError', limit: 2 },
+        },
+      ],
     });
     expect(over.job.status).toBe('failed');
     expect(runCounts.get('k4')).toBe(3);
     const never = await t.run({
       name: 'never',
-      nodes: [{ nodeName: 'A', algorithmName: 'flaky-crash', input: ['k5', 1], retry: { policy: 'Never', limit: 3 } }],
+      nodes: [
+        {
+          nodeName: 'A',
+          algorithmName: 'flaky-crash',
+          input: ['k5', 1],
+          retry: { policy: 'Never', limit: 3 },
+        },
+      ],
     });
     expect(never.job.status).toBe('failed');
     expect(runCounts.get('k5')).toBe(1);
@@ -214,7 +237,10 @@ describe('embedded engine: results', () => {
       nodes: [{ nodeName: 'A', algorithmName: 'echo', input: ['@flowInput.big'] }],
     });
     expect(results).toEqual([{ nodeName: 'A', algorithmName: 'echo', result: [big] }]);
-    const row = t.engine.store.db.prepare('SELECT result, result_blob FROM tasks').get() as Record<string, unknown>;
+    const row = t.engine.store.db.prepare('SELECT result, result_blob FROM tasks').get() as Record<
+      string,
+      unknown
+    >;
     expect(row.result).toBeNull();
     expect(String(row.result_blob)).toMatch(/result\.json$/);
   });

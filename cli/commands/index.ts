@@ -1,9 +1,24 @@
 // The list of top-level commands. Each module adds its subcommand(s) to the program.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerExec } from './exec.ts';
 import { registerPlan } from './plan.ts';
+import { registerRun } from './run.ts';
+import { registerServe } from './serve.ts';
+import { registerAlgorithm, registerCron, registerPipeline } from './store.ts';
 import { registerValidate } from './validate.ts';
+import { registerWatch } from './watch.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commandModules: RegisterCommand[] = [registerValidate, registerPlan];
+export const commandModules: RegisterCommand[] = [
+  registerRun,
+  registerValidate,
+  registerPlan,
+  registerExec,
+  registerPipeline,
+  registerAlgorithm,
+  registerCron,
+  registerServe,
+  registerWatch,
+];

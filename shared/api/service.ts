@@ -41,6 +41,8 @@ function str(body: Record<string, unknown>, field: string): string {
   return v;
 }
 
+export type JobStatusView = ReturnType<typeof jobStatusView>;
+
 export function jobStatusView(job: JobState) {
   const nodes = Object.entries(job.nodes).map(([nodeName, n]) => ({
     nodeName,

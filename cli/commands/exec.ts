@@ -1,0 +1,226 @@
+// `sluice exec ...`: hkubectl's exec commands (raw, stored, status, result, stop, caching, rerun,
+// jobs) over the REST API.
+import type { Command } from 'commander';
+import { connect, connectEngine } from '../connection.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { followJob } from '../job-progress.ts';
+import { printJson, printTable } from '../output.ts';
+import { readFlowInputFile } from './descriptor-file.ts';
+import { parseWorkers, runPipelineFile } from './run.ts';
+
+interface Common {
+  endpoint?: string;
+  json?: boolean;
+}
+
+const ep = (o: Common) => (o.endpoint ? { endpoint: o.endpoint } : {});
+
+/** Starts a job; waits for it and prints results unless --no-wait (which needs a running engine). */
+async function submitAndMaybeWait(
+  ctx: CliContext,
+  o: Common & { wait?: boolean; workers?: string },
+  path: string,
+  body: unknown,
+) {
+  const workers = parseWorkers(o.workers);
+  const { client, host } = await connectEngine(ctx, { ...ep(o), ...(workers ? { workers } : {}) });
+  try {
+    if (o.wait === false && host) {
+      throw new CliError(
+        'no Sluice engine is running for this SLUICE_HOME, so --no-wait would leave the job unrun; start one with `sluice serve` (or drop --no-wait)',
+      );
+    }
+    const { jobId } = await client.call<{ jobId: string }>('POST', path, body);
+    if (o.wait === false) {
+      if (o.json) printJson(ctx, { jobId });
+      else ctx.stdout.write(`${jobId}\n`);
+      return;
+    }
+    ctx.stderr.write(`job ${jobId} submitted\n`);
+    const s = await followJob(ctx, client, jobId, { quiet: o.json === true });
+    const r = await client.call<{ data: unknown }>('GET', `/exec/results/${encodeURIComponent(jobId)}`);
+    printJson(
+      ctx,
+      o.json
+        ? { jobId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), results: r.data }
+        : r.data,
+    );
+    if (s.status !== 'completed') {
+      if (!o.json) ctx.stderr.write(`job ${jobId} ${s.status}: ${s.reason ?? ''}\n`);
+      ctx.exitCode = 1;
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function withClient<T>(
+  ctx: CliContext,
+  o: Common,
+  fn: (c: Awaited<ReturnType<typeof connect>>) => Promise<T>,
+) {
+  const client = await connect(ctx, ep(o));
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export function registerExec(program: Command, ctx: CliContext): void {
+  const exec = program
+    .command('exec')
+    .description('start, watch, stop and inspect pipeline runs (hkubectl exec)')
+    .addHelpText(
+      'after',
+      '\nWithout --endpoint, commands use the engine running for $SLUICE_HOME (see `sluice serve`),\n' +
+        'or start one in this process for as long as the command runs.\n',
+    );
+  const endpointOpt = (c: Command) =>
+    c
+      .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or the engine of $SLUICE_HOME)')
+      .option('--json', 'print JSON');
+
+  endpointOpt(
+    exec
+      .command('raw')
+      .description('run a pipeline descriptor; waits and prints the results unless --no-wait')
+      .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
+      .option('--flow-input <file>', "flowInput file; replaces the descriptor's flowInput")
+      .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
+  ).action(async (o: Common & { file: string; flowInput?: string; wait?: boolean; workers?: string }) => {
+    if (o.wait === false) {
+      const { readDescriptorFile } = await import('./descriptor-file.ts');
+      const body = { ...((await readDescriptorFile(ctx, o.file)) as Record<string, unknown>) };
+      if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+      return submitAndMaybeWait(ctx, o, '/exec/raw', body);
+    }
+    return runPipelineFile(
+      ctx,
+      o.file,
+      { ...o, ...(o.flowInput ? { flowInput: o.flowInput } : {}), quiet: o.json === true },
+      false,
+    );
+  });
+
+  endpointOpt(
+    exec
+      .command('stored')
+      .description('run a stored pipeline, optionally with another flowInput (replaces the stored one)')
+      .argument('<name>', 'stored pipeline name')
+      .option('-f, --flow-input <file>', 'flowInput file (JSON or YAML)')
+      .option('--priority <n>', 'priority 1-5 (5 most urgent)')
+      .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
+  ).action(
+    async (
+      name: string,
+      o: Common & { flowInput?: string; priority?: string; wait?: boolean; workers?: string },
+    ) => {
+      const body: Record<string, unknown> = { name };
+      if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+      if (o.priority !== undefined) body.priority = Number(o.priority);
+      return submitAndMaybeWait(ctx, o, '/exec/stored', body);
+    },
+  );
+
+  endpointOpt(
+    exec.command('status').description("show a job's status and progress").argument('<jobId>'),
+  ).action((jobId: string, o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const s = await c.call<Record<string, unknown> & { nodes: Record<string, unknown>[] }>(
+        'GET',
+        `/exec/status/${encodeURIComponent(jobId)}`,
+      );
+      if (o.json) return printJson(ctx, s);
+      const { nodes, ...job } = s;
+      for (const [k, v] of Object.entries(job))
+        ctx.stdout.write(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+      printTable(ctx, nodes, [
+        'nodeName',
+        'status',
+        'batch',
+        'total',
+        'succeeded',
+        'failed',
+        'stopped',
+        'retried',
+        'reason',
+      ]);
+    }),
+  );
+
+  endpointOpt(exec.command('result').description("print a job's results").argument('<jobId>')).action(
+    (jobId: string, o: Common) =>
+      withClient(ctx, o, async (c) => {
+        const r = await c.call<{ status: string; data: unknown }>(
+          'GET',
+          `/exec/results/${encodeURIComponent(jobId)}`,
+        );
+        printJson(ctx, o.json ? r : r.data);
+        if (r.status !== 'completed') {
+          ctx.stderr.write(`job ${jobId} is ${r.status}\n`);
+          ctx.exitCode = 1;
+        }
+      }),
+  );
+
+  endpointOpt(
+    exec
+      .command('stop')
+      .description('stop a job: every unfinished task is stopped')
+      .argument('<jobId>')
+      .option('--reason <text>'),
+  ).action((jobId: string, o: Common & { reason?: string }) =>
+    withClient(ctx, o, async (c) => {
+      const r = await c.call('POST', '/exec/stop', { jobId, ...(o.reason ? { reason: o.reason } : {}) });
+      printJson(ctx, r);
+    }),
+  );
+
+  endpointOpt(
+    exec
+      .command('caching')
+      .description("run NODE and its descendants again, reusing the other nodes' outputs of JOBID")
+      .argument('<jobId>')
+      .argument('<node>')
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
+  ).action((jobId: string, node: string, o: Common & { wait?: boolean }) =>
+    submitAndMaybeWait(ctx, o, '/exec/caching', { jobId, nodeName: node }),
+  );
+
+  endpointOpt(
+    exec
+      .command('rerun')
+      .description('run the pipeline of JOBID again (same descriptor and flowInput)')
+      .argument('<jobId>')
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
+  ).action((jobId: string, o: Common & { wait?: boolean }) =>
+    submitAndMaybeWait(ctx, o, '/exec/rerun', { jobId }),
+  );
+
+  endpointOpt(
+    exec
+      .command('jobs')
+      .description('list jobs, newest first')
+      .option('--status <status>', 'pending, active, completed, failed or stopped')
+      .option('--pipeline <name>', 'only jobs of this pipeline')
+      .option('--limit <n>', 'at most this many (default 100)'),
+  ).action((o: Common & { status?: string; pipeline?: string; limit?: string }) =>
+    withClient(ctx, o, async (c) => {
+      const jobs = await c.call<Record<string, unknown>[]>('GET', '/exec/jobs', undefined, {
+        status: o.status,
+        pipelineName: o.pipeline,
+        limit: o.limit,
+      });
+      if (o.json) return printJson(ctx, jobs);
+      printTable(
+        ctx,
+        jobs.map((j) => ({ ...j, createdAt: new Date(Number(j.createdAt)).toISOString() })),
+        ['jobId', 'pipelineName', 'status', 'priority', 'createdAt', 'reason'],
+      );
+    }),
+  );
+}

@@ -1,0 +1,106 @@
+// `sluice run FILE`: run a pipeline and print its results (raw exec + wait). Registers the
+// algorithm definitions found beside the pipeline (algorithms/*.yml) first, so an example runs
+// with one command.
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { algorithmFilesIn, applyAlgorithmFile } from '../algorithm-files.ts';
+import { connectEngine } from '../connection.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { followJob } from '../job-progress.ts';
+import { readDescriptorFile, readFlowInputFile } from './descriptor-file.ts';
+
+export interface RunFlags {
+  flowInput?: string;
+  json?: boolean;
+  workers?: string;
+  algorithms?: string[];
+  endpoint?: string;
+  quiet?: boolean;
+}
+
+export function parseWorkers(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new CliError(`--workers must be an integer from 1 to 1024 (got "${v}")`);
+  return n;
+}
+
+/** Submits a raw pipeline, waits for it, prints results; shared by `run` and `exec raw`. */
+export async function runPipelineFile(
+  ctx: CliContext,
+  file: string,
+  flags: RunFlags,
+  registerBeside: boolean,
+) {
+  const pipeline = await readDescriptorFile(ctx, file);
+  if (pipeline === null || typeof pipeline !== 'object' || Array.isArray(pipeline)) {
+    throw new CliError(`${file}: a pipeline descriptor must be an object`);
+  }
+  const body = { ...(pipeline as Record<string, unknown>) };
+  if (flags.flowInput) body.flowInput = await readFlowInputFile(ctx, flags.flowInput);
+  const workers = parseWorkers(flags.workers);
+  const { client } = await connectEngine(ctx, {
+    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+    ...(workers ? { workers } : {}),
+  });
+  try {
+    const dirs = [
+      ...(flags.algorithms ?? []),
+      ...(registerBeside ? [join(dirname(file), 'algorithms')] : []),
+    ];
+    for (const dir of dirs) {
+      for (const f of await algorithmFilesIn(ctx, dir)) {
+        const a = await applyAlgorithmFile(ctx, client, f);
+        if (!flags.quiet && !flags.json) ctx.stderr.write(`registered algorithm ${a.name} (${f})\n`);
+      }
+    }
+    const { jobId } = await client.call<{ jobId: string }>('POST', '/exec/raw', body);
+    if (!flags.quiet && !flags.json) ctx.stderr.write(`job ${jobId} submitted\n`);
+    const status = await followJob(ctx, client, jobId, {
+      quiet: flags.quiet === true || flags.json === true,
+    });
+    const results = await client.call<{ status: string; error?: string; data: unknown }>(
+      'GET',
+      `/exec/results/${encodeURIComponent(jobId)}`,
+    );
+    if (flags.json) {
+      ctx.stdout.write(
+        `${JSON.stringify({ jobId, status: status.status, ...(status.reason ? { reason: status.reason } : {}), results: results.data }, null, 2)}\n`,
+      );
+    } else {
+      ctx.stdout.write(`${JSON.stringify(results.data, null, 2)}\n`);
+      if (status.status !== 'completed')
+        ctx.stderr.write(`job ${jobId} ${status.status}: ${status.reason ?? ''}\n`);
+    }
+    if (status.status !== 'completed') ctx.exitCode = 1;
+  } finally {
+    await client.close();
+  }
+}
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('run a pipeline on this machine (or --endpoint), wait, and print its results')
+    .argument('<file>', 'pipeline descriptor (JSON or YAML)')
+    .option('-f, --flow-input <file>', "flowInput file (JSON or YAML); replaces the descriptor's flowInput")
+    .option('--json', 'print {jobId, status, results} as JSON (no progress)')
+    .option('-w, --workers <n>', 'worker processes when the engine runs in this process (default: CPU count)')
+    .option(
+      '-a, --algorithms <dir...>',
+      'register the algorithm definitions (*.yml, *.json) in these directories first',
+    )
+    .option('-q, --quiet', 'print only the results')
+    .option('--endpoint <url>', 'use the Sluice API at this URL instead of this machine')
+    .addHelpText(
+      'after',
+      '\nDefinitions in an algorithms/ directory next to the pipeline file are registered automatically.\n' +
+        'Exit status: 0 when the job completed, 1 when it failed or was stopped, or the input was bad.\n\n' +
+        'Examples:\n' +
+        '  sluice run examples/numbers/pipeline.yml\n' +
+        '  sluice run pipeline.json -f flow.json --json\n',
+    )
+    .action(async (file: string, flags: RunFlags) => runPipelineFile(ctx, file, flags, true));
+}

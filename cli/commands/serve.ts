@@ -1,0 +1,66 @@
+// `sluice serve`: the engine with its REST API on localhost (and cron triggers), until SIGINT.
+// `sluice resume`: continue unfinished jobs after a crash, then exit.
+import type { Command } from 'commander';
+import { EngineHost } from '../../shared/adapters/local/engine-host.ts';
+import { sluiceHome } from '../../shared/adapters/local/local-engine.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { parseWorkers } from './run.ts';
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the engine with the REST API (/api/v1) and cron triggers until interrupted')
+    .option('-p, --port <port>', 'TCP port (0 = any free port)', '3000')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-w, --workers <n>', 'worker processes (default: CPU count)')
+    .addHelpText(
+      'after',
+      '\nState lives in $SLUICE_HOME (default ./.sluice). Jobs left unfinished by a crash continue.\n' +
+        'Examples:\n  sluice serve\n  sluice serve --port 8080 --workers 8\n',
+    )
+    .action(async (o: { port: string; host: string; workers?: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be 0-65535 (got "${o.port}")`);
+      const workers = parseWorkers(o.workers);
+      const host = await EngineHost.start({
+        home: sluiceHome(ctx.env, ctx.cwd),
+        port,
+        host: o.host,
+        cron: true,
+        ...(workers ? { workers } : {}),
+      });
+      ctx.stderr.write(`sluice: serving ${host.url}/api/v1 (state in ${host.engine.home}); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      ctx.stderr.write('sluice: stopping\n');
+      await host.close();
+    });
+
+  program
+    .command('resume')
+    .description('continue the jobs a crashed engine left unfinished, wait for them, and exit')
+    .option('-w, --workers <n>', 'worker processes (default: CPU count)')
+    .action(async (o: { workers?: string }) => {
+      const workers = parseWorkers(o.workers);
+      const host = await EngineHost.start({
+        home: sluiceHome(ctx.env, ctx.cwd),
+        ...(workers ? { workers } : {}),
+      });
+      try {
+        const jobs = await host.engine.store.unfinishedJobs();
+        ctx.stderr.write(`sluice: resuming ${jobs.length} unfinished job(s)\n`);
+        for (const j of jobs) {
+          const s = await host.engine.waitForJob(j.jobId);
+          ctx.stdout.write(`${s.jobId} ${s.status}${s.reason ? `: ${s.reason}` : ''}\n`);
+          if (s.status !== 'completed') ctx.exitCode = 1;
+        }
+      } finally {
+        await host.close();
+      }
+    });
+}

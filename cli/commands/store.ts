@@ -1,0 +1,150 @@
+// `sluice pipeline ...` and `sluice algorithm ...`: stored pipelines and registered algorithms.
+import type { Command } from 'commander';
+import { applyAlgorithmFile } from '../algorithm-files.ts';
+import { connect, type SluiceClient } from '../connection.ts';
+import type { CliContext } from '../context.ts';
+import { printJson, printTable } from '../output.ts';
+import { readDescriptorFile } from './descriptor-file.ts';
+
+interface Common {
+  endpoint?: string;
+  json?: boolean;
+}
+
+async function withClient(ctx: CliContext, o: Common, fn: (c: SluiceClient) => Promise<void>) {
+  const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
+  try {
+    await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+const common = (c: Command) =>
+  c
+    .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
+    .option('--json', 'print JSON');
+
+export function registerPipeline(program: Command, ctx: CliContext): void {
+  const p = program.command('pipeline').description('store, show, list and delete pipeline descriptors');
+  common(
+    p
+      .command('store')
+      .description('store a pipeline (validated first; an existing one is replaced only with --update)')
+      .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
+      .option('--update', 'replace the stored pipeline of the same name'),
+  ).action((o: Common & { file: string; update?: boolean }) =>
+    withClient(ctx, o, async (c) => {
+      const body = await readDescriptorFile(ctx, o.file);
+      const stored = await c.call<{ name: string }>(o.update ? 'PUT' : 'POST', '/store/pipelines', body);
+      if (o.json) printJson(ctx, stored);
+      else ctx.stdout.write(`stored pipeline ${stored.name}\n`);
+    }),
+  );
+  common(
+    p.command('get').description('print a stored pipeline (with defaults filled in)').argument('<name>'),
+  ).action((name: string, o: Common) =>
+    withClient(ctx, o, async (c) =>
+      printJson(ctx, await c.call('GET', `/store/pipelines/${encodeURIComponent(name)}`)),
+    ),
+  );
+  common(p.command('list').description('list stored pipelines')).action((o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const list = await c.call<Record<string, unknown>[]>('GET', '/store/pipelines');
+      if (o.json) return printJson(ctx, list);
+      printTable(
+        ctx,
+        list.map((x) => ({
+          name: x.name,
+          nodes: (x.nodes as unknown[]).length,
+          priority: x.priority,
+          triggers: JSON.stringify(x.triggers ?? {}),
+        })),
+        ['name', 'nodes', 'priority', 'triggers'],
+      );
+    }),
+  );
+  common(p.command('delete').description('delete a stored pipeline').argument('<name>')).action(
+    (name: string, o: Common) =>
+      withClient(ctx, o, async (c) => {
+        await c.call('DELETE', `/store/pipelines/${encodeURIComponent(name)}`);
+        ctx.stdout.write(`deleted pipeline ${name}\n`);
+      }),
+  );
+}
+
+export function registerAlgorithm(program: Command, ctx: CliContext): void {
+  const a = program.command('algorithm').description('register, show, list and delete algorithms');
+  common(
+    a
+      .command('apply')
+      .description('register (or replace) algorithm definitions; relative codePaths are relative to the file')
+      .requiredOption('-f, --file <files...>', 'algorithm definition files (YAML or JSON)')
+      .addHelpText(
+        'after',
+        '\nExample definition (alg.yml):\n' +
+          '  name: multiply\n  env: python            # python | nodejs | command\n' +
+          '  codePath: ./multiply    # a directory or a .tar.gz of one\n  entryPoint: main.py\n',
+      ),
+  ).action((o: Common & { file: string[] }) =>
+    withClient(ctx, o, async (c) => {
+      for (const f of o.file) {
+        const def = await applyAlgorithmFile(ctx, c, f);
+        if (o.json) printJson(ctx, def);
+        else ctx.stdout.write(`registered algorithm ${def.name}\n`);
+      }
+    }),
+  );
+  common(a.command('get').description('print an algorithm definition').argument('<name>')).action(
+    (name: string, o: Common) =>
+      withClient(ctx, o, async (c) =>
+        printJson(ctx, await c.call('GET', `/store/algorithms/${encodeURIComponent(name)}`)),
+      ),
+  );
+  common(a.command('list').description('list registered algorithms')).action((o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const list = await c.call<Record<string, unknown>[]>('GET', '/store/algorithms');
+      if (o.json) return printJson(ctx, list);
+      printTable(ctx, list, ['name', 'env', 'entryPoint', 'codePath', 'maxWorkers']);
+    }),
+  );
+  common(a.command('delete').description('delete an algorithm').argument('<name>')).action(
+    (name: string, o: Common) =>
+      withClient(ctx, o, async (c) => {
+        await c.call('DELETE', `/store/algorithms/${encodeURIComponent(name)}`);
+        ctx.stdout.write(`deleted algorithm ${name}\n`);
+      }),
+  );
+}
+
+export function registerCron(program: Command, ctx: CliContext): void {
+  const cr = program
+    .command('cron')
+    .description('cron triggers of stored pipelines (they fire while `sluice serve` runs)');
+  common(cr.command('list').description('list cron triggers and their next run')).action((o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const list = await c.call<Record<string, unknown>[]>('GET', '/cron/list');
+      if (o.json) return printJson(ctx, list);
+      printTable(ctx, list, ['name', 'pattern', 'enabled', 'nextRun']);
+    }),
+  );
+  for (const [cmd, enabled] of [
+    ['start', true],
+    ['stop', false],
+  ] as const) {
+    common(
+      cr
+        .command(cmd)
+        .description(`${enabled ? 'enable' : 'disable'} the cron trigger of a stored pipeline`)
+        .argument('<name>')
+        .option('--pattern <cron>', '5- or 6-field cron pattern (default: the stored one)'),
+    ).action((name: string, o: Common & { pattern?: string }) =>
+      withClient(ctx, o, async (c) => {
+        printJson(
+          ctx,
+          await c.call('POST', `/cron/${cmd}`, { name, ...(o.pattern ? { pattern: o.pattern } : {}) }),
+        );
+      }),
+    );
+  }
+}

@@ -1,0 +1,26 @@
+// `sluice watch JOBID`: live progress of a job until it ends.
+import type { Command } from 'commander';
+import { connect } from '../connection.ts';
+import type { CliContext } from '../context.ts';
+import { followJob } from '../job-progress.ts';
+
+export function registerWatch(program: Command, ctx: CliContext): void {
+  program
+    .command('watch')
+    .description('follow a job: tasks done, running, succeeded, failed, retried, throughput, ETA')
+    .argument('<jobId>')
+    .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
+    .option('--interval <ms>', 'poll interval', '500')
+    .action(async (jobId: string, o: { endpoint?: string; interval: string }) => {
+      const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
+      try {
+        const s = await followJob(ctx, client, jobId, {
+          intervalMs: Math.max(50, Number(o.interval) || 500),
+        });
+        ctx.stdout.write(`${s.jobId} ${s.status}${s.reason ? `: ${s.reason}` : ''}\n`);
+        if (s.status !== 'completed') ctx.exitCode = 1;
+      } finally {
+        await client.close();
+      }
+    });
+}

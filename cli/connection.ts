@@ -1,0 +1,121 @@
+// How a CLI command reaches Sluice: the API of `--endpoint URL` (or $SLUICE_ENDPOINT), the engine
+// already running for this SLUICE_HOME, or, when none runs, the state directory in-process.
+// Every command speaks the same REST routes either way, so there is one code path per operation.
+
+import { EngineHost, runningEngine } from '../shared/adapters/local/engine-host.ts';
+import { LocalEngine, sluiceHome } from '../shared/adapters/local/local-engine.ts';
+import { API_PREFIX, type ApiRequest, type ApiResponse, handleApi } from '../shared/api/router.ts';
+import { SluiceService } from '../shared/api/service.ts';
+import type { TaskRunner } from '../shared/ports/task-runner.ts';
+import type { CliContext } from './context.ts';
+import { CliError } from './errors.ts';
+
+export interface SluiceClient {
+  /** Where requests go, for messages. */
+  readonly where: string;
+  call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Record<string, string | undefined>,
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+function unwrap<T>(r: ApiResponse, where: string): T {
+  if (r.status >= 200 && r.status < 300) return r.body as T;
+  const err = (r.body as { error?: { message?: string; code?: string } })?.error;
+  throw new CliError(err?.message ?? `request to ${where} failed with HTTP ${r.status}`);
+}
+
+class HttpClient implements SluiceClient {
+  constructor(readonly where: string) {}
+  async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
+    const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        ...(body !== undefined
+          ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+          : {}),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(
+        `cannot reach the Sluice API at ${this.where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text for the error */
+    }
+    return unwrap<T>({ status: res.status, body: parsed }, this.where);
+  }
+  async close() {}
+}
+
+class InProcessClient implements SluiceClient {
+  constructor(
+    readonly where: string,
+    private readonly service: SluiceService,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+  async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
+    const req: ApiRequest = { method, path, query: query ?? {}, body };
+    return unwrap<T>(await handleApi(this.service, req), this.where);
+  }
+  close() {
+    return this.onClose();
+  }
+}
+
+/** A runner for processes that only read or store definitions: it never takes a task. */
+const noRunner: TaskRunner = {
+  run: async () => ({ status: 'failed', error: 'no runner in this process', crashed: false, logs: [] }),
+  freeSlots: () => 0,
+  close: async () => {},
+};
+
+export interface ConnectOptions {
+  endpoint?: string;
+}
+
+function remote(ctx: CliContext, opts: ConnectOptions): string | undefined {
+  return opts.endpoint ?? ctx.env.SLUICE_ENDPOINT ?? runningEngine(sluiceHome(ctx.env, ctx.cwd))?.url;
+}
+
+/** For commands that read state or change stored definitions: no engine is started. */
+export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promise<SluiceClient> {
+  const url = remote(ctx, opts);
+  if (url) return new HttpClient(url);
+  const home = sluiceHome(ctx.env, ctx.cwd);
+  const engine = await LocalEngine.open({ home, runner: noRunner });
+  const service = new SluiceService({
+    store: engine.store,
+    coordinator: engine.coordinator,
+    notifier: engine.notifier,
+  });
+  return new InProcessClient(home, service, () => engine.close());
+}
+
+/**
+ * For commands that run jobs: the remote or running engine if there is one, else an engine
+ * started in this process for as long as the command runs.
+ */
+export async function connectEngine(
+  ctx: CliContext,
+  opts: ConnectOptions & { workers?: number },
+): Promise<{ client: SluiceClient; host?: EngineHost }> {
+  const url = remote(ctx, opts);
+  if (url) return { client: new HttpClient(url) };
+  const host = await EngineHost.start({
+    home: sluiceHome(ctx.env, ctx.cwd),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+  });
+  return { client: new InProcessClient(host.engine.home, host.service, () => host.close()), host };
+}

@@ -1,0 +1,114 @@
+// One engine per SLUICE_HOME: the process that runs it (`sluice run`, `serve`, `resume`) holds a
+// lock file and publishes its API URL in engine.json, so every other process talks to it instead
+// of writing the state behind its back.
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { SluiceService } from '../../api/service.ts';
+import { ConflictError } from '../../errors.ts';
+import { CronScheduler } from './cron-scheduler.ts';
+import { createApiServer, type ExtraHandler, listen } from './http-server.ts';
+import { LocalEngine, type LocalEngineOptions } from './local-engine.ts';
+
+export interface EngineInfo {
+  pid: number;
+  url: string;
+  startedAt: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The engine running for this home, if any (stale records of dead processes are ignored). */
+export function runningEngine(home: string): EngineInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as EngineInfo;
+    return alive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function takeLock(home: string): void {
+  const lock = join(home, 'engine.lock');
+  for (let i = 0; i < 2; i++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (pid && alive(pid) && pid !== process.pid) {
+        throw new ConflictError(`an engine (pid ${pid}) is already running for ${home}`, 'ENGINE_RUNNING');
+      }
+      rmSync(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new ConflictError(`could not lock ${lock}`, 'ENGINE_RUNNING');
+}
+
+export interface EngineHostOptions extends LocalEngineOptions {
+  port?: number;
+  host?: string;
+  /** Cron triggers fire only in a serving engine. */
+  cron?: boolean;
+  extraHandler?: ExtraHandler;
+}
+
+export class EngineHost {
+  private constructor(
+    readonly engine: LocalEngine,
+    readonly service: SluiceService,
+    readonly server: Server,
+    readonly url: string,
+    private readonly cron: CronScheduler | undefined,
+  ) {}
+
+  static async start(opts: EngineHostOptions): Promise<EngineHost> {
+    const engine = await LocalEngine.open(opts);
+    const home = engine.home;
+    try {
+      takeLock(home);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    const cron = opts.cron ? new CronScheduler(engine.store, engine.coordinator) : undefined;
+    const service = new SluiceService({
+      store: engine.store,
+      coordinator: engine.coordinator,
+      notifier: engine.notifier,
+      ...(cron ? { cron } : {}),
+      onAlgorithmsChanged: () => engine.dispatcher.invalidateAlgorithms(),
+    });
+    const server = createApiServer(service, opts.extraHandler);
+    const addr = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    const info: EngineInfo = { pid: process.pid, url, startedAt: new Date().toISOString() };
+    writeFileSync(join(home, 'engine.json'), JSON.stringify(info));
+    await engine.recover();
+    engine.start();
+    await cron?.refresh();
+    return new EngineHost(engine, service, server, url, cron);
+  }
+
+  async close(): Promise<void> {
+    this.cron?.stop();
+    await new Promise<void>((r) => {
+      this.server.close(() => r());
+      this.server.closeAllConnections();
+    });
+    await this.engine.close();
+    rmSync(join(this.engine.home, 'engine.json'), { force: true });
+    rmSync(join(this.engine.home, 'engine.lock'), { force: true });
+  }
+}

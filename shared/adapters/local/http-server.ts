@@ -1,0 +1,84 @@
+// node:http in front of the REST router (`sluice serve`). Parses JSON bodies with a size limit,
+// answers malformed ones with 400, and never lets an exception become a hung request.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { API_PREFIX, errorBody, handleApi } from '../../api/router.ts';
+import type { SluiceService } from '../../api/service.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readBody(
+  req: IncomingMessage,
+): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      return { ok: false, status: 413, message: `request body over ${MAX_BODY_BYTES} bytes` };
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return { ok: true, value: undefined };
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, status: 400, message: `request body is not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+export type ExtraHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => boolean | Promise<boolean>;
+
+export function createApiServer(service: SluiceService, extra?: ExtraHandler): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!url.pathname.startsWith(API_PREFIX)) {
+        if (extra && (await extra(req, res, url))) return;
+        send(res, 404, errorBody('NOT_FOUND', `nothing at ${url.pathname}; the API is under ${API_PREFIX}`));
+        return;
+      }
+      const body = await readBody(req);
+      if (!body.ok) {
+        send(res, body.status, errorBody(body.status === 413 ? 'TOO_LARGE' : 'INVALID_JSON', body.message));
+        return;
+      }
+      const query: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) query[k] = v;
+      const r = await handleApi(service, {
+        method: req.method ?? 'GET',
+        path: url.pathname.slice(API_PREFIX.length) || '/',
+        query,
+        body: body.value,
+      });
+      send(res, r.status, r.body);
+    })().catch((err) => {
+      if (!res.headersSent) send(res, 500, errorBody('INTERNAL', (err as Error).message));
+      else res.destroy();
+    });
+  });
+}
+
+export async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}

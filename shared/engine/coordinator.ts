@@ -460,7 +460,7 @@ export class Coordinator {
   async taskOutcome(report: TaskOutcomeReport): Promise<void> {
     const { store, clock } = this.deps;
     const task = await store.getTask(report.taskId);
-    if (!task || task.status !== 'active') return; // duplicate or already stopped: a no-op
+    if (task?.status !== 'active') return; // duplicate or already stopped: a no-op
     const job = await store.getJob(task.jobId);
     if (!job) return;
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);

@@ -209,7 +209,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       if (ev.outcome === 'succeeded' && n.batch && ev.batchIndex !== undefined) {
         for (const child of dag.children.get(ev.node) ?? []) {
           const c = state.nodes[child];
-          if (!c || c.status !== 'active' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
+          if (c?.status !== 'active' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
           effects.push({ type: 'expandItem', node: child, batchIndex: ev.batchIndex });
         }
       }

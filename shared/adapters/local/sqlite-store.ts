@@ -316,7 +316,9 @@ export class SqliteStore implements JobStore, TaskQueue {
       .all(jobId) as Row[];
     const out: Record<string, NodeCounts> = {};
     for (const r of rows) {
-      const c = (out[String(r.node_name)] ??= { created: 0, succeeded: 0, failed: 0, stopped: 0 });
+      const name = String(r.node_name);
+      const c = out[name] ?? { created: 0, succeeded: 0, failed: 0, stopped: 0 };
+      out[name] = c;
       const n = Number(r.n);
       c.created += n;
       if (r.status === 'succeeded') c.succeeded += n;

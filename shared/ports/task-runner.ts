@@ -1,0 +1,38 @@
+// The port between the engine and whatever executes tasks: local processes (embedded) or
+// container tasks (AWS). The engine hands over a fully resolved task and gets back an outcome.
+import type { AlgorithmDefinition } from '../pipeline/types.ts';
+
+export interface TaskInfo {
+  jobId: string;
+  taskId: string;
+  nodeName: string;
+  batchIndex?: number;
+  extraData?: unknown;
+  pipelineName: string;
+}
+
+export interface TaskSpec {
+  info: TaskInfo;
+  /** The algorithm to run: a registered definition, or a built-in by name (env 'builtin'). */
+  algorithm: AlgorithmDefinition | { name: string; env: 'builtin' };
+  /** The node's resolved input array (`args.input`). */
+  input: unknown[];
+  /** Node ttl: the task is killed and fails after this many ms. */
+  timeoutMs?: number;
+}
+
+export type TaskOutcome =
+  | { status: 'succeeded'; result: unknown; logs: string[] }
+  /**
+   * `crashed` = the process running it died (or was lost), as opposed to the algorithm reporting
+   * an error (exception, non-zero exit, bad output). Retry policy OnCrash retries only crashes.
+   */
+  | { status: 'failed'; error: string; crashed: boolean; timedOut?: boolean; logs: string[] };
+
+export interface TaskRunner {
+  /** Runs one task; resolves with its outcome (never rejects for task failures). Abort = stop. */
+  run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome>;
+  /** How many more tasks of this algorithm could start right now without waiting. */
+  freeSlots(algorithmName: string, ioBound: boolean): number;
+  close(): Promise<void>;
+}

@@ -11,11 +11,13 @@ import { pathToFileURL } from 'node:url';
 
 const [codeDir = '.', entryPoint = 'index.js', marker = ''] = process.argv.slice(2);
 
+const HOST_FRAME = /node_host\.mjs|\(node:internal|at node:internal/;
+
 function describe(err) {
-  if (err instanceof Error) {
-    return { type: err.name || 'Error', message: err.message, trace: err.stack };
-  }
-  return { type: typeof err, message: String(err) };
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  // The stack's header repeats the message, and the host's own frames are noise to the user.
+  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l) && !HOST_FRAME.test(l));
+  return { type: err.name || 'Error', message: err.message, trace: frames.join('\n') };
 }
 
 async function load() {

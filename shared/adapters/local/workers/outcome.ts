@@ -25,9 +25,13 @@ export function exceptionOutcome(
   logs: string[],
   stderrTail: readonly string[],
 ): FailedOutcome {
+  const headline = `${err.type}: ${err.message}`;
+  // Python's traceback ends with the headline: say it once, first.
+  const trace = err.trace?.trimEnd();
+  const body = trace?.endsWith(headline) ? trace.slice(0, -headline.length) : trace;
   return {
     status: 'failed',
-    error: formatError(`${err.type}: ${err.message}`, err.trace, stderrTail),
+    error: formatError(headline, body, stderrTail),
     crashed: false,
     logs,
   };

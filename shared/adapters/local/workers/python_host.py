@@ -35,11 +35,12 @@ def load_module(code_dir, entry):
 
 
 def describe(exc):
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "trace": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    }
+    # The host's own frames come first; the user needs only theirs.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb)
+    return {"type": type(exc).__name__, "message": str(exc), "trace": "".join(lines)}
 
 
 def positional_arity(fn):

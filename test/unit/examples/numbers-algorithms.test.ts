@@ -14,7 +14,7 @@ const ALGORITHMS = resolve(import.meta.dirname, '../../../examples/numbers/algor
 /** Reads a definition file the way the CLI does: a relative codePath is relative to the file. */
 async function load(name: string): Promise<AlgorithmDefinition> {
   const file = resolve(ALGORITHMS, `${name}.yml`);
-  const def = parse(await readFile(file, 'utf8')) as AlgorithmDefinition;
+  const def = parse(await readFile(file, 'utf8')) as Omit<AlgorithmDefinition, 'minHotWorkers'>;
   return { minHotWorkers: 0, ...def, codePath: resolve(dirname(file), def.codePath!) };
 }
 

@@ -8,6 +8,7 @@ import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { type ChildExit, ManagedChild } from './managed-child.ts';
 import { crashedOutcome, describeExit, exceptionOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
+import type { StopSwitch } from './stop-switch.ts';
 import type { HostResponse, StopReason } from './types.ts';
 
 export interface AlgorithmProcessOptions {
@@ -100,8 +101,8 @@ export class AlgorithmProcess {
     return this.child.pid;
   }
 
-  /** Runs one task. `signal` aborts with a StopReason: the process is killed and replaced. */
-  run(input: unknown[], info: TaskInfo, signal: AbortSignal, timeoutMs?: number): Promise<TaskOutcome> {
+  /** Runs one task. A thrown `stop` kills the process (the pool replaces it). */
+  run(input: unknown[], info: TaskInfo, stop: StopSwitch, timeoutMs?: number): Promise<TaskOutcome> {
     if (this.state === 'dead') {
       const headline = `the process running ${this.algorithmName} (pid ${this.pid}) exited before the task reached it`;
       return Promise.resolve(crashedOutcome(headline, [], this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));
@@ -119,16 +120,10 @@ export class AlgorithmProcess {
         resolve,
       };
       this.active = task;
-      const onAbort = () => {
-        task.stopReason = signal.reason as StopReason;
+      stop.onStop((reason) => {
+        task.stopReason = reason;
         this.child.kill(this.options.killGraceMs);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      task.resolve = (outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
+      });
       this.requests.write(`${JSON.stringify({ t: 'run', id: task.id, input, info })}\n`);
     });
   }

@@ -1,5 +1,5 @@
 // The pool's side of a builtin host process (builtin_host.mjs): many built-in tasks in flight at
-// once, their requests and results batched into one pipe write per event-loop turn each way.
+// once, their requests and results batched into one pipe write per burst each way.
 
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { ERROR_STDERR_TAIL_LINES } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { type ChildExit, ManagedChild } from './managed-child.ts';
 import { crashedOutcome, describeExit, failedOutcome, formatError, stoppedOutcome } from './outcome.ts';
+import type { StopSwitch } from './stop-switch.ts';
 import type { BuiltinModuleRef, HostResponse, StopReason } from './types.ts';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./builtin_host.mjs', import.meta.url));
@@ -85,7 +86,7 @@ export class BuiltinHost {
     input: unknown[],
     info: TaskInfo,
     weight: number,
-    signal: AbortSignal,
+    stop: StopSwitch,
     timeoutMs?: number,
   ): Promise<TaskOutcome> {
     const id = this.nextId++;
@@ -96,14 +97,8 @@ export class BuiltinHost {
     }
     return new Promise((resolve) => {
       const task: HostTask = { name, weight, timeoutMs, resolve };
-      const onAbort = () => this.cancel(id, task, signal.reason as StopReason);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      task.resolve = (outcome) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
       this.tasks.set(id, task);
+      stop.onStop((reason) => this.cancel(id, task, reason));
       this.send(`${JSON.stringify({ t: 'run', id, name, input, info })}\n`);
     });
   }
@@ -127,7 +122,7 @@ export class BuiltinHost {
   }
 
   private send(line: string): void {
-    if (this.pending.length === 0) setImmediate(() => this.flush());
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
     this.pending.push(line);
   }
 

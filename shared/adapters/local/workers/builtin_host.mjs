@@ -6,7 +6,8 @@
 // Environment: SLUICE_BUILTIN_MODULES = JSON [{url, exportName}], SLUICE_MAX_LOG_LINES.
 // Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info} | {t:'cancel', id}.
 // fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?}, logs}.
-// Messages are batched both ways (one write per event-loop turn) to keep per-task cost tiny.
+// Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
+// current run of callbacks and promise reactions) to keep per-task cost tiny.
 import { Socket } from 'node:net';
 
 const modules = JSON.parse(process.env.SLUICE_BUILTIN_MODULES ?? '[]');
@@ -26,7 +27,7 @@ for (const { url, exportName } of modules) {
 const responses = new Socket({ fd: 4, readable: false, writable: true });
 let pending = [];
 function send(line) {
-  if (pending.length === 0) setImmediate(flush);
+  if (pending.length === 0) process.nextTick(flush);
   pending.push(line);
 }
 function flush() {

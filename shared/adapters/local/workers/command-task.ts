@@ -6,6 +6,7 @@ import { ERROR_STDERR_TAIL_LINES } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { ManagedChild } from './managed-child.ts';
 import { crashedOutcome, describeExit, failedOutcome, stoppedOutcome } from './outcome.ts';
+import type { StopSwitch } from './stop-switch.ts';
 import type { StopReason } from './types.ts';
 
 export interface CommandTaskOptions {
@@ -27,7 +28,7 @@ export class CommandTask {
     private readonly options: CommandTaskOptions,
     input: unknown[],
     info: TaskInfo,
-    signal: AbortSignal,
+    stop: StopSwitch,
     timeoutMs?: number,
   ) {
     const [command, ...args] = options.argv;
@@ -55,17 +56,14 @@ export class CommandTask {
       } else chunks.push(c);
     });
     let stopReason: StopReason | undefined;
-    const onAbort = () => {
-      stopReason = signal.reason as StopReason;
+    stop.onStop((reason) => {
+      stopReason = reason;
       this.child.kill(options.killGraceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    });
     stdin.on('error', () => {}); // EPIPE: the command did not read its input; its exit status tells
     stdin.end(JSON.stringify({ input, info }));
 
     this.done = this.child.exited.then((exit) => {
-      signal.removeEventListener('abort', onAbort);
       errLines.flush();
       const tail = () => stderrTail.tail(ERROR_STDERR_TAIL_LINES);
       if (stopReason) return stoppedOutcome(stopReason, timeoutMs, logs.toArray());

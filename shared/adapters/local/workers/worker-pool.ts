@@ -19,7 +19,8 @@ import {
   DEFAULT_MAX_LOG_LINES,
 } from './constants.ts';
 import { failedOutcome, stoppedOutcome } from './outcome.ts';
-import type { BuiltinModuleRef, StopReason, WorkerPoolOptions } from './types.ts';
+import { StopSwitch } from './stop-switch.ts';
+import type { BuiltinModuleRef, WorkerPoolOptions } from './types.ts';
 
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
@@ -180,8 +181,8 @@ export class WorkerPool implements TaskRunner {
     };
     const lease = await this.acquire({ kind: 'process', key, spawn }, signal);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
-    return this.supervise(task, signal, (inner) =>
-      lease.proc.run(task.input, task.info, inner, task.timeoutMs),
+    return this.supervise(task, signal, (stop) =>
+      lease.proc.run(task.input, task.info, stop, task.timeoutMs),
     );
   }
 
@@ -189,10 +190,11 @@ export class WorkerPool implements TaskRunner {
     const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
     if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, []);
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
-    const lease = await this.acquire({ kind: 'builtin', weight }, signal);
+    const leased = this.acquire({ kind: 'builtin', weight }, signal);
+    const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
     if (lease?.kind !== 'builtin') return this.notStarted(task, signal);
-    return this.supervise(task, signal, (inner) =>
-      lease.host.run(name, task.input, task.info, weight, inner, task.timeoutMs),
+    return this.supervise(task, signal, (stop) =>
+      lease.host.run(name, task.input, task.info, weight, stop, task.timeoutMs),
     );
   }
 
@@ -207,7 +209,7 @@ export class WorkerPool implements TaskRunner {
     const cwd = await this.code.resolve(def.codePath);
     const lease = await this.acquire({ kind: 'command' }, signal);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
-    return this.supervise(task, signal, (inner) => {
+    return this.supervise(task, signal, (stop) => {
       const { env, maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
       const run = new CommandTask(
         {
@@ -222,7 +224,7 @@ export class WorkerPool implements TaskRunner {
         },
         task.input,
         task.info,
-        inner,
+        stop,
         task.timeoutMs,
       );
       this.commands.add(run);
@@ -234,22 +236,20 @@ export class WorkerPool implements TaskRunner {
     });
   }
 
-  /** Runs `start` with a signal that aborts with 'stop' (caller's signal) or 'timeout' (ttl). */
+  /** Runs `start` with a switch thrown by the caller's signal ('stop') or the node ttl ('timeout'). */
   private async supervise(
     task: TaskSpec,
     signal: AbortSignal,
-    start: (inner: AbortSignal) => Promise<TaskOutcome>,
+    start: (stop: StopSwitch) => Promise<TaskOutcome>,
   ): Promise<TaskOutcome> {
-    const inner = new AbortController();
-    const onStop = () => inner.abort('stop' satisfies StopReason);
+    const stop = new StopSwitch();
+    const onStop = () => stop.stop('stop');
     signal.addEventListener('abort', onStop, { once: true });
     const timer =
-      task.timeoutMs !== undefined
-        ? setTimeout(() => inner.abort('timeout' satisfies StopReason), task.timeoutMs)
-        : undefined;
+      task.timeoutMs !== undefined ? setTimeout(() => stop.stop('timeout'), task.timeoutMs) : undefined;
     try {
       if (signal.aborted) onStop();
-      return await start(inner.signal);
+      return await start(stop);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onStop);
@@ -277,9 +277,10 @@ export class WorkerPool implements TaskRunner {
     return this.catalogLoading;
   }
 
-  private acquire(want: Want, signal: AbortSignal): Promise<Lease | undefined> {
+  /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
+  private acquire(want: Want, signal: AbortSignal): Lease | Promise<Lease | undefined> {
     const lease = this.tryAcquire(want);
-    if (lease) return Promise.resolve(lease);
+    if (lease) return lease;
     return new Promise((resolve) => {
       const waiter: Waiter = {
         want,

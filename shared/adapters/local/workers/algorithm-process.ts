@@ -4,10 +4,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { TaskInfo, TaskOutcome } from '../../../ports/task-runner.ts';
-import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS } from './constants.ts';
+import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { type ChildExit, ManagedChild } from './managed-child.ts';
-import { crashedOutcome, describeExit, exceptionOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
+import {
+  crashedOutcome,
+  describeExit,
+  exceptionOutcome,
+  failedOutcome,
+  parseResponse,
+  stoppedOutcome,
+} from './outcome.ts';
 import type { StopSwitch } from './stop-switch.ts';
 import type { HostResponse, StopReason } from './types.ts';
 
@@ -52,6 +59,8 @@ export class AlgorithmProcess {
   private readonly recentStderr = new LogTail(ERROR_STDERR_TAIL_LINES, 64 * 1024);
   private active?: ActiveTask;
   private nextId = 1;
+  /** Set when the process broke the protocol; the headline of its task's failure. */
+  private broken?: string;
 
   constructor(private readonly options: AlgorithmProcessOptions) {
     this.key = options.key;
@@ -75,6 +84,7 @@ export class AlgorithmProcess {
       (line) => this.active?.logs.push(line),
       marker,
       () => this.onMarker(),
+      MAX_LOG_LINE_LENGTH,
     );
     const err = new LineSplitter(
       (line) => {
@@ -84,8 +94,9 @@ export class AlgorithmProcess {
       },
       marker,
       () => this.onMarker(),
+      MAX_LOG_LINE_LENGTH,
     );
-    const res = new LineSplitter((line) => this.onResponse(JSON.parse(line) as HostResponse));
+    const res = new LineSplitter((line) => this.onResponseLine(line));
     stdout.setEncoding('utf8').on('data', (c: string) => out.feed(c));
     stderr.setEncoding('utf8').on('data', (c: string) => err.feed(c));
     responses.setEncoding('utf8').on('data', (c: string) => res.feed(c));
@@ -134,6 +145,17 @@ export class AlgorithmProcess {
     this.markGone();
     this.requests.end();
     this.child.kill(this.options.killGraceMs);
+  }
+
+  private onResponseLine(line: string): void {
+    const response = parseResponse(line);
+    if (response) this.onResponse(response);
+    else {
+      // Something other than the host wrote on fd 4 (user code that opened it?): the channel is
+      // no longer trustworthy, so the process goes and its task fails as crashed.
+      this.broken ??= `the ${this.algorithmName} process wrote garbage on its response channel: ${line.slice(0, 200)}`;
+      this.child.kill(this.options.killGraceMs);
+    }
   }
 
   private onResponse(response: HostResponse): void {
@@ -187,6 +209,8 @@ export class AlgorithmProcess {
     } else if (exit.spawnError) {
       const headline = `could not start the ${this.algorithmName} process (${this.options.command}): ${exit.spawnError.message}`;
       task.resolve(failedOutcome(headline, logs));
+    } else if (this.broken) {
+      task.resolve(crashedOutcome(this.broken, logs, this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));
     } else {
       const headline = `the process running ${this.algorithmName} (pid ${this.pid}) ${describeExit(exit.code, exit.signal)} during the task`;
       task.resolve(crashedOutcome(headline, logs, this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));

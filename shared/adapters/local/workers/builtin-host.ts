@@ -4,10 +4,17 @@
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TaskInfo, TaskOutcome } from '../../../ports/task-runner.ts';
-import { ERROR_STDERR_TAIL_LINES } from './constants.ts';
+import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { type ChildExit, ManagedChild } from './managed-child.ts';
-import { crashedOutcome, describeExit, failedOutcome, formatError, stoppedOutcome } from './outcome.ts';
+import {
+  crashedOutcome,
+  describeExit,
+  failedOutcome,
+  formatError,
+  parseResponse,
+  stoppedOutcome,
+} from './outcome.ts';
 import type { StopSwitch } from './stop-switch.ts';
 import type { BuiltinModuleRef, HostResponse, StopReason } from './types.ts';
 
@@ -44,6 +51,8 @@ export class BuiltinHost {
   private readonly tasks = new Map<number, HostTask>();
   private readonly recentOutput = new LogTail(ERROR_STDERR_TAIL_LINES, 64 * 1024);
   private pending: string[] = [];
+  /** Set when the host broke the protocol; the headline of its tasks' failures. */
+  private broken?: string;
   private nextId = 1;
 
   constructor(private readonly options: BuiltinHostOptions) {
@@ -66,10 +75,19 @@ export class BuiltinHost {
     this.requests = requests;
     requests.on('error', () => {}); // EPIPE when the host died; its exit is reported instead
     // Output outside ctx.log() cannot be told apart between concurrent tasks: kept for crash reports.
-    const output = new LineSplitter((line) => this.recentOutput.push(line));
-    stdout.setEncoding('utf8').on('data', (c: string) => output.feed(c));
-    stderr.setEncoding('utf8').on('data', (c: string) => output.feed(c));
-    const res = new LineSplitter((line) => this.onResponse(JSON.parse(line) as HostResponse));
+    const keep = (line: string) => this.recentOutput.push(line);
+    const out = new LineSplitter(keep, undefined, undefined, MAX_LOG_LINE_LENGTH);
+    const err = new LineSplitter(keep, undefined, undefined, MAX_LOG_LINE_LENGTH);
+    stdout.setEncoding('utf8').on('data', (c: string) => out.feed(c));
+    stderr.setEncoding('utf8').on('data', (c: string) => err.feed(c));
+    const res = new LineSplitter((line) => {
+      const response = parseResponse(line);
+      if (response) this.onResponse(response);
+      else {
+        this.broken ??= `the builtin host wrote garbage on its response channel: ${line.slice(0, 200)}`;
+        this.retire();
+      }
+    });
     responses.setEncoding('utf8').on('data', (c: string) => res.feed(c));
     this.exited = this.child.exited.then((exit) => {
       this.onExit(exit);
@@ -160,6 +178,8 @@ export class BuiltinHost {
       if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, []));
       else if (exit.spawnError) {
         task.resolve(failedOutcome(`could not start the builtin host: ${exit.spawnError.message}`, []));
+      } else if (this.broken) {
+        task.resolve(crashedOutcome(this.broken, [], tail));
       } else {
         const headline = `the builtin host running ${task.name} (pid ${this.pid}) ${describeExit(exit.code, exit.signal)} during the task`;
         task.resolve(crashedOutcome(headline, [], tail));

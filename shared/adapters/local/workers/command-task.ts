@@ -2,7 +2,7 @@
 // stdin, the result as JSON on stdout, stderr as the task's logs.
 import type { Readable, Writable } from 'node:stream';
 import type { TaskInfo, TaskOutcome } from '../../../ports/task-runner.ts';
-import { ERROR_STDERR_TAIL_LINES } from './constants.ts';
+import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { ManagedChild } from './managed-child.ts';
 import { crashedOutcome, describeExit, failedOutcome, stoppedOutcome } from './outcome.ts';
@@ -40,10 +40,15 @@ export class CommandTask {
     const [stdin, stdout, stderr] = this.child.child.stdio as unknown as [Writable, Readable, Readable];
     const logs = new LogTail(options.maxLogLines, options.maxLogBytes);
     const stderrTail = new LogTail(ERROR_STDERR_TAIL_LINES, 64 * 1024);
-    const errLines = new LineSplitter((line) => {
-      logs.push(line);
-      stderrTail.push(line);
-    });
+    const errLines = new LineSplitter(
+      (line) => {
+        logs.push(line);
+        stderrTail.push(line);
+      },
+      undefined,
+      undefined,
+      MAX_LOG_LINE_LENGTH,
+    );
     stderr.setEncoding('utf8').on('data', (c: string) => errLines.feed(c));
     const chunks: Buffer[] = [];
     let outBytes = 0;

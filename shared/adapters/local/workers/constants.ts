@@ -4,6 +4,8 @@ export const DEFAULT_IO_TASKS_PER_HOST = 8;
 export const DEFAULT_MAX_LOG_LINES = 1000;
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 2000;
+/** A log line longer than this (say, binary output with no newline) is cut into pieces. */
+export const MAX_LOG_LINE_LENGTH = 64 * 1024;
 export const DEFAULT_MAX_COMMAND_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** Lines of stderr quoted in a failed task's error. */
 export const ERROR_STDERR_TAIL_LINES = 20;

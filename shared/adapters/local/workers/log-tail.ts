@@ -46,39 +46,64 @@ export class LogTail {
 
 /**
  * Splits text chunks into lines. A line containing `marker` ends a task on this stream: the text
- * before the marker (a partial line the task left unterminated) is still a line.
+ * before the marker (a partial line the task left unterminated) is still a line. Only the new
+ * chunk is searched for a newline, so a 100 MB result line costs O(size), not O(size^2); with
+ * `maxLineLength`, an endless unterminated line is cut into pieces instead of growing forever.
  */
 export class LineSplitter {
-  private partial = '';
+  private parts: string[] = [];
+  private partLength = 0;
 
   constructor(
     private readonly onLine: (line: string) => void,
     private readonly marker?: string,
     private readonly onMarker?: () => void,
+    private readonly maxLineLength = Number.POSITIVE_INFINITY,
   ) {}
 
   feed(chunk: string): void {
+    let nl = chunk.indexOf('\n');
+    if (nl < 0) {
+      this.keep(chunk);
+      return;
+    }
     let start = 0;
-    let text = chunk;
-    if (this.partial) {
-      text = this.partial + chunk;
-      this.partial = '';
-    }
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
+    if (this.parts.length) {
+      this.parts.push(chunk.slice(0, nl));
+      const first = this.parts.join('');
+      this.parts = [];
+      this.partLength = 0;
+      this.line(first);
       start = nl + 1;
+      nl = chunk.indexOf('\n', start);
     }
-    if (start < text.length) this.partial = text.slice(start);
+    while (nl >= 0) {
+      this.line(chunk.slice(start, nl));
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    if (start < chunk.length) this.keep(chunk.slice(start));
   }
 
   /** Emits an unterminated last line (at end of stream). */
   flush(): void {
-    if (!this.partial) return;
-    const rest = this.partial;
-    this.partial = '';
+    if (!this.parts.length) return;
+    const rest = this.parts.join('');
+    this.parts = [];
+    this.partLength = 0;
     this.line(rest);
+  }
+
+  private keep(text: string): void {
+    this.parts.push(text);
+    this.partLength += text.length;
+    if (this.partLength <= this.maxLineLength) return;
+    // Cut, but keep a marker's length back: the marker may be arriving in pieces.
+    const all = this.parts.join('');
+    const keepBack = this.marker ? this.marker.length : 0;
+    this.line(all.slice(0, all.length - keepBack));
+    this.parts = keepBack ? [all.slice(all.length - keepBack)] : [];
+    this.partLength = keepBack;
   }
 
   private line(raw: string): void {

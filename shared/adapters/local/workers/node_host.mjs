@@ -77,17 +77,21 @@ async function serve(request) {
 const responses = new Socket({ fd: 4, readable: false, writable: true });
 const requests = new Socket({ fd: 3, readable: true, writable: false });
 requests.setEncoding('utf8');
-let buffered = '';
 let chain = Promise.resolve();
+// Only the new chunk is searched for a newline: a large input line costs O(size), not O(size^2).
+let parts = [];
 requests.on('data', (chunk) => {
-  buffered += chunk;
-  let nl = buffered.indexOf('\n');
+  let start = 0;
+  let nl = chunk.indexOf('\n');
   while (nl >= 0) {
-    const request = JSON.parse(buffered.slice(0, nl));
-    buffered = buffered.slice(nl + 1);
+    parts.push(chunk.slice(start, nl));
+    const request = JSON.parse(parts.join(''));
+    parts = [];
     chain = chain.then(() => serve(request));
-    nl = buffered.indexOf('\n');
+    start = nl + 1;
+    nl = chunk.indexOf('\n', start);
   }
+  if (start < chunk.length) parts.push(chunk.slice(start));
 });
 // The pool closed our request pipe (it exited or retired us): leave, whatever the user left running.
 requests.on('end', () => process.exit(0));

@@ -2,7 +2,7 @@
 // one-line headline, then the traceback / stack tail, then the tail of the task's stderr.
 import type { TaskOutcome } from '../../../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, ERROR_TRACE_TAIL_LINES } from './constants.ts';
-import type { HostError, StopReason } from './types.ts';
+import type { HostError, HostResponse, StopReason } from './types.ts';
 
 export type FailedOutcome = Extract<TaskOutcome, { status: 'failed' }>;
 
@@ -26,9 +26,10 @@ export function exceptionOutcome(
   stderrTail: readonly string[],
 ): FailedOutcome {
   const headline = `${err.type}: ${err.message}`;
-  // Python's traceback ends with the headline: say it once, first.
-  const trace = err.trace?.trimEnd();
-  const body = trace?.endsWith(headline) ? trace.slice(0, -headline.length) : trace;
+  // Python's traceback ends with the exception line: it is already the headline.
+  const lines = err.trace?.trimEnd().split('\n') ?? [];
+  if (lines.at(-1)?.startsWith(`${err.type}:`)) lines.pop();
+  const body = lines.join('\n');
   return {
     status: 'failed',
     error: formatError(headline, body, stderrTail),
@@ -74,6 +75,16 @@ export function failedOutcome(
   stderrTail: readonly string[] = [],
 ): FailedOutcome {
   return { status: 'failed', error: formatError(headline, undefined, stderrTail), crashed: false, logs };
+}
+
+/** Parses one host response line; undefined if it is not one (the host is then broken). */
+export function parseResponse(line: string): HostResponse | undefined {
+  try {
+    const value = JSON.parse(line) as HostResponse;
+    return typeof value === 'object' && value !== null && typeof value.id === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

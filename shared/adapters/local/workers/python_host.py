@@ -39,7 +39,11 @@ def describe(exc):
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb)
+    lines = [
+        entry
+        for entry in traceback.format_exception(type(exc), exc, tb)
+        if not entry.startswith('  File "<frozen importlib')
+    ]
     return {"type": type(exc).__name__, "message": str(exc), "trace": "".join(lines)}
 
 

@@ -33,6 +33,15 @@ def start(args):
         return {1, 2}
     if mode == "nan":
         return float("nan")
+    if mode == "chatty":
+        for i in range(args["input"][1]):
+            print("line", i)
+        return "done"
+    if mode == "big":
+        return ["x" * 1000] * args["input"][1]
+    if mode == "garbage":
+        os.write(4, b"this is not a response\\n")
+        time.sleep(5)
     return args["input"]
 `;
 
@@ -168,6 +177,28 @@ describe('python algorithms', () => {
     expect(out.stopped).toBe(true);
     expect(out.crashed).toBe(false);
     expect(out.error).toMatch(/stopped/);
+  });
+
+  it('keeps only the last 1000 log lines of a chatty task', async () => {
+    const out = await pool.run(task(alg, ['chatty', 5000]), never);
+    expect(out.status).toBe('succeeded');
+    expect(out.logs).toHaveLength(1001);
+    expect(out.logs[0]).toBe('[sluice: 4000 earlier log lines dropped]');
+    expect(out.logs.at(-1)).toBe('line 4999');
+  });
+
+  it('moves large inputs and results intact', async () => {
+    const input = ['big', 5000, 'y'.repeat(3_000_000)];
+    const out = await pool.run(task(alg, input), never);
+    expect(out.status === 'succeeded' && (out.result as string[]).length).toBe(5000);
+    expect(out.status === 'succeeded' && (out.result as string[])[4999]).toBe('x'.repeat(1000));
+  });
+
+  it('replaces a process that writes garbage on the response channel', async () => {
+    const out = failed(await pool.run(task(alg, ['garbage']), never));
+    expect(out.crashed).toBe(true);
+    expect(out.error).toMatch(/wrote garbage on its response channel: this is not a response/);
+    expect(await pool.run(task(alg, ['ok']), never)).toMatchObject({ status: 'succeeded', result: ['ok'] });
   });
 
   it('supports async def start', async () => {

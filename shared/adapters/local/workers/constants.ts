@@ -1,6 +1,7 @@
 // Defaults of the local worker pool; each is documented next to its option in types.ts.
 
 export const DEFAULT_IO_TASKS_PER_HOST = 8;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_MAX_LOG_LINES = 1000;
 export const DEFAULT_MAX_LOG_BYTES = 256 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 2000;

@@ -27,6 +27,11 @@ export interface WorkerPoolOptions {
   killGraceMs?: number;
   /** A command's stdout (its JSON result) larger than this fails the task. Default 64 MiB. */
   maxCommandOutputBytes?: number;
+  /**
+   * A hot process or builtin host idle this long is retired (an algorithm keeps its
+   * minHotWorkers). 0 = never. Default 5 minutes.
+   */
+  idleTimeoutMs?: number;
   /** Python interpreter. Default `python3`. */
   python?: string;
   /** Node.js binary for nodejs algorithms and the builtin host. Default: this process's. */

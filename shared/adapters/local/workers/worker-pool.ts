@@ -12,6 +12,7 @@ import { BuiltinHost } from './builtin-host.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
 import {
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_IO_TASKS_PER_HOST,
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_MAX_COMMAND_OUTPUT_BYTES,
@@ -55,6 +56,7 @@ interface Settings {
   python: string;
   node: string;
   env: NodeJS.ProcessEnv;
+  idleTimeoutMs: number;
 }
 
 export class WorkerPool implements TaskRunner {
@@ -69,6 +71,9 @@ export class WorkerPool implements TaskRunner {
   /** Command leases (a command's process exists only while its task runs). */
   private commandSlots = 0;
   private pumping = false;
+  /** minHotWorkers by process key, for the algorithms that asked for warm processes. */
+  private readonly minHot = new Map<string, number>();
+  private readonly sweeper?: NodeJS.Timeout;
   private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
   private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
   private closing?: Promise<void>;
@@ -85,8 +90,11 @@ export class WorkerPool implements TaskRunner {
       python: options.python ?? 'python3',
       node: options.node ?? process.execPath,
       env: options.env ?? process.env,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     };
     this.code = new CodeCache(options.cacheDir);
+    const idle = this.settings.idleTimeoutMs;
+    if (idle > 0) this.sweeper = setInterval(() => this.sweepIdle(), Math.min(idle, 30_000)).unref();
   }
 
   get maxWorkers(): number {
@@ -135,6 +143,7 @@ export class WorkerPool implements TaskRunner {
   /** Kills every process (SIGTERM, SIGKILL after the grace) and waits until all have exited. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.sweeper);
       for (const w of this.waiters.splice(0)) w.resolve(undefined);
       for (const p of this.procs) p.retire();
       for (const h of this.hosts) h.retire();
@@ -142,6 +151,18 @@ export class WorkerPool implements TaskRunner {
       while (this.living.size) await Promise.all(this.living);
     })();
     return this.closing;
+  }
+
+  /**
+   * Starts processes for `def` until it has `def.minHotWorkers` of them (using free slots only,
+   * retiring nothing), so its first tasks skip the interpreter start and the module import.
+   */
+  async warmUp(def: AlgorithmDefinition): Promise<void> {
+    if (this.closing || (def.env !== 'python' && def.env !== 'nodejs') || def.minHotWorkers <= 0) return;
+    const { key, spawn } = await this.hotSpec(def);
+    let live = 0;
+    for (const p of this.procs) if (p.key === key) live++;
+    for (; live < def.minHotWorkers && this.usedSlots() < this.settings.maxWorkers; live++) spawn();
   }
 
   /** Pids of the live processes (hot processes and builtin hosts), for diagnostics and tests. */
@@ -154,10 +175,22 @@ export class WorkerPool implements TaskRunner {
   }
 
   private async runHot(def: AlgorithmDefinition, task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
+    const { key, spawn } = await this.hotSpec(def);
+    const lease = await this.acquire({ kind: 'process', key, spawn }, signal);
+    if (lease?.kind !== 'process') return this.notStarted(task, signal);
+    return this.supervise(task, signal, (stop) =>
+      lease.proc.run(task.input, task.info, stop, task.timeoutMs),
+    );
+  }
+
+  /** Which processes can serve `def` (its key) and how to start one. */
+  private async hotSpec(def: AlgorithmDefinition): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
     const codeDir = await this.code.resolve(def.codePath);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
     const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}`;
+    if (def.minHotWorkers > 0) this.minHot.set(key, def.minHotWorkers);
+    else this.minHot.delete(key);
     const spawn = () => {
       const { python: py, node, env, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
       const proc = new AlgorithmProcess({
@@ -179,11 +212,7 @@ export class WorkerPool implements TaskRunner {
       this.track(proc.exited);
       return proc;
     };
-    const lease = await this.acquire({ kind: 'process', key, spawn }, signal);
-    if (lease?.kind !== 'process') return this.notStarted(task, signal);
-    return this.supervise(task, signal, (stop) =>
-      lease.proc.run(task.input, task.info, stop, task.timeoutMs),
-    );
+    return { key, spawn };
   }
 
   private async runBuiltin(name: string, task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
@@ -343,14 +372,48 @@ export class WorkerPool implements TaskRunner {
     return this.procs.size + this.hosts.size + this.commandSlots;
   }
 
-  /** Retires the least recently used idle process or host; false if every slot is busy. */
+  /**
+   * Retires the least recently used idle process or host; false if every slot is busy. Processes
+   * an algorithm's minHotWorkers keeps warm go last: a task that can run beats a warm idle process.
+   */
   private retireIdle(): boolean {
     let victim: AlgorithmProcess | BuiltinHost | undefined;
-    for (const p of this.procs)
-      if (p.state === 'idle' && (!victim || p.lastUsed < victim.lastUsed)) victim = p;
-    for (const h of this.hosts) if (h.load === 0 && (!victim || h.lastUsed < victim.lastUsed)) victim = h;
+    let victimKept = true;
+    for (const p of this.procs) {
+      if (p.state !== 'idle') continue;
+      const kept = this.keptWarm(p);
+      if (!victim || (victimKept && !kept) || (kept === victimKept && p.lastUsed < victim.lastUsed)) {
+        victim = p;
+        victimKept = kept;
+      }
+    }
+    for (const h of this.hosts) {
+      if (h.load !== 0) continue;
+      if (!victim || victimKept || h.lastUsed < victim.lastUsed) {
+        victim = h;
+        victimKept = false;
+      }
+    }
     victim?.retire();
     return victim !== undefined;
+  }
+
+  /** Whether retiring `p` would leave its algorithm with fewer processes than its minHotWorkers. */
+  private keptWarm(p: AlgorithmProcess): boolean {
+    const min = this.minHot.get(p.key);
+    if (!min) return false;
+    let live = 0;
+    for (const q of this.procs) if (q.key === p.key) live++;
+    return live <= min;
+  }
+
+  /** Retires processes and hosts idle for longer than idleTimeoutMs (minHotWorkers stay). */
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.settings.idleTimeoutMs;
+    for (const p of [...this.procs]) {
+      if (p.state === 'idle' && p.lastUsed < cutoff && !this.keptWarm(p)) p.retire();
+    }
+    for (const h of [...this.hosts]) if (h.load === 0 && h.lastUsed < cutoff) h.retire();
   }
 
   private spawnHost(): BuiltinHost {

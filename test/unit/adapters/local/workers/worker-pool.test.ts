@@ -83,6 +83,48 @@ describe('WorkerPool slots', () => {
     }
   });
 
+  it('warmUp() starts minHotWorkers processes that then serve tasks', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 3 });
+    try {
+      const warm = { ...pyA, minHotWorkers: 2 };
+      await pool.warmUp(warm);
+      const warmed = pool.pids();
+      expect(warmed).toHaveLength(2);
+      const pids = await Promise.all(
+        [1, 2].map(() => pool.run(task(warm, ['sleep', 0.2]), never).then(pidOf)),
+      );
+      expect(pids.sort()).toEqual(warmed.sort());
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('retires processes idle past idleTimeoutMs, except those minHotWorkers keeps', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 3, idleTimeoutMs: 150 });
+    try {
+      const kept = pidOf(await pool.run(task({ ...pyA, minHotWorkers: 1 }, []), never));
+      const idle = pidOf(await pool.run(task(pyB, []), never));
+      expect(await gone(idle)).toBe(true);
+      expect(isAlive(kept)).toBe(true);
+      expect(pool.pids()).toEqual([kept]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('makes room by retiring a process minHotWorkers does not keep, even if a kept one is older', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 2 });
+    try {
+      const kept = pidOf(await pool.run(task({ ...pyA, minHotWorkers: 1 }, []), never));
+      const other = pidOf(await pool.run(task(pyB, []), never));
+      const j = pidOf(await pool.run(task(js, []), never));
+      expect(await gone(other)).toBe(true);
+      expect(pool.pids().sort()).toEqual([kept, j].sort());
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('close() kills hot processes, builtin hosts, commands and their children, and waits for them', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 4, killGraceMs: 500 });
     const spawned = await pool.run(task(pyA, ['spawn']), never);

@@ -209,11 +209,9 @@ export class AlgorithmProcess {
     } else if (exit.spawnError) {
       const headline = `could not start the ${this.algorithmName} process (${this.options.command}): ${exit.spawnError.message}`;
       task.resolve(failedOutcome(headline, logs));
-    } else if (this.broken) {
-      task.resolve(crashedOutcome(this.broken, logs, this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));
     } else {
-      const headline = `the process running ${this.algorithmName} (pid ${this.pid}) ${describeExit(exit.code, exit.signal)} during the task`;
-      task.resolve(crashedOutcome(headline, logs, this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));
+      const died = `the process running ${this.algorithmName} (pid ${this.pid}) ${describeExit(exit.code, exit.signal)} during the task`;
+      task.resolve(crashedOutcome(this.broken ?? died, logs, task.stderr.tail(ERROR_STDERR_TAIL_LINES)));
     }
   }
 

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [codeDir = '.', entryPoint = 'index.js', marker = ''] = process.argv.slice(2);
+// User code (or a library parsing flags) should see its own program, not ours.
+process.argv = [process.argv[0], resolve(codeDir, entryPoint)];
 
 const HOST_FRAME = /node_host\.mjs|\(node:internal|at node:internal/;
 

@@ -89,6 +89,8 @@ async def _await(awaitable):
 
 def main():
     code_dir, entry, marker = sys.argv[1], sys.argv[2], sys.argv[3].encode() + b"\n"
+    # User code (or a library parsing flags at import) should see its own program, not ours.
+    sys.argv = [os.path.join(code_dir, entry)]
     requests = os.fdopen(3, "rb")
     responses = os.fdopen(4, "wb", buffering=0)
     algorithm, load_error = None, None

@@ -149,3 +149,20 @@ describe('WorkerPool slots', () => {
     expect(pool.freeSlots('a', false)).toBe(0);
   });
 });
+
+describe('WorkerPool setup failures', () => {
+  it('a missing interpreter fails the task with a clear message, and the pool keeps working', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 1, python: '/no/such/python3' });
+    try {
+      const out = await pool.run(task(pyA, []), never);
+      expect(out).toMatchObject({ status: 'failed', crashed: false });
+      expect(out.status === 'failed' && out.error).toMatch(
+        /could not start the a process \(\/no\/such\/python3\).*ENOENT/,
+      );
+      expect(pool.pids()).toEqual([]);
+      expect(pidOf(await pool.run(task(js, []), never))).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});

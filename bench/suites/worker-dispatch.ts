@@ -2,11 +2,12 @@
 // measured with the `echo` builtin, against Node's own IPC channel (fork + process.send) doing
 // the same echo. Prints wall time per task and the engine process's CPU time per task.
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool } from '../../shared/adapters/local/workers/worker-pool.ts';
+import type { AlgorithmDefinition } from '../../shared/pipeline/types.ts';
 import type { TaskSpec } from '../../shared/ports/task-runner.ts';
 import type { BenchSuite } from '../types.ts';
 
@@ -40,12 +41,38 @@ async function measure(
   };
 }
 
-function echoTask(i: number): TaskSpec {
+function echoTask(i: number, algorithm: TaskSpec['algorithm'] = { name: 'echo', env: 'builtin' }): TaskSpec {
   return {
     info: { jobId: 'bench', taskId: `t${i}`, nodeName: 'echo', pipelineName: 'bench', batchIndex: i + 1 },
-    algorithm: { name: 'echo', env: 'builtin' },
+    algorithm,
     input: [i, 'payload'],
   };
+}
+
+/** A Python echo served by a hot process, against one fresh `python3` process per task. */
+async function pythonHotVsCold(pool: WorkerPool, cacheDir: string, never: AbortSignal): Promise<void> {
+  const codePath = join(cacheDir, 'py-echo');
+  await mkdir(codePath, { recursive: true });
+  await writeFile(join(codePath, 'main.py'), 'def start(args):\n    return args["input"]\n');
+  await writeFile(
+    join(codePath, 'cold.py'),
+    'import json, sys\nprint(json.dumps(json.load(sys.stdin)["input"]))\n',
+  );
+  const base = { codePath, minHotWorkers: 0 };
+  const hot: AlgorithmDefinition = { ...base, name: 'py-hot', env: 'python', entryPoint: 'main.py' };
+  const cold: AlgorithmDefinition = {
+    ...base,
+    name: 'py-cold',
+    env: 'command',
+    command: ['python3', 'cold.py'],
+  };
+  const coldFigures = await measure(50, 1, (i) => pool.run(echoTask(i, cold), never));
+  await measure(200, 1, (i) => pool.run(echoTask(i, hot), never)); // start the process, warm up
+  const hotFigures = await measure(2000, 1, (i) => pool.run(echoTask(i, hot), never));
+  print('python3 process per task (command)', coldFigures);
+  const ratio = coldFigures.usPerTask / hotFigures.usPerTask;
+  print('python hot process', hotFigures);
+  console.log(`  hot python: ${ratio.toFixed(0)}x the speed of a process per task`);
 }
 
 function print(label: string, f: Figures, baseline?: Figures): void {
@@ -86,6 +113,8 @@ export const workerDispatch: BenchSuite = {
         print(`fork IPC, ${inFlight} in flight`, base);
         print(`WorkerPool echo, ${inFlight} in flight`, ours, base);
       }
+      console.log('python echo algorithm, one task at a time');
+      await pythonHotVsCold(pool, cacheDir, never);
     } finally {
       child.kill();
       await pool.close();

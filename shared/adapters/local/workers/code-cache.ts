@@ -10,16 +10,28 @@ import { ValidationError } from '../../../errors.ts';
 import { extractCodeArchive } from './code-archive.ts';
 
 const ARCHIVE = /\.(tar\.gz|tgz|tar)$/i;
+/** How long a resolved codePath is trusted before it is looked at again (a replaced archive). */
+const RECHECK_MS = 2000;
 
 export class CodeCache {
   /** Keyed by archive path + size + mtime, so an unchanged archive is hashed once per pool. */
   private readonly known = new Map<string, Promise<string>>();
+  /** Recent answers, so a hot algorithm's tasks skip the stat() (a thread-pool round trip). */
+  private readonly recent = new Map<string, { dir: string; until: number }>();
 
   constructor(private readonly cacheDir: string) {}
 
   /** The directory holding the code of `codePath` (resolved against the current directory). */
   async resolve(codePath: string | undefined): Promise<string> {
     if (!codePath) return process.cwd();
+    const hit = this.recent.get(codePath);
+    if (hit && hit.until > Date.now()) return hit.dir;
+    const dir = await this.lookup(codePath);
+    this.recent.set(codePath, { dir, until: Date.now() + RECHECK_MS });
+    return dir;
+  }
+
+  private async lookup(codePath: string): Promise<string> {
     const path = resolve(codePath);
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new ValidationError(`codePath '${codePath}' does not exist`, 'codePath');

@@ -4,6 +4,7 @@
 // processes of other algorithms, the least recently used one is retired to make room.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ValidationError } from '../../../errors.ts';
 import type { AlgorithmDefinition } from '../../../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../../../ports/builtin-algorithm.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../../../ports/task-runner.ts';
@@ -45,19 +46,7 @@ interface Waiter {
   resolve(lease: Lease | undefined): void;
 }
 
-interface Settings {
-  maxWorkers: number;
-  builtinModules: BuiltinModuleRef[];
-  ioTasksPerHost: number;
-  maxLogLines: number;
-  maxLogBytes: number;
-  killGraceMs: number;
-  maxCommandOutputBytes: number;
-  python: string;
-  node: string;
-  env: NodeJS.ProcessEnv;
-  idleTimeoutMs: number;
-}
+type Settings = Required<Omit<WorkerPoolOptions, 'cacheDir'>>;
 
 export class WorkerPool implements TaskRunner {
   private readonly settings: Settings;
@@ -79,10 +68,30 @@ export class WorkerPool implements TaskRunner {
   private closing?: Promise<void>;
 
   constructor(options: WorkerPoolOptions) {
+    const count = (name: keyof WorkerPoolOptions, min: number) => {
+      const value = options[name];
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min)) {
+        throw new ValidationError(
+          `worker pool: ${name} must be an integer >= ${min}, got ${String(value)}`,
+          name,
+        );
+      }
+    };
+    count('maxWorkers', 1);
+    count('ioTasksPerHost', 1);
+    for (const name of [
+      'maxLogLines',
+      'maxLogBytes',
+      'killGraceMs',
+      'maxCommandOutputBytes',
+      'idleTimeoutMs',
+    ] as const) {
+      count(name, 0);
+    }
     this.settings = {
-      maxWorkers: Math.max(1, options.maxWorkers ?? availableParallelism()),
+      maxWorkers: options.maxWorkers ?? availableParallelism(),
       builtinModules: options.builtinModules ?? [...CORE_BUILTIN_MODULES],
-      ioTasksPerHost: Math.max(1, options.ioTasksPerHost ?? DEFAULT_IO_TASKS_PER_HOST),
+      ioTasksPerHost: options.ioTasksPerHost ?? DEFAULT_IO_TASKS_PER_HOST,
       maxLogLines: options.maxLogLines ?? DEFAULT_MAX_LOG_LINES,
       maxLogBytes: options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
       killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,

@@ -151,6 +151,13 @@ describe('WorkerPool slots', () => {
 });
 
 describe('WorkerPool setup failures', () => {
+  it('rejects bad options with a message naming the option', () => {
+    expect(() => new WorkerPool({ cacheDir: dir.path, maxWorkers: 0 })).toThrow(
+      'worker pool: maxWorkers must be an integer >= 1, got 0',
+    );
+    expect(() => new WorkerPool({ cacheDir: dir.path, killGraceMs: Number.NaN })).toThrow(/killGraceMs/);
+  });
+
   it('a missing interpreter fails the task with a clear message, and the pool keeps working', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 1, python: '/no/such/python3' });
     try {

@@ -247,6 +247,10 @@ export class WorkerPool implements TaskRunner {
     const cwd = await this.code.resolve(def.codePath);
     const lease = await this.acquire({ kind: 'command' }, signal);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
+    if (this.closing) {
+      this.commandSlots--; // close() began while this task resumed: start no new process
+      return this.notStarted(task, signal);
+    }
     return this.supervise(task, signal, (stop) => {
       const { env, maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
       const run = new CommandTask(
@@ -316,7 +320,9 @@ export class WorkerPool implements TaskRunner {
   }
 
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
-  private acquire(want: Want, signal: AbortSignal): Lease | Promise<Lease | undefined> {
+  private acquire(want: Want, signal: AbortSignal): Lease | undefined | Promise<Lease | undefined> {
+    // run() may have awaited (code resolution) while close() began: start nothing new.
+    if (this.closing) return undefined;
     const lease = this.tryAcquire(want);
     if (lease) return lease;
     return new Promise((resolve) => {

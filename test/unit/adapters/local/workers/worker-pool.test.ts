@@ -150,6 +150,23 @@ describe('WorkerPool slots', () => {
   });
 });
 
+describe('WorkerPool close() racing new tasks', () => {
+  it('tasks submitted just before close() all resolve and leave no process behind', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 2 });
+    const cmd = algorithm('cmd', 'command', { command: ['sleep', '30'] });
+    const algs = [pyA, pyB, js, cmd, { name: 'echo', env: 'builtin' as const }];
+    const outcomes = algs.flatMap((alg) => [pool.run(task(alg, []), never), pool.run(task(alg, []), never)]);
+    await new Promise((r) => setTimeout(r, 50));
+    const pids = pool.pids();
+    await pool.close();
+    const settled = await Promise.all(outcomes);
+    expect(settled).toHaveLength(10);
+    for (const out of settled) expect(['succeeded', 'failed']).toContain(out.status);
+    for (const pid of pids) expect(await gone(pid), `pid ${pid}`).toBe(true);
+    expect(pool.pids()).toEqual([]);
+  });
+});
+
 describe('WorkerPool setup failures', () => {
   it('rejects bad options with a message naming the option', () => {
     expect(() => new WorkerPool({ cacheDir: dir.path, maxWorkers: 0 })).toThrow(

@@ -95,6 +95,10 @@ export class BuiltinHost {
     });
   }
 
+  get tasksInFlight(): number {
+    return this.tasks.size;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }

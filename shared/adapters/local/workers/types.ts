@@ -40,6 +40,21 @@ export interface WorkerPoolOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */
+export interface WorkerPoolStats {
+  maxWorkers: number;
+  /** Slots in use: hot processes (busy or idle), builtin hosts, running commands. */
+  usedSlots: number;
+  busyProcesses: number;
+  idleProcesses: number;
+  builtinHosts: number;
+  /** Builtin tasks in flight across all hosts. */
+  builtinTasks: number;
+  commands: number;
+  /** run() calls waiting for a slot. */
+  queued: number;
+}
+
 /** Why the pool ended a task early; carried as the internal AbortSignal's reason. */
 export type StopReason = 'stop' | 'timeout';
 

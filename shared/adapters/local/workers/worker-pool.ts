@@ -22,7 +22,7 @@ import {
 } from './constants.ts';
 import { failedOutcome, stoppedOutcome } from './outcome.ts';
 import { StopSwitch } from './stop-switch.ts';
-import type { BuiltinModuleRef, WorkerPoolOptions } from './types.ts';
+import type { BuiltinModuleRef, WorkerPoolOptions, WorkerPoolStats } from './types.ts';
 
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
@@ -172,6 +172,27 @@ export class WorkerPool implements TaskRunner {
     let live = 0;
     for (const p of this.procs) if (p.key === key) live++;
     for (; live < def.minHotWorkers && this.usedSlots() < this.settings.maxWorkers; live++) spawn();
+  }
+
+  stats(): WorkerPoolStats {
+    let busyProcesses = 0;
+    let idleProcesses = 0;
+    for (const p of this.procs) {
+      if (p.state === 'idle') idleProcesses++;
+      else busyProcesses++;
+    }
+    let builtinTasks = 0;
+    for (const h of this.hosts) builtinTasks += h.tasksInFlight;
+    return {
+      maxWorkers: this.settings.maxWorkers,
+      usedSlots: this.usedSlots(),
+      busyProcesses,
+      idleProcesses,
+      builtinHosts: this.hosts.size,
+      builtinTasks,
+      commands: this.commandSlots,
+      queued: this.waiters.length,
+    };
   }
 
   /** Pids of the live processes (hot processes and builtin hosts), for diagnostics and tests. */

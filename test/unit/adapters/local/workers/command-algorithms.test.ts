@@ -1,3 +1,5 @@
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../../../../shared/adapters/local/workers/worker-pool.ts';
 import type { TaskOutcome } from '../../../../../shared/ports/task-runner.ts';
@@ -90,6 +92,17 @@ describe('command algorithms', () => {
     setTimeout(() => stop.abort(), 200);
     expect(failed(await running)).toMatchObject({ stopped: true, crashed: false });
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('resolve a relative program against codePath', async () => {
+    const scripted = await dir.code('scripted', { 'run.sh': '#!/bin/sh\necho \'{"ran": true}\'\n' });
+    await chmod(join(scripted, 'run.sh'), 0o755);
+    const alg = algorithm('sh', 'command', { command: ['./run.sh'], codePath: scripted });
+    expect(await pool.run(task(alg, []), never)).toEqual({
+      status: 'succeeded',
+      result: { ran: true },
+      logs: [],
+    });
   });
 
   it('report a command that cannot be started', async () => {

@@ -72,6 +72,8 @@ describe('WorkerPool slots', () => {
       const stop = new AbortController();
       const stopped = pool.run(task(pyB, []), stop.signal);
       const queued = pool.run(task(pyB, []), never);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(pool.stats()).toMatchObject({ maxWorkers: 1, usedSlots: 1, busyProcesses: 1, queued: 2 });
       stop.abort();
       expect(await stopped).toMatchObject({ status: 'failed', stopped: true });
       const a = pidOf(await first);

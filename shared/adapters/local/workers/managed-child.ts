@@ -27,8 +27,10 @@ export class ManagedChild {
     this.child = spawn(command, args, { ...options, detached: true });
     this.exited = new Promise((resolve) => {
       let closed = false;
+      let drainTimer: NodeJS.Timeout | undefined;
       this.child.once('close', () => {
         closed = true;
+        clearTimeout(drainTimer);
         resolve(this.exit ?? { code: this.child.exitCode, signal: this.child.signalCode });
       });
       this.child.once('exit', (code, signal) => {
@@ -36,7 +38,8 @@ export class ManagedChild {
         clearTimeout(this.killTimer);
         // Leftover members of the group would hold the pipes open (and leak): end them now.
         this.signalGroup('SIGKILL');
-        if (!closed) setTimeout(() => resolve(this.exit!), PIPE_DRAIN_MS).unref();
+        // A process that escaped the group (setsid) may hold the pipes forever: do not wait on it.
+        if (!closed) drainTimer = setTimeout(() => resolve(this.exit!), PIPE_DRAIN_MS);
       });
       this.child.once('error', (spawnError) => {
         if (this.child.pid !== undefined && this.exit === undefined) return; // a pipe error; 'exit' follows
@@ -48,10 +51,6 @@ export class ManagedChild {
 
   get pid(): number | undefined {
     return this.child.pid;
-  }
-
-  get hasExited(): boolean {
-    return this.exit !== undefined;
   }
 
   /** SIGTERM the group now, SIGKILL it after `graceMs`. Idempotent. */

@@ -87,6 +87,18 @@ async def _await(awaitable):
     return await awaitable
 
 
+def end_of_task_output(marker):
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            stream.flush()
+        except Exception:  # the user replaced or closed it: what it held is theirs to lose
+            pass
+        try:
+            os.write(fd, marker)
+        except OSError:  # fd closed by the user: the pool stops waiting for the marker after a while
+            pass
+
+
 def main():
     code_dir, entry, marker = sys.argv[1], sys.argv[2], sys.argv[3].encode() + b"\n"
     # User code (or a library parsing flags at import) should see its own program, not ours.
@@ -117,10 +129,7 @@ def main():
             # A failed init() leaves the module half set up: the pool retires this process.
             fatal = algorithm is not None and not algorithm.init_ok
             response = {"id": task_id, "ok": False, "error": describe(exc), "fatal": fatal}
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.write(1, marker)
-        os.write(2, marker)
+        end_of_task_output(marker)
         if response is None:
             responses.write(b'{"id":%d,"ok":true,"result":%s}\n' % (task_id, body.encode()))
         else:

@@ -1,5 +1,6 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
+import { workerDispatch } from './worker-dispatch.ts';
 
-export const suites: BenchSuite[] = [pipelinePlanSuite];
+export const suites: BenchSuite[] = [pipelinePlanSuite, workerDispatch];

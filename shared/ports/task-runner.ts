@@ -27,7 +27,16 @@ export type TaskOutcome =
    * `crashed` = the process running it died (or was lost), as opposed to the algorithm reporting
    * an error (exception, non-zero exit, bad output). Retry policy OnCrash retries only crashes.
    */
-  | { status: 'failed'; error: string; crashed: boolean; timedOut?: boolean; logs: string[] };
+  | {
+      status: 'failed';
+      error: string;
+      crashed: boolean;
+      /** Killed because it exceeded `timeoutMs` (node ttl). */
+      timedOut?: boolean;
+      /** Ended because the run's AbortSignal fired (a stop). */
+      stopped?: boolean;
+      logs: string[];
+    };
 
 export interface TaskRunner {
   /** Runs one task; resolves with its outcome (never rejects for task failures). Abort = stop. */

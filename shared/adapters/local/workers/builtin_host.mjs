@@ -1,0 +1,119 @@
+// Sluice builtin host: runs built-in algorithms (echo, cp, zip, fetch...) in a process of their
+// own, so a builtin that crashes or leaks cannot take the engine down. Several run at once (the
+// pool decides how many: io-bound ones share a host). Plain JS so it starts without a build;
+// `.ts` builtin modules are loaded through tsx.
+//
+// Environment: SLUICE_BUILTIN_MODULES = JSON [{url, exportName}], SLUICE_MAX_LOG_LINES.
+// Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info} | {t:'cancel', id}.
+// fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?}, logs}.
+// Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
+// current run of callbacks and promise reactions) to keep per-task cost tiny.
+import { Socket } from 'node:net';
+
+const modules = JSON.parse(process.env.SLUICE_BUILTIN_MODULES ?? '[]');
+const maxLogLines = Number(process.env.SLUICE_MAX_LOG_LINES ?? 1000);
+
+if (modules.some((m) => /\.[cm]?tsx?$/.test(new URL(m.url).pathname))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+const registry = new Map();
+for (const { url, exportName } of modules) {
+  const list = (await import(url))[exportName];
+  if (!Array.isArray(list)) throw new TypeError(`${url} has no array export '${exportName}'`);
+  for (const builtin of list) registry.set(builtin.name, builtin);
+}
+
+const responses = new Socket({ fd: 4, readable: false, writable: true });
+let pending = [];
+function send(line) {
+  if (pending.length === 0) process.nextTick(flush);
+  pending.push(line);
+}
+function flush() {
+  const text = pending.join('');
+  pending = [];
+  responses.write(text);
+}
+
+function describe(err) {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  // Bad input is the user's mistake: the message says it all; anything else gets its stack.
+  const expected = err.name === 'ValidationError' || err.name === 'AbortError';
+  return { type: err.name || 'Error', message: err.message, ...(expected ? {} : { trace: err.stack }) };
+}
+
+const running = new Map();
+
+function run(request) {
+  const { id } = request;
+  const builtin = registry.get(request.name);
+  const logs = [];
+  if (!builtin) {
+    const error = { type: 'ValidationError', message: `unknown built-in algorithm '${request.name}'` };
+    send(`${JSON.stringify({ id, ok: false, error, logs })}\n`);
+    return;
+  }
+  const controller = new AbortController();
+  running.set(id, controller);
+  const ctx = {
+    signal: controller.signal,
+    env: process.env,
+    log(line) {
+      logs.push(String(line));
+      if (logs.length > 2 * maxLogLines) logs.splice(0, logs.length - maxLogLines);
+    },
+  };
+  const done = (line) => {
+    running.delete(id);
+    send(line);
+  };
+  let promise;
+  try {
+    promise = Promise.resolve(builtin.run(request.input, ctx));
+  } catch (err) {
+    promise = Promise.reject(err);
+  }
+  promise.then(
+    (result) => {
+      let body;
+      try {
+        body = JSON.stringify(result === undefined ? null : result);
+      } catch (err) {
+        const message = `the result of '${builtin.name}' is not JSON-serializable: ${err.message}`;
+        done(
+          `${JSON.stringify({ id, ok: false, error: { type: 'TypeError', message }, logs: tail(logs) })}\n`,
+        );
+        return;
+      }
+      done(`{"id":${id},"ok":true,"logs":${JSON.stringify(tail(logs))},"result":${body}}\n`);
+    },
+    (err) => done(`${JSON.stringify({ id, ok: false, error: describe(err), logs: tail(logs) })}\n`),
+  );
+}
+
+function tail(logs) {
+  return logs.length > maxLogLines ? logs.slice(-maxLogLines) : logs;
+}
+
+const requests = new Socket({ fd: 3, readable: true, writable: false });
+requests.setEncoding('utf8');
+// Only the new chunk is searched for a newline: a large input line costs O(size), not O(size^2).
+let parts = [];
+requests.on('data', (chunk) => {
+  let start = 0;
+  let nl = chunk.indexOf('\n');
+  while (nl >= 0) {
+    parts.push(chunk.slice(start, nl));
+    const request = JSON.parse(parts.length === 1 ? parts[0] : parts.join(''));
+    parts = [];
+    if (request.t === 'run') run(request);
+    else if (request.t === 'cancel')
+      running.get(request.id)?.abort(new DOMException('stopped', 'AbortError'));
+    start = nl + 1;
+    nl = chunk.indexOf('\n', start);
+  }
+  if (start < chunk.length) parts.push(chunk.slice(start));
+});
+// The pool closed our request pipe: it exited or retired us.
+requests.on('end', () => process.exit(0));

@@ -1,0 +1,99 @@
+// Sluice hot worker for Node.js algorithms: imports the user's module once, then serves tasks.
+// Usage: node node_host.mjs CODE_DIR ENTRY_POINT MARKER
+// Plain JS (no tsx) so it starts fast. Requests arrive as JSON lines on fd 3, responses leave on
+// fd 4; stdout/stderr stay the user's (the pool captures them as logs). After each task the host
+// writes MARKER on stdout and stderr, which tells the pool where that task's output ends.
+// HKube's interface: start(args) (may return a Promise); optional init(args), once, before the first task.
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [codeDir = '.', entryPoint = 'index.js', marker = ''] = process.argv.slice(2);
+// User code (or a library parsing flags) should see its own program, not ours.
+process.argv = [process.argv[0], resolve(codeDir, entryPoint)];
+
+const HOST_FRAME = /node_host\.mjs|\(node:internal|at node:internal/;
+
+function describe(err) {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  // The stack's header repeats the message, and the host's own frames are noise to the user.
+  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l) && !HOST_FRAME.test(l));
+  return { type: err.name || 'Error', message: err.message, trace: frames.join('\n') };
+}
+
+async function load() {
+  // require.resolve gives Node's usual lookup: extension-less names, directories, package.json main.
+  const file = createRequire(join(resolve(codeDir), 'noop.js')).resolve(resolve(codeDir, entryPoint));
+  const mod = await import(pathToFileURL(file).href);
+  const pick = (name) => (typeof mod[name] === 'function' ? mod[name] : mod.default?.[name]);
+  const start = pick('start');
+  if (typeof start !== 'function') throw new TypeError(`${entryPoint} exports no start(args) function`);
+  const init = pick('init');
+  return { start, init: typeof init === 'function' ? init : undefined };
+}
+
+function rejectNonJson(_key, value) {
+  const kind = typeof value;
+  if (kind === 'function' || kind === 'symbol')
+    throw new TypeError(`a ${kind} cannot be represented in JSON`);
+  return value;
+}
+
+let algorithm;
+let loadError;
+try {
+  algorithm = await load();
+} catch (err) {
+  loadError = describe(err);
+}
+let initOk = false;
+
+async function serve(request) {
+  const args = { input: request.input, info: request.info };
+  let response;
+  try {
+    if (loadError) throw Object.assign(new Error(), { described: loadError });
+    if (!initOk) {
+      if (algorithm.init) await algorithm.init(args);
+      initOk = true;
+    }
+    const result = await algorithm.start(args);
+    let body;
+    try {
+      body = JSON.stringify(result === undefined ? null : result, rejectNonJson);
+    } catch (err) {
+      throw new TypeError(`the result of start() is not JSON-serializable: ${err.message}`);
+    }
+    response = `{"id":${request.id},"ok":true,"result":${body}}\n`;
+  } catch (err) {
+    const error = err?.described ?? describe(err);
+    // A failed module load or init() leaves nothing usable: the pool retires this process.
+    response = `${JSON.stringify({ id: request.id, ok: false, error, fatal: !initOk })}\n`;
+  }
+  process.stdout.write(`${marker}\n`);
+  process.stderr.write(`${marker}\n`);
+  responses.write(response);
+}
+
+const responses = new Socket({ fd: 4, readable: false, writable: true });
+const requests = new Socket({ fd: 3, readable: true, writable: false });
+requests.setEncoding('utf8');
+let chain = Promise.resolve();
+// Only the new chunk is searched for a newline: a large input line costs O(size), not O(size^2).
+let parts = [];
+requests.on('data', (chunk) => {
+  let start = 0;
+  let nl = chunk.indexOf('\n');
+  while (nl >= 0) {
+    parts.push(chunk.slice(start, nl));
+    const request = JSON.parse(parts.join(''));
+    parts = [];
+    chain = chain.then(() => serve(request));
+    start = nl + 1;
+    nl = chunk.indexOf('\n', start);
+  }
+  if (start < chunk.length) parts.push(chunk.slice(start));
+});
+// The pool closed our request pipe (it exited or retired us): leave, whatever the user left running.
+requests.on('end', () => process.exit(0));

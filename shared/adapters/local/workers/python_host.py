@@ -1,0 +1,140 @@
+"""Sluice hot worker for Python algorithms: imports the user's module once, then serves tasks.
+
+Usage: python3 -u python_host.py CODE_DIR ENTRY_POINT MARKER
+
+Requests arrive as JSON lines on fd 3 and responses leave as JSON lines on fd 4, so the user's
+stdout/stderr stay free for print(): the pool captures them as the task's logs. After each task the
+host writes MARKER on stdout and on stderr, which tells the pool where that task's output ends.
+HKube's interface: start(args) (or start(args, hkubeApi)); optional init(args), called once before
+the first task; async def is supported for both.
+"""
+
+import asyncio
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+
+
+def load_module(code_dir, entry):
+    sys.path.insert(0, code_dir)
+    if entry.endswith(".py") or "/" in entry:
+        path = os.path.join(code_dir, entry)
+        name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(entry)
+
+
+def describe(exc):
+    # The host's own frames come first; the user needs only theirs.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    lines = [
+        entry
+        for entry in traceback.format_exception(type(exc), exc, tb)
+        if not entry.startswith('  File "<frozen importlib')
+    ]
+    return {"type": type(exc).__name__, "message": str(exc), "trace": "".join(lines)}
+
+
+def positional_arity(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
+        return 1
+    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
+
+
+class Algorithm:
+    def __init__(self, module):
+        self.start = getattr(module, "start", None)
+        if not callable(self.start):
+            raise AttributeError(f"module {module.__name__!r} has no start(args) function")
+        init = getattr(module, "init", None)
+        self.init = init if callable(init) else None
+        self.loop = asyncio.new_event_loop()
+        self.init_ok = False
+
+    def call(self, fn, args):
+        # HKube passes hkubeApi as a second argument; Sluice has none to offer.
+        result = fn(args, None) if positional_arity(fn) >= 2 else fn(args)
+        if inspect.isawaitable(result):
+            result = self.loop.run_until_complete(_await(result))
+        return result
+
+    def run(self, args):
+        if not self.init_ok:
+            if self.init is not None:
+                self.call(self.init, args)
+            self.init_ok = True
+        return self.call(self.start, args)
+
+
+async def _await(awaitable):
+    return await awaitable
+
+
+def end_of_task_output(marker):
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        try:
+            stream.flush()
+        except Exception:  # the user replaced or closed it: what it held is theirs to lose
+            pass
+        try:
+            os.write(fd, marker)
+        except OSError:  # fd closed by the user: the pool stops waiting for the marker after a while
+            pass
+
+
+def main():
+    code_dir, entry, marker = sys.argv[1], sys.argv[2], sys.argv[3].encode() + b"\n"
+    # User code (or a library parsing flags at import) should see its own program, not ours.
+    sys.argv = [os.path.join(code_dir, entry)]
+    requests = os.fdopen(3, "rb")
+    responses = os.fdopen(4, "wb", buffering=0)
+    algorithm, load_error = None, None
+    try:
+        algorithm = Algorithm(load_module(code_dir, entry))
+    except Exception as exc:  # reported with every task; the pool then replaces the process
+        load_error = describe(exc)
+
+    for line in requests:
+        request = json.loads(line)
+        task_id = request["id"]
+        args = {"input": request["input"], "info": request["info"]}
+        try:
+            if load_error is not None:
+                response = {"id": task_id, "ok": False, "error": load_error, "fatal": True}
+            else:
+                result = algorithm.run(args)
+                try:
+                    body = json.dumps(result, allow_nan=False)
+                except (TypeError, ValueError) as exc:
+                    raise TypeError(f"the result of start() is not JSON-serializable: {exc}") from None
+                response = None
+        except Exception as exc:
+            # A failed init() leaves the module half set up: the pool retires this process.
+            fatal = algorithm is not None and not algorithm.init_ok
+            response = {"id": task_id, "ok": False, "error": describe(exc), "fatal": fatal}
+        end_of_task_output(marker)
+        if response is None:
+            responses.write(b'{"id":%d,"ok":true,"result":%s}\n' % (task_id, body.encode()))
+        else:
+            responses.write(json.dumps(response).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+// Options of the local worker pool and the wire messages between the pool and its host processes.
+
+export interface BuiltinModuleRef {
+  /** A module URL (file://...) the builtin host imports; `.ts` modules are loaded through tsx. */
+  url: string;
+  /** The export holding a `BuiltinAlgorithm[]` (e.g. `coreBuiltins`). */
+  exportName: string;
+}
+
+export interface WorkerPoolOptions {
+  /** Where extracted `.tar.gz` code paths are cached (`<cacheDir>/code/<sha256>`). Required. */
+  cacheDir: string;
+  /** Total process slots (hot processes, running commands, builtin hosts). Default: os.availableParallelism(). */
+  maxWorkers?: number;
+  /**
+   * Modules defining the built-in algorithms, imported both by the pool (for names and `ioBound`)
+   * and by the builtin host process (to run them). Default: shared/builtins/index.ts `coreBuiltins`.
+   */
+  builtinModules?: BuiltinModuleRef[];
+  /** io-bound builtin tasks one builtin host (one slot) runs at once. Default 8. */
+  ioTasksPerHost?: number;
+  /** Log lines kept per task (the last ones). Default 1000. */
+  maxLogLines?: number;
+  /** Log bytes kept per task (the last ones). Default 256 KiB. */
+  maxLogBytes?: number;
+  /** After SIGTERM, how long a killed process gets before SIGKILL. Default 2000 ms. */
+  killGraceMs?: number;
+  /** A command's stdout (its JSON result) larger than this fails the task. Default 64 MiB. */
+  maxCommandOutputBytes?: number;
+  /**
+   * A hot process or builtin host idle this long is retired (an algorithm keeps its
+   * minHotWorkers). 0 = never. Default 5 minutes.
+   */
+  idleTimeoutMs?: number;
+  /** Python interpreter. Default `python3`. */
+  python?: string;
+  /** Node.js binary for nodejs algorithms and the builtin host. Default: this process's. */
+  node?: string;
+  /** Environment of every child process. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */
+export interface WorkerPoolStats {
+  maxWorkers: number;
+  /** Slots in use: hot processes (busy or idle), builtin hosts, running commands. */
+  usedSlots: number;
+  busyProcesses: number;
+  idleProcesses: number;
+  builtinHosts: number;
+  /** Builtin tasks in flight across all hosts. */
+  builtinTasks: number;
+  commands: number;
+  /** run() calls waiting for a slot. */
+  queued: number;
+}
+
+/** Why the pool ended a task early; carried as the internal AbortSignal's reason. */
+export type StopReason = 'stop' | 'timeout';
+
+/** A pool → host request (one JSON line on fd 3). */
+export type HostRequest =
+  | { t: 'run'; id: number; name?: string; input: unknown[]; info: unknown }
+  | { t: 'cancel'; id: number };
+
+/** An exception as a host reports it. */
+export interface HostError {
+  type: string;
+  message: string;
+  /** Python traceback or JS stack. */
+  trace?: string;
+}
+
+/** A host → pool response (one JSON line on fd 4). `fatal`: the process cannot serve more tasks. */
+export type HostResponse =
+  | { id: number; ok: true; result: unknown; logs?: string[] }
+  | { id: number; ok: false; error: HostError; fatal?: boolean; logs?: string[] };

@@ -10,11 +10,11 @@ export function formatStatusLine(s: JobStatusView, elapsedMs: number): string {
   const t = s.tasks;
   const done = t.succeeded + t.failed + t.stopped;
   const rate = done / Math.max(elapsedMs / 1000, 1e-3);
-  const remaining = Math.max(t.created - done, 0);
+  const remaining = t.remaining;
   const eta = rate > 0 && remaining > 0 ? ` ETA ${Math.ceil(remaining / rate)}s` : '';
   return (
     `${s.jobId} ${s.status} ${s.progress}% | tasks ${done}/${t.created} ` +
-    `(running ${t.running}, succeeded ${t.succeeded}, failed ${t.failed}, retried ${t.retried}) | ${rate.toFixed(0)} tasks/s${eta}`
+    `(remaining ${t.remaining}, running ${t.running}, succeeded ${t.succeeded}, failed ${t.failed}, retried ${t.retried}) | ${rate.toFixed(0)} tasks/s${eta}`
   );
 }
 

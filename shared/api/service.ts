@@ -43,7 +43,7 @@ function str(body: Record<string, unknown>, field: string): string {
 
 export type JobStatusView = ReturnType<typeof jobStatusView>;
 
-export function jobStatusView(job: JobState) {
+export function jobStatusView(job: JobState, live?: { queued: number; active: number }) {
   const nodes = Object.entries(job.nodes).map(([nodeName, n]) => ({
     nodeName,
     status: n.status,
@@ -73,7 +73,9 @@ export function jobStatusView(job: JobState) {
       isJobFinal(job) && job.status === 'completed' ? 100 : Math.floor((finishedNodes / nodeCount) * 100),
     tasks: {
       created,
-      running: created - done,
+      remaining: created - done,
+      queued: live?.queued ?? created - done,
+      running: live?.active ?? 0,
       succeeded: sum('succeeded'),
       failed: sum('failed'),
       stopped: sum('stopped'),
@@ -158,7 +160,14 @@ export class SluiceService {
   }
 
   async status(jobId: string) {
-    return jobStatusView(await this.job(jobId));
+    const job = await this.job(jobId);
+    let live = { queued: 0, active: 0 };
+    if (!isJobFinal(job)) {
+      for (const c of Object.values(await this.deps.store.nodeCounts(jobId))) {
+        live = { queued: live.queued + c.queued, active: live.active + c.active };
+      }
+    }
+    return jobStatusView(job, live);
   }
 
   async results(jobId: string) {

@@ -43,6 +43,8 @@ export interface ItemResult {
 
 export interface NodeCounts {
   created: number;
+  queued: number;
+  active: number;
   succeeded: number;
   failed: number;
   stopped: number;

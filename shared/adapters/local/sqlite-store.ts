@@ -317,13 +317,15 @@ export class SqliteStore implements JobStore, TaskQueue {
     const out: Record<string, NodeCounts> = {};
     for (const r of rows) {
       const name = String(r.node_name);
-      const c = out[name] ?? { created: 0, succeeded: 0, failed: 0, stopped: 0 };
+      const c = out[name] ?? { created: 0, queued: 0, active: 0, succeeded: 0, failed: 0, stopped: 0 };
       out[name] = c;
       const n = Number(r.n);
       c.created += n;
       if (r.status === 'succeeded') c.succeeded += n;
       else if (r.status === 'failed') c.failed += n;
       else if (r.status === 'stopped') c.stopped += n;
+      else if (r.status === 'queued') c.queued += n;
+      else if (r.status === 'active') c.active += n;
     }
     return out;
   }

@@ -55,7 +55,7 @@ export interface WorkerPoolStats {
   queued: number;
 }
 
-/** Why the pool ended a task early; carried as the internal AbortSignal's reason. */
+/** Why the pool ended a task early (see StopSwitch). */
 export type StopReason = 'stop' | 'timeout';
 
 /** A pool → host request (one JSON line on fd 3). */

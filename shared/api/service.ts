@@ -218,7 +218,8 @@ export class SluiceService {
     return p;
   }
   async putPipeline(body: unknown, mode: 'create' | 'update') {
-    const p = validatePipeline(body);
+    // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
+    const p = validatePipeline(body, { checkFlowInput: false });
     await this.deps.store.putPipeline(p, mode);
     await this.deps.cron?.refresh();
     return p;
@@ -284,7 +285,10 @@ export class SluiceService {
     const pattern = typeof b.pattern === 'string' ? b.pattern : p.triggers?.cron?.pattern;
     if (!pattern)
       throw new ValidationError(`pipeline "${name}" has no cron pattern; give one in "pattern"`, 'pattern');
-    const updated = validatePipeline({ ...p, triggers: { ...p.triggers, cron: { pattern, enabled } } });
+    const updated = validatePipeline(
+      { ...p, triggers: { ...p.triggers, cron: { pattern, enabled } } },
+      { checkFlowInput: false },
+    );
     await this.deps.store.putPipeline(updated, 'update');
     await this.deps.cron?.refresh();
     return { name, pattern, enabled };

@@ -117,5 +117,40 @@ export async function connectEngine(
     home: sluiceHome(ctx.env, ctx.cwd),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
-  return { client: new InProcessClient(host.engine.home, host.service, () => host.close()), host };
+  const release = closeOnSignal(ctx, host);
+  return {
+    client: new InProcessClient(host.engine.home, host.service, async () => {
+      release();
+      await host.close();
+    }),
+    host,
+  };
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/**
+ * While this process hosts the engine, SIGINT/SIGTERM/SIGHUP close it before exiting: the worker
+ * pool's children run in their own process groups (Ctrl-C does not reach them), so only closing
+ * the pool ends them. Unfinished jobs stay in the state; `sluice resume` continues them.
+ * Returns the function that removes the handlers.
+ */
+export function closeOnSignal(ctx: CliContext, host: EngineHost): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    ctx.stderr.write(
+      `\nsluice: ${signal}: stopping the workers; unfinished jobs continue with \`sluice resume\`\n`,
+    );
+    const code = SIGNAL_EXIT[signal] ?? 1;
+    host.close().then(
+      () => process.exit(code),
+      () => process.exit(code),
+    );
+  };
+  const signals = Object.keys(SIGNAL_EXIT) as NodeJS.Signals[];
+  for (const s of signals) process.once(s, onSignal);
+  const release = () => {
+    for (const s of signals) process.off(s, onSignal);
+  };
+  return release;
 }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { EngineHost } from '../../shared/adapters/local/engine-host.ts';
 import { sluiceHome } from '../../shared/adapters/local/local-engine.ts';
+import { closeOnSignal } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { parseWorkers } from './run.ts';
@@ -51,6 +52,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         home: sluiceHome(ctx.env, ctx.cwd),
         ...(workers ? { workers } : {}),
       });
+      const release = closeOnSignal(ctx, host);
       try {
         const jobs = await host.engine.store.unfinishedJobs();
         ctx.stderr.write(`sluice: resuming ${jobs.length} unfinished job(s)\n`);
@@ -60,6 +62,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           if (s.status !== 'completed') ctx.exitCode = 1;
         }
       } finally {
+        release();
         await host.close();
       }
     });

@@ -10,6 +10,9 @@ import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { Coordinator } from './coordinator.ts';
 import { isJobFinal } from './transitions.ts';
 
+/** The abort reason of tasks interrupted by close(), told apart from a user's stop or a ttl. */
+const SHUTTING_DOWN = new Error('engine shutting down');
+
 export interface DispatcherDeps {
   queue: TaskQueue;
   store: JobStore;
@@ -31,6 +34,8 @@ export class Dispatcher {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastAging = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Pumps and task executions under way; close() waits for them before the store closes. */
+  private inflight = new Set<Promise<unknown>>();
 
   constructor(readonly deps: DispatcherDeps) {}
 
@@ -54,9 +59,12 @@ export class Dispatcher {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.pump().catch((err) => {
-        process.emitWarning(`dispatcher: ${(err as Error).message}`);
-      });
+      if (this.closed) return;
+      this.track(
+        this.pump().catch((err) => {
+          process.emitWarning(`dispatcher: ${(err as Error).message}`);
+        }),
+      );
     });
   }
 
@@ -64,10 +72,21 @@ export class Dispatcher {
     for (const id of taskIds) this.running.get(id)?.abort(new Error(reason));
   }
 
+  /**
+   * Stops taking tasks and aborts the running ones, then waits until nothing touches the store.
+   * A task aborted by the shutdown is left `active` on purpose: the next engine's recovery counts
+   * it as crashed and retries it by its policy, exactly as after a kill -9 (it is not "stopped").
+   */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    for (const c of this.running.values()) c.abort(new Error('engine shutting down'));
+    for (const c of this.running.values()) c.abort(SHUTTING_DOWN);
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
   }
 
   /** Resolves when nothing is running and nothing is queued (tests, `sluice run`). */
@@ -144,12 +163,14 @@ export class Dispatcher {
   private launch(t: QueuedTask): void {
     const controller = new AbortController();
     this.running.set(t.taskId, controller);
-    void this.execute(t, controller)
-      .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
-      .finally(() => {
-        this.running.delete(t.taskId);
-        this.wake();
-      });
+    this.track(
+      this.execute(t, controller)
+        .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
+        .finally(() => {
+          this.running.delete(t.taskId);
+          this.wake();
+        }),
+    );
   }
 
   private async execute(t: QueuedTask, controller: AbortController): Promise<void> {
@@ -182,7 +203,9 @@ export class Dispatcher {
       input: task.input,
       ...(node?.ttl ? { timeoutMs: node.ttl * 1000 } : {}),
     };
+    if (this.closed) return; // claimed as the engine shut down: recovery requeues it
     const outcome = await runner.run(spec, controller.signal);
+    if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
     const stopped = controller.signal.aborted;
     if (outcome.status === 'succeeded' && !stopped) {
       await coordinator.taskOutcome({

@@ -114,7 +114,7 @@ export function openApiDocument() {
     paths[p] = { ...(paths[p] ?? {}), [r.method.toLowerCase()]: op };
   }
   return {
-    openapi: '3.0.3',
+    openapi: '3.1.0',
     info: { title: 'Sluice API', version: '1', description: 'HKube-compatible pipeline execution API' },
     paths,
     components: {

@@ -103,8 +103,7 @@ export class SluiceService {
   async execStored(body: unknown, origin: JobState['origin'] = { kind: 'api' }) {
     const b = obj(body, 'the request');
     const name = str(b, 'name');
-    const stored = await this.deps.store.getPipeline(name);
-    if (!stored) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
+    // The request's own shape is checked before the lookup: a malformed request is 400 either way.
     for (const k of Object.keys(b)) {
       if (!['name', 'flowInput', 'options', 'priority', 'webhooks', 'tags'].includes(k)) {
         throw new ValidationError(
@@ -113,9 +112,6 @@ export class SluiceService {
         );
       }
     }
-    const raw: Record<string, unknown> = { ...stored };
-    if (b.webhooks !== undefined) raw.webhooks = b.webhooks;
-    if (b.tags !== undefined) raw.tags = b.tags;
     if (
       b.flowInput !== undefined &&
       (typeof b.flowInput !== 'object' || b.flowInput === null || Array.isArray(b.flowInput))
@@ -125,6 +121,11 @@ export class SluiceService {
     if (b.options !== undefined && (typeof b.options !== 'object' || b.options === null)) {
       throw new ValidationError('options must be a JSON object', 'options');
     }
+    const stored = await this.deps.store.getPipeline(name);
+    if (!stored) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
+    const raw: Record<string, unknown> = { ...stored };
+    if (b.webhooks !== undefined) raw.webhooks = b.webhooks;
+    if (b.tags !== undefined) raw.tags = b.tags;
     const job = await this.deps.coordinator.submit(raw, {
       ...(b.flowInput !== undefined ? { flowInput: b.flowInput as Record<string, unknown> } : {}),
       ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EngineHost, type EngineHostOptions } from '../../shared/adapters/local/engine-host.ts';
 import { InlineRunner } from '../../shared/adapters/local/inline-runner.ts';
 import { LocalEngine, type LocalEngineOptions } from '../../shared/adapters/local/local-engine.ts';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
@@ -106,6 +107,32 @@ export async function openTestEngine(
     },
     async close() {
       await engine.close();
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A serving engine (`sluice serve` minus the process) on 127.0.0.1 with a free port. */
+export async function startTestHost(
+  opts: Partial<EngineHostOptions> & { slots?: number } = {},
+): Promise<{ host: EngineHost; home: string; api: string; close(): Promise<void> }> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'sluice-host-'));
+  const builtins = allBuiltins();
+  for (const b of testBuiltins) builtins.set(b.name, b);
+  const host = await EngineHost.start({
+    home,
+    port: 0,
+    builtins,
+    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4),
+    webhookBackoffMs: 20,
+    ...opts,
+  });
+  return {
+    host,
+    home,
+    api: `${host.url}/api/v1`,
+    async close() {
+      await host.close();
       if (!opts.home) rmSync(home, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,126 @@
+// The framework-free router: matching, path parameters, error mapping — without HTTP.
+import { afterEach, describe, expect, it } from 'vitest';
+import { handleApi, listRoutes } from '../../../shared/api/router.ts';
+import { SluiceService } from '../../../shared/api/service.ts';
+import { ConflictError, SluiceError } from '../../../shared/errors.ts';
+import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
+
+let t: TestEngine | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function service(): Promise<SluiceService> {
+  t = await openTestEngine();
+  return new SluiceService({
+    store: t.engine.store,
+    coordinator: t.engine.coordinator,
+    notifier: t.engine.notifier,
+  });
+}
+
+const req = (method: string, path: string, body?: unknown, query: Record<string, string> = {}) => ({
+  method,
+  path,
+  query,
+  ...(body !== undefined ? { body } : {}),
+});
+
+describe('handleApi', () => {
+  it('runs a pipeline and answers 201, then 200 for its status (trailing slash accepted)', async () => {
+    const s = await service();
+    const sub = await handleApi(
+      s,
+      req('POST', '/exec/raw', {
+        name: 'r',
+        nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }],
+      }),
+    );
+    expect(sub.status).toBe(201);
+    const jobId = (sub.body as { jobId: string }).jobId;
+    await t?.engine.waitForJob(jobId);
+    const st = await handleApi(s, req('GET', `/exec/status/${jobId}/`));
+    expect(st).toMatchObject({ status: 200, body: { jobId, status: 'completed' } });
+  });
+
+  it('decodes path parameters', async () => {
+    const s = await service();
+    const r = await handleApi(s, req('GET', '/store/pipelines/a%20b'));
+    expect(r).toEqual({
+      status: 404,
+      body: { error: { code: 'PIPELINE_NOT_FOUND', message: 'pipeline "a b" is not stored' } },
+    });
+  });
+
+  it('tells an unknown route (404) from a wrong method (405)', async () => {
+    const s = await service();
+    expect((await handleApi(s, req('GET', '/nope'))).status).toBe(404);
+    expect((await handleApi(s, req('GET', '/exec/status'))).status).toBe(404);
+    expect((await handleApi(s, req('GET', '/exec/status/a/b'))).status).toBe(404);
+    const wrong = await handleApi(s, req('PATCH', '/store/pipelines'));
+    expect(wrong).toEqual({
+      status: 405,
+      body: { error: { code: 'METHOD_NOT_ALLOWED', message: 'PATCH is not allowed on /store/pipelines' } },
+    });
+  });
+
+  it('maps typed errors to their status and anything else to 500 INTERNAL', async () => {
+    const s = await service();
+    s.listPipelines = async () => {
+      throw new ConflictError('busy', 'BUSY');
+    };
+    expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
+      status: 409,
+      body: { error: { code: 'BUSY', message: 'busy' } },
+    });
+    s.listPipelines = async () => {
+      throw new Error('disk on fire');
+    };
+    expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'disk on fire' } },
+    });
+    s.listAlgorithms = async () => {
+      throw new SluiceError('store unavailable', 'STORE_DOWN', 503);
+    };
+    expect((await handleApi(s, req('GET', '/store/algorithms'))).status).toBe(500);
+  });
+
+  it('passes the query to exec/jobs and validates it', async () => {
+    const s = await service();
+    expect(await handleApi(s, req('GET', '/exec/jobs', undefined, { limit: 'x' }))).toMatchObject({
+      status: 400,
+      body: { error: { message: 'limit must be an integer between 1 and 10000' } },
+    });
+    expect(await handleApi(s, req('GET', '/exec/jobs', undefined, { status: 'completed' }))).toEqual({
+      status: 200,
+      body: [],
+    });
+  });
+
+  it('has one route per method and path, all under the HKube names', () => {
+    const keys = listRoutes().map((r) => `${r.method} ${r.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const k of [
+      'POST /exec/raw',
+      'POST /exec/stored',
+      'POST /exec/stop',
+      'POST /exec/caching',
+      'POST /exec/rerun',
+      'GET /exec/status/{jobId}',
+      'GET /exec/results/{jobId}',
+      'GET /exec/pipelines/{jobId}',
+      'GET /exec/jobs',
+      'GET /cron/list',
+      'POST /cron/start',
+      'POST /cron/stop',
+      'GET /pipelines/triggers/tree',
+      'GET /webhooks/status/{jobId}',
+      'GET /webhooks/results/{jobId}',
+      'GET /openapi.json',
+    ]) {
+      expect(keys).toContain(k);
+    }
+  });
+});

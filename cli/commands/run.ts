@@ -3,6 +3,7 @@
 // with one command.
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { validatePipeline } from '../../shared/pipeline/index.ts';
 import { algorithmFilesIn, applyAlgorithmFile } from '../algorithm-files.ts';
 import { connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
@@ -40,6 +41,8 @@ export async function runPipelineFile(
   }
   const body = { ...(pipeline as Record<string, unknown>) };
   if (flags.flowInput) body.flowInput = await readFlowInputFile(ctx, flags.flowInput);
+  // Checked here too (the API checks again) so a bad descriptor registers no algorithm beside it.
+  validatePipeline(body);
   const workers = parseWorkers(flags.workers);
   const { client } = await connectEngine(ctx, {
     ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),

@@ -14,7 +14,7 @@ export interface ProcResult {
 }
 
 export function sluiceEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, SLUICE_HOME: home, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_HOME: home, ...extra };
   delete env.SLUICE_ENDPOINT;
   delete env.SLUICE_DEBUG;
   return env;
@@ -26,6 +26,7 @@ export function sluice(
   opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
 ): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
+    const t0 = Date.now();
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? REPO,
       env: opts.env,
@@ -46,6 +47,7 @@ export function sluice(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (process.env.SLUICE_TEST_TIMING) console.error(`${Date.now() - t0} ms: sluice ${args.join(' ')}`);
       resolve({ code, signal, stdout, stderr });
     });
   });

@@ -274,9 +274,13 @@ export class SluiceService {
       .map((p) => ({ name: p.name, children: childrenOf(p.name, new Set([p.name])) }));
   }
 
+  /** Cron triggers of stored pipelines; nextRun only where a scheduler runs (`sluice serve`). */
   async cronList() {
-    if (!this.deps.cron) return [];
-    return this.deps.cron.list();
+    if (this.deps.cron) return this.deps.cron.list();
+    return (await this.deps.store.listPipelines()).flatMap((p) => {
+      const c = p.triggers?.cron;
+      return c?.pattern ? [{ name: p.name, pattern: c.pattern, enabled: c.enabled }] : [];
+    });
   }
 
   async cronSet(body: unknown, enabled: boolean) {

@@ -1,5 +1,6 @@
 // Files the end-to-end tests run: a "slow" command algorithm that records every start and end of
-// an item in a log (so a test can count how often each item ran), and a failing one.
+// an item in a log (so a test can count how often each item ran) and sleeps input[1] seconds
+// ($SLUICE_TEST_SLEEP overrides it, so a resumed job can finish fast), and a failing one.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +13,7 @@ def note(text):
     os.write(fd, (text + "\\n").encode())
     os.close(fd)
 note("start %s %d" % (i, os.getpid()))
-time.sleep(float(args["input"][1]))
+time.sleep(float(os.environ.get("SLUICE_TEST_SLEEP") or args["input"][1]))
 note("end %s" % i)
 print(json.dumps(args["input"][0] * 10))
 `;

@@ -124,3 +124,21 @@ describe('handleApi', () => {
     }
   });
 });
+
+describe('cron/list without a scheduler (no engine serving)', () => {
+  it('still lists the stored cron triggers, without nextRun', async () => {
+    const s = await service();
+    await handleApi(
+      s,
+      req('POST', '/store/pipelines', {
+        name: 'nightly',
+        nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }],
+        triggers: { cron: { pattern: '0 3 * * *' } },
+      }),
+    );
+    expect(await handleApi(s, req('GET', '/cron/list'))).toEqual({
+      status: 200,
+      body: [{ name: 'nightly', pattern: '0 3 * * *', enabled: true }],
+    });
+  });
+});

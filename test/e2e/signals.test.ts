@@ -1,0 +1,64 @@
+// Ctrl-C (SIGINT) or SIGTERM to `sluice run`: the engine in the command closes its worker pool
+// (whose processes run in their own process groups, out of the terminal's reach), exits non-zero,
+// and leaves the job for `sluice resume`.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, isAlive, REPO, sluice, sluiceEnv, waitFor } from '../helpers/process.ts';
+import { readLog, slowPipeline, writeAlgorithms } from './fixtures.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-signals-'));
+  writeAlgorithms(dir);
+  writeFileSync(join(dir, 'slow.yml'), slowPipeline('interrupted', 4, 60));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)('sluice run interrupted by %s', (signal, exitCode) => {
+  it('stops the algorithm processes, exits non-zero, and the job resumes later', async () => {
+    const home = join(dir, signal);
+    const logFile = join(dir, `${signal}.log`);
+    const env = sluiceEnv(home, { SLUICE_TEST_LOG: logFile });
+    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'slow.yml'), '-w', '2'], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const pids = await waitFor('two items running', () => {
+      const starts = readLog(logFile).filter((e) => e.kind === 'start');
+      return starts.length >= 2 ? starts.map((e) => e.pid as number) : undefined;
+    });
+    const t0 = Date.now();
+    child.kill(signal);
+    expect(await exited).toBe(exitCode);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(stderr).toMatch(new RegExp(`sluice: ${signal}: stopping the workers; .*sluice resume`));
+    for (const pid of pids) expect(isAlive(pid), `algorithm process ${pid}`).toBe(false);
+    expect(existsSync(join(home, 'engine.lock'))).toBe(false);
+    expect(existsSync(join(home, 'engine.json'))).toBe(false);
+
+    const resumed = await sluice(['resume'], { env: { ...env, SLUICE_TEST_SLEEP: '0.05' } });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^interrupted-\S+ completed\n$/);
+    expect(
+      readLog(logFile)
+        .filter((e) => e.kind === 'end')
+        .map((e) => e.item)
+        .sort(),
+    ).toEqual([1, 2, 3, 4]);
+  });
+});

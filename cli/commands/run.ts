@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { validatePipeline } from '../../shared/pipeline/index.ts';
-import { algorithmFilesIn, applyAlgorithmFile } from '../algorithm-files.ts';
+import { algorithmFilesIn, applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -53,11 +53,10 @@ export async function runPipelineFile(
       ...(flags.algorithms ?? []),
       ...(registerBeside ? [join(dirname(file), 'algorithms')] : []),
     ];
-    for (const dir of dirs) {
-      for (const f of await algorithmFilesIn(ctx, dir)) {
-        const a = await applyAlgorithmFile(ctx, client, f);
-        if (!flags.quiet && !flags.json) ctx.stderr.write(`registered algorithm ${a.name} (${f})\n`);
-      }
+    const files: string[] = [];
+    for (const dir of dirs) files.push(...(await algorithmFilesIn(ctx, dir)));
+    for (const a of await applyAlgorithmFiles(ctx, client, files)) {
+      if (!flags.quiet && !flags.json) ctx.stderr.write(`registered algorithm ${a.def.name} (${a.file})\n`);
     }
     const { jobId } = await client.call<{ jobId: string }>('POST', '/exec/raw', body);
     if (!flags.quiet && !flags.json) ctx.stderr.write(`job ${jobId} submitted\n`);

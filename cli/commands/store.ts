@@ -1,6 +1,6 @@
 // `sluice pipeline ...` and `sluice algorithm ...`: stored pipelines and registered algorithms.
 import type { Command } from 'commander';
-import { applyAlgorithmFile } from '../algorithm-files.ts';
+import { applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connect, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
@@ -88,8 +88,7 @@ export function registerAlgorithm(program: Command, ctx: CliContext): void {
       ),
   ).action((o: Common & { file: string[] }) =>
     withClient(ctx, o, async (c) => {
-      for (const f of o.file) {
-        const def = await applyAlgorithmFile(ctx, c, f);
+      for (const { def } of await applyAlgorithmFiles(ctx, c, o.file)) {
         if (o.json) printJson(ctx, def);
         else ctx.stdout.write(`registered algorithm ${def.name}\n`);
       }

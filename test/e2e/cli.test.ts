@@ -87,6 +87,25 @@ describe('sluice run (engine in the command)', () => {
       await sluice(['pipeline', 'store', '-f', join(dir, 'typo.yml')], { env }),
       /prority is not a known field/,
     );
+    // Algorithm files: all are checked before any is registered.
+    writeFileSync(join(dir, 'bad-env.yml'), 'name: bad\nenv: cobol\n');
+    writeFileSync(
+      join(dir, 'no-code.yml'),
+      'name: nocode\nenv: python\ncodePath: ./nowhere\nentryPoint: main.py\n',
+    );
+    expectCleanError(
+      await sluice(
+        ['algorithm', 'apply', '-f', join(dir, 'algorithms', 'slow.yml'), join(dir, 'bad-env.yml')],
+        {
+          env,
+        },
+      ),
+      /bad-env\.yml: env must be one of: python, nodejs, command/,
+    );
+    expectCleanError(
+      await sluice(['algorithm', 'apply', '-f', join(dir, 'no-code.yml')], { env }),
+      /no-code\.yml: codePath .*nowhere does not exist/,
+    );
     const jobs = await sluice(['exec', 'jobs', '--json'], { env });
     expect(JSON.parse(jobs.stdout)).toEqual([]);
     const pipelines = await sluice(['pipeline', 'list', '--json'], { env });

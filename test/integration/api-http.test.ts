@@ -100,6 +100,19 @@ describe('exec routes', () => {
       priority: 5,
       flowInput: { x: 7 },
     });
+    const opts = await call('POST', '/exec/stored', { name: 'stored-one', options: { ttl: 7 } });
+    expect(opts.status).toBe(201);
+    expect((await call('GET', `/exec/pipelines/${opts.body.jobId}`)).body.options).toMatchObject({
+      ttl: 7,
+      batchTolerance: 80,
+    });
+    await waitFinal(opts.body.jobId);
+    expectError(
+      await call('POST', '/exec/stored', { name: 'stored-one', options: { tll: 7 } }),
+      400,
+      undefined,
+      /tll/,
+    );
     const plain = await call('POST', '/exec/stored', { name: 'stored-one' });
     await waitFinal(plain.body.jobId);
     expect((await call('GET', `/exec/results/${plain.body.jobId}`)).body.data[0].result).toEqual([1]);

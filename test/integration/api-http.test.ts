@@ -15,11 +15,13 @@ afterAll(async () => {
   await h?.close();
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 interface Answer<T = any> {
   status: number;
   body: T;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: as above
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
   const res = await fetch(`${h.api}${path}`, {
     method,

@@ -1,0 +1,63 @@
+// Closing the engine while tasks run (Ctrl-C, SIGTERM) must not end them as "stopped": they stay
+// claimed, and the next engine on the same state recovers them like after a crash.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InlineRunner } from '../../../shared/adapters/local/inline-runner.ts';
+import { allBuiltins } from '../../../shared/builtins/registry.ts';
+import type { TaskRunner } from '../../../shared/ports/task-runner.ts';
+import { openTestEngine, type TestEngine, testBuiltins } from '../../helpers/engine.ts';
+
+let t: TestEngine | undefined;
+let home: string | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('engine close with tasks running', () => {
+  it('leaves them for recovery; the next engine retries them and the job completes', async () => {
+    home = mkdtempSync(join(tmpdir(), 'sluice-shutdown-'));
+    // Like the process pool, this runner's close() takes a while (it waits for its children), so
+    // the outcomes of the aborted tasks arrive before the store closes.
+    const builtins = allBuiltins();
+    for (const b of testBuiltins) builtins.set(b.name, b);
+    const inline = new InlineRunner(builtins, 2);
+    const runner: TaskRunner = {
+      run: (task, signal) => inline.run(task, signal),
+      freeSlots: () => inline.freeSlots(),
+      close: () => new Promise((r) => setTimeout(r, 100)),
+    };
+    const first = await openTestEngine({ home, runner, builtins });
+    const job = await first.engine.coordinator.submit({
+      name: 'interrupted',
+      nodes: [{ nodeName: 'S', algorithmName: 'sleep', input: ['@flowInput.ms', '#[1...3]'] }],
+      flowInput: { ms: 400 },
+    });
+    for (let i = 0; i < 100 && first.engine.dispatcher.runningCount < 2; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(first.engine.dispatcher.runningCount).toBe(2);
+    await first.close(); // resolves only once nothing touches the store any more
+    t = await openTestEngine({ home, slots: 2 });
+    const before = await t.engine.store.listTasks(job.jobId);
+    expect(before.map((x) => x.status).sort()).toEqual(['active', 'active', 'queued']);
+    await t.engine.recover();
+    t.engine.start();
+    const final = await t.engine.waitForJob(job.jobId);
+    expect(final.status).toBe('completed');
+    const tasks = await t.engine.store.listTasks(job.jobId);
+    expect(tasks.map((x) => [x.batchIndex, x.status, x.attempts])).toEqual([
+      [1, 'succeeded', 2],
+      [2, 'succeeded', 2],
+      [3, 'succeeded', 1],
+    ]);
+    expect(await t.engine.store.getResults(job.jobId)).toEqual([
+      expect.objectContaining({ batchIndex: 1, result: 1 }),
+      expect.objectContaining({ batchIndex: 2, result: 2 }),
+      expect.objectContaining({ batchIndex: 3, result: 3 }),
+    ]);
+  });
+});

@@ -1,6 +1,8 @@
 // The REST API through a real HTTP server (the engine of `sluice serve`, built-ins run inline):
 // every route's happy path, the 4xx answers, and that rejected requests store nothing.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from '../../shared/api/router.ts';
@@ -387,6 +389,25 @@ describe('OpenAPI document', () => {
     const strict = new Ajv2020({ strict: true, validateFormats: false });
     for (const [name, schema] of Object.entries(doc.components.schemas)) {
       expect(() => strict.compile(schema as object), name).not.toThrow();
+    }
+  });
+});
+
+describe('EngineHost start failures', () => {
+  it('a busy port is a clear 409-style error and leaves no lock or engine.json behind', async () => {
+    const port = Number(new URL(h.host.url).port);
+    const home = mkdtempSync(join(tmpdir(), 'sluice-busy-'));
+    try {
+      await expect(startTestHost({ home, port })).rejects.toMatchObject({
+        code: 'PORT_IN_USE',
+        message: `port ${port} on 127.0.0.1 is in use; choose another (0 = any free port)`,
+      });
+      expect(existsSync(join(home, 'engine.lock'))).toBe(false);
+      expect(existsSync(join(home, 'engine.json'))).toBe(false);
+      const again = await startTestHost({ home });
+      await again.close();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

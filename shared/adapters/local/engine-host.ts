@@ -1,7 +1,7 @@
 // One engine per SLUICE_HOME: the process that runs it (`sluice run`, `serve`, `resume`) holds a
 // lock file and publishes its API URL in engine.json, so every other process talks to it instead
 // of writing the state behind its back.
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { SluiceService } from '../../api/service.ts';
@@ -90,15 +90,39 @@ export class EngineHost {
       onAlgorithmsChanged: () => engine.dispatcher.invalidateAlgorithms(),
     });
     const server = createApiServer(service, opts.extraHandler);
-    const addr = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-    const info: EngineInfo = { pid: process.pid, url, startedAt: new Date().toISOString() };
-    writeFileSync(join(home, 'engine.json'), JSON.stringify(info));
-    await engine.recover();
-    engine.start();
-    await cron?.refresh();
-    return new EngineHost(engine, service, server, url, cron);
+    try {
+      const port = opts.port ?? 0;
+      const addr = await listen(server, port, opts.host ?? '127.0.0.1').catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EADDRINUSE') {
+            throw new ConflictError(
+              `port ${port} on ${opts.host ?? '127.0.0.1'} is in use; choose another (0 = any free port)`,
+              'PORT_IN_USE',
+            );
+          }
+          throw err;
+        },
+      );
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+      const info: EngineInfo = { pid: process.pid, url, startedAt: new Date().toISOString() };
+      // Written aside and renamed: a client never reads half a file and mistakes the engine for absent.
+      const tmp = join(home, `engine.json.${process.pid}.tmp`);
+      writeFileSync(tmp, JSON.stringify(info));
+      renameSync(tmp, join(home, 'engine.json'));
+      await engine.recover();
+      engine.start();
+      await cron?.refresh();
+      return new EngineHost(engine, service, server, url, cron);
+    } catch (err) {
+      // Nothing of a failed start outlives it: no lock, no engine.json, no worker processes.
+      cron?.stop();
+      server.close();
+      await engine.close();
+      rmSync(join(home, 'engine.json'), { force: true });
+      rmSync(join(home, 'engine.lock'), { force: true });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

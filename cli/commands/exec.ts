@@ -216,11 +216,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
         limit: o.limit,
       });
       if (o.json) return printJson(ctx, jobs);
-      printTable(
-        ctx,
-        jobs.map((j) => ({ ...j, createdAt: new Date(Number(j.createdAt)).toISOString() })),
-        ['jobId', 'pipelineName', 'status', 'priority', 'createdAt', 'reason'],
-      );
+      printTable(ctx, jobs, ['jobId', 'pipelineName', 'status', 'priority', 'createdAt', 'reason']);
     }),
   );
 }

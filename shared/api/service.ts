@@ -197,11 +197,17 @@ export class SluiceService {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
       throw new ValidationError('limit must be an integer between 1 and 10000', 'limit');
     }
-    return this.deps.store.listJobs({
+    const jobs = await this.deps.store.listJobs({
       ...(status ? { status: status as JobStatus } : {}),
       ...(query.pipelineName ? { pipelineName: query.pipelineName } : {}),
       limit,
     });
+    // Times as ISO strings, as in exec/status.
+    return jobs.map(({ createdAt, finishedAt, ...j }) => ({
+      ...j,
+      createdAt: new Date(createdAt).toISOString(),
+      ...(finishedAt !== undefined ? { finishedAt: new Date(finishedAt).toISOString() } : {}),
+    }));
   }
 
   async tasks(jobId: string, nodeName?: string) {

@@ -86,6 +86,7 @@ describe('exec routes', () => {
     const jobs = await call('GET', '/exec/jobs?status=completed&pipelineName=raw-one&limit=5');
     expect(jobs.status).toBe(200);
     expect(jobs.body.map((j: { jobId: string }) => j.jobId)).toEqual([sub.body.jobId]);
+    expect(jobs.body[0]).toMatchObject({ createdAt: final.createdAt, finishedAt: final.finishedAt });
 
     const tasks = await call('GET', `/exec/tasks/${sub.body.jobId}?nodeName=E`);
     expect(tasks.body).toHaveLength(1);

@@ -13,6 +13,8 @@ import { CliError } from './errors.ts';
 export interface SluiceClient {
   /** Where requests go, for messages. */
   readonly where: string;
+  /** False when no engine runs behind this client: submitted or unfinished jobs do not progress. */
+  readonly live: boolean;
   call<T = unknown>(
     method: string,
     path: string,
@@ -29,6 +31,7 @@ function unwrap<T>(r: ApiResponse, where: string): T {
 }
 
 class HttpClient implements SluiceClient {
+  readonly live = true;
   constructor(readonly where: string) {}
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
@@ -64,6 +67,7 @@ class InProcessClient implements SluiceClient {
     readonly where: string,
     private readonly service: SluiceService,
     private readonly onClose: () => Promise<void>,
+    readonly live: boolean,
   ) {}
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const req: ApiRequest = { method, path, query: query ?? {}, body };
@@ -100,7 +104,7 @@ export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promi
     coordinator: engine.coordinator,
     notifier: engine.notifier,
   });
-  return new InProcessClient(home, service, () => engine.close());
+  return new InProcessClient(home, service, () => engine.close(), false);
 }
 
 /**
@@ -119,10 +123,15 @@ export async function connectEngine(
   });
   const release = closeOnSignal(ctx, host);
   return {
-    client: new InProcessClient(host.engine.home, host.service, async () => {
-      release();
-      await host.close();
-    }),
+    client: new InProcessClient(
+      host.engine.home,
+      host.service,
+      async () => {
+        release();
+        await host.close();
+      },
+      true,
+    ),
     host,
   };
 }

@@ -1,7 +1,9 @@
 // `sluice watch JOBID`: live progress of a job until it ends.
 import type { Command } from 'commander';
+import type { JobStatusView } from '../../shared/api/service.ts';
 import { connect } from '../connection.ts';
 import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
 import { followJob } from '../job-progress.ts';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
@@ -14,6 +16,14 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .action(async (jobId: string, o: { endpoint?: string; interval: string }) => {
       const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
       try {
+        if (!client.live) {
+          const s = await client.call<JobStatusView>('GET', `/exec/status/${encodeURIComponent(jobId)}`);
+          if (!['completed', 'failed', 'stopped'].includes(s.status)) {
+            throw new CliError(
+              `job ${jobId} is ${s.status} but no engine is running for ${client.where}; start one with \`sluice serve\` or \`sluice resume\``,
+            );
+          }
+        }
         const s = await followJob(ctx, client, jobId, {
           intervalMs: Math.max(50, Number(o.interval) || 500),
         });

@@ -80,6 +80,13 @@ describe('kill -9 of the engine, then sluice resume', () => {
       .map((e) => e.pid as number);
     await waitFor('orphaned algorithm processes to end', () => startedPids.every((p) => !isAlive(p)), 10_000);
 
+    // Nothing runs the job now: watch says so instead of waiting forever.
+    const watched = await sluice(['watch', jobId], { env });
+    expect(watched.code).toBe(1);
+    expect(watched.stderr).toBe(
+      `sluice: job ${jobId} is active but no engine is running for ${home}; start one with \`sluice serve\` or \`sluice resume\`\n`,
+    );
+
     // The dead engine's lock and engine.json are stale: the next engine takes over.
     expect(Number(readFileSync(join(home, 'engine.lock'), 'utf8'))).toBe(servePid);
     const resumed = await sluice(['resume', '-w', '3'], { env, timeoutMs: 30_000 });

@@ -34,6 +34,7 @@ function scripted(views: JobStatusView[]): SluiceClient {
   let i = 0;
   return {
     where: 'test',
+    live: true,
     call: async <T>() => views[Math.min(i++, views.length - 1)] as T,
     close: async () => {},
   };

@@ -274,6 +274,15 @@ describe('rejections: 400, 404, 405, and nothing half-stored', () => {
     );
     const { name: _n, ...nameless } = echo('x');
     expectError(await call('POST', '/store/pipelines', nameless), 400, undefined, /name/);
+    expectError(
+      await call('POST', '/exec/raw', {
+        name: 'unknown-algo',
+        nodes: [{ nodeName: 'A', algorithmName: 'no-such-algorithm', input: [] }],
+      }),
+      400,
+      undefined,
+      /algorithm "no-such-algorithm" \(node "A"\) is not registered/,
+    );
     expectError(await call('POST', '/exec/raw', [1, 2]), 400);
     expectError(await call('POST', '/exec/raw'), 400);
     expectError(await call('POST', '/exec/stored', {}), 400, undefined, /name is required/);

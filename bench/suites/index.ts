@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
+import { engineDispatchSuite } from './engine-dispatch.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
 
-export const suites: BenchSuite[] = [pipelinePlanSuite, workerDispatch];
+export const suites: BenchSuite[] = [pipelinePlanSuite, workerDispatch, engineDispatchSuite];

@@ -5,7 +5,7 @@ import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { JobStore } from '../ports/job-store.ts';
-import type { QueuedTask, TaskQueue } from '../ports/task-queue.ts';
+import type { ClaimDecision, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { Coordinator } from './coordinator.ts';
 import { isJobFinal } from './transitions.ts';
@@ -121,17 +121,18 @@ export class Dispatcher {
         for (const name of active.keys()) await this.algorithm(name);
         const claimedPer = new Map<string, number>();
         let claimedTotal = 0;
-        const accept = (t: QueuedTask): boolean => {
+        const accept = (t: QueuedTask): ClaimDecision => {
           const builtin = builtins.get(t.algorithmName);
           const def = this.algorithms.get(t.algorithmName);
-          if (!builtin && !this.algorithms.has(t.algorithmName)) return false; // loaded below, next round
+          if (!builtin && !this.algorithms.has(t.algorithmName)) return 'skip'; // loaded below, next round
           const mine = claimedPer.get(t.algorithmName) ?? 0;
           const cap = def?.maxWorkers;
-          if (cap !== undefined && (active.get(t.algorithmName) ?? 0) + mine >= cap) return false;
-          if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return false;
+          if (cap !== undefined && (active.get(t.algorithmName) ?? 0) + mine >= cap) return 'skip';
+          // No worker capacity left: looking further down the queue cannot help until one frees.
+          if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return 'stop';
           claimedPer.set(t.algorithmName, mine + 1);
           claimedTotal++;
-          return true;
+          return 'take';
         };
         const claimed = await queue.claim(512, accept, now);
         if (claimed.length === 0 && (await this.loadHeadAlgorithms())) {

@@ -10,12 +10,18 @@ export interface QueuedTask {
   queuedAt: number;
 }
 
+export type ClaimDecision = 'take' | 'skip' | 'stop';
+
+/** How far a claim looks past skipped tasks for runnable ones. */
+export const CLAIM_SCAN_LIMIT = 2048;
+
 export interface TaskQueue {
   /**
-   * Claims up to `max` queued tasks, most urgent first (effective priority, then age), skipping
-   * those `accept` refuses (an algorithm at its cap). Claimed tasks are active with attempts+1.
+   * Claims up to `max` queued tasks, most urgent first (effective priority, then age). `accept`
+   * answers per candidate: take it, skip it (its algorithm is at its cap), or stop the scan (no
+   * capacity left). Claimed tasks are active with attempts+1.
    */
-  claim(max: number, accept: (t: QueuedTask) => boolean, at: number): Promise<QueuedTask[]>;
+  claim(max: number, accept: (t: QueuedTask) => ClaimDecision, at: number): Promise<QueuedTask[]>;
   /** Raises the effective priority of tasks that waited long, so low priority never starves. */
   age(at: number, agingMs: number): Promise<void>;
   depth(): Promise<number>;

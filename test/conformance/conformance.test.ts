@@ -15,7 +15,7 @@ import {
 } from '../../shared/pipeline/index.ts';
 import { type ConformanceCase, type ExpansionExpectation, loadCases } from './load-cases.ts';
 
-const KNOWN_EXPECTATIONS = ['error', 'pipeline', 'dag', 'plan', 'expansions', 'streaming', 'results'];
+const KNOWN_EXPECTATIONS = ['error', 'pipeline', 'dag', 'plan', 'expansions', 'streaming', 'results', 'run'];
 const cases = loadCases();
 
 function load(c: ConformanceCase) {

@@ -22,6 +22,21 @@ export interface CaseExpectations {
   streaming?: Record<string, Record<string, unknown>>;
   /** collectResults with `outputs`. */
   results?: PipelineResult[];
+  /** Run the pipeline on an engine (execution.ts) with the test built-ins. */
+  run?: RunExpectation;
+}
+
+/** What an engine must produce when it runs the case (any backend). */
+export interface RunExpectation {
+  status: 'completed' | 'failed' | 'stopped';
+  /** Substring of the job's reason. */
+  reason?: string;
+  /** The pipeline results, exactly. */
+  results?: PipelineResult[];
+  /** Partial match on each node's state (status, total, succeeded, failed, stopped, retried). */
+  nodes?: Record<string, Record<string, unknown>>;
+  /** A node's task records as [batchIndex, status, result], ordered by batchIndex. */
+  items?: Record<string, [number | null, string, unknown][]>;
 }
 
 export interface ExpansionExpectation {

@@ -1,0 +1,51 @@
+// Runs inside a fresh process for the engine-dispatch suite: one `#[1...N]` echo batch plus a
+// reduce through the embedded engine with its real worker pool; prints the figures as JSON.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalEngine } from '../shared/adapters/local/local-engine.ts';
+
+const items = Number(process.argv[2] ?? 20_000);
+const workers = Number(process.argv[3] ?? 2);
+const home = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+const engine = await LocalEngine.open({ home, workers });
+engine.start();
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+const t0 = performance.now();
+const job = await engine.coordinator.submit({
+  name: 'bench-dispatch',
+  options: { ttl: 3600 },
+  nodes: [
+    { nodeName: 'fan', algorithmName: 'echo', input: [`#[1...${items}]`] },
+    { nodeName: 'reduce', algorithmName: 'echo', input: ['@fan'] },
+  ],
+});
+const final = await engine.waitForJob(job.jobId);
+const seconds = (performance.now() - t0) / 1000;
+clearInterval(sampler);
+peakRss = Math.max(peakRss, process.memoryUsage().rss);
+const rows = engine.store.db
+  .prepare(
+    "SELECT started_at - queued_at AS lat FROM tasks WHERE job_id = ? AND node_name = 'fan' ORDER BY lat",
+  )
+  .all(job.jobId) as { lat: number }[];
+const pct = (p: number) => rows[Math.min(rows.length - 1, Math.floor((p / 100) * rows.length))]?.lat ?? 0;
+const reduced = ((await engine.store.getResults(job.jobId)) as { result: unknown[] }[])[0]
+  ?.result?.[0] as unknown[];
+console.log(
+  JSON.stringify({
+    status: final.status,
+    tasks: items + 1,
+    seconds,
+    tasksPerSecond: (items + 1) / seconds,
+    p50ReadyToStartedMs: pct(50),
+    p99ReadyToStartedMs: pct(99),
+    reducedItems: reduced?.length ?? 0,
+    engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
+  }),
+);
+await engine.close();
+rmSync(home, { recursive: true, force: true });

@@ -1,0 +1,58 @@
+// The AWS backend's configuration: the names of its tables, queues and buckets, read from the
+// environment that the CDK stacks set on every function and container task. One list, so infra
+// and runtime can never disagree on a variable name. Readers fail fast with the variable's name.
+
+export const AWS_ENV = {
+  /** DynamoDB table of jobs (one item per job + per-node counter items). */
+  jobsTable: 'SLUICE_JOBS_TABLE',
+  /** DynamoDB table of tasks (one item per task; GSIs for listing). */
+  tasksTable: 'SLUICE_TASKS_TABLE',
+  /** DynamoDB table of stored pipelines, algorithms and webhook deliveries. */
+  registryTable: 'SLUICE_REGISTRY_TABLE',
+  /** JSON object {"1": url, ..., "5": url}: one SQS task queue per priority level. */
+  taskQueueUrls: 'SLUICE_TASK_QUEUE_URLS',
+  /** SQS queue of task outcomes (workers → status function). */
+  statusQueueUrl: 'SLUICE_STATUS_QUEUE_URL',
+  /** SQS queue of engine events (expand/dispatch work). */
+  eventQueueUrl: 'SLUICE_EVENT_QUEUE_URL',
+  /** S3 bucket for blobs: results, large flowInputs, logs. */
+  blobBucket: 'SLUICE_BLOB_BUCKET',
+  /** S3 bucket watched for pipeline descriptors (s3-trigger). */
+  triggerBucket: 'SLUICE_TRIGGER_BUCKET',
+  /** EventBridge: the cron function's ARN and the rule name prefix it manages. */
+  cronTargetArn: 'SLUICE_CRON_TARGET_ARN',
+  cronRulePrefix: 'SLUICE_CRON_RULE_PREFIX',
+  /** ECS: cluster, worker task definition, subnets (comma-separated), security group. */
+  ecsCluster: 'SLUICE_ECS_CLUSTER',
+  workerTaskDefinition: 'SLUICE_WORKER_TASK_DEFINITION',
+  workerSubnets: 'SLUICE_WORKER_SUBNETS',
+  workerSecurityGroup: 'SLUICE_WORKER_SECURITY_GROUP',
+  /** Where EFS is mounted in workers. */
+  sharedVolumePath: 'SLUICE_SHARED_VOLUME',
+  /** Global cap of running tasks. */
+  maxWorkers: 'SLUICE_MAX_WORKERS',
+} as const;
+
+export type AwsEnvKey = keyof typeof AWS_ENV;
+
+export function requireEnv(env: NodeJS.ProcessEnv, key: AwsEnvKey): string {
+  const name = AWS_ENV[key];
+  const v = env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set (the ${key} of the Sluice AWS backend)`);
+  return v;
+}
+
+export function numberEnv(env: NodeJS.ProcessEnv, key: AwsEnvKey, fallback: number): number {
+  const name = AWS_ENV[key];
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`environment variable ${name} must be a number (got "${v}")`);
+  return n;
+}
+
+/** Entry points the stacks deploy: functions/<name>.ts export `handler`. */
+export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;
+/** The container task entry point (container-tasks/worker.ts) and its default EFS mount. */
+export const WORKER_ENTRY = 'container-tasks/worker.ts';
+export const DEFAULT_SHARED_VOLUME = '/mnt/sluice';

@@ -1,0 +1,24 @@
+// The conformance execution cases on the embedded backend (SQLite, in-process built-ins).
+import { randomBytes } from 'node:crypto';
+import { openTestEngine } from '../helpers/engine.ts';
+import { defineExecutionSuite } from './execution.ts';
+
+defineExecutionSuite('the embedded engine', async () => {
+  const t = await openTestEngine({ slots: 4 });
+  return {
+    async run(pipeline, flowInput) {
+      // Test built-ins count runs by key: a fresh suffix keeps cases independent across runs.
+      const salt = randomBytes(4).toString('hex');
+      const p = JSON.parse(JSON.stringify(pipeline).replaceAll('$RUN', salt));
+      const { job, results } = await t.run(p, flowInput ? { flowInput } : {});
+      return {
+        status: job.status,
+        ...(job.reason ? { reason: job.reason } : {}),
+        nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+        results,
+        items: (node) => t.engine.store.nodeResults(job.jobId, node),
+      };
+    },
+    close: () => t.close(),
+  };
+});

@@ -1,6 +1,7 @@
 // The `sluice` CLI as a user runs it: a real process per command, state in a temporary SLUICE_HOME,
 // alone (the engine runs inside the command) and against a running `sluice serve`.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,26 @@ describe('sluice run (engine in the command)', () => {
     // typo.yml sits beside algorithms/: a rejected pipeline registers none of them.
     const algorithms = await sluice(['algorithm', 'list', '--json'], { env });
     expect(JSON.parse(algorithms.stdout)).toEqual([]);
+  });
+});
+
+describe('algorithm code as a .tar.gz', () => {
+  it('a relative .tar.gz codePath next to the definition runs', async () => {
+    const tgz = join(dir, 'tgz');
+    mkdirSync(join(tgz, 'algorithms'), { recursive: true });
+    execFileSync('tar', ['-czf', join(tgz, 'code.tar.gz'), '-C', join(dir, 'code'), '.']);
+    writeFileSync(
+      join(tgz, 'algorithms', 'packed.yml'),
+      'name: packed\nenv: command\ncommand: [python3, slow.py]\ncodePath: ../code.tar.gz\n',
+    );
+    writeFileSync(
+      join(tgz, 'p.yml'),
+      'name: packed\nnodes:\n  - nodeName: P\n    algorithmName: packed\n    input: ["#[1...2]", 0]\n',
+    );
+    const env = sluiceEnv(home('tgz'), { SLUICE_TEST_LOG: log() });
+    const r = await sluice(['run', join(tgz, 'p.yml'), '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results.map((x: { result: number }) => x.result)).toEqual([10, 20]);
   });
 });
 

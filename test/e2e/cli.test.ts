@@ -235,6 +235,20 @@ describe('against a running sluice serve', () => {
     expect(JSON.parse(result.stdout).data.map((x: { result: number }) => x.result)).toEqual([10, 20, 30, 40]);
   });
 
+  it('exec stop stops a running job; stopping it again fails clearly', async () => {
+    const env = sluiceEnv(serveHome());
+    writeFileSync(join(dir, 'long.yml'), slowPipeline('long', 2, 30));
+    const sub = await sluice(['exec', 'raw', '-f', join(dir, 'long.yml'), '--no-wait'], { env });
+    const jobId = sub.stdout.trim();
+    const stop = await sluice(['exec', 'stop', jobId, '--reason', 'not needed'], { env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(JSON.parse(stop.stdout)).toMatchObject({ jobId, reason: 'not needed' });
+    const watched = await sluice(['watch', jobId], { env });
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toBe(`${jobId} stopped: not needed\n`);
+    expectCleanError(await sluice(['exec', 'stop', jobId], { env }), /is already stopped/);
+  });
+
   it('--endpoint URL from anywhere (another SLUICE_HOME)', async () => {
     const env = sluiceEnv(home('elsewhere'));
     const url = served?.url as string;

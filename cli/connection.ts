@@ -32,7 +32,11 @@ function unwrap<T>(r: ApiResponse, where: string): T {
 
 class HttpClient implements SluiceClient {
   readonly live = true;
-  constructor(readonly where: string) {}
+  /** discoveredIn: the SLUICE_HOME whose engine.json named this URL (not given by the user). */
+  constructor(
+    readonly where: string,
+    private readonly discoveredIn?: string,
+  ) {}
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
@@ -46,9 +50,13 @@ class HttpClient implements SluiceClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(
-        `cannot reach the Sluice API at ${this.where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-      );
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      if (this.discoveredIn) {
+        throw new CliError(
+          `the engine of ${this.discoveredIn} (${this.where}) is gone (${why}); its unfinished jobs continue with \`sluice resume\``,
+        );
+      }
+      throw new CliError(`cannot reach the Sluice API at ${this.where}: ${why}`);
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -89,14 +97,18 @@ export interface ConnectOptions {
   endpoint?: string;
 }
 
-function remote(ctx: CliContext, opts: ConnectOptions): string | undefined {
-  return opts.endpoint ?? ctx.env.SLUICE_ENDPOINT ?? runningEngine(sluiceHome(ctx.env, ctx.cwd))?.url;
+function remote(ctx: CliContext, opts: ConnectOptions): HttpClient | undefined {
+  const given = opts.endpoint ?? ctx.env.SLUICE_ENDPOINT;
+  if (given) return new HttpClient(given);
+  const home = sluiceHome(ctx.env, ctx.cwd);
+  const url = runningEngine(home)?.url;
+  return url ? new HttpClient(url, home) : undefined;
 }
 
 /** For commands that read state or change stored definitions: no engine is started. */
 export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promise<SluiceClient> {
-  const url = remote(ctx, opts);
-  if (url) return new HttpClient(url);
+  const http = remote(ctx, opts);
+  if (http) return http;
   const home = sluiceHome(ctx.env, ctx.cwd);
   const engine = await LocalEngine.open({ home, runner: noRunner });
   const service = new SluiceService({
@@ -115,8 +127,8 @@ export async function connectEngine(
   ctx: CliContext,
   opts: ConnectOptions & { workers?: number },
 ): Promise<{ client: SluiceClient; host?: EngineHost }> {
-  const url = remote(ctx, opts);
-  if (url) return { client: new HttpClient(url) };
+  const http = remote(ctx, opts);
+  if (http) return { client: http };
   const host = await EngineHost.start({
     home: sluiceHome(ctx.env, ctx.cwd),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
@@ -127,6 +139,7 @@ export async function connectEngine(
       host.engine.home,
       host.service,
       async () => {
+        await waitForOtherJobs(ctx, host);
         release();
         await host.close();
       },
@@ -134,6 +147,32 @@ export async function connectEngine(
     ),
     host,
   };
+}
+
+/**
+ * Other commands on this SLUICE_HOME may have submitted jobs to the engine of this process (found
+ * through engine.json): it keeps running until they end rather than strand them mid-run.
+ */
+async function waitForOtherJobs(ctx: CliContext, host: EngineHost): Promise<void> {
+  let told = false;
+  for (;;) {
+    const [next, ...rest] = await host.engine.store.unfinishedJobs();
+    if (!next) return;
+    if (!told) {
+      ctx.stderr.write(
+        `sluice: ${rest.length + 1} other job(s) run in this engine; waiting for them (Ctrl-C leaves them for \`sluice resume\`)\n`,
+      );
+      told = true;
+    }
+    await host.engine.waitForJob(next.jobId);
+    if (rest.length === 0) {
+      // Their commands still read the results: serve until the API has been quiet for a moment.
+      const t0 = Date.now();
+      while (Date.now() - host.lastRequestAt < 1500 && Date.now() - t0 < 10_000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Served, serve, sluice, sluiceEnv } from '../helpers/process.ts';
+import { type Served, serve, sluice, sluiceEnv, waitFor } from '../helpers/process.ts';
 import { slowPipeline, writeAlgorithms } from './fixtures.ts';
 
 let dir: string;
@@ -114,6 +114,23 @@ describe('sluice run (engine in the command)', () => {
     // typo.yml sits beside algorithms/: a rejected pipeline registers none of them.
     const algorithms = await sluice(['algorithm', 'list', '--json'], { env });
     expect(JSON.parse(algorithms.stdout)).toEqual([]);
+  });
+});
+
+describe('two sluice run on one SLUICE_HOME', () => {
+  it('the second uses the engine of the first, which waits for the second job before it exits', async () => {
+    const h = home('two-runs');
+    const env = sluiceEnv(h, { SLUICE_TEST_LOG: log() });
+    writeFileSync(join(dir, 'short.yml'), slowPipeline('short', 1, 2));
+    writeFileSync(join(dir, 'longer.yml'), slowPipeline('longer', 1, 4));
+    const first = sluice(['run', join(dir, 'short.yml'), '-a', join(dir, 'algorithms'), '-q'], { env });
+    await waitFor('the first engine', () => existsSync(join(h, 'engine.json')) || undefined);
+    const second = await sluice(['run', join(dir, 'longer.yml'), '-q'], { env });
+    const one = await first;
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/1 other job\(s\) run in this engine; waiting for them/);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)[0].result).toBe(10);
   });
 });
 

@@ -64,6 +64,9 @@ export interface EngineHostOptions extends LocalEngineOptions {
 }
 
 export class EngineHost {
+  /** When the API last received a request (ms since the epoch): others may be using this engine. */
+  lastRequestAt = 0;
+
   private constructor(
     readonly engine: LocalEngine,
     readonly service: SluiceService,
@@ -90,6 +93,10 @@ export class EngineHost {
       onAlgorithmsChanged: () => engine.dispatcher.invalidateAlgorithms(),
     });
     const server = createApiServer(service, opts.extraHandler);
+    let self: EngineHost | undefined;
+    server.on('request', () => {
+      if (self) self.lastRequestAt = Date.now();
+    });
     try {
       const port = opts.port ?? 0;
       const addr = await listen(server, port, opts.host ?? '127.0.0.1').catch(
@@ -113,7 +120,8 @@ export class EngineHost {
       await engine.recover();
       engine.start();
       await cron?.refresh();
-      return new EngineHost(engine, service, server, url, cron);
+      self = new EngineHost(engine, service, server, url, cron);
+      return self;
     } catch (err) {
       // Nothing of a failed start outlives it: no lock, no engine.json, no worker processes.
       cron?.stop();

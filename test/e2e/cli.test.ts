@@ -4,9 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Served, serve, sluice, sluiceEnv, waitFor } from '../helpers/process.ts';
 import { slowPipeline, writeAlgorithms } from './fixtures.ts';
+
+// Real processes (tsx start-up ~0.4 s each) on a shared machine: generous time limits.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let dir: string;
 beforeAll(() => {

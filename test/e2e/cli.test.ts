@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Served, serve, sluice, sluiceEnv, waitFor } from '../helpers/process.ts';
-import { slowPipeline, writeAlgorithms } from './fixtures.ts';
+import { readLog, slowPipeline, writeAlgorithms } from './fixtures.ts';
 
 // Real processes (tsx start-up ~0.4 s each) on a shared machine: generous time limits.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
@@ -123,17 +123,30 @@ describe('sluice run (engine in the command)', () => {
 describe('two sluice run on one SLUICE_HOME', () => {
   it('the second uses the engine of the first, which waits for the second job before it exits', async () => {
     const h = home('two-runs');
-    const env = sluiceEnv(h, { SLUICE_TEST_LOG: log() });
-    writeFileSync(join(dir, 'short.yml'), slowPipeline('short', 1, 2));
-    writeFileSync(join(dir, 'longer.yml'), slowPipeline('longer', 1, 4));
-    const first = sluice(['run', join(dir, 'short.yml'), '-a', join(dir, 'algorithms'), '-q'], { env });
-    await waitFor('the first engine', () => existsSync(join(h, 'engine.json')) || undefined);
-    const second = await sluice(['run', join(dir, 'longer.yml'), '-q'], { env });
-    const one = await first;
+    const gate = join(dir, 'gate');
+    const twoLog = join(dir, 'two-runs.log');
+    const env = sluiceEnv(h, { SLUICE_TEST_LOG: twoLog });
+    // The first job ends only when the test opens the gate: after the second job has started.
+    mkdirSync(join(dir, 'gated', 'algorithms'), { recursive: true });
+    writeFileSync(
+      join(dir, 'gated', 'algorithms', 'gate.yml'),
+      `name: gate\nenv: command\ncodePath: ${dir}\ncommand: [python3, -c, "import os, time\\nwhile not os.path.exists('${gate}'): time.sleep(0.05)\\nprint(1)"]\n`,
+    );
+    writeFileSync(
+      join(dir, 'gated', 'first.yml'),
+      'name: first\nnodes:\n  - nodeName: G\n    algorithmName: gate\n    input: []\n',
+    );
+    writeFileSync(join(dir, 'longer.yml'), slowPipeline('longer', 1, 2));
+    const first = sluice(['run', join(dir, 'gated', 'first.yml'), '-q'], { env, timeoutMs: 60_000 });
+    await waitFor('the first engine', () => existsSync(join(h, 'engine.json')) || undefined, 30_000);
+    const second = sluice(['run', join(dir, 'longer.yml'), '-q'], { env, timeoutMs: 60_000 });
+    await waitFor('the second job to start', () => readLog(twoLog).length > 0 || undefined, 30_000);
+    writeFileSync(gate, '');
+    const [one, two] = await Promise.all([first, second]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stderr).toMatch(/1 other job\(s\) run in this engine; waiting for them/);
-    expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)[0].result).toBe(10);
+    expect(two.code, two.stderr).toBe(0);
+    expect(JSON.parse(two.stdout)[0].result).toBe(10);
   });
 });
 

@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { registerCp } from './cp.ts';
+import { registerRm } from './rm.ts';
+import { registerZip } from './zip.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const commandModules: RegisterCommand[] = [registerCp];
+export const commandModules: RegisterCommand[] = [registerCp, registerZip, registerRm];

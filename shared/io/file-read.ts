@@ -27,6 +27,8 @@ export interface ChunkReadOptions {
   budget: MemoryBudget;
   chunkSize?: number;
   inFlight?: number;
+  /** Queue position for the budget (an ordered consumer lets its current ticket through). */
+  ticket?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function* readChunks(
   const start = () => {
     const i = next++;
     const len = Math.min(chunkSize, size - i * chunkSize);
-    const p = opts.budget.acquire(len).then(async () => {
+    const p = opts.budget.acquire(len, opts.ticket).then(async () => {
       held += len;
       const buf = Buffer.allocUnsafe(len);
       await readExactly(fh, buf, len, i * chunkSize);

@@ -45,8 +45,10 @@ export function entryKind(d: Dirent): EntryKind {
   return 'block-device';
 }
 
+/** Joins '/'-separated relative paths, either of which may be '' (the root). */
 export function joinRel(rel: string, name: string): string {
-  return rel === '' ? name : `${rel}/${name}`;
+  if (rel === '') return name;
+  return name === '' ? rel : `${rel}/${name}`;
 }
 
 /** Schedules the walk of a local directory tree on `pool`; await `pool.idle()` for the end. */

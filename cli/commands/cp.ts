@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 import type { RegisterCommand } from './index.ts';
+import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 
 interface CpFlags extends IoFlags {
   update?: boolean;
@@ -18,7 +18,10 @@ export const registerCp: RegisterCommand = (program: Command, ctx: CliContext) =
         'Keeps modes, mtimes, symlinks and empty directories (locally); each file lands via a temp\n' +
         'name + rename; large files are read at several offsets at once / sent as multipart uploads.',
     )
-    .argument('<paths...>', 'SRC... DST: local paths or s3://bucket/key (several sources need a directory DST)')
+    .argument(
+      '<paths...>',
+      'SRC... DST: local paths or s3://bucket/key (several sources need a directory DST)',
+    )
     .option('-u, --update', 'skip files whose size and mtime already match at the destination (resume a run)')
     .option('-T, --no-target-directory', 'treat DST as the copy itself even if it is an existing directory');
   addIoFlags(cmd)
@@ -35,7 +38,8 @@ export const registerCp: RegisterCommand = (program: Command, ctx: CliContext) =
         'Exit status 1 if any item failed (all failures are listed; the rest is still copied).\n',
     )
     .action(async (paths: string[], flags: CpFlags) => {
-      if (paths.length < 2) throw new CliError('cp needs a source and a destination (sluice cp SRC... DST)', 2);
+      if (paths.length < 2)
+        throw new CliError('cp needs a source and a destination (sluice cp SRC... DST)', 2);
       const sources = paths.slice(0, -1);
       const dst = paths[paths.length - 1]!;
       const { copyTree } = await import('../../shared/io/cp.ts');

@@ -2,9 +2,9 @@
 // the progress line, the S3 store (only built when an s3:// argument is given), and the summary.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from '../../shared/io/constants.ts';
+import { newCounters, type ProgressCounters, startProgress } from '../../shared/io/progress.ts';
 import { isS3Url } from '../../shared/io/s3-url.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
-import { newCounters, type ProgressCounters, startProgress } from '../../shared/io/progress.ts';
 import type { IoOptions, IoSummary } from '../../shared/io/types.ts';
 import type { CliContext } from '../context.ts';
 
@@ -17,7 +17,8 @@ export interface IoFlags {
 
 function parseJobs(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 4096) throw new InvalidArgumentError('must be an integer from 1 to 4096');
+  if (!Number.isInteger(n) || n < 1 || n > 4096)
+    throw new InvalidArgumentError('must be an integer from 1 to 4096');
   return n;
 }
 
@@ -58,7 +59,12 @@ export async function ioRun(
     const { loadObjectStore } = await import('../../shared/io/object-store-loader.ts');
     opts.store = await loadObjectStore(ctx.env);
   }
-  const progress = startProgress(ctx.stderr, ctx.isTTY && flags.progress !== false && !flags.json, label, counters);
+  const progress = startProgress(
+    ctx.stderr,
+    ctx.isTTY && flags.progress !== false && !flags.json,
+    label,
+    counters,
+  );
   return { opts, counters, stop: () => progress.stop() };
 }
 
@@ -68,7 +74,10 @@ export function reportSummary(ctx: CliContext, flags: IoFlags, s: IoSummary): vo
   for (const f of s.failures) ctx.stderr.write(`sluice ${s.operation}: ${f.path}: ${f.message}\n`);
   if (flags.json) ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
   else {
-    const rate = s.seconds > 0 ? `, ${(s.files / s.seconds).toFixed(0)} files/s, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s` : '';
+    const rate =
+      s.seconds > 0
+        ? `, ${(s.files / s.seconds).toFixed(0)} files/s, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s`
+        : '';
     const skipped = s.skipped ? `, ${s.skipped} skipped (up to date)` : '';
     const failed = s.failures.length ? `, ${s.failures.length} FAILED` : '';
     ctx.stderr.write(

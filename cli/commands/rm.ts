@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 import type { RegisterCommand } from './index.ts';
+import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 
 interface RmFlags extends IoFlags {
   recursive?: boolean;

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 import type { RegisterCommand } from './index.ts';
+import { addIoFlags, type IoFlags, ioRun, reportSummary } from './io-common.ts';
 
 interface ZipFlags extends IoFlags {
   deflate?: boolean;
@@ -17,13 +17,13 @@ export const registerZip: RegisterCommand = (program: Command, ctx: CliContext) 
     .description(
       'Pack files and directory trees into a zip, reading many files at once.\n' +
         'Stored (no compression) by default; zip64 when sizes or counts need it; directory entries,\n' +
-        'symlinks, modes and mtimes kept; names relative to each input\'s parent (or --root).',
+        "symlinks, modes and mtimes kept; names relative to each input's parent (or --root).",
     )
     .argument('<out>', 'the zip to write: a local path or s3://bucket/key (streamed as a multipart upload)')
     .argument('<inputs...>', 'files and directories to add')
     .option('--deflate', 'compress entries with deflate (default: stored)')
     .option('--sort', 'entries in name order, for byte-identical output from identical input')
-    .option('--root <dir>', 'entry names relative to this directory instead of each input\'s parent');
+    .option('--root <dir>', "entry names relative to this directory instead of each input's parent");
   addIoFlags(cmd)
     .addHelpText(
       'after',

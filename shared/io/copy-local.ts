@@ -22,7 +22,7 @@ import type { IoTally } from './failures.ts';
 import { readChunks, readWhole } from './file-read.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { TaskPool } from './task-pool.ts';
-import { type ListedDirectory, joinRel, walkLocalTree } from './walk.ts';
+import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
 
 export interface LocalCopyContext {
   pool: TaskPool;
@@ -65,6 +65,7 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
   const inp = await open(src, 'r');
   const tmp = tempNameFor(dst);
   let out: FileHandle | undefined;
+  let tmpExists = false;
   let held = 0;
   try {
     const st = await inp.stat();
@@ -74,10 +75,12 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
       held = st.size;
       const buf = await readWhole(inp, st.size);
       out = await open(tmp, 'wx', st.mode & 0o7777);
+      tmpExists = true;
       let done = 0;
       while (done < buf.length) done += (await out.write(buf, done, buf.length - done, done)).bytesWritten;
     } else {
       out = await open(tmp, 'wx', st.mode & 0o7777);
+      tmpExists = true;
       let pos = 0;
       for await (const chunk of readChunks(inp, st.size, { budget: ctx.budget })) {
         let done = 0;
@@ -92,10 +95,8 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
     await rename(tmp, dst);
     ctx.tally.fileDone(st.size);
   } catch (err) {
-    if (out) {
-      await out.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
-    }
+    if (out) await out.close().catch(() => {});
+    if (tmpExists) await unlink(tmp).catch(() => {});
     throw err;
   } finally {
     if (held) ctx.budget.release(held);
@@ -141,7 +142,8 @@ export async function makeDirectory(path: string): Promise<void> {
  */
 export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: LocalCopyContext): Promise<void> {
   const dirs: { path: string; stats: NonNullable<ListedDirectory['stats']> }[] = [];
-  const fail = (rel: string) => (err: unknown) => ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
+  const fail = (rel: string) => (err: unknown) =>
+    ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
   walkLocalTree(
     srcRoot,
     ctx.pool,
@@ -164,7 +166,12 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
           else if (e.kind === 'symlink')
             ctx.pool.push(dir.rel, () => copyLocalSymlink(from, to, ctx).catch(fail(rel)));
           else if (e.kind !== 'dir')
-            fail(rel)(new IoItemError(`is a ${e.kind}: only files, directories and symlinks are copied`, 'SPECIAL_FILE'));
+            fail(rel)(
+              new IoItemError(
+                `is a ${e.kind}: only files, directories and symlinks are copied`,
+                'SPECIAL_FILE',
+              ),
+            );
         }
         return true;
       },

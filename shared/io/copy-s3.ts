@@ -8,9 +8,9 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.ts';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
+import { type LocalCopyContext, sameMtime, tempNameFor } from './copy-local.ts';
 import { IoItemError } from './errors.ts';
 import { readChunks, readWhole } from './file-read.ts';
-import { type LocalCopyContext, sameMtime, tempNameFor } from './copy-local.ts';
 import { joinRel, walkLocalTree, walkS3Prefix } from './walk.ts';
 
 export interface S3CopyContext extends LocalCopyContext {
@@ -46,7 +46,13 @@ export async function uploadFile(
   try {
     const st = await fh.stat();
     const prev = existing?.get(key);
-    if (ctx.update && prev && prev.size === st.size && prev.mtime && prev.mtime.getTime() >= Math.floor(st.mtimeMs)) {
+    if (
+      ctx.update &&
+      prev &&
+      prev.size === st.size &&
+      prev.mtime &&
+      prev.mtime.getTime() >= Math.floor(st.mtimeMs)
+    ) {
       ctx.tally.skipped++;
       return;
     }
@@ -81,16 +87,24 @@ function sig(ctx: S3CopyContext): { signal?: AbortSignal } {
 }
 
 /** Uploads a local tree under `prefix` (which is '' or ends with '/'). */
-export async function uploadTree(srcRoot: string, bucket: string, prefix: string, ctx: S3CopyContext): Promise<void> {
+export async function uploadTree(
+  srcRoot: string,
+  bucket: string,
+  prefix: string,
+  ctx: S3CopyContext,
+): Promise<void> {
   const existing = ctx.update ? await listExisting(ctx.store, bucket, prefix) : undefined;
-  const fail = (rel: string) => (err: unknown) => ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
+  const fail = (rel: string) => (err: unknown) =>
+    ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
   walkLocalTree(srcRoot, ctx.pool, {
     directory: (dir) => {
       ctx.tally.directories++;
       if (dir.entries.length === 0 && dir.rel !== '') {
         const key = `${prefix}${dir.rel}/`;
         if (!existing?.has(key))
-          ctx.pool.push(dir.rel, () => ctx.store.put(bucket, key, Buffer.alloc(0), { size: 0 }).catch(fail(dir.rel)));
+          ctx.pool.push(dir.rel, () =>
+            ctx.store.put(bucket, key, Buffer.alloc(0), { size: 0 }).catch(fail(dir.rel)),
+          );
       }
       for (const e of dir.entries) {
         const rel = joinRel(dir.rel, e.name);
@@ -98,9 +112,12 @@ export async function uploadTree(srcRoot: string, bucket: string, prefix: string
           ctx.pool.push(dir.rel, () =>
             uploadFile(`${dir.path}/${e.name}`, bucket, `${prefix}${rel}`, ctx, existing).catch(fail(rel)),
           );
-        else if (e.kind === 'symlink') ctx.notes.push(`${srcRoot}/${rel}: symlink not copied (S3 has no symlinks)`);
+        else if (e.kind === 'symlink')
+          ctx.notes.push(`${srcRoot}/${rel}: symlink not copied (S3 has no symlinks)`);
         else if (e.kind !== 'dir')
-          fail(rel)(new IoItemError(`is a ${e.kind}: only files and directories are uploaded`, 'SPECIAL_FILE'));
+          fail(rel)(
+            new IoItemError(`is a ${e.kind}: only files and directories are uploaded`, 'SPECIAL_FILE'),
+          );
       }
       return true;
     },
@@ -131,7 +148,8 @@ export async function downloadObject(
       let pos = position;
       for await (const chunk of body as AsyncIterable<Buffer>) {
         let done = 0;
-        while (done < chunk.length) done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;
+        while (done < chunk.length)
+          done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;
         pos += chunk.length;
       }
       return pos - position;
@@ -139,20 +157,25 @@ export async function downloadObject(
     if (obj.size <= WHOLE_FILE_MAX) {
       const r = await ctx.store.get(bucket, obj.key, sig(ctx));
       const n = await writeBody(r.body, 0);
-      if (n !== obj.size)
-        throw new IoItemError(`got ${n} bytes, expected ${obj.size}`, 'SHORT_READ');
+      if (n !== obj.size) throw new IoItemError(`got ${n} bytes, expected ${obj.size}`, 'SHORT_READ');
     } else {
       const head = obj.etag ? undefined : await ctx.store.head(bucket, obj.key);
       const etag = obj.etag ?? head?.etag;
       const ranges: { start: number; end: number }[] = [];
-      for (let s = 0; s < obj.size; s += CHUNK_SIZE) ranges.push({ start: s, end: Math.min(s + CHUNK_SIZE, obj.size) - 1 });
+      for (let s = 0; s < obj.size; s += CHUNK_SIZE)
+        ranges.push({ start: s, end: Math.min(s + CHUNK_SIZE, obj.size) - 1 });
       let next = 0;
       const worker = async () => {
         while (next < ranges.length) {
           const range = ranges[next++]!;
-          const r = await ctx.store.get(bucket, obj.key, { range, ...(etag ? { ifMatch: etag } : {}), ...sig(ctx) });
+          const r = await ctx.store.get(bucket, obj.key, {
+            range,
+            ...(etag ? { ifMatch: etag } : {}),
+            ...sig(ctx),
+          });
           const n = await writeBody(r.body, range.start);
-          if (n !== range.end - range.start + 1) throw new IoItemError(`short ranged read at ${range.start}`, 'SHORT_READ');
+          if (n !== range.end - range.start + 1)
+            throw new IoItemError(`short ranged read at ${range.start}`, 'SHORT_READ');
         }
       };
       await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, ranges.length) }, worker));
@@ -176,7 +199,12 @@ export function safeRelativeKey(rel: string): string | undefined {
 }
 
 /** Downloads every object under `prefix` into `dstRoot`. Keys ending in '/' become directories. */
-export async function downloadTree(bucket: string, prefix: string, dstRoot: string, ctx: S3CopyContext): Promise<void> {
+export async function downloadTree(
+  bucket: string,
+  prefix: string,
+  dstRoot: string,
+  ctx: S3CopyContext,
+): Promise<void> {
   const made = new Map<string, Promise<void>>();
   const ensureDir = (path: string): Promise<void> => {
     let p = made.get(path);
@@ -199,7 +227,13 @@ export async function downloadTree(bucket: string, prefix: string, dstRoot: stri
         const rel = safeRelativeKey(obj.key.slice(prefix.length));
         if (obj.key === prefix) continue; // the prefix's own marker
         if (rel === undefined) {
-          ctx.tally.fail(url, new IoItemError('key is not a safe relative path (empty, . or .. parts): not copied', 'UNSAFE_KEY'));
+          ctx.tally.fail(
+            url,
+            new IoItemError(
+              'key is not a safe relative path (empty, . or .. parts): not copied',
+              'UNSAFE_KEY',
+            ),
+          );
           continue;
         }
         const dst = `${dstRoot}/${rel}`;

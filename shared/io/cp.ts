@@ -5,8 +5,16 @@ import { dirname, sep } from 'node:path';
 import { ValidationError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from './constants.ts';
-import { type LocalCopyContext, copyLocalFile, copyLocalSymlink, copyLocalTree } from './copy-local.ts';
-import { type S3CopyContext, copyObject, copyS3Tree, downloadObject, downloadTree, uploadFile, uploadTree } from './copy-s3.ts';
+import { copyLocalFile, copyLocalSymlink, copyLocalTree, type LocalCopyContext } from './copy-local.ts';
+import {
+  copyObject,
+  copyS3Tree,
+  downloadObject,
+  downloadTree,
+  type S3CopyContext,
+  uploadFile,
+  uploadTree,
+} from './copy-s3.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
 import { IoTally } from './failures.ts';
 import { asPrefix, formatLocation, locationBasename, parseLocation } from './location.ts';
@@ -63,7 +71,11 @@ function needStore(store: ObjectStore | undefined): ObjectStore {
 }
 
 /** Copies each source to the destination with `cp -r` semantics; never throws for one bad item. */
-export async function copyTree(sources: string[], destination: string, opts: CopyOptions = {}): Promise<IoSummary> {
+export async function copyTree(
+  sources: string[],
+  destination: string,
+  opts: CopyOptions = {},
+): Promise<IoSummary> {
   if (sources.length === 0) throw new ValidationError('cp needs at least one source', 'src');
   const cwd = opts.cwd ?? process.cwd();
   const dst = parseLocation(destination, cwd);
@@ -136,7 +148,9 @@ async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Pro
       : undefined;
   if (target.kind === 'local') {
     if (single) {
-      const dstPath = (await isLocalDirectory(target.path)) ? `${target.path}/${locationBasename(src)}` : target.path;
+      const dstPath = (await isLocalDirectory(target.path))
+        ? `${target.path}/${locationBasename(src)}`
+        : target.path;
       await downloadObject(src.bucket, single, dstPath, ctx);
     } else {
       const prefix = asPrefix(src.key);
@@ -149,7 +163,11 @@ async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Pro
   else {
     const prefix = asPrefix(src.key);
     await assertPrefixExists(ctx.store, src.bucket, prefix);
-    await copyS3Tree({ bucket: src.bucket, prefix }, { bucket: target.bucket, prefix: asPrefix(target.key) }, ctx);
+    await copyS3Tree(
+      { bucket: src.bucket, prefix },
+      { bucket: target.bucket, prefix: asPrefix(target.key) },
+      ctx,
+    );
   }
 }
 

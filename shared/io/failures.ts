@@ -1,6 +1,7 @@
 // Collects per-item failures and counts, and turns them into the summary every operation returns.
-import type { IoFailure, IoSummary } from './types.ts';
+
 import { newCounters, type ProgressCounters } from './progress.ts';
+import type { IoFailure, IoSummary } from './types.ts';
 
 /** A Node system error or an S3/Sluice error, as one line a user can act on. */
 export function describeError(err: unknown): { message: string; code?: string } {

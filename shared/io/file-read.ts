@@ -7,7 +7,12 @@ import { IoItemError } from './errors.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 
 /** Fills `buf[0..length)` from `position`; throws if the file ends early (it shrank meanwhile). */
-export async function readExactly(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
+export async function readExactly(
+  fh: FileHandle,
+  buf: Buffer,
+  length: number,
+  position: number,
+): Promise<void> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);
@@ -60,18 +65,15 @@ export async function* readChunks(
     p.catch(() => {});
     pending.push(p);
   };
-  let previous = 0;
   try {
     while (next < count && pending.length < inFlight) start();
     while (pending.length > 0) {
       const buf = await pending.shift()!;
-      if (previous) {
-        opts.budget.release(previous);
-        held -= previous;
-      }
-      previous = buf.length;
       if (next < count) start();
       yield buf;
+      // The consumer is done with this chunk once it asks for the next one.
+      opts.budget.release(buf.length);
+      held -= buf.length;
     }
   } finally {
     // Give back everything: the last chunk, and chunks read ahead if the consumer stopped early.

@@ -28,12 +28,16 @@ export function assertRemovable(arg: string, cwd: string): void {
   const loc = parseLocation(arg, cwd);
   if (loc.kind === 's3') {
     if (loc.key === '' || /^\/*$/.test(loc.key))
-      throw new UnsafeTargetError(`refusing to remove a whole bucket (${arg}): give a prefix, e.g. s3://${loc.bucket}/data/`);
+      throw new UnsafeTargetError(
+        `refusing to remove a whole bucket (${arg}): give a prefix, e.g. s3://${loc.bucket}/data/`,
+      );
     return;
   }
   const last = basename(arg.replace(/\/+$/, '') || '/');
-  if (resolve(cwd, arg) === '/') throw new UnsafeTargetError(`refusing to remove "${arg}" (the root directory)`);
-  if (last === '.' || last === '..') throw new UnsafeTargetError(`refusing to remove "${arg}" ("." and ".." are never removed)`);
+  if (resolve(cwd, arg) === '/')
+    throw new UnsafeTargetError(`refusing to remove "${arg}" (the root directory)`);
+  if (last === '.' || last === '..')
+    throw new UnsafeTargetError(`refusing to remove "${arg}" ("." and ".." are never removed)`);
 }
 
 interface DirState {
@@ -77,6 +81,10 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
         }
         pool.push(dir.rel, async () => {
           try {
+            // Look the name up first: the lookup runs under the directory's shared lock, in
+            // parallel with other lookups; unlink() would otherwise do it under the exclusive
+            // lock, doubling the time each unlink blocks the directory on a network volume.
+            await lstat(path).catch(() => {});
             await unlink(path);
             if (e.kind === 'symlink') tally.symlinks++;
             else tally.fileDone(0);
@@ -100,7 +108,13 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
   await pool.idle();
 }
 
-async function removeS3(bucket: string, key: string, opts: RemoveOptions, pool: TaskPool, tally: IoTally): Promise<void> {
+async function removeS3(
+  bucket: string,
+  key: string,
+  opts: RemoveOptions,
+  pool: TaskPool,
+  tally: IoTally,
+): Promise<void> {
   const store = opts.store;
   if (!store) throw new ValidationError('s3:// targets need an object store (none configured)', 'store');
   let batch: ObjectInfo[] = [];
@@ -115,7 +129,8 @@ async function removeS3(bucket: string, key: string, opts: RemoveOptions, pool: 
           objs.map((o) => o.key),
         );
         const failed = new Set(failures.map((f) => f.key));
-        for (const f of failures) tally.fail(`s3://${bucket}/${f.key}`, new IoItemError(f.message, 'DELETE_FAILED'));
+        for (const f of failures)
+          tally.fail(`s3://${bucket}/${f.key}`, new IoItemError(f.message, 'DELETE_FAILED'));
         for (const o of objs) if (!failed.has(o.key)) tally.fileDone(o.size);
       } catch (err) {
         for (const o of objs) tally.fail(`s3://${bucket}/${o.key}`, err);
@@ -140,7 +155,8 @@ async function removeS3(bucket: string, key: string, opts: RemoveOptions, pool: 
   await walkS3Prefix(store, bucket, asPrefix(key), pool, take, opts.signal);
   if (batch.length) flush();
   await pool.idle();
-  if (found === 0 && !opts.force) tally.fail(`s3://${bucket}/${key}`, new IoItemError('no such object or prefix', 'NOT_FOUND'));
+  if (found === 0 && !opts.force)
+    tally.fail(`s3://${bucket}/${key}`, new IoItemError('no such object or prefix', 'NOT_FOUND'));
 }
 
 /** Removes each target; failures are reported per item and the rest is still removed. */

@@ -68,7 +68,14 @@ export function needsZip64Sizes(size: number, method: number): boolean {
  */
 export function localHeader(
   meta: ZipEntryMeta,
-  v: { method: number; crc: number; compressedSize: number; size: number; dataDescriptor: boolean; zip64: boolean },
+  v: {
+    method: number;
+    crc: number;
+    compressedSize: number;
+    size: number;
+    dataDescriptor: boolean;
+    zip64: boolean;
+  },
 ): Buffer {
   const name = Buffer.from(meta.name, 'utf8');
   const ts = extendedTimestamp(meta.mtimeMs);
@@ -115,7 +122,8 @@ export function centralRecord(e: WrittenEntry): Buffer {
   // Zip64 extra: only the fields that overflow, in this order.
   const big: bigint[] = [];
   const size32 = e.size >= U32_MAX ? (big.push(BigInt(e.size)), U32_MAX) : e.size;
-  const csize32 = e.compressedSize >= U32_MAX ? (big.push(BigInt(e.compressedSize)), U32_MAX) : e.compressedSize;
+  const csize32 =
+    e.compressedSize >= U32_MAX ? (big.push(BigInt(e.compressedSize)), U32_MAX) : e.compressedSize;
   const off32 = e.offset >= U32_MAX ? (big.push(BigInt(e.offset)), U32_MAX) : e.offset;
   const parts: Buffer[] = [];
   if (big.length) {

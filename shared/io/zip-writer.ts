@@ -35,7 +35,11 @@ export class ZipWriter {
   }
 
   /** An entry whose (possibly compressed) bytes and CRC are known. */
-  async addBuffered(meta: ZipEntryMeta, data: Buffer, v: { method: number; crc: number; size: number }): Promise<void> {
+  async addBuffered(
+    meta: ZipEntryMeta,
+    data: Buffer,
+    v: { method: number; crc: number; size: number },
+  ): Promise<void> {
     const offset = this.offset;
     const zip64 = needsZip64Sizes(v.size, v.method) || data.length >= 0xffffffff;
     const header = localHeader(meta, { ...v, compressedSize: data.length, dataDescriptor: false, zip64 });
@@ -59,7 +63,9 @@ export class ZipWriter {
   ): Promise<void> {
     const offset = this.offset;
     const zip64 = needsZip64Sizes(size, method);
-    await this.emit([localHeader(meta, { method, crc: 0, compressedSize: 0, size, dataDescriptor: true, zip64 })]);
+    await this.emit([
+      localHeader(meta, { method, crc: 0, compressedSize: 0, size, dataDescriptor: true, zip64 }),
+    ]);
     let crc = 0;
     let raw = 0;
     let compressed = 0;
@@ -88,7 +94,15 @@ export class ZipWriter {
       await pump;
     }
     await this.emit([dataDescriptor(crc, compressed, raw, zip64)]);
-    this.central.push({ ...meta, method, crc, size: raw, compressedSize: compressed, offset, dataDescriptor: true });
+    this.central.push({
+      ...meta,
+      method,
+      crc,
+      size: raw,
+      compressedSize: compressed,
+      offset,
+      dataDescriptor: true,
+    });
   }
 
   /** Writes the central directory and end records, and commits the sink. */

@@ -14,7 +14,7 @@ import { parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { TaskPool } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
-import { type ListedDirectory, joinRel, walkLocalTree } from './walk.ts';
+import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
 import type { ZipEntryMeta } from './zip-format.ts';
 import { LocalZipSink, S3ZipSink, type ZipSink } from './zip-sink.ts';
 import { METHOD_DEFLATE, METHOD_STORED, ZipWriter } from './zip-writer.ts';
@@ -33,7 +33,15 @@ export interface ZipOptions extends IoOptions {
 
 /** One entry, ready for the writer (or already failed and reported). */
 type Prepared =
-  | { kind: 'buffered'; meta: ZipEntryMeta; data: Buffer; crc: number; size: number; method: number; held: number }
+  | {
+      kind: 'buffered';
+      meta: ZipEntryMeta;
+      data: Buffer;
+      crc: number;
+      size: number;
+      method: number;
+      held: number;
+    }
   | { kind: 'streamed'; meta: ZipEntryMeta; fh: FileHandle; size: number; held: number; path: string }
   | { kind: 'directory'; meta: ZipEntryMeta }
   | { kind: 'failed' };
@@ -108,7 +116,8 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
   const pool = new TaskPool(opts.jobs ?? DEFAULT_JOBS);
   const budget = new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY);
   const paths = inputs.map((i) => {
-    if (parseLocation(i, cwd).kind !== 'local') throw new ValidationError(`zip inputs must be local paths (got ${i})`, 'inputs');
+    if (parseLocation(i, cwd).kind !== 'local')
+      throw new ValidationError(`zip inputs must be local paths (got ${i})`, 'inputs');
     return resolve(cwd, i);
   });
   for (const p of paths) if (root !== undefined && p !== root) entryName(root, p);
@@ -116,7 +125,8 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
   let sink: ZipSink;
   if (out.kind === 'local') sink = await LocalZipSink.create(out.path);
   else {
-    if (!opts.store) throw new ValidationError('an s3:// output needs an object store (none configured)', 'store');
+    if (!opts.store)
+      throw new ValidationError('an s3:// output needs an object store (none configured)', 'store');
     sink = new S3ZipSink(opts.store, out.bucket, out.key);
   }
   const skip = new Set(sink.ownPaths);
@@ -127,14 +137,29 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
     try {
       if (f.kind === 'directory') {
         tally.directories++;
-        return { kind: 'directory', meta: { name: `${f.name}/`, mode: f.stats?.mode ?? 0o40755, mtimeMs: f.stats?.mtimeMs ?? Date.now() } };
+        return {
+          kind: 'directory',
+          meta: {
+            name: `${f.name}/`,
+            mode: f.stats?.mode ?? 0o40755,
+            mtimeMs: f.stats?.mtimeMs ?? Date.now(),
+          },
+        };
       }
       if (f.kind === 'symlink') {
         // Info-ZIP's convention: the entry's data is the link target, its mode says "symlink".
         const [target, st] = await Promise.all([readlink(f.path), lstat(f.path)]);
         const data = Buffer.from(target, 'utf8');
         tally.symlinks++;
-        return { kind: 'buffered', meta: { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs }, data, crc: crc32(data), size: data.length, method: METHOD_STORED, held: 0 };
+        return {
+          kind: 'buffered',
+          meta: { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs },
+          data,
+          crc: crc32(data),
+          size: data.length,
+          method: METHOD_STORED,
+          held: 0,
+        };
       }
       const fh = await open(f.path, 'r');
       let keep = false;
@@ -158,7 +183,15 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
         }
         const crc = crc32(data);
         if (method === METHOD_DEFLATE && data.length > 0) data = await deflateRawAsync(data);
-        return { kind: 'buffered', meta, data, crc, size: st.size, method: data.length === 0 ? METHOD_STORED : method, held: st.size };
+        return {
+          kind: 'buffered',
+          meta,
+          data,
+          crc,
+          size: st.size,
+          method: data.length === 0 ? METHOD_STORED : method,
+          held: st.size,
+        };
       } finally {
         if (!keep) await fh.close().catch(() => {});
       }
@@ -172,7 +205,12 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
     if (skip.has(f.path)) return;
     const ticket = seq++;
     let resolveSlot!: (p: Prepared) => void;
-    slots.put(ticket, new Promise<Prepared>((r) => { resolveSlot = r; }));
+    slots.put(
+      ticket,
+      new Promise<Prepared>((r) => {
+        resolveSlot = r;
+      }),
+    );
     // One lane: reads start in entry order, so memory is also taken in entry order.
     pool.push('', async () => resolveSlot(await prepare(f, ticket)));
   };
@@ -189,7 +227,8 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
       }
       const name = input === base ? '' : entryName(base, input);
       if (!st.isDirectory()) {
-        if (st.isFile() || st.isSymbolicLink()) emit({ name, path: input, kind: st.isFile() ? 'file' : 'symlink' });
+        if (st.isFile() || st.isSymbolicLink())
+          emit({ name, path: input, kind: st.isFile() ? 'file' : 'symlink' });
         else tally.fail(input, new IoItemError('not a regular file, directory or symlink', 'SPECIAL_FILE'));
         continue;
       }
@@ -199,11 +238,25 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
         {
           directory: (dir) => {
             const dirName = joinRel(name, dir.rel);
-            if (dirName !== '') emit({ name: dirName, path: dir.path, kind: 'directory', ...(dir.stats ? { stats: dir.stats } : {}) });
+            if (dirName !== '')
+              emit({
+                name: dirName,
+                path: dir.path,
+                kind: 'directory',
+                ...(dir.stats ? { stats: dir.stats } : {}),
+              });
             for (const e of dir.entries) {
               const path = `${dir.path}/${e.name}`;
-              if (e.kind === 'file' || e.kind === 'symlink') emit({ name: joinRel(dirName, e.name), path, kind: e.kind });
-              else if (e.kind !== 'dir') tally.fail(path, new IoItemError(`is a ${e.kind}: only files, directories and symlinks are zipped`, 'SPECIAL_FILE'));
+              if (e.kind === 'file' || e.kind === 'symlink')
+                emit({ name: joinRel(dirName, e.name), path, kind: e.kind });
+              else if (e.kind !== 'dir')
+                tally.fail(
+                  path,
+                  new IoItemError(
+                    `is a ${e.kind}: only files, directories and symlinks are zipped`,
+                    'SPECIAL_FILE',
+                  ),
+                );
             }
             return true;
           },
@@ -230,11 +283,17 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
         } finally {
           if (item.held) budget.release(item.held);
         }
-        if (!item.meta.name.endsWith('/') && (item.meta.mode & 0o170000) !== 0o120000) tally.fileDone(item.size);
+        if (!item.meta.name.endsWith('/') && (item.meta.mode & 0o170000) !== 0o120000)
+          tally.fileDone(item.size);
       } else {
         try {
           budget.release(item.held);
-          await writer.addStreamed(item.meta, readChunks(item.fh, item.size, { budget, ticket: i }), item.size, method);
+          await writer.addStreamed(
+            item.meta,
+            readChunks(item.fh, item.size, { budget, ticket: i }),
+            item.size,
+            method,
+          );
           tally.fileDone(item.size);
         } finally {
           await item.fh.close().catch(() => {});

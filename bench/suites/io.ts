@@ -1,4 +1,4 @@
-// `npm run bench -- io [--files 2000] [--runs 1] [--no-s3] [--no-local] [--big]`: sluice cp / zip /
+// `npm run bench -- io [--files=2000] [--runs=1] [--only=WHAT] [--no-s3] [--no-local] [--big]`: sluice cp / zip /
 // rm against cp -r, xargs -P64 cp, rclone, zip -0 -r, rm -rf and the AWS CLI, on the latency rig
 // (/work/shared/bench or $SLUICE_BENCH_KIT), each pair timed alternately in the same run.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,9 +19,10 @@ interface Pair {
   target?: string;
 }
 
+/** `--name=value` (bench/index.ts passes only dashed arguments to suites). */
 function flag(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+  const a = args.find((x) => x.startsWith(`${name}=`));
+  return a ? a.slice(name.length + 1) : dflt;
 }
 
 function sh(cmd: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -47,7 +47,7 @@ export function sameMtime(a: number, b: number): boolean {
 
 async function alreadyCopied(src: string, dst: string): Promise<boolean> {
   const [s, d] = await Promise.all([lstat(src), lstat(dst).catch(() => undefined)]);
-  return d !== undefined && d.isFile() && s.size === d.size && sameMtime(s.mtimeMs, d.mtimeMs);
+  return d?.isFile() === true && s.size === d.size && sameMtime(s.mtimeMs, d.mtimeMs);
 }
 
 async function writeAttributes(out: FileHandle, st: Stats): Promise<void> {

@@ -55,7 +55,10 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
     if (!ok) dir.failed = true;
     if (--dir.pending > 0) return;
     // A directory with a failed child cannot be empty: leave it (the child's failure is reported).
-    if (dir.failed) return childDone(dir.parent, false);
+    if (dir.failed) {
+      childDone(dir.parent, false);
+      return;
+    }
     pool.push(dir.parent?.path ?? '', async () => {
       try {
         await rmdir(dir.path);

@@ -121,16 +121,22 @@ export function centralRecord(e: WrittenEntry): Buffer {
   const name = Buffer.from(e.name, 'utf8');
   // Zip64 extra: only the fields that overflow, in this order.
   const big: bigint[] = [];
-  const size32 = e.size >= U32_MAX ? (big.push(BigInt(e.size)), U32_MAX) : e.size;
-  const csize32 =
-    e.compressedSize >= U32_MAX ? (big.push(BigInt(e.compressedSize)), U32_MAX) : e.compressedSize;
-  const off32 = e.offset >= U32_MAX ? (big.push(BigInt(e.offset)), U32_MAX) : e.offset;
+  const overflow = (v: number): number => {
+    if (v < U32_MAX) return v;
+    big.push(BigInt(v));
+    return U32_MAX;
+  };
+  const size32 = overflow(e.size);
+  const csize32 = overflow(e.compressedSize);
+  const off32 = overflow(e.offset);
   const parts: Buffer[] = [];
   if (big.length) {
     const z = Buffer.alloc(4 + 8 * big.length);
     z.writeUInt16LE(0x0001, 0);
     z.writeUInt16LE(8 * big.length, 2);
-    big.forEach((v, i) => z.writeBigUInt64LE(v, 4 + 8 * i));
+    big.forEach((v, i) => {
+      z.writeBigUInt64LE(v, 4 + 8 * i);
+    });
     parts.push(z);
   }
   const ts = Buffer.alloc(9);

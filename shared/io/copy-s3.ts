@@ -46,12 +46,12 @@ export async function uploadFile(
   try {
     const st = await fh.stat();
     const prev = existing?.get(key);
+    // S3 lists LastModified in whole seconds: an object written in the file's last second counts.
     if (
       ctx.update &&
-      prev &&
+      prev?.mtime &&
       prev.size === st.size &&
-      prev.mtime &&
-      prev.mtime.getTime() >= Math.floor(st.mtimeMs)
+      prev.mtime.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000
     ) {
       ctx.tally.skipped++;
       return;
@@ -63,10 +63,11 @@ export async function uploadFile(
       const buf = await readWhole(fh, st.size);
       await ctx.store.put(bucket, key, buf, { size: st.size, metadata, ...sig(ctx) });
     } else {
-      // The uploader buffers whole parts: count them against the budget too.
-      held = CHUNK_SIZE * UPLOAD_PARTS_IN_FLIGHT;
+      // One reservation for the whole transfer (chunks being read + parts the uploader buffers):
+      // taking chunks one by one while holding the parts' share could wait on itself.
+      held = CHUNK_SIZE * (CHUNKS_IN_FLIGHT + UPLOAD_PARTS_IN_FLIGHT);
       await ctx.budget.acquire(held);
-      const body = Readable.from(readChunks(fh, st.size, { budget: ctx.budget }), { objectMode: false });
+      const body = Readable.from(readChunks(fh, st.size, {}), { objectMode: false });
       await ctx.store.put(bucket, key, body, {
         size: st.size,
         partSize: CHUNK_SIZE,

@@ -29,7 +29,8 @@ export async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
 }
 
 export interface ChunkReadOptions {
-  budget: MemoryBudget;
+  /** Each chunk is taken from it; omit when the caller reserved memory for the whole transfer. */
+  budget?: MemoryBudget;
   chunkSize?: number;
   inFlight?: number;
   /** Queue position for the budget (an ordered consumer lets its current ticket through). */
@@ -55,7 +56,7 @@ export async function* readChunks(
   const start = () => {
     const i = next++;
     const len = Math.min(chunkSize, size - i * chunkSize);
-    const p = opts.budget.acquire(len, opts.ticket).then(async () => {
+    const p = (opts.budget ? opts.budget.acquire(len, opts.ticket) : Promise.resolve()).then(async () => {
       held += len;
       const buf = Buffer.allocUnsafe(len);
       await readExactly(fh, buf, len, i * chunkSize);
@@ -72,12 +73,12 @@ export async function* readChunks(
       if (next < count) start();
       yield buf;
       // The consumer is done with this chunk once it asks for the next one.
-      opts.budget.release(buf.length);
+      opts.budget?.release(buf.length);
       held -= buf.length;
     }
   } finally {
     // Give back everything: the last chunk, and chunks read ahead if the consumer stopped early.
     await Promise.allSettled(pending);
-    opts.budget.release(held);
+    if (held) opts.budget?.release(held);
   }
 }

@@ -42,16 +42,8 @@ export async function startS3rver(buckets: string[] = []): Promise<S3rverHandle>
   return {
     endpoint,
     env,
-    store: (over: NodeJS.ProcessEnv = {}) => {
-      // The SDK's credential chain reads process.env; tests pass credentials explicitly instead.
-      const e = { ...env, ...over };
-      const client = createS3Client(e, { maxSockets: 64 });
-      client.config.credentials = async () => ({
-        accessKeyId: e.AWS_ACCESS_KEY_ID ?? '',
-        secretAccessKey: e.AWS_SECRET_ACCESS_KEY ?? '',
-      });
-      return new S3ObjectStore(client);
-    },
+    store: (over: NodeJS.ProcessEnv = {}) =>
+      new S3ObjectStore(createS3Client({ ...env, ...over }, { maxSockets: 64 })),
     close: async () => {
       await new Promise<void>((resolve) => (server.httpServer as Server).close(() => resolve()));
       await rm(directory, { recursive: true, force: true });

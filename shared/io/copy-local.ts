@@ -59,7 +59,7 @@ async function writeAttributes(out: FileHandle, st: Stats): Promise<void> {
 /** Copies one regular file, keeping mode and mtime; lands by rename, so `dst` is never partial. */
 export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
   if (ctx.update && (await alreadyCopied(src, dst).catch(() => false))) {
-    ctx.tally.skipped++;
+    ctx.tally.skipFile();
     return;
   }
   const inp = await open(src, 'r');
@@ -158,6 +158,7 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
         }
         if (dir.stats) dirs.push({ path: dstDir, stats: dir.stats });
         ctx.tally.directories++;
+        ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
         for (const e of dir.entries) {
           const rel = joinRel(dir.rel, e.name);
           const from = `${dir.path}/${e.name}`;

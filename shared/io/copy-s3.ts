@@ -53,7 +53,7 @@ export async function uploadFile(
       prev.size === st.size &&
       prev.mtime.getTime() >= Math.floor(st.mtimeMs / 1000) * 1000
     ) {
-      ctx.tally.skipped++;
+      ctx.tally.skipFile();
       return;
     }
     const metadata = { mtime: (st.mtimeMs / 1000).toFixed(3) };
@@ -100,6 +100,7 @@ export async function uploadTree(
   walkLocalTree(srcRoot, ctx.pool, {
     directory: (dir) => {
       ctx.tally.directories++;
+      ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
       if (dir.entries.length === 0 && dir.rel !== '') {
         const key = `${prefix}${dir.rel}/`;
         if (!existing?.has(key))
@@ -138,7 +139,7 @@ export async function downloadObject(
   if (ctx.update && mtimeMs !== undefined) {
     const d = await lstat(dst).catch(() => undefined);
     if (d?.isFile() && d.size === obj.size && sameMtime(d.mtimeMs, mtimeMs)) {
-      ctx.tally.skipped++;
+      ctx.tally.skipFile();
       return;
     }
   }
@@ -223,6 +224,7 @@ export async function downloadTree(
     prefix,
     ctx.pool,
     (page) => {
+      ctx.tally.found(page.length);
       for (const obj of page) {
         const url = `s3://${bucket}/${obj.key}`;
         const rel = safeRelativeKey(obj.key.slice(prefix.length));
@@ -278,6 +280,7 @@ export async function copyS3Tree(
     src.prefix,
     ctx.pool,
     (page) => {
+      ctx.tally.found(page.length);
       for (const obj of page) {
         const rel = obj.key.slice(src.prefix.length);
         const key = `${dst.prefix}${rel}`;
@@ -299,7 +302,7 @@ export async function copyObject(
 ): Promise<void> {
   const prev = existing?.get(dstKey);
   if (ctx.update && prev && prev.size === obj.size && prev.mtime && obj.mtime && prev.mtime >= obj.mtime) {
-    ctx.tally.skipped++;
+    ctx.tally.skipFile();
     return;
   }
   try {

@@ -33,6 +33,17 @@ export class IoTally {
     this.counters.failed++;
   }
 
+  /** Items discovered by the walk: the progress line's total (and so its ETA) grows with it. */
+  found(n = 1): void {
+    this.counters.totalFiles = (this.counters.totalFiles ?? 0) + n;
+  }
+
+  /** A found file left alone (--update): it no longer counts towards the progress total. */
+  skipFile(): void {
+    this.skipped++;
+    if (this.counters.totalFiles) this.counters.totalFiles--;
+  }
+
   fileDone(bytes: number): void {
     this.counters.files++;
     this.counters.bytes += bytes;

@@ -76,6 +76,7 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
       const state = states.get(dir.rel)!;
       states.delete(dir.rel);
       state.pending += dir.entries.length;
+      tally.found(dir.entries.filter((e) => e.kind !== 'dir').length);
       for (const e of dir.entries) {
         const path = `${dir.path}/${e.name}`;
         if (e.kind === 'dir') {

@@ -203,6 +203,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
 
   const schedule = (f: Found) => {
     if (skip.has(f.path)) return;
+    if (f.kind === 'file') tally.found();
     const ticket = seq++;
     let resolveSlot!: (p: Prepared) => void;
     slots.put(

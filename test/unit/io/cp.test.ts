@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyTree } from '../../../shared/io/cp.ts';
+import { formatProgress } from '../../../shared/io/progress.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { makeSampleTree, snapshot, tempDir } from '../../helpers/tree.ts';
 
@@ -99,6 +100,16 @@ describe('copyTree (local)', () => {
     await writeFile(join(dir, 'a'), 'a');
     await expect(copyTree([join(dir, 'a'), join(dir, 'a')], join(dir, 'nope'))).rejects.toThrow(
       /not a directory/,
+    );
+  });
+
+  it('feeds the progress counters (files, bytes, total for the ETA)', async () => {
+    await makeSampleTree(join(dir, 'src'));
+    const progress = { files: 0, bytes: 0, failed: 0 };
+    const s = await copyTree([join(dir, 'src')], join(dir, 'dst'), { progress });
+    expect(progress).toMatchObject({ files: 32, totalFiles: 32, bytes: s.bytes, failed: 0 });
+    expect(formatProgress('cp', progress, 1000)).toMatch(
+      /^cp: 32\/32 files, .* 32 files\/s, .* MB\/s ETA 00:00$/,
     );
   });
 

@@ -6,21 +6,16 @@ import { ValidationError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from './constants.ts';
 import { copyLocalFile, copyLocalSymlink, copyLocalTree, type LocalCopyContext } from './copy-local.ts';
-import {
-  copyObject,
-  copyS3Tree,
-  downloadObject,
-  downloadTree,
-  type S3CopyContext,
-  uploadFile,
-  uploadTree,
-} from './copy-s3.ts';
+import type { S3CopyContext } from './copy-s3-context.ts';
+import { copyObject, copyS3Tree } from './copy-s3-tree.ts';
+import { downloadObject, downloadTree } from './download-tree.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
 import { IoTally } from './failures.ts';
 import { asPrefix, formatLocation, locationBasename, parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { TaskPool } from './task-pool.ts';
 import type { IoOptions, IoSummary, Location } from './types.ts';
+import { uploadFile, uploadTree } from './upload-tree.ts';
 
 export interface CopyOptions extends IoOptions {
   /** Skip files whose size and mtime already match at the destination. */

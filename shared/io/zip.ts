@@ -12,6 +12,7 @@ import { IoTally } from './failures.ts';
 import { readChunks, readWhole } from './file-read.ts';
 import { parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { OrderedSlots } from './ordered-slots.ts';
 import { TaskPool } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
 import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
@@ -32,7 +33,7 @@ export interface ZipOptions extends IoOptions {
 }
 
 /** One entry, ready for the writer (or already failed and reported). */
-type Prepared =
+export type Prepared =
   | {
       kind: 'buffered';
       meta: ZipEntryMeta;
@@ -52,50 +53,6 @@ interface Found {
   path: string;
   kind: 'file' | 'symlink' | 'directory';
   stats?: ListedDirectory['stats'];
-}
-
-/** Slots filled by readers in any order and drained by the writer in sequence. */
-class OrderedSlots {
-  private readonly slots = new Map<number, Promise<Prepared>>();
-  private readonly waiting = new Map<number, (p: Promise<Prepared>) => void>();
-  total: number | undefined;
-  private totalKnown: (() => void) | undefined;
-
-  put(seq: number, p: Promise<Prepared>): void {
-    const w = this.waiting.get(seq);
-    if (w) {
-      this.waiting.delete(seq);
-      w(p);
-    } else this.slots.set(seq, p);
-  }
-
-  setTotal(n: number): void {
-    this.total = n;
-    this.totalKnown?.();
-  }
-
-  /** The entry `seq`, or undefined when the walk ended before it. */
-  async take(seq: number): Promise<Prepared | undefined> {
-    for (;;) {
-      const p = this.slots.get(seq);
-      if (p) {
-        this.slots.delete(seq);
-        return p;
-      }
-      if (this.total !== undefined && seq >= this.total) return undefined;
-      const next = await new Promise<Promise<Prepared> | undefined>((resolve) => {
-        this.waiting.set(seq, resolve);
-        this.totalKnown = () => {
-          if (this.total !== undefined && seq >= this.total) {
-            this.waiting.delete(seq);
-            resolve(undefined);
-          }
-        };
-      });
-      if (next === undefined) return undefined;
-      return next;
-    }
-  }
 }
 
 /** The zip name of `path` relative to `base`, '/'-separated; refuses names that leave `base`. */
@@ -130,7 +87,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
     sink = new S3ZipSink(opts.store, out.bucket, out.key);
   }
   const skip = new Set(sink.ownPaths);
-  const slots = new OrderedSlots();
+  const slots = new OrderedSlots<Prepared>();
   let seq = 0;
 
   const prepare = async (f: Found, ticket: number): Promise<Prepared> => {

@@ -1,0 +1,151 @@
+// s3 -> local: objects land via a temp name + rename with the object's LastModified as mtime (so
+// --update can compare them with a listing); large objects are fetched as parallel ranged GETs
+// (pinned to one ETag) written at their offsets; "dir/" marker keys become directories.
+import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ObjectInfo } from '../ports/object-store.ts';
+import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
+import { sameMtime, tempNameFor } from './copy-local.ts';
+import { type S3CopyContext, withSignal } from './copy-s3-context.ts';
+import { IoItemError } from './errors.ts';
+import { walkS3Prefix } from './walk.ts';
+
+/** Writes an object into a local file via a temp name; large objects as parallel ranged GETs. */
+export async function downloadObject(
+  bucket: string,
+  obj: ObjectInfo,
+  dst: string,
+  ctx: S3CopyContext,
+): Promise<void> {
+  const mtimeMs = obj.mtime?.getTime();
+  if (ctx.update && mtimeMs !== undefined) {
+    const d = await lstat(dst).catch(() => undefined);
+    if (d?.isFile() && d.size === obj.size && sameMtime(d.mtimeMs, mtimeMs)) {
+      ctx.tally.skipFile();
+      return;
+    }
+  }
+  const tmp = tempNameFor(dst);
+  const out = await open(tmp, 'wx', 0o666);
+  try {
+    const writeBody = async (body: Readable, position: number) => {
+      let pos = position;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        let done = 0;
+        while (done < chunk.length)
+          done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;
+        pos += chunk.length;
+      }
+      return pos - position;
+    };
+    if (obj.size <= WHOLE_FILE_MAX) {
+      const r = await ctx.store.get(bucket, obj.key, withSignal(ctx));
+      const n = await writeBody(r.body, 0);
+      if (n !== obj.size) throw new IoItemError(`got ${n} bytes, expected ${obj.size}`, 'SHORT_READ');
+    } else {
+      const head = obj.etag ? undefined : await ctx.store.head(bucket, obj.key);
+      const etag = obj.etag ?? head?.etag;
+      const ranges: { start: number; end: number }[] = [];
+      for (let s = 0; s < obj.size; s += CHUNK_SIZE)
+        ranges.push({ start: s, end: Math.min(s + CHUNK_SIZE, obj.size) - 1 });
+      let next = 0;
+      const worker = async () => {
+        while (next < ranges.length) {
+          const range = ranges[next++]!;
+          const r = await ctx.store.get(bucket, obj.key, {
+            range,
+            ...(etag ? { ifMatch: etag } : {}),
+            ...withSignal(ctx),
+          });
+          const n = await writeBody(r.body, range.start);
+          if (n !== range.end - range.start + 1)
+            throw new IoItemError(`short ranged read at ${range.start}`, 'SHORT_READ');
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, ranges.length) }, worker));
+    }
+    if (mtimeMs !== undefined) await out.utimes(mtimeMs / 1000, mtimeMs / 1000);
+    await out.close();
+    await rename(tmp, dst);
+    ctx.tally.fileDone(obj.size);
+  } catch (err) {
+    await out.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** A key below the source prefix as a safe relative path (no '..', no absolute, no empty parts). */
+export function safeRelativeKey(rel: string): string | undefined {
+  const parts = rel.replace(/\/$/, '').split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+  return parts.join('/');
+}
+
+/** Downloads every object under `prefix` into `dstRoot`. Keys ending in '/' become directories. */
+export async function downloadTree(
+  bucket: string,
+  prefix: string,
+  dstRoot: string,
+  ctx: S3CopyContext,
+): Promise<void> {
+  const made = new Map<string, Promise<void>>();
+  const ensureDir = (path: string): Promise<void> => {
+    let p = made.get(path);
+    if (!p) {
+      p = mkdir(path, { recursive: true }).then(() => {});
+      made.set(path, p);
+    }
+    return p;
+  };
+  await ensureDir(dstRoot);
+  ctx.tally.directories++;
+  await walkS3Prefix(
+    ctx.store,
+    bucket,
+    prefix,
+    ctx.pool,
+    (page) => {
+      ctx.tally.found(page.length);
+      for (const obj of page) {
+        const url = `s3://${bucket}/${obj.key}`;
+        const rel = safeRelativeKey(obj.key.slice(prefix.length));
+        if (obj.key === prefix) continue; // the prefix's own marker
+        if (rel === undefined) {
+          ctx.tally.fail(
+            url,
+            new IoItemError(
+              'key is not a safe relative path (empty, . or .. parts): not copied',
+              'UNSAFE_KEY',
+            ),
+          );
+          continue;
+        }
+        const dst = `${dstRoot}/${rel}`;
+        if (obj.key.endsWith('/')) {
+          ctx.pool.push(rel, () =>
+            ensureDir(dst).then(
+              () => {
+                ctx.tally.directories++;
+              },
+              (err) => ctx.tally.fail(url, err),
+            ),
+          );
+          continue;
+        }
+        const parent = dirname(rel);
+        ctx.pool.push(parent, async () => {
+          try {
+            await ensureDir(dirname(dst));
+            await downloadObject(bucket, obj, dst, ctx);
+          } catch (err) {
+            ctx.tally.fail(url, err);
+          }
+        });
+      }
+    },
+    ctx.signal,
+  );
+  await ctx.pool.idle();
+}

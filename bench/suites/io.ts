@@ -31,6 +31,8 @@ function sh(cmd: string, env: NodeJS.ProcessEnv = process.env): string {
 
 function pairs(files: number): Pair[] {
   const reset = `${KIT}/rig reset`;
+  // Uploads start from an empty prefix each time (rclone would otherwise skip what is there).
+  const upReset = `${reset} && rm -rf $RIG_DIR/s3/data/rig/up-*`;
   const localRm = 'rm -rf $RIG_DIR/local-rm && cp -r $RIG_DIR/src/small $RIG_DIR/local-rm';
   const xargs =
     'cd $RIG_VOL/small && find . -type f > $RIG_DIR/run/list && mkdir -p $RIG_DST/small && ' +
@@ -146,7 +148,8 @@ export const ioSuite: BenchSuite = {
     console.log(`# rig dir ${env.SLUICE_RIG_DIR}; ${files} files; ${runs} run(s) per pair`);
     sh(`${KIT}/rig vol up --files ${files}${args.includes('--big') ? ' --big' : ''} >&2`, env);
     const withS3 = !args.includes('--no-s3');
-    if (withS3) sh(`${KIT}/rig s3 up >&2`, env);
+    // `rig s3 up` checks a paged listing right after (re)starting s3rver; retry a transient failure.
+    if (withS3) sh(`${KIT}/rig s3 up >&2 || ${KIT}/rig s3 up >&2`, env);
     const rows: string[] = [];
     for (const p of pairs(Number(files))) {
       if (!withS3 && p.what.includes('s3')) continue;

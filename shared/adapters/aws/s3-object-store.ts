@@ -11,6 +11,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectCommand,
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -145,6 +146,26 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
+    const partSize = opts.partSize ?? 8 * 1024 * 1024;
+    if (Buffer.isBuffer(body) && body.length <= partSize) {
+      // One PutObject: lib-storage's Upload costs several times the CPU per small object.
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+            ...(opts.metadata ? { Metadata: opts.metadata } : {}),
+          }),
+          { abortSignal: opts.signal },
+        );
+      } catch (err) {
+        throw s3Error(err, bucket, key);
+      }
+      return;
+    }
     const upload = new Upload({
       client: this.client,
       params: {
@@ -154,7 +175,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(opts.contentType ? { ContentType: opts.contentType } : {}),
         ...(opts.metadata ? { Metadata: opts.metadata } : {}),
       },
-      partSize: opts.partSize ?? 8 * 1024 * 1024,
+      partSize,
       queueSize: opts.partConcurrency ?? 4,
       leavePartsOnError: false,
     });

@@ -119,14 +119,14 @@ function pairs(files: number): Pair[] {
       target: '>= 1x',
       candidate: `${SLUICE} cp $RIG_DIR/src/small s3://rig/up-sluice`,
       baseline: `${rclone} $RIG_DIR/src/small rigs3:rig/up-rclone`,
-      prep: reset,
+      prep: upReset,
     },
     {
       what: 'local->s3',
       target: '>= 1x',
       candidate: `${SLUICE} cp $RIG_DIR/src/small s3://rig/up-sluice`,
       baseline: `${aws} $RIG_DIR/src/small s3://rig/up-aws`,
-      prep: reset,
+      prep: upReset,
     },
   ];
 }

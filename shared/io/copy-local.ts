@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { WHOLE_FILE_MAX } from './constants.ts';
 import { IoItemError } from './errors.ts';
 import type { IoTally } from './failures.ts';
-import { readChunks, readWhole } from './file-read.ts';
+import { readChunks } from './file-read.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { TaskPool } from './task-pool.ts';
 import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';

@@ -14,8 +14,8 @@ export const registerCp: RegisterCommand = (program: Command, ctx: CliContext) =
   const cmd = program
     .command('cp')
     .description(
-      'Copy files and directory trees concurrently (cp -r semantics) between local paths and s3://.\n' +
-        'Keeps modes, mtimes, symlinks and empty directories (locally); each file lands via a temp\n' +
+      'Copy files and directory trees concurrently (cp -r semantics) between local paths and s3://. ' +
+        'Keeps modes, mtimes, symlinks and empty directories (locally); each file lands via a temp ' +
         'name + rename; large files are read at several offsets at once / sent as multipart uploads.',
     )
     .argument(
@@ -29,7 +29,7 @@ export const registerCp: RegisterCommand = (program: Command, ctx: CliContext) =
       'after',
       '\nExamples:\n' +
         '  sluice cp /mnt/efs/dataset /data              copy into /data/dataset\n' +
-        '  sluice cp -j 128 --json a b c /backup/         several sources into a directory, JSON summary\n' +
+        '  sluice cp -j 256 --json a b c /backup/         several sources into a directory, JSON summary\n' +
         '  sluice cp -u -T /data/run1 /mnt/efs/run1       finish an interrupted copy (skip what is done)\n' +
         '  sluice cp ./results s3://bucket/runs/42        upload a tree (keys runs/42/...)\n' +
         '  sluice cp s3://bucket/runs/42 ./run42          download a prefix\n' +

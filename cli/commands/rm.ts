@@ -14,9 +14,9 @@ export const registerRm: RegisterCommand = (program: Command, ctx: CliContext) =
   const cmd = program
     .command('rm')
     .description(
-      'Remove files and directory trees concurrently (files first, spread over directories, then\n' +
-        'each directory as soon as it is empty). Symlinks are removed, never followed; nothing above\n' +
-        'or outside the targets is touched; /, . and .. are refused. s3://bucket/prefix removes the\n' +
+      'Remove files and directory trees concurrently (files first, spread over directories, then ' +
+        'each directory as soon as it is empty). Symlinks are removed, never followed; nothing above ' +
+        'or outside the targets is touched; /, . and .. are refused. s3://bucket/prefix removes the ' +
         'object "prefix" and everything under "prefix/" (DeleteObjects, 1000 keys per request).',
     )
     .argument('<targets...>', 'local paths or s3://bucket/prefix')

@@ -15,8 +15,8 @@ export const registerZip: RegisterCommand = (program: Command, ctx: CliContext) 
   const cmd = program
     .command('zip')
     .description(
-      'Pack files and directory trees into a zip, reading many files at once.\n' +
-        'Stored (no compression) by default; zip64 when sizes or counts need it; directory entries,\n' +
+      'Pack files and directory trees into a zip, reading many files at once. ' +
+        'Stored (no compression) by default; zip64 when sizes or counts need it; directory entries, ' +
         "symlinks, modes and mtimes kept; names relative to each input's parent (or --root).",
     )
     .argument('<out>', 'the zip to write: a local path or s3://bucket/key (streamed as a multipart upload)')

@@ -154,7 +154,7 @@ export const ioSuite: BenchSuite = {
     for (const p of pairs(Number(files))) {
       if (!withS3 && p.what.includes('s3')) continue;
       if (args.includes('--no-local') && p.what.includes('local disk')) continue;
-      if (only && !p.what.includes(only)) continue;
+      if (only && !only.split(',').some((o) => p.what.includes(o))) continue;
       const r = spawnSync(
         `${KIT}/compare`,
         ['--runs', runs, '--prep', p.prep, '--', p.candidate, '--', p.baseline],

@@ -4,9 +4,6 @@
 import type { ObjectStore } from '../ports/object-store.ts';
 
 export async function loadObjectStore(env: NodeJS.ProcessEnv = process.env): Promise<ObjectStore> {
-  const [{ S3ObjectStore }, { createS3Client }] = await Promise.all([
-    import('../adapters/aws/s3-object-store.ts'),
-    import('../adapters/aws/s3-client.ts'),
-  ]);
-  return new S3ObjectStore(createS3Client(env));
+  const { createBulkS3ObjectStore } = await import('../adapters/aws/s3-object-store.ts');
+  return createBulkS3ObjectStore(env);
 }

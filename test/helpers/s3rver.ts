@@ -9,13 +9,15 @@ import { join } from 'node:path';
 // @ts-expect-error s3rver ships no type declarations
 import S3rver from 's3rver';
 import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
-import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
+import { createBulkS3ObjectStore, S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 
 export interface S3rverHandle {
   endpoint: string;
   /** Environment for clients/child processes: endpoint, region, S3RVER credentials, checksums. */
   env: NodeJS.ProcessEnv;
   store(env?: NodeJS.ProcessEnv): S3ObjectStore;
+  /** The store the IO commands use (lean GETs with SDK fallback). */
+  bulkStore(env?: NodeJS.ProcessEnv): S3ObjectStore;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startS3rver(buckets: string[] = []): Promise<S3rverHandle>
     env,
     store: (over: NodeJS.ProcessEnv = {}) =>
       new S3ObjectStore(createS3Client({ ...env, ...over }, { maxSockets: 64 })),
+    bulkStore: (over: NodeJS.ProcessEnv = {}) => createBulkS3ObjectStore({ ...env, ...over }),
     close: async () => {
       await new Promise<void>((resolve) => (server.httpServer as Server).close(() => resolve()));
       await rm(directory, { recursive: true, force: true });

@@ -26,6 +26,7 @@ import type {
   PutOptions,
 } from '../../ports/object-store.ts';
 import { createS3Client } from './s3-client.ts';
+import { S3FastGet } from './s3-fast-get.ts';
 
 const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
@@ -76,8 +77,16 @@ export function s3Error(err: unknown, bucket: string, key?: string): Error {
   );
 }
 
+export interface S3ObjectStoreOptions {
+  /** Plain GETs through a lean signed request first (the SDK answers anything unusual). */
+  fastGet?: S3FastGet;
+}
+
 export class S3ObjectStore implements ObjectStore {
-  constructor(readonly client: S3Client = createS3Client()) {}
+  constructor(
+    readonly client: S3Client = createS3Client(),
+    private readonly opts: S3ObjectStoreOptions = {},
+  ) {}
 
   async head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
     try {
@@ -125,6 +134,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string, opts: GetOptions = {}) {
+    const fast = await this.opts.fastGet?.get(bucket, key, opts);
+    if (fast) return fast;
     try {
       const r = await this.client.send(
         new GetObjectCommand({
@@ -255,4 +266,18 @@ export class S3ObjectStore implements ObjectStore {
       throw s3Error(err, bucket);
     }
   }
+}
+
+/** An S3ObjectStore for bulk IO: many sockets, and plain GETs through S3FastGet. */
+export function createBulkS3ObjectStore(env: NodeJS.ProcessEnv = process.env): S3ObjectStore {
+  const client = createS3Client(env);
+  if (env.SLUICE_S3_FAST_GET === '0') return new S3ObjectStore(client);
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const fastGet = new S3FastGet({
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle: client.config.forcePathStyle ?? false,
+    region: () => client.config.region(),
+    credentials: () => client.config.credentials(),
+  });
+  return new S3ObjectStore(client, { fastGet });
 }

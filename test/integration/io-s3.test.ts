@@ -48,7 +48,7 @@ describe('cp with s3:// (s3rver)', () => {
     const head = await store.head('io-test', 't1/a/f3.txt');
     expect(Number(head.metadata?.mtime)).toBe(Date.parse('2001-02-03T04:05:06Z') / 1000);
 
-    const down = await copyTree(['s3://io-test/t1'], join(dir, 'back'), { store });
+    const down = await copyTree(['s3://io-test/t1'], join(dir, 'back'), { store: s3.bulkStore() });
     expect(down.failures).toEqual([]);
     expect(down.files).toBe(32);
     expect((await stat(join(dir, 'back/empty'))).isDirectory()).toBe(true);
@@ -71,7 +71,9 @@ describe('cp with s3:// (s3rver)', () => {
     const up = await copyTree([join(dir, 'big.bin')], 's3://io-test/big/', { store, maxMemory: 16 << 20 });
     expect(up.failures).toEqual([]);
     expect((await store.head('io-test', 'big/big.bin')).size).toBe(big.length);
-    const down = await copyTree(['s3://io-test/big/big.bin'], join(dir, 'copy.bin'), { store });
+    const down = await copyTree(['s3://io-test/big/big.bin'], join(dir, 'copy.bin'), {
+      store: s3.bulkStore(),
+    });
     expect(down.failures).toEqual([]);
     expect((await readFile(join(dir, 'copy.bin'))).equals(big)).toBe(true);
   });

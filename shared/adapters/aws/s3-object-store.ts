@@ -26,7 +26,7 @@ import type {
   PutOptions,
 } from '../../ports/object-store.ts';
 import { createS3Client } from './s3-client.ts';
-import { S3FastGet } from './s3-fast-get.ts';
+import { S3FastPath } from './s3-fast-path.ts';
 
 const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
@@ -78,8 +78,8 @@ export function s3Error(err: unknown, bucket: string, key?: string): Error {
 }
 
 export interface S3ObjectStoreOptions {
-  /** Plain GETs through a lean signed request first (the SDK answers anything unusual). */
-  fastGet?: S3FastGet;
+  /** GETs and small PUTs through lean signed requests first (the SDK answers anything unusual). */
+  fastPath?: S3FastPath;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -134,7 +134,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string, opts: GetOptions = {}) {
-    const fast = await this.opts.fastGet?.get(bucket, key, opts);
+    const fast = await this.opts.fastPath?.get(bucket, key, opts);
     if (fast) return fast;
     try {
       const r = await this.client.send(
@@ -159,6 +159,12 @@ export class S3ObjectStore implements ObjectStore {
   async put(bucket: string, key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
     const partSize = opts.partSize ?? 8 * 1024 * 1024;
     if (Buffer.isBuffer(body) && body.length <= partSize) {
+      const fastOpts = {
+        ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(opts.metadata ? { metadata: opts.metadata } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      };
+      if (await this.opts.fastPath?.put(bucket, key, body, fastOpts)) return;
       // One PutObject: lib-storage's Upload costs several times the CPU per small object.
       try {
         await this.client.send(
@@ -268,16 +274,16 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** An S3ObjectStore for bulk IO: many sockets, and plain GETs through S3FastGet. */
+/** An S3ObjectStore for bulk IO: many sockets, GETs and small PUTs through S3FastPath. */
 export function createBulkS3ObjectStore(env: NodeJS.ProcessEnv = process.env): S3ObjectStore {
   const client = createS3Client(env);
-  if (env.SLUICE_S3_FAST_GET === '0') return new S3ObjectStore(client);
+  if (env.SLUICE_S3_FAST_PATH === '0') return new S3ObjectStore(client);
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const fastGet = new S3FastGet({
+  const fastPath = new S3FastPath({
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: client.config.forcePathStyle ?? false,
     region: () => client.config.region(),
     credentials: () => client.config.credentials(),
   });
-  return new S3ObjectStore(client, { fastGet });
+  return new S3ObjectStore(client, { fastPath });
 }

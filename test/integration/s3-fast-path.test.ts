@@ -3,12 +3,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3FastGet, signS3Get } from '../../shared/adapters/aws/s3-fast-get.ts';
+import { S3FastPath, signS3Request } from '../../shared/adapters/aws/s3-fast-path.ts';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
 let s3: S3rverHandle;
-const fastGet = (accessKeyId = 'S3RVER') =>
-  new S3FastGet({
+const fastPath = (accessKeyId = 'S3RVER') =>
+  new S3FastPath({
     endpoint: s3.endpoint,
     forcePathStyle: true,
     region: async () => 'us-east-1',
@@ -23,20 +23,20 @@ afterAll(async () => {
   await s3.close();
 });
 
-describe('S3FastGet', () => {
+describe('S3FastPath', () => {
   it('gets an object and a range with a valid signature (keys with characters S3 escapes)', async () => {
-    const whole = await fastGet().get('fast-get', "dir/odd name (1)!*'.txt");
+    const whole = await fastPath().get('fast-get', "dir/odd name (1)!*'.txt");
     expect(whole).toBeDefined();
     expect(await text(whole!.body)).toBe('0123456789');
     expect(whole!.size).toBe(10);
-    const part = await fastGet().get('fast-get', "dir/odd name (1)!*'.txt", { range: { start: 2, end: 4 } });
+    const part = await fastPath().get('fast-get', "dir/odd name (1)!*'.txt", { range: { start: 2, end: 4 } });
     expect(await text(part!.body)).toBe('234');
   });
 
   it('returns undefined (use the SDK) for a missing key, unknown credentials or no server', async () => {
-    expect(await fastGet().get('fast-get', 'nope')).toBeUndefined();
-    expect(await fastGet('WRONG').get('fast-get', "dir/odd name (1)!*'.txt")).toBeUndefined();
-    const dead = new S3FastGet({
+    expect(await fastPath().get('fast-get', 'nope')).toBeUndefined();
+    expect(await fastPath('WRONG').get('fast-get', "dir/odd name (1)!*'.txt")).toBeUndefined();
+    const dead = new S3FastPath({
       endpoint: 'http://127.0.0.1:9',
       forcePathStyle: true,
       region: async () => 'us-east-1',
@@ -52,7 +52,7 @@ describe('S3FastGet', () => {
   });
 });
 
-describe('signS3Get', () => {
+describe('signS3Request', () => {
   it('signs exactly like the AWS SDK signer (same Authorization for the same request and time)', async () => {
     const { SignatureV4 } = await import('@smithy/signature-v4');
     class Sha256 {
@@ -76,7 +76,7 @@ describe('signS3Get', () => {
     const now = new Date('2024-05-06T07:08:09Z');
     const url = new URL('https://my-bucket.s3.eu-west-1.amazonaws.com/dir/odd%20name%20%281%29.txt');
     const mine: Record<string, string> = { range: 'bytes=0-99' };
-    signS3Get(url, mine, { region: 'eu-west-1', creds, now });
+    signS3Request('GET', url, mine, { region: 'eu-west-1', creds, now });
     const sdk = await new SignatureV4({
       service: 's3',
       region: 'eu-west-1',
@@ -96,5 +96,48 @@ describe('signS3Get', () => {
       { signingDate: now },
     );
     expect(mine.authorization).toBe(sdk.headers.authorization);
+
+    const put: Record<string, string> = { 'content-length': '3', 'x-amz-meta-mtime': '1.5' };
+    signS3Request('PUT', url, put, { region: 'eu-west-1', creds, now });
+    const sdkPut = await new SignatureV4({
+      service: 's3',
+      region: 'eu-west-1',
+      credentials: creds,
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    }).sign(
+      {
+        method: 'PUT',
+        protocol: 'https:',
+        hostname: url.hostname,
+        path: url.pathname,
+        query: {},
+        headers: {
+          host: url.host,
+          'content-length': '3',
+          'x-amz-meta-mtime': '1.5',
+          'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+        },
+      },
+      { signingDate: now },
+    );
+    expect(put.authorization).toBe(sdkPut.headers.authorization);
+  });
+});
+
+describe('S3FastPath.put', () => {
+  it('stores the body and metadata (read back through the SDK)', async () => {
+    expect(
+      await fastPath().put('fast-get', 'put/x.bin', Buffer.from('abc'), { metadata: { mtime: '12.5' } }),
+    ).toBe(true);
+    const head = await s3.store().head('fast-get', 'put/x.bin');
+    expect(head).toMatchObject({ size: 3, metadata: { mtime: '12.5' } });
+    expect(await text((await s3.store().get('fast-get', 'put/x.bin')).body)).toBe('abc');
+  });
+
+  it('declines (the SDK will answer) for a missing bucket and non-ASCII metadata', async () => {
+    expect(await fastPath().put('no-such-bucket', 'x', Buffer.from('a'))).toBe(false);
+    expect(await fastPath().put('fast-get', 'x', Buffer.from('a'), { metadata: { n: 'é' } })).toBe(false);
   });
 });

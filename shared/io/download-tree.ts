@@ -113,7 +113,9 @@ export async function downloadTree(
   const ensureDir = (path: string): Promise<void> => {
     let p = made.get(path);
     if (!p) {
-      p = mkdir(path, { recursive: true }).then(() => {});
+      p = mkdir(path, { recursive: true }).then(() => {
+        if (path !== dstRoot) ctx.tally.directories++;
+      });
       made.set(path, p);
     }
     return p;
@@ -143,14 +145,7 @@ export async function downloadTree(
         }
         const dst = `${dstRoot}/${rel}`;
         if (obj.key.endsWith('/')) {
-          ctx.pool.push(rel, () =>
-            ensureDir(dst).then(
-              () => {
-                ctx.tally.directories++;
-              },
-              (err) => ctx.tally.fail(url, err),
-            ),
-          );
+          ctx.pool.push(rel, () => ensureDir(dst).catch((err) => ctx.tally.fail(url, err)));
           continue;
         }
         const parent = dirname(rel);

@@ -28,8 +28,16 @@ export async function downloadObject(
       return;
     }
   }
+  // What this download may hold in memory: one write batch per stream in flight.
+  const streams =
+    obj.size > WHOLE_FILE_MAX ? Math.min(CHUNKS_IN_FLIGHT, Math.ceil(obj.size / CHUNK_SIZE)) : 1;
+  const held = Math.max(1, Math.min(obj.size, WRITE_BATCH)) * streams;
+  await ctx.budget.acquire(held);
   const tmp = tempNameFor(dst);
-  const out = await open(tmp, 'wx', 0o666);
+  const out = await open(tmp, 'wx', 0o666).catch((err) => {
+    ctx.budget.release(held);
+    throw err;
+  });
   try {
     // Response chunks are small (16-64 KiB): gather up to 1 MiB per positional writev, so a
     // 100 KiB object costs one write instead of several.
@@ -92,6 +100,8 @@ export async function downloadObject(
     await out.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    ctx.budget.release(held);
   }
 }
 

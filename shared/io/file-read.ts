@@ -2,7 +2,7 @@
 // large ones as ordered chunks read at several offsets at once (positional reads), because a
 // network volume gives one sequential reader only ~2 requests in flight.
 import type { FileHandle } from 'node:fs/promises';
-import { CHUNK_SIZE, CHUNKS_IN_FLIGHT } from './constants.ts';
+import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, READ_PIECE } from './constants.ts';
 import { IoItemError } from './errors.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 
@@ -59,7 +59,14 @@ export async function* readChunks(
     const p = (opts.budget ? opts.budget.acquire(len, opts.ticket) : Promise.resolve()).then(async () => {
       held += len;
       const buf = Buffer.allocUnsafe(len);
-      await readExactly(fh, buf, len, i * chunkSize);
+      // One read call gets ~2 requests in flight on a network volume (kernel readahead), so a
+      // chunk is read as several 1 MiB pieces at once.
+      const pieces: Promise<void>[] = [];
+      for (let off = 0; off < len; off += READ_PIECE) {
+        const n = Math.min(READ_PIECE, len - off);
+        pieces.push(readExactly(fh, buf.subarray(off, off + n), n, i * chunkSize + off));
+      }
+      await Promise.all(pieces);
       return buf;
     });
     // Errors surface when the chunk is awaited in order; don't let early ones go unhandled.

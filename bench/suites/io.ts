@@ -151,7 +151,16 @@ export const ioSuite: BenchSuite = {
     // `rig s3 up` checks a paged listing right after (re)starting s3rver; retry a transient failure.
     if (withS3) sh(`${KIT}/rig s3 up >&2 || ${KIT}/rig s3 up >&2`, env);
     const rows: string[] = [];
-    for (const p of pairs(Number(files))) {
+    const all = pairs(Number(files));
+    if (args.includes('--big'))
+      all.push({
+        what: 'cp 2GiB file volume->local',
+        target: '>= 1x',
+        candidate: `${SLUICE} cp --max-memory 256M $RIG_VOL/big/big.bin $RIG_DST/`,
+        baseline: 'cp $RIG_VOL/big/big.bin $RIG_DST/',
+        prep: `${KIT}/rig reset`,
+      });
+    for (const p of all) {
       if (!withS3 && p.what.includes('s3')) continue;
       if (args.includes('--no-local') && p.what.includes('local disk')) continue;
       if (only && !only.split(',').some((o) => p.what.includes(o))) continue;

@@ -98,6 +98,7 @@ export async function copyTree(
     budget: new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY),
     tally,
     update: opts.update ?? false,
+    // Only read on s3:// paths, which needStore() above guaranteed a store for.
     store: store as ObjectStore,
     notes: [],
     ...(opts.signal ? { signal: opts.signal } : {}),

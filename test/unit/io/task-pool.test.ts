@@ -47,6 +47,24 @@ describe('TaskPool', () => {
     expect(order).toEqual(['file1', 'listing', 'file2']);
   });
 
+  it('makes producers wait (room) while too many operations are queued', async () => {
+    const pool = new TaskPool(1, 2);
+    let release!: () => void;
+    pool.push('', () => new Promise<void>((r) => (release = r)));
+    pool.push('', async () => {});
+    pool.push('', async () => {});
+    let roomy = false;
+    const waiting = pool.room().then(() => {
+      roomy = true;
+    });
+    await tick();
+    expect(roomy).toBe(false);
+    release();
+    await waiting;
+    expect(roomy).toBe(true);
+    await pool.idle();
+  });
+
   it('reports an unexpected task error from idle()', async () => {
     const pool = new TaskPool(2);
     pool.push('', async () => {

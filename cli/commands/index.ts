@@ -1,13 +1,16 @@
 // The list of top-level commands. Each module adds its subcommand(s) to the program.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerCp } from './cp.ts';
 import { registerExec } from './exec.ts';
 import { registerPlan } from './plan.ts';
+import { registerRm } from './rm.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerAlgorithm, registerCron, registerPipeline } from './store.ts';
 import { registerValidate } from './validate.ts';
 import { registerWatch } from './watch.ts';
+import { registerZip } from './zip.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -21,4 +24,7 @@ export const commandModules: RegisterCommand[] = [
   registerCron,
   registerServe,
   registerWatch,
+  registerCp,
+  registerZip,
+  registerRm,
 ];

@@ -1,6 +1,8 @@
-// The built-in algorithms every Sluice engine registers. The worker pool's builtin host imports
-// this module (export `coreBuiltins`) in its own process; see shared/adapters/local/workers.
+// The built-in algorithms every Sluice engine registers: `echo` and the bulk IO algorithms. The
+// worker pool's builtin host imports this module (export `coreBuiltins`) in its own process, and
+// the engine reads the same list for names and `ioBound`; see shared/adapters/local/workers.
+import { ioBuiltins } from '../io/builtins.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { echo } from './echo.ts';
 
-export const coreBuiltins: readonly BuiltinAlgorithm[] = [echo];
+export const coreBuiltins: readonly BuiltinAlgorithm[] = [echo, ...ioBuiltins];

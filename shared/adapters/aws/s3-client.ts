@@ -21,7 +21,21 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env, opts: S3Cli
   // checksums (silent corruption); only send/validate checksums when the operation requires them.
   const checksum = custom ? 'WHEN_REQUIRED' : undefined;
   const maxSockets = opts.maxSockets ?? 256;
+  // Keys in `env` win, as the SDK's env provider (first in the default chain) would do for
+  // process.env; this makes an injected env (tests, CLI contexts) authoritative.
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined;
+  // The SDK reads AWS_ENDPOINT_URL_S3 from process.env only; an injected env must work the same.
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   return new S3Client({
+    ...(credentials ? { credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     forcePathStyle,
     ...(checksum && !env.AWS_REQUEST_CHECKSUM_CALCULATION ? { requestChecksumCalculation: checksum } : {}),

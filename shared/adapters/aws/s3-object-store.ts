@@ -11,6 +11,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectCommand,
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -25,6 +26,7 @@ import type {
   PutOptions,
 } from '../../ports/object-store.ts';
 import { createS3Client } from './s3-client.ts';
+import { S3FastPath } from './s3-fast-path.ts';
 
 const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
@@ -75,8 +77,16 @@ export function s3Error(err: unknown, bucket: string, key?: string): Error {
   );
 }
 
+export interface S3ObjectStoreOptions {
+  /** GETs and small PUTs through lean signed requests first (the SDK answers anything unusual). */
+  fastPath?: S3FastPath;
+}
+
 export class S3ObjectStore implements ObjectStore {
-  constructor(readonly client: S3Client = createS3Client()) {}
+  constructor(
+    readonly client: S3Client = createS3Client(),
+    private readonly opts: S3ObjectStoreOptions = {},
+  ) {}
 
   async head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
     try {
@@ -124,6 +134,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(bucket: string, key: string, opts: GetOptions = {}) {
+    const fast = await this.opts.fastPath?.get(bucket, key, opts);
+    if (fast) return fast;
     try {
       const r = await this.client.send(
         new GetObjectCommand({
@@ -145,6 +157,32 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
+    const partSize = opts.partSize ?? 8 * 1024 * 1024;
+    if (Buffer.isBuffer(body) && body.length <= partSize) {
+      const fastOpts = {
+        ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(opts.metadata ? { metadata: opts.metadata } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      };
+      if (await this.opts.fastPath?.put(bucket, key, body, fastOpts)) return;
+      // One PutObject: lib-storage's Upload costs several times the CPU per small object.
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+            ...(opts.metadata ? { Metadata: opts.metadata } : {}),
+          }),
+          { abortSignal: opts.signal },
+        );
+      } catch (err) {
+        throw s3Error(err, bucket, key);
+      }
+      return;
+    }
     const upload = new Upload({
       client: this.client,
       params: {
@@ -154,7 +192,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(opts.contentType ? { ContentType: opts.contentType } : {}),
         ...(opts.metadata ? { Metadata: opts.metadata } : {}),
       },
-      partSize: opts.partSize ?? 8 * 1024 * 1024,
+      partSize,
       queueSize: opts.partConcurrency ?? 4,
       leavePartsOnError: false,
     });
@@ -234,4 +272,18 @@ export class S3ObjectStore implements ObjectStore {
       throw s3Error(err, bucket);
     }
   }
+}
+
+/** An S3ObjectStore for bulk IO: many sockets, GETs and small PUTs through S3FastPath. */
+export function createBulkS3ObjectStore(env: NodeJS.ProcessEnv = process.env): S3ObjectStore {
+  const client = createS3Client(env);
+  if (env.SLUICE_S3_FAST_PATH === '0') return new S3ObjectStore(client);
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  const fastPath = new S3FastPath({
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle: client.config.forcePathStyle ?? false,
+    region: () => client.config.region(),
+    credentials: () => client.config.credentials(),
+  });
+  return new S3ObjectStore(client, { fastPath });
 }

@@ -1,0 +1,197 @@
+// Copies between local paths: regular files (whole-buffer or chunked, via a temp name then
+// rename), symlinks as symlinks, directories with their modes and mtimes, empty ones included.
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import {
+  chmod,
+  constants,
+  copyFile,
+  type FileHandle,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readlink,
+  rename,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { WHOLE_FILE_MAX } from './constants.ts';
+import { IoItemError } from './errors.ts';
+import type { IoTally } from './failures.ts';
+import { readChunks } from './file-read.ts';
+import type { MemoryBudget } from './memory-budget.ts';
+import type { TaskPool } from './task-pool.ts';
+import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
+
+export interface LocalCopyContext {
+  pool: TaskPool;
+  budget: MemoryBudget;
+  tally: IoTally;
+  update: boolean;
+}
+
+const UMASK = process.umask();
+const TMP_TAG = `${process.pid}-${randomBytes(3).toString('hex')}`;
+let tmpSeq = 0;
+
+/** A temp name next to `dst` (same directory, so the final rename is atomic). Short on purpose. */
+export function tempNameFor(dst: string): string {
+  return `${dirname(dst)}/.sluice-${TMP_TAG}-${(tmpSeq++).toString(36)}.tmp`;
+}
+
+/** mtimes that differ by less than 1 ms are the same (utimes goes through a double). */
+export function sameMtime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 1;
+}
+
+async function writeAttributes(out: FileHandle, st: Stats): Promise<void> {
+  const mode = st.mode & 0o7777;
+  if ((mode & ~UMASK) !== mode) await out.chmod(mode);
+  await out.utimes(st.atimeMs / 1000, st.mtimeMs / 1000);
+}
+
+/**
+ * Copies one regular file, keeping mode and mtime; lands by rename, so `dst` is never partial.
+ * Small files go through copyFile (one threadpool job: open, sendfile/copy_file_range in the
+ * kernel, fchmod to the source mode), which costs a third of the read/write path's JS work on a
+ * local disk and the same round trips (lookup, open, read) on a network volume.
+ */
+export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
+  const st = await lstat(src);
+  if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
+  if (ctx.update) {
+    const d = await lstat(dst).catch(() => undefined);
+    if (d?.isFile() && d.size === st.size && sameMtime(d.mtimeMs, st.mtimeMs)) {
+      ctx.tally.skipFile();
+      return;
+    }
+  }
+  const tmp = tempNameFor(dst);
+  try {
+    if (st.size <= WHOLE_FILE_MAX) {
+      await copyFile(src, tmp, constants.COPYFILE_EXCL);
+      await utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    } else await copyLargeFile(src, tmp, st, ctx);
+    await rename(tmp, dst);
+    ctx.tally.fileDone(st.size);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * A large file as chunks read at several offsets at once (a network volume gives one sequential
+ * reader ~2 requests in flight), written at their positions, within the memory budget.
+ */
+async function copyLargeFile(src: string, tmp: string, st: Stats, ctx: LocalCopyContext): Promise<void> {
+  const inp = await open(src, 'r');
+  let out: FileHandle | undefined;
+  try {
+    out = await open(tmp, 'wx', st.mode & 0o7777);
+    let pos = 0;
+    for await (const chunk of readChunks(inp, st.size, { budget: ctx.budget })) {
+      let done = 0;
+      while (done < chunk.length)
+        done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;
+      pos += chunk.length;
+    }
+    await writeAttributes(out, st);
+  } finally {
+    await out?.close().catch(() => {});
+    await inp.close().catch(() => {});
+  }
+}
+
+/** Recreates a symlink (never follows it), with its own mtime. */
+export async function copyLocalSymlink(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
+  const [target, st] = await Promise.all([readlink(src), lstat(src)]);
+  if (ctx.update) {
+    const existing = await readlink(dst).catch(() => undefined);
+    if (existing === target) {
+      ctx.tally.skipped++;
+      return;
+    }
+  }
+  const tmp = tempNameFor(dst);
+  await symlink(target, tmp);
+  try {
+    await lutimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    await rename(tmp, dst);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  ctx.tally.symlinks++;
+}
+
+export async function makeDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const st = await lstat(path);
+    if (!st.isDirectory()) throw new IoItemError('exists and is not a directory', 'ENOTDIR');
+  }
+}
+
+/**
+ * Copies the tree at `srcRoot` to `dstRoot` (which is created; an existing directory is merged
+ * into). Directory modes and mtimes are applied at the end, once nothing more is written in them.
+ */
+export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: LocalCopyContext): Promise<void> {
+  const dirs: { path: string; stats: NonNullable<ListedDirectory['stats']> }[] = [];
+  const fail = (rel: string) => (err: unknown) =>
+    ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
+  walkLocalTree(
+    srcRoot,
+    ctx.pool,
+    {
+      directory: async (dir) => {
+        const dstDir = dir.rel === '' ? dstRoot : `${dstRoot}/${dir.rel}`;
+        try {
+          await makeDirectory(dstDir);
+        } catch (err) {
+          fail(dir.rel)(err);
+          return false;
+        }
+        if (dir.stats) dirs.push({ path: dstDir, stats: dir.stats });
+        ctx.tally.directories++;
+        ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
+        for (const e of dir.entries) {
+          const rel = joinRel(dir.rel, e.name);
+          const from = `${dir.path}/${e.name}`;
+          const to = `${dstRoot}/${rel}`;
+          if (e.kind === 'file') ctx.pool.push(dir.rel, () => copyLocalFile(from, to, ctx).catch(fail(rel)));
+          else if (e.kind === 'symlink')
+            ctx.pool.push(dir.rel, () => copyLocalSymlink(from, to, ctx).catch(fail(rel)));
+          else if (e.kind !== 'dir')
+            fail(rel)(
+              new IoItemError(
+                `is a ${e.kind}: only files, directories and symlinks are copied`,
+                'SPECIAL_FILE',
+              ),
+            );
+        }
+        return true;
+      },
+      failed: (rel, _path, err) => fail(rel)(err),
+    },
+    { statDirectories: true },
+  );
+  await ctx.pool.idle();
+  for (const d of dirs) {
+    ctx.pool.push(d.path, async () => {
+      try {
+        await chmod(d.path, d.stats.mode & 0o7777);
+        await utimes(d.path, d.stats.atimeMs / 1000, d.stats.mtimeMs / 1000);
+      } catch (err) {
+        ctx.tally.fail(d.path, err);
+      }
+    });
+  }
+  await ctx.pool.idle();
+}

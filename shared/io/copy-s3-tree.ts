@@ -1,0 +1,52 @@
+// s3 -> s3: server-side copies (CopyObject, multipart copy for large objects): no bytes pass
+// through this process.
+import { dirname } from 'node:path';
+import type { ObjectInfo } from '../ports/object-store.ts';
+import { listExisting, type S3CopyContext } from './copy-s3-context.ts';
+import { walkS3Prefix } from './walk.ts';
+
+/** Server-side copy of every object under `srcPrefix` to `dstPrefix`. */
+export async function copyS3Tree(
+  src: { bucket: string; prefix: string },
+  dst: { bucket: string; prefix: string },
+  ctx: S3CopyContext,
+): Promise<void> {
+  const existing = ctx.update ? await listExisting(ctx.store, dst.bucket, dst.prefix) : undefined;
+  await walkS3Prefix(
+    ctx.store,
+    src.bucket,
+    src.prefix,
+    ctx.pool,
+    (page) => {
+      ctx.tally.found(page.length);
+      for (const obj of page) {
+        const rel = obj.key.slice(src.prefix.length);
+        const key = `${dst.prefix}${rel}`;
+        ctx.pool.push(dirname(rel), () => copyObject(src.bucket, obj, dst.bucket, key, ctx, existing));
+      }
+    },
+    ctx.signal,
+  );
+  await ctx.pool.idle();
+}
+
+export async function copyObject(
+  srcBucket: string,
+  obj: ObjectInfo,
+  dstBucket: string,
+  dstKey: string,
+  ctx: S3CopyContext,
+  existing?: Map<string, ObjectInfo>,
+): Promise<void> {
+  const prev = existing?.get(dstKey);
+  if (ctx.update && prev && prev.size === obj.size && prev.mtime && obj.mtime && prev.mtime >= obj.mtime) {
+    ctx.tally.skipFile();
+    return;
+  }
+  try {
+    await ctx.store.copy({ bucket: srcBucket, key: obj.key }, { bucket: dstBucket, key: dstKey }, obj.size);
+    ctx.tally.fileDone(obj.size);
+  } catch (err) {
+    ctx.tally.fail(`s3://${srcBucket}/${obj.key}`, err);
+  }
+}

@@ -1,0 +1,173 @@
+// `cp -r` semantics over local paths and s3:// (sluice cp, the `cp` builtin): works out what each
+// source becomes, refuses unsafe pairs, then runs every copy on one pool and one memory budget.
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { ValidationError } from '../errors.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from './constants.ts';
+import { copyLocalFile, copyLocalSymlink, copyLocalTree, type LocalCopyContext } from './copy-local.ts';
+import type { S3CopyContext } from './copy-s3-context.ts';
+import { copyObject, copyS3Tree } from './copy-s3-tree.ts';
+import { downloadObject, downloadTree } from './download-tree.ts';
+import { IoItemError, UnsafeTargetError } from './errors.ts';
+import { IoTally } from './failures.ts';
+import { asPrefix, formatLocation, locationBasename, parseLocation } from './location.ts';
+import { MemoryBudget } from './memory-budget.ts';
+import { TaskPool } from './task-pool.ts';
+import type { IoOptions, IoSummary, Location } from './types.ts';
+import { uploadFile, uploadTree } from './upload-tree.ts';
+
+export interface CopyOptions extends IoOptions {
+  /** Skip files whose size and mtime already match at the destination. */
+  update?: boolean;
+  /** Treat DST as the copy itself even if it is an existing directory (`cp -T`). */
+  noTargetDirectory?: boolean;
+  /** Resolve relative local paths against this directory. */
+  cwd?: string;
+}
+
+/** Where a source lands: `DST/basename(SRC)` when DST is a directory, else DST itself. */
+export async function resolveTarget(
+  src: Location,
+  dst: Location,
+  dstIsDirectory: boolean,
+): Promise<Location> {
+  if (!dstIsDirectory) return dst;
+  const name = locationBasename(src);
+  if (dst.kind === 'local') return { kind: 'local', path: `${dst.path.replace(/\/+$/, '')}/${name}` };
+  return { kind: 's3', bucket: dst.bucket, key: `${asPrefix(dst.key)}${name}` };
+}
+
+async function isLocalDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Resolves symlinks in the longest existing ancestor of `path` (it may not exist yet). */
+async function realpathLoose(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    const parent = dirname(path);
+    if (parent === path) return path;
+    return `${(await realpathLoose(parent)).replace(/\/$/, '')}/${path.slice(parent.length + 1)}`;
+  }
+}
+
+export async function assertNotInside(src: string, target: string): Promise<void> {
+  const [s, t] = await Promise.all([realpath(src), realpathLoose(target)]);
+  if (t === s || t.startsWith(s.endsWith(sep) ? s : s + sep)) {
+    throw new UnsafeTargetError(`cannot copy ${src} into itself (${target} is inside it)`);
+  }
+}
+
+function needStore(store: ObjectStore | undefined): ObjectStore {
+  if (!store) throw new ValidationError('s3:// locations need an object store (none configured)', 'store');
+  return store;
+}
+
+/** Copies each source to the destination with `cp -r` semantics; never throws for one bad item. */
+export async function copyTree(
+  sources: string[],
+  destination: string,
+  opts: CopyOptions = {},
+): Promise<IoSummary> {
+  if (sources.length === 0) throw new ValidationError('cp needs at least one source', 'src');
+  const cwd = opts.cwd ?? process.cwd();
+  const dst = parseLocation(destination, cwd);
+  const srcs = sources.map((s) => parseLocation(s, cwd));
+  if (opts.noTargetDirectory && srcs.length > 1)
+    throw new ValidationError('--no-target-directory takes exactly one source', 'dst');
+  const needsS3 = dst.kind === 's3' || srcs.some((s) => s.kind === 's3');
+  const store = needsS3 ? needStore(opts.store) : undefined;
+
+  const dstIsDirectory = opts.noTargetDirectory
+    ? false
+    : dst.kind === 'local'
+      ? await isLocalDirectory(dst.path)
+      : dst.key === '' || dst.key.endsWith('/');
+  if (srcs.length > 1 && !dstIsDirectory) {
+    throw new ValidationError(
+      `target ${destination} is not a directory (with several sources it must be an existing directory, or an s3:// prefix ending in /)`,
+      'dst',
+    );
+  }
+
+  const tally = new IoTally('cp', opts.progress);
+  const ctx: S3CopyContext = {
+    pool: new TaskPool(opts.jobs ?? DEFAULT_JOBS),
+    budget: new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY),
+    tally,
+    update: opts.update ?? false,
+    // Only read on s3:// paths, which needStore() above guaranteed a store for.
+    store: store as ObjectStore,
+    notes: [],
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  // Sources run one after another, each with the whole pool; a failing source does not stop the rest.
+  for (const src of srcs) {
+    try {
+      const target = await resolveTarget(src, dst, dstIsDirectory);
+      await copyOne(src, target, ctx);
+    } catch (err) {
+      tally.fail(formatLocation(src), err);
+    }
+  }
+  const summary = tally.summary(formatLocation(dst));
+  return ctx.notes.length ? { ...summary, notes: ctx.notes } : summary;
+}
+
+async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Promise<void> {
+  if (src.kind === 'local') {
+    const st = await lstat(src.path);
+    if (target.kind === 'local') {
+      const local: LocalCopyContext = ctx;
+      if (st.isDirectory()) {
+        await assertNotInside(src.path, target.path);
+        await copyLocalTree(src.path, target.path, local);
+      } else if (st.isSymbolicLink()) await copyLocalSymlink(src.path, target.path, local);
+      else if (st.isFile()) await copyLocalFile(src.path, target.path, local);
+      else throw new IoItemError('not a regular file, directory or symlink', 'SPECIAL_FILE');
+      return;
+    }
+    if (st.isDirectory()) await uploadTree(src.path, target.bucket, asPrefix(target.key), ctx);
+    else if (st.isFile()) await uploadFile(src.path, target.bucket, target.key, ctx);
+    else throw new IoItemError('only regular files and directories can be copied to S3', 'SPECIAL_FILE');
+    return;
+  }
+  // An s3:// source is one object if the key names one, otherwise a prefix ("directory").
+  const single =
+    src.key !== '' && !src.key.endsWith('/')
+      ? await ctx.store.head(src.bucket, src.key).catch((err: { status?: number }) => {
+          if (err?.status === 404) return undefined;
+          throw err;
+        })
+      : undefined;
+  if (target.kind === 'local') {
+    if (single) {
+      const dstPath = (await isLocalDirectory(target.path))
+        ? `${target.path}/${locationBasename(src)}`
+        : target.path;
+      await downloadObject(src.bucket, single, dstPath, ctx);
+    } else {
+      const prefix = asPrefix(src.key);
+      await assertPrefixExists(ctx.store, src.bucket, prefix);
+      await downloadTree(src.bucket, prefix, target.path, ctx);
+    }
+    return;
+  }
+  if (single) await copyObject(src.bucket, single, target.bucket, target.key, ctx);
+  else {
+    const prefix = asPrefix(src.key);
+    await assertPrefixExists(ctx.store, src.bucket, prefix);
+    await copyS3Tree(
+      { bucket: src.bucket, prefix },
+      { bucket: target.bucket, prefix: asPrefix(target.key) },
+      ctx,
+    );
+  }
+}
+
+async function assertPrefixExists(store: ObjectStore, bucket: string, prefix: string): Promise<void> {
+  for await (const page of store.list(bucket, prefix)) if (page.length > 0) return;
+  throw new IoItemError(`no such object or prefix: s3://${bucket}/${prefix}`, 'NOT_FOUND');
+}

@@ -1,0 +1,19 @@
+// Errors of the bulk IO operations. Per-item problems become IoItemError (reported in the summary,
+// the operation goes on); bad arguments are ValidationError (shared/errors.ts) and stop it early.
+import { SluiceError } from '../errors.ts';
+
+/** One file or object could not be handled (it is listed among the summary's failures). */
+export class IoItemError extends SluiceError {
+  override name = 'IoItemError';
+  constructor(message: string, code = 'IO_ITEM_FAILED') {
+    super(message, code, 500);
+  }
+}
+
+/** The operation refuses a target for safety (rm of /, copying a directory into itself). */
+export class UnsafeTargetError extends SluiceError {
+  override name = 'UnsafeTargetError';
+  constructor(message: string) {
+    super(message, 'UNSAFE_TARGET', 400);
+  }
+}

@@ -1,0 +1,198 @@
+// `sluice rm -r` and the `rm` builtin: files are unlinked concurrently, spread round-robin over
+// directories (the kernel locks a directory for each unlink in it), and each directory is removed
+// as soon as everything in it is gone, so the tree goes bottom-up without a second pass.
+// Symlinks are unlinked, never followed; nothing outside the targets is touched. An s3:// target
+// deletes the object and everything under "prefix/" with DeleteObjects batches of 1000.
+import { lstat, rmdir, unlink } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { ValidationError } from '../errors.ts';
+import type { ObjectInfo } from '../ports/object-store.ts';
+import { DEFAULT_JOBS, DELETE_BATCH } from './constants.ts';
+import { IoItemError, UnsafeTargetError } from './errors.ts';
+import { IoTally } from './failures.ts';
+import { asPrefix, parseLocation } from './location.ts';
+import { TaskPool } from './task-pool.ts';
+import type { IoOptions, IoSummary } from './types.ts';
+import { joinRel, walkLocalTree, walkS3Prefix } from './walk.ts';
+
+export interface RemoveOptions extends IoOptions {
+  /** Nonexistent targets are not an error (`rm -f`). */
+  force?: boolean;
+  /** Remove directories (`-r`); without it a directory target is an error. */
+  recursive?: boolean;
+  cwd?: string;
+}
+
+/** Refuses targets whose removal is never what was meant: /, ., .. and a whole bucket. */
+export function assertRemovable(arg: string, cwd: string): void {
+  const loc = parseLocation(arg, cwd);
+  if (loc.kind === 's3') {
+    if (loc.key === '' || /^\/*$/.test(loc.key))
+      throw new UnsafeTargetError(
+        `refusing to remove a whole bucket (${arg}): give a prefix, e.g. s3://${loc.bucket}/data/`,
+      );
+    return;
+  }
+  const last = basename(arg.replace(/\/+$/, '') || '/');
+  if (resolve(cwd, arg) === '/')
+    throw new UnsafeTargetError(`refusing to remove "${arg}" (the root directory)`);
+  if (last === '.' || last === '..')
+    throw new UnsafeTargetError(`refusing to remove "${arg}" ("." and ".." are never removed)`);
+}
+
+interface DirState {
+  path: string;
+  parent: DirState | undefined;
+  /** Children not yet removed, plus 1 while the directory is not yet listed. */
+  pending: number;
+  failed: boolean;
+}
+
+async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Promise<void> {
+  const states = new Map<string, DirState>();
+  const childDone = (dir: DirState | undefined, ok: boolean): void => {
+    if (!dir) return;
+    if (!ok) dir.failed = true;
+    if (--dir.pending > 0) return;
+    // A directory with a failed child cannot be empty: leave it (the child's failure is reported).
+    if (dir.failed) {
+      childDone(dir.parent, false);
+      return;
+    }
+    pool.push(dir.parent?.path ?? '', async () => {
+      try {
+        await rmdir(dir.path);
+        tally.directories++;
+        childDone(dir.parent, true);
+      } catch (err) {
+        tally.fail(dir.path, err);
+        childDone(dir.parent, false);
+      }
+    });
+  };
+  states.set('', { path: root, parent: undefined, pending: 1, failed: false });
+  walkLocalTree(root, pool, {
+    directory: (dir) => {
+      const state = states.get(dir.rel)!;
+      states.delete(dir.rel);
+      state.pending += dir.entries.length;
+      tally.found(dir.entries.filter((e) => e.kind !== 'dir').length);
+      for (const e of dir.entries) {
+        const path = `${dir.path}/${e.name}`;
+        if (e.kind === 'dir') {
+          states.set(joinRel(dir.rel, e.name), { path, parent: state, pending: 1, failed: false });
+          continue;
+        }
+        pool.push(dir.rel, async () => {
+          try {
+            // Look the name up first: the lookup runs under the directory's shared lock, in
+            // parallel with other lookups; unlink() would otherwise do it under the exclusive
+            // lock, doubling the time each unlink blocks the directory on a network volume.
+            await lstat(path).catch(() => {});
+            await unlink(path);
+            if (e.kind === 'symlink') tally.symlinks++;
+            else tally.fileDone(0);
+            childDone(state, true);
+          } catch (err) {
+            tally.fail(path, err);
+            childDone(state, false);
+          }
+        });
+      }
+      childDone(state, true); // listed
+      return true;
+    },
+    failed: (rel, path, err) => {
+      tally.fail(path, err);
+      const state = states.get(rel)!;
+      states.delete(rel);
+      childDone(state, false);
+    },
+  });
+  await pool.idle();
+}
+
+async function removeS3(
+  bucket: string,
+  key: string,
+  opts: RemoveOptions,
+  pool: TaskPool,
+  tally: IoTally,
+): Promise<void> {
+  const store = opts.store;
+  if (!store) throw new ValidationError('s3:// targets need an object store (none configured)', 'store');
+  let batch: ObjectInfo[] = [];
+  let found = 0;
+  const flush = () => {
+    const objs = batch;
+    batch = [];
+    pool.push('', async () => {
+      try {
+        const failures = await store.deleteMany(
+          bucket,
+          objs.map((o) => o.key),
+        );
+        const failed = new Set(failures.map((f) => f.key));
+        for (const f of failures)
+          tally.fail(`s3://${bucket}/${f.key}`, new IoItemError(f.message, 'DELETE_FAILED'));
+        for (const o of objs) if (!failed.has(o.key)) tally.fileDone(o.size);
+      } catch (err) {
+        for (const o of objs) tally.fail(`s3://${bucket}/${o.key}`, err);
+      }
+    });
+  };
+  const take = (page: ObjectInfo[]) => {
+    for (const o of page) {
+      found++;
+      batch.push(o);
+      if (batch.length === DELETE_BATCH) flush();
+    }
+  };
+  // "prefix" means the object "prefix" (if any) and everything under "prefix/", never "prefixes".
+  if (!key.endsWith('/')) {
+    const self = await store.head(bucket, key).catch((err: { status?: number }) => {
+      if (err?.status === 404) return undefined;
+      throw err;
+    });
+    if (self) take([self]);
+  }
+  await walkS3Prefix(store, bucket, asPrefix(key), pool, take, opts.signal);
+  if (batch.length) flush();
+  await pool.idle();
+  if (found === 0 && !opts.force)
+    tally.fail(`s3://${bucket}/${key}`, new IoItemError('no such object or prefix', 'NOT_FOUND'));
+}
+
+/** Removes each target; failures are reported per item and the rest is still removed. */
+export async function removeTree(targets: string[], opts: RemoveOptions = {}): Promise<IoSummary> {
+  if (targets.length === 0) throw new ValidationError('rm needs at least one target', 'targets');
+  const cwd = opts.cwd ?? process.cwd();
+  for (const t of targets) assertRemovable(t, cwd);
+  const tally = new IoTally('rm', opts.progress);
+  const pool = new TaskPool(opts.jobs ?? DEFAULT_JOBS);
+  for (const t of targets) {
+    const loc = parseLocation(t, cwd);
+    try {
+      if (loc.kind === 's3') {
+        await removeS3(loc.bucket, loc.key, opts, pool, tally);
+        continue;
+      }
+      const st = await lstat(loc.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' && opts.force) return undefined;
+        throw err;
+      });
+      if (!st) continue;
+      if (st.isDirectory()) {
+        if (!opts.recursive) throw new IoItemError('is a directory (use -r)', 'EISDIR');
+        await removeLocalTree(loc.path, pool, tally);
+      } else {
+        await unlink(loc.path);
+        if (st.isSymbolicLink()) tally.symlinks++;
+        else tally.fileDone(0);
+      }
+    } catch (err) {
+      tally.fail(loc.kind === 'local' ? loc.path : t, err);
+    }
+  }
+  return tally.summary();
+}

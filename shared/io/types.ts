@@ -1,0 +1,46 @@
+// Types shared by the bulk IO operations (cp, zip, rm) and their callers (CLI, builtins).
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { ProgressCounters } from './progress.ts';
+
+/** A local path or an s3:// location, as given on a command line. */
+export type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; key: string };
+
+/** One item that failed; the operation went on with the rest. */
+export interface IoFailure {
+  /** The path or s3:// URL of the item. */
+  path: string;
+  /** What went wrong, in words (includes the errno/S3 code). */
+  message: string;
+  code?: string;
+}
+
+/** What every operation reports when it ends (`--json` prints it; builtins return it). */
+export interface IoSummary {
+  operation: 'cp' | 'zip' | 'rm';
+  /** Regular files (or objects) copied, zipped or removed. */
+  files: number;
+  directories: number;
+  symlinks: number;
+  /** Files left alone by --update because size and mtime already matched. */
+  skipped: number;
+  bytes: number;
+  seconds: number;
+  failures: IoFailure[];
+  /** Things done differently than asked, which are not failures (a symlink not uploaded to S3). */
+  notes?: string[];
+  /** Where the result went (cp destination, zip file), when there is one. */
+  output?: string;
+}
+
+/** Options common to cp, zip and rm. */
+export interface IoOptions {
+  /** Operations in flight (`-j`). */
+  jobs?: number;
+  /** Bytes of file data in memory at once (`--max-memory`). */
+  maxMemory?: number;
+  /** Needed for s3:// locations; the caller builds it (shared/io never imports an SDK). */
+  store?: ObjectStore;
+  /** Live counters for a progress line. */
+  progress?: ProgressCounters;
+  signal?: AbortSignal;
+}

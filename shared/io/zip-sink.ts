@@ -1,0 +1,114 @@
+// Where a zip's bytes go, strictly in order: a local file (written under a temp name, renamed
+// when complete) or a stream feeding an S3 multipart upload.
+import type { FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { CHUNK_SIZE } from './constants.ts';
+import { tempNameFor } from './copy-local.ts';
+
+export interface ZipSink {
+  write(chunks: Buffer[]): Promise<void>;
+  /** Everything was written: make the result visible. */
+  commit(): Promise<void>;
+  /** Something failed: leave nothing behind. */
+  abort(): Promise<void>;
+  /** Paths the inputs must not include (the zip being written). */
+  readonly ownPaths: string[];
+}
+
+export class LocalZipSink implements ZipSink {
+  private constructor(
+    private fh: FileHandle,
+    private readonly tmp: string,
+    private readonly path: string,
+  ) {}
+
+  get ownPaths(): string[] {
+    return [this.tmp, this.path];
+  }
+
+  static async create(path: string): Promise<LocalZipSink> {
+    const tmp = tempNameFor(path);
+    return new LocalZipSink(await open(tmp, 'wx', 0o666), tmp, path);
+  }
+
+  async write(chunks: Buffer[]): Promise<void> {
+    // Appends (no position): one writev per entry keeps syscalls few.
+    let rest = chunks;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.fh.writev(rest);
+      let n = bytesWritten;
+      const next: Buffer[] = [];
+      for (const c of rest) {
+        if (n >= c.length) n -= c.length;
+        else {
+          next.push(n > 0 ? c.subarray(n) : c);
+          n = 0;
+        }
+      }
+      rest = next;
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.fh.close();
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => {});
+    await unlink(this.tmp).catch(() => {});
+  }
+}
+
+/** Streams into a multipart upload; S3 shows the object only when the upload completes. */
+export class S3ZipSink implements ZipSink {
+  readonly ownPaths: string[] = [];
+  private readonly stream = new PassThrough({ highWaterMark: CHUNK_SIZE });
+  private readonly done: Promise<void>;
+  private readonly aborter = new AbortController();
+
+  constructor(store: ObjectStore, bucket: string, key: string) {
+    this.done = store.put(bucket, key, this.stream, {
+      partSize: CHUNK_SIZE,
+      partConcurrency: 4,
+      contentType: 'application/zip',
+      signal: this.aborter.signal,
+    });
+    // Reported by commit(); avoid an unhandled rejection while writing.
+    this.done.catch(() => {});
+  }
+
+  async write(chunks: Buffer[]): Promise<void> {
+    for (const c of chunks) {
+      if (!this.stream.write(c)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            this.stream.off('error', onError);
+            resolve();
+          };
+          const onError = (err: Error) => {
+            this.stream.off('drain', onDrain);
+            reject(err);
+          };
+          this.stream.once('drain', onDrain);
+          this.stream.once('error', onError);
+          // The upload failed and stopped reading: fail fast instead of waiting for a drain.
+          this.done.catch(reject);
+        });
+      }
+    }
+  }
+
+  async commit(): Promise<void> {
+    this.stream.end();
+    await this.done;
+  }
+
+  async abort(): Promise<void> {
+    this.aborter.abort();
+    this.stream.destroy();
+    await this.done.catch(() => {});
+  }
+}

@@ -1,0 +1,143 @@
+// The lean signed GET used by bulk IO, against s3rver: it must really succeed on the happy path
+// (s3rver checks SigV4 signatures) and step aside (undefined) for everything else.
+import { createHash, createHmac } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3FastPath, signS3Request } from '../../shared/adapters/aws/s3-fast-path.ts';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
+
+let s3: S3rverHandle;
+const fastPath = (accessKeyId = 'S3RVER') =>
+  new S3FastPath({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: async () => 'us-east-1',
+    credentials: async () => ({ accessKeyId, secretAccessKey: 'S3RVER' }),
+  });
+
+beforeAll(async () => {
+  s3 = await startS3rver(['fast-get']);
+  await s3.store().put('fast-get', "dir/odd name (1)!*'.txt", Buffer.from('0123456789'));
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+describe('S3FastPath', () => {
+  it('gets an object and a range with a valid signature (keys with characters S3 escapes)', async () => {
+    const whole = await fastPath().get('fast-get', "dir/odd name (1)!*'.txt");
+    expect(whole).toBeDefined();
+    expect(await text(whole!.body)).toBe('0123456789');
+    expect(whole!.size).toBe(10);
+    const part = await fastPath().get('fast-get', "dir/odd name (1)!*'.txt", { range: { start: 2, end: 4 } });
+    expect(await text(part!.body)).toBe('234');
+  });
+
+  it('returns undefined (use the SDK) for a missing key, unknown credentials or no server', async () => {
+    expect(await fastPath().get('fast-get', 'nope')).toBeUndefined();
+    expect(await fastPath('WRONG').get('fast-get', "dir/odd name (1)!*'.txt")).toBeUndefined();
+    const dead = new S3FastPath({
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+      region: async () => 'us-east-1',
+      credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }),
+    });
+    expect(await dead.get('fast-get', 'x')).toBeUndefined();
+  });
+
+  it('the bulk store falls back to the SDK, so errors stay precise', async () => {
+    await expect(s3.bulkStore().get('fast-get', 'nope')).rejects.toThrow(/not found/);
+    const r = await s3.bulkStore().get('fast-get', "dir/odd name (1)!*'.txt");
+    expect(await text(r.body)).toBe('0123456789');
+  });
+});
+
+describe('signS3Request', () => {
+  it('signs exactly like the AWS SDK signer (same Authorization for the same request and time)', async () => {
+    const { SignatureV4 } = await import('@smithy/signature-v4');
+    class Sha256 {
+      private readonly h;
+      constructor(secret?: unknown) {
+        this.h = secret ? createHmac('sha256', Buffer.from(secret as Uint8Array)) : createHash('sha256');
+      }
+      update(d: string | Uint8Array) {
+        this.h.update(typeof d === 'string' ? d : Buffer.from(d));
+      }
+      async digest() {
+        return new Uint8Array(this.h.digest());
+      }
+      reset() {}
+    }
+    const creds = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      sessionToken: 'tok',
+    };
+    const now = new Date('2024-05-06T07:08:09Z');
+    const url = new URL('https://my-bucket.s3.eu-west-1.amazonaws.com/dir/odd%20name%20%281%29.txt');
+    const mine: Record<string, string> = { range: 'bytes=0-99' };
+    signS3Request('GET', url, mine, { region: 'eu-west-1', creds, now });
+    const sdk = await new SignatureV4({
+      service: 's3',
+      region: 'eu-west-1',
+      credentials: creds,
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    }).sign(
+      {
+        method: 'GET',
+        protocol: 'https:',
+        hostname: url.hostname,
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, range: 'bytes=0-99', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      { signingDate: now },
+    );
+    expect(mine.authorization).toBe(sdk.headers.authorization);
+
+    const put: Record<string, string> = { 'content-length': '3', 'x-amz-meta-mtime': '1.5' };
+    signS3Request('PUT', url, put, { region: 'eu-west-1', creds, now });
+    const sdkPut = await new SignatureV4({
+      service: 's3',
+      region: 'eu-west-1',
+      credentials: creds,
+      sha256: Sha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    }).sign(
+      {
+        method: 'PUT',
+        protocol: 'https:',
+        hostname: url.hostname,
+        path: url.pathname,
+        query: {},
+        headers: {
+          host: url.host,
+          'content-length': '3',
+          'x-amz-meta-mtime': '1.5',
+          'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+        },
+      },
+      { signingDate: now },
+    );
+    expect(put.authorization).toBe(sdkPut.headers.authorization);
+  });
+});
+
+describe('S3FastPath.put', () => {
+  it('stores the body and metadata (read back through the SDK)', async () => {
+    expect(
+      await fastPath().put('fast-get', 'put/x.bin', Buffer.from('abc'), { metadata: { mtime: '12.5' } }),
+    ).toBe(true);
+    const head = await s3.store().head('fast-get', 'put/x.bin');
+    expect(head).toMatchObject({ size: 3, metadata: { mtime: '12.5' } });
+    expect(await text((await s3.store().get('fast-get', 'put/x.bin')).body)).toBe('abc');
+  });
+
+  it('declines (the SDK will answer) for a missing bucket and non-ASCII metadata', async () => {
+    expect(await fastPath().put('no-such-bucket', 'x', Buffer.from('a'))).toBe(false);
+    expect(await fastPath().put('fast-get', 'x', Buffer.from('a'), { metadata: { n: 'é' } })).toBe(false);
+  });
+});

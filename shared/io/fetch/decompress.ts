@@ -46,10 +46,6 @@ export async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ h
   return { head, stream: again() };
 }
 
-export interface DecompressOptions {
-  lz4Parallel: number;
-}
-
 function zlibStream(input: AsyncIterable<Buffer>, z: zlib.Gunzip | zlib.Unzip, what: string): AsyncIterable<Buffer> {
   const src = Readable.from(input, { objectMode: false, highWaterMark: 1 << 20 });
   src.on('error', (err) => z.destroy(err));
@@ -75,14 +71,14 @@ function zlibStream(input: AsyncIterable<Buffer>, z: zlib.Gunzip | zlib.Unzip, w
   })();
 }
 
-export function decompress(input: AsyncIterable<Buffer>, kind: Compression, opts: DecompressOptions): AsyncIterable<Buffer> {
+export function decompress(input: AsyncIterable<Buffer>, kind: Compression): AsyncIterable<Buffer> {
   switch (kind) {
     case 'none':
       return input;
     case 'gzip':
       return zlibStream(input, zlib.createGunzip({ chunkSize: 256 << 10 }), 'gzip');
     case 'lz4':
-      return decodeLz4(input, { parallel: opts.lz4Parallel });
+      return decodeLz4(input);
     case 'zstd': {
       const make = (zlib as unknown as { createZstdDecompress?: (o?: object) => zlib.Gunzip }).createZstdDecompress;
       if (!make)

@@ -69,11 +69,12 @@ export async function fetchArchive(
   try {
     const info = await probeWithRetry(source, o, abort.signal, log);
     if (counters && info.size !== undefined) counters.totalBytes = info.size;
-    // Half the budget buys read-ahead (parallelism); the rest is for decoding and pending writes.
+    // 3/8 of the budget buys read-ahead (parallel requests); 1/4 holds bodies waiting for writers;
+    // the rest covers decoder blocks and buffers the kernel or GC have not handed back yet.
     const fetcher = new RangeFetcher(source, info, {
       workers: o.workers,
       chunkSize: o.chunkSize,
-      maxBuffered: Math.max(o.chunkSize, Math.floor(o.maxMemory / 2)),
+      maxBuffered: Math.max(o.chunkSize, Math.floor((o.maxMemory * 3) / 8)),
       minSpeed: o.minSpeed,
       stallMs: o.stallSeconds * 1000,
       retries: o.retries,
@@ -109,7 +110,7 @@ export async function fetchArchive(
       if (sniffed === 'bzip2' || sniffed === 'xz')
         throw new ArchiveError(`${o.url} is ${sniffed}-compressed, which sluice fetch does not decode (gzip, lz4, zstd, none)`, 'UNSUPPORTED_COMPRESSION');
       compression = !o.compression || o.compression === 'auto' ? (sniffed ?? 'none') : o.compression;
-      const plain = await peek(decompress(raw.stream, compression, { lz4Parallel: 4 }), 512);
+      const plain = await peek(decompress(raw.stream, compression), 512);
       if (!looksLikeTar(plain.head)) {
         const what = compression === 'none' ? 'is not' : `is ${compression}-compressed but does not contain`;
         throw new ArchiveError(`${o.url} ${what} a tar archive (save it with -o FILE instead)`, 'NOT_A_TAR');

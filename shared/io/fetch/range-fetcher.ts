@@ -2,6 +2,7 @@
 // yields the bytes IN ORDER as one stream. Memory stays bounded: a chunk is only started while the
 // bytes held ahead of the consumer fit in `maxBuffered`, so a slow consumer back-pressures the
 // downloads. A failed or stalled request is retried from the last byte received.
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FetchError, HttpStatusError, TransferError } from './errors.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
@@ -55,6 +56,7 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
     private readonly opts: RangeFetcherOptions,
   ) {
     this.stats = { requests: 0, retries: 0, chunks: 0, parallel: info.ranges };
+    setMaxListeners(0, this.abort.signal); // one listener per request in flight
     opts.signal?.addEventListener('abort', () => this.fail(opts.signal?.reason ?? new Error('aborted')), {
       once: true,
     });

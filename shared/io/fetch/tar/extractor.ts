@@ -3,6 +3,7 @@
 // files never sit in memory); directories are created before their children; a hard link waits
 // only for its own target; symlinks are created last, after every target is checked against the
 // final set of links, so nothing is ever written through a symlink the archive created.
+import fs from 'node:fs';
 import path from 'node:path';
 import { DestinationExistsError, FetchError, UnsafeEntryError } from '../errors.ts';
 import * as fsc from './fs-calls.ts';
@@ -69,6 +70,21 @@ interface Deferred {
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
+/**
+ * Small files are written with synchronous calls on the main thread while that is cheap (a local
+ * disk, tmpfs: a thread-pool round trip costs more than the system calls). When the destination is
+ * slow (a network volume), the measured cost rises and every file goes to the concurrent writers.
+ */
+const SYNC_MAX_BYTES = 256 * 1024;
+const SYNC_SLOW_MS = 1;
+
+interface SmallFile {
+  rel: string;
+  parts: string[];
+  entry: TarEntry;
+  pieces: Buffer[];
+}
+
 export class TarExtractor {
   readonly summary: ExtractSummary = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, skipped: 0, bytes: 0 };
   private readonly parser = new TarParser();
@@ -89,6 +105,11 @@ export class TarExtractor {
   private readonly deferredLinks: Deferred[] = [];
   private readonly jobs = new Set<Promise<void>>();
   private current: FileBody | undefined;
+  private small: SmallFile | undefined;
+  /** Directories whose ensureDir() has resolved: a file there can be written right away. */
+  private readonly readyDirs = new Set<string>(['']);
+  private syncWrites = true;
+  private syncCostMs = 0;
   private pending = 0;
   private error: Error | undefined;
   private progress: (() => void) | undefined;
@@ -138,13 +159,18 @@ export class TarExtractor {
     for (const ev of this.parser.write(chunk)) {
       if (this.error) throw this.error;
       if (ev.kind === 'data') {
-        if (this.current) {
+        if (this.small) this.small.pieces.push(ev.data);
+        else if (this.current) {
           this.current.push(ev.data);
           this.pending += ev.data.length;
           while (this.pending > this.opts.maxPendingBytes && !this.error) await this.waitProgress();
         }
       } else if (ev.kind === 'entry') await this.begin(ev.entry);
-      else {
+      else if (this.small) {
+        const f = this.small;
+        this.small = undefined;
+        this.writeSmallSync(f);
+      } else {
         this.current?.end();
         this.current = undefined;
       }
@@ -168,6 +194,15 @@ export class TarExtractor {
         this.track(undefined, this.ensureDir(rel, entry.path));
         return;
       case 'file': {
+        if (
+          this.syncWrites &&
+          entry.size <= SYNC_MAX_BYTES &&
+          this.readyDirs.has(this.parentOf(rel)) &&
+          !this.inflight.has(rel)
+        ) {
+          this.small = { rel, parts, entry, pieces: [] };
+          return;
+        }
         while (this.jobs.size >= this.opts.writeWorkers && !this.error) await this.waitProgress();
         const body = new FileBody();
         if (entry.size > 0) this.current = body;
@@ -239,9 +274,62 @@ export class TarExtractor {
       await fsc.mkdir(abs, 0o755);
       this.created.add(rel);
     })();
-    p.catch(() => {});
+    p.then(
+      () => this.readyDirs.add(rel),
+      () => {},
+    );
     this.dirs.set(rel, p);
     return p;
+  }
+
+  /** Writes a small file whose whole body is here, synchronously; falls back to a writer job. */
+  private writeSmallSync(f: SmallFile): void {
+    const t0 = performance.now();
+    const abs = path.join(this.opts.dest, ...f.parts);
+    const mode = this.fileMode(f.entry.mode);
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, fsc.O_CREATE_NEW, mode);
+    } catch (err) {
+      if (errno(err) !== 'EEXIST' && errno(err) !== 'ELOOP') throw err;
+      // Something is there: the writer job knows how to replace it (or refuse).
+      const body = new FileBody();
+      body.pieces = f.pieces.map((b) => Buffer.from(b)); // the chunk is reused after write() returns
+      body.end();
+      this.track(f.rel, this.writeFile(f.rel, f.parts, f.entry, body));
+      return;
+    }
+    this.created.add(f.rel);
+    try {
+      let n = 0;
+      for (const b of f.pieces) n += b.length;
+      let pieces = f.pieces;
+      let left = n;
+      while (left > 0) {
+        let wrote = fs.writevSync(fd, pieces);
+        left -= wrote;
+        if (left > 0) {
+          const rest: Buffer[] = [];
+          for (const b of pieces) {
+            if (wrote >= b.length) wrote -= b.length;
+            else {
+              rest.push(b.subarray(wrote));
+              wrote = 0;
+            }
+          }
+          pieces = rest;
+        }
+      }
+      if ((mode & ~this.umask) !== mode) fs.fchmodSync(fd, mode);
+      fs.futimesSync(fd, this.atime, f.entry.mtime);
+      this.summary.files++;
+      this.summary.bytes += n;
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.opts.onEntry?.();
+    this.syncCostMs = this.syncCostMs * 0.9 + (performance.now() - t0) * 0.1;
+    if (this.syncCostMs > SYNC_SLOW_MS) this.syncWrites = false;
   }
 
   private parentOf(rel: string): string {

@@ -1,8 +1,8 @@
 // `sluice fetch URL`: parses flags, runs shared/io/fetch, prints progress and the summary.
 import path from 'node:path';
 import { Option } from 'commander';
-import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
+import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 import { SluiceError } from '../../shared/errors.ts';
 import { COMPRESSIONS } from '../../shared/io/fetch/decompress.ts';
 import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
@@ -34,7 +34,8 @@ interface FetchFlags {
 
 function int(v: string, flag: string, min: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CliError(`${flag} must be an integer >= ${min} (got "${v}")`);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(`${flag} must be an integer >= ${min} (got "${v}")`);
   return n;
 }
 
@@ -66,15 +67,29 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
     .option('-o, --output <file>', 'save the downloaded bytes to FILE (as downloaded, not decompressed)')
     .option('-O, --stdout', 'write the downloaded bytes to stdout')
     .addOption(
-      new Option('--compression <kind>', 'force the decoder instead of sniffing magic bytes').choices([...COMPRESSIONS]),
+      new Option('--compression <kind>', 'force the decoder instead of sniffing magic bytes').choices([
+        ...COMPRESSIONS,
+      ]),
     )
     .option('-j, --workers <n>', 'concurrent ranged requests', String(FETCH_DEFAULTS.workers))
     .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '8M')
     .option('--max-memory <size>', 'memory budget for buffered download, decoding and pending writes', '256M')
     .option('--min-speed <size>', 'restart a request slower than this many bytes/s (0 = never)', '64K')
-    .option('--stall-time <seconds>', 'how long a request may stay below --min-speed', String(FETCH_DEFAULTS.stallSeconds))
-    .option('--retries <n>', 'attempts per chunk without progress before giving up', String(FETCH_DEFAULTS.retries))
-    .option('--write-workers <n>', 'files written concurrently when extracting', String(FETCH_DEFAULTS.writeWorkers))
+    .option(
+      '--stall-time <seconds>',
+      'how long a request may stay below --min-speed',
+      String(FETCH_DEFAULTS.stallSeconds),
+    )
+    .option(
+      '--retries <n>',
+      'attempts per chunk without progress before giving up',
+      String(FETCH_DEFAULTS.retries),
+    )
+    .option(
+      '--write-workers <n>',
+      'files written concurrently when extracting',
+      String(FETCH_DEFAULTS.writeWorkers),
+    )
     .option('--strip-components <n>', 'drop the first N path components of every entry', '0')
     .option('--overwrite', 'replace existing files in DIR (default: refuse)')
     .option('--preserve-permissions', 'keep setuid/setgid bits (default: stripped)')
@@ -90,7 +105,11 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         '  sluice fetch ./dataset.tar.lz4 -C data --json                        local files work too\n',
     )
     .action(async (url: string, f: FetchFlags) => {
-      const modes = [f.output !== undefined, Boolean(f.stdout), Boolean(f.extract) || f.directory !== undefined];
+      const modes = [
+        f.output !== undefined,
+        Boolean(f.stdout),
+        Boolean(f.extract) || f.directory !== undefined,
+      ];
       if (modes.filter(Boolean).length > 1) throw new CliError('choose one of -o FILE, -O, or -x [-C DIR]');
       let output: FetchOutput;
       if (f.output !== undefined) output = { kind: 'file', path: path.resolve(ctx.cwd, f.output) };
@@ -116,7 +135,8 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
             overwrite: Boolean(f.overwrite),
             preservePermissions: Boolean(f.preservePermissions),
             log: (line) => {
-              if (!f.quiet) ctx.stderr.write(`${ctx.isTTY ? '\r\x1b[2K' : ''}sluice fetch: warning: ${line}\n`);
+              if (!f.quiet)
+                ctx.stderr.write(`${ctx.isTTY ? '\r\x1b[2K' : ''}sluice fetch: warning: ${line}\n`);
             },
           },
           { objectStore: () => new S3ObjectStore(createS3Client(ctx.env)), cwd: ctx.cwd },

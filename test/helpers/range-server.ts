@@ -44,7 +44,10 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
     const fault = opts.fault?.(i, range);
     if (fault && 'status' in fault) {
       requests.push({ range: req.headers.range, status: fault.status });
-      res.writeHead(fault.status, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+      res.writeHead(
+        fault.status,
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
+      );
       res.end('fault');
       return;
     }

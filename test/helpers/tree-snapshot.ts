@@ -28,7 +28,9 @@ export async function snapshotTree(root: string): Promise<Record<string, EntrySn
         mtime: Math.floor(st.mtimeMs),
       };
       if (e.type === 'file') {
-        e.sha = createHash('sha256').update(await readFile(abs)).digest('hex');
+        e.sha = createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex');
         if (st.nlink > 1) inodes.set(st.ino, [...(inodes.get(st.ino) ?? []), r]);
       }
       if (e.type === 'symlink') {

@@ -3,8 +3,8 @@
 // result: the FetchSummary (an array of them when several items are given).
 import path from 'node:path';
 import { ValidationError } from '../../errors.ts';
-import type { ObjectStore } from '../../ports/object-store.ts';
 import type { BuiltinAlgorithm, BuiltinContext } from '../../ports/builtin-algorithm.ts';
+import type { ObjectStore } from '../../ports/object-store.ts';
 import { isS3Url } from '../s3-url.ts';
 import { parseSize } from '../size.ts';
 import { COMPRESSIONS, type Compression } from './decompress.ts';
@@ -32,12 +32,18 @@ function fail(i: number, field: string, rule: string): never {
 
 function toOptions(item: unknown, i: number, cwd: string): Omit<FetchOptions, 'signal' | 'log'> {
   if (typeof item !== 'object' || item === null || Array.isArray(item))
-    throw new ValidationError(`fetch input[${i}] must be an object like {"url": ..., "dest": ...}`, `input[${i}]`);
+    throw new ValidationError(
+      `fetch input[${i}] must be an object like {"url": ..., "dest": ...}`,
+      `input[${i}]`,
+    );
   const o = item as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.has(k)) fail(i, k, `is not a known option (known: ${[...KEYS].join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!KEYS.has(k)) fail(i, k, `is not a known option (known: ${[...KEYS].join(', ')})`);
   if (typeof o.url !== 'string' || !o.url) fail(i, 'url', 'is required and must be a string');
-  if ((o.dest === undefined) === (o.output === undefined)) fail(i, 'dest', 'or output is required (exactly one)');
-  for (const k of ['dest', 'output'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') fail(i, k, 'must be a path');
+  if ((o.dest === undefined) === (o.output === undefined))
+    fail(i, 'dest', 'or output is required (exactly one)');
+  for (const k of ['dest', 'output'] as const)
+    if (o[k] !== undefined && typeof o[k] !== 'string') fail(i, k, 'must be a path');
   const int = (k: string, min: number): number | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
@@ -56,7 +62,11 @@ function toOptions(item: unknown, i: number, cwd: string): Omit<FetchOptions, 's
     if (v !== undefined && typeof v !== 'boolean') fail(i, k, 'must be true or false');
     return v as boolean | undefined;
   };
-  if (o.compression !== undefined && o.compression !== 'auto' && !COMPRESSIONS.includes(o.compression as Compression))
+  if (
+    o.compression !== undefined &&
+    o.compression !== 'auto' &&
+    !COMPRESSIONS.includes(o.compression as Compression)
+  )
     fail(i, 'compression', `must be one of auto, ${COMPRESSIONS.join(', ')}`);
   return {
     url: o.url,
@@ -85,11 +95,15 @@ export interface FetchBuiltinDeps {
 export function createFetchBuiltin(deps: FetchBuiltinDeps = {}): BuiltinAlgorithm {
   return {
     name: 'fetch',
-    description: 'download files or archives (http(s)://, s3://) with parallel ranges, extracting tar/tar.gz/tar.lz4',
+    description:
+      'download files or archives (http(s)://, s3://) with parallel ranges, extracting tar/tar.gz/tar.lz4',
     ioBound: true,
     async run(input: unknown[], ctx: BuiltinContext): Promise<FetchSummary | FetchSummary[]> {
       if (!Array.isArray(input) || input.length === 0)
-        throw new ValidationError('fetch input must be a non-empty array of {"url": ..., "dest": ...}', 'input');
+        throw new ValidationError(
+          'fetch input must be a non-empty array of {"url": ..., "dest": ...}',
+          'input',
+        );
       const cwd = deps.cwd?.() ?? process.cwd();
       const items = input.map((item, i) => toOptions(item, i, cwd)); // validate everything first
       let objectStore = deps.objectStore;
@@ -102,8 +116,13 @@ export function createFetchBuiltin(deps: FetchBuiltinDeps = {}): BuiltinAlgorith
       }
       const results: FetchSummary[] = [];
       for (const it of items) {
-        ctx.log(`fetch ${it.url} -> ${it.output.kind === 'extract' ? it.output.dest : (it.output as { path: string }).path}`);
-        const summary = await fetchArchive({ ...it, signal: ctx.signal, log: (l) => ctx.log(`warning: ${l}`) }, { objectStore, cwd });
+        ctx.log(
+          `fetch ${it.url} -> ${it.output.kind === 'extract' ? it.output.dest : (it.output as { path: string }).path}`,
+        );
+        const summary = await fetchArchive(
+          { ...it, signal: ctx.signal, log: (l) => ctx.log(`warning: ${l}`) },
+          { objectStore, cwd },
+        );
         ctx.log(`fetched ${summary.bytes} bytes in ${summary.seconds} s: ${summary.files} files`);
         results.push(summary);
       }

@@ -25,7 +25,13 @@ export function looksLikeTar(head: Buffer): boolean {
   if (head.length < 512) return false;
   const magic = head.toString('latin1', 257, 262);
   if (magic === 'ustar') return true;
-  const stored = Number.parseInt(head.toString('latin1', 148, 156).replace(/[\0 ]+$/, '').trim(), 8);
+  const stored = Number.parseInt(
+    head
+      .toString('latin1', 148, 156)
+      .replace(/[\0 ]+$/, '')
+      .trim(),
+    8,
+  );
   if (!Number.isFinite(stored)) return false;
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : head[i]!;
@@ -33,7 +39,10 @@ export function looksLikeTar(head: Buffer): boolean {
 }
 
 /** Reads enough of the stream to sniff it, and returns the bytes seen plus the whole stream again. */
-export async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; stream: AsyncIterable<Buffer> }> {
+export async function peek(
+  input: AsyncIterable<Buffer>,
+  n: number,
+): Promise<{ head: Buffer; stream: AsyncIterable<Buffer> }> {
   const r = new ByteReader(input[Symbol.asyncIterator]());
   await r.fill(n);
   const avail = Math.min(n, r.buffered);
@@ -46,7 +55,11 @@ export async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ h
   return { head, stream: again() };
 }
 
-function zlibStream(input: AsyncIterable<Buffer>, z: zlib.Gunzip | zlib.Unzip, what: string): AsyncIterable<Buffer> {
+function zlibStream(
+  input: AsyncIterable<Buffer>,
+  z: zlib.Gunzip | zlib.Unzip,
+  what: string,
+): AsyncIterable<Buffer> {
   const src = Readable.from(input, { objectMode: false, highWaterMark: 1 << 20 });
   src.on('error', (err) => z.destroy(err));
   src.pipe(z);
@@ -80,7 +93,8 @@ export function decompress(input: AsyncIterable<Buffer>, kind: Compression): Asy
     case 'lz4':
       return decodeLz4(input);
     case 'zstd': {
-      const make = (zlib as unknown as { createZstdDecompress?: (o?: object) => zlib.Gunzip }).createZstdDecompress;
+      const make = (zlib as unknown as { createZstdDecompress?: (o?: object) => zlib.Gunzip })
+        .createZstdDecompress;
       if (!make)
         throw new FetchError(
           `zstd needs Node.js >= 22.15 (zlib.createZstdDecompress); this is Node ${process.versions.node}`,

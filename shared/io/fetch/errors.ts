@@ -5,7 +5,12 @@ import { SluiceError } from '../../errors.ts';
 /** Base of every fetch/extract failure. */
 export class FetchError extends SluiceError {
   override name = 'FetchError';
-  constructor(message: string, code = 'FETCH_ERROR', status = 502, options?: ErrorOptions & { retryable?: boolean }) {
+  constructor(
+    message: string,
+    code = 'FETCH_ERROR',
+    status = 502,
+    options?: ErrorOptions & { retryable?: boolean },
+  ) {
     super(message, code, status, options);
   }
 }
@@ -28,9 +33,14 @@ export class HttpStatusError extends FetchError {
             ? 'authentication required (HTTP 401)'
             : `HTTP ${httpStatus}`;
     const retryable = httpStatus === 429 || httpStatus === 408 || httpStatus >= 500;
-    super(`${url}: ${why}`, httpStatus === 404 ? 'NOT_FOUND' : httpStatus === 403 ? 'ACCESS_DENIED' : 'HTTP_ERROR', httpStatus, {
-      retryable,
-    });
+    super(
+      `${url}: ${why}`,
+      httpStatus === 404 ? 'NOT_FOUND' : httpStatus === 403 ? 'ACCESS_DENIED' : 'HTTP_ERROR',
+      httpStatus,
+      {
+        retryable,
+      },
+    );
   }
 }
 
@@ -38,7 +48,11 @@ export class HttpStatusError extends FetchError {
 export class SourceChangedError extends FetchError {
   override name = 'SourceChangedError';
   constructor(url: string, detail: string) {
-    super(`${url} changed during the download (${detail}); nothing after the change was used`, 'OBJECT_CHANGED', 409);
+    super(
+      `${url} changed during the download (${detail}); nothing after the change was used`,
+      'OBJECT_CHANGED',
+      409,
+    );
   }
 }
 

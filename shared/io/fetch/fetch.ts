@@ -29,14 +29,22 @@ export const FETCH_DEFAULTS = {
   writeWorkers: 32,
 } as const;
 
-async function probeWithRetry(source: ByteSource, opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs'>>, signal: AbortSignal, log: (s: string) => void): Promise<SourceInfo> {
+async function probeWithRetry(
+  source: ByteSource,
+  opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs'>>,
+  signal: AbortSignal,
+  log: (s: string) => void,
+): Promise<SourceInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await source.probe(signal);
     } catch (err) {
       const e = err as Error & { retryable?: boolean; retryAfter?: number };
       if (!e.retryable || attempt > opts.retries) throw err;
-      const wait = e.retryAfter !== undefined ? Math.min(e.retryAfter * 1000, 30_000) : opts.backoffMs * 2 ** (attempt - 1);
+      const wait =
+        e.retryAfter !== undefined
+          ? Math.min(e.retryAfter * 1000, 30_000)
+          : opts.backoffMs * 2 ** (attempt - 1);
       log(`retrying ${source.name} in ${Math.round(wait)} ms: ${e.message}`);
       await sleep(wait, undefined, { signal });
     }
@@ -108,7 +116,10 @@ export async function fetchArchive(
       const raw = await peek(fetcher, 512);
       const sniffed = sniffCompression(raw.head);
       if (sniffed === 'bzip2' || sniffed === 'xz')
-        throw new ArchiveError(`${o.url} is ${sniffed}-compressed, which sluice fetch does not decode (gzip, lz4, zstd, none)`, 'UNSUPPORTED_COMPRESSION');
+        throw new ArchiveError(
+          `${o.url} is ${sniffed}-compressed, which sluice fetch does not decode (gzip, lz4, zstd, none)`,
+          'UNSUPPORTED_COMPRESSION',
+        );
       compression = !o.compression || o.compression === 'auto' ? (sniffed ?? 'none') : o.compression;
       const plain = await peek(decompress(raw.stream, compression), 512);
       if (!looksLikeTar(plain.head)) {

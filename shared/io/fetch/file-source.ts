@@ -16,7 +16,8 @@ export class FileSource implements ByteSource {
       if (!st.isFile()) throw new NotFoundError(`${this.name}: not a regular file`);
       return { size: st.size, ranges: true, lastModified: String(st.mtimeMs) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${this.name}: no such file`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`${this.name}: no such file`);
       throw err;
     }
   }

@@ -18,7 +18,9 @@ function retryAfterSeconds(h: string | undefined): number | undefined {
 }
 
 /** "bytes 0-0/1234" -> {start, end, total}; total undefined for "*". */
-function parseContentRange(h: string | undefined): { start: number; end: number; total?: number } | undefined {
+function parseContentRange(
+  h: string | undefined,
+): { start: number; end: number; total?: number } | undefined {
   const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(h ?? '');
   if (!m) return undefined;
   return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
@@ -45,18 +47,23 @@ export class HttpSource implements ByteSource {
       new Promise((resolve, reject) => {
         const mod = url.protocol === 'https:' ? https : http;
         const agent = url.protocol === 'https:' ? this.agents.https : this.agents.http;
-        const req = mod.request(url, { method: 'GET', headers: { ...this.headers, ...headers }, agent, signal }, (res) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 300 && status < 400 && res.headers.location) {
-            res.resume();
-            if (hops >= MAX_REDIRECTS) return reject(new FetchError(`${this.name}: too many redirects`, 'HTTP_ERROR'));
-            const next = new URL(res.headers.location, url);
-            this.url = next;
-            go(next, hops + 1).then(resolve, reject);
-            return;
-          }
-          resolve(res);
-        });
+        const req = mod.request(
+          url,
+          { method: 'GET', headers: { ...this.headers, ...headers }, agent, signal },
+          (res) => {
+            const status = res.statusCode ?? 0;
+            if (status >= 300 && status < 400 && res.headers.location) {
+              res.resume();
+              if (hops >= MAX_REDIRECTS)
+                return reject(new FetchError(`${this.name}: too many redirects`, 'HTTP_ERROR'));
+              const next = new URL(res.headers.location, url);
+              this.url = next;
+              go(next, hops + 1).then(resolve, reject);
+              return;
+            }
+            resolve(res);
+          },
+        );
         req.on('error', (err) => {
           if (signal.aborted) reject(signal.reason ?? err);
           else reject(new TransferError(`${this.name}: ${err.message}`, { cause: err }));
@@ -118,12 +125,18 @@ export class HttpSource implements ByteSource {
     };
     if (expect.etag && res.headers.etag && res.headers.etag !== expect.etag)
       throw changed(`ETag ${expect.etag} -> ${res.headers.etag}`);
-    if (expect.lastModified && res.headers['last-modified'] && res.headers['last-modified'] !== expect.lastModified)
+    if (
+      expect.lastModified &&
+      res.headers['last-modified'] &&
+      res.headers['last-modified'] !== expect.lastModified
+    )
       throw changed(`Last-Modified ${expect.lastModified} -> ${res.headers['last-modified']}`);
     if (range) {
       const cr = parseContentRange(res.headers['content-range']);
       if (!cr || cr.start !== range.start || cr.end !== range.end)
-        throw changed(`asked for bytes ${range.start}-${range.end}, got "${res.headers['content-range'] ?? ''}"`);
+        throw changed(
+          `asked for bytes ${range.start}-${range.end}, got "${res.headers['content-range'] ?? ''}"`,
+        );
       if (expect.size !== undefined && cr.total !== undefined && cr.total !== expect.size)
         throw changed(`length ${expect.size} -> ${cr.total}`);
     } else if (expect.size !== undefined && res.headers['content-length'] !== undefined) {

@@ -94,12 +94,16 @@ async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
     r.copyTo(block, 4, size);
     if (blockChecksum) {
       const want = r.take(4).readUInt32LE(0);
-      if (new XxHash32().update(block.subarray(4)).digest() !== want) throw corrupt('block checksum mismatch');
+      if (new XxHash32().update(block.subarray(4)).digest() !== want)
+        throw corrupt('block checksum mismatch');
     }
     const out = stored ? block.subarray(4) : decodeBlock(block, independent ? undefined : dict);
     // Linked blocks may refer back up to 64 KiB into what was decoded before.
     if (!independent)
-      dict = out.length >= 65536 ? out.subarray(out.length - 65536) : Buffer.concat([dict ?? Buffer.alloc(0), out]).subarray(-65536);
+      dict =
+        out.length >= 65536
+          ? out.subarray(out.length - 65536)
+          : Buffer.concat([dict ?? Buffer.alloc(0), out]).subarray(-65536);
     yield emit(out);
   }
   if (contentChecksum) {

@@ -25,6 +25,9 @@ export function openSource(url: string, deps: SourceDeps = {}): ByteSource & { c
   }
   if (/^file:\/\//i.test(url)) return new FileSource(fileURLToPath(url));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))
-    throw new ValidationError(`unsupported URL "${url}": use http(s)://, s3://, file:// or a local path`, 'url');
+    throw new ValidationError(
+      `unsupported URL "${url}": use http(s)://, s3://, file:// or a local path`,
+      'url',
+    );
   return new FileSource(path.resolve(deps.cwd ?? process.cwd(), url));
 }

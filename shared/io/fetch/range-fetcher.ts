@@ -81,7 +81,13 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
     if (!ranges || size === undefined) return [one(size === undefined ? Number.POSITIVE_INFINITY : size - 1)];
     const chunks: Chunk[] = [];
     for (let s = 0; s < size; s += this.opts.chunkSize) {
-      chunks.push({ start: s, end: Math.min(s + this.opts.chunkSize, size) - 1, pieces: [], received: 0, done: false });
+      chunks.push({
+        start: s,
+        end: Math.min(s + this.opts.chunkSize, size) - 1,
+        pieces: [],
+        received: 0,
+        done: false,
+      });
     }
     return chunks;
   }
@@ -155,9 +161,14 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
                   'TRANSFER_ERROR',
                 )
               : retryable && failures > this.opts.retries
-                ? new FetchError(`${e.message} (gave up after ${this.opts.retries} retries)`, 'TRANSFER_ERROR', 502, {
-                    cause: e,
-                  })
+                ? new FetchError(
+                    `${e.message} (gave up after ${this.opts.retries} retries)`,
+                    'TRANSFER_ERROR',
+                    502,
+                    {
+                      cause: e,
+                    },
+                  )
                 : e;
           this.fail(final);
           return;
@@ -196,7 +207,11 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
           ? setInterval(() => {
               if (windowBytes < (minSpeed * stallMs) / 1000) {
                 const rate = Math.round((windowBytes * 1000) / stallMs);
-                finish(new TransferError(`${this.source.name}: stalled at ${rate} B/s (below --min-speed), reconnecting`));
+                finish(
+                  new TransferError(
+                    `${this.source.name}: stalled at ${rate} B/s (below --min-speed), reconnecting`,
+                  ),
+                );
                 ac.abort();
               }
               windowBytes = 0;
@@ -230,11 +245,19 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
         });
         body.on('error', (err) => {
           body.destroy();
-          finish(err instanceof FetchError ? err : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }));
+          finish(
+            err instanceof FetchError
+              ? err
+              : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
+          );
         });
         body.on('end', () => {
           if (sized && c.start + c.received <= c.end) {
-            finish(new TransferError(`${this.source.name}: connection closed after ${c.received} of ${c.end - c.start + 1} bytes`));
+            finish(
+              new TransferError(
+                `${this.source.name}: connection closed after ${c.received} of ${c.end - c.start + 1} bytes`,
+              ),
+            );
             return;
           }
           c.done = true;

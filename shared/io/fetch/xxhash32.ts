@@ -64,12 +64,14 @@ export class XxHash32 {
 
   digest(): number {
     let h: number;
-    if (this.total >= 16) h = (rotl(this.v1, 1) + rotl(this.v2, 7) + rotl(this.v3, 12) + rotl(this.v4, 18)) | 0;
+    if (this.total >= 16)
+      h = (rotl(this.v1, 1) + rotl(this.v2, 7) + rotl(this.v3, 12) + rotl(this.v4, 18)) | 0;
     else h = (this.seed + P5) | 0;
     h = (h + this.total) | 0;
     const t = this.tail;
     let i = 0;
-    for (; i + 4 <= this.tailLen; i += 4) h = Math.imul(rotl((h + Math.imul(t.readUInt32LE(i), P3)) | 0, 17), P4);
+    for (; i + 4 <= this.tailLen; i += 4)
+      h = Math.imul(rotl((h + Math.imul(t.readUInt32LE(i), P3)) | 0, 17), P4);
     for (; i < this.tailLen; i++) h = Math.imul(rotl((h + Math.imul(t[i]!, P5)) | 0, 11), P1);
     h ^= h >>> 15;
     h = Math.imul(h, P2);

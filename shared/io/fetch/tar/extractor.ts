@@ -86,7 +86,14 @@ interface SmallFile {
 }
 
 export class TarExtractor {
-  readonly summary: ExtractSummary = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, skipped: 0, bytes: 0 };
+  readonly summary: ExtractSummary = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    skipped: 0,
+    bytes: 0,
+  };
   private readonly parser = new TarParser();
   private readonly umask = process.umask();
   private readonly atime = Date.now() / 1000;
@@ -212,7 +219,8 @@ export class TarExtractor {
       }
       case 'hardlink': {
         const tparts = stripComponents(entryComponents(entry.linkpath), this.opts.stripComponents);
-        if (!tparts) throw new UnsafeEntryError(entry.path, `hard link target "${entry.linkpath}" is stripped away`);
+        if (!tparts)
+          throw new UnsafeEntryError(entry.path, `hard link target "${entry.linkpath}" is stripped away`);
         const target = tparts.join('/');
         if (this.symlinks.has(target)) {
           // Its target is a symlink created at the end: link to it then.
@@ -231,7 +239,9 @@ export class TarExtractor {
       case 'blockdev':
       case 'fifo':
         this.summary.skipped++;
-        this.opts.warn(`skipping ${entry.path}: ${entry.type === 'fifo' ? 'FIFOs' : 'device files'} are not extracted`);
+        this.opts.warn(
+          `skipping ${entry.path}: ${entry.type === 'fifo' ? 'FIFOs' : 'device files'} are not extracted`,
+        );
         return;
       default:
         this.summary.skipped++;
@@ -248,7 +258,10 @@ export class TarExtractor {
       const slash = rel.lastIndexOf('/');
       await this.ensureDir(slash < 0 ? '' : rel.slice(0, slash), entryName);
       if (this.symlinks.has(rel))
-        throw new UnsafeEntryError(entryName, `"${rel}" is a symlink in this archive; refusing to write through it`);
+        throw new UnsafeEntryError(
+          entryName,
+          `"${rel}" is a symlink in this archive; refusing to write through it`,
+        );
       const busy = this.inflight.get(rel);
       if (busy) await busy;
       const abs = path.join(this.opts.dest, rel);
@@ -267,7 +280,10 @@ export class TarExtractor {
         const inside = real === this.destReal || real.startsWith(this.destReal + path.sep);
         const rst = real ? await fsc.lstat(real) : undefined;
         if (inside && rst?.isDirectory()) return;
-        throw new UnsafeEntryError(entryName, `"${rel}" is an existing symlink that leads outside the destination`);
+        throw new UnsafeEntryError(
+          entryName,
+          `"${rel}" is an existing symlink that leads outside the destination`,
+        );
       }
       if (!this.opts.overwrite && !this.created.has(rel)) throw new DestinationExistsError(abs);
       await fsc.unlink(abs);
@@ -350,7 +366,8 @@ export class TarExtractor {
       if (errno(err) !== 'EEXIST' && errno(err) !== 'ELOOP') throw err;
     }
     const st = await fsc.lstat(abs);
-    if (st.isDirectory()) throw new FetchError(`${abs} is a directory; cannot replace it with a file`, 'DESTINATION_EXISTS', 409);
+    if (st.isDirectory())
+      throw new FetchError(`${abs} is a directory; cannot replace it with a file`, 'DESTINATION_EXISTS', 409);
     if (!this.opts.overwrite && !this.created.has(rel)) throw new DestinationExistsError(abs);
     await fsc.unlink(abs);
     const r = await create();
@@ -403,7 +420,11 @@ export class TarExtractor {
       await this.createNew(rel, abs, () => fsc.link(absTarget, abs));
     } catch (err) {
       if (errno(err) === 'ENOENT')
-        throw new FetchError(`hard link ${entry.path}: its target "${entry.linkpath}" does not exist`, 'BAD_ARCHIVE', 422);
+        throw new FetchError(
+          `hard link ${entry.path}: its target "${entry.linkpath}" does not exist`,
+          'BAD_ARCHIVE',
+          422,
+        );
       if (errno(err) === 'EPERM')
         throw new UnsafeEntryError(entry.path, `hard link target "${entry.linkpath}" is a directory`);
       throw err;

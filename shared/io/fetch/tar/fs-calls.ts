@@ -44,4 +44,5 @@ export async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
   }
 }
 
-export const O_CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+export const O_CREATE_NEW =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;

@@ -58,7 +58,8 @@ export function readNumber(b: Buffer, off: number, len: number, field: string, a
     let v = first & 0x3f; // 0x40 would be the sign: negative values are rejected below
     if (first & 0x40) throw new ArchiveError(`tar header at byte ${at}: negative ${field}`, 'BAD_TAR_HEADER');
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i]!;
-    if (!Number.isSafeInteger(v)) throw new ArchiveError(`tar header at byte ${at}: ${field} too large`, 'BAD_TAR_HEADER');
+    if (!Number.isSafeInteger(v))
+      throw new ArchiveError(`tar header at byte ${at}: ${field} too large`, 'BAD_TAR_HEADER');
     return v;
   }
   let v = 0;
@@ -95,7 +96,10 @@ function checksumOk(b: Buffer, off: number, at: number): boolean {
 /** Decodes the header at `b[off..off+512)`; `at` is its position in the stream (for messages). */
 export function parseHeader(b: Buffer, off: number, at: number): TarHeader {
   if (!checksumOk(b, off, at))
-    throw new ArchiveError(`not a valid tar header at byte ${at} (checksum mismatch): corrupt or not a tar archive`, 'BAD_TAR_HEADER');
+    throw new ArchiveError(
+      `not a valid tar header at byte ${at} (checksum mismatch): corrupt or not a tar archive`,
+      'BAD_TAR_HEADER',
+    );
   const typeflag = String.fromCharCode(b[off + 156]!);
   let name = text(b, off, 100);
   const magic = b.toString('latin1', off + 257, off + 263);

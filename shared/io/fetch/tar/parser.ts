@@ -16,10 +16,7 @@ export interface TarEntry {
   offset: number;
 }
 
-export type TarEvent =
-  | { kind: 'entry'; entry: TarEntry }
-  | { kind: 'data'; data: Buffer }
-  | { kind: 'end' };
+export type TarEvent = { kind: 'entry'; entry: TarEntry } | { kind: 'data'; data: Buffer } | { kind: 'end' };
 
 /** Longest pax or GNU long-name record we hold in memory (a name, not a payload). */
 const MAX_META = 1 << 20;
@@ -125,7 +122,11 @@ export class TarParser {
     const h = parseHeader(block, boff, at);
     this.padding = (512 - (h.size % 512)) % 512;
     if (h.type === 'pax' || h.type === 'paxGlobal' || h.type === 'gnuLongName' || h.type === 'gnuLongLink') {
-      if (h.size > MAX_META) throw new ArchiveError(`${h.type} record at byte ${at} is too large (${h.size} bytes)`, 'BAD_TAR_HEADER');
+      if (h.size > MAX_META)
+        throw new ArchiveError(
+          `${h.type} record at byte ${at} is too large (${h.size} bytes)`,
+          'BAD_TAR_HEADER',
+        );
       this.metaType = h.type;
       this.metaAt = at;
       this.remaining = h.size;
@@ -189,6 +190,9 @@ export class TarParser {
         'TRUNCATED',
       );
     if (this.pos === 0 && this.carried === 0) throw new ArchiveError('the archive is empty', 'TRUNCATED');
-    throw new ArchiveError(`the tar archive is truncated at byte ${this.pos + this.carried} (inside an entry)`, 'TRUNCATED');
+    throw new ArchiveError(
+      `the tar archive is truncated at byte ${this.pos + this.carried} (inside an entry)`,
+      'TRUNCATED',
+    );
   }
 }

@@ -33,7 +33,10 @@ export function checkSymlinkTarget(
   if (target === '') throw new UnsafeEntryError(linkName, 'empty symlink target');
   if (target.includes('\0')) throw new UnsafeEntryError(linkName, 'the symlink target contains a NUL byte');
   if (target.startsWith('/'))
-    throw new UnsafeEntryError(linkName, `symlink target "${target}" is absolute (it would point outside the destination)`);
+    throw new UnsafeEntryError(
+      linkName,
+      `symlink target "${target}" is absolute (it would point outside the destination)`,
+    );
   const stack = linkParts.slice(0, -1);
   for (const c of target.split('/')) {
     if (c === '' || c === '.') continue;
@@ -41,7 +44,10 @@ export function checkSymlinkTarget(
       if (stack.length === 0)
         throw new UnsafeEntryError(linkName, `symlink target "${target}" points outside the destination`);
       if (isArchiveSymlink(stack.join('/')))
-        throw new UnsafeEntryError(linkName, `symlink target "${target}" climbs out of another symlink with ".."`);
+        throw new UnsafeEntryError(
+          linkName,
+          `symlink target "${target}" climbs out of another symlink with ".."`,
+        );
       stack.pop();
     } else stack.push(c);
   }

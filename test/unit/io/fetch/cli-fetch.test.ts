@@ -7,7 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.ts';
-import { type RangeServer, type RangeServerOptions, startRangeServer } from '../../../helpers/range-server.ts';
+import {
+  type RangeServer,
+  type RangeServerOptions,
+  startRangeServer,
+} from '../../../helpers/range-server.ts';
 
 let work: string;
 let tar: Buffer;
@@ -53,7 +57,13 @@ describe('sluice fetch (CLI)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ compression: 'gzip', files: 2, directories: 2, mode: 'extract', parallel: true });
+    expect(summary).toMatchObject({
+      compression: 'gzip',
+      files: 2,
+      directories: 2,
+      mode: 'extract',
+      parallel: true,
+    });
     expect((await readFile(path.join(dest, 'pkg', 'lib', 'blob.bin'))).equals(payload)).toBe(true);
   });
 
@@ -88,7 +98,9 @@ describe('sluice fetch (CLI)', () => {
     const again = await runCli(['fetch', url, '-C', dest, '--strip-components', '1', '-q']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/README already exists \(use --overwrite to replace existing files\)/);
-    expect((await runCli(['fetch', url, '-C', dest, '--strip-components', '1', '--overwrite', '-q'])).code).toBe(0);
+    expect(
+      (await runCli(['fetch', url, '-C', dest, '--strip-components', '1', '--overwrite', '-q'])).code,
+    ).toBe(0);
   });
 
   it('404: exit 1 with a clear message', async () => {
@@ -102,7 +114,9 @@ describe('sluice fetch (CLI)', () => {
     const url = await serve({ body: tar, fault: (n) => (n >= 1 ? { dropAfter: 0 } : undefined) });
     const r = await runCli(['fetch', url, '-C', await freshDir('out-dropall'), '--retries', '1', '-q']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^sluice: .*(connection closed|socket hang up|aborted).*gave up after 1 retries/);
+    expect(r.stderr).toMatch(
+      /^sluice: .*(connection closed|socket hang up|aborted).*gave up after 1 retries/,
+    );
   });
 
   it('a truncated tar: exit 1, "truncated"', async () => {

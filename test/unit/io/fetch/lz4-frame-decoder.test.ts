@@ -5,14 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { decodeLz4 } from '../../../../shared/io/fetch/lz4-frame-decoder.ts';
 import { XxHash32 } from '../../../../shared/io/fetch/xxhash32.ts';
 
-const lz4 = (data: Buffer, flags: string[]) => execFileSync('lz4', ['-q', '-c', ...flags], { input: data, maxBuffer: 1 << 28 });
+const lz4 = (data: Buffer, flags: string[]) =>
+  execFileSync('lz4', ['-q', '-c', ...flags], { input: data, maxBuffer: 1 << 28 });
 
 /** Compressible but not trivial: text-like runs mixed with random bytes. */
 function sample(n: number): Buffer {
   const parts: Buffer[] = [];
   let len = 0;
   while (len < n) {
-    const p = len % 3 === 0 ? randomBytes(1000) : Buffer.from(`line ${len} of the sample, repeated words words words\n`.repeat(40));
+    const p =
+      len % 3 === 0
+        ? randomBytes(1000)
+        : Buffer.from(`line ${len} of the sample, repeated words words words\n`.repeat(40));
     parts.push(p);
     len += p.length;
   }

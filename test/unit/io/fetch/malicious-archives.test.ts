@@ -36,7 +36,12 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as t:
         elif typ == 'fifo': ti.type = tarfile.FIFOTYPE
         t.addfile(ti, io.BytesIO(data) if data is not None else None)
 `;
-  execFileSync('python3', ['-c', py, file, JSON.stringify(entries.map(([t, n, e, m]) => [t, n, e ?? null, m ?? null]))]);
+  execFileSync('python3', [
+    '-c',
+    py,
+    file,
+    JSON.stringify(entries.map(([t, n, e, m]) => [t, n, e ?? null, m ?? null])),
+  ]);
   return file;
 }
 
@@ -66,38 +71,58 @@ afterAll(async () => {
 describe('malicious archives', () => {
   it('rejects absolute names', async () => {
     const a = await craft([['file', `${outside}/passwd`, 'pwned']]);
-    await expect(extract(a)).rejects.toThrow(/refusing to extract ".*passwd": absolute names are not allowed/);
+    await expect(extract(a)).rejects.toThrow(
+      /refusing to extract ".*passwd": absolute names are not allowed/,
+    );
     await outsideUntouched();
   });
 
   it('rejects ".." in names', async () => {
     const a = await craft([['file', '../outside/passwd', 'pwned']]);
-    await expect(extract(a)).rejects.toThrow(/refusing to extract "\.\.\/outside\/passwd": names containing "\.\."/);
+    await expect(extract(a)).rejects.toThrow(
+      /refusing to extract "\.\.\/outside\/passwd": names containing "\.\."/,
+    );
     await outsideUntouched();
   });
 
   it('rejects an absolute symlink target', async () => {
-    const a = await craft([['symlink', 'evil', outside], ['file', 'evil/passwd', 'pwned']]);
+    const a = await craft([
+      ['symlink', 'evil', outside],
+      ['file', 'evil/passwd', 'pwned'],
+    ]);
     await expect(extract(a)).rejects.toThrow(/"evil": symlink target ".*" is absolute/);
     await outsideUntouched();
   });
 
   it('rejects a relative symlink that leads outside', async () => {
     const a = await craft([['symlink', 'sub/evil', '../../outside']]);
-    await expect(extract(a)).rejects.toThrow(/"sub\/evil": symlink target "\.\.\/\.\.\/outside" points outside/);
+    await expect(extract(a)).rejects.toThrow(
+      /"sub\/evil": symlink target "\.\.\/\.\.\/outside" points outside/,
+    );
     await outsideUntouched();
   });
 
   it('never writes through a symlink the archive created, even one pointing inside', async () => {
-    const a = await craft([['dir', 'real'], ['symlink', 'link', 'real'], ['file', 'link/x', 'through the link']]);
-    await expect(extract(a)).rejects.toThrow(/"link\/x": "link" is a symlink in this archive; refusing to write through it/);
+    const a = await craft([
+      ['dir', 'real'],
+      ['symlink', 'link', 'real'],
+      ['file', 'link/x', 'through the link'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(
+      /"link\/x": "link" is a symlink in this archive; refusing to write through it/,
+    );
     await expect(lstat(path.join(dest, 'real', 'x'))).rejects.toThrow(/ENOENT/);
     await outsideUntouched();
   });
 
   it('rejects a symlink that climbs out through another symlink (a -> ., b -> a/../..)', async () => {
-    const a = await craft([['symlink', 'a', '.'], ['symlink', 'b', 'a/../outside']]);
-    await expect(extract(a)).rejects.toThrow(/"b": symlink target "a\/\.\.\/outside" climbs out of another symlink/);
+    const a = await craft([
+      ['symlink', 'a', '.'],
+      ['symlink', 'b', 'a/../outside'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(
+      /"b": symlink target "a\/\.\.\/outside" climbs out of another symlink/,
+    );
     await outsideUntouched();
   });
 
@@ -110,13 +135,20 @@ describe('malicious archives', () => {
   });
 
   it('rejects a hard link whose target goes through an archive symlink', async () => {
-    const a = await craft([['symlink', 'up', '.'], ['hardlink', 'pw', 'up/x']]);
+    const a = await craft([
+      ['symlink', 'up', '.'],
+      ['hardlink', 'pw', 'up/x'],
+    ]);
     await expect(extract(a)).rejects.toThrow(/"up" is a symlink in this archive/);
     await outsideUntouched();
   });
 
   it('skips device files and FIFOs with a warning', async () => {
-    const a = await craft([['chr', 'null'], ['fifo', 'pipe'], ['file', 'ok', 'fine']]);
+    const a = await craft([
+      ['chr', 'null'],
+      ['fifo', 'pipe'],
+      ['file', 'ok', 'fine'],
+    ]);
     const s = await extract(a);
     expect(s.skipped).toBe(2);
     expect(s.warnings.join('\n')).toMatch(/skipping null: device files are not extracted/);
@@ -133,14 +165,18 @@ describe('malicious archives', () => {
   it('does not follow a pre-existing symlink in the destination that leads outside', async () => {
     await symlink(outside, path.join(dest, 'pre'));
     const a = await craft([['file', 'pre/passwd', 'pwned']]);
-    await expect(extract(a)).rejects.toThrow(/"pre" is an existing symlink that leads outside the destination/);
+    await expect(extract(a)).rejects.toThrow(
+      /"pre" is an existing symlink that leads outside the destination/,
+    );
     await outsideUntouched();
   });
 
   it('refuses to replace an existing file without --overwrite', async () => {
     await writeFile(path.join(dest, 'keep'), 'mine');
     const a = await craft([['file', 'keep', 'theirs']]);
-    await expect(extract(a)).rejects.toThrow(/keep already exists \(use --overwrite to replace existing files\)/);
+    await expect(extract(a)).rejects.toThrow(
+      /keep already exists \(use --overwrite to replace existing files\)/,
+    );
     expect(await readFile(path.join(dest, 'keep'), 'utf8')).toBe('mine');
   });
 
@@ -149,7 +185,10 @@ describe('malicious archives', () => {
     const { link } = await import('node:fs/promises');
     await link(path.join(outside, 'passwd'), path.join(dest, 'pw'));
     await symlink(path.join(outside, 'passwd'), path.join(dest, 'sl'));
-    const a = await craft([['file', 'pw', 'new'], ['file', 'sl', 'new too']]);
+    const a = await craft([
+      ['file', 'pw', 'new'],
+      ['file', 'sl', 'new too'],
+    ]);
     await extract(a, { overwrite: true });
     expect(await readFile(path.join(dest, 'pw'), 'utf8')).toBe('new');
     expect((await lstat(path.join(dest, 'sl'))).isFile()).toBe(true);
@@ -157,7 +196,10 @@ describe('malicious archives', () => {
   });
 
   it('lets a later entry replace an earlier one of the same archive (tar semantics)', async () => {
-    const a = await craft([['file', 'twice', 'first'], ['file', 'twice', 'second']]);
+    const a = await craft([
+      ['file', 'twice', 'first'],
+      ['file', 'twice', 'second'],
+    ]);
     await extract(a);
     expect(await readFile(path.join(dest, 'twice'), 'utf8')).toBe('second');
   });

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpSource } from '../../../../shared/io/fetch/http-source.ts';
 import { RangeFetcher, type RangeFetcherOptions } from '../../../../shared/io/fetch/range-fetcher.ts';
-import { type RangeServer, type RangeServerOptions, startRangeServer } from '../../../helpers/range-server.ts';
+import {
+  type RangeServer,
+  type RangeServerOptions,
+  startRangeServer,
+} from '../../../helpers/range-server.ts';
 
 const KiB = 1024;
 let server: RangeServer | undefined;
@@ -54,14 +58,18 @@ describe('RangeFetcher over HTTP', () => {
     expect(data.equals(body)).toBe(true);
     expect(stats.retries).toBe(1);
     // The retry asks only for what was missing.
-    expect(server!.requests.some((r) => r.range === `bytes=${128 * KiB + 10_000}-${192 * KiB - 1}`)).toBe(true);
+    expect(server!.requests.some((r) => r.range === `bytes=${128 * KiB + 10_000}-${192 * KiB - 1}`)).toBe(
+      true,
+    );
   });
 
   it('fails at once on 404 with a clear message', async () => {
     const body = randomBytes(10 * KiB);
     server = await startRangeServer({ body, fault: () => ({ status: 404 }) });
     const source = new HttpSource(`${server.url}/missing.tar`);
-    await expect(source.probe(new AbortController().signal)).rejects.toThrow(/missing\.tar: not found \(HTTP 404\)/);
+    await expect(source.probe(new AbortController().signal)).rejects.toThrow(
+      /missing\.tar: not found \(HTTP 404\)/,
+    );
     expect(server.requests).toHaveLength(1);
     source.close();
   });
@@ -88,14 +96,16 @@ describe('RangeFetcher over HTTP', () => {
 
   it('gives up after --retries attempts of 503', async () => {
     const body = randomBytes(128 * KiB);
-    await expect(download({ body, fault: (n) => (n >= 1 ? { status: 503 } : undefined) }, { retries: 2 })).rejects.toThrow(
-      /HTTP 503.*gave up after 2 retries/,
-    );
+    await expect(
+      download({ body, fault: (n) => (n >= 1 ? { status: 503 } : undefined) }, { retries: 2 }),
+    ).rejects.toThrow(/HTTP 503.*gave up after 2 retries/);
   });
 
   it('reports an object that changes mid-download (ETag) instead of mixing versions', async () => {
     const body = randomBytes(512 * KiB);
-    await expect(download({ body, etag: (n) => (n < 3 ? '"v1"' : '"v2"') })).rejects.toThrow(/changed during the download/);
+    await expect(download({ body, etag: (n) => (n < 3 ? '"v1"' : '"v2"') })).rejects.toThrow(
+      /changed during the download/,
+    );
   });
 
   it('detects a length change through Content-Range even without ETags', async () => {
@@ -105,7 +115,10 @@ describe('RangeFetcher over HTTP', () => {
     const old = new HttpSource(`${server.url}/x`);
     const info = await old.probe(new AbortController().signal);
     old.close();
-    const replaced = await startRangeServer({ body: Buffer.concat([body, Buffer.alloc(10)]), etag: () => undefined });
+    const replaced = await startRangeServer({
+      body: Buffer.concat([body, Buffer.alloc(10)]),
+      etag: () => undefined,
+    });
     const source = new HttpSource(`${replaced.url}/x`);
     const fetcher = new RangeFetcher(source, info, OPTS);
     const drain = async () => {

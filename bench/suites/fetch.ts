@@ -1,7 +1,7 @@
 // `npm run bench -- fetch`: sluice fetch -x against curl | dec | tar, aria2c && dec | tar, and the
 // no-network floor (dec local | tar), on the rig's nginx (per-connection rate cap) serving a tar /
 // tar.gz / tar.lz4 of /usr. Each pair runs through the rig's `compare` (alternating, medians).
-// Flags: --size-mb N (1000), --runs N (3), --rate R (50m), --formats lz4,gz,tar, --no-floor, --no-rss.
+// Flags: --size-mb=N (1000), --runs=N (3), --rate=R (50m), --formats=lz4,gz,tar, --no-floor, --no-rss.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -44,9 +44,10 @@ function sh(cmd: string, echo = true): Promise<{ code: number; out: string }> {
   });
 }
 
+/** `--name=value` (bench/index.ts takes every bare word for a suite name). */
 function flag(args: string[], name: string, def: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+  const hit = args.find((a) => a.startsWith(`${name}=`));
+  return hit ? hit.slice(name.length + 1) : def;
 }
 
 interface Row {

@@ -2,11 +2,13 @@
 // whole frame at once, so the frame is parsed here and each block goes to lz4-napi's block decoder
 // (Rust, ~600 MB/s); linked blocks get the previous 64 KiB as dictionary. Checksums (content,
 // block) are verified: a corrupt stream is an error, never silent garbage.
-// Blocks are decoded synchronously on purpose: lz4-napi allocates with mimalloc, and outputs
-// allocated on thread-pool threads but freed by the main thread's GC were kept by mimalloc
-// (+150 MB RSS on a 300 MB archive, over the --max-memory promise) for no measured speed-up.
+// Independent blocks (the CLI's default) decode on a worker thread, a few in flight, so the main
+// thread only parses tar and writes; linked blocks decode here, in order. (lz4-napi's async API
+// was measured and dropped: its outputs, allocated by mimalloc on thread-pool threads and freed by
+// the main thread's GC, were kept by mimalloc: +150 MB RSS on a 300 MB archive.)
 import { uncompressSync } from 'lz4-napi';
 import { ByteReader } from './byte-reader.ts';
+import { Lz4BlockWorker } from './lz4-block-worker.ts';
 import { ArchiveError } from './errors.ts';
 import { XxHash32 } from './xxhash32.ts';
 
@@ -26,8 +28,20 @@ function decodeBlock(block: Buffer, dict: Buffer | undefined): Buffer {
   }
 }
 
-export async function* decodeLz4(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/** Blocks handed to the worker ahead of the one being consumed. */
+const IN_FLIGHT = 3;
+
+export async function* decodeLz4(input: AsyncIterable<Buffer>, opts: { worker?: boolean } = {}): AsyncGenerator<Buffer> {
   const r = new ByteReader(input[Symbol.asyncIterator]());
+  const worker = opts.worker === false ? undefined : new Lz4BlockWorker();
+  try {
+    yield* decodeFrames(r, worker);
+  } finally {
+    worker?.close();
+  }
+}
+
+async function* decodeFrames(r: ByteReader, worker: Lz4BlockWorker | undefined): AsyncGenerator<Buffer> {
   let frames = 0;
   for (;;) {
     if (!(await r.fill(4))) {
@@ -47,11 +61,11 @@ export async function* decodeLz4(input: AsyncIterable<Buffer>): AsyncGenerator<B
     if (magic === LEGACY_MAGIC) throw corrupt('the legacy lz4 format (lz4 -l) is not supported');
     if (magic !== FRAME_MAGIC) throw corrupt(`bad frame magic 0x${magic.toString(16)}`);
     frames++;
-    yield* decodeFrame(r);
+    yield* decodeFrame(r, worker);
   }
 }
 
-async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
+async function* decodeFrame(r: ByteReader, worker: Lz4BlockWorker | undefined): AsyncGenerator<Buffer> {
   if (!(await r.fill(2))) throw truncated();
   const fd = r.take(2);
   const flg = fd[0]!;
@@ -73,6 +87,7 @@ async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
   let produced = 0;
   let dict: Buffer | undefined;
   const scratch = Buffer.allocUnsafe(blockMax + 4);
+  const inFlight: Promise<Buffer>[] = [];
   const emit = (out: Buffer) => {
     hash?.update(out);
     produced += out.length;
@@ -88,8 +103,9 @@ async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
     if (!(await r.fill(size + (blockChecksum ? 4 : 0)))) throw truncated();
     // The block goes to the decoder with a 4-byte upper bound on its output in front (lz4-napi's
     // size-prepended block format); it truncates to the real size.
-    // Decoding is synchronous, so one scratch buffer serves every compressed block.
-    const block = stored ? Buffer.allocUnsafe(size + 4) : scratch.subarray(0, size + 4);
+    const toWorker = worker !== undefined && independent && !stored;
+    // The worker takes its block over (transfer); synchronous decoding reuses one scratch buffer.
+    const block = toWorker ? Buffer.from(new ArrayBuffer(size + 4)) : stored ? Buffer.allocUnsafe(size + 4) : scratch.subarray(0, size + 4);
     block.writeUInt32LE(blockMax, 0);
     r.copyTo(block, 4, size);
     if (blockChecksum) {
@@ -97,6 +113,14 @@ async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
       if (new XxHash32().update(block.subarray(4)).digest() !== want)
         throw corrupt('block checksum mismatch');
     }
+    if (toWorker) {
+      const job = worker.decode(block.buffer as ArrayBuffer, size + 4);
+      job.catch(() => {}); // awaited in order below; this only avoids an "unhandled" report
+      inFlight.push(job);
+      if (inFlight.length >= IN_FLIGHT) yield emit(await inFlight.shift()!);
+      continue;
+    }
+    while (inFlight.length) yield emit(await inFlight.shift()!);
     const out = stored ? block.subarray(4) : decodeBlock(block, independent ? undefined : dict);
     // Linked blocks may refer back up to 64 KiB into what was decoded before.
     if (!independent)
@@ -106,6 +130,7 @@ async function* decodeFrame(r: ByteReader): AsyncGenerator<Buffer> {
           : Buffer.concat([dict ?? Buffer.alloc(0), out]).subarray(-65536);
     yield emit(out);
   }
+  while (inFlight.length) yield emit(await inFlight.shift()!);
   if (contentChecksum) {
     if (!(await r.fill(4))) throw truncated();
     const want = r.take(4).readUInt32LE(0);

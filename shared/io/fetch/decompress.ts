@@ -3,6 +3,7 @@
 // in lz4-napi, also off the main thread.
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import type { BlockRecycler } from './block-recycler.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ArchiveError, FetchError } from './errors.ts';
 import { decodeLz4 } from './lz4-frame-decoder.ts';
@@ -84,14 +85,14 @@ function zlibStream(
   })();
 }
 
-export function decompress(input: AsyncIterable<Buffer>, kind: Compression): AsyncIterable<Buffer> {
+export function decompress(input: AsyncIterable<Buffer>, kind: Compression, recycler?: BlockRecycler): AsyncIterable<Buffer> {
   switch (kind) {
     case 'none':
       return input;
     case 'gzip':
       return zlibStream(input, zlib.createGunzip({ chunkSize: 256 << 10 }), 'gzip');
     case 'lz4':
-      return decodeLz4(input);
+      return decodeLz4(input, recycler ? { recycler } : {});
     case 'zstd': {
       const make = (zlib as unknown as { createZstdDecompress?: (o?: object) => zlib.Gunzip })
         .createZstdDecompress;

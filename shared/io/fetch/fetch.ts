@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressCounters } from '../progress.ts';
+import { BlockRecycler } from './block-recycler.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
 import { ArchiveError } from './errors.ts';
 import { openSource, type SourceDeps } from './open-source.ts';
@@ -121,7 +122,9 @@ export async function fetchArchive(
           'UNSUPPORTED_COMPRESSION',
         );
       compression = !o.compression || o.compression === 'auto' ? (sniffed ?? 'none') : o.compression;
-      const plain = await peek(decompress(raw.stream, compression), 512);
+      // lz4 blocks come from a pool the extractor gives back to (see BlockRecycler).
+      const recycler = compression === 'lz4' ? new BlockRecycler(4 * MiB) : undefined;
+      const plain = await peek(decompress(raw.stream, compression, recycler), 512);
       if (!looksLikeTar(plain.head)) {
         const what = compression === 'none' ? 'is not' : `is ${compression}-compressed but does not contain`;
         throw new ArchiveError(`${o.url} ${what} a tar archive (save it with -o FILE instead)`, 'NOT_A_TAR');
@@ -134,6 +137,7 @@ export async function fetchArchive(
         writeWorkers: o.writeWorkers,
         maxPendingBytes: Math.max(8 * MiB, Math.floor(o.maxMemory / 4)),
         warn: log,
+        ...(recycler ? { recycler } : {}),
         onEntry: () => {
           if (counters) counters.files++;
         },

@@ -5,6 +5,7 @@
 // final set of links, so nothing is ever written through a symlink the archive created.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BlockRecycler } from '../block-recycler.ts';
 import { DestinationExistsError, FetchError, UnsafeEntryError } from '../errors.ts';
 import * as fsc from './fs-calls.ts';
 import { type TarEntry, TarParser } from './parser.ts';
@@ -24,6 +25,8 @@ export interface ExtractOptions {
   warn: (line: string) => void;
   /** Progress: a file (or link, dir) is done. */
   onEntry?: () => void;
+  /** When the input blocks are pooled: views kept past write() are held, and dropped once written. */
+  recycler?: BlockRecycler;
 }
 
 export interface ExtractSummary {
@@ -168,6 +171,7 @@ export class TarExtractor {
       if (ev.kind === 'data') {
         if (this.small) this.small.pieces.push(ev.data);
         else if (this.current) {
+          this.opts.recycler?.hold(ev.data.buffer);
           this.current.push(ev.data);
           this.pending += ev.data.length;
           while (this.pending > this.opts.maxPendingBytes && !this.error) await this.waitProgress();
@@ -392,6 +396,7 @@ export class TarExtractor {
           let n = 0;
           for (const b of bufs) n += b.length;
           await fsc.writeAll(fd, bufs);
+          if (this.opts.recycler) for (const b of bufs) this.opts.recycler.drop(b.buffer);
           this.pending -= n;
           this.summary.bytes += n;
           this.signal();

@@ -119,9 +119,9 @@ async function* decodeFrame(r: ByteReader, worker: Lz4BlockWorker | undefined): 
     // The block goes to the decoder with a 4-byte upper bound on its output in front (lz4-napi's
     // size-prepended block format); it truncates to the real size.
     const toWorker = worker !== undefined && independent && !stored;
-    // The worker takes its block over (transfer); synchronous decoding reuses one scratch buffer.
+    // The worker reads its block from shared memory; synchronous decoding reuses one scratch buffer.
     const block = toWorker
-      ? Buffer.from(worker.blockBuffer(size + 4), 0, size + 4)
+      ? Buffer.from(worker.inputBuffer(size + 4), 0, size + 4)
       : stored
         ? Buffer.allocUnsafe(size + 4)
         : scratch.subarray(0, size + 4);
@@ -133,7 +133,7 @@ async function* decodeFrame(r: ByteReader, worker: Lz4BlockWorker | undefined): 
         throw corrupt('block checksum mismatch');
     }
     if (toWorker) {
-      const job = worker.decode(block.buffer as ArrayBuffer, size + 4, blockMax);
+      const job = worker.decode(block.buffer as SharedArrayBuffer, size + 4, blockMax);
       job.catch(() => {}); // awaited in order below; this only avoids an "unhandled" report
       inFlight.push(job);
       if (inFlight.length >= IN_FLIGHT) yield* pooled(emit(await inFlight.shift()!));

@@ -85,7 +85,11 @@ function zlibStream(
   })();
 }
 
-export function decompress(input: AsyncIterable<Buffer>, kind: Compression, recycler?: BlockRecycler): AsyncIterable<Buffer> {
+export function decompress(
+  input: AsyncIterable<Buffer>,
+  kind: Compression,
+  recycler?: BlockRecycler,
+): AsyncIterable<Buffer> {
   switch (kind) {
     case 'none':
       return input;

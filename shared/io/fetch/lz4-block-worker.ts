@@ -97,7 +97,7 @@ export class Lz4BlockWorker {
   inputBuffer(n: number): SharedArrayBuffer {
     const spare = this.spareInputs.pop();
     if (spare && spare.byteLength >= n) return spare;
-    return new SharedArrayBuffer(n <= this.recycler.size + 4 ? this.recycler.size + 4 : n);
+    return new SharedArrayBuffer(Math.max(n, this.recycler.size + 4));
   }
 
   private send(

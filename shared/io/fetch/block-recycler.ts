@@ -9,7 +9,7 @@ export class BlockRecycler {
   constructor(
     /** Every pooled block has this size. */
     readonly size: number,
-    private readonly maxFree = 32,
+    private readonly maxFree = 8,
   ) {}
 
   /** A free block (or a new one). */

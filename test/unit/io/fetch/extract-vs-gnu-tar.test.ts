@@ -152,3 +152,36 @@ describe('extraction equals GNU tar', () => {
     expect(s.hardlinks).toBe(2);
   });
 });
+
+describe('extraction under memory pressure', () => {
+  it('a 40 MB tar.lz4 of big and small files, tight --max-memory: same tree as GNU tar', async () => {
+    const src = path.join(work, 'pressure-src');
+    await mkdir(path.join(src, 'many'), { recursive: true });
+    // Big files span several 4 MiB lz4 blocks (pooled, reused while writers still hold views).
+    for (let i = 0; i < 6; i++)
+      await writeFile(path.join(src, `big-${i}.bin`), randomBytes(5 * 1024 * 1024 + i * 777));
+    for (let i = 0; i < 300; i++)
+      await writeFile(path.join(src, 'many', `f${i}`), randomBytes((i * 997) % 40_000));
+    const archive = path.join(work, 'pressure.tar.lz4');
+    execFileSync('sh', ['-c', `tar -c -C ${src} . | lz4 -q -c > ${archive}`]);
+    const ref = path.join(work, 'pressure-ref');
+    await mkdir(ref);
+    execFileSync('tar', ['-x', '--use-compress-program=lz4', '--no-same-owner', '-f', archive, '-C', ref]);
+    const body = await readFile(archive);
+    const srv = await startRangeServer({ body });
+    const ours = path.join(work, 'pressure-ours');
+    try {
+      await fetchArchive({
+        url: `${srv.url}/p.tar.lz4`,
+        output: { kind: 'extract', dest: ours },
+        chunkSize: 1024 * 1024,
+        workers: 4,
+        maxMemory: 16 * 1024 * 1024,
+        writeWorkers: 3,
+      });
+    } finally {
+      await srv.close();
+    }
+    expect(await snapshotTree(ours)).toEqual(await snapshotTree(ref));
+  });
+});

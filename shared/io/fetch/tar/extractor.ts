@@ -3,13 +3,13 @@
 // files never sit in memory); directories are created before their children; a hard link waits
 // only for its own target; symlinks are created last, after every target is checked against the
 // final set of links, so nothing is ever written through a symlink the archive created.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { BlockRecycler } from '../block-recycler.ts';
 import { DestinationExistsError, FetchError, UnsafeEntryError } from '../errors.ts';
 import * as fsc from './fs-calls.ts';
 import { type TarEntry, TarParser } from './parser.ts';
 import { checkSymlinkTarget, entryComponents, stripComponents } from './safe-path.ts';
+import { type BatchResult, SmallFileWriter } from './small-file-writer.ts';
 
 export interface ExtractOptions {
   /** Absolute destination directory; created if missing. */
@@ -74,12 +74,13 @@ interface Deferred {
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
 /**
- * Small files are written with synchronous calls on the main thread while that is cheap (a local
- * disk, tmpfs: a thread-pool round trip costs more than the system calls). When the destination is
- * slow (a network volume), the measured cost rises and every file goes to the concurrent writers.
+ * Small files go in batches to a writer thread (SmallFileWriter) while that is cheap (a local disk,
+ * tmpfs: four system calls per file, one thread beside the main one). When the destination is slow
+ * (a network volume), the measured cost per file rises and every file goes to the concurrent
+ * writers instead, where latency overlaps.
  */
-const SYNC_MAX_BYTES = 256 * 1024;
-const SYNC_SLOW_MS = 1;
+const BATCH_MAX_BYTES = SmallFileWriter.MAX_FILE;
+const BATCH_SLOW_MS = 1;
 
 interface SmallFile {
   rel: string;
@@ -118,8 +119,11 @@ export class TarExtractor {
   private small: SmallFile | undefined;
   /** Directories whose ensureDir() has resolved: a file there can be written right away. */
   private readonly readyDirs = new Set<string>(['']);
-  private syncWrites = true;
-  private syncCostMs = 0;
+  private batchWrites = true;
+  private batchCostMs = 0;
+  private writer: SmallFileWriter | undefined;
+  /** Per batch: the promise `inflight` holds for its files. */
+  private readonly batchDone = new WeakMap<Promise<BatchResult>, Promise<void>>();
   private pending = 0;
   private error: Error | undefined;
   private progress: (() => void) | undefined;
@@ -180,7 +184,7 @@ export class TarExtractor {
       else if (this.small) {
         const f = this.small;
         this.small = undefined;
-        this.writeSmallSync(f);
+        await this.queueSmall(f);
       } else {
         this.current?.end();
         this.current = undefined;
@@ -195,8 +199,7 @@ export class TarExtractor {
     const rel = parts.join('/');
     // A later entry for a path replaces an earlier one (tar semantics), including a pending symlink.
     this.symlinks.delete(rel);
-    const before = this.inflight.get(rel);
-    if (before) await before;
+    await this.idle(rel);
     switch (entry.type) {
       case 'directory':
         this.summary.directories++;
@@ -206,19 +209,29 @@ export class TarExtractor {
         return;
       case 'file': {
         if (
-          this.syncWrites &&
-          entry.size <= SYNC_MAX_BYTES &&
+          this.batchWrites &&
+          entry.size <= BATCH_MAX_BYTES &&
           this.readyDirs.has(this.parentOf(rel)) &&
           !this.inflight.has(rel)
         ) {
           this.small = { rel, parts, entry, pieces: [] };
           return;
         }
-        while (this.jobs.size >= this.opts.writeWorkers && !this.error) await this.waitProgress();
+        await this.freeSlot();
         const body = new FileBody();
         if (entry.size > 0) this.current = body;
         else body.end();
-        this.track(rel, this.writeFile(rel, parts, entry, body));
+        this.track(
+          rel,
+          this.writeFile(
+            rel,
+            path.join(this.opts.dest, ...parts),
+            entry.path,
+            this.fileMode(entry.mode),
+            entry.mtime,
+            body,
+          ),
+        );
         return;
       }
       case 'hardlink': {
@@ -231,7 +244,7 @@ export class TarExtractor {
           this.deferredLinks.push({ rel, parts, entry, target });
           return;
         }
-        while (this.jobs.size >= this.opts.writeWorkers && !this.error) await this.waitProgress();
+        await this.freeSlot();
         this.track(rel, this.hardlink(rel, parts, entry, target));
         return;
       }
@@ -266,8 +279,7 @@ export class TarExtractor {
           entryName,
           `"${rel}" is a symlink in this archive; refusing to write through it`,
         );
-      const busy = this.inflight.get(rel);
-      if (busy) await busy;
+      await this.idle(rel);
       const abs = path.join(this.opts.dest, rel);
       try {
         await fsc.mkdir(abs, 0o755);
@@ -302,54 +314,84 @@ export class TarExtractor {
     return p;
   }
 
-  /** Writes a small file whose whole body is here, synchronously; falls back to a writer job. */
-  private writeSmallSync(f: SmallFile): void {
-    const t0 = performance.now();
-    const abs = path.join(this.opts.dest, ...f.parts);
+  /** Waits for a writer slot (a queued batch counts as one: send it, or it never finishes). */
+  private async freeSlot(): Promise<void> {
+    while (this.jobs.size >= this.opts.writeWorkers && !this.error) {
+      this.writer?.flush();
+      await this.waitProgress();
+    }
+  }
+
+  /** Waits until nothing writes `rel` (sending a queued batch first: it may hold it). */
+  private async idle(rel: string): Promise<void> {
+    for (let busy = this.inflight.get(rel); busy; busy = this.inflight.get(rel)) {
+      this.writer?.flush();
+      await busy;
+    }
+  }
+
+  /** Queues a small file, whose whole body is here, for the writer thread. */
+  private async queueSmall(f: SmallFile): Promise<void> {
+    let len = 0;
+    for (const p of f.pieces) len += p.length;
+    this.writer ??= new SmallFileWriter(this.atime);
+    while (this.writer.saturated && !this.writer.fits(len) && !this.error) await this.writer.oneDone();
     const mode = this.fileMode(f.entry.mode);
-    let fd: number;
-    try {
-      fd = fs.openSync(abs, fsc.O_CREATE_NEW, mode);
-    } catch (err) {
-      if (errno(err) !== 'EEXIST' && errno(err) !== 'ELOOP') throw err;
-      // Something is there: the writer job knows how to replace it (or refuse).
-      const body = new FileBody();
-      body.pieces = f.pieces.map((b) => Buffer.from(b)); // the chunk is reused after write() returns
-      body.end();
-      this.track(f.rel, this.writeFile(f.rel, f.parts, f.entry, body));
-      return;
+    const done = this.writer.add(
+      {
+        rel: f.rel,
+        path: path.join(this.opts.dest, ...f.parts),
+        mode,
+        chmod: (mode & ~this.umask) !== mode,
+        mtime: f.entry.mtime,
+      },
+      f.pieces,
+    );
+    let forBatch = this.batchDone.get(done);
+    if (!forBatch) {
+      forBatch = done.then(
+        () => {},
+        () => {},
+      );
+      this.batchDone.set(done, forBatch);
+      this.track(undefined, this.settleBatch(done, forBatch, f.entry.path));
     }
-    this.created.add(f.rel);
-    try {
-      let n = 0;
-      for (const b of f.pieces) n += b.length;
-      let pieces = f.pieces;
-      let left = n;
-      while (left > 0) {
-        let wrote = fs.writevSync(fd, pieces);
-        left -= wrote;
-        if (left > 0) {
-          const rest: Buffer[] = [];
-          for (const b of pieces) {
-            if (wrote >= b.length) wrote -= b.length;
-            else {
-              rest.push(b.subarray(wrote));
-              wrote = 0;
-            }
-          }
-          pieces = rest;
-        }
-      }
-      if ((mode & ~this.umask) !== mode) fs.fchmodSync(fd, mode);
-      fs.futimesSync(fd, this.atime, f.entry.mtime);
+    this.inflight.set(f.rel, forBatch);
+  }
+
+  /** Books a finished batch; a file that already existed goes through the replace-or-refuse path. */
+  private async settleBatch(
+    done: Promise<BatchResult>,
+    forBatch: Promise<void>,
+    entryName: string,
+  ): Promise<void> {
+    const r = await done;
+    this.batchCostMs = this.batchCostMs ? this.batchCostMs * 0.7 + r.msPerFile * 0.3 : r.msPerFile;
+    if (this.batchCostMs > BATCH_SLOW_MS) this.batchWrites = false;
+    const failed = new Set(r.failures.map((x) => x.file));
+    for (const f of r.files) {
+      if (this.inflight.get(f.rel) === forBatch) this.inflight.delete(f.rel);
+      if (failed.has(f)) continue;
+      this.created.add(f.rel);
       this.summary.files++;
-      this.summary.bytes += n;
-    } finally {
-      fs.closeSync(fd);
+      this.summary.bytes += f.len;
+      this.opts.onEntry?.();
     }
-    this.opts.onEntry?.();
-    this.syncCostMs = this.syncCostMs * 0.9 + (performance.now() - t0) * 0.1;
-    if (this.syncCostMs > SYNC_SLOW_MS) this.syncWrites = false;
+    for (const x of r.failures) {
+      if (x.code !== 'EEXIST' && x.code !== 'ELOOP')
+        throw new FetchError(
+          `${x.file.path}: ${x.message}`,
+          x.code === 'ENOSPC' ? 'NO_SPACE' : 'WRITE_FAILED',
+          500,
+        );
+      const body = new FileBody();
+      body.pieces = [x.body];
+      body.end();
+      this.track(
+        x.file.rel,
+        this.writeFile(x.file.rel, x.file.path, entryName, x.file.mode, x.file.mtime, body),
+      );
+    }
   }
 
   private parentOf(rel: string): string {
@@ -383,10 +425,15 @@ export class TarExtractor {
     return this.opts.preservePermissions ? mode & 0o7777 : mode & 0o1777;
   }
 
-  private async writeFile(rel: string, parts: string[], entry: TarEntry, body: FileBody): Promise<void> {
-    await this.ensureDir(this.parentOf(rel), entry.path);
-    const abs = path.join(this.opts.dest, ...parts);
-    const mode = this.fileMode(entry.mode);
+  private async writeFile(
+    rel: string,
+    abs: string,
+    entryName: string,
+    mode: number,
+    mtime: number,
+    body: FileBody,
+  ): Promise<void> {
+    await this.ensureDir(this.parentOf(rel), entryName);
     const fd = await this.createNew(rel, abs, () => fsc.open(abs, fsc.O_CREATE_NEW, mode));
     try {
       for (;;) {
@@ -407,7 +454,7 @@ export class TarExtractor {
       }
       if (this.error) return;
       if ((mode & ~this.umask) !== mode) await fsc.fchmod(fd, mode);
-      await fsc.futimes(fd, this.atime, entry.mtime);
+      await fsc.futimes(fd, this.atime, mtime);
       this.summary.files++;
     } finally {
       await fsc.close(fd);
@@ -415,8 +462,7 @@ export class TarExtractor {
   }
 
   private async hardlink(rel: string, parts: string[], entry: TarEntry, target: string): Promise<void> {
-    const busy = this.inflight.get(target);
-    if (busy) await busy; // only its own target, not the whole archive
+    await this.idle(target); // only its own target, not the whole archive
     await this.ensureDir(this.parentOf(target), entry.path);
     await this.ensureDir(this.parentOf(rel), entry.path);
     const abs = path.join(this.opts.dest, ...parts);
@@ -444,6 +490,7 @@ export class TarExtractor {
     if (this.error) throw this.error;
     this.parser.end();
     await this.settle();
+    this.writer?.close();
     if (this.error) throw this.error;
     const isLink = (r: string) => this.symlinks.has(r);
     for (const s of this.symlinks.values()) checkSymlinkTarget(s.entry.path, s.parts, s.target, isLink);
@@ -479,6 +526,7 @@ export class TarExtractor {
   /** Waits for every running job (after an error too, so no file descriptor is left open). */
   async settle(): Promise<void> {
     this.current?.end();
+    this.writer?.flush();
     while (this.jobs.size) await Promise.all([...this.jobs]);
   }
 
@@ -487,5 +535,6 @@ export class TarExtractor {
     if (!this.error) this.error = reason;
     this.signal();
     await this.settle();
+    this.writer?.close();
   }
 }

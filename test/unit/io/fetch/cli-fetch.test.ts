@@ -97,7 +97,9 @@ describe('sluice fetch (CLI)', () => {
     expect((await readdir(dest)).sort()).toEqual(['README', 'lib']);
     const again = await runCli(['fetch', url, '-C', dest, '--strip-components', '1', '-q']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/README already exists \(use --overwrite to replace existing files\)/);
+    expect(again.stderr).toMatch(
+      /(README|blob.bin) already exists \(use --overwrite to replace existing files\)/,
+    );
     expect(
       (await runCli(['fetch', url, '-C', dest, '--strip-components', '1', '--overwrite', '-q'])).code,
     ).toBe(0);

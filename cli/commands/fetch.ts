@@ -1,13 +1,13 @@
 // `sluice fetch URL`: parses flags, runs shared/io/fetch, prints progress and the summary.
 import path from 'node:path';
 import { Option } from 'commander';
-import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
-import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 import { SluiceError } from '../../shared/errors.ts';
 import { COMPRESSIONS } from '../../shared/io/fetch/decompress.ts';
 import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
+import type { SourceDeps } from '../../shared/io/fetch/open-source.ts';
 import type { FetchOutput } from '../../shared/io/fetch/types.ts';
-import { formatProgress, newCounters, startProgress } from '../../shared/io/progress.ts';
+import { newCounters, startProgress } from '../../shared/io/progress.ts';
+import { isS3Url } from '../../shared/io/s3-url.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
 import { CliError } from '../errors.ts';
 import type { RegisterCommand } from './index.ts';
@@ -116,6 +116,14 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
       else if (f.stdout) output = { kind: 'stream', stream: ctx.stdout };
       else output = { kind: 'extract', dest: path.resolve(ctx.cwd, f.directory ?? '.') };
       if (f.stdout && f.json) throw new CliError('--json cannot be combined with -O (both use stdout)');
+      // The AWS SDK takes ~100 ms to load: only for s3:// sources.
+      let objectStore: SourceDeps['objectStore'];
+      if (isS3Url(url)) {
+        const { S3ObjectStore } = await import('../../shared/adapters/aws/s3-object-store.ts');
+        const { createS3Client } = await import('../../shared/adapters/aws/s3-client.ts');
+        const store = new S3ObjectStore(createS3Client(ctx.env));
+        objectStore = () => store;
+      }
       const counters = newCounters();
       const progress = startProgress(ctx.stderr, ctx.isTTY && !f.quiet && !f.stdout, 'fetch', counters);
       try {
@@ -139,7 +147,7 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
                 ctx.stderr.write(`${ctx.isTTY ? '\r\x1b[2K' : ''}sluice fetch: warning: ${line}\n`);
             },
           },
-          { objectStore: () => new S3ObjectStore(createS3Client(ctx.env)), cwd: ctx.cwd },
+          { ...(objectStore ? { objectStore } : {}), cwd: ctx.cwd },
           counters,
         );
         progress.stop();
@@ -155,7 +163,6 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         }
       } catch (err) {
         progress.stop();
-        if (ctx.isTTY && !f.quiet) ctx.stderr.write(`${formatProgress('fetch', counters, 0).slice(0, 0)}`);
         if (err instanceof SluiceError) throw new CliError(err.message, 1, { cause: err });
         const e = err as NodeJS.ErrnoException;
         if (e.code && e.path) throw new CliError(`${e.path}: ${e.message}`, 1, { cause: err });

@@ -82,7 +82,8 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 const BATCH_MAX_BYTES = SmallFileWriter.MAX_FILE;
 const BATCH_SLOW_MS = 1;
 
-interface SmallFile {
+/** A small file whose body is being collected before it is queued for the writer thread. */
+interface PendingSmallFile {
   rel: string;
   parts: string[];
   entry: TarEntry;
@@ -116,7 +117,7 @@ export class TarExtractor {
   private readonly deferredLinks: Deferred[] = [];
   private readonly jobs = new Set<Promise<void>>();
   private current: FileBody | undefined;
-  private small: SmallFile | undefined;
+  private small: PendingSmallFile | undefined;
   /** Directories whose ensureDir() has resolved: a file there can be written right away. */
   private readonly readyDirs = new Set<string>(['']);
   private batchWrites = true;
@@ -331,7 +332,7 @@ export class TarExtractor {
   }
 
   /** Queues a small file, whose whole body is here, for the writer thread. */
-  private async queueSmall(f: SmallFile): Promise<void> {
+  private async queueSmall(f: PendingSmallFile): Promise<void> {
     let len = 0;
     for (const p of f.pieces) len += p.length;
     this.writer ??= new SmallFileWriter(this.atime);

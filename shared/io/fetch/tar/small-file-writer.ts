@@ -171,7 +171,7 @@ export class SmallFileWriter {
     return b.done;
   }
 
-  /** Whether `p` is the completion of the batch still being filled (awaiting it needs a flush). */
+  /** Sends the batch being filled (anyone about to wait for one of its files must call this). */
   flush(): void {
     const b = this.current;
     if (!b || b.files.length === 0) return;

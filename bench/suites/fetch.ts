@@ -149,7 +149,7 @@ export const fetchSuite: BenchSuite = {
     console.log('|---|---|---|---|---|');
     for (const r of rows)
       console.log(
-        `| ${r.pair} | ${r.candidate.toFixed(2)} | ${r.baseline.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.target} |`,
+        `| ${r.pair.replace(/\|/g, '\\|')} | ${r.candidate.toFixed(2)} | ${r.baseline.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.target} |`,
       );
     if (rss) console.log(`\n${rss}`);
   },

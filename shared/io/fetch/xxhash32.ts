@@ -16,6 +16,7 @@ export function defineXxHash32(): new (seed?: number) => XxHash32 {
   const P5 = 374761393;
 
   const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
+  const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   class Hash {
     private v1: number;
@@ -58,12 +59,23 @@ export function defineXxHash32(): new (seed?: number) => XxHash32 {
 
     private stripes(d: Uint8Array, from: number, to: number): void {
       let { v1, v2, v3, v4 } = this;
-      const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-      for (let i = from; i < to; i += 16) {
-        v1 = Math.imul(rotl((v1 + Math.imul(dv.getUint32(i, true), P2)) | 0, 13), P1);
-        v2 = Math.imul(rotl((v2 + Math.imul(dv.getUint32(i + 4, true), P2)) | 0, 13), P1);
-        v3 = Math.imul(rotl((v3 + Math.imul(dv.getUint32(i + 8, true), P2)) | 0, 13), P1);
-        v4 = Math.imul(rotl((v4 + Math.imul(dv.getUint32(i + 12, true), P2)) | 0, 13), P1);
+      if (LITTLE_ENDIAN && (d.byteOffset + from) % 4 === 0) {
+        // Aligned: read words through a Uint32Array (a DataView over a SharedArrayBuffer is ~2x slower).
+        const w = new Uint32Array(d.buffer, d.byteOffset + from, (to - from) >>> 2);
+        for (let j = 0; j < w.length; j += 4) {
+          v1 = Math.imul(rotl((v1 + Math.imul(w[j]!, P2)) | 0, 13), P1);
+          v2 = Math.imul(rotl((v2 + Math.imul(w[j + 1]!, P2)) | 0, 13), P1);
+          v3 = Math.imul(rotl((v3 + Math.imul(w[j + 2]!, P2)) | 0, 13), P1);
+          v4 = Math.imul(rotl((v4 + Math.imul(w[j + 3]!, P2)) | 0, 13), P1);
+        }
+      } else {
+        const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+        for (let i = from; i < to; i += 16) {
+          v1 = Math.imul(rotl((v1 + Math.imul(dv.getUint32(i, true), P2)) | 0, 13), P1);
+          v2 = Math.imul(rotl((v2 + Math.imul(dv.getUint32(i + 4, true), P2)) | 0, 13), P1);
+          v3 = Math.imul(rotl((v3 + Math.imul(dv.getUint32(i + 8, true), P2)) | 0, 13), P1);
+          v4 = Math.imul(rotl((v4 + Math.imul(dv.getUint32(i + 12, true), P2)) | 0, 13), P1);
+        }
       }
       this.v1 = v1;
       this.v2 = v2;

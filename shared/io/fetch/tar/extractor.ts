@@ -80,7 +80,13 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
  * writers instead, where latency overlaps.
  */
 const BATCH_MAX_BYTES = SmallFileWriter.MAX_FILE;
-const BATCH_SLOW_MS = 1;
+/**
+ * Per-file cost on the writer thread above which the destination counts as slow. tmpfs or a local
+ * disk take 20-100 us per file; a network volume at 1 ms RTT takes 4+ ms (four round trips).
+ * A busy CPU inflates the figure too, so it takes several slow batches in a row to switch.
+ */
+const BATCH_SLOW_MS = 3;
+const SLOW_BATCHES_TO_SWITCH = 3;
 
 /** A small file whose body is being collected before it is queued for the writer thread. */
 interface PendingSmallFile {
@@ -121,7 +127,7 @@ export class TarExtractor {
   /** Directories whose ensureDir() has resolved: a file there can be written right away. */
   private readonly readyDirs = new Set<string>(['']);
   private batchWrites = true;
-  private batchCostMs = 0;
+  private slowBatches = 0;
   private writer: SmallFileWriter | undefined;
   /** Per batch: the promise `inflight` holds for its files. */
   private readonly batchDone = new WeakMap<Promise<BatchResult>, Promise<void>>();
@@ -367,8 +373,13 @@ export class TarExtractor {
     entryName: string,
   ): Promise<void> {
     const r = await done;
-    this.batchCostMs = this.batchCostMs ? this.batchCostMs * 0.7 + r.msPerFile * 0.3 : r.msPerFile;
-    if (this.batchCostMs > BATCH_SLOW_MS) this.batchWrites = false;
+    this.slowBatches = r.msPerFile > BATCH_SLOW_MS ? this.slowBatches + 1 : 0;
+    if (this.slowBatches >= SLOW_BATCHES_TO_SWITCH && this.batchWrites) {
+      this.batchWrites = false;
+      this.opts.warn(
+        `the destination is slow (${r.msPerFile.toFixed(1)} ms per file): writing files concurrently`,
+      );
+    }
     const failed = new Set(r.failures.map((x) => x.file));
     for (const f of r.files) {
       if (this.inflight.get(f.rel) === forBatch) this.inflight.delete(f.rel);

@@ -66,20 +66,25 @@ export class ByteReader {
 
   /** Hands out what is buffered, then the rest of the stream as it comes. */
   async *rest(): AsyncGenerator<Buffer> {
-    if (this.avail) {
-      const first = this.bufs[0]!.subarray(this.off);
-      const others = this.bufs.slice(1);
-      this.bufs = [];
-      this.off = 0;
-      this.avail = 0;
-      yield first;
-      for (const b of others) yield b;
-    }
-    if (this.eof) return;
-    for (;;) {
-      const r = await this.it.next();
-      if (r.done) return;
-      yield r.value;
+    try {
+      if (this.avail) {
+        const first = this.bufs[0]!.subarray(this.off);
+        const others = this.bufs.slice(1);
+        this.bufs = [];
+        this.off = 0;
+        this.avail = 0;
+        yield first;
+        for (const b of others) yield b;
+      }
+      if (this.eof) return;
+      for (;;) {
+        const r = await this.it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      // A consumer that stops early closes the source too (its downloads, its decoder thread).
+      await this.it.return?.();
     }
   }
 }

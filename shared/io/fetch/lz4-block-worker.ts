@@ -68,9 +68,12 @@ export class Lz4BlockWorker {
   ) {
     const lz4Path = createRequire(import.meta.url).resolve('lz4-napi');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lz4Path } });
+    // Unref'd while idle (an abandoned decoder must not keep the process alive), ref'd while a
+    // reply is awaited (or Node could exit with the extraction half done).
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {
       const job = this.waiting.shift();
+      if (this.waiting.length === 0) this.worker.unref();
       if (!job) return;
       if (job.input?.byteLength === this.recycler.size + 4 && this.spareInputs.length < 8)
         this.spareInputs.push(job.input);
@@ -106,6 +109,7 @@ export class Lz4BlockWorker {
   ): Promise<{ block: Buffer; digest?: number }> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) this.worker.ref();
       this.waiting.push({ ...job, resolve, reject });
       this.worker.postMessage(msg);
     });

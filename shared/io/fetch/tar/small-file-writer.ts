@@ -177,6 +177,7 @@ export class SmallFileWriter {
     if (!b || b.files.length === 0) return;
     this.current = undefined;
     b.sent = true;
+    if (this.inFlight.size === 0) this.worker.ref();
     this.inFlight.set(b.id, b);
     const flags =
       fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;

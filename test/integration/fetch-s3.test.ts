@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
 import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 import { createFetchBuiltin } from '../../shared/io/fetch/builtin.ts';
+import { S3Source } from '../../shared/io/fetch/s3-source.ts';
 import { runCli } from '../helpers/cli.ts';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver-fetch.ts';
 
@@ -75,5 +76,16 @@ describe('fetch from S3 (s3rver)', () => {
     expect(result.output).toBe(path.join(work, 'preload'));
     expect(await readFile(path.join(work, 'preload', 'data', 'note.txt'), 'utf8')).toBe('from s3\n');
     expect(logs[0]).toMatch(/^fetch s3:\/\/fetch-test\/sets\/data.tar.lz4 -> /);
+  });
+
+  it('an object replaced between requests is an error (ETag), not a mixed download', async () => {
+    await store.put('fetch-test', 'moving.bin', randomBytes(64 * 1024));
+    const source = new S3Source('s3://fetch-test/moving.bin', store);
+    const signal = new AbortController().signal;
+    const info = await source.probe(signal);
+    await store.put('fetch-test', 'moving.bin', randomBytes(64 * 1024));
+    await expect(source.open({ start: 0, end: 1023 }, info, signal)).rejects.toThrow(
+      /s3:\/\/fetch-test\/moving.bin changed during the download/,
+    );
   });
 });

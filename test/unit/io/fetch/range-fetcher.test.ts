@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpSource } from '../../../../shared/io/fetch/http-source.ts';
 import { RangeFetcher, type RangeFetcherOptions } from '../../../../shared/io/fetch/range-fetcher.ts';
@@ -165,5 +167,34 @@ describe('RangeFetcher over HTTP', () => {
     expect(fetcher.stats.requests).toBe(64);
     source.close();
     expect(total).toBeGreaterThan(0);
+  });
+});
+
+describe('HttpSource redirects', () => {
+  it('follows a redirect once and sends the chunk requests to the final URL', async () => {
+    const body = randomBytes(200 * KiB);
+    server = await startRangeServer({ body });
+    const target = `${server.url}/real.bin`;
+    let redirects = 0;
+    const front = http.createServer((_req, res) => {
+      redirects++;
+      res.writeHead(302, { location: target });
+      res.end();
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const { port } = front.address() as AddressInfo;
+    const source = new HttpSource(`http://127.0.0.1:${port}/dl`);
+    try {
+      const info = await source.probe(new AbortController().signal);
+      const fetcher = new RangeFetcher(source, info, OPTS);
+      const parts: Buffer[] = [];
+      for await (const b of fetcher) parts.push(Buffer.from(b));
+      expect(Buffer.concat(parts).equals(body)).toBe(true);
+      expect(redirects).toBe(1);
+      expect(server.requests.length).toBe(5); // probe + 4 chunks, all at the final URL
+    } finally {
+      source.close();
+      await new Promise((r) => front.close(r));
+    }
   });
 });

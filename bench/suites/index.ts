@@ -1,8 +1,15 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
+import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
 
-export const suites: BenchSuite[] = [pipelinePlanSuite, workerDispatch, engineDispatchSuite, ioSuite];
+export const suites: BenchSuite[] = [
+  pipelinePlanSuite,
+  workerDispatch,
+  engineDispatchSuite,
+  ioSuite,
+  fetchSuite,
+];

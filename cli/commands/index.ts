@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { registerCp } from './cp.ts';
 import { registerExec } from './exec.ts';
+import { registerFetch } from './fetch.ts';
 import { registerPlan } from './plan.ts';
 import { registerRm } from './rm.ts';
 import { registerRun } from './run.ts';
@@ -27,4 +28,5 @@ export const commandModules: RegisterCommand[] = [
   registerCp,
   registerZip,
   registerRm,
+  registerFetch,
 ];

@@ -1,0 +1,153 @@
+// HTTP(S) URLs as a ByteSource. The probe is a one-byte ranged GET (works with presigned URLs,
+// which sign the method, unlike HEAD) that tells the size and whether ranges work. Every later
+// response is checked against the probe's validators so a replaced object is an error.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { FetchError, HttpStatusError, SourceChangedError, TransferError } from './errors.ts';
+import type { ByteRange, ByteSource, SourceInfo } from './source.ts';
+
+const MAX_REDIRECTS = 5;
+
+function retryAfterSeconds(h: string | undefined): number | undefined {
+  if (!h) return undefined;
+  const n = Number(h);
+  if (Number.isFinite(n)) return Math.max(0, n);
+  const t = Date.parse(h);
+  return Number.isFinite(t) ? Math.max(0, (t - Date.now()) / 1000) : undefined;
+}
+
+/** "bytes 0-0/1234" -> {start, end, total}; total undefined for "*". */
+function parseContentRange(
+  h: string | undefined,
+): { start: number; end: number; total?: number } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(h ?? '');
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), ...(m[3] !== '*' ? { total: Number(m[3]) } : {}) };
+}
+
+export class HttpSource implements ByteSource {
+  private url: URL;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(
+    readonly name: string,
+    opts: { maxSockets?: number; headers?: Record<string, string> } = {},
+  ) {
+    this.url = new URL(name);
+    this.headers = { 'user-agent': 'sluice-fetch/0.1', 'accept-encoding': 'identity', ...opts.headers };
+    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 64 };
+    this.agents = { http: new http.Agent(agentOpts), https: new https.Agent(agentOpts) };
+  }
+  private readonly headers: Record<string, string>;
+
+  /** Sends one GET, following redirects (the final URL is kept for the chunk requests). */
+  private request(headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {
+    const go = (url: URL, hops: number): Promise<http.IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const mod = url.protocol === 'https:' ? https : http;
+        const agent = url.protocol === 'https:' ? this.agents.https : this.agents.http;
+        const req = mod.request(
+          url,
+          { method: 'GET', headers: { ...this.headers, ...headers }, agent, signal },
+          (res) => {
+            const status = res.statusCode ?? 0;
+            if (status >= 300 && status < 400 && res.headers.location) {
+              res.resume();
+              if (hops >= MAX_REDIRECTS)
+                return reject(new FetchError(`${this.name}: too many redirects`, 'HTTP_ERROR'));
+              const next = new URL(res.headers.location, url);
+              this.url = next;
+              go(next, hops + 1).then(resolve, reject);
+              return;
+            }
+            resolve(res);
+          },
+        );
+        req.on('error', (err) => {
+          if (signal.aborted) reject(signal.reason ?? err);
+          else reject(new TransferError(`${this.name}: ${err.message}`, { cause: err }));
+        });
+        req.end();
+      });
+    if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:')
+      return Promise.reject(new FetchError(`${this.name}: unsupported URL scheme`, 'BAD_URL', 400));
+    return go(this.url, 0);
+  }
+
+  private fail(res: http.IncomingMessage): never {
+    res.resume();
+    throw new HttpStatusError(this.name, res.statusCode ?? 0, retryAfterSeconds(res.headers['retry-after']));
+  }
+
+  async probe(signal: AbortSignal): Promise<SourceInfo> {
+    const res = await this.request({ range: 'bytes=0-0' }, signal);
+    const status = res.statusCode ?? 0;
+    res.resume();
+    res.on('error', () => {});
+    const validators = {
+      ...(res.headers.etag ? { etag: res.headers.etag } : {}),
+      ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}),
+    };
+    if (status === 206) {
+      const cr = parseContentRange(res.headers['content-range']);
+      return { size: cr?.total, ranges: cr?.total !== undefined, ...validators };
+    }
+    if (status === 416) return { size: 0, ranges: false, ...validators }; // an empty object
+    if (status === 200) {
+      const len = res.headers['content-length'];
+      return { size: len !== undefined ? Number(len) : undefined, ranges: false, ...validators };
+    }
+    this.fail(res);
+  }
+
+  async open(range: ByteRange | undefined, expect: SourceInfo, signal: AbortSignal): Promise<Readable> {
+    const headers: Record<string, string> = {};
+    if (range) headers.range = `bytes=${range.start}-${range.end}`;
+    // If-Match needs a strong ETag; the response validators are checked below in any case.
+    if (range && expect.etag && !expect.etag.startsWith('W/')) headers['if-match'] = expect.etag;
+    const res = await this.request(headers, signal);
+    const status = res.statusCode ?? 0;
+    if (status === 412) {
+      res.resume();
+      throw new SourceChangedError(this.name, 'ETag no longer matches (HTTP 412)');
+    }
+    if (status !== (range ? 206 : 200)) {
+      if (range && status === 200) {
+        res.resume();
+        throw new FetchError(`${this.name}: the server stopped honouring Range requests`, 'HTTP_ERROR');
+      }
+      this.fail(res);
+    }
+    const changed = (detail: string) => {
+      res.destroy();
+      return new SourceChangedError(this.name, detail);
+    };
+    if (expect.etag && res.headers.etag && res.headers.etag !== expect.etag)
+      throw changed(`ETag ${expect.etag} -> ${res.headers.etag}`);
+    if (
+      expect.lastModified &&
+      res.headers['last-modified'] &&
+      res.headers['last-modified'] !== expect.lastModified
+    )
+      throw changed(`Last-Modified ${expect.lastModified} -> ${res.headers['last-modified']}`);
+    if (range) {
+      const cr = parseContentRange(res.headers['content-range']);
+      if (!cr || cr.start !== range.start || cr.end !== range.end)
+        throw changed(
+          `asked for bytes ${range.start}-${range.end}, got "${res.headers['content-range'] ?? ''}"`,
+        );
+      if (expect.size !== undefined && cr.total !== undefined && cr.total !== expect.size)
+        throw changed(`length ${expect.size} -> ${cr.total}`);
+    } else if (expect.size !== undefined && res.headers['content-length'] !== undefined) {
+      if (Number(res.headers['content-length']) !== expect.size)
+        throw changed(`length ${expect.size} -> ${res.headers['content-length']}`);
+    }
+    return res;
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}

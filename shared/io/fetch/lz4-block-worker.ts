@@ -1,0 +1,143 @@
+// Decodes independent LZ4 blocks on a worker thread, so decompression overlaps tar parsing and file
+// writes on the main thread (as `lz4 -dc | tar x` uses two processes). Compressed and decoded
+// blocks live in SharedArrayBuffers that both threads see: nothing is copied or transferred
+// between threads and nothing is allocated per block (see BlockRecycler for why that matters).
+// The worker is plain JavaScript evaluated from a string: worker threads do not inherit the
+// TypeScript loader. lz4-napi's output (mimalloc) is allocated and freed on the worker's thread,
+// which keeps the RSS flat.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { BlockRecycler } from './block-recycler.ts';
+import { ArchiveError } from './errors.ts';
+import { defineXxHash32 } from './xxhash32.ts';
+
+// The worker also keeps the frame's running content checksum: it sees every block in order.
+// `__name` is a helper TypeScript loaders (esbuild keepNames) may call inside defineXxHash32.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { uncompressSync } = require(workerData.lz4Path);
+const __name = (f) => f;
+const XxHash32 = (${defineXxHash32.toString()})();
+let hash = new XxHash32();
+parentPort.on('message', (m) => {
+  try {
+    if (m.op === 'digest') {
+      parentPort.postMessage({ ok: true, length: 0, digest: hash.digest() });
+      hash = new XxHash32();
+      return;
+    }
+    const input = new Uint8Array(m.input, 4, m.length - 4);
+    const out = new Uint8Array(m.out);
+    let n;
+    if (m.stored) {
+      out.set(input);
+      n = input.length;
+    } else {
+      const decoded = uncompressSync(new Uint8Array(m.input, 0, m.length));
+      if (decoded.length > out.length) throw new Error('a block decodes to more than the frame block size');
+      out.set(decoded);
+      n = decoded.length;
+    }
+    if (m.hash) hash.update(out.subarray(0, n));
+    parentPort.postMessage({ ok: true, length: n });
+  } catch (err) {
+    parentPort.postMessage({ ok: false, message: String((err && err.message) || err) });
+  }
+});
+`;
+
+type Reply = { ok: true; length: number; digest?: number } | { ok: false; message: string };
+
+interface Job {
+  input?: SharedArrayBuffer;
+  out?: SharedArrayBuffer;
+  resolve: (r: { block: Buffer; digest?: number }) => void;
+  reject: (e: Error) => void;
+}
+
+export class Lz4BlockWorker {
+  private readonly worker: Worker;
+  private readonly waiting: Job[] = [];
+  private failed: Error | undefined;
+  /** Compressed-block buffers the worker is done with. */
+  private readonly spareInputs: SharedArrayBuffer[] = [];
+
+  constructor(
+    /** Where decoded blocks come from and go back to. */
+    readonly recycler: BlockRecycler,
+  ) {
+    const lz4Path = createRequire(import.meta.url).resolve('lz4-napi');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lz4Path } });
+    // Unref'd while idle (an abandoned decoder must not keep the process alive), ref'd while a
+    // reply is awaited (or Node could exit with the extraction half done).
+    this.worker.unref();
+    this.worker.on('message', (m: Reply) => {
+      const job = this.waiting.shift();
+      if (this.waiting.length === 0) this.worker.unref();
+      if (!job) return;
+      if (job.input?.byteLength === this.recycler.size + 4 && this.spareInputs.length < 8)
+        this.spareInputs.push(job.input);
+      if (m.ok)
+        job.resolve({
+          block: job.out ? Buffer.from(job.out, 0, m.length) : Buffer.alloc(0),
+          digest: m.digest,
+        });
+      else
+        job.reject(
+          new ArchiveError(`corrupt lz4 stream: a block does not decode (${m.message})`, 'CORRUPT_LZ4'),
+        );
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', () => this.fail(new Error('the lz4 worker exited')));
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  /** A buffer for a compressed block of `n` bytes, to fill and pass to decode(). */
+  inputBuffer(n: number): SharedArrayBuffer {
+    const spare = this.spareInputs.pop();
+    if (spare && spare.byteLength >= n) return spare;
+    return new SharedArrayBuffer(Math.max(n, this.recycler.size + 4));
+  }
+
+  private send(
+    job: Omit<Job, 'resolve' | 'reject'>,
+    msg: object,
+  ): Promise<{ block: Buffer; digest?: number }> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) this.worker.ref();
+      this.waiting.push({ ...job, resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  /**
+   * Decodes the size-prepended block in `input[0..length)` (or copies it, when `stored`) into a
+   * block of `capacity` bytes (the frame's block size: pooled when it is the recycler's size),
+   * adding it to the running checksum when `hash`. Results come back in call order.
+   */
+  async decode(
+    input: SharedArrayBuffer,
+    length: number,
+    capacity: number,
+    stored: boolean,
+    hash: boolean,
+  ): Promise<Buffer> {
+    const out = capacity === this.recycler.size ? this.recycler.take() : new SharedArrayBuffer(capacity);
+    return (await this.send({ input, out }, { op: 'block', input, length, out, stored, hash })).block;
+  }
+
+  /** The checksum of the blocks sent with `hash` since the last digest (then resets it). */
+  async digest(): Promise<number> {
+    return (await this.send({}, { op: 'digest' })).digest ?? 0;
+  }
+
+  close(): void {
+    this.worker.removeAllListeners('exit');
+    void this.worker.terminate();
+  }
+}

@@ -1,0 +1,273 @@
+// RangeFetcher: downloads a ByteSource as fixed-size chunks over several concurrent requests and
+// yields the bytes IN ORDER as one stream. Memory stays bounded: a chunk is only started while the
+// bytes held ahead of the consumer fit in `maxBuffered`, so a slow consumer back-pressures the
+// downloads. A failed or stalled request is retried from the last byte received.
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FetchError, HttpStatusError, TransferError } from './errors.ts';
+import type { ByteSource, SourceInfo } from './source.ts';
+
+export interface RangeFetcherOptions {
+  /** Requests in flight. */
+  workers: number;
+  /** Bytes per ranged request. */
+  chunkSize: number;
+  /** Bytes downloaded ahead of the consumer, at most (plus one chunk). */
+  maxBuffered: number;
+  /** A request slower than this (bytes/s) over `stallMs` is restarted. 0 = never. */
+  minSpeed: number;
+  stallMs: number;
+  /** Attempts per chunk that make no progress before the download fails. */
+  retries: number;
+  /** First back-off delay; doubles per attempt (capped at 10 s), or the server's Retry-After. */
+  backoffMs: number;
+  signal?: AbortSignal;
+  /** Called with every received buffer's length (progress). */
+  onBytes?: (n: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface FetchStats {
+  requests: number;
+  retries: number;
+  chunks: number;
+  /** False when the source could not serve ranges and one stream was used. */
+  parallel: boolean;
+}
+
+interface Chunk {
+  start: number;
+  /** Inclusive; Infinity when the size is unknown. */
+  end: number;
+  pieces: Buffer[];
+  received: number;
+  done: boolean;
+}
+
+export class RangeFetcher implements AsyncIterable<Buffer> {
+  readonly stats: FetchStats;
+  private readonly abort = new AbortController();
+  private fatal: Error | undefined;
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly info: SourceInfo,
+    private readonly opts: RangeFetcherOptions,
+  ) {
+    this.stats = { requests: 0, retries: 0, chunks: 0, parallel: info.ranges };
+    setMaxListeners(0, this.abort.signal); // one listener per request in flight
+    opts.signal?.addEventListener('abort', () => this.fail(opts.signal?.reason ?? new Error('aborted')), {
+      once: true,
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private fail(err: Error): void {
+    if (!this.fatal) this.fatal = err;
+    this.abort.abort(err);
+    this.wake();
+  }
+
+  private plan(): Chunk[] {
+    const { size, ranges } = this.info;
+    const one = (end: number): Chunk => ({ start: 0, end, pieces: [], received: 0, done: false });
+    if (size === 0) return [];
+    if (!ranges || size === undefined) return [one(size === undefined ? Number.POSITIVE_INFINITY : size - 1)];
+    const chunks: Chunk[] = [];
+    for (let s = 0; s < size; s += this.opts.chunkSize) {
+      chunks.push({
+        start: s,
+        end: Math.min(s + this.opts.chunkSize, size) - 1,
+        pieces: [],
+        received: 0,
+        done: false,
+      });
+    }
+    return chunks;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const chunks = this.plan();
+    this.stats.chunks = chunks.length;
+    let next = 0;
+    let active = 0;
+    let head = 0;
+    const launch = () => {
+      while (
+        !this.fatal &&
+        next < chunks.length &&
+        active < this.opts.workers &&
+        (next === head || (next - head + 1) * this.opts.chunkSize <= this.opts.maxBuffered)
+      ) {
+        const c = chunks[next++]!;
+        active++;
+        void this.download(c).finally(() => {
+          active--;
+          launch();
+          this.wake();
+        });
+      }
+    };
+    try {
+      for (head = 0; head < chunks.length; head++) {
+        launch();
+        const c = chunks[head]!;
+        for (;;) {
+          if (this.fatal) throw this.fatal;
+          if (c.pieces.length) {
+            const pieces = c.pieces;
+            c.pieces = [];
+            for (const p of pieces) yield p;
+            continue;
+          }
+          if (c.done) break;
+          await new Promise<void>((r) => {
+            this.waiter = r;
+          });
+        }
+        chunks[head] = undefined as unknown as Chunk; // let the chunk's buffers go
+      }
+    } finally {
+      if (!this.abort.signal.aborted) this.abort.abort(new Error('download no longer needed'));
+    }
+  }
+
+  /** Fetches one chunk, retrying from the last received byte, until done or fatal. */
+  private async download(c: Chunk): Promise<void> {
+    let failures = 0;
+    const resumable = this.info.ranges;
+    while (!this.fatal) {
+      const before = c.received;
+      try {
+        await this.attempt(c);
+        return;
+      } catch (err) {
+        if (this.fatal) return;
+        const e = err as Error;
+        const retryable = (e as { retryable?: boolean }).retryable === true;
+        const progressed = c.received > before;
+        if (progressed) failures = 0;
+        if (!retryable || ++failures > this.opts.retries || (!resumable && c.received > 0)) {
+          const final =
+            retryable && !resumable && c.received > 0
+              ? new FetchError(
+                  `${this.source.name}: ${e.message}; the server does not support ranges, so the download cannot resume`,
+                  'TRANSFER_ERROR',
+                )
+              : retryable && failures > this.opts.retries
+                ? new FetchError(
+                    `${e.message} (gave up after ${this.opts.retries} retries)`,
+                    'TRANSFER_ERROR',
+                    502,
+                    {
+                      cause: e,
+                    },
+                  )
+                : e;
+          this.fail(final);
+          return;
+        }
+        this.stats.retries++;
+        const wait =
+          e instanceof HttpStatusError && e.retryAfter !== undefined
+            ? Math.min(e.retryAfter * 1000, 30_000)
+            : Math.min(this.opts.backoffMs * 2 ** (failures - 1), 10_000) * (0.75 + Math.random() / 2);
+        this.opts.log?.(
+          `retrying bytes ${c.start + c.received}-${c.end} in ${Math.round(wait)} ms: ${e.message}`,
+        );
+        try {
+          await sleep(wait, undefined, { signal: this.abort.signal });
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  /** One request for the rest of a chunk; resolves when the chunk is complete. */
+  private attempt(c: Chunk): Promise<void> {
+    const from = c.start + c.received;
+    const sized = Number.isFinite(c.end);
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    this.stats.requests++;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let windowBytes = 0;
+      const { minSpeed, stallMs } = this.opts;
+      const timer =
+        minSpeed > 0 && stallMs > 0
+          ? setInterval(() => {
+              if (windowBytes < (minSpeed * stallMs) / 1000) {
+                const rate = Math.round((windowBytes * 1000) / stallMs);
+                finish(
+                  new TransferError(
+                    `${this.source.name}: stalled at ${rate} B/s (below --min-speed), reconnecting`,
+                  ),
+                );
+                ac.abort();
+              }
+              windowBytes = 0;
+            }, stallMs)
+          : undefined;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearInterval(timer);
+        this.abort.signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const range = this.info.ranges ? { start: from, end: c.end } : undefined;
+      this.source.open(range, this.info, ac.signal).then((body) => {
+        if (settled) {
+          body.destroy();
+          return;
+        }
+        body.on('data', (buf: Buffer) => {
+          if (settled) return;
+          let b = buf;
+          if (sized && c.received + b.length > c.end - c.start + 1) {
+            b = b.subarray(0, c.end - c.start + 1 - c.received); // a server sending more than asked
+          }
+          c.received += b.length;
+          windowBytes += b.length;
+          c.pieces.push(b);
+          this.opts.onBytes?.(b.length);
+          this.wake();
+        });
+        body.on('error', (err) => {
+          body.destroy();
+          finish(
+            err instanceof FetchError
+              ? err
+              : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
+          );
+        });
+        body.on('end', () => {
+          if (sized && c.start + c.received <= c.end) {
+            finish(
+              new TransferError(
+                `${this.source.name}: connection closed after ${c.received} of ${c.end - c.start + 1} bytes`,
+              ),
+            );
+            return;
+          }
+          c.done = true;
+          finish();
+          this.wake();
+        });
+        body.on('close', () => {
+          if (!settled) finish(new TransferError(`${this.source.name}: connection closed early`));
+        });
+      }, finish);
+    });
+  }
+}

@@ -165,6 +165,7 @@ export function createIoBuiltins(deps: IoBuiltinDeps = { openStore: loadObjectSt
             ...opts,
             update: (p.update as boolean) ?? true,
             noTargetDirectory: src.length === 1,
+            createParents: true,
           }),
           ctx,
         );

@@ -1,6 +1,6 @@
 // `cp -r` semantics over local paths and s3:// (sluice cp, the `cp` builtin): works out what each
 // source becomes, refuses unsafe pairs, then runs every copy on one pool and one memory budget.
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { ValidationError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -22,6 +22,8 @@ export interface CopyOptions extends IoOptions {
   update?: boolean;
   /** Treat DST as the copy itself even if it is an existing directory (`cp -T`). */
   noTargetDirectory?: boolean;
+  /** Create missing parent directories of a local destination (`mkdir -p`); the pipeline built-in does. */
+  createParents?: boolean;
   /** Resolve relative local paths against this directory. */
   cwd?: string;
 }
@@ -107,6 +109,7 @@ export async function copyTree(
   for (const src of srcs) {
     try {
       const target = await resolveTarget(src, dst, dstIsDirectory);
+      if (target.kind === 'local') await ensureParent(target.path, opts.createParents === true);
       await copyOne(src, target, ctx);
     } catch (err) {
       tally.fail(formatLocation(src), err);
@@ -114,6 +117,23 @@ export async function copyTree(
   }
   const summary = tally.summary(formatLocation(dst));
   return ctx.notes.length ? { ...summary, notes: ctx.notes } : summary;
+}
+
+/** The destination's parent must exist (as with `cp -r`), unless asked to create it. */
+async function ensureParent(path: string, create: boolean): Promise<void> {
+  const parent = dirname(path);
+  if (create) {
+    await mkdir(parent, { recursive: true });
+    return;
+  }
+  try {
+    await stat(parent);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new IoItemError(`cannot create ${path}: directory ${parent} does not exist`, 'ENOENT');
+    }
+    throw err;
+  }
 }
 
 async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Promise<void> {

@@ -27,6 +27,16 @@ describe('copyTree (local)', () => {
     execFileSync('diff', ['-r', '--no-dereference', join(dir, 'src'), join(dir, 'dst')]);
   });
 
+  it('names the missing destination parent (like cp -r), or creates it when asked (the pipeline built-in)', async () => {
+    await makeSampleTree(join(dir, 'src'));
+    const s = await copyTree([join(dir, 'src')], join(dir, 'no/such/dst'));
+    expect(s.failures).toHaveLength(1);
+    expect(s.failures[0]?.message).toContain(`directory ${join(dir, 'no/such')} does not exist`);
+    const made = await copyTree([join(dir, 'src')], join(dir, 'no/such/dst'), { createParents: true });
+    expect(made.failures).toEqual([]);
+    expect(await snapshot(join(dir, 'no/such/dst'))).toEqual(await snapshot(join(dir, 'src')));
+  });
+
   it('copies into DST/basename(SRC) when DST is an existing directory (cp -r), and several sources', async () => {
     await makeSampleTree(join(dir, 'src'));
     await writeFile(join(dir, 'one.txt'), 'one');

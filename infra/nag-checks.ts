@@ -91,7 +91,7 @@ export class SluiceNagChecks implements IPolicyValidationPlugin {
   private readonly pack: cdkNag.AwsSolutionsChecks;
 
   constructor(private readonly acknowledgments: FindingAcknowledgment[] = FINDING_ACKNOWLEDGMENTS) {
-    this.pack = new cdkNag.AwsSolutionsChecks();
+    this.pack = new cdkNag.AwsSolutionsChecks(undefined, { verbose: true });
   }
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {

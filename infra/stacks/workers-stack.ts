@@ -76,6 +76,11 @@ export class WorkersStack extends Stack {
       },
     });
     this.workerSubnets = this.vpc.selectSubnets({ subnetType: workerSubnetType });
+    this.workerSecurityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Sluice workers: no inbound; outbound to AWS APIs, EFS and (with NAT) http(s) inputs',
+      allowAllOutbound: true,
+    });
     if (isolated) {
       // Without a NAT, what a Fargate task needs to start and to work: image pull, logs, queues.
       const services = {
@@ -85,18 +90,15 @@ export class WorkersStack extends Stack {
         Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
       };
       for (const [id, service] of Object.entries(services)) {
-        this.vpc.addInterfaceEndpoint(`${id}Endpoint`, {
+        // Not open to the whole VPC CIDR: only the workers may use them.
+        const endpoint = this.vpc.addInterfaceEndpoint(`${id}Endpoint`, {
           service,
           subnets: { subnetType: workerSubnetType },
+          open: false,
         });
+        endpoint.connections.allowDefaultPortFrom(this.workerSecurityGroup, 'HTTPS from Sluice workers');
       }
     }
-
-    this.workerSecurityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
-      vpc: this.vpc,
-      description: 'Sluice workers: no inbound; outbound to AWS APIs, EFS and (with NAT) http(s) inputs',
-      allowAllOutbound: true,
-    });
 
     this.fileSystem = new efs.FileSystem(this, 'SharedFileSystem', {
       vpc: this.vpc,

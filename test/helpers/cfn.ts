@@ -1,16 +1,17 @@
 // Small readers over synthesized CloudFormation templates for the infra tests.
 import type { Template } from 'aws-cdk-lib/assertions';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped by nature.
-export type CfnResource = { Type: string; Properties: Record<string, any>; [k: string]: any };
+/** CloudFormation JSON: untyped by nature. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Json = any;
+export type CfnResource = { Type: string; Properties: Record<string, Json>; [k: string]: Json };
 
 export function resourcesOfType(t: Template, type: string): Record<string, CfnResource> {
   return t.findResources(type) as Record<string, CfnResource>;
 }
 
 /** Every statement of every inline/managed policy in the template. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export function policyStatements(t: Template): Record<string, any>[] {
+export function policyStatements(t: Template): Record<string, Json>[] {
   const out = [];
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
     for (const p of Object.values(resourcesOfType(t, type)))
@@ -23,8 +24,7 @@ export function policyStatements(t: Template): Record<string, any>[] {
 }
 
 /** Statements of the inline policies attached to one role (by logical id). */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export function roleStatements(t: Template, roleLogicalId: string): Record<string, any>[] {
+export function roleStatements(t: Template, roleLogicalId: string): Record<string, Json>[] {
   return Object.values(resourcesOfType(t, 'AWS::IAM::Policy'))
     .filter((p) =>
       (p.Properties.Roles as unknown[]).some(

@@ -9,7 +9,7 @@ import { FINDING_ACKNOWLEDGMENTS } from '../../infra/nag-checks.ts';
 import { TABLE_INDEXES } from '../../infra/stacks/state-stack.ts';
 import { AWS_ENV, DEFAULT_SHARED_VOLUME, FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
 import { type Synthesized, synthSluice } from '../helpers/cdk.ts';
-import { policyStatements, resourcesOfType, roleStatements } from '../helpers/cfn.ts';
+import { type Json, policyStatements, resourcesOfType, roleStatements } from '../helpers/cfn.ts';
 
 let s: Synthesized;
 let state: Template;
@@ -127,11 +127,11 @@ describe('state stack', () => {
 describe('scheduler stack', () => {
   const functionsByName = () => {
     const fns = resourcesOfType(scheduler, 'AWS::Lambda::Function');
-    const out: Record<string, { id: string; props: Record<string, any> }> = {};
+    const out: Record<string, { id: string; props: Record<string, Json> }> = {};
     for (const name of FUNCTION_NAMES) {
       const id = Object.keys(fns).find((k) => k.startsWith(`${pascal(name)}Function`) && !k.includes('Role'));
       expect(id, name).toBeDefined();
-      out[name] = { id: id!, props: fns[id!].Properties };
+      out[name] = { id: id!, props: fns[id!]!.Properties };
     }
     return out;
   };
@@ -190,7 +190,7 @@ describe('scheduler stack', () => {
     const [notification] = Object.values(resourcesOfType(scheduler, 'Custom::S3BucketNotifications'));
     const configs = notification!.Properties.NotificationConfiguration.LambdaFunctionConfigurations;
     expect(configs).toHaveLength(3);
-    const suffixes = configs.map((c: any) => {
+    const suffixes = configs.map((c: Json) => {
       expect(c.Events).toEqual(['s3:ObjectCreated:*']);
       expect(c.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [fns['s3-trigger']!.id, 'Arn'] });
       return c.Filter.Key.FilterRules[0].Value;
@@ -345,10 +345,14 @@ describe('workers stack', () => {
     );
     const alarms = Object.values(resourcesOfType(workers, 'AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(2);
-    const metricNames = (a: any) =>
-      a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName);
-    const out = alarms.find((a: any) => a.Properties.ComparisonOperator === 'GreaterThanOrEqualToThreshold');
-    const idle = alarms.find((a: any) => a.Properties.ComparisonOperator === 'LessThanOrEqualToThreshold');
+    const metricNames = (a: Json) =>
+      a.Properties.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => m.MetricStat.Metric.MetricName);
+    const out = alarms.find(
+      (a: Json) => a.Properties.ComparisonOperator === 'GreaterThanOrEqualToThreshold',
+    )!;
+    const idle = alarms.find((a: Json) => a.Properties.ComparisonOperator === 'LessThanOrEqualToThreshold')!;
+    expect(out).toBeDefined();
+    expect(idle).toBeDefined();
     expect(metricNames(out)).toEqual(Array(5).fill('ApproximateNumberOfMessagesVisible'));
     expect(out.Properties.Threshold).toBe(1);
     expect(metricNames(idle).sort()).toEqual([

@@ -18,7 +18,24 @@ export const physicalNames = (prefix: string) => ({
   /** Task definition families: RunTask by family runs the latest revision. */
   workerFamily: `${prefix}-worker`,
   algorithmFamily: `${prefix}-algorithm`,
+  /** The worker service dispatch scales (SLUICE_WORKER_SERVICE); fixed so workers can know it too. */
+  workerService: `${prefix}-workers`,
 });
+
+/**
+ * Variables the runtime branch adds to AWS_ENV (config.ts there): named literally here until the
+ * branches merge, then `AWS_ENV.workerService` etc. Lease and aging keep the runtime's defaults.
+ */
+export const RUNTIME_ENV = {
+  workerService: 'SLUICE_WORKER_SERVICE',
+  workerSlots: 'SLUICE_WORKER_SLOTS',
+  retentionDays: 'SLUICE_RETENTION_DAYS',
+} as const;
+/** AWS_ENV keys infra leaves unset on purpose: the runtime's documented defaults apply. */
+export const RUNTIME_DEFAULTED_KEYS = ['leaseSeconds', 'agingSeconds'];
+
+/** Tasks one worker container runs at once: one per vCPU (the worker's own default). */
+export const workerSlots = (config: InfraConfig): number => Math.max(1, Math.floor(config.workerCpu / 1024));
 
 export interface ComputeNames {
   clusterName: string;
@@ -33,7 +50,8 @@ export function backendEnvironment(
   compute: ComputeNames,
 ): Record<string, string> {
   const names = physicalNames(config.prefix);
-  const values: Record<AwsEnvKey, string> = {
+  // Partial: the runtime branch adds keys (RUNTIME_ENV) that this map must not have to list to compile.
+  const values: Partial<Record<AwsEnvKey, string>> = {
     jobsTable: state.jobsTable.tableName,
     tasksTable: state.tasksTable.tableName,
     registryTable: state.registryTable.tableName,
@@ -56,7 +74,13 @@ export function backendEnvironment(
     workerSubnets: compute.subnetIds.join(','),
     workerSecurityGroup: compute.securityGroupId,
     sharedVolumePath: DEFAULT_SHARED_VOLUME,
-    maxWorkers: String(config.maxWorkers),
+    // The global cap of running tasks: every slot of maxWorkers containers.
+    maxWorkers: String(config.maxWorkers * workerSlots(config)),
   };
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [AWS_ENV[k as AwsEnvKey], v]));
+  return {
+    ...Object.fromEntries(Object.entries(values).map(([k, v]) => [AWS_ENV[k as AwsEnvKey], v])),
+    [RUNTIME_ENV.workerService]: names.workerService,
+    [RUNTIME_ENV.workerSlots]: String(workerSlots(config)),
+    [RUNTIME_ENV.retentionDays]: String(config.retentionDays),
+  };
 }

@@ -10,7 +10,7 @@ export type WorkerArch = 'arm64' | 'x86_64';
 export interface InfraConfig {
   /** Prefix of physical names (stacks, the cron function, cron rules, task families). Default `sluice`. */
   prefix: string;
-  /** Upper bound of the worker service (tasks) and of SLUICE_MAX_WORKERS. Default 10. */
+  /** Upper bound of worker containers (SLUICE_MAX_WORKERS = maxWorkers x slots per worker). Default 10. */
   maxWorkers: number;
   /** Tasks kept running when every queue is empty: 0 (no idle Fargate cost) or more. Default 0. */
   minWorkers: number;
@@ -32,10 +32,12 @@ export interface InfraConfig {
   removalPolicy: 'retain' | 'destroy';
   /** Directory (relative to the repo root) holding `<name>.ts` handler entries. Default `functions`. */
   functionsDir: string;
-  /** Minutes between ticks (ttl enforcement, lease expiry, cron rule sync). Default 1. */
+  /** Minutes between dispatch ticks (ttl enforcement, stuck-job reconciliation, fleet size). Default 1. */
   tickMinutes: number;
   /** Reserved concurrency of `dispatch` (0 = none; needs 10 unreserved in the account). Default 1. */
   dispatchConcurrency: number;
+  /** Days final jobs, their tasks and webhook records are kept before DynamoDB TTL deletes them. Default 30. */
+  retentionDays: number;
   /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
   algorithmImage?: string;
 }
@@ -53,6 +55,7 @@ export const DEFAULT_CONFIG: InfraConfig = {
   functionsDir: 'functions',
   tickMinutes: 1,
   dispatchConcurrency: 1,
+  retentionDays: 30,
 };
 
 /** Context keys are the option names; values from `-c` arrive as strings, from cdk.json as JSON. */
@@ -101,6 +104,7 @@ export function readInfraConfig(node: Node): InfraConfig {
     functionsDir: str('functionsDir', /^[\w./-]+$/, 'a relative directory')!,
     tickMinutes: int('tickMinutes', 1, 60),
     dispatchConcurrency: int('dispatchConcurrency', 0, 100),
+    retentionDays: int('retentionDays', 1, 3650),
     algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
   };
   if (config.minWorkers > config.maxWorkers) {

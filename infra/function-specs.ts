@@ -11,65 +11,56 @@ export interface FunctionSpec {
   description: string;
   memoryMiB: number;
   timeoutSeconds: number;
-  tables: { jobs?: Access; tasks?: Access; registry?: Access };
-  blobBucket?: Access;
-  triggerBucket?: Access;
-  /** Queues it sends to (`tasks` = all five priority queues). */
-  sends: QueueName[];
-  /** The SQS queue it is triggered by (batch, partial batch failures reported). */
+  /** Triggered by this SQS queue (batches; partial batch failures reported). */
   consumes?: { queue: QueueName; batchSize: number; maxConcurrency: number };
-  /** Runs and stops worker/algorithm tasks on the ECS cluster. */
+  /** Queues it sends to, beyond the event and task queues every coordinator sends to. */
+  alsoSends?: QueueName[];
+  /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
+  triggerBucket?: Access;
+  /** Scales the worker service (DescribeServices/UpdateService) and may RunTask the Sluice families. */
   ecs?: boolean;
-  /** Manages the EventBridge rules named SLUICE_CRON_RULE_PREFIX*, targeting the cron function. */
+  /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
   cronRules?: boolean;
   /** Target of the periodic tick rule. */
   tick?: boolean;
 }
 
+/**
+ * Every function runs the shared Coordinator (AwsEngine): it reads and writes the three tables
+ * (jobs, tasks, webhook records in the registry), keeps large values in the blob bucket, enqueues
+ * ready tasks on the priority queues and engine events on the event queue. Those grants are common;
+ * this table lists what differs.
+ */
 export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   api: {
     description: 'REST API /api/v1 (exec, store, status, results) behind API Gateway',
     memoryMiB: 1024,
     timeoutSeconds: 29, // API Gateway's integration timeout
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'readWrite' },
-    blobBucket: 'readWrite',
-    sends: ['event'],
+    cronRules: true, // storing a pipeline with a cron trigger refreshes its rule
   },
   's3-trigger': {
     description: 'Starts a run for each pipeline descriptor put into the trigger bucket',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'read' },
-    blobBucket: 'readWrite',
-    triggerBucket: 'read',
-    sends: ['event'],
+    triggerBucket: 'readWrite',
   },
   cron: {
-    description: 'Fires cron triggers, keeps one EventBridge rule per cron trigger, enforces ttl on ticks',
+    description: 'Runs a stored pipeline when its EventBridge cron rule fires',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'read' },
-    blobBucket: 'readWrite',
-    sends: ['event'],
     cronRules: true,
-    tick: true,
   },
   expand: {
-    description: 'Applies engine events: expands DAG nodes and batches into tasks',
+    description: 'Applies engine events (reconcile): expands DAG nodes and batches into tasks',
     memoryMiB: 1769, // one full vCPU: expanding a 100,000-item batch is CPU-bound
     timeoutSeconds: 60,
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'readWrite' },
-    blobBucket: 'readWrite',
-    sends: ['event', 'tasks'],
     consumes: { queue: 'event', batchSize: 10, maxConcurrency: 5 },
   },
   dispatch: {
-    description:
-      'Moves queued tasks to the priority queues within the caps; ages waiting tasks; expires leases',
+    description: 'The tick: ttl enforcement, stuck-job reconciliation, worker fleet size from queue depth',
     memoryMiB: 1024,
     timeoutSeconds: 60,
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'read' },
-    sends: ['event', 'tasks'],
+    alsoSends: ['status'], // outcomes of tasks whose lease expired
     ecs: true,
     tick: true,
   },
@@ -77,9 +68,6 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     description: 'Applies task outcomes reported by workers; retries or finishes nodes and jobs',
     memoryMiB: 1024,
     timeoutSeconds: 30,
-    tables: { jobs: 'readWrite', tasks: 'readWrite', registry: 'readWrite' },
-    blobBucket: 'readWrite',
-    sends: ['event', 'tasks'],
     consumes: { queue: 'status', batchSize: 10, maxConcurrency: 10 },
   },
 };

@@ -52,21 +52,16 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
     path: /-scheduler\/DispatchFunctionRole\//,
     reason: 'Stop, describe and tag tasks of the Sluice cluster only; task ids exist only at run time.',
   },
-  {
-    finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
-    path: /-scheduler\/DispatchFunctionRole\//,
-    reason:
-      'ecs:ListTasks supports no resource type, so AWS requires "*"; the ecs:cluster condition pins it to the Sluice cluster.',
-  },
+
   {
     finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:events:.*:rule\/[a-z0-9-]+-cron-\*\]$/,
-    path: /-scheduler\/CronFunctionRole\//,
+    path: /-scheduler\/(Api|Cron)FunctionRole\//,
     reason:
-      'The cron function manages only the rules named SLUICE_CRON_RULE_PREFIX* (one per cron trigger, created at run time).',
+      'api (when stored pipelines change) and cron manage only the rules named SLUICE_CRON_RULE_PREFIX*, one per cron trigger, created at run time.',
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
-    path: /-scheduler\/CronFunctionRole\//,
+    path: /-scheduler\/(Api|Cron)FunctionRole\//,
     reason:
       'events:ListRules supports no resource-level permissions, so AWS requires "*"; it is read-only (rule names by prefix).',
   },

@@ -146,11 +146,11 @@ export class SchedulerStack extends Stack {
       sourceAccount: this.account,
     });
 
-    // The tick: ttl enforcement, lease expiry, aging, cron rule reconciliation. Its rule name is
-    // outside the cron prefix, so handlers tell a tick from a cron trigger by the rule ARN.
+    // The tick (dispatch): ttl enforcement, stuck-job reconciliation, worker fleet size. Its rule
+    // name is outside the cron prefix, so it is never mistaken for a cron trigger.
     this.tickRule = new events.Rule(this, 'TickRule', {
       ruleName: `${config.prefix}-tick`,
-      description: 'Sluice tick: ttl enforcement, lease expiry and aging',
+      description: 'Sluice tick: ttl enforcement, reconciliation, worker fleet size',
       schedule: events.Schedule.rate(Duration.minutes(config.tickMinutes)),
     });
     for (const name of FUNCTION_NAMES) {
@@ -169,20 +169,25 @@ export class SchedulerStack extends Stack {
     cronRuleArn: string,
   ): void {
     const spec = FUNCTION_SPECS[name];
-    const tables = { jobs: state.jobsTable, tasks: state.tasksTable, registry: state.registryTable };
-    for (const [key, access] of Object.entries(spec.tables)) {
-      const table = tables[key as keyof typeof tables];
-      if (access === 'readWrite') table.grantReadWriteData(fn);
-      else table.grantReadData(fn);
+    // What every coordinator needs (see FUNCTION_SPECS).
+    for (const table of [state.jobsTable, state.tasksTable, state.registryTable])
+      table.grantReadWriteData(fn);
+    state.blobBucket.grantReadWrite(fn);
+    for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
+      for (const queue of queues[q]) queue.grantSendMessages(fn);
     }
-    if (spec.blobBucket === 'readWrite') state.blobBucket.grantReadWrite(fn);
-    else if (spec.blobBucket === 'read') state.blobBucket.grantRead(fn);
     if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
     else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
-    for (const q of spec.sends) for (const queue of queues[q]) queue.grantSendMessages(fn);
 
     if (spec.ecs) {
       const clusterArn = workers.cluster.clusterArn;
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ScaleWorkerService',
+          actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+          resources: [workers.service.serviceArn],
+        }),
+      );
       const families = [workers.workerTaskDefinition.family, workers.algorithmTaskDefinition.family];
       fn.addToRolePolicy(
         new iam.PolicyStatement({
@@ -211,15 +216,6 @@ export class SchedulerStack extends Stack {
               arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
             }),
           ],
-        }),
-      );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'CountSluiceTasks',
-          // ListTasks has no resource type: `*` is required; the condition pins it to the cluster.
-          actions: ['ecs:ListTasks'],
-          resources: ['*'],
-          conditions: { ArnEquals: { 'ecs:cluster': clusterArn } },
         }),
       );
       fn.addToRolePolicy(

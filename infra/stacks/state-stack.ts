@@ -13,31 +13,45 @@ export const PRIORITIES = [1, 2, 3, 4, 5] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 /**
- * Key schema of the tables. All keys are strings (numbers zero-padded or ISO times sort as
- * strings), so the runtime may overload them per item type without a type clash on an index.
+ * The tables as the runtime's DynamoDB store uses them (shared/adapters/aws/dynamo-schema.ts on
+ * the runtime branch; test/infra/table-schema.test.ts checks they agree once both are merged):
+ * jobs `JOB#<id>/JOB` + counter shards, tasks `T#<job>#<node>#<shard>/<batchIndex>` (numeric sort
+ * key: ordered by batchIndex), registry `PIPELINE|ALGORITHM|HOOK#<job>/<name>`.
  */
-export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
-
-/** Global secondary indexes per table: name → [partition attribute, sort attribute]. */
-export const TABLE_INDEXES = {
-  /** Jobs: list by status, by pipeline, or all by time (the job item carries these; counter items do not). */
+type KeyType = 'S' | 'N';
+export interface TableSchema {
+  sortKeyType: KeyType;
+  indexes: Record<string, { partitionKey: [string, KeyType]; sortKey: [string, KeyType] }>;
+}
+/** Attribute DynamoDB TTL deletes expired items by (epoch seconds, set once a job is final). */
+export const TTL_ATTRIBUTE = 'ttl';
+/** Job summary attributes the listing indexes carry (INCLUDE projection). */
+export const JOB_LISTING_ATTRIBUTES = [
+  'jobId',
+  'pipelineName',
+  'status',
+  'priority',
+  'finishedAt',
+  'reason',
+  'admitted',
+];
+export const TABLE_SCHEMAS = {
   jobs: {
-    byStatus: ['gsi1pk', 'gsi1sk'],
-    byPipeline: ['gsi2pk', 'gsi2sk'],
-    byTime: ['gsi3pk', 'gsi3sk'],
+    sortKeyType: 'S',
+    indexes: {
+      byStatus: { partitionKey: ['status', 'S'], sortKey: ['createdAt', 'N'] },
+      byPipeline: { partitionKey: ['pipelineName', 'S'], sortKey: ['createdAt', 'N'] },
+      // "Newest jobs" by day (YYYY-MM-DD) rather than one constant, hot partition key.
+      byDay: { partitionKey: ['day', 'S'], sortKey: ['createdAt', 'N'] },
+    },
   },
-  /** Tasks: by status and time (queued/active listings, expired leases), and by task id. */
-  tasks: {
-    byStatus: ['gsi1pk', 'gsi1sk'],
-    byTaskId: ['gsi2pk', 'gsi2sk'],
-  },
-  /** Registry: pipelines, algorithms, webhook deliveries; by kind and time (pending deliveries). */
-  registry: {
-    byKind: ['gsi1pk', 'gsi1sk'],
-  },
-} as const satisfies Record<string, Record<string, readonly [string, string]>>;
+  tasks: { sortKeyType: 'N', indexes: {} },
+  registry: { sortKeyType: 'S', indexes: {} },
+} as const satisfies Record<string, TableSchema>;
 
-/** Receives before a message goes to its dead-letter queue. */
+/** Receives before a task message goes to its DLQ: aging copies and cap skips also receive them. */
+export const TASK_QUEUE_MAX_RECEIVES = 50;
+/** Receives before a status or event message goes to its dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
 export interface StateStackProps extends StackProps {
@@ -60,24 +74,27 @@ export class StateStack extends Stack {
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const dev = config.removalPolicy === 'destroy';
 
-    const table = (name: keyof typeof TABLE_INDEXES): dynamodb.Table => {
+    const type = (t: KeyType) => (t === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING);
+    const table = (name: keyof typeof TABLE_SCHEMAS): dynamodb.Table => {
+      const schema: TableSchema = TABLE_SCHEMAS[name];
       const t = new dynamodb.Table(this, `${name[0]!.toUpperCase()}${name.slice(1)}Table`, {
-        partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: type(schema.sortKeyType) },
         // On-demand: costs nothing idle, absorbs the bursts of a 100,000-item batch.
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: TABLE_KEYS.ttlAttribute,
+        timeToLiveAttribute: TTL_ATTRIBUTE,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         deletionProtection: !dev,
         removalPolicy,
       });
-      for (const [indexName, [pk, sk]] of Object.entries(TABLE_INDEXES[name])) {
+      for (const [indexName, { partitionKey, sortKey }] of Object.entries(schema.indexes)) {
         t.addGlobalSecondaryIndex({
           indexName,
-          partitionKey: { name: pk, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: sk, type: dynamodb.AttributeType.STRING },
-          projectionType: dynamodb.ProjectionType.ALL,
+          partitionKey: { name: partitionKey[0], type: type(partitionKey[1]) },
+          sortKey: { name: sortKey[0], type: type(sortKey[1]) },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: JOB_LISTING_ATTRIBUTES.filter((a) => a !== partitionKey[0] && a !== sortKey[0]),
         });
       }
       return t;
@@ -117,7 +134,7 @@ export class StateStack extends Stack {
     this.blobBucket = dataBucket('BlobBucket', 'blobs/');
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
 
-    const queue = (id: string, visibility: Duration): sqs.Queue => {
+    const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
       const dlq = new sqs.Queue(this, `${id}Dlq`, {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
@@ -128,17 +145,17 @@ export class StateStack extends Stack {
         enforceSSL: true,
         visibilityTimeout: visibility,
         retentionPeriod: Duration.days(4),
-        deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+        deadLetterQueue: { queue: dlq, maxReceiveCount },
       });
     };
-    // Workers hold a task message while it runs and extend its visibility as a heartbeat; 5 min
-    // is the lease a dead worker loses.
+    // Workers set each message's visibility to their DynamoDB lease when they receive it and
+    // extend it with the heartbeat; the queue default only matters for other receivers.
     this.taskQueues = Object.fromEntries(
-      PRIORITIES.map((p) => [p, queue(`TaskQueueP${p}`, Duration.minutes(5))]),
+      PRIORITIES.map((p) => [p, queue(`TaskQueueP${p}`, Duration.seconds(60), TASK_QUEUE_MAX_RECEIVES)]),
     ) as Record<Priority, sqs.Queue>;
     // Lambda consumers: visibility at least 6x the function timeout (AWS guidance for SQS sources).
-    this.statusQueue = queue('StatusQueue', Duration.minutes(3));
-    this.eventQueue = queue('EventQueue', Duration.minutes(6));
+    this.statusQueue = queue('StatusQueue', Duration.minutes(3), MAX_RECEIVE_COUNT);
+    this.eventQueue = queue('EventQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
   }
 
   get allQueues(): sqs.Queue[] {

@@ -132,11 +132,16 @@ export class WorkersStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'Pulls Sluice task images and writes their logs',
     });
-    state.jobsTable.grantReadWriteData(this.taskRole);
-    state.tasksTable.grantReadWriteData(this.taskRole);
-    state.registryTable.grantReadData(this.taskRole);
+    // The worker runs the shared Coordinator too: all three tables, blobs; it claims from the task
+    // queues (and re-sends aging copies and ready tasks), reports to the status queue.
+    for (const table of [state.jobsTable, state.tasksTable, state.registryTable]) {
+      table.grantReadWriteData(this.taskRole);
+    }
     state.blobBucket.grantReadWrite(this.taskRole);
-    for (const p of PRIORITIES) state.taskQueues[p].grantConsumeMessages(this.taskRole);
+    for (const p of PRIORITIES) {
+      state.taskQueues[p].grantConsumeMessages(this.taskRole);
+      state.taskQueues[p].grantSendMessages(this.taskRole);
+    }
     state.statusQueue.grantSendMessages(this.taskRole);
     state.eventQueue.grantSendMessages(this.taskRole);
     // Mount and write only through the access point (IAM authorization on the volume).
@@ -223,6 +228,7 @@ export class WorkersStack extends Stack {
     this.service = new ecs.FargateService(this, 'WorkerService', {
       cluster: this.cluster,
       taskDefinition: this.workerTaskDefinition,
+      serviceName: names.workerService,
       desiredCount: config.minWorkers,
       minHealthyPercent: 0,
       maxHealthyPercent: 200,

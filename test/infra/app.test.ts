@@ -4,9 +4,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_DEFAULTED_KEYS, RUNTIME_ENV } from '../../infra/backend-env.ts';
 import { FUNCTION_SPECS } from '../../infra/function-specs.ts';
 import { FINDING_ACKNOWLEDGMENTS } from '../../infra/nag-checks.ts';
-import { TABLE_INDEXES } from '../../infra/stacks/state-stack.ts';
+import { TABLE_SCHEMAS } from '../../infra/stacks/state-stack.ts';
 import { AWS_ENV, DEFAULT_SHARED_VOLUME, FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
 import { type Synthesized, synthSluice } from '../helpers/cdk.ts';
 import { type Json, policyStatements, resourcesOfType, roleStatements } from '../helpers/cfn.ts';
@@ -26,7 +27,13 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => s?.cleanup());
 
-const ALL_ENV_NAMES = Object.values(AWS_ENV);
+/** Every variable of the contract infra is responsible for (lease/aging keep runtime defaults). */
+const ALL_ENV_NAMES = [
+  ...Object.entries(AWS_ENV)
+    .filter(([key]) => !RUNTIME_DEFAULTED_KEYS.includes(key))
+    .map(([, name]) => name),
+  ...Object.values(RUNTIME_ENV),
+];
 
 describe('synth', () => {
   it('writes a cloud assembly with the four stacks, env-agnostic', () => {
@@ -51,31 +58,42 @@ describe('synth', () => {
 });
 
 describe('state stack', () => {
-  it('has three on-demand tables with pk/sk, TTL, PITR and the listing GSIs', () => {
+  it('has three on-demand tables with pk/sk, TTL, PITR and the job listing GSIs', () => {
     state.resourceCountIs('AWS::DynamoDB::Table', 3);
-    for (const indexes of Object.values(TABLE_INDEXES)) {
-      state.hasResourceProperties('AWS::DynamoDB::Table', {
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        SSESpecification: { SSEEnabled: true },
-        DeletionProtectionEnabled: true,
-        GlobalSecondaryIndexes: Object.entries(indexes).map(([name, [pk, sk]]) =>
-          Match.objectLike({
-            IndexName: name,
-            KeySchema: [
-              { AttributeName: pk, KeyType: 'HASH' },
-              { AttributeName: sk, KeyType: 'RANGE' },
-            ],
-          }),
-        ),
+    const tables = resourcesOfType(state, 'AWS::DynamoDB::Table');
+    for (const [name, schema] of Object.entries(TABLE_SCHEMAS)) {
+      const id = Object.keys(tables).find((k) => k.toLowerCase().startsWith(`${name}table`));
+      const t = tables[id!]!.Properties;
+      expect(t.BillingMode, name).toBe('PAY_PER_REQUEST');
+      expect(t.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ]);
+      expect(t.AttributeDefinitions).toContainEqual({
+        AttributeName: 'sk',
+        AttributeType: schema.sortKeyType,
       });
+      expect(t.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+      expect(t.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(t.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(t.DeletionProtectionEnabled).toBe(true);
+      expect((t.GlobalSecondaryIndexes ?? []).map((g: Json) => g.IndexName)).toEqual(
+        Object.keys(schema.indexes),
+      );
     }
-    expect(Object.keys(TABLE_INDEXES.jobs)).toEqual(['byStatus', 'byPipeline', 'byTime']);
+    // Jobs are listed by status, by pipeline and by day, newest first (createdAt is a number).
+    state.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: ['status', 'pipelineName', 'day'].map((pk) =>
+        Match.objectLike({
+          KeySchema: [
+            { AttributeName: pk, KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: Match.objectLike({ ProjectionType: 'INCLUDE' }),
+        }),
+      ),
+      AttributeDefinitions: Match.arrayWith([{ AttributeName: 'createdAt', AttributeType: 'N' }]),
+    });
     state.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
@@ -109,10 +127,11 @@ describe('state stack', () => {
     const withDlq = Object.values(queues).filter((q) => q.Properties.RedrivePolicy);
     expect(withDlq).toHaveLength(7);
     const dlqIds = new Set<string>();
-    for (const q of withDlq) {
-      expect(q.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
-      dlqIds.add(q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
-    }
+    for (const q of withDlq) dlqIds.add(q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
+    // Task messages are also received by aging copies and cap skips, so they get more receives.
+    expect(withDlq.map((q) => q.Properties.RedrivePolicy.maxReceiveCount).sort()).toEqual([
+      5, 5, 50, 50, 50, 50, 50,
+    ]);
     expect(dlqIds.size).toBe(7); // one DLQ each, not shared
     for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     for (const p of [1, 2, 3, 4, 5]) {
@@ -149,6 +168,9 @@ describe('scheduler stack', () => {
       expect(props.Environment.Variables[AWS_ENV.maxWorkers]).toBe('10');
       expect(props.Environment.Variables[AWS_ENV.cronRulePrefix]).toBe('sluice-cron-');
       expect(props.Environment.Variables[AWS_ENV.workerTaskDefinition]).toBe('sluice-worker');
+      expect(props.Environment.Variables[RUNTIME_ENV.workerService]).toBe('sluice-workers');
+      expect(props.Environment.Variables[RUNTIME_ENV.workerSlots]).toBe('1');
+      expect(props.Environment.Variables[RUNTIME_ENV.retentionDays]).toBe('30');
     }
   });
 
@@ -199,16 +221,13 @@ describe('scheduler stack', () => {
     expect(JSON.stringify(notification!.Properties.BucketName)).toContain('TriggerBucket');
   });
 
-  it('ticks cron and dispatch every minute, and lets EventBridge cron rules invoke cron', () => {
+  it('ticks dispatch every minute, and lets EventBridge cron rules invoke cron', () => {
     const fns = functionsByName();
     scheduler.hasResourceProperties('AWS::Events::Rule', {
       Name: 'sluice-tick',
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: Match.arrayWith([
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [fns.cron!.id, 'Arn'] } }),
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [fns.dispatch!.id, 'Arn'] } }),
-      ]),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fns.dispatch!.id, 'Arn'] } })],
     });
     scheduler.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -224,23 +243,33 @@ describe('scheduler stack', () => {
       const roleId = fns[name]!.props.Role['Fn::GetAtt'][0];
       return new Set(roleStatements(scheduler, roleId).flatMap((st) => [st.Action].flat()));
     };
-    const cron = actionsOf('cron');
-    expect([...cron]).toEqual(
-      expect.arrayContaining(['events:PutRule', 'events:PutTargets', 'events:DeleteRule']),
-    );
-    expect(cron.has('ecs:RunTask')).toBe(false);
+    for (const name of ['api', 'cron']) {
+      expect([...actionsOf(name)], name).toEqual(
+        expect.arrayContaining([
+          'events:PutRule',
+          'events:PutTargets',
+          'events:DeleteRule',
+          'events:ListRules',
+        ]),
+      );
+    }
     const dispatch = actionsOf('dispatch');
-    expect([...dispatch]).toEqual(expect.arrayContaining(['ecs:RunTask', 'ecs:StopTask', 'iam:PassRole']));
+    expect([...dispatch]).toEqual(
+      expect.arrayContaining(['ecs:UpdateService', 'ecs:RunTask', 'iam:PassRole']),
+    );
     expect(dispatch.has('events:PutRule')).toBe(false);
-    expect(dispatch.has('s3:PutObject')).toBe(false); // no blob access in its spec
     for (const name of ['api', 's3-trigger', 'cron', 'dispatch']) {
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(false);
     }
     for (const name of ['expand', 'status'])
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(true);
     for (const name of ['api', 's3-trigger', 'cron', 'expand', 'status']) {
+      expect(actionsOf(name).has('ecs:UpdateService'), name).toBe(false);
       expect(actionsOf(name).has('ecs:RunTask'), name).toBe(false);
       expect(actionsOf(name).has('iam:PassRole'), name).toBe(false);
+    }
+    for (const name of ['s3-trigger', 'expand', 'dispatch', 'status']) {
+      expect(actionsOf(name).has('events:PutRule'), name).toBe(false);
     }
     // Only s3-trigger reads the trigger bucket.
     const triggerReaders = FUNCTION_NAMES.filter((n) =>
@@ -249,6 +278,15 @@ describe('scheduler stack', () => {
       ),
     );
     expect(triggerReaders).toEqual(['s3-trigger']);
+    // Only dispatch may report outcomes (of tasks whose lease expired) besides the workers.
+    const statusSenders = FUNCTION_NAMES.filter((n) =>
+      roleStatements(scheduler, functionsByName()[n]!.props.Role['Fn::GetAtt'][0]).some(
+        (st) =>
+          [st.Action].flat().includes('sqs:SendMessage') &&
+          JSON.stringify(st.Resource).includes('StatusQueue'),
+      ),
+    );
+    expect(statusSenders).toEqual(['dispatch']);
     // Logs only to the function's own log group (no AWSLambdaBasicExecutionRole).
     const roles = resourcesOfType(scheduler, 'AWS::IAM::Role');
     for (const [id, role] of Object.entries(roles)) {
@@ -380,7 +418,9 @@ describe('workers stack', () => {
     expect(efs).toHaveLength(1);
     expect(efs[0]!.Action).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
     expect(Object.keys(efs[0]!.Condition.StringEquals)).toEqual(['elasticfilesystem:AccessPointArn']);
-    expect(efs[0]!.Condition.StringEquals['elasticfilesystem:AccessPointArn']['Fn::GetAtt'][1]).toBe('Arn');
+    const accessPoint = JSON.stringify(efs[0]!.Condition.StringEquals['elasticfilesystem:AccessPointArn']);
+    expect(accessPoint).toContain(':access-point/');
+    expect(accessPoint).toContain('SharedAccessPoint');
   });
 });
 
@@ -407,7 +447,6 @@ describe('api stack', () => {
 describe('IAM across the app', () => {
   it('never allows Action "*" and uses Resource "*" only where AWS requires it', () => {
     const allowedOnStar = new Set([
-      'ecs:ListTasks', // no resource type; conditioned on the cluster
       'events:ListRules', // no resource-level permissions
       'ecr:GetAuthorizationToken', // no resource-level permissions
       's3:PutBucketNotification', // CDK's notification custom resource (deploy time only)

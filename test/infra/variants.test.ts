@@ -117,7 +117,13 @@ describe('sizing and dev options', () => {
     scheduler.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'dev-cron',
       Environment: {
-        Variables: Match.objectLike({ SLUICE_CRON_RULE_PREFIX: 'dev-cron-', SLUICE_MAX_WORKERS: '3' }),
+        Variables: Match.objectLike({
+          SLUICE_CRON_RULE_PREFIX: 'dev-cron-',
+          // 3 containers x 2 slots (2 vCPUs each)
+          SLUICE_MAX_WORKERS: '6',
+          SLUICE_WORKER_SLOTS: '2',
+          SLUICE_WORKER_SERVICE: 'dev-workers',
+        }),
       },
     });
     for (const fn of Object.values(resourcesOfType(scheduler, 'AWS::Lambda::Function'))) {

@@ -1,7 +1,7 @@
 // Everything that holds data and must outlive a redeploy of the compute: the DynamoDB tables, the
 // S3 buckets and the SQS queues (priority task queues, status and event queues, each with a DLQ).
 // Compute stacks only reference these; `removalPolicy` decides whether `cdk destroy` keeps them.
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -156,6 +156,12 @@ export class StateStack extends Stack {
     // Lambda consumers: visibility at least 6x the function timeout (AWS guidance for SQS sources).
     this.statusQueue = queue('StatusQueue', Duration.minutes(3), MAX_RECEIVE_COUNT);
     this.eventQueue = queue('EventQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
+
+    new CfnOutput(this, 'TriggerBucketName', {
+      value: this.triggerBucket.bucketName,
+      description: 'Put pipeline descriptors (.json, .yml, .yaml) here to run them',
+    });
+    new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
   }
 
   get allQueues(): sqs.Queue[] {

@@ -242,7 +242,9 @@ export class WorkersStack extends Stack {
 
   /**
    * Scale out on waiting tasks (visible messages), scale in only when nothing is waiting or
-   * running (visible + in flight = 0 for 5 minutes): a busy worker is never taken away by scaling.
+   * running (visible + in flight = 0 for 5 minutes): a busy worker is never taken away by this
+   * policy. The dispatch tick also sets the desired count from the queue depth (faster than
+   * CloudWatch's SQS metrics); this policy is the AWS-side guard that works without it.
    */
   private addQueueDepthScaling(config: InfraConfig, state: StateStack): void {
     const scaling = this.service.autoScaleTaskCount({

@@ -22,50 +22,65 @@ function synthWith(build: (stack: Stack) => void, nag = new SluiceNagChecks()) {
   return () => app.synth();
 }
 
+// The first synth in a process loads most of aws-cdk-lib: slow on a busy machine.
+const SYNTH_TIMEOUT = 120_000;
+
 describe('SluiceNagChecks', () => {
-  it('fails the synth on an unacknowledged finding, naming the rule and the resource', () => {
-    const synth = synthWith((stack) => {
-      new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    });
-    expect(synth).toThrow(/nag-test\/PlainQueue\/Resource[\s\S]*AwsSolutions-SQS3/);
-  });
-
-  it('passes a compliant resource', () => {
-    const nag = new SluiceNagChecks();
-    const synth = synthWith((stack) => {
-      const dlq = new sqs.Queue(stack, 'Dlq', {
-        enforceSSL: true,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
+  it(
+    'fails the synth on an unacknowledged finding, naming the rule and the resource',
+    () => {
+      const synth = synthWith((stack) => {
+        new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
       });
-      new sqs.Queue(stack, 'Queue', {
-        enforceSSL: true,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
-      });
-    }, nag);
-    expect(synth).not.toThrow();
-    expect(nag.acknowledged).toEqual([]);
-  });
+      expect(synth).toThrow(/nag-test\/PlainQueue\/Resource[\s\S]*AwsSolutions-SQS3/);
+    },
+    SYNTH_TIMEOUT,
+  );
 
-  it('applies a pattern acknowledgment only to matching paths', () => {
-    const nag = new SluiceNagChecks([
-      { finding: /^AwsSolutions-SQS4$/, path: /nag-test\/Covered\//, reason: 'test' },
-      { finding: /^AwsSolutions-SQS3$/, path: /./, reason: 'test' },
-    ]);
-    const synth = synthWith((stack) => {
-      new sqs.Queue(stack, 'Covered');
-      new sqs.Queue(stack, 'NotCovered');
-    }, nag);
-    let message = '';
-    try {
-      synth();
-    } catch (e) {
-      message = (e as Error).message;
-    }
-    expect(message).toMatch(/nag-test\/NotCovered\/Resource[\s\S]*AwsSolutions-SQS4/);
-    expect(message).not.toContain('nag-test/Covered/');
-    expect(nag.acknowledged.map((a) => `${a.finding} ${a.path}`)).toContain(
-      'AwsSolutions-SQS4 nag-test/Covered/Resource',
-    );
-  });
+  it(
+    'passes a compliant resource',
+    () => {
+      const nag = new SluiceNagChecks();
+      const synth = synthWith((stack) => {
+        const dlq = new sqs.Queue(stack, 'Dlq', {
+          enforceSSL: true,
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+        });
+        new sqs.Queue(stack, 'Queue', {
+          enforceSSL: true,
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          deadLetterQueue: { queue: dlq, maxReceiveCount: 3 },
+        });
+      }, nag);
+      expect(synth).not.toThrow();
+      expect(nag.acknowledged).toEqual([]);
+    },
+    SYNTH_TIMEOUT,
+  );
+
+  it(
+    'applies a pattern acknowledgment only to matching paths',
+    () => {
+      const nag = new SluiceNagChecks([
+        { finding: /^AwsSolutions-SQS4$/, path: /nag-test\/Covered\//, reason: 'test' },
+        { finding: /^AwsSolutions-SQS3$/, path: /./, reason: 'test' },
+      ]);
+      const synth = synthWith((stack) => {
+        new sqs.Queue(stack, 'Covered');
+        new sqs.Queue(stack, 'NotCovered');
+      }, nag);
+      let message = '';
+      try {
+        synth();
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/nag-test\/NotCovered\/Resource[\s\S]*AwsSolutions-SQS4/);
+      expect(message).not.toContain('nag-test/Covered/');
+      expect(nag.acknowledged.map((a) => `${a.finding} ${a.path}`)).toContain(
+        'AwsSolutions-SQS4 nag-test/Covered/Resource',
+      );
+    },
+    SYNTH_TIMEOUT,
+  );
 });

@@ -43,5 +43,5 @@ describe.skipIf(!existsSync(RUNTIME_SCHEMA))('tables vs the runtime schema', () 
         });
       expect(gsis(deployed.GlobalSecondaryIndexes), name).toEqual(gsis(def.GlobalSecondaryIndexes));
     }
-  });
+  }, 120_000);
 });

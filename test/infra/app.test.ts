@@ -174,6 +174,22 @@ describe('scheduler stack', () => {
     }
   });
 
+  it('bundles each handler as one ESM file with no static import of the native modules left external', () => {
+    const manifest = JSON.parse(readFileSync(path.join(s.outdir, 'sluice-scheduler.assets.json'), 'utf8'));
+    const bundles = Object.values(manifest.files as Record<string, { source: { path: string } }>)
+      .map((f) => path.join(s.outdir, f.source.path, 'index.mjs'))
+      .filter((p) => existsSync(p));
+    expect(bundles).toHaveLength(6);
+    for (const file of bundles) {
+      const code = readFileSync(file, 'utf8');
+      // better-sqlite3 and lz4-napi are not in the Lambda package: only a lazy import() may name them.
+      expect(code, file).not.toMatch(
+        /(?:^|[;\s])import\s*(?:[^;]*?from\s*)?["'](better-sqlite3|lz4-napi)["']/,
+      );
+      expect(code, file).not.toMatch(/require\(["'](better-sqlite3|lz4-napi)["']\)/);
+    }
+  });
+
   it('names the cron function so its ARN is in its own environment', () => {
     const { cron } = functionsByName();
     expect(cron!.props.FunctionName).toBe('sluice-cron');

@@ -52,7 +52,7 @@ export class SchedulerStack extends Stack {
       event: [state.eventQueue],
     };
 
-    // Cron triggers: the cron function creates `<prefix>-cron-*` rules at run time, targeting itself.
+    // Cron triggers: api (on store changes) and cron keep `<prefix>-cron-*` rules that target cron.
     const cronRuleArn = this.formatArn({
       service: 'events',
       resource: 'rule',

@@ -66,12 +66,25 @@ describe('container-tasks/Dockerfile', () => {
     const from = instructions.filter((l) => l.startsWith('FROM '));
     expect(from.every((l) => /^FROM node:22-slim\b/.test(l))).toBe(true);
     expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends python3 ca-certificates/);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev --ignore-scripts/);
     const users = instructions.filter((l) => l.startsWith('USER '));
     expect(users.at(-1)).toBe('USER node'); // uid 1000 in node images
     expect(WORKER_UID).toBe('1000');
     // tsx runs the TypeScript entry at run time, so it must be a production dependency.
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     expect(pkg.dependencies.tsx).toBeDefined();
+    // Scripts are off in the image: every production package with an install script must be
+    // rebuilt by name, except esbuild (its binary comes from an optional dependency; the script
+    // only verifies it).
+    const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8'));
+    const scripted = Object.entries(
+      lock.packages as Record<string, { hasInstallScript?: boolean; dev?: boolean }>,
+    )
+      .filter(([name, p]) => p.hasInstallScript && !p.dev && name.startsWith('node_modules/'))
+      .map(([name]) => name.slice('node_modules/'.length))
+      .filter((name) => name !== 'esbuild' && !name.includes('/node_modules/'));
+    expect(scripted.length).toBeGreaterThan(0);
+    for (const name of scripted)
+      expect(dockerfile, name).toMatch(new RegExp(`npm rebuild [^\\n]*\\b${name}\\b`));
   });
 });

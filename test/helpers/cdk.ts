@@ -15,6 +15,13 @@ export const FUNCTIONS_DIR = FUNCTION_NAMES.every((n) =>
   ? 'functions'
   : 'infra/test-fixtures/functions';
 
+/** The feature flags and options of cdk.json, as `cdk` passes them to the app. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+  ).context;
+}
+
 export interface Synthesized extends SluiceApp {
   assembly: CloudAssembly;
   outdir: string;
@@ -29,14 +36,11 @@ export function synthSluice(
   const saved = { HOME: process.env.HOME, CDK_HOME: process.env.CDK_HOME, TMPDIR: process.env.TMPDIR };
   Object.assign(process.env, { HOME: sandbox, CDK_HOME: sandbox, TMPDIR: sandbox });
   try {
-    const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
-      context: Record<string, unknown>;
-    };
     const outdir = path.join(sandbox, 'cdk.out');
     const built = buildSluiceApp({
       outdir,
       context: {
-        ...cdkJson.context,
+        ...cdkJsonContext(),
         functionsDir: FUNCTIONS_DIR,
         // The CLI's way to skip asset bundling (`cdk deploy --exclusively`); only when asked.
         ...(opts.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../infra/config.ts';
 import { StateStack, TTL_ATTRIBUTE } from '../../infra/stacks/state-stack.ts';
 import { REPO_ROOT } from '../../infra/stacks/workers-stack.ts';
+import { cdkJsonContext } from '../helpers/cdk.ts';
 import { type Json, resourcesOfType } from '../helpers/cfn.ts';
 
 const RUNTIME_SCHEMA = path.join(REPO_ROOT, 'shared/adapters/aws/dynamo-schema.ts');
@@ -22,7 +23,8 @@ describe.skipIf(!existsSync(RUNTIME_SCHEMA))('tables vs the runtime schema', () 
     const defs = runtime.tableDefinitions({ jobs: 'jobs', tasks: 'tasks', registry: 'registry' });
     expect(runtime.TTL_ATTRIBUTE).toBe(TTL_ATTRIBUTE);
 
-    const stack = new StateStack(new App(), 'schema-test', { config: DEFAULT_CONFIG });
+    const app = new App({ context: cdkJsonContext() });
+    const stack = new StateStack(app, 'schema-test', { config: DEFAULT_CONFIG });
     const tables = resourcesOfType(Template.fromStack(stack), 'AWS::DynamoDB::Table');
     for (const name of ['jobs', 'tasks', 'registry']) {
       const id = Object.keys(tables).find((k) => k.toLowerCase().startsWith(`${name}table`))!;

@@ -38,7 +38,8 @@ export const RUNTIME_DEFAULTED_KEYS = ['leaseSeconds', 'agingSeconds'];
 export const workerSlots = (config: InfraConfig): number => Math.max(1, Math.floor(config.workerCpu / 1024));
 
 export interface ComputeNames {
-  clusterName: string;
+  /** Left out of the functions' environment unless dispatch is to scale workers (see config). */
+  clusterName?: string;
   subnetIds: string[];
   securityGroupId: string;
 }
@@ -69,7 +70,7 @@ export function backendEnvironment(
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
     cronRulePrefix: names.cronRulePrefix,
-    ecsCluster: compute.clusterName,
+    ...(compute.clusterName ? { ecsCluster: compute.clusterName } : {}),
     workerTaskDefinition: names.workerFamily,
     workerSubnets: compute.subnetIds.join(','),
     workerSecurityGroup: compute.securityGroupId,

@@ -36,6 +36,13 @@ export interface InfraConfig {
   tickMinutes: number;
   /** Reserved concurrency of `dispatch` (0 = none; needs 10 unreserved in the account). Default 1. */
   dispatchConcurrency: number;
+  /**
+   * Let the dispatch tick also resize the worker service from the queue depth (it reads
+   * SLUICE_ECS_CLUSTER). Off by default: the runtime's launcher scales in whenever no message is
+   * *visible*, which stops workers that are still running claimed tasks; the step-scaling policy
+   * (in-flight aware) scales alone until that is fixed. Default false.
+   */
+  dispatchScalesWorkers: boolean;
   /** Days final jobs, their tasks and webhook records are kept before DynamoDB TTL deletes them. Default 30. */
   retentionDays: number;
   /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
@@ -55,6 +62,7 @@ export const DEFAULT_CONFIG: InfraConfig = {
   functionsDir: 'functions',
   tickMinutes: 1,
   dispatchConcurrency: 1,
+  dispatchScalesWorkers: false,
   retentionDays: 30,
 };
 
@@ -77,6 +85,13 @@ export function readInfraConfig(node: Node): InfraConfig {
       throw new Error(`context ${key} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
     }
     return v as T;
+  };
+  const bool = (key: keyof InfraConfig): boolean => {
+    const v = raw(key);
+    if (v === undefined) return DEFAULT_CONFIG[key] as boolean;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    throw new Error(`context ${key} must be true or false (got ${JSON.stringify(v)})`);
   };
   const str = (key: keyof InfraConfig, pattern: RegExp, rule: string): string | undefined => {
     const v = raw(key);
@@ -104,6 +119,7 @@ export function readInfraConfig(node: Node): InfraConfig {
     functionsDir: str('functionsDir', /^[\w./-]+$/, 'a relative directory')!,
     tickMinutes: int('tickMinutes', 1, 60),
     dispatchConcurrency: int('dispatchConcurrency', 0, 100),
+    dispatchScalesWorkers: bool('dispatchScalesWorkers'),
     retentionDays: int('retentionDays', 1, 3650),
     algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
   };

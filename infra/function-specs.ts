@@ -17,7 +17,7 @@ export interface FunctionSpec {
   alsoSends?: QueueName[];
   /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
   triggerBucket?: Access;
-  /** Scales the worker service (DescribeServices/UpdateService) and may RunTask the Sluice families. */
+  /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
   /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
   cronRules?: boolean;

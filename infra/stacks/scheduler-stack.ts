@@ -36,13 +36,16 @@ const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) =
 export class SchedulerStack extends Stack {
   readonly functions: Record<FunctionName, NodejsFunction>;
   readonly tickRule: events.Rule;
+  private readonly dispatchScalesWorkers: boolean;
 
   constructor(scope: Construct, id: string, props: SchedulerStackProps) {
     super(scope, id, props);
     const { config, state, workers } = props;
+    this.dispatchScalesWorkers = config.dispatchScalesWorkers;
     const names = physicalNames(config.prefix);
     const environment = backendEnvironment(this, config, state, {
-      clusterName: workers.cluster.clusterName,
+      // The runtime's launcher (dispatch) switches on when SLUICE_ECS_CLUSTER is set.
+      ...(config.dispatchScalesWorkers ? { clusterName: workers.cluster.clusterName } : {}),
       subnetIds: workers.workerSubnets.subnetIds,
       securityGroupId: workers.workerSecurityGroup.securityGroupId,
     });
@@ -179,7 +182,7 @@ export class SchedulerStack extends Stack {
     if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
     else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
 
-    if (spec.ecs) {
+    if (spec.ecs && this.dispatchScalesWorkers) {
       const clusterArn = workers.cluster.clusterArn;
       fn.addToRolePolicy(
         new iam.PolicyStatement({

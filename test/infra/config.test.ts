@@ -17,6 +17,8 @@ describe('readInfraConfig', () => {
   });
 
   it('accepts -c strings and cdk.json numbers', () => {
+    expect(read({ dispatchScalesWorkers: 'true' }).dispatchScalesWorkers).toBe(true);
+    expect(read({ dispatchScalesWorkers: false }).dispatchScalesWorkers).toBe(false);
     expect(
       read({ maxWorkers: '25', workerCpu: 2048, network: 'endpoints', apiAuth: 'apiKey' }),
     ).toMatchObject({
@@ -35,6 +37,7 @@ describe('readInfraConfig', () => {
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be one of retain, destroy/],
     [{ prefix: 'Sluice_Prod' }, /context prefix must be lowercase letters/],
     [{ minWorkers: 5, maxWorkers: 2 }, /minWorkers \(5\) must not exceed maxWorkers \(2\)/],
+    [{ dispatchScalesWorkers: 'yes' }, /context dispatchScalesWorkers must be true or false \(got "yes"\)/],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

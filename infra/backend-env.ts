@@ -1,0 +1,87 @@
+// The environment every function and container task gets: the AWS_ENV contract of
+// shared/adapters/aws/config.ts filled with this deployment's resource names. All entry points get
+// the whole map (names are not secrets; what each may do with them is limited by IAM), so no code
+// path can meet an unset variable that another path needed.
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AWS_ENV, type AwsEnvKey, DEFAULT_SHARED_VOLUME } from '../shared/adapters/aws/config.ts';
+import type { InfraConfig } from './config.ts';
+import type { StateStack } from './stacks/state-stack.ts';
+import { PRIORITIES } from './stacks/state-stack.ts';
+
+/** Physical names that must be known before the resources exist (they reference themselves). */
+export const physicalNames = (prefix: string) => ({
+  /** Fixed so its ARN can sit in its own environment (EventBridge targets name it). */
+  cronFunction: `${prefix}-cron`,
+  /** EventBridge rule names the cron function creates: `<prefix>-cron-<pipeline>-<n>`. */
+  cronRulePrefix: `${prefix}-cron-`,
+  /** Task definition families: RunTask by family runs the latest revision. */
+  workerFamily: `${prefix}-worker`,
+  algorithmFamily: `${prefix}-algorithm`,
+  /** The worker service dispatch scales (SLUICE_WORKER_SERVICE); fixed so workers can know it too. */
+  workerService: `${prefix}-workers`,
+});
+
+/**
+ * Variables the runtime branch adds to AWS_ENV (config.ts there): named literally here until the
+ * branches merge, then `AWS_ENV.workerService` etc. Lease and aging keep the runtime's defaults.
+ */
+export const RUNTIME_ENV = {
+  workerService: 'SLUICE_WORKER_SERVICE',
+  workerSlots: 'SLUICE_WORKER_SLOTS',
+  retentionDays: 'SLUICE_RETENTION_DAYS',
+} as const;
+/** AWS_ENV keys infra leaves unset on purpose: the runtime's documented defaults apply. */
+export const RUNTIME_DEFAULTED_KEYS = ['leaseSeconds', 'agingSeconds'];
+
+/** Tasks one worker container runs at once: one per vCPU (the worker's own default). */
+export const workerSlots = (config: InfraConfig): number => Math.max(1, Math.floor(config.workerCpu / 1024));
+
+export interface ComputeNames {
+  /** Left out of the functions' environment unless dispatch is to scale workers (see config). */
+  clusterName?: string;
+  subnetIds: string[];
+  securityGroupId: string;
+}
+
+export function backendEnvironment(
+  scope: Construct,
+  config: InfraConfig,
+  state: StateStack,
+  compute: ComputeNames,
+): Record<string, string> {
+  const names = physicalNames(config.prefix);
+  // Partial: the runtime branch adds keys (RUNTIME_ENV) that this map must not have to list to compile.
+  const values: Partial<Record<AwsEnvKey, string>> = {
+    jobsTable: state.jobsTable.tableName,
+    tasksTable: state.tasksTable.tableName,
+    registryTable: state.registryTable.tableName,
+    taskQueueUrls: Stack.of(scope).toJsonString(
+      Object.fromEntries(PRIORITIES.map((p) => [String(p), state.taskQueues[p].queueUrl])),
+    ),
+    statusQueueUrl: state.statusQueue.queueUrl,
+    eventQueueUrl: state.eventQueue.queueUrl,
+    blobBucket: state.blobBucket.bucketName,
+    triggerBucket: state.triggerBucket.bucketName,
+    cronTargetArn: Stack.of(scope).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: names.cronFunction,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    cronRulePrefix: names.cronRulePrefix,
+    ...(compute.clusterName ? { ecsCluster: compute.clusterName } : {}),
+    workerTaskDefinition: names.workerFamily,
+    workerSubnets: compute.subnetIds.join(','),
+    workerSecurityGroup: compute.securityGroupId,
+    sharedVolumePath: DEFAULT_SHARED_VOLUME,
+    // The global cap of running tasks: every slot of maxWorkers containers.
+    maxWorkers: String(config.maxWorkers * workerSlots(config)),
+  };
+  return {
+    ...Object.fromEntries(Object.entries(values).map(([k, v]) => [AWS_ENV[k as AwsEnvKey], v])),
+    [RUNTIME_ENV.workerService]: names.workerService,
+    [RUNTIME_ENV.workerSlots]: String(workerSlots(config)),
+    [RUNTIME_ENV.retentionDays]: String(config.retentionDays),
+  };
+}

@@ -1,0 +1,132 @@
+// The deployment's knobs, read from CDK context (`cdk.json`, or `-c key=value` on the command
+// line). Every option is validated here, with its default documented next to it, so a typo fails
+// the synth with the option's name instead of deploying something unexpected.
+import type { Node } from 'constructs';
+
+export type NetworkMode = 'nat' | 'endpoints';
+export type ApiAuth = 'iam' | 'apiKey';
+export type WorkerArch = 'arm64' | 'x86_64';
+
+export interface InfraConfig {
+  /** Prefix of physical names (stacks, the cron function, cron rules, task families). Default `sluice`. */
+  prefix: string;
+  /** Upper bound of worker containers (SLUICE_MAX_WORKERS = maxWorkers x slots per worker). Default 10. */
+  maxWorkers: number;
+  /** Tasks kept running when every queue is empty: 0 (no idle Fargate cost) or more. Default 0. */
+  minWorkers: number;
+  /** Fargate CPU units of one worker task (256..16384, a valid Fargate pair with memory). Default 1024. */
+  workerCpu: number;
+  /** Fargate memory (MiB) of one worker task. Default 2048. */
+  workerMemoryMiB: number;
+  /** CPU architecture of workers (Graviton is ~20% cheaper; building it on x86 needs buildx/QEMU). Default arm64. */
+  workerArch: WorkerArch;
+  /**
+   * `nat`: private subnets with one NAT gateway (workers can fetch http(s):// inputs).
+   * `endpoints`: isolated subnets, no internet; SQS/ECR/Logs interface endpoints instead. Both
+   * get the free S3 and DynamoDB gateway endpoints. Default `nat`.
+   */
+  network: NetworkMode;
+  /** `iam` (SigV4-signed requests) or `apiKey` (x-api-key + usage plan). Never open. Default `iam`. */
+  apiAuth: ApiAuth;
+  /** `retain` keeps tables, buckets and the file system on `cdk destroy`; `destroy` (dev) removes them. Default `retain`. */
+  removalPolicy: 'retain' | 'destroy';
+  /** Directory (relative to the repo root) holding `<name>.ts` handler entries. Default `functions`. */
+  functionsDir: string;
+  /** Minutes between dispatch ticks (ttl enforcement, stuck-job reconciliation, fleet size). Default 1. */
+  tickMinutes: number;
+  /** Reserved concurrency of `dispatch` (0 = none; needs 10 unreserved in the account). Default 1. */
+  dispatchConcurrency: number;
+  /**
+   * Let the dispatch tick also resize the worker service from the queue depth (it reads
+   * SLUICE_ECS_CLUSTER). Off by default: the runtime's launcher scales in whenever no message is
+   * *visible*, which stops workers that are still running claimed tasks; the step-scaling policy
+   * (in-flight aware) scales alone until that is fixed. Default false.
+   */
+  dispatchScalesWorkers: boolean;
+  /** Days final jobs, their tasks and webhook records are kept before DynamoDB TTL deletes them. Default 30. */
+  retentionDays: number;
+  /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
+  algorithmImage?: string;
+}
+
+export const DEFAULT_CONFIG: InfraConfig = {
+  prefix: 'sluice',
+  maxWorkers: 10,
+  minWorkers: 0,
+  workerCpu: 1024,
+  workerMemoryMiB: 2048,
+  workerArch: 'arm64',
+  network: 'nat',
+  apiAuth: 'iam',
+  removalPolicy: 'retain',
+  functionsDir: 'functions',
+  tickMinutes: 1,
+  dispatchConcurrency: 1,
+  dispatchScalesWorkers: false,
+  retentionDays: 30,
+};
+
+/** Context keys are the option names; values from `-c` arrive as strings, from cdk.json as JSON. */
+export function readInfraConfig(node: Node): InfraConfig {
+  const raw = (key: keyof InfraConfig): unknown => node.tryGetContext(key);
+  const int = (key: keyof InfraConfig, min: number, max: number): number => {
+    const v = raw(key);
+    if (v === undefined) return DEFAULT_CONFIG[key] as number;
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new Error(`context ${key} must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(key: keyof InfraConfig, allowed: readonly T[]): T => {
+    const v = raw(key);
+    if (v === undefined) return DEFAULT_CONFIG[key] as T;
+    if (typeof v !== 'string' || !allowed.includes(v as T)) {
+      throw new Error(`context ${key} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+    }
+    return v as T;
+  };
+  const bool = (key: keyof InfraConfig): boolean => {
+    const v = raw(key);
+    if (v === undefined) return DEFAULT_CONFIG[key] as boolean;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    throw new Error(`context ${key} must be true or false (got ${JSON.stringify(v)})`);
+  };
+  const str = (key: keyof InfraConfig, pattern: RegExp, rule: string): string | undefined => {
+    const v = raw(key);
+    if (v === undefined) return DEFAULT_CONFIG[key] as string | undefined;
+    if (typeof v !== 'string' || !pattern.test(v)) {
+      throw new Error(`context ${key} must be ${rule} (got ${JSON.stringify(v)})`);
+    }
+    return v;
+  };
+
+  const config: InfraConfig = {
+    prefix: str(
+      'prefix',
+      /^[a-z][a-z0-9-]{0,19}$/,
+      'lowercase letters, digits and -, at most 20 characters',
+    )!,
+    maxWorkers: int('maxWorkers', 1, 1000),
+    minWorkers: int('minWorkers', 0, 1000),
+    workerCpu: int('workerCpu', 256, 16384),
+    workerMemoryMiB: int('workerMemoryMiB', 512, 122880),
+    workerArch: oneOf('workerArch', ['arm64', 'x86_64'] as const),
+    network: oneOf('network', ['nat', 'endpoints'] as const),
+    apiAuth: oneOf('apiAuth', ['iam', 'apiKey'] as const),
+    removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'] as const),
+    functionsDir: str('functionsDir', /^[\w./-]+$/, 'a relative directory')!,
+    tickMinutes: int('tickMinutes', 1, 60),
+    dispatchConcurrency: int('dispatchConcurrency', 0, 100),
+    dispatchScalesWorkers: bool('dispatchScalesWorkers'),
+    retentionDays: int('retentionDays', 1, 3650),
+    algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
+  };
+  if (config.minWorkers > config.maxWorkers) {
+    throw new Error(
+      `context minWorkers (${config.minWorkers}) must not exceed maxWorkers (${config.maxWorkers})`,
+    );
+  }
+  return config;
+}

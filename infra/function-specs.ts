@@ -1,0 +1,73 @@
+// What each Lambda function may touch, in one table: the scheduler stack turns it into IAM grants,
+// event sources and settings, and the tests check the synthesized policies against it. Changing
+// what a handler does means changing its row here, nowhere else.
+import type { FUNCTION_NAMES } from '../shared/adapters/aws/config.ts';
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export type Access = 'read' | 'readWrite';
+export type QueueName = 'tasks' | 'status' | 'event';
+
+export interface FunctionSpec {
+  description: string;
+  memoryMiB: number;
+  timeoutSeconds: number;
+  /** Triggered by this SQS queue (batches; partial batch failures reported). */
+  consumes?: { queue: QueueName; batchSize: number; maxConcurrency: number };
+  /** Queues it sends to, beyond the event and task queues every coordinator sends to. */
+  alsoSends?: QueueName[];
+  /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
+  triggerBucket?: Access;
+  /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
+  ecs?: boolean;
+  /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
+  cronRules?: boolean;
+  /** Target of the periodic tick rule. */
+  tick?: boolean;
+}
+
+/**
+ * Every function runs the shared Coordinator (AwsEngine): it reads and writes the three tables
+ * (jobs, tasks, webhook records in the registry), keeps large values in the blob bucket, enqueues
+ * ready tasks on the priority queues and engine events on the event queue. Those grants are common;
+ * this table lists what differs.
+ */
+export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
+  api: {
+    description: 'REST API /api/v1 (exec, store, status, results) behind API Gateway',
+    memoryMiB: 1024,
+    timeoutSeconds: 29, // API Gateway's integration timeout
+    cronRules: true, // storing a pipeline with a cron trigger refreshes its rule
+  },
+  's3-trigger': {
+    description: 'Starts a run for each pipeline descriptor put into the trigger bucket',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    triggerBucket: 'readWrite',
+  },
+  cron: {
+    description: 'Runs a stored pipeline when its EventBridge cron rule fires',
+    memoryMiB: 512,
+    timeoutSeconds: 60,
+    cronRules: true,
+  },
+  expand: {
+    description: 'Applies engine events (reconcile): expands DAG nodes and batches into tasks',
+    memoryMiB: 1769, // one full vCPU: expanding a 100,000-item batch is CPU-bound
+    timeoutSeconds: 60,
+    consumes: { queue: 'event', batchSize: 10, maxConcurrency: 5 },
+  },
+  dispatch: {
+    description: 'The tick: ttl enforcement, stuck-job reconciliation, worker fleet size from queue depth',
+    memoryMiB: 1024,
+    timeoutSeconds: 60,
+    alsoSends: ['status'], // outcomes of tasks whose lease expired
+    ecs: true,
+    tick: true,
+  },
+  status: {
+    description: 'Applies task outcomes reported by workers; retries or finishes nodes and jobs',
+    memoryMiB: 1024,
+    timeoutSeconds: 30,
+    consumes: { queue: 'status', batchSize: 10, maxConcurrency: 10 },
+  },
+};

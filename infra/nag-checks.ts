@@ -1,0 +1,107 @@
+// cdk-nag's AwsSolutions pack, plus the findings Sluice accepts on purpose. Findings tied to one
+// construct are acknowledged next to it (Validations.of(x).acknowledge); the ones below recur on
+// every role that gets a CDK grant, so they are matched by pattern (cdk-nag v2's `appliesTo`
+// regex), each with its reason. Any other finding fails the synth.
+import type {
+  IPolicyValidationContext,
+  IPolicyValidationPlugin,
+  PolicyValidationPluginReport,
+  PolicyViolation,
+} from 'aws-cdk-lib';
+import cdkNag from 'cdk-nag';
+
+export interface FindingAcknowledgment {
+  /** Matches the finding id, e.g. `AwsSolutions-IAM5[Action::s3:List*]`. */
+  finding: RegExp;
+  /** Matches the construct path of the violating resource. */
+  path: RegExp;
+  reason: string;
+}
+
+const LAMBDA_ROLES = /^[\w-]+-scheduler\/\w+FunctionRole\/DefaultPolicy\/Resource$/;
+const WORKER_ROLE = /^[\w-]+-workers\/WorkerTaskRole\/DefaultPolicy\/Resource$/;
+const GRANTED_ROLES = new RegExp(`${LAMBDA_ROLES.source}|${WORKER_ROLE.source}`);
+
+export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::.*(Jobs|Tasks|Registry)Table\w*\W*\/index\/\*\]$/,
+    path: GRANTED_ROLES,
+    reason:
+      "Table grants include the table's own GSIs (<table>/index/*): listing jobs by status, pipeline or time queries them.",
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::.*(Blob|Trigger)Bucket\w*\W*\/\*\]$/,
+    path: GRANTED_ROLES,
+    reason: 'Objects of one Sluice bucket (<bucket>/*): blob keys are created per job at run time.',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*\]$/,
+    path: GRANTED_ROLES,
+    reason:
+      'CDK bucket grants on one Sluice bucket; the action wildcards cover the multipart-upload and ranged-read variants the IO engine uses.',
+  },
+  {
+    finding:
+      /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:.*:task-definition\/[a-z0-9-]+-(worker|algorithm):\*\]$/,
+    path: /-scheduler\/DispatchFunctionRole\//,
+    reason:
+      'RunTask of any revision of the two Sluice task families, and only on the Sluice cluster (ecs:cluster condition).',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:.*:task\/.*\/\*\]$/,
+    path: /-scheduler\/DispatchFunctionRole\//,
+    reason: 'Stop, describe and tag tasks of the Sluice cluster only; task ids exist only at run time.',
+  },
+
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:events:.*:rule\/[a-z0-9-]+-cron-\*\]$/,
+    path: /-scheduler\/(Api|Cron)FunctionRole\//,
+    reason:
+      'api (when stored pipelines change) and cron manage only the rules named SLUICE_CRON_RULE_PREFIX*, one per cron trigger, created at run time.',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
+    path: /-scheduler\/(Api|Cron)FunctionRole\//,
+    reason:
+      'events:ListRules supports no resource-level permissions, so AWS requires "*"; it is read-only (rule names by prefix).',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
+    path: /-workers\/WorkerExecutionRole\//,
+    reason:
+      'ecr:GetAuthorizationToken supports no resource-level permissions (AWS requires "*"); image pulls are scoped to the repositories.',
+  },
+  {
+    finding: /^AwsSolutions-L1$/,
+    path: /-scheduler\/\w+Function\/Resource$/,
+    reason:
+      'Node.js 22 on purpose: the worker image (node:22-slim) and the tested toolchain are Node 22, an LTS line supported by Lambda.',
+  },
+];
+
+/** AwsSolutionsChecks with FINDING_ACKNOWLEDGMENTS applied; `acknowledged` lists what they covered. */
+export class SluiceNagChecks implements IPolicyValidationPlugin {
+  readonly name = 'AwsSolutions';
+  readonly acknowledged: { finding: string; path: string; reason: string }[] = [];
+  private readonly pack: cdkNag.AwsSolutionsChecks;
+
+  constructor(private readonly acknowledgments: FindingAcknowledgment[] = FINDING_ACKNOWLEDGMENTS) {
+    this.pack = new cdkNag.AwsSolutionsChecks(undefined, { verbose: true });
+  }
+
+  validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const report = this.pack.validate(context);
+    this.acknowledged.length = 0;
+    const violations: PolicyViolation[] = [];
+    for (const v of report.violations) {
+      const remaining = v.violatingResources.filter((r) => {
+        const path = r.constructPath ?? '';
+        const ack = this.acknowledgments.find((a) => a.finding.test(v.ruleName) && a.path.test(path));
+        if (ack) this.acknowledged.push({ finding: v.ruleName, path, reason: ack.reason });
+        return !ack;
+      });
+      if (remaining.length > 0) violations.push({ ...v, violatingResources: remaining });
+    }
+    return { success: violations.length === 0, violations };
+  }
+}

@@ -1,0 +1,271 @@
+// The control plane: the six Lambda functions of FUNCTION_SPECS (bundled locally with esbuild),
+// their SQS event sources, the S3 → s3-trigger notification, the periodic tick rule, and the
+// permissions the cron function needs to manage one EventBridge rule per cron trigger.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
+import { backendEnvironment, physicalNames } from '../backend-env.ts';
+import type { InfraConfig } from '../config.ts';
+import { FUNCTION_SPECS, type FunctionName, type QueueName } from '../function-specs.ts';
+import { PRIORITIES, type StateStack } from './state-stack.ts';
+import { REPO_ROOT, type WorkersStack } from './workers-stack.ts';
+
+/** Objects with these suffixes in the trigger bucket start a run. */
+export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
+
+export interface SchedulerStackProps extends StackProps {
+  config: InfraConfig;
+  state: StateStack;
+  workers: WorkersStack;
+}
+
+const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+
+export class SchedulerStack extends Stack {
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly tickRule: events.Rule;
+  private readonly dispatchScalesWorkers: boolean;
+
+  constructor(scope: Construct, id: string, props: SchedulerStackProps) {
+    super(scope, id, props);
+    const { config, state, workers } = props;
+    this.dispatchScalesWorkers = config.dispatchScalesWorkers;
+    const names = physicalNames(config.prefix);
+    const environment = backendEnvironment(this, config, state, {
+      // The runtime's launcher (dispatch) switches on when SLUICE_ECS_CLUSTER is set.
+      ...(config.dispatchScalesWorkers ? { clusterName: workers.cluster.clusterName } : {}),
+      subnetIds: workers.workerSubnets.subnetIds,
+      securityGroupId: workers.workerSecurityGroup.securityGroupId,
+    });
+    const queues: Record<QueueName, sqs.IQueue[]> = {
+      tasks: PRIORITIES.map((p) => state.taskQueues[p]),
+      status: [state.statusQueue],
+      event: [state.eventQueue],
+    };
+
+    // Cron triggers: api (on store changes) and cron keep `<prefix>-cron-*` rules that target cron.
+    const cronRuleArn = this.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: `${names.cronRulePrefix}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+
+    const fns = {} as Record<FunctionName, NodejsFunction>;
+    for (const name of FUNCTION_NAMES) {
+      const spec = FUNCTION_SPECS[name];
+      const entry = path.join(REPO_ROOT, config.functionsDir, `${name}.ts`);
+      if (!existsSync(entry)) {
+        throw new Error(
+          `handler entry ${path.relative(REPO_ROOT, entry)} not found (context functionsDir=${config.functionsDir}); ` +
+            'every FUNCTION_NAMES entry needs <functionsDir>/<name>.ts exporting `handler`',
+        );
+      }
+      const id = `${pascal(name)}Function`;
+      // Own role and log group per function: logs go to this group only (no managed policy).
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Sluice ${name} function`,
+      });
+      logGroup.grantWrite(role);
+      const fn = new NodejsFunction(this, id, {
+        entry,
+        handler: 'handler',
+        description: spec.description,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: spec.memoryMiB,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        role,
+        logGroup,
+        functionName: name === 'cron' ? names.cronFunction : undefined,
+        reservedConcurrentExecutions:
+          name === 'dispatch' && config.dispatchConcurrency > 0 ? config.dispatchConcurrency : undefined,
+        environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+        bundling: {
+          format: OutputFormat.ESM,
+          target: 'node22',
+          minify: true,
+          sourceMap: true,
+          // The SDK version the code was tested with, not whatever the runtime ships.
+          bundleAwsSDK: true,
+          // Native modules of the embedded backend; never loaded on Lambda.
+          externalModules: ['better-sqlite3', 'lz4-napi'],
+          // CommonJS dependencies call require(); give them one inside the ESM bundle.
+          banner:
+            "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);",
+        },
+      });
+      this.grant(fn, name, state, workers, queues, cronRuleArn);
+      if (spec.consumes) {
+        fn.addEventSource(
+          new SqsEventSource(queues[spec.consumes.queue][0]!, {
+            batchSize: spec.consumes.batchSize,
+            maxConcurrency: spec.consumes.maxConcurrency,
+            reportBatchItemFailures: true,
+          }),
+        );
+      }
+      fns[name] = fn;
+    }
+    this.functions = fns;
+
+    // S3 → s3-trigger. The bucket lives in the state stack; notifying through a reference keeps
+    // the dependency one-way (state never points at compute).
+    const triggerBucket = s3.Bucket.fromBucketAttributes(this, 'TriggerBucketRef', {
+      bucketArn: state.triggerBucket.bucketArn,
+      bucketName: state.triggerBucket.bucketName,
+    });
+    for (const suffix of TRIGGER_SUFFIXES) {
+      triggerBucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new s3n.LambdaDestination(fns['s3-trigger']),
+        { suffix },
+      );
+    }
+    this.acknowledgeBucketNotificationsHandler();
+
+    fns.cron.addPermission('InvokedByCronRules', {
+      principal: new iam.ServicePrincipal('events.amazonaws.com'),
+      sourceArn: cronRuleArn,
+      sourceAccount: this.account,
+    });
+
+    // The tick (dispatch): ttl enforcement, stuck-job reconciliation, worker fleet size. Its rule
+    // name is outside the cron prefix, so it is never mistaken for a cron trigger.
+    this.tickRule = new events.Rule(this, 'TickRule', {
+      ruleName: `${config.prefix}-tick`,
+      description: 'Sluice tick: ttl enforcement, reconciliation, worker fleet size',
+      schedule: events.Schedule.rate(Duration.minutes(config.tickMinutes)),
+    });
+    for (const name of FUNCTION_NAMES) {
+      if (FUNCTION_SPECS[name].tick) {
+        this.tickRule.addTarget(new targets.LambdaFunction(fns[name], { retryAttempts: 2 }));
+      }
+    }
+  }
+
+  private grant(
+    fn: NodejsFunction,
+    name: FunctionName,
+    state: StateStack,
+    workers: WorkersStack,
+    queues: Record<QueueName, sqs.IQueue[]>,
+    cronRuleArn: string,
+  ): void {
+    const spec = FUNCTION_SPECS[name];
+    // What every coordinator needs (see FUNCTION_SPECS).
+    for (const table of [state.jobsTable, state.tasksTable, state.registryTable])
+      table.grantReadWriteData(fn);
+    state.blobBucket.grantReadWrite(fn);
+    for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
+      for (const queue of queues[q]) queue.grantSendMessages(fn);
+    }
+    if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
+    else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
+
+    if (spec.ecs && this.dispatchScalesWorkers) {
+      const clusterArn = workers.cluster.clusterArn;
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ScaleWorkerService',
+          actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+          resources: [workers.service.serviceArn],
+        }),
+      );
+      const families = [workers.workerTaskDefinition.family, workers.algorithmTaskDefinition.family];
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'RunSluiceTasks',
+          actions: ['ecs:RunTask'],
+          resources: families.map((family) =>
+            this.formatArn({
+              service: 'ecs',
+              resource: 'task-definition',
+              resourceName: `${family}:*`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ),
+          conditions: { ArnEquals: { 'ecs:cluster': clusterArn } },
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ManageSluiceTasks',
+          actions: ['ecs:StopTask', 'ecs:DescribeTasks', 'ecs:TagResource'],
+          resources: [
+            this.formatArn({
+              service: 'ecs',
+              resource: 'task',
+              resourceName: `${workers.cluster.clusterName}/*`,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'PassSluiceTaskRoles',
+          actions: ['iam:PassRole'],
+          resources: [workers.taskRole.roleArn, workers.executionRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      );
+    }
+
+    if (spec.cronRules) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ManageCronRules',
+          actions: [
+            'events:PutRule',
+            'events:DeleteRule',
+            'events:DescribeRule',
+            'events:EnableRule',
+            'events:DisableRule',
+            'events:PutTargets',
+            'events:RemoveTargets',
+            'events:ListTargetsByRule',
+          ],
+          resources: [cronRuleArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ListCronRules',
+          // ListRules has no resource type (`*` is required); read-only, returns rule names.
+          actions: ['events:ListRules'],
+          resources: ['*'],
+        }),
+      );
+    }
+  }
+
+  private acknowledgeBucketNotificationsHandler(): void {
+    const handler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (!handler) return;
+    Validations.of(handler).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "CDK's own custom resource that writes the trigger bucket's notification at deploy time; its role is not ours to shape.",
+    });
+  }
+}

@@ -1,0 +1,166 @@
+// Everything that holds data and must outlive a redeploy of the compute: the DynamoDB tables, the
+// S3 buckets and the SQS queues (priority task queues, status and event queues, each with a DLQ).
+// Compute stacks only reference these; `removalPolicy` decides whether `cdk destroy` keeps them.
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { InfraConfig } from '../config.ts';
+
+/** Priority levels of HKube pipelines (5 = most urgent): one task queue each. */
+export const PRIORITIES = [1, 2, 3, 4, 5] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/**
+ * The tables as the runtime's DynamoDB store uses them (shared/adapters/aws/dynamo-schema.ts on
+ * the runtime branch; test/infra/table-schema.test.ts checks they agree once both are merged):
+ * jobs `JOB#<id>/JOB` + counter shards, tasks `T#<job>#<node>#<shard>/<batchIndex>` (numeric sort
+ * key: ordered by batchIndex), registry `PIPELINE|ALGORITHM|HOOK#<job>/<name>`.
+ */
+type KeyType = 'S' | 'N';
+export interface TableSchema {
+  sortKeyType: KeyType;
+  indexes: Record<string, { partitionKey: [string, KeyType]; sortKey: [string, KeyType] }>;
+}
+/** Attribute DynamoDB TTL deletes expired items by (epoch seconds, set once a job is final). */
+export const TTL_ATTRIBUTE = 'ttl';
+/** Job summary attributes the listing indexes carry (INCLUDE projection). */
+export const JOB_LISTING_ATTRIBUTES = [
+  'jobId',
+  'pipelineName',
+  'status',
+  'priority',
+  'finishedAt',
+  'reason',
+  'admitted',
+];
+export const TABLE_SCHEMAS = {
+  jobs: {
+    sortKeyType: 'S',
+    indexes: {
+      byStatus: { partitionKey: ['status', 'S'], sortKey: ['createdAt', 'N'] },
+      byPipeline: { partitionKey: ['pipelineName', 'S'], sortKey: ['createdAt', 'N'] },
+      // "Newest jobs" by day (YYYY-MM-DD) rather than one constant, hot partition key.
+      byDay: { partitionKey: ['day', 'S'], sortKey: ['createdAt', 'N'] },
+    },
+  },
+  tasks: { sortKeyType: 'N', indexes: {} },
+  registry: { sortKeyType: 'S', indexes: {} },
+} as const satisfies Record<string, TableSchema>;
+
+/** Receives before a task message goes to its DLQ: aging copies and cap skips also receive them. */
+export const TASK_QUEUE_MAX_RECEIVES = 50;
+/** Receives before a status or event message goes to its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export interface StateStackProps extends StackProps {
+  config: InfraConfig;
+}
+
+export class StateStack extends Stack {
+  readonly jobsTable: dynamodb.Table;
+  readonly tasksTable: dynamodb.Table;
+  readonly registryTable: dynamodb.Table;
+  readonly blobBucket: s3.Bucket;
+  readonly triggerBucket: s3.Bucket;
+  readonly taskQueues: Record<Priority, sqs.Queue>;
+  readonly statusQueue: sqs.Queue;
+  readonly eventQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: StateStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const dev = config.removalPolicy === 'destroy';
+
+    const type = (t: KeyType) => (t === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING);
+    const table = (name: keyof typeof TABLE_SCHEMAS): dynamodb.Table => {
+      const schema: TableSchema = TABLE_SCHEMAS[name];
+      const t = new dynamodb.Table(this, `${name[0]!.toUpperCase()}${name.slice(1)}Table`, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: type(schema.sortKeyType) },
+        // On-demand: costs nothing idle, absorbs the bursts of a 100,000-item batch.
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: TTL_ATTRIBUTE,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        deletionProtection: !dev,
+        removalPolicy,
+      });
+      for (const [indexName, { partitionKey, sortKey }] of Object.entries(schema.indexes)) {
+        t.addGlobalSecondaryIndex({
+          indexName,
+          partitionKey: { name: partitionKey[0], type: type(partitionKey[1]) },
+          sortKey: { name: sortKey[0], type: type(sortKey[1]) },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: JOB_LISTING_ATTRIBUTES.filter((a) => a !== partitionKey[0] && a !== sortKey[0]),
+        });
+      }
+      return t;
+    };
+    this.jobsTable = table('jobs');
+    this.tasksTable = table('tasks');
+    this.registryTable = table('registry');
+
+    // Server access logs of the two data buckets land here (cdk-nag accepts a log target without
+    // logging of its own).
+    const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy,
+      autoDeleteObjects: dev,
+    });
+
+    const dataBucket = (id: string, logPrefix: string): s3.Bucket =>
+      new s3.Bucket(this, id, {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: accessLogs,
+        serverAccessLogsPrefix: logPrefix,
+        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+        removalPolicy,
+        autoDeleteObjects: dev,
+      });
+    this.blobBucket = dataBucket('BlobBucket', 'blobs/');
+    this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
+
+    const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
+      const dlq = new sqs.Queue(this, `${id}Dlq`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      return new sqs.Queue(this, id, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: visibility,
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: dlq, maxReceiveCount },
+      });
+    };
+    // Workers set each message's visibility to their DynamoDB lease when they receive it and
+    // extend it with the heartbeat; the queue default only matters for other receivers.
+    this.taskQueues = Object.fromEntries(
+      PRIORITIES.map((p) => [p, queue(`TaskQueueP${p}`, Duration.seconds(60), TASK_QUEUE_MAX_RECEIVES)]),
+    ) as Record<Priority, sqs.Queue>;
+    // Lambda consumers: visibility at least 6x the function timeout (AWS guidance for SQS sources).
+    this.statusQueue = queue('StatusQueue', Duration.minutes(3), MAX_RECEIVE_COUNT);
+    this.eventQueue = queue('EventQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
+
+    new CfnOutput(this, 'TriggerBucketName', {
+      value: this.triggerBucket.bucketName,
+      description: 'Put pipeline descriptors (.json, .yml, .yaml) here to run them',
+    });
+    new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
+  }
+
+  get allQueues(): sqs.Queue[] {
+    return [...PRIORITIES.map((p) => this.taskQueues[p]), this.statusQueue, this.eventQueue];
+  }
+}

@@ -1,0 +1,316 @@
+// Where tasks run: a VPC (NAT or VPC endpoints), an EFS file system shared by every worker at
+// DEFAULT_SHARED_VOLUME, an ECS cluster, the worker task definition built from
+// container-tasks/Dockerfile, a task definition for user algorithm images, and a Fargate service
+// that scales with the depth of the task queues.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
+import { backendEnvironment, physicalNames } from '../backend-env.ts';
+import type { InfraConfig } from '../config.ts';
+import { PRIORITIES, type StateStack } from './state-stack.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The worker image: built from the repo root with this Dockerfile (only staged at synth). */
+export const WORKER_DOCKERFILE = 'container-tasks/Dockerfile';
+/** uid/gid of the `node` user in node:22-slim; the EFS access point writes as this user. */
+export const WORKER_UID = '1000';
+const SHARED_VOLUME_NAME = 'shared';
+
+export interface WorkersStackProps extends StackProps {
+  config: InfraConfig;
+  state: StateStack;
+}
+
+export class WorkersStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  readonly cluster: ecs.Cluster;
+  readonly workerSecurityGroup: ec2.SecurityGroup;
+  readonly workerSubnets: ec2.SelectedSubnets;
+  readonly fileSystem: efs.FileSystem;
+  readonly taskRole: iam.Role;
+  readonly executionRole: iam.Role;
+  readonly workerTaskDefinition: ecs.FargateTaskDefinition;
+  readonly algorithmTaskDefinition: ecs.FargateTaskDefinition;
+  readonly service: ecs.FargateService;
+
+  constructor(scope: Construct, id: string, props: WorkersStackProps) {
+    super(scope, id, props);
+    const { config, state } = props;
+    const names = physicalNames(config.prefix);
+    const dev = config.removalPolicy === 'destroy';
+    const isolated = config.network === 'endpoints';
+    const workerSubnetType = isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS;
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: isolated ? 0 : 1,
+      subnetConfiguration: [
+        ...(isolated ? [] : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
+        { name: 'workers', subnetType: workerSubnetType, cidrMask: 20 },
+      ],
+      // Free, and they keep S3/DynamoDB traffic off the NAT gateway's per-GB charge.
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+      },
+      flowLogs: {
+        rejected: {
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+        },
+      },
+    });
+    this.workerSubnets = this.vpc.selectSubnets({ subnetType: workerSubnetType });
+    this.workerSecurityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Sluice workers: no inbound; outbound to AWS APIs, EFS and (with NAT) http(s) inputs',
+      allowAllOutbound: true,
+    });
+    if (isolated) {
+      // Without a NAT, what a Fargate task needs to start and to work: image pull, logs, queues.
+      const services = {
+        Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+        EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+        EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+        Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+      };
+      for (const [id, service] of Object.entries(services)) {
+        // Not open to the whole VPC CIDR: only the workers may use them.
+        const endpoint = this.vpc.addInterfaceEndpoint(`${id}Endpoint`, {
+          service,
+          subnets: { subnetType: workerSubnetType },
+          open: false,
+        });
+        endpoint.connections.allowDefaultPortFrom(this.workerSecurityGroup, 'HTTPS from Sluice workers');
+      }
+    }
+
+    this.fileSystem = new efs.FileSystem(this, 'SharedFileSystem', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: workerSubnetType },
+      encrypted: true,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      // Elastic: pay per GB moved, no provisioned floor; bursts for batch copies.
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      lifecyclePolicy: efs.LifecyclePolicy.AFTER_14_DAYS,
+      enableAutomaticBackups: !dev,
+      removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.fileSystem.connections.allowDefaultPortFrom(this.workerSecurityGroup, 'NFS from Sluice workers');
+    const accessPoint = this.fileSystem.addAccessPoint('SharedAccessPoint', {
+      path: '/sluice',
+      posixUser: { uid: WORKER_UID, gid: WORKER_UID },
+      createAcl: { ownerUid: WORKER_UID, ownerGid: WORKER_UID, permissions: '755' },
+    });
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    // One task role for the worker and for algorithm images (both run the worker entry point).
+    this.taskRole = new iam.Role(this, 'WorkerTaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Sluice worker and algorithm tasks',
+    });
+    this.executionRole = new iam.Role(this, 'WorkerExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Pulls Sluice task images and writes their logs',
+    });
+    // The worker runs the shared Coordinator too: all three tables, blobs; it claims from the task
+    // queues (and re-sends aging copies and ready tasks), reports to the status queue.
+    for (const table of [state.jobsTable, state.tasksTable, state.registryTable]) {
+      table.grantReadWriteData(this.taskRole);
+    }
+    state.blobBucket.grantReadWrite(this.taskRole);
+    for (const p of PRIORITIES) {
+      state.taskQueues[p].grantConsumeMessages(this.taskRole);
+      state.taskQueues[p].grantSendMessages(this.taskRole);
+    }
+    state.statusQueue.grantSendMessages(this.taskRole);
+    state.eventQueue.grantSendMessages(this.taskRole);
+    // Mount and write only through the access point (IAM authorization on the volume).
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: [this.fileSystem.fileSystemArn],
+        conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': accessPoint.accessPointArn } },
+      }),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'TaskLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const environment = backendEnvironment(this, config, state, {
+      clusterName: this.cluster.clusterName,
+      subnetIds: this.workerSubnets.subnetIds,
+      securityGroupId: this.workerSecurityGroup.securityGroupId,
+    });
+    const arm = config.workerArch === 'arm64';
+    const workerImage = ecs.ContainerImage.fromAsset(REPO_ROOT, {
+      file: WORKER_DOCKERFILE,
+      platform: arm ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64,
+    });
+
+    const taskDefinition = (id: string, family: string, container: string, image: ecs.ContainerImage) => {
+      const def = new ecs.FargateTaskDefinition(this, id, {
+        family,
+        cpu: config.workerCpu,
+        memoryLimitMiB: config.workerMemoryMiB,
+        runtimePlatform: {
+          cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+          operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        },
+        taskRole: this.taskRole,
+        executionRole: this.executionRole,
+        volumes: [
+          {
+            name: SHARED_VOLUME_NAME,
+            efsVolumeConfiguration: {
+              fileSystemId: this.fileSystem.fileSystemId,
+              transitEncryption: 'ENABLED',
+              authorizationConfig: { accessPointId: accessPoint.accessPointId, iam: 'ENABLED' },
+            },
+          },
+        ],
+      });
+      const c = def.addContainer(container, {
+        image,
+        essential: true,
+        environment,
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: container, logGroup }),
+        // An init process forwards SIGTERM to the worker and reaps algorithm subprocesses; the
+        // worker gets 2 minutes to hand its tasks back before SIGKILL.
+        linuxParameters: new ecs.LinuxParameters(this, `${id}Linux`, { initProcessEnabled: true }),
+        stopTimeout: Duration.seconds(120),
+      });
+      c.addMountPoints({
+        containerPath: DEFAULT_SHARED_VOLUME,
+        sourceVolume: SHARED_VOLUME_NAME,
+        readOnly: false,
+      });
+      Validations.of(def).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason:
+          'The environment holds only resource names (tables, queues, buckets, cluster) from the AWS_ENV contract; no secrets.',
+      });
+      return def;
+    };
+    this.workerTaskDefinition = taskDefinition(
+      'WorkerTaskDefinition',
+      names.workerFamily,
+      'worker',
+      workerImage,
+    );
+    this.algorithmTaskDefinition = taskDefinition(
+      'AlgorithmTaskDefinition',
+      names.algorithmFamily,
+      'algorithm',
+      config.algorithmImage ? this.imageFromReference(config.algorithmImage) : workerImage,
+    );
+
+    this.service = new ecs.FargateService(this, 'WorkerService', {
+      cluster: this.cluster,
+      taskDefinition: this.workerTaskDefinition,
+      serviceName: names.workerService,
+      desiredCount: config.minWorkers,
+      minHealthyPercent: 0,
+      maxHealthyPercent: 200,
+      securityGroups: [this.workerSecurityGroup],
+      vpcSubnets: { subnetType: workerSubnetType },
+      assignPublicIp: false,
+      circuitBreaker: { rollback: true },
+    });
+    this.addQueueDepthScaling(config, state);
+  }
+
+  /**
+   * Scale out on waiting tasks (visible messages), scale in only when nothing is waiting or
+   * running (visible + in flight = 0 for 5 minutes): a busy worker is never taken away by this
+   * policy. The dispatch tick also sets the desired count from the queue depth (faster than
+   * CloudWatch's SQS metrics); this policy is the AWS-side guard that works without it.
+   */
+  private addQueueDepthScaling(config: InfraConfig, state: StateStack): void {
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: config.minWorkers,
+      maxCapacity: config.maxWorkers,
+    });
+    // FILL: an idle queue stops reporting; missing data must count as 0, not block scale-in.
+    const terms = (prefix: string) => PRIORITIES.map((p) => `FILL(${prefix}${p}, 0)`);
+    const visible = terms('v');
+    const inFlight = terms('f');
+    const metricsOf = (prefix: string, metricName: string) =>
+      Object.fromEntries(
+        PRIORITIES.map((p) => [
+          `${prefix}${p}`,
+          state.taskQueues[p].metric(metricName, { statistic: 'Maximum', period: Duration.minutes(1) }),
+        ]),
+      );
+    const waiting = new cloudwatch.MathExpression({
+      label: 'Tasks waiting in the Sluice task queues',
+      expression: visible.join(' + '),
+      usingMetrics: metricsOf('v', 'ApproximateNumberOfMessagesVisible'),
+      period: Duration.minutes(1),
+    });
+    const outstanding = new cloudwatch.MathExpression({
+      label: 'Tasks waiting or running',
+      expression: [...visible, ...inFlight].join(' + '),
+      usingMetrics: {
+        ...metricsOf('v', 'ApproximateNumberOfMessagesVisible'),
+        ...metricsOf('f', 'ApproximateNumberOfMessagesNotVisible'),
+      },
+      period: Duration.minutes(1),
+    });
+    scaling.scaleOnMetric('ScaleOutOnWaitingTasks', {
+      metric: waiting,
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: 0, change: 0 },
+        { lower: 1, change: +1 },
+        { lower: 10, change: +3 },
+        { lower: 100, change: +10 },
+      ],
+      cooldown: Duration.minutes(1),
+      evaluationPeriods: 1,
+    });
+    scaling.scaleOnMetric('ScaleInWhenIdle', {
+      metric: outstanding,
+      // -maxWorkers is clamped to minCapacity: everything idle goes at once.
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: 0, change: -config.maxWorkers },
+        { lower: 1, change: 0 },
+      ],
+      cooldown: Duration.minutes(5),
+      evaluationPeriods: 5,
+    });
+  }
+
+  /** ECR images get a pull grant on the execution role; other registries must be public. */
+  private imageFromReference(ref: string): ecs.ContainerImage {
+    const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)(?::([^@]+))?(?:@(.+))?$/.exec(ref);
+    if (!m) return ecs.ContainerImage.fromRegistry(ref);
+    const [, account, region, repositoryName, tag, digest] = m;
+    const repository = ecr.Repository.fromRepositoryAttributes(this, 'AlgorithmRepository', {
+      repositoryArn: `arn:${this.partition}:ecr:${region}:${account}:repository/${repositoryName}`,
+      repositoryName: repositoryName!,
+    });
+    return ecs.ContainerImage.fromEcrRepository(repository, digest ?? tag ?? 'latest');
+  }
+}

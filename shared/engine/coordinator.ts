@@ -15,8 +15,9 @@ import type { Dag, NodeOutput, Pipeline, PipelineResult, TaskInput } from '../pi
 import { PROGRESS_LEVELS } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { JobStore, NewTask } from '../ports/job-store.ts';
+import type { JobStore, NewTask, TaskRecord } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import type { QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import { shouldRetry } from './retry.ts';
 import { initialJobState, isJobFinal, isNodeFinal, transition } from './transitions.ts';
 import type { EngineEffect, EngineEvent, JobState } from './types.ts';
@@ -26,6 +27,8 @@ export interface CoordinatorDeps {
   clock: Clock;
   builtins: ReadonlyMap<string, BuiltinAlgorithm>;
   notifier?: Notifier;
+  /** Where new and re-queued tasks are announced (SQS on AWS; the SQLite store is its own queue). */
+  queue?: Pick<TaskQueue, 'enqueue'>;
   /** Told about new queued tasks (wakes the dispatcher). */
   onTasksQueued?: () => void;
   /** Told to abort tasks that are running (stop, ttl, failed job). */
@@ -61,6 +64,15 @@ export function newJobId(pipelineName: string): string {
   const safe = pipelineName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40);
   return `${safe}-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
+
+const queuedTask = (t: NewTask | TaskRecord): QueuedTask => ({
+  taskId: t.taskId,
+  jobId: t.jobId,
+  nodeName: t.nodeName,
+  algorithmName: t.algorithmName,
+  priority: t.priority,
+  queuedAt: t.queuedAt,
+});
 
 const levelRank = (l: string) => PROGRESS_LEVELS.indexOf(l as (typeof PROGRESS_LEVELS)[number]);
 
@@ -292,6 +304,7 @@ export class Coordinator {
   private async insert(tasks: NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
     await this.deps.store.insertTasks(tasks);
+    await this.deps.queue?.enqueue(tasks.map(queuedTask));
     this.deps.onTasksQueued?.();
   }
 
@@ -471,6 +484,7 @@ export class Coordinator {
         ...(report.timedOut ? { timedOut: true } : {}),
       });
       if (retry && (await store.requeueTask(task.taskId, clock.now()))) {
+        await this.deps.queue?.enqueue([queuedTask({ ...task, queuedAt: clock.now() })]);
         this.deps.onTasksQueued?.();
         await this.apply(job.jobId, { type: 'taskRetried', node: task.nodeName, at: clock.now() });
         return;
@@ -485,14 +499,44 @@ export class Coordinator {
       at: clock.now(),
     });
     if (!ok) return;
+    let counts: { succeeded: number; failed: number; stopped: number } | undefined;
+    if (store.countFinished) {
+      counts = await store.countFinished(task, outcome);
+      if (!this.needsTransition(job, task, outcome, counts)) return;
+    }
     await this.apply(job.jobId, {
       type: 'taskFinished',
       node: task.nodeName,
       ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
       outcome,
       ...(report.error !== undefined ? { error: report.error } : {}),
+      ...(counts ? { counts } : {}),
       at: clock.now(),
     });
+  }
+
+  /**
+   * With store-side counters, a succeeded batch item changes nothing but a counter unless it
+   * completes its node or feeds a streaming child: then the job record is not written at all.
+   */
+  private needsTransition(
+    job: JobState,
+    task: TaskRecord,
+    outcome: 'succeeded' | 'failed' | 'stopped',
+    counts: { succeeded: number; failed: number; stopped: number },
+  ): boolean {
+    const n = job.nodes[task.nodeName];
+    if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
+    if (job.status !== 'active') return true;
+    const dag = this.dagOf(job.jobId, job.pipeline);
+    if (
+      (dag.children.get(task.nodeName) ?? []).some((c) => streamingParentsOf(dag, c).includes(task.nodeName))
+    )
+      return true;
+    // Not sealed yet (streaming, or the `expanded` write is in flight): write, so that the version
+    // check orders this count against the sealing transition.
+    if (n.total === undefined) return true;
+    return counts.succeeded + counts.failed + counts.stopped >= n.total;
   }
 
   /** Pipeline ttl (from submission) and activeTtl (from the first task starting). */

@@ -50,6 +50,13 @@ export interface NodeCounts {
   stopped: number;
 }
 
+/** A node's finished tasks, summed from wherever the store counts them. */
+export interface NodeTally {
+  succeeded: number;
+  failed: number;
+  stopped: number;
+}
+
 export interface JobFilter {
   status?: JobStatus;
   pipelineName?: string;
@@ -81,6 +88,14 @@ export interface JobStore {
   getTask(taskId: string): Promise<TaskRecord | undefined>;
   /** Marks an active task finished; false if it was not active (duplicate or stopped). */
   finishTask(taskId: string, finish: TaskFinish): Promise<boolean>;
+  /**
+   * Optional: stores that keep node counters outside the job record (DynamoDB: sharded counter
+   * items) count a task that `finishTask` just finished and return the node's new totals. The
+   * Coordinator then writes the job record only when something besides a counter changes, so a
+   * 100,000-item fan-in does not make the job record a hot item. Stores without it (SQLite) have
+   * their counters incremented by the job transition itself.
+   */
+  countFinished?(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally>;
   /** Puts an active task back in the queue for another attempt; false if it was not active. */
   requeueTask(taskId: string, at: number): Promise<boolean>;
   /** Stops every queued or active task of a job; returns the ids of those that were active. */

@@ -1,7 +1,13 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
+import { awsDispatchSuite } from './aws-dispatch.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
 
-export const suites: BenchSuite[] = [pipelinePlanSuite, workerDispatch, engineDispatchSuite];
+export const suites: BenchSuite[] = [
+  pipelinePlanSuite,
+  workerDispatch,
+  engineDispatchSuite,
+  awsDispatchSuite,
+];

@@ -29,6 +29,11 @@ export interface CoordinatorDeps {
   notifier?: Notifier;
   /** Where new and re-queued tasks are announced (SQS on AWS; the SQLite store is its own queue). */
   queue?: Pick<TaskQueue, 'enqueue'>;
+  /**
+   * A read of a job for decisions that write nothing to the job itself (retry of a task, whether
+   * an outcome changes more than a counter). May be a few hundred ms stale; defaults to getJob.
+   */
+  readJob?: (jobId: string) => Promise<JobState | undefined>;
   /** Told about new queued tasks (wakes the dispatcher). */
   onTasksQueued?: () => void;
   /** Told to abort tasks that are running (stop, ttl, failed job). */
@@ -58,6 +63,22 @@ export interface TaskOutcomeReport {
   timedOut?: boolean;
   stopped?: boolean;
   logs?: string[];
+  /**
+   * Set by claimers whose queue message is the lease (AWS): the task as the worker ran it, so the
+   * status function needs no read. `attempt` is this run's number; the store applies one outcome
+   * per attempt (a duplicate report of the same attempt is a no-op).
+   */
+  task?: {
+    jobId: string;
+    nodeName: string;
+    batchIndex?: number;
+    algorithmName: string;
+    pipelineName: string;
+    priority: number;
+    queuedAt: number;
+    attempt: number;
+    startedAt?: number;
+  };
 }
 
 export function newJobId(pipelineName: string): string {
@@ -69,9 +90,13 @@ const queuedTask = (t: NewTask | TaskRecord): QueuedTask => ({
   taskId: t.taskId,
   jobId: t.jobId,
   nodeName: t.nodeName,
+  ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
   algorithmName: t.algorithmName,
+  pipelineName: t.pipelineName,
   priority: t.priority,
   queuedAt: t.queuedAt,
+  input: t.input,
+  attempt: 1,
 });
 
 const levelRank = (l: string) => PROGRESS_LEVELS.indexOf(l as (typeof PROGRESS_LEVELS)[number]);
@@ -472,9 +497,18 @@ export class Coordinator {
   /** A task's run ended: retry per policy, or record it and advance the job. */
   async taskOutcome(report: TaskOutcomeReport): Promise<void> {
     const { store, clock } = this.deps;
-    const task = await store.getTask(report.taskId);
+    const task: TaskRecord | undefined = report.task
+      ? {
+          taskId: report.taskId,
+          ...report.task,
+          ...(report.task.batchIndex !== undefined ? { batchIndex: report.task.batchIndex } : {}),
+          input: [],
+          status: 'active',
+          attempts: report.task.attempt,
+        }
+      : await store.getTask(report.taskId);
     if (task?.status !== 'active') return; // duplicate or already stopped: a no-op
-    const job = await store.getJob(task.jobId);
+    const job = await (this.deps.readJob ?? ((id: string) => store.getJob(id)))(task.jobId);
     if (!job) return;
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     if (report.status === 'failed' && node && !isJobFinal(job)) {
@@ -483,10 +517,14 @@ export class Coordinator {
         ...(report.stopped ? { stopped: true } : {}),
         ...(report.timedOut ? { timedOut: true } : {}),
       });
-      if (retry && (await store.requeueTask(task.taskId, clock.now()))) {
-        await this.deps.queue?.enqueue([queuedTask({ ...task, queuedAt: clock.now() })]);
-        this.deps.onTasksQueued?.();
+      if (retry && (await store.requeueTask(task.taskId, clock.now(), task.attempts))) {
+        // Counted before the task can run again, so its next outcome never overtakes the count.
         await this.apply(job.jobId, { type: 'taskRetried', node: task.nodeName, at: clock.now() });
+        const again = { ...queuedTask({ ...task, queuedAt: clock.now() }), attempt: task.attempts + 1 };
+        // A snapshot from the report has no input: the worker reads it from the task record.
+        if (report.task) delete again.input;
+        await this.deps.queue?.enqueue([again]);
+        this.deps.onTasksQueued?.();
         return;
       }
     }
@@ -496,12 +534,21 @@ export class Coordinator {
       ...(report.result !== undefined ? { result: report.result } : {}),
       ...(report.error !== undefined ? { error: report.error } : {}),
       ...(report.logs ? { logs: report.logs } : {}),
+      ...(report.task ? { attempt: report.task.attempt } : {}),
+      ...(report.task?.startedAt !== undefined ? { startedAt: report.task.startedAt } : {}),
       at: clock.now(),
     });
     if (!ok) return;
     let counts: { succeeded: number; failed: number; stopped: number } | undefined;
     if (store.countFinished) {
-      counts = await store.countFinished(task, outcome);
+      // Counts may be lower bounds (the store did not sum the node): taking the larger of them and
+      // the job's counters in the transition is still right, and needsTransition sees no completion.
+      // Only non-streaming batches have items numbered 1..total (what the store's shortcut assumes).
+      const dag = this.dagOf(job.jobId, job.pipeline);
+      const contiguous = streamingParentsOf(dag, task.nodeName).length === 0;
+      const total = contiguous ? job.nodes[task.nodeName]?.total : undefined;
+      const tally = await store.countFinished(task, outcome, total);
+      counts = { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped };
       if (!this.needsTransition(job, task, outcome, counts)) return;
     }
     await this.apply(job.jobId, {

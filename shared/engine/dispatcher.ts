@@ -191,7 +191,7 @@ export class Dispatcher {
       );
       return;
     }
-    await coordinator.taskStarted(job.jobId);
+    if (job.status === 'pending') await coordinator.taskStarted(job.jobId);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     const def = await this.algorithm(task.algorithmName);
     const spec: TaskSpec = {

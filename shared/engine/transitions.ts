@@ -209,6 +209,9 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
           break;
         }
         if (checkTolerance(ev.node, ev.at)) break;
+      } else if (ev.counts && n.failed > 0 && checkTolerance(ev.node, ev.at)) {
+        // Store-side counters: failures counted by other tasks' outcomes arrive with this one.
+        break;
       }
       if (ev.outcome === 'succeeded' && n.batch && ev.batchIndex !== undefined) {
         for (const child of dag.children.get(ev.node) ?? []) {

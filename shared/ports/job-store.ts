@@ -28,6 +28,12 @@ export interface TaskRecord extends NewTask {
 
 export interface TaskFinish {
   status: 'succeeded' | 'failed' | 'stopped';
+  /**
+   * The run this outcome belongs to, where the queue message is the lease (AWS): the store applies
+   * at most one outcome per attempt, and records when it started.
+   */
+  attempt?: number;
+  startedAt?: number;
   result?: unknown;
   error?: string;
   logs?: string[];
@@ -55,6 +61,8 @@ export interface NodeTally {
   succeeded: number;
   failed: number;
   stopped: number;
+  /** The node's sum was not read: these are lower bounds and the node is known not complete. */
+  lowerBound?: boolean;
 }
 
 export interface JobFilter {
@@ -95,9 +103,13 @@ export interface JobStore {
    * 100,000-item fan-in does not make the job record a hot item. Stores without it (SQLite) have
    * their counters incremented by the job transition itself.
    */
-  countFinished?(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally>;
+  countFinished?(
+    task: TaskRecord,
+    outcome: 'succeeded' | 'failed' | 'stopped',
+    nodeTotal?: number,
+  ): Promise<NodeTally>;
   /** Puts an active task back in the queue for another attempt; false if it was not active. */
-  requeueTask(taskId: string, at: number): Promise<boolean>;
+  requeueTask(taskId: string, at: number, attempt?: number): Promise<boolean>;
   /** Stops every queued or active task of a job; returns the ids of those that were active. */
   stopTasks(jobId: string, reason: string, at: number): Promise<string[]>;
   /** Per-node counts from the task records (the source of truth when reconciling). */

@@ -8,6 +8,14 @@ export interface QueuedTask {
   algorithmName: string;
   priority: number;
   queuedAt: number;
+  /**
+   * Carried by queues whose message is the task (SQS): what a worker needs to run it without a
+   * read. `attempt` is the run number this message starts (1 = first run).
+   */
+  batchIndex?: number;
+  pipelineName?: string;
+  input?: unknown[];
+  attempt?: number;
 }
 
 /** A claimed task as the claimer sees it; `lease` is adapter data (e.g. an SQS receipt handle). */

@@ -119,6 +119,16 @@ export class AwsEngine {
           status: 'failed',
           crashed: true,
           error: 'the worker running this task was lost (its lease expired)',
+          task: {
+            jobId: t.jobId,
+            nodeName: t.nodeName,
+            ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+            algorithmName: t.algorithmName,
+            pipelineName: t.pipelineName ?? '',
+            priority: t.priority,
+            queuedAt: t.queuedAt,
+            attempt: t.attempt,
+          },
         }),
       ...opts.queue,
     });
@@ -132,6 +142,7 @@ export class AwsEngine {
       builtins: this.builtins,
       notifier: this.notifier,
       queue: this.queue,
+      readJob: (id) => this.store.readJob(id),
     });
     this.service = new SluiceService({
       store: this.store,

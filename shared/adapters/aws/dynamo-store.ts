@@ -201,6 +201,24 @@ export class DynamoJobStore implements JobStore {
     return state;
   }
 
+  private recent = new Map<string, { job: JobState | undefined; at: number }>();
+
+  /**
+   * The job record as last written (counters as of its last transition, no counter-shard read),
+   * reused for `maxAgeMs`: for decisions that write nothing to the job (Coordinator.readJob).
+   */
+  async readJob(jobId: string, maxAgeMs = 500): Promise<JobState | undefined> {
+    const c = this.recent.get(jobId);
+    if (c && Date.now() - c.at < maxAgeMs) return c.job;
+    const r = await this.client.send(
+      new GetCommand({ TableName: this.tables.jobs, Key: jobKey(jobId), ConsistentRead: true }),
+    );
+    const job = r.Item ? await this.itemToJob(r.Item) : undefined;
+    this.recent.set(jobId, { job, at: Date.now() });
+    if (this.recent.size > 1000) this.recent.delete(this.recent.keys().next().value as string);
+    return job;
+  }
+
   async saveJob(state: JobState, expectedVersion: number): Promise<boolean> {
     const a = this.jobAttributes(state);
     const names: Record<string, string> = { '#status': 'status', '#state': 'state' };
@@ -358,9 +376,17 @@ export class DynamoJobStore implements JobStore {
    */
   async insertTasks(tasks: NewTask[]): Promise<number> {
     if (tasks.length === 0) return 0;
+    // A node with no task created yet needs no existence check (the common, first expansion).
+    const nodes = new Map<string, { jobId: string; node: string }>();
+    for (const t of tasks) nodes.set(`${t.jobId}#${t.nodeName}`, { jobId: t.jobId, node: t.nodeName });
+    const fresh0 = new Set<string>();
+    for (const { jobId, node } of nodes.values()) {
+      if ((await this.tallies(jobId, [node])).get(node)?.created === 0) fresh0.add(`${jobId}#${node}`);
+    }
+    const toCheck = tasks.filter((t) => !fresh0.has(`${t.jobId}#${t.nodeName}`));
     const exists = new Set<string>();
-    for (let i = 0; i < tasks.length; i += 100) {
-      const chunk = tasks.slice(i, i + 100).map((t) => taskKey(t.taskId));
+    for (let i = 0; i < toCheck.length; i += 100) {
+      const chunk = toCheck.slice(i, i + 100).map((t) => taskKey(t.taskId));
       let keys: Record<string, unknown>[] = chunk.map((k) => ({ pk: k.pk, sk: k.sk }));
       while (keys.length) {
         const r = await this.client.send(
@@ -540,6 +566,22 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
+  /**
+   * The outcome's conditions: with an `attempt` (AWS: the SQS message is the lease, the item stays
+   * `queued` while it runs) at most one outcome per attempt applies; otherwise the task must be
+   * `active` (claimed through claimTask).
+   */
+  private outcomeCondition(attempt: number | undefined, values: Record<string, unknown>): string {
+    if (attempt === undefined) {
+      values[':active'] = 'active';
+      return '#s = :active';
+    }
+    values[':active'] = 'active';
+    values[':queued'] = 'queued';
+    values[':attempt'] = attempt;
+    return '(#s = :active OR #s = :queued) AND (attribute_not_exists(attempts) OR attempts < :attempt)';
+  }
+
   async finishTask(taskId: string, f: TaskFinish): Promise<boolean> {
     const k = taskKey(taskId);
     const res = await this.encode(f.result, `tasks/${k.jobId}/${taskId}.result.json`);
@@ -547,9 +589,14 @@ export class DynamoJobStore implements JobStore {
     const values: Record<string, unknown> = {
       ':status': f.status,
       ':at': f.at,
-      ':active': 'active',
       ':ttl': this.expiry(f.at),
     };
+    const condition = this.outcomeCondition(f.attempt, values);
+    if (f.attempt !== undefined) sets.push('attempts = :attempt');
+    if (f.startedAt !== undefined) {
+      sets.push('startedAt = :startedAt');
+      values[':startedAt'] = f.startedAt;
+    }
     if (res.text !== undefined) {
       sets.push('#result = :result');
       values[':result'] = res.text;
@@ -572,7 +619,7 @@ export class DynamoJobStore implements JobStore {
           TableName: this.tables.tasks,
           Key: { pk: k.pk, sk: k.sk },
           UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseUntil, slot`,
-          ConditionExpression: '#s = :active',
+          ConditionExpression: condition,
           ExpressionAttributeNames: {
             '#s': 'status',
             '#ttl': 'ttl',
@@ -591,17 +638,19 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async requeueTask(taskId: string, at: number): Promise<boolean> {
+  async requeueTask(taskId: string, at: number, attempt?: number): Promise<boolean> {
     const k = taskKey(taskId);
+    const values: Record<string, unknown> = { ':queued': 'queued', ':at': at };
+    const condition = this.outcomeCondition(attempt, values);
     try {
       const r = await this.client.send(
         new UpdateCommand({
           TableName: this.tables.tasks,
           Key: { pk: k.pk, sk: k.sk },
-          UpdateExpression: 'SET #s = :queued, queuedAt = :at REMOVE startedAt, leaseUntil, slot',
-          ConditionExpression: '#s = :active',
+          UpdateExpression: `SET #s = :queued, queuedAt = :at${attempt !== undefined ? ', attempts = :attempt' : ''} REMOVE startedAt, leaseUntil, slot`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':active': 'active', ':at': at },
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -618,16 +667,36 @@ export class DynamoJobStore implements JobStore {
     if (old?.slot) await this.releaseSlot(String(old.algorithmName));
   }
 
-  /** Adds one finished task to its node's counter shard, then sums the node's shards. */
-  async countFinished(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally> {
-    await this.client.send(
+  /**
+   * Adds one finished task to its node's counter shard. The node's sum is read (TALLY_SHARDS
+   * small items) only when it can matter: when this shard just reached its share of `total`
+   * (batch item i lives in shard i mod TALLY_SHARDS) or the total is not known. Otherwise the
+   * shard's own counts come back as a lower bound.
+   */
+  async countFinished(
+    task: TaskRecord,
+    outcome: 'succeeded' | 'failed' | 'stopped',
+    total?: number,
+  ): Promise<NodeTally> {
+    const shard = (task.batchIndex ?? 0) % TALLY_SHARDS;
+    const r = await this.client.send(
       new UpdateCommand({
         TableName: this.tables.jobs,
-        Key: tallyKey(task.jobId, task.nodeName, (task.batchIndex ?? 0) % TALLY_SHARDS),
+        Key: tallyKey(task.jobId, task.nodeName, shard),
         UpdateExpression: `ADD ${outcome} :one`,
         ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'ALL_NEW',
       }),
     );
+    const own = {
+      succeeded: Number(r.Attributes?.succeeded ?? 0),
+      failed: Number(r.Attributes?.failed ?? 0),
+      stopped: Number(r.Attributes?.stopped ?? 0),
+    };
+    if (total !== undefined && task.batchIndex !== undefined && outcome === 'succeeded') {
+      const share = Math.floor(total / TALLY_SHARDS) + (shard >= 1 && shard <= total % TALLY_SHARDS ? 1 : 0);
+      if (own.succeeded + own.failed + own.stopped < share) return { ...own, lowerBound: true };
+    }
     return (await this.tallies(task.jobId, [task.nodeName])).get(task.nodeName) as NodeTally;
   }
 

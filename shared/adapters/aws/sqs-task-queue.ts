@@ -1,20 +1,21 @@
-// TaskQueue on SQS: one standard queue per priority level (1–5), drained most urgent first, with
-// DynamoDB task items as the source of truth (a message is only a wake-up for a task id).
+// TaskQueue on SQS: one standard queue per priority level (1–5), drained most urgent first. A
+// message carries the whole task (its input too, when small), so starting a task costs no
+// database write: the message's visibility timeout is the task's lease.
 //
-// - Claim: receive from queue 5, then 4, ... (never more messages than free local slots), then a
-//   conditional queued → active write on the task item. Only that write decides who runs a task,
-//   so duplicate messages are harmless.
+// - Claim: receive from queue 5, then 4, ... (never more messages than free local slots).
+// - Lease: a held message's visibility is extended by a heartbeat every `heartbeatMs`, which also
+//   reads the task's status: a task stopped meanwhile is aborted. A message received again
+//   (ApproximateReceiveCount > 1) was lost by a worker that died: its attempt is reported as
+//   crashed (the retry policy decides) and the message is deleted.
+// - Outcomes are applied once per attempt (DynamoJobStore: conditional on `attempts`), so a
+//   duplicate message, or a slow worker whose lease had expired, cannot count twice.
 // - Caps: per-algorithm maxWorkers is a conditional counting semaphore in DynamoDB
 //   (DynamoJobStore.acquireSlot); the global cap is the fleet size × slots per worker.
-// - Leases: a claimed message stays invisible and its task's `leaseUntil` is extended by a
-//   heartbeat every `heartbeatMs`. A failed extension means the task was stopped: its run is
-//   aborted. A message that reappears while its task is active with an expired lease means the
-//   worker died: it is reported as crashed (retry policy decides) and the message is deleted.
-// - Aging: on enqueue, a task below priority 5 also gets delayed copies in the queues above it
-//   (delay = agingMs × levels, at most SQS's 15 minutes); whichever copy is claimed first runs
-//   the task, the others find it no longer queued and are dropped.
-// - Poison messages (unreadable body, unknown task) are left alone, so the queue's redrive policy
-//   moves them to the DLQ after maxReceiveCount receives.
+// - Messages a worker cannot take now (cap, no slot) are re-sent and deleted rather than made
+//   visible again, so receive counts keep meaning "lost by a worker".
+// - Aging: `promote` (the dispatch tick) moves messages that waited agingMs × levels up to the
+//   queue of their effective priority.
+// - Poison messages (unreadable body) are left alone: the redrive policy moves them to the DLQ.
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -28,17 +29,22 @@ import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../../po
 import type { DynamoJobStore } from './dynamo-store.ts';
 
 export const PRIORITIES = [5, 4, 3, 2, 1] as const;
-/** SQS's largest per-message delay. */
-const MAX_DELAY_SECONDS = 900;
 
 export interface TaskMessage extends QueuedTask {
-  /** The queue level this copy was sent to (> priority for an aged copy). */
+  /** The queue level this message was sent to (> priority once aged). */
   level: number;
 }
+
+/** Largest message body sent with the input inline (SQS allows 256 KiB). */
+const MAX_INLINE_BODY = 200 * 1024;
 
 export interface SqsLease {
   receipt: string;
   queueUrl: string;
+  startedAt: number;
+  attempt: number;
+  /** Holds a maxWorkers slot of its algorithm. */
+  slot: boolean;
   timer?: ReturnType<typeof setInterval>;
 }
 
@@ -47,7 +53,7 @@ export interface SqsTaskQueueOptions {
   /** Queue URL per priority level 1..5. */
   urls: Record<number, string>;
   store: DynamoJobStore;
-  /** How long a claimed task is invisible/leased without a heartbeat (default 60 s). */
+  /** Visibility of a received message without a heartbeat (default 60 s). */
   leaseMs?: number;
   /** Heartbeat period (default 5 s): also how fast a stop reaches a running task. */
   heartbeatMs?: number;
@@ -57,10 +63,10 @@ export interface SqsTaskQueueOptions {
   capOf?: (algorithm: string) => Promise<number | undefined>;
   /** Free local slots: never receive more messages than can start now. */
   capacity?: () => number;
-  /** A claimed task was stopped (its lease could not be extended): abort its run. */
+  /** A held task was stopped (or its status can no longer be read): abort its run. */
   onLost?: (taskId: string) => void;
-  /** A task's previous worker died (lease expired): report it as crashed. */
-  onExpired?: (task: QueuedTask) => Promise<void>;
+  /** A task's previous worker died (its message came back): report that attempt as crashed. */
+  onExpired?: (task: QueuedTask & { attempt: number }) => Promise<void>;
   clock?: () => number;
 }
 
@@ -90,38 +96,34 @@ export class SqsTaskQueue implements TaskQueue {
 
   // ----------------------------------------------------------------------------- enqueue
   async enqueue(tasks: QueuedTask[]): Promise<void> {
-    const byQueue = new Map<number, { body: TaskMessage; delay: number }[]>();
-    const add = (level: number, body: TaskMessage, delay: number) => {
-      const list = byQueue.get(level) ?? [];
-      list.push({ body, delay });
-      byQueue.set(level, list);
-    };
+    const byLevel = new Map<number, TaskMessage[]>();
     for (const t of tasks) {
-      const p = Math.min(5, Math.max(1, Math.round(t.priority)));
-      add(p, { ...t, level: p }, 0);
-      if (this.agingMs <= 0) continue;
-      for (let level = p + 1; level <= 5; level++) {
-        const delay = Math.ceil(((level - p) * this.agingMs) / 1000);
-        if (delay > MAX_DELAY_SECONDS) break;
-        add(level, { ...t, level }, delay);
-      }
+      const level = Math.min(5, Math.max(1, Math.round(t.priority)));
+      const list = byLevel.get(level) ?? [];
+      list.push({ ...t, attempt: t.attempt ?? 1, level });
+      byLevel.set(level, list);
     }
-    const sends: Promise<void>[] = [];
-    for (const [level, list] of byQueue) {
-      for (let i = 0; i < list.length; i += 10) {
-        sends.push(this.sendBatch(this.url(level), list.slice(i, i + 10)));
-      }
+    const batches: [number, TaskMessage[]][] = [];
+    for (const [level, list] of byLevel) {
+      for (let i = 0; i < list.length; i += 10) batches.push([level, list.slice(i, i + 10)]);
     }
     // Bounded fan-out: at most 16 batches in flight.
-    for (let i = 0; i < sends.length; i += 16) await Promise.all(sends.slice(i, i + 16));
+    for (let i = 0; i < batches.length; i += 16) {
+      await Promise.all(
+        batches.slice(i, i + 16).map(([level, list]) => this.sendBatch(this.url(level), list)),
+      );
+    }
   }
 
-  private async sendBatch(queueUrl: string, list: { body: TaskMessage; delay: number }[]): Promise<void> {
-    let entries = list.map((m, i) => ({
-      Id: String(i),
-      MessageBody: JSON.stringify(m.body),
-      ...(m.delay ? { DelaySeconds: m.delay } : {}),
-    }));
+  private body(m: TaskMessage): string {
+    const text = JSON.stringify(m);
+    if (text.length <= MAX_INLINE_BODY) return text;
+    const { input: _input, ...rest } = m;
+    return JSON.stringify(rest); // the worker reads the input from the task item
+  }
+
+  private async sendBatch(queueUrl: string, list: TaskMessage[]): Promise<void> {
+    let entries = list.map((m, i) => ({ Id: String(i), MessageBody: this.body(m) }));
     for (let attempt = 0; entries.length; attempt++) {
       const r = await this.opts.sqs.send(
         new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
@@ -129,6 +131,7 @@ export class SqsTaskQueue implements TaskQueue {
       const failed = new Set((r.Failed ?? []).map((f) => f.Id));
       entries = entries.filter((e) => failed.has(e.Id));
       if (entries.length && attempt > 5) throw new Error(`SQS refused ${entries.length} task messages`);
+      if (entries.length) await new Promise((res) => setTimeout(res, 50 * 2 ** attempt));
     }
   }
 
@@ -152,7 +155,7 @@ export class SqsTaskQueue implements TaskQueue {
         let stop = false;
         for (const m of messages) {
           if (stop) {
-            await this.giveBack(this.url(level), m);
+            await this.resend(this.url(level), m);
             continue;
           }
           const got = await this.claimOne(this.url(level), m, accept, at);
@@ -178,86 +181,62 @@ export class SqsTaskQueue implements TaskQueue {
     } catch {
       return undefined; // poison: left invisible; the redrive policy moves it to the DLQ
     }
-    const task: QueuedTask = {
-      taskId: body.taskId,
-      jobId: body.jobId,
-      nodeName: body.nodeName,
-      algorithmName: body.algorithmName,
-      priority: body.priority,
-      queuedAt: body.queuedAt,
-    };
-    const decision = accept(task);
-    if (decision === 'skip') this.skipped.add(task.algorithmName);
+    const attempt = body.attempt ?? 1;
+    if (Number(m.Attributes?.ApproximateReceiveCount ?? 1) > 1) {
+      // Received before and not deleted: the worker that held it died (or lost its lease).
+      const cap = await this.opts.capOf?.(body.algorithmName);
+      if (cap !== undefined) await this.opts.store.releaseSlot(body.algorithmName);
+      await this.opts.onExpired?.({ ...body, attempt });
+      await this.delete(queueUrl, m.ReceiptHandle ?? '');
+      return undefined;
+    }
+    const decision = accept(body);
+    if (decision === 'skip') this.skipped.add(body.algorithmName);
     if (decision !== 'take') {
-      await this.giveBack(queueUrl, m);
+      await this.resend(queueUrl, m, decision === 'skip' ? 1 : 0);
       return decision === 'stop' ? 'stop' : undefined;
     }
-    const cap = await this.opts.capOf?.(task.algorithmName);
-    if (cap !== undefined && !(await this.opts.store.acquireSlot(task.algorithmName, cap))) {
-      await this.giveBack(queueUrl, m, 1);
+    const cap = await this.opts.capOf?.(body.algorithmName);
+    if (cap !== undefined && !(await this.opts.store.acquireSlot(body.algorithmName, cap))) {
+      await this.resend(queueUrl, m, 1);
       return undefined;
     }
-    const record = await this.opts.store.claimTask(task.taskId, at, at + this.leaseMs, cap !== undefined);
-    if (!record) {
-      if (cap !== undefined) await this.opts.store.releaseSlot(task.algorithmName);
-      await this.notClaimed(queueUrl, m, task, at);
-      return undefined;
-    }
-    const lease: SqsLease = { receipt: m.ReceiptHandle ?? '', queueUrl };
-    this.held.set(task.taskId, lease);
-    lease.timer = setInterval(() => void this.heartbeat(task.taskId, lease), this.heartbeatMs);
+    const lease: SqsLease = {
+      receipt: m.ReceiptHandle ?? '',
+      queueUrl,
+      startedAt: at,
+      attempt,
+      slot: cap !== undefined,
+    };
+    this.held.set(body.taskId, lease);
+    lease.timer = setInterval(() => void this.heartbeat(body.taskId, lease), this.heartbeatMs);
     lease.timer.unref();
-    return { ...task, lease: record };
+    const { level: _level, ...task } = body;
+    return { ...task, attempt, lease };
   }
 
-  /** The task could not be claimed: a duplicate, an aged copy, or its worker died. */
-  private async notClaimed(queueUrl: string, m: Message, task: QueuedTask, at: number): Promise<void> {
-    const lease = await this.opts.store.taskLease(task.taskId);
-    if (!lease) return; // unknown task: poison, left for the DLQ
-    if (lease.status === 'active' && lease.leaseUntil > at) {
-      // Someone holds it (a duplicate delivery of a live message): look again after its lease.
-      await this.changeVisibility(queueUrl, m, Math.ceil((lease.leaseUntil - at) / 1000) + 1);
-      return;
-    }
-    if (lease.status === 'active') await this.opts.onExpired?.(task);
+  /** Puts a message back as a fresh copy (receive count 1), visible after `delay` s. */
+  private async resend(queueUrl: string, m: Message, delay = 0): Promise<void> {
+    await this.opts.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [{ Id: '0', MessageBody: m.Body ?? '', ...(delay ? { DelaySeconds: delay } : {}) }],
+      }),
+    );
     await this.delete(queueUrl, m.ReceiptHandle ?? '');
-  }
-
-  /** Returns a message to the queue (not runnable here now), visible again after `delay` s. */
-  private async giveBack(queueUrl: string, m: Message, delay = 0): Promise<void> {
-    await this.changeVisibility(queueUrl, m, delay);
-  }
-
-  private async changeVisibility(queueUrl: string, m: Message, seconds: number): Promise<void> {
-    try {
-      await this.opts.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: m.ReceiptHandle,
-          VisibilityTimeout: Math.min(43_200, Math.max(0, seconds)),
-        }),
-      );
-    } catch {
-      // The receipt expired: the message is visible again anyway.
-    }
   }
 
   private async delete(queueUrl: string, receipt: string): Promise<void> {
     try {
       await this.opts.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
     } catch {
-      // Already gone (or the receipt expired and someone else will see the task is final).
+      // Already gone, or the receipt expired: the outcome is applied once per attempt anyway.
     }
   }
 
   private async heartbeat(taskId: string, lease: SqsLease): Promise<void> {
     if (this.held.get(taskId) !== lease) return;
     try {
-      const alive = await this.opts.store.extendLease(taskId, this.now() + this.leaseMs);
-      if (!alive) {
-        this.opts.onLost?.(taskId);
-        return;
-      }
       await this.opts.sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: lease.queueUrl,
@@ -265,6 +244,8 @@ export class SqsTaskQueue implements TaskQueue {
           VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
         }),
       );
+      const t = await this.opts.store.taskLease(taskId);
+      if (t && t.status !== 'queued' && t.status !== 'active') this.opts.onLost?.(taskId);
     } catch (err) {
       process.emitWarning(`heartbeat of task ${taskId}: ${(err as Error).message}`);
     }
@@ -276,6 +257,7 @@ export class SqsTaskQueue implements TaskQueue {
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
     await this.delete(lease.queueUrl, lease.receipt);
+    if (lease.slot) await this.opts.store.releaseSlot(t.algorithmName);
   }
 
   /** Late binding of the claimer's callbacks (the worker's dispatcher exists after the queue). */
@@ -284,7 +266,7 @@ export class SqsTaskQueue implements TaskQueue {
     if (cb.onLost) this.opts.onLost = cb.onLost;
   }
 
-  /** Stops every heartbeat without deleting messages (SIGKILL-like: leases simply expire). */
+  /** Stops every heartbeat without deleting messages (like SIGKILL: the leases expire). */
   abandon(): void {
     for (const l of this.held.values()) if (l.timer) clearInterval(l.timer);
     this.held.clear();
@@ -294,8 +276,50 @@ export class SqsTaskQueue implements TaskQueue {
     return this.held.size;
   }
 
+  /** The lease of a task this process holds. */
+  leaseOf(taskId: string): SqsLease | undefined {
+    return this.held.get(taskId);
+  }
+
+  /**
+   * Aging (the dispatch tick): looks at up to `batch` messages at the head of each queue below 5
+   * and moves those that waited agingMs × levels up to their effective priority. Inspected
+   * messages are re-sent, so a look does not count as a lost lease.
+   */
+  async promote(at: number, batch = 10): Promise<number> {
+    if (this.agingMs <= 0) return 0;
+    let moved = 0;
+    for (const level of [4, 3, 2, 1]) {
+      const r = await this.opts.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.url(level),
+          MaxNumberOfMessages: Math.min(10, batch),
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 30,
+        }),
+      );
+      for (const m of r.Messages ?? []) {
+        let body: TaskMessage;
+        try {
+          body = JSON.parse(m.Body ?? '') as TaskMessage;
+        } catch {
+          continue; // poison: left for the DLQ
+        }
+        const effective = Math.min(5, body.priority + Math.floor((at - body.queuedAt) / this.agingMs));
+        if (effective > level) {
+          await this.sendBatch(this.url(effective), [{ ...body, level: effective }]);
+          await this.delete(this.url(level), m.ReceiptHandle ?? '');
+          moved++;
+        } else {
+          await this.resend(this.url(level), m);
+        }
+      }
+    }
+    return moved;
+  }
+
   // ----------------------------------------------------------------------------- status
-  /** Aging happens through delayed copies sent at enqueue time. */
+  /** Workers do not age messages: the dispatch tick does (`promote`). */
   async age(): Promise<void> {}
 
   /** Approximate number of visible messages over all priority queues (includes aged copies). */

@@ -10,6 +10,7 @@ import type { JobStore, TaskRecord } from '../../ports/job-store.ts';
 import type { ClaimedTask } from '../../ports/task-queue.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
 import type { AwsEngine } from './aws-engine.ts';
+import type { SqsLease } from './sqs-task-queue.ts';
 
 export interface WorkerOptions {
   runner: TaskRunner;
@@ -27,14 +28,19 @@ export interface WorkerOptions {
  * The store as the worker reads it: the task record comes from the claim itself, and job states
  * are reused for `jobCacheMs` (a stop reaches running tasks through the lease heartbeat).
  */
-function workerStoreView(store: JobStore, claimed: Map<string, TaskRecord>, jobCacheMs: number): JobStore {
+function workerStoreView(
+  store: JobStore,
+  read: (jobId: string) => Promise<JobState | undefined>,
+  claimed: Map<string, TaskRecord>,
+  jobCacheMs: number,
+): JobStore {
   const jobs = new Map<string, { job: JobState | undefined; at: number }>();
   const view = Object.create(store) as JobStore;
   view.getTask = async (taskId) => claimed.get(taskId) ?? store.getTask(taskId);
   view.getJob = async (jobId) => {
     const c = jobs.get(jobId);
     if (c && Date.now() - c.at < jobCacheMs) return c.job;
-    const job = await store.getJob(jobId);
+    const job = await read(jobId);
     jobs.set(jobId, { job, at: Date.now() });
     if (jobs.size > 1000) jobs.delete(jobs.keys().next().value as string);
     return job;
@@ -50,12 +56,33 @@ export interface RunningWorker {
 
 export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: AbortSignal): RunningWorker {
   const claimed = new Map<string, TaskRecord>();
-  const store = workerStoreView(engine.store, claimed, opts.jobCacheMs ?? 1000);
+  let gone = false;
+  const store = workerStoreView(
+    engine.store,
+    (id) => engine.store.readJob(id),
+    claimed,
+    opts.jobCacheMs ?? 1000,
+  );
   const dispatcher = new Dispatcher({
     queue: {
       claim: async (max, accept, at) => {
         const got = await engine.queue.claim(max, accept, at);
-        for (const t of got) if (t.lease) claimed.set(t.taskId, t.lease as TaskRecord);
+        for (const t of got) {
+          if (t.input === undefined) continue; // too large for the message: read from the task item
+          claimed.set(t.taskId, {
+            taskId: t.taskId,
+            jobId: t.jobId,
+            nodeName: t.nodeName,
+            ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+            algorithmName: t.algorithmName,
+            pipelineName: t.pipelineName ?? '',
+            priority: t.priority,
+            input: t.input,
+            queuedAt: t.queuedAt,
+            status: 'active',
+            attempts: t.attempt ?? 1,
+          });
+        }
         return got;
       },
       enqueue: (t) => engine.queue.enqueue(t),
@@ -73,7 +100,24 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
     coordinator: engine.coordinator,
     clock: systemClock,
     builtins: engine.builtins,
-    report: (outcome) => engine.sendOutcome(outcome),
+    report: (outcome, t) => {
+      if (gone) return Promise.resolve(); // drained away: the message's expiry reports it
+      const lease = t.lease as SqsLease | undefined;
+      return engine.sendOutcome({
+        ...outcome,
+        task: {
+          jobId: t.jobId,
+          nodeName: t.nodeName,
+          ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+          algorithmName: t.algorithmName,
+          pipelineName: t.pipelineName ?? '',
+          priority: t.priority,
+          queuedAt: t.queuedAt,
+          attempt: t.attempt ?? 1,
+          ...(lease ? { startedAt: lease.startedAt } : {}),
+        },
+      });
+    },
   });
   engine.queue.bind({
     capacity: () => Math.max(0, opts.slots - dispatcher.runningCount),
@@ -86,17 +130,12 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
       const deadline = Date.now() + (opts.drainMs ?? 25_000);
       while (dispatcher.runningCount > 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
+      // Still running at the deadline: their messages are left to expire; the next worker that
+      // receives one reports that attempt as crashed, so the retry policy puts it back.
       const left = dispatcher.runningTaskIds();
-      await Promise.all(
-        left.map((taskId) =>
-          engine.sendOutcome({
-            taskId,
-            status: 'failed',
-            crashed: true,
-            error: 'the worker was stopped (SIGTERM) before the task finished',
-          }),
-        ),
-      );
+      if (left.length)
+        process.emitWarning(`worker: ${left.length} task(s) still running at the drain deadline`);
+      gone = true;
       engine.queue.abandon();
       await dispatcher.close();
       resolve();

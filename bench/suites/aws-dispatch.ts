@@ -1,0 +1,64 @@
+// Dispatch throughput of the AWS path against the AWS-protocol emulators (dynalite, local-aws-sqs,
+// s3rver): a `#[1...N]` echo batch plus a reduce, from submission through DynamoDB, the SQS
+// priority queues, a worker and the status function; p50/p99 ready→started latency. The
+// emulators run in this process, the engine in a child, so each gets a core. Compare with
+// `npm run bench -- engine-dispatch` (the embedded engine on SQLite).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { provisionAwsResources } from '../../shared/adapters/aws/provision.ts';
+import { startEmulators } from '../../test/helpers/aws-emulators.ts';
+import type { BenchSuite } from '../types.ts';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Figures {
+  status: string;
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+  p50ReadyToStartedMs: number;
+  p99ReadyToStartedMs: number;
+  reducedItems: number;
+}
+
+export const awsDispatchSuite: BenchSuite = {
+  name: 'aws-dispatch',
+  description: 'AWS adapters on the emulators: tasks/s and ready→started latency for a 5,000-item echo batch',
+  async run(args) {
+    const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 5000);
+    const slots = Number(args.find((a) => a.startsWith('--slots='))?.slice(8) ?? 64);
+    const emu = await startEmulators();
+    Object.assign(process.env, emu.env);
+    try {
+      const rounds: Figures[] = [];
+      for (let i = 0; i < 3; i++) {
+        const p = await provisionAwsResources({ prefix: `bench-${Date.now().toString(36)}-${i}` });
+        const { stdout } = await run(
+          process.execPath,
+          ['--import', 'tsx', join(repoRoot, 'bench/aws-dispatch-child.ts'), String(items), String(slots)],
+          { cwd: repoRoot, env: { ...process.env, ...p.env }, maxBuffer: 16 * 1024 * 1024 },
+        );
+        rounds.push(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Figures);
+      }
+      const med = (f: (x: Figures) => number) =>
+        rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
+      const tps = med((r) => r.tasksPerSecond);
+      console.log('what\tvalue');
+      console.log(
+        `aws path tasks/s (median of 3, ${items} echo + 1 reduce, 1 worker × ${slots} slots)\t${tps.toFixed(0)}`,
+      );
+      console.log(
+        `aws path p50 / p99 ready→started (ms)\t${med((r) => r.p50ReadyToStartedMs)} / ${med((r) => r.p99ReadyToStartedMs)}`,
+      );
+      console.log(`target >= 300 tasks/s on the emulators\t${tps >= 300 ? 'met' : 'NOT met'}`);
+      if (rounds.some((r) => r.status !== 'completed' || r.reducedItems !== items)) {
+        console.log('WARNING: a run did not complete with every item reduced');
+      }
+    } finally {
+      await emu.close();
+    }
+  },
+};

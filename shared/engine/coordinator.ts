@@ -541,13 +541,7 @@ export class Coordinator {
     if (!ok) return;
     let counts: { succeeded: number; failed: number; stopped: number } | undefined;
     if (store.countFinished) {
-      // Counts may be lower bounds (the store did not sum the node): taking the larger of them and
-      // the job's counters in the transition is still right, and needsTransition sees no completion.
-      // Only non-streaming batches have items numbered 1..total (what the store's shortcut assumes).
-      const dag = this.dagOf(job.jobId, job.pipeline);
-      const contiguous = streamingParentsOf(dag, task.nodeName).length === 0;
-      const total = contiguous ? job.nodes[task.nodeName]?.total : undefined;
-      const tally = await store.countFinished(task, outcome, total);
+      const tally = await store.countFinished(task, outcome);
       counts = { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped };
       if (!this.needsTransition(job, task, outcome, counts)) return;
     }

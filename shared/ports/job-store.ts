@@ -61,8 +61,6 @@ export interface NodeTally {
   succeeded: number;
   failed: number;
   stopped: number;
-  /** The node's sum was not read: these are lower bounds and the node is known not complete. */
-  lowerBound?: boolean;
 }
 
 export interface JobFilter {
@@ -103,11 +101,7 @@ export interface JobStore {
    * 100,000-item fan-in does not make the job record a hot item. Stores without it (SQLite) have
    * their counters incremented by the job transition itself.
    */
-  countFinished?(
-    task: TaskRecord,
-    outcome: 'succeeded' | 'failed' | 'stopped',
-    nodeTotal?: number,
-  ): Promise<NodeTally>;
+  countFinished?(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally>;
   /** Puts an active task back in the queue for another attempt; false if it was not active. */
   requeueTask(taskId: string, at: number, attempt?: number): Promise<boolean>;
   /** Stops every queued or active task of a job; returns the ids of those that were active. */

@@ -19,6 +19,7 @@ import { DynamoNotifier } from './dynamo-notifier.ts';
 import { DynamoJobStore } from './dynamo-store.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { createS3Client } from './s3-client.ts';
+import { SqsBatcher } from './sqs-batcher.ts';
 import { SqsTaskQueue, type SqsTaskQueueOptions } from './sqs-task-queue.ts';
 
 export interface AwsConfig {
@@ -89,6 +90,7 @@ export class AwsEngine {
   readonly coordinator: Coordinator;
   readonly service: SluiceService;
   readonly builtins: ReadonlyMap<string, BuiltinAlgorithm>;
+  readonly batcher: SqsBatcher;
   private caps = new Map<string, { cap: number | undefined; at: number }>();
 
   constructor(opts: AwsEngineOptions) {
@@ -98,6 +100,7 @@ export class AwsEngine {
     this.sqs = opts.clients?.sqs ?? createSqsClient(env);
     this.s3 = opts.clients?.s3 ?? createS3Client(env);
     this.builtins = opts.builtins ?? allBuiltins();
+    this.batcher = new SqsBatcher(this.sqs);
     const clock = opts.clock ?? systemClock;
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
     this.store = new DynamoJobStore({
@@ -113,6 +116,7 @@ export class AwsEngine {
       leaseMs: this.config.leaseMs,
       agingMs: this.config.agingMs,
       capOf: (a) => this.capOf(a),
+      batcher: this.batcher,
       onExpired: (t) =>
         this.sendOutcome({
           taskId: t.taskId,
@@ -178,7 +182,7 @@ export class AwsEngine {
       await this.blobs.put(key, Buffer.from(body));
       body = JSON.stringify({ taskId: report.taskId, blob: key });
     }
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.config.statusQueueUrl, MessageBody: body }));
+    await this.batcher.send(this.config.statusQueueUrl, body);
   }
 
   /** Reads a status-queue message back into an outcome (following a blob pointer). */

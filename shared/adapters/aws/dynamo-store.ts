@@ -79,6 +79,16 @@ const RESERVED: Record<string, string> = { '#s': 'status', '#r': 'result', '#e':
 const namesIn = (projection: string) =>
   Object.fromEntries(Object.entries(RESERVED).filter(([k]) => projection.includes(k)));
 
+/** How long counts of one node wait to be coalesced into one counter write. */
+const COUNT_WINDOW_MS = 20;
+
+interface PendingCount {
+  jobId: string;
+  node: string;
+  add: { succeeded: number; failed: number; stopped: number };
+  waiters: { resolve: (t: NodeTally) => void; reject: (err: unknown) => void }[];
+}
+
 const FINAL: TaskStatus[] = ['succeeded', 'failed', 'stopped'];
 
 export class DynamoJobStore implements JobStore {
@@ -88,6 +98,8 @@ export class DynamoJobStore implements JobStore {
   private readonly retentionSec: number;
   /** Pipelines never change once a job exists: parsed once per process. */
   private pipelines = new Map<string, Pipeline>();
+  private pendingCounts = new Map<string, PendingCount>();
+  private nextShard = Math.floor(Math.random() * TALLY_SHARDS);
 
   constructor(opts: DynamoStoreOptions) {
     this.client = opts.client;
@@ -201,20 +213,21 @@ export class DynamoJobStore implements JobStore {
     return state;
   }
 
-  private recent = new Map<string, { job: JobState | undefined; at: number }>();
+  private recent = new Map<string, { job: Promise<JobState | undefined>; at: number }>();
 
   /**
    * The job record as last written (counters as of its last transition, no counter-shard read),
-   * reused for `maxAgeMs`: for decisions that write nothing to the job (Coordinator.readJob).
+   * reused for `maxAgeMs` (concurrent callers share one read): for decisions that write nothing
+   * to the job (Coordinator.readJob, the worker).
    */
-  async readJob(jobId: string, maxAgeMs = 500): Promise<JobState | undefined> {
+  readJob(jobId: string, maxAgeMs = 500): Promise<JobState | undefined> {
     const c = this.recent.get(jobId);
     if (c && Date.now() - c.at < maxAgeMs) return c.job;
-    const r = await this.client.send(
-      new GetCommand({ TableName: this.tables.jobs, Key: jobKey(jobId), ConsistentRead: true }),
-    );
-    const job = r.Item ? await this.itemToJob(r.Item) : undefined;
+    const job = this.client
+      .send(new GetCommand({ TableName: this.tables.jobs, Key: jobKey(jobId), ConsistentRead: true }))
+      .then((r) => (r.Item ? this.itemToJob(r.Item) : undefined));
     this.recent.set(jobId, { job, at: Date.now() });
+    job.catch(() => this.recent.delete(jobId));
     if (this.recent.size > 1000) this.recent.delete(this.recent.keys().next().value as string);
     return job;
   }
@@ -668,36 +681,49 @@ export class DynamoJobStore implements JobStore {
   }
 
   /**
-   * Adds one finished task to its node's counter shard. The node's sum is read (TALLY_SHARDS
-   * small items) only when it can matter: when this shard just reached its share of `total`
-   * (batch item i lives in shard i mod TALLY_SHARDS) or the total is not known. Otherwise the
-   * shard's own counts come back as a lower bound.
+   * Counts a finished task. Calls for the same node within a few ms (one status batch) are
+   * coalesced: one ADD of their sum on one counter shard (rotating over TALLY_SHARDS, so no shard
+   * is a hot key), then one strongly consistent read of the node's shards, whose sum every caller
+   * gets. The sum is read after the caller's own ADD, so whoever counts the last task sees the
+   * node complete.
    */
-  async countFinished(
-    task: TaskRecord,
-    outcome: 'succeeded' | 'failed' | 'stopped',
-    total?: number,
-  ): Promise<NodeTally> {
-    const shard = (task.batchIndex ?? 0) % TALLY_SHARDS;
-    const r = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tables.jobs,
-        Key: tallyKey(task.jobId, task.nodeName, shard),
-        UpdateExpression: `ADD ${outcome} :one`,
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    const own = {
-      succeeded: Number(r.Attributes?.succeeded ?? 0),
-      failed: Number(r.Attributes?.failed ?? 0),
-      stopped: Number(r.Attributes?.stopped ?? 0),
-    };
-    if (total !== undefined && task.batchIndex !== undefined && outcome === 'succeeded') {
-      const share = Math.floor(total / TALLY_SHARDS) + (shard >= 1 && shard <= total % TALLY_SHARDS ? 1 : 0);
-      if (own.succeeded + own.failed + own.stopped < share) return { ...own, lowerBound: true };
+  async countFinished(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally> {
+    const id = `${task.jobId}#${task.nodeName}`;
+    let p = this.pendingCounts.get(id);
+    if (!p) {
+      const fresh: PendingCount = {
+        jobId: task.jobId,
+        node: task.nodeName,
+        add: { succeeded: 0, failed: 0, stopped: 0 },
+        waiters: [],
+      };
+      this.pendingCounts.set(id, fresh);
+      setTimeout(() => void this.flushCounts(id, fresh), COUNT_WINDOW_MS);
+      p = fresh;
     }
-    return (await this.tallies(task.jobId, [task.nodeName])).get(task.nodeName) as NodeTally;
+    p.add[outcome]++;
+    const pending = p;
+    return new Promise((resolve, reject) => pending.waiters.push({ resolve, reject }));
+  }
+
+  private async flushCounts(id: string, p: PendingCount): Promise<void> {
+    if (this.pendingCounts.get(id) === p) this.pendingCounts.delete(id);
+    try {
+      const parts = (['succeeded', 'failed', 'stopped'] as const).filter((k) => p.add[k] > 0);
+      const shard = this.nextShard++ % TALLY_SHARDS;
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.jobs,
+          Key: tallyKey(p.jobId, p.node, shard),
+          UpdateExpression: `ADD ${parts.map((k) => `${k} :${k}`).join(', ')}`,
+          ExpressionAttributeValues: Object.fromEntries(parts.map((k) => [`:${k}`, p.add[k]])),
+        }),
+      );
+      const sum = (await this.tallies(p.jobId, [p.node])).get(p.node) as NodeTally;
+      for (const w of p.waiters) w.resolve(sum);
+    } catch (err) {
+      for (const w of p.waiters) w.reject(err);
+    }
   }
 
   /** Sums of the counter shards of some nodes (strongly consistent). */

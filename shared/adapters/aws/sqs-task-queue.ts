@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../../ports/task-queue.ts';
 import type { DynamoJobStore } from './dynamo-store.ts';
+import type { SqsBatcher } from './sqs-batcher.ts';
 
 export const PRIORITIES = [5, 4, 3, 2, 1] as const;
 
@@ -59,6 +60,8 @@ export interface SqsTaskQueueOptions {
   heartbeatMs?: number;
   /** One priority level is gained per this many ms of waiting (default 60 s; 0 = no aging). */
   agingMs?: number;
+  /** Coalesces the deletes of finished tasks' messages. */
+  batcher?: SqsBatcher;
   /** The cap of an algorithm (maxWorkers), if any. */
   capOf?: (algorithm: string) => Promise<number | undefined>;
   /** Free local slots: never receive more messages than can start now. */
@@ -256,7 +259,8 @@ export class SqsTaskQueue implements TaskQueue {
     if (!lease) return;
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
-    await this.delete(lease.queueUrl, lease.receipt);
+    if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
+    else await this.delete(lease.queueUrl, lease.receipt);
     if (lease.slot) await this.opts.store.releaseSlot(t.algorithmName);
   }
 

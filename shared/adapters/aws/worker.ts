@@ -34,14 +34,15 @@ function workerStoreView(
   claimed: Map<string, TaskRecord>,
   jobCacheMs: number,
 ): JobStore {
-  const jobs = new Map<string, { job: JobState | undefined; at: number }>();
+  const jobs = new Map<string, { job: Promise<JobState | undefined>; at: number }>();
   const view = Object.create(store) as JobStore;
   view.getTask = async (taskId) => claimed.get(taskId) ?? store.getTask(taskId);
-  view.getJob = async (jobId) => {
+  view.getJob = (jobId) => {
     const c = jobs.get(jobId);
     if (c && Date.now() - c.at < jobCacheMs) return c.job;
-    const job = await read(jobId);
+    const job = read(jobId);
     jobs.set(jobId, { job, at: Date.now() });
+    job.catch(() => jobs.delete(jobId));
     if (jobs.size > 1000) jobs.delete(jobs.keys().next().value as string);
     return job;
   };

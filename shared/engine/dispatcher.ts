@@ -55,6 +55,11 @@ export class Dispatcher {
     this.paused = true;
   }
 
+  /** True while a claim round is in progress (a drain waits for it). */
+  get claiming(): boolean {
+    return this.pumping;
+  }
+
   runningTaskIds(): string[] {
     return [...this.running.keys()];
   }

@@ -1,8 +1,9 @@
 // The AWS worker: long-polls the priority queues most urgent first, claims tasks through the
 // DynamoDB lease, runs several at once on a TaskRunner (the local WorkerPool in containers; an
 // InlineRunner in tests), heartbeats, and sends every outcome to the status queue. On abort
-// (SIGTERM) it stops claiming and drains; tasks still running at the deadline are reported as
-// crashed, so their retry policy puts them back in the queue for another worker.
+// (SIGTERM) it stops claiming and drains; tasks still running at the deadline are abandoned:
+// their messages come back after the lease, and the next worker reports that attempt as crashed,
+// so the retry policy puts them back.
 import { Dispatcher } from '../../engine/dispatcher.ts';
 import type { JobState } from '../../engine/types.ts';
 import { systemClock } from '../../ports/clock.ts';
@@ -53,6 +54,8 @@ export interface RunningWorker {
   dispatcher: Dispatcher;
   /** Resolves when the worker has drained after `signal` fired. */
   done: Promise<void>;
+  /** Stops at once like SIGKILL: no drain, no report, no heartbeat (tests of lost workers). */
+  kill(): Promise<void>;
 }
 
 export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: AbortSignal): RunningWorker {
@@ -129,8 +132,9 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
     const drain = async () => {
       dispatcher.pause();
       const deadline = Date.now() + (opts.drainMs ?? 25_000);
-      while (dispatcher.runningCount > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      // Claimed-but-not-started tasks (held leases) and a claim round in flight count as running.
+      const busy = () => dispatcher.runningCount > 0 || engine.queue.heldCount > 0 || dispatcher.claiming;
+      while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       // Still running at the deadline: their messages are left to expire; the next worker that
       // receives one reports that attempt as crashed, so the retry policy puts it back.
       const left = dispatcher.runningTaskIds();
@@ -144,5 +148,11 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
     if (signal.aborted) void drain();
     else signal.addEventListener('abort', () => void drain(), { once: true });
   });
-  return { dispatcher, done };
+  const kill = async () => {
+    gone = true;
+    dispatcher.pause();
+    engine.queue.abandon();
+    await dispatcher.close();
+  };
+  return { dispatcher, done, kill };
 }

@@ -8,6 +8,8 @@ export interface DispatchResult {
   depth: number;
   workers?: number;
   reconciled: number;
+  /** Messages moved up a priority level by aging. */
+  promoted: number;
 }
 
 export function createDispatchHandler(engine: () => AwsEngine, launcher?: () => EcsLauncher | undefined) {
@@ -27,10 +29,11 @@ export function createDispatchHandler(engine: () => AwsEngine, launcher?: () => 
         reconciled++;
       }
     }
+    const promoted = await e.queue.promote(Date.now());
     const depth = await e.queue.depth();
     const l = launcher?.();
     const workers = l ? await l.scale(depth) : undefined;
     await e.notifier.drain();
-    return { depth, ...(workers !== undefined ? { workers } : {}), reconciled };
+    return { depth, ...(workers !== undefined ? { workers } : {}), reconciled, promoted };
   };
 }

@@ -1,0 +1,6 @@
+// Lambda `api`: a thin middy shell over shared/adapters/aws/handlers/api.ts.
+import middy from '@middy/core';
+import { createApiHandler } from '../shared/adapters/aws/handlers/api.ts';
+import { engineFromEnv } from '../shared/adapters/aws/handlers/engine-from-env.ts';
+
+export const handler = middy(createApiHandler(engineFromEnv()));

@@ -228,7 +228,7 @@ describe('cron function and EventBridge rules', () => {
       ScheduleExpression: 'cron(0 3 * * ? *)',
     });
     const target = sent.find((s) => s.name === 'PutTargetsCommand');
-    expect(JSON.parse((target?.input.Targets as { Input: string }[])[0]?.Input ?? '{}')).toEqual({
+    expect(JSON.parse(((target?.input.Targets ?? []) as { Input: string }[])[0]?.Input ?? '{}')).toEqual({
       sluiceCron: { pipelineName: 'nightly' },
     });
     expect(sent.some((s) => s.name === 'DeleteRuleCommand' && s.input.Name === 'sluice-cron-gone')).toBe(

@@ -366,3 +366,86 @@ describe('worker', () => {
     expect((await finalJob(job.jobId)).status).toBe('completed');
   });
 });
+
+describe('SQS priority queues and caps', () => {
+  it('a priority-5 task is claimed before queued priority-1 tasks', async () => {
+    const { engine } = stack;
+    const low = await engine.coordinator.submit({
+      name: 'prio-low',
+      priority: 1,
+      nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['#[1...4]'] }],
+    });
+    const high = await engine.coordinator.submit({
+      name: 'prio-high',
+      priority: 5,
+      nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['x'] }],
+    });
+    const mine = new Set([low.jobId, high.jobId]);
+    const [first] = await engine.queue.claim(1, (t) => (mine.has(t.jobId) ? 'take' : 'skip'), Date.now());
+    expect(first?.jobId).toBe(high.jobId);
+    if (first) await engine.queue.settle(first);
+    await engine.coordinator.stop(low.jobId);
+    await engine.coordinator.stop(high.jobId);
+  });
+
+  it('aging moves a long-waiting message up to its effective priority', async () => {
+    const { SqsTaskQueue } = await import('../../../shared/adapters/aws/sqs-task-queue.ts');
+    const { engine } = stack;
+    const aging = new SqsTaskQueue({
+      sqs: engine.sqs,
+      urls: engine.config.taskQueueUrls,
+      store: engine.store,
+      agingMs: 1000,
+    });
+    const queuedAt = Date.now() - 2500; // 2 levels of waiting
+    await aging.enqueue([
+      { taskId: 'aged.x', jobId: 'aged', nodeName: 'x', algorithmName: 'echo', priority: 1, queuedAt },
+    ]);
+    expect(await aging.promote(Date.now())).toBeGreaterThanOrEqual(1);
+    const r = await engine.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: engine.config.taskQueueUrls[3], MaxNumberOfMessages: 10 }),
+    );
+    const bodies = (r.Messages ?? []).map(
+      (m) => JSON.parse(m.Body ?? '{}') as { taskId: string; level: number },
+    );
+    expect(bodies.find((b) => b.taskId === 'aged.x')).toMatchObject({ level: 3 });
+  });
+
+  it('maxWorkers is a fleet-wide semaphore: a slot is never handed out over the cap', async () => {
+    const { store } = stack.engine;
+    const got = await Promise.all(Array.from({ length: 6 }, () => store.acquireSlot('capped-alg', 2)));
+    expect(got.filter(Boolean)).toHaveLength(2);
+    await store.releaseSlot('capped-alg');
+    expect(await store.acquireSlot('capped-alg', 2)).toBe(true);
+    expect((await store.slotsInUse()).get('capped-alg')).toBe(2);
+  });
+});
+
+describe('fan-in counters', () => {
+  it('a 300-item batch completes with each item counted once and few job-record writes', async () => {
+    const { engine } = stack;
+    const c = new AbortController();
+    const w = stack.startWorker(new InlineRunner(builtins, 16), 16, c.signal);
+    try {
+      const job = await engine.coordinator.submit({
+        name: 'fan-in',
+        nodes: [
+          { nodeName: 'fan', algorithmName: 'echo', input: ['#[1...300]'] },
+          { nodeName: 'sum', algorithmName: 'echo', input: ['@fan'] },
+        ],
+      });
+      const done = await finalJob(job.jobId);
+      expect(done.status).toBe('completed');
+      expect(done.nodes.fan).toMatchObject({ succeeded: 300, failed: 0, total: 300 });
+      const t = (await engine.store.tallies(job.jobId, ['fan'])).get('fan');
+      expect(t).toMatchObject({ created: 300, succeeded: 300 });
+      // The job record is written per node event, not per item (300 items → a handful of versions).
+      expect(done.version).toBeLessThan(20);
+      const results = (await engine.store.getResults(job.jobId)) as { result: unknown[][] }[];
+      expect(results[0]?.result[0]).toHaveLength(300);
+    } finally {
+      c.abort();
+      await w.worker.done;
+    }
+  });
+});

@@ -459,15 +459,23 @@ export class DynamoJobStore implements JobStore {
     return fresh.length;
   }
 
+  /** Writes items 25 per request, 16 requests in flight (a 100,000-task expansion is ~4,000). */
   private async batchPut(table: string, items: Item[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; requests.length; attempt++) {
-        const r = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-        requests = (r.UnprocessedItems?.[table] ?? []) as typeof requests;
-        if (requests.length) await new Promise((res) => setTimeout(res, Math.min(1000, 20 * 2 ** attempt)));
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++] as Item[];
+        let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; requests.length; attempt++) {
+          const r = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+          requests = (r.UnprocessedItems?.[table] ?? []) as typeof requests;
+          if (requests.length) await new Promise((res) => setTimeout(res, Math.min(1000, 20 * 2 ** attempt)));
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, chunks.length) }, lane));
   }
 
   private async itemToTask(i: Item): Promise<TaskRecord> {

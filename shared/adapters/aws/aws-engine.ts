@@ -4,7 +4,7 @@
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CronControl } from '../../api/service.ts';
 import { SluiceService } from '../../api/service.ts';
@@ -193,6 +193,34 @@ export class AwsEngine {
     if (m.status !== 'succeeded' && m.status !== 'failed')
       throw new Error(`status message with status ${m.status}`);
     return m;
+  }
+
+  /**
+   * True when no task or outcome message exists anywhere (visible, in flight or delayed): then a
+   * running node whose counters are short of its total lost a count (a crash between the task
+   * write and the counter ADD), and the dispatch sweep rebuilds its counters.
+   */
+  async quiet(): Promise<boolean> {
+    const urls = [...Object.values(this.config.taskQueueUrls), this.config.statusQueueUrl];
+    for (const QueueUrl of urls) {
+      const r = await this.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const a = r.Attributes ?? {};
+      const n =
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      if (n > 0) return false;
+    }
+    return true;
   }
 
   /** Asks the expand function to continue a job (reconcile) asynchronously. */

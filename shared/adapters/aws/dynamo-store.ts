@@ -1,15 +1,18 @@
 // JobStore on DynamoDB. Every state change is a conditional write, so a duplicate or late message
 // is a no-op. Layout and keys: see dynamo-schema.ts.
 //
-// Fan-in without a hot item: a task's item is the source of truth for its status (conditional
-// queued → active → final). Only the caller whose conditional write moved a task to a final
-// status adds it to the node's counters, with one atomic ADD on one of TALLY_SHARDS counter items
-// (spread by batchIndex). So a duplicate outcome cannot count twice, and the 100,000 finishes of a
-// batch land on TALLY_SHARDS partition keys instead of one job item. The job record itself is
-// written only when something changes besides a counter (a node finished, a failure, a streamed
-// item): the Coordinator reads the summed counters (`countFinished`) and skips the job write
-// otherwise. A crash between the task write and the counter ADD can only under-count; the
-// reconcile sweep rebuilds counters from the task items then.
+// Fan-in without a hot item or a big item: a task's item is the source of truth for its status,
+// and an outcome applies to it at most once per attempt (a conditional write), so a duplicate or
+// late status message changes nothing and counts nothing. Only the caller whose conditional
+// write succeeded counts the task: one atomic ADD on one of TALLY_SHARDS small counter items
+// (calls of one status batch are coalesced into one ADD, rotating over the shards), then one
+// strongly consistent read of the node's shards. 100,000 finishes of a batch therefore land on
+// TASK_SHARDS task keys and TALLY_SHARDS counter keys instead of one job item, and no item grows
+// with the batch. The job record is written only when something besides a counter changes (a
+// node completes, an item fails, a streaming child needs the item): the Coordinator compares
+// the summed counters with the node's total (countFinished) and skips the job write otherwise.
+// A crash between the task write and the ADD can only under-count, never double-count; the
+// dispatch tick's sweep and reconcile rebuild counters from the task items then.
 import {
   BatchGetCommand,
   BatchWriteCommand,

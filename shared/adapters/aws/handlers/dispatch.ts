@@ -1,6 +1,6 @@
 // dispatch: the scheduler's periodic tick (EventBridge, every minute; `serve --backend aws`
-// every second): pipeline ttl/activeTtl, completion checks of jobs whose last counter update
-// found nothing to do, and the worker fleet's size from the queue depth.
+// every second): pipeline ttl/activeTtl, priority aging, the sweep that continues jobs a crash
+// between two writes left behind, and the worker fleet's size from the queue depth.
 import type { AwsEngine } from '../aws-engine.ts';
 import type { EcsLauncher } from '../ecs-launcher.ts';
 
@@ -17,13 +17,27 @@ export function createDispatchHandler(engine: () => AwsEngine, launcher?: () => 
     const e = engine();
     await e.coordinator.enforceTtls();
     let reconciled = 0;
+    let quiet: boolean | undefined;
     for (const job of await e.store.unfinishedJobs()) {
-      // A job whose active node's counters already reach its total lost its final transition
-      // (a crash between the counter and the job write): continue it.
-      const stuck = Object.values(job.nodes).some(
-        (n) =>
-          n.status === 'active' && n.total !== undefined && n.succeeded + n.failed + n.stopped >= n.total,
+      const sealed = Object.entries(job.nodes).filter(
+        ([, n]) => n.status === 'active' && n.total !== undefined,
       );
+      // Counters reach the total but the node still runs: its final transition was lost (a crash
+      // between the counter and the job write). Continue the job.
+      let stuck = sealed.some(([, n]) => n.succeeded + n.failed + n.stopped >= (n.total ?? 0));
+      // Short of the total while no task or outcome message exists anywhere: a count or a message
+      // was lost (a crash between two writes). Recount from the task items, send the orphans again.
+      if (!stuck && sealed.length > 0 && job.admitted) {
+        quiet ??= await e.quiet();
+        if (quiet) {
+          await e.store.rebuildTallies(job.jobId);
+          for (const [name] of sealed) {
+            const orphans = (await e.store.listTasks(job.jobId, name)).filter((t) => t.status === 'queued');
+            await e.queue.enqueue(orphans.map((t) => ({ ...t, attempt: t.attempts + 1 })));
+          }
+          stuck = true;
+        }
+      }
       if (stuck) {
         await e.coordinator.reconcile(job.jobId);
         reconciled++;

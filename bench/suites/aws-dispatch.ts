@@ -1,7 +1,7 @@
 // Dispatch throughput of the AWS path against the AWS-protocol emulators (dynalite, local-aws-sqs,
 // s3rver): a `#[1...N]` echo batch plus a reduce, from submission through DynamoDB, the SQS
-// priority queues, a worker and the status function; p50/p99 ready→started latency. The
-// emulators run in this process, the engine in a child, so each gets a core. Compare with
+// priority queues, a worker and the status function; p50/p99 ready→started latency. Each
+// emulator and the engine run in their own processes. Compare with
 // `npm run bench -- engine-dispatch` (the embedded engine on SQLite).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export const awsDispatchSuite: BenchSuite = {
   async run(args) {
     const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 5000);
     const slots = Number(args.find((a) => a.startsWith('--slots='))?.slice(8) ?? 64);
-    const emu = await startEmulators();
+    const emu = await startEmulators({ processes: true });
     Object.assign(process.env, emu.env);
     try {
       const rounds: Figures[] = [];

@@ -106,7 +106,15 @@ export class Coordinator {
   /** Events of one job are applied one at a time (in this process) so versions rarely conflict. */
   private chains = new Map<string, Promise<void>>();
 
+  /** Jobs known to have started (a worker reports many task starts per job). */
+  private started = new Set<string>();
+
   constructor(readonly deps: CoordinatorDeps) {}
+
+  private remember(set: Set<string>, id: string): void {
+    set.add(id);
+    if (set.size > 10_000) set.delete(set.values().next().value as string);
+  }
 
   dagOf(jobId: string, pipeline: Pipeline): Dag {
     let dag = this.dags.get(jobId);
@@ -490,7 +498,9 @@ export class Coordinator {
   // ----------------------------------------------------------------------------- tasks
   /** A task started running: the job becomes active (activeTtl counts from here). */
   async taskStarted(jobId: string): Promise<void> {
+    if (this.started.has(jobId)) return;
     const job = await this.deps.store.getJob(jobId);
+    if (job && job.status !== 'pending') this.remember(this.started, jobId);
     if (job?.status === 'pending') await this.apply(jobId, { type: 'started', at: this.deps.clock.now() });
   }
 

@@ -25,10 +25,54 @@ export function useRealAws(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.SLUICE_TEST_AWS === '1';
 }
 
-export async function startEmulators(): Promise<Emulators> {
+const ENV_BASE = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+  AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+};
+
+/** Each emulator in its own child process (benchmarks: they get a core each instead of one). */
+async function startEmulatorProcesses(): Promise<Emulators> {
+  const { spawn } = await import('node:child_process');
+  const script = new URL('./emulator-process.ts', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-s3rver-'));
+  const children: import('node:child_process').ChildProcess[] = [];
+  const start = (kind: string) =>
+    new Promise<number>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', script, kind, dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(c);
+      let out = '';
+      c.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n')[0];
+        if (out.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      c.once('exit', (code) => reject(new Error(`emulator ${kind} exited with ${code}`)));
+    });
+  const [ddb, sqs, s3] = await Promise.all([start('dynamodb'), start('sqs'), start('s3')]);
+  return {
+    env: {
+      ...ENV_BASE,
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ddb}`,
+      AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqs}`,
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3}`,
+    },
+    async close() {
+      for (const c of children) c.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startEmulators(opts: { processes?: boolean } = {}): Promise<Emulators> {
   if (useRealAws()) {
     return { env: {}, close: async () => {} };
   }
+  if (opts.processes) return startEmulatorProcesses();
   const { default: dynalite } = (await import('dynalite')) as unknown as {
     default: (o: object) => Server;
   };
@@ -49,14 +93,10 @@ export async function startEmulators(): Promise<Emulators> {
   const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
   const s3addr = await s3.run();
   const env = {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    ...ENV_BASE,
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${listenPort(ddb)}`,
     AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${listenPort(sqs)}`,
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3addr.port}`,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };
   return {
     env,

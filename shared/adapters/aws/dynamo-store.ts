@@ -511,89 +511,26 @@ export class DynamoJobStore implements JobStore {
     return r.Item ? this.itemToTask(r.Item) : undefined;
   }
 
-  /** Lease metadata of a task (AWS queue): status, attempts and lease expiry. */
-  async taskLease(
-    taskId: string,
-  ): Promise<{ status: TaskStatus; attempts: number; leaseUntil: number } | undefined> {
+  /** A task's status and applied attempts (the worker's heartbeat checks for a stop). */
+  async taskLease(taskId: string): Promise<{ status: TaskStatus; attempts: number } | undefined> {
     const k = taskKey(taskId);
     const r = await this.client.send(
       new GetCommand({
         TableName: this.tables.tasks,
         Key: { pk: k.pk, sk: k.sk },
         ConsistentRead: true,
-        ProjectionExpression: '#s, attempts, leaseUntil',
+        ProjectionExpression: '#s, attempts',
         ExpressionAttributeNames: { '#s': 'status' },
       }),
     );
     if (!r.Item) return undefined;
-    return {
-      status: r.Item.status as TaskStatus,
-      attempts: Number(r.Item.attempts ?? 0),
-      leaseUntil: Number(r.Item.leaseUntil ?? 0),
-    };
-  }
-
-  /**
-   * queued → active with attempts+1 and a lease until `leaseUntil`; false if it was not queued.
-   * Returns the claimed record (the worker needs its input) without a second read.
-   */
-  async claimTask(
-    taskId: string,
-    at: number,
-    leaseUntil: number,
-    holdsSlot = false,
-  ): Promise<TaskRecord | undefined> {
-    const k = taskKey(taskId);
-    try {
-      const r = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.tasks,
-          Key: { pk: k.pk, sk: k.sk },
-          UpdateExpression: `SET #s = :active, startedAt = :at, leaseUntil = :lease${holdsSlot ? ', slot = :one' : ''} ADD attempts :one`,
-          ConditionExpression: '#s = :queued',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':active': 'active',
-            ':queued': 'queued',
-            ':at': at,
-            ':lease': leaseUntil,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return r.Attributes ? this.itemToTask(r.Attributes) : undefined;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /** Extends an active task's lease (heartbeat); false if the task is no longer active. */
-  async extendLease(taskId: string, leaseUntil: number): Promise<boolean> {
-    const k = taskKey(taskId);
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.tasks,
-          Key: { pk: k.pk, sk: k.sk },
-          UpdateExpression: 'SET leaseUntil = :lease',
-          ConditionExpression: '#s = :active',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':lease': leaseUntil, ':active': 'active' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return { status: r.Item.status as TaskStatus, attempts: Number(r.Item.attempts ?? 0) };
   }
 
   /**
    * The outcome's conditions: with an `attempt` (AWS: the SQS message is the lease, the item stays
    * `queued` while it runs) at most one outcome per attempt applies; otherwise the task must be
-   * `active` (claimed through claimTask).
+   * `active` (a claimer that marks tasks active itself).
    */
   private outcomeCondition(attempt: number | undefined, values: Record<string, unknown>): string {
     if (attempt === undefined) {
@@ -638,11 +575,11 @@ export class DynamoJobStore implements JobStore {
       values[':logs'] = f.logs.slice(-200);
     }
     try {
-      const r = await this.client.send(
+      await this.client.send(
         new UpdateCommand({
           TableName: this.tables.tasks,
           Key: { pk: k.pk, sk: k.sk },
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseUntil, slot`,
+          UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: {
             '#s': 'status',
@@ -651,10 +588,8 @@ export class DynamoJobStore implements JobStore {
             ...(f.error !== undefined ? { '#error': 'error' } : {}),
           },
           ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
         }),
       );
-      await this.afterLeftActive(r.Attributes);
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -667,28 +602,21 @@ export class DynamoJobStore implements JobStore {
     const values: Record<string, unknown> = { ':queued': 'queued', ':at': at };
     const condition = this.outcomeCondition(attempt, values);
     try {
-      const r = await this.client.send(
+      await this.client.send(
         new UpdateCommand({
           TableName: this.tables.tasks,
           Key: { pk: k.pk, sk: k.sk },
-          UpdateExpression: `SET #s = :queued, queuedAt = :at${attempt !== undefined ? ', attempts = :attempt' : ''} REMOVE startedAt, leaseUntil, slot`,
+          UpdateExpression: `SET #s = :queued, queuedAt = :at${attempt !== undefined ? ', attempts = :attempt' : ''} REMOVE startedAt`,
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
         }),
       );
-      await this.afterLeftActive(r.Attributes);
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  }
-
-  /** A task left `active`: give back the algorithm slot it held (exactly once: tied to the write). */
-  private async afterLeftActive(old: Item | undefined): Promise<void> {
-    if (old?.slot) await this.releaseSlot(String(old.algorithmName));
   }
 
   /**
@@ -794,7 +722,7 @@ export class DynamoJobStore implements JobStore {
   async stopTasks(jobId: string, reason: string, at: number): Promise<string[]> {
     const active: string[] = [];
     for (const node of await this.nodeNames(jobId)) {
-      const items = await this.nodeItems(jobId, node, 'pk, sk, taskId, #s, batchIndex, slot, algorithmName');
+      const items = await this.nodeItems(jobId, node, 'pk, sk, taskId, #s, batchIndex');
       const open = items.filter((i) => i.status === 'queued' || i.status === 'active');
       await Promise.all(
         open.map(async (i) => {
@@ -803,7 +731,7 @@ export class DynamoJobStore implements JobStore {
               new UpdateCommand({
                 TableName: this.tables.tasks,
                 Key: { pk: i.pk, sk: i.sk },
-                UpdateExpression: 'SET #s = :stopped, #error = :reason, finishedAt = :at REMOVE leaseUntil',
+                UpdateExpression: 'SET #s = :stopped, #error = :reason, finishedAt = :at',
                 ConditionExpression: '#s = :was',
                 ExpressionAttributeNames: { '#s': 'status', '#error': 'error' },
                 ExpressionAttributeValues: {
@@ -815,7 +743,6 @@ export class DynamoJobStore implements JobStore {
               }),
             );
             if (i.status === 'active') active.push(String(i.taskId));
-            await this.afterLeftActive(i);
           } catch (err) {
             if (!isConditionFailure(err)) throw err;
           }

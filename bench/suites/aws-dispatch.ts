@@ -24,6 +24,45 @@ interface Figures {
   reducedItems: number;
 }
 
+/** The emulator's own ceiling: conditional UpdateItems per second with 32 in flight. */
+async function conditionalUpdatesPerSecond(n = 2000): Promise<number> {
+  const { createDocumentClient } = await import('../../shared/adapters/aws/clients.ts');
+  const { ensureTables } = await import('../../shared/adapters/aws/dynamo-schema.ts');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  const prefix = `ceiling-${Date.now().toString(36)}`;
+  const raw = new DynamoDBClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
+  await ensureTables(raw, {
+    jobs: `${prefix}-jobs`,
+    tasks: `${prefix}-tasks`,
+    registry: `${prefix}-registry`,
+  });
+  const doc = createDocumentClient();
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < n) {
+        const i = next++;
+        await doc.send(
+          new UpdateCommand({
+            TableName: `${prefix}-tasks`,
+            Key: { pk: `p${i % 16}`, sk: i },
+            UpdateExpression: 'SET #s = :done',
+            ConditionExpression: 'attribute_not_exists(#s) OR #s <> :done',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':done': 'succeeded' },
+          }),
+        );
+      }
+    }),
+  );
+  const rate = n / ((performance.now() - t0) / 1000);
+  doc.destroy();
+  raw.destroy();
+  return rate;
+}
+
 export const awsDispatchSuite: BenchSuite = {
   name: 'aws-dispatch',
   description: 'AWS adapters on the emulators: tasks/s and ready→started latency for a 5,000-item echo batch',
@@ -33,6 +72,7 @@ export const awsDispatchSuite: BenchSuite = {
     const emu = await startEmulators({ processes: true });
     Object.assign(process.env, emu.env);
     try {
+      const ceiling = await conditionalUpdatesPerSecond();
       const rounds: Figures[] = [];
       for (let i = 0; i < 3; i++) {
         const p = await provisionAwsResources({ prefix: `bench-${Date.now().toString(36)}-${i}` });
@@ -52,6 +92,12 @@ export const awsDispatchSuite: BenchSuite = {
       );
       console.log(
         `aws path p50 / p99 ready→started (ms)\t${med((r) => r.p50ReadyToStartedMs)} / ${med((r) => r.p99ReadyToStartedMs)}`,
+      );
+      console.log(
+        `baseline: the DynamoDB emulator's conditional UpdateItem rate here (32 in flight)\t${ceiling.toFixed(0)}/s`,
+      );
+      console.log(
+        `ratio tasks/s ÷ conditional updates/s (the path needs ~1.1 conditional writes per task)\t${(tps / ceiling).toFixed(2)}`,
       );
       console.log(`target >= 300 tasks/s on the emulators\t${tps >= 300 ? 'met' : 'NOT met'}`);
       if (rounds.some((r) => r.status !== 'completed' || r.reducedItems !== items)) {

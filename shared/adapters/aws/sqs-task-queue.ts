@@ -2,7 +2,9 @@
 // message carries the whole task (its input too, when small), so starting a task costs no
 // database write: the message's visibility timeout is the task's lease.
 //
-// - Claim: receive from queue 5, then 4, ... (never more messages than free local slots).
+// - Claim: receive from queue 5, then 4, ... (never more messages than free local slots); a
+//   queue found empty is skipped for 250 ms, so a more urgent task sent by another process can
+//   wait that long before it overtakes.
 // - Lease: a held message's visibility is extended by a heartbeat every `heartbeatMs`, which also
 //   reads the task's status: a task stopped meanwhile is aborted. A message received again
 //   (ApproximateReceiveCount > 1) was lost by a worker that died: its attempt is reported as
@@ -35,6 +37,9 @@ export interface TaskMessage extends QueuedTask {
   /** The queue level this message was sent to (> priority once aged). */
   level: number;
 }
+
+/** How long a queue found empty is not polled again by the same claimer (ms). */
+const EMPTY_BACKOFF_MS = 250;
 
 /** Largest message body sent with the input inline (SQS allows 256 KiB). */
 const MAX_INLINE_BODY = 200 * 1024;
@@ -82,6 +87,7 @@ export class SqsTaskQueue implements TaskQueue {
   private readonly opts: SqsTaskQueueOptions;
   /** Algorithms the claimer skipped because it had not loaded them yet (see queuedAlgorithms). */
   private skipped = new Set<string>();
+  private emptyUntil = new Map<number, number>();
 
   constructor(opts: SqsTaskQueueOptions) {
     this.opts = { ...opts };
@@ -105,6 +111,7 @@ export class SqsTaskQueue implements TaskQueue {
       const list = byLevel.get(level) ?? [];
       list.push({ ...t, attempt: t.attempt ?? 1, level });
       byLevel.set(level, list);
+      this.emptyUntil.delete(level); // not empty any more, as far as this process knows
     }
     const batches: [number, TaskMessage[]][] = [];
     for (const [level, list] of byLevel) {
@@ -143,6 +150,9 @@ export class SqsTaskQueue implements TaskQueue {
     const claimed: ClaimedTask[] = [];
     const room = () => Math.min(max, this.opts.capacity?.() ?? max) - claimed.length;
     for (const level of PRIORITIES) {
+      // A queue found empty is skipped for EMPTY_BACKOFF_MS: polling five queues per round would
+      // otherwise cost four empty receives for every useful one.
+      if ((this.emptyUntil.get(level) ?? 0) > at) continue;
       while (room() > 0) {
         const r = await this.opts.sqs.send(
           new ReceiveMessageCommand({
@@ -154,7 +164,10 @@ export class SqsTaskQueue implements TaskQueue {
           }),
         );
         const messages = r.Messages ?? [];
-        if (messages.length === 0) break;
+        if (messages.length === 0) {
+          this.emptyUntil.set(level, at + EMPTY_BACKOFF_MS);
+          break;
+        }
         let stop = false;
         for (const m of messages) {
           if (stop) {

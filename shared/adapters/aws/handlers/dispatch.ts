@@ -39,7 +39,8 @@ export function createDispatchHandler(engine: () => AwsEngine, launcher?: () => 
         }
       }
       if (stuck) {
-        await e.coordinator.reconcile(job.jobId);
+        // Continued by the expand function (a large job's reconcile can outlast this tick).
+        await e.sendEngineEvent({ type: 'reconcile', jobId: job.jobId });
         reconciled++;
       }
     }

@@ -1,7 +1,7 @@
 // Webhooks from Lambda: each delivery is recorded in the registry table (HOOK#<jobId> / <kind>#<id>)
 // before it is POSTed, with up to `attempts` tries; the API lists them. Deliveries are awaited by
-// the function that produced them (a Lambda must not leave work running after it returns), and
-// `resumePending` resends those a crashed invocation left pending.
+// the function that produced them (a Lambda must not leave work running after it returns); a
+// delivery a crashed invocation left unfinished stays listed as `pending` with its attempts.
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Notifier, WebhookDelivery } from '../../ports/notifier.ts';
 

@@ -434,6 +434,8 @@ export class DynamoJobStore implements JobStore {
         status: 'queued',
         attempts: 0,
         queuedAt: t.queuedAt,
+        // Backstop expiry for a task that never finishes; a finish sets finish + retention.
+        ttl: this.expiry(t.queuedAt) + this.retentionSec,
         ...(input.text !== undefined ? { input: input.text } : { inputBlob: input.blob }),
       });
     }
@@ -453,8 +455,10 @@ export class DynamoJobStore implements JobStore {
           new UpdateCommand({
             TableName: this.tables.jobs,
             Key: tallyKey(e.jobId, e.node, e.shard),
-            UpdateExpression: 'ADD created :n',
-            ExpressionAttributeValues: { ':n': e.n },
+            // Counter items expire with the job (a backstop: twice the retention after creation).
+            UpdateExpression: 'ADD created :n SET #ttl = if_not_exists(#ttl, :ttl)',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':n': e.n, ':ttl': this.expiry(Date.now()) + this.retentionSec },
           }),
         ),
       ),
@@ -731,10 +735,11 @@ export class DynamoJobStore implements JobStore {
               new UpdateCommand({
                 TableName: this.tables.tasks,
                 Key: { pk: i.pk, sk: i.sk },
-                UpdateExpression: 'SET #s = :stopped, #error = :reason, finishedAt = :at',
+                UpdateExpression: 'SET #s = :stopped, #error = :reason, finishedAt = :at, #ttl = :ttl',
                 ConditionExpression: '#s = :was',
-                ExpressionAttributeNames: { '#s': 'status', '#error': 'error' },
+                ExpressionAttributeNames: { '#s': 'status', '#error': 'error', '#ttl': 'ttl' },
                 ExpressionAttributeValues: {
+                  ':ttl': this.expiry(at),
                   ':stopped': 'stopped',
                   ':reason': reason,
                   ':at': at,

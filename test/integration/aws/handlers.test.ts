@@ -449,3 +449,45 @@ describe('fan-in counters', () => {
     }
   });
 });
+
+describe('webhooks on AWS (delivery records in DynamoDB)', () => {
+  it('progress and result webhooks are sent, recorded and listed by the API', async () => {
+    const { createServer } = await import('node:http');
+    const got: { path: string; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      req.on('end', () => {
+        got.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const c = new AbortController();
+    const w = stack.startWorker(new InlineRunner(builtins, 2), 2, c.signal);
+    try {
+      const job = await stack.engine.coordinator.submit({
+        name: 'hooks',
+        nodes: [{ nodeName: 'a', algorithmName: 'echo', input: [7] }],
+        webhooks: {
+          progress: `http://127.0.0.1:${port}/progress`,
+          result: `http://127.0.0.1:${port}/result`,
+        },
+      });
+      expect((await finalJob(job.jobId)).status).toBe('completed');
+      const result = await waitFor(async () => got.find((g) => g.path === '/result'));
+      expect(result.body).toMatchObject({ jobId: job.jobId, status: 'completed' });
+      expect(got.some((g) => g.path === '/progress')).toBe(true);
+      const listed = await stack.handlers.api(proxyEvent('GET', `/api/v1/webhooks/results/${job.jobId}`));
+      expect(listed.statusCode).toBe(200);
+      expect(JSON.parse(listed.body)).toMatchObject([{ kind: 'result', status: 'delivered', attempts: 1 }]);
+    } finally {
+      c.abort();
+      await w.worker.done;
+      server.close();
+    }
+  });
+});

@@ -34,6 +34,12 @@ export interface CoordinatorDeps {
    * an outcome changes more than a counter). May be a few hundred ms stale; defaults to getJob.
    */
   readJob?: (jobId: string) => Promise<JobState | undefined>;
+  /**
+   * Hands expansions to another process instead of running them here (AWS: the api function
+   * answers at once and the expand function creates the tasks, however many). That process
+   * continues the job with `reconcile`.
+   */
+  deferExpansion?: (jobId: string) => Promise<void>;
   /** Told about new queued tasks (wakes the dispatcher). */
   onTasksQueued?: () => void;
   /** Told to abort tasks that are running (stop, ttl, failed job). */
@@ -268,6 +274,7 @@ export class Coordinator {
   private async runEffect(job: JobState, dag: Dag, effect: EngineEffect): Promise<void> {
     switch (effect.type) {
       case 'expand':
+        if (this.deps.deferExpansion) return this.deps.deferExpansion(job.jobId);
         return this.expand(job, dag, effect.node);
       case 'expandItem':
         return this.expandItem(job, dag, effect.node, effect.batchIndex);
@@ -578,7 +585,6 @@ export class Coordinator {
   ): boolean {
     const n = job.nodes[task.nodeName];
     if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
-    if (job.status !== 'active') return true;
     const dag = this.dagOf(job.jobId, job.pipeline);
     if (
       (dag.children.get(task.nodeName) ?? []).some((c) => streamingParentsOf(dag, c).includes(task.nodeName))

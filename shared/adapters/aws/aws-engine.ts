@@ -74,6 +74,11 @@ export interface AwsEngineOptions {
   clock?: Clock;
   cron?: CronControl;
   webhookBackoffMs?: number;
+  /**
+   * Expansions go to the expand function through the event queue (the api function: a
+   * 100,000-item batch is created there, not inside an API Gateway request).
+   */
+  deferExpansion?: boolean;
   /** Extra options of the task queue (worker: capacity, onLost, onExpired, heartbeat). */
   queue?: Partial<SqsTaskQueueOptions>;
 }
@@ -147,6 +152,9 @@ export class AwsEngine {
       notifier: this.notifier,
       queue: this.queue,
       readJob: (id) => this.store.readJob(id),
+      ...(opts.deferExpansion && this.config.eventQueueUrl
+        ? { deferExpansion: (jobId: string) => this.sendEngineEvent({ type: 'reconcile', jobId }) }
+        : {}),
     });
     this.service = new SluiceService({
       store: this.store,

@@ -84,8 +84,21 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
     },
   });
   const get = () => engine;
+  // The api function's own engine (as in its own Lambda container): it defers expansions to the
+  // expand function through the event queue, like the deployed one.
+  const apiEngine = new AwsEngine({
+    config,
+    env,
+    deferExpansion: true,
+    ...(opts.builtins ? { builtins: opts.builtins } : {}),
+    ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
+    cron: {
+      refresh: () => cron?.refresh() ?? Promise.resolve(),
+      list: () => cron?.list() ?? Promise.resolve([]),
+    },
+  });
   const handlers = {
-    api: createApiHandler(get),
+    api: createApiHandler(() => apiEngine),
     status: createStatusHandler(get),
     expand: createExpandHandler(get),
     dispatch: createDispatchHandler(get),
@@ -208,6 +221,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       await statusPoller.stop();
       await eventPoller?.stop();
       await engine.notifier.drain();
+      await apiEngine.notifier.drain();
       await ownRunner?.close();
     },
   };

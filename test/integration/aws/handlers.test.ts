@@ -92,6 +92,12 @@ describe('api function (API Gateway proxy events → the REST router)', () => {
     const st = await stack.handlers.api(proxyEvent('GET', `/api/v1/exec/status/${jobId}`));
     expect(st.statusCode).toBe(200);
     expect(JSON.parse(st.body)).toMatchObject({ jobId, pipelineName: 'api-run' });
+    // The api function deferred the expansion: the expand function (event queue) creates the task.
+    const expanded = await waitFor(async () => {
+      const j = await stack.engine.store.getJob(jobId);
+      return j?.nodes.a?.created === 1 ? j : undefined;
+    });
+    expect(expanded.nodes.a).toMatchObject({ status: 'active', total: 1 });
   });
 
   it('answers 400 with the field for an invalid pipeline, and creates nothing', async () => {
@@ -439,8 +445,9 @@ describe('fan-in counters', () => {
       expect(done.nodes.fan).toMatchObject({ succeeded: 300, failed: 0, total: 300 });
       const t = (await engine.store.tallies(job.jobId, ['fan'])).get('fan');
       expect(t).toMatchObject({ created: 300, succeeded: 300 });
-      // The job record is written per node event, not per item (300 items → a handful of versions).
-      expect(done.version).toBeLessThan(20);
+      // The job record is written per node event, not per item (300 items → tens of versions at
+      // most, the count depending only on how many outcomes race the node's sealing write).
+      expect(done.version).toBeLessThan(40);
       const results = (await engine.store.getResults(job.jobId)) as { result: unknown[][] }[];
       expect(results[0]?.result[0]).toHaveLength(300);
     } finally {

@@ -13,11 +13,15 @@ export const DEFAULT_CRON_RULE_PREFIX = 'sluice-cron-';
 
 let engine: AwsEngine | undefined;
 
-export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): () => AwsEngine {
+export function engineFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { deferExpansion?: boolean } = {},
+): () => AwsEngine {
   return () => {
     if (engine) return engine;
     let cron: EventBridgeCron | undefined;
     const built: AwsEngine = AwsEngine.fromEnv(env, {
+      ...(opts.deferExpansion ? { deferExpansion: true } : {}),
       cron: {
         refresh: () => cron?.refresh() ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),

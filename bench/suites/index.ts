@@ -1,5 +1,6 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
+import { awsDispatchSuite } from './aws-dispatch.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
@@ -12,4 +13,5 @@ export const suites: BenchSuite[] = [
   engineDispatchSuite,
   ioSuite,
   fetchSuite,
+  awsDispatchSuite,
 ];

@@ -8,6 +8,41 @@ import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { parseWorkers } from './run.ts';
 
+/** `serve --backend aws`: the Lambda handlers, glue and a worker in this process. */
+async function serveAws(
+  ctx: CliContext,
+  o: { port: number; host: string; workers?: number; create?: string },
+): Promise<void> {
+  const { startLocalAwsStack } = await import('../../shared/adapters/aws/local-stack.ts');
+  const env = { ...ctx.env };
+  if (o.create) {
+    const { provisionAwsResources } = await import('../../shared/adapters/aws/provision.ts');
+    const p = await provisionAwsResources({ prefix: o.create, env });
+    Object.assign(env, p.env);
+    ctx.stderr.write(`sluice: resources ${o.create}-* ready; to reuse them:\n`);
+    for (const [k, v] of Object.entries(p.env)) ctx.stderr.write(`  export ${k}='${v}'\n`);
+  }
+  let stack: Awaited<ReturnType<typeof startLocalAwsStack>>;
+  try {
+    stack = await startLocalAwsStack({
+      env,
+      http: { port: o.port, host: o.host },
+      ...(o.workers ? { slots: o.workers } : {}),
+    });
+  } catch (err) {
+    throw new CliError(`cannot start the AWS backend: ${(err as Error).message}`);
+  }
+  ctx.stderr.write(
+    `sluice: serving ${stack.url}/api/v1 on the AWS backend (handlers in-process); Ctrl-C stops\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  ctx.stderr.write('sluice: stopping\n');
+  await stack.close();
+}
+
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
@@ -15,16 +50,37 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('-p, --port <port>', 'TCP port (0 = any free port)', '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-w, --workers <n>', 'worker processes (default: CPU count)')
+    .option(
+      '--backend <name>',
+      'embedded (SQLite, local processes) or aws (the serverless path, in-process)',
+      'embedded',
+    )
+    .option('--create <prefix>', 'with --backend aws: create tables, queues and buckets named <prefix>-*')
     .addHelpText(
       'after',
       '\nState lives in $SLUICE_HOME (default ./.sluice). Jobs left unfinished by a crash continue.\n' +
-        'Examples:\n  sluice serve\n  sluice serve --port 8080 --workers 8\n',
+        'With --backend aws, state lives where the standard AWS variables point (AWS_ENDPOINT_URL for\n' +
+        'LocalStack, or an account) and SLUICE_* names the tables and queues (README "AWS backend").\n' +
+        'Examples:\n  sluice serve\n  sluice serve --port 8080 --workers 8\n' +
+        '  AWS_ENDPOINT_URL=http://localhost:4566 sluice serve --backend aws --create sluice-dev\n',
     )
-    .action(async (o: { port: string; host: string; workers?: string }) => {
+    .action(async (o: { port: string; host: string; workers?: string; backend: string; create?: string }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port must be 0-65535 (got "${o.port}")`);
       const workers = parseWorkers(o.workers);
+      if (o.backend !== 'embedded' && o.backend !== 'aws')
+        throw new CliError(`--backend must be embedded or aws (got "${o.backend}")`);
+      if (o.create && o.backend !== 'aws') throw new CliError('--create needs --backend aws');
+      if (o.backend === 'aws') {
+        await serveAws(ctx, {
+          port,
+          host: o.host,
+          ...(workers ? { workers } : {}),
+          ...(o.create ? { create: o.create } : {}),
+        });
+        return;
+      }
       const host = await EngineHost.start({
         home: sluiceHome(ctx.env, ctx.cwd),
         port,

@@ -15,8 +15,9 @@ import type { Dag, NodeOutput, Pipeline, PipelineResult, TaskInput } from '../pi
 import { PROGRESS_LEVELS } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { JobStore, NewTask } from '../ports/job-store.ts';
+import type { JobStore, NewTask, TaskRecord } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import type { QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import { shouldRetry } from './retry.ts';
 import { initialJobState, isJobFinal, isNodeFinal, transition } from './transitions.ts';
 import type { EngineEffect, EngineEvent, JobState } from './types.ts';
@@ -26,6 +27,19 @@ export interface CoordinatorDeps {
   clock: Clock;
   builtins: ReadonlyMap<string, BuiltinAlgorithm>;
   notifier?: Notifier;
+  /** Where new and re-queued tasks are announced (SQS on AWS; the SQLite store is its own queue). */
+  queue?: Pick<TaskQueue, 'enqueue'>;
+  /**
+   * A read of a job for decisions that write nothing to the job itself (retry of a task, whether
+   * an outcome changes more than a counter). May be a few hundred ms stale; defaults to getJob.
+   */
+  readJob?: (jobId: string) => Promise<JobState | undefined>;
+  /**
+   * Hands expansions to another process instead of running them here (AWS: the api function
+   * answers at once and the expand function creates the tasks, however many). That process
+   * continues the job with `reconcile`.
+   */
+  deferExpansion?: (jobId: string) => Promise<void>;
   /** Told about new queued tasks (wakes the dispatcher). */
   onTasksQueued?: () => void;
   /** Told to abort tasks that are running (stop, ttl, failed job). */
@@ -55,12 +69,41 @@ export interface TaskOutcomeReport {
   timedOut?: boolean;
   stopped?: boolean;
   logs?: string[];
+  /**
+   * Set by claimers whose queue message is the lease (AWS): the task as the worker ran it, so the
+   * status function needs no read. `attempt` is this run's number; the store applies one outcome
+   * per attempt (a duplicate report of the same attempt is a no-op).
+   */
+  task?: {
+    jobId: string;
+    nodeName: string;
+    batchIndex?: number;
+    algorithmName: string;
+    pipelineName: string;
+    priority: number;
+    queuedAt: number;
+    attempt: number;
+    startedAt?: number;
+  };
 }
 
 export function newJobId(pipelineName: string): string {
   const safe = pipelineName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40);
   return `${safe}-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
+
+const queuedTask = (t: NewTask | TaskRecord): QueuedTask => ({
+  taskId: t.taskId,
+  jobId: t.jobId,
+  nodeName: t.nodeName,
+  ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+  algorithmName: t.algorithmName,
+  pipelineName: t.pipelineName,
+  priority: t.priority,
+  queuedAt: t.queuedAt,
+  input: t.input,
+  attempt: 1,
+});
 
 const levelRank = (l: string) => PROGRESS_LEVELS.indexOf(l as (typeof PROGRESS_LEVELS)[number]);
 
@@ -69,7 +112,15 @@ export class Coordinator {
   /** Events of one job are applied one at a time (in this process) so versions rarely conflict. */
   private chains = new Map<string, Promise<void>>();
 
+  /** Jobs known to have started (a worker reports many task starts per job). */
+  private started = new Set<string>();
+
   constructor(readonly deps: CoordinatorDeps) {}
+
+  private remember(set: Set<string>, id: string): void {
+    set.add(id);
+    if (set.size > 10_000) set.delete(set.values().next().value as string);
+  }
 
   dagOf(jobId: string, pipeline: Pipeline): Dag {
     let dag = this.dags.get(jobId);
@@ -223,6 +274,7 @@ export class Coordinator {
   private async runEffect(job: JobState, dag: Dag, effect: EngineEffect): Promise<void> {
     switch (effect.type) {
       case 'expand':
+        if (this.deps.deferExpansion) return this.deps.deferExpansion(job.jobId);
         return this.expand(job, dag, effect.node);
       case 'expandItem':
         return this.expandItem(job, dag, effect.node, effect.batchIndex);
@@ -292,6 +344,7 @@ export class Coordinator {
   private async insert(tasks: NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
     await this.deps.store.insertTasks(tasks);
+    await this.deps.queue?.enqueue(tasks.map(queuedTask));
     this.deps.onTasksQueued?.();
   }
 
@@ -452,16 +505,27 @@ export class Coordinator {
   // ----------------------------------------------------------------------------- tasks
   /** A task started running: the job becomes active (activeTtl counts from here). */
   async taskStarted(jobId: string): Promise<void> {
+    if (this.started.has(jobId)) return;
     const job = await this.deps.store.getJob(jobId);
+    if (job && job.status !== 'pending') this.remember(this.started, jobId);
     if (job?.status === 'pending') await this.apply(jobId, { type: 'started', at: this.deps.clock.now() });
   }
 
   /** A task's run ended: retry per policy, or record it and advance the job. */
   async taskOutcome(report: TaskOutcomeReport): Promise<void> {
     const { store, clock } = this.deps;
-    const task = await store.getTask(report.taskId);
+    const task: TaskRecord | undefined = report.task
+      ? {
+          taskId: report.taskId,
+          ...report.task,
+          ...(report.task.batchIndex !== undefined ? { batchIndex: report.task.batchIndex } : {}),
+          input: [],
+          status: 'active',
+          attempts: report.task.attempt,
+        }
+      : await store.getTask(report.taskId);
     if (task?.status !== 'active') return; // duplicate or already stopped: a no-op
-    const job = await store.getJob(task.jobId);
+    const job = await (this.deps.readJob ?? ((id: string) => store.getJob(id)))(task.jobId);
     if (!job) return;
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     if (report.status === 'failed' && node && !isJobFinal(job)) {
@@ -470,9 +534,14 @@ export class Coordinator {
         ...(report.stopped ? { stopped: true } : {}),
         ...(report.timedOut ? { timedOut: true } : {}),
       });
-      if (retry && (await store.requeueTask(task.taskId, clock.now()))) {
-        this.deps.onTasksQueued?.();
+      if (retry && (await store.requeueTask(task.taskId, clock.now(), task.attempts))) {
+        // Counted before the task can run again, so its next outcome never overtakes the count.
         await this.apply(job.jobId, { type: 'taskRetried', node: task.nodeName, at: clock.now() });
+        const again = { ...queuedTask({ ...task, queuedAt: clock.now() }), attempt: task.attempts + 1 };
+        // A snapshot from the report has no input: the worker reads it from the task record.
+        if (report.task) delete again.input;
+        await this.deps.queue?.enqueue([again]);
+        this.deps.onTasksQueued?.();
         return;
       }
     }
@@ -482,17 +551,49 @@ export class Coordinator {
       ...(report.result !== undefined ? { result: report.result } : {}),
       ...(report.error !== undefined ? { error: report.error } : {}),
       ...(report.logs ? { logs: report.logs } : {}),
+      ...(report.task ? { attempt: report.task.attempt } : {}),
+      ...(report.task?.startedAt !== undefined ? { startedAt: report.task.startedAt } : {}),
       at: clock.now(),
     });
     if (!ok) return;
+    let counts: { succeeded: number; failed: number; stopped: number } | undefined;
+    if (store.countFinished) {
+      const tally = await store.countFinished(task, outcome);
+      counts = { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped };
+      if (!this.needsTransition(job, task, outcome, counts)) return;
+    }
     await this.apply(job.jobId, {
       type: 'taskFinished',
       node: task.nodeName,
       ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
       outcome,
       ...(report.error !== undefined ? { error: report.error } : {}),
+      ...(counts ? { counts } : {}),
       at: clock.now(),
     });
+  }
+
+  /**
+   * With store-side counters, a succeeded batch item changes nothing but a counter unless it
+   * completes its node or feeds a streaming child: then the job record is not written at all.
+   */
+  private needsTransition(
+    job: JobState,
+    task: TaskRecord,
+    outcome: 'succeeded' | 'failed' | 'stopped',
+    counts: { succeeded: number; failed: number; stopped: number },
+  ): boolean {
+    const n = job.nodes[task.nodeName];
+    if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
+    const dag = this.dagOf(job.jobId, job.pipeline);
+    if (
+      (dag.children.get(task.nodeName) ?? []).some((c) => streamingParentsOf(dag, c).includes(task.nodeName))
+    )
+      return true;
+    // Not sealed yet (streaming, or the `expanded` write is in flight): write, so that the version
+    // check orders this count against the sealing transition.
+    if (n.total === undefined) return true;
+    return counts.succeeded + counts.failed + counts.stopped >= n.total;
   }
 
   /** Pipeline ttl (from submission) and activeTtl (from the first task starting). */

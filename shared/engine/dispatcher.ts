@@ -5,9 +5,9 @@ import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { JobStore } from '../ports/job-store.ts';
-import type { ClaimDecision, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
+import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
-import type { Coordinator } from './coordinator.ts';
+import type { Coordinator, TaskOutcomeReport } from './coordinator.ts';
 import { isJobFinal } from './transitions.ts';
 
 /** The abort reason of tasks interrupted by close(), told apart from a user's stop or a ttl. */
@@ -22,6 +22,11 @@ export interface DispatcherDeps {
   builtins: ReadonlyMap<string, BuiltinAlgorithm>;
   /** Waiting tasks gain one priority level per this many ms (default 60 s). */
   agingMs?: number;
+  /**
+   * Where outcomes go (default: straight to the coordinator). The AWS worker sends them to the
+   * status queue instead; the status function applies them.
+   */
+  report?: (outcome: TaskOutcomeReport, task: ClaimedTask) => Promise<void>;
 }
 
 export class Dispatcher {
@@ -31,6 +36,7 @@ export class Dispatcher {
   private again = false;
   private scheduled = false;
   private closed = false;
+  private paused = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastAging = 0;
   private idleWaiters: (() => void)[] = [];
@@ -49,13 +55,27 @@ export class Dispatcher {
     return this.running.size;
   }
 
+  /** Stops claiming new tasks; running ones go on (a worker draining before it exits). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** True while a claim round is in progress (a drain waits for it). */
+  get claiming(): boolean {
+    return this.pumping;
+  }
+
+  runningTaskIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /** Forget cached algorithm definitions (after `algorithm apply`). */
   invalidateAlgorithms(): void {
     this.algorithms.clear();
   }
 
   wake(): void {
-    if (this.closed || this.scheduled) return;
+    if (this.closed || this.paused || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -141,7 +161,7 @@ export class Dispatcher {
         }
         for (const t of claimed) this.launch(t);
         if (claimed.length === 512) this.again = true;
-      } while (this.again && !this.closed);
+      } while (this.again && !this.closed && !this.paused);
     } finally {
       this.pumping = false;
     }
@@ -161,7 +181,7 @@ export class Dispatcher {
     return loaded;
   }
 
-  private launch(t: QueuedTask): void {
+  private launch(t: ClaimedTask): void {
     const controller = new AbortController();
     this.running.set(t.taskId, controller);
     this.track(
@@ -174,20 +194,30 @@ export class Dispatcher {
     );
   }
 
-  private async execute(t: QueuedTask, controller: AbortController): Promise<void> {
+  private async execute(t: ClaimedTask, controller: AbortController): Promise<void> {
+    try {
+      await this.executeAndReport(t, controller);
+    } finally {
+      await this.deps.queue.settle(t);
+    }
+  }
+
+  private report(outcome: TaskOutcomeReport, t: ClaimedTask): Promise<void> {
+    return this.deps.report ? this.deps.report(outcome, t) : this.deps.coordinator.taskOutcome(outcome);
+  }
+
+  private async executeAndReport(t: ClaimedTask, controller: AbortController): Promise<void> {
     const { store, coordinator, runner, builtins } = this.deps;
     const [task, job] = await Promise.all([store.getTask(t.taskId), store.getJob(t.jobId)]);
     if (!task || !job) return;
     if (isJobFinal(job)) {
-      await coordinator.taskOutcome({
-        taskId: t.taskId,
-        status: 'failed',
-        stopped: true,
-        error: job.reason ?? job.status,
-      });
+      await this.report(
+        { taskId: t.taskId, status: 'failed', stopped: true, error: job.reason ?? job.status },
+        t,
+      );
       return;
     }
-    await coordinator.taskStarted(job.jobId);
+    if (job.status === 'pending') await coordinator.taskStarted(job.jobId);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     const def = await this.algorithm(task.algorithmName);
     const spec: TaskSpec = {
@@ -209,22 +239,23 @@ export class Dispatcher {
     if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
     const stopped = controller.signal.aborted;
     if (outcome.status === 'succeeded' && !stopped) {
-      await coordinator.taskOutcome({
-        taskId: t.taskId,
-        status: 'succeeded',
-        result: outcome.result,
-        logs: outcome.logs,
-      });
+      await this.report(
+        { taskId: t.taskId, status: 'succeeded', result: outcome.result, logs: outcome.logs },
+        t,
+      );
     } else {
-      await coordinator.taskOutcome({
-        taskId: t.taskId,
-        status: 'failed',
-        error: outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped'),
-        crashed: outcome.status === 'failed' && outcome.crashed,
-        ...(outcome.status === 'failed' && outcome.timedOut ? { timedOut: true } : {}),
-        ...(stopped ? { stopped: true } : {}),
-        logs: outcome.logs,
-      });
+      await this.report(
+        {
+          taskId: t.taskId,
+          status: 'failed',
+          error: outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped'),
+          crashed: outcome.status === 'failed' && outcome.crashed,
+          ...(outcome.status === 'failed' && outcome.timedOut ? { timedOut: true } : {}),
+          ...(stopped ? { stopped: true } : {}),
+          logs: outcome.logs,
+        },
+        t,
+      );
     }
   }
 }

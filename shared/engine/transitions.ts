@@ -188,7 +188,11 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     case 'taskFinished': {
       if (!state.nodes[ev.node]) return { state: prev, effects: [] };
       const n = node(ev.node);
-      if (ev.outcome === 'succeeded') n.succeeded++;
+      if (ev.counts) {
+        n.succeeded = Math.max(n.succeeded, ev.counts.succeeded);
+        n.failed = Math.max(n.failed, ev.counts.failed);
+        n.stopped = Math.max(n.stopped, ev.counts.stopped);
+      } else if (ev.outcome === 'succeeded') n.succeeded++;
       else if (ev.outcome === 'failed') n.failed++;
       else n.stopped++;
       if (final || isNodeFinal(n)) break;
@@ -205,6 +209,9 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
           break;
         }
         if (checkTolerance(ev.node, ev.at)) break;
+      } else if (ev.counts && n.failed > 0 && checkTolerance(ev.node, ev.at)) {
+        // Store-side counters: failures counted by other tasks' outcomes arrive with this one.
+        break;
       }
       if (ev.outcome === 'succeeded' && n.batch && ev.batchIndex !== undefined) {
         for (const child of dag.children.get(ev.node) ?? []) {

@@ -71,6 +71,12 @@ export type EngineEvent =
       batchIndex?: number;
       outcome: TaskOutcomeKind;
       error?: string;
+      /**
+       * The node's finished counts including this task, where the store counts them itself
+       * (JobStore.countFinished): the transition takes the larger of these and its own counters
+       * instead of incrementing, so applying it twice or out of order cannot double-count.
+       */
+      counts?: { succeeded: number; failed: number; stopped: number };
       at: number;
     }
   | { type: 'taskRetried'; node: string; at: number }

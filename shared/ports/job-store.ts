@@ -28,6 +28,12 @@ export interface TaskRecord extends NewTask {
 
 export interface TaskFinish {
   status: 'succeeded' | 'failed' | 'stopped';
+  /**
+   * The run this outcome belongs to, where the queue message is the lease (AWS): the store applies
+   * at most one outcome per attempt, and records when it started.
+   */
+  attempt?: number;
+  startedAt?: number;
   result?: unknown;
   error?: string;
   logs?: string[];
@@ -45,6 +51,13 @@ export interface NodeCounts {
   created: number;
   queued: number;
   active: number;
+  succeeded: number;
+  failed: number;
+  stopped: number;
+}
+
+/** A node's finished tasks, summed from wherever the store counts them. */
+export interface NodeTally {
   succeeded: number;
   failed: number;
   stopped: number;
@@ -81,8 +94,16 @@ export interface JobStore {
   getTask(taskId: string): Promise<TaskRecord | undefined>;
   /** Marks an active task finished; false if it was not active (duplicate or stopped). */
   finishTask(taskId: string, finish: TaskFinish): Promise<boolean>;
+  /**
+   * Optional: stores that keep node counters outside the job record (DynamoDB: sharded counter
+   * items) count a task that `finishTask` just finished and return the node's new totals. The
+   * Coordinator then writes the job record only when something besides a counter changes, so a
+   * 100,000-item fan-in does not make the job record a hot item. Stores without it (SQLite) have
+   * their counters incremented by the job transition itself.
+   */
+  countFinished?(task: TaskRecord, outcome: 'succeeded' | 'failed' | 'stopped'): Promise<NodeTally>;
   /** Puts an active task back in the queue for another attempt; false if it was not active. */
-  requeueTask(taskId: string, at: number): Promise<boolean>;
+  requeueTask(taskId: string, at: number, attempt?: number): Promise<boolean>;
   /** Stops every queued or active task of a job; returns the ids of those that were active. */
   stopTasks(jobId: string, reason: string, at: number): Promise<string[]>;
   /** Per-node counts from the task records (the source of truth when reconciling). */

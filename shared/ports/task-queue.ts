@@ -8,6 +8,19 @@ export interface QueuedTask {
   algorithmName: string;
   priority: number;
   queuedAt: number;
+  /**
+   * Carried by queues whose message is the task (SQS): what a worker needs to run it without a
+   * read. `attempt` is the run number this message starts (1 = first run).
+   */
+  batchIndex?: number;
+  pipelineName?: string;
+  input?: unknown[];
+  attempt?: number;
+}
+
+/** A claimed task as the claimer sees it; `lease` is adapter data (e.g. an SQS receipt handle). */
+export interface ClaimedTask extends QueuedTask {
+  lease?: unknown;
 }
 
 export type ClaimDecision = 'take' | 'skip' | 'stop';
@@ -21,7 +34,17 @@ export interface TaskQueue {
    * answers per candidate: take it, skip it (its algorithm is at its cap), or stop the scan (no
    * capacity left). Claimed tasks are active with attempts+1.
    */
-  claim(max: number, accept: (t: QueuedTask) => ClaimDecision, at: number): Promise<QueuedTask[]>;
+  claim(max: number, accept: (t: QueuedTask) => ClaimDecision, at: number): Promise<ClaimedTask[]>;
+  /**
+   * Makes newly inserted or re-queued tasks claimable. A no-op where the store is the queue
+   * (SQLite); on AWS it sends them to the SQS queue of their priority.
+   */
+  enqueue(tasks: QueuedTask[]): Promise<void>;
+  /**
+   * The claimer is done with a claimed task (its outcome was reported): drop the lease (AWS:
+   * delete the SQS message, stop its heartbeat). A no-op where claiming is the whole lease.
+   */
+  settle(t: ClaimedTask): Promise<void>;
   /** Raises the effective priority of tasks that waited long, so low priority never starves. */
   age(at: number, agingMs: number): Promise<void>;
   depth(): Promise<number>;

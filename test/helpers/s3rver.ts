@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// @ts-expect-error s3rver ships no type declarations
 import S3rver from 's3rver';
 import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
 import { createBulkS3ObjectStore, S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';

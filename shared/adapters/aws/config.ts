@@ -31,6 +31,16 @@ export const AWS_ENV = {
   sharedVolumePath: 'SLUICE_SHARED_VOLUME',
   /** Global cap of running tasks. */
   maxWorkers: 'SLUICE_MAX_WORKERS',
+  /** Task slots per worker container (default: its CPU count). */
+  workerSlots: 'SLUICE_WORKER_SLOTS',
+  /** Lease of a claimed task without a heartbeat, in seconds (default 60). */
+  leaseSeconds: 'SLUICE_LEASE_SECONDS',
+  /** Waiting tasks gain one priority level per this many seconds (default 60; 0 = no aging). */
+  agingSeconds: 'SLUICE_AGING_SECONDS',
+  /** Days final jobs, tasks and webhook records are kept before DynamoDB TTL removes them (30). */
+  retentionDays: 'SLUICE_RETENTION_DAYS',
+  /** ECS capacity provider / launch: the worker service name when workers run as a service. */
+  workerService: 'SLUICE_WORKER_SERVICE',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;

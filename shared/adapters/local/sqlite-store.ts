@@ -489,6 +489,12 @@ export class SqliteStore implements JobStore, TaskQueue {
     })();
   }
 
+  /** The tasks table is the queue: inserting a task already made it claimable. */
+  async enqueue(): Promise<void> {}
+
+  /** Claiming was the whole lease here. */
+  async settle(): Promise<void> {}
+
   async age(at: number, agingMs: number): Promise<void> {
     this.batch();
     this.db

@@ -1,0 +1,55 @@
+// Runs in a child process for the aws-dispatch suite (the emulators stay in the parent, so each
+// gets a core): the AWS path in-process (status function on an SQS poller, one worker) runs a
+// `#[1...N]` echo batch plus a reduce; prints the figures as JSON.
+
+import { startLocalAwsStack } from '../shared/adapters/aws/local-stack.ts';
+import { InlineRunner } from '../shared/adapters/local/inline-runner.ts';
+import { allBuiltins } from '../shared/builtins/registry.ts';
+import { isJobFinal } from '../shared/engine/transitions.ts';
+
+const items = Number(process.argv[2] ?? 5000);
+const slots = Number(process.argv[3] ?? 64);
+const builtins = allBuiltins();
+const stack = await startLocalAwsStack({
+  builtins,
+  runner: new InlineRunner(builtins, slots),
+  slots,
+  statusConcurrency: Number(process.env.BENCH_STATUS_CONCURRENCY ?? 8),
+  s3PollMs: 0,
+  agingMs: 0,
+  onError: (e) => process.stderr.write(`${(e as Error).message}\n`),
+});
+const { engine } = stack;
+const t0 = performance.now();
+const job = await engine.coordinator.submit({
+  name: 'bench-aws-dispatch',
+  options: { ttl: 3600 },
+  nodes: [
+    { nodeName: 'fan', algorithmName: 'echo', input: [`#[1...${items}]`] },
+    { nodeName: 'reduce', algorithmName: 'echo', input: ['@fan'] },
+  ],
+});
+let final = await engine.store.getJob(job.jobId);
+while (!final || !isJobFinal(final) || (await engine.store.getResults(job.jobId)) === undefined) {
+  await new Promise((r) => setTimeout(r, 100));
+  final = await engine.store.getJob(job.jobId);
+}
+const seconds = (performance.now() - t0) / 1000;
+const tasks = await engine.store.listTasks(job.jobId, 'fan');
+const lat = tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt).sort((a, b) => a - b);
+const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
+const reduced = ((await engine.store.getResults(job.jobId)) as { result: unknown[] }[])[0]
+  ?.result?.[0] as unknown[];
+console.log(
+  JSON.stringify({
+    status: final.status,
+    tasks: items + 1,
+    seconds,
+    tasksPerSecond: (items + 1) / seconds,
+    p50ReadyToStartedMs: pct(50),
+    p99ReadyToStartedMs: pct(99),
+    reducedItems: reduced?.length ?? 0,
+  }),
+);
+await stack.close();
+process.exit(0);

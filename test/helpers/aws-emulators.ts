@@ -1,0 +1,125 @@
+// AWS-protocol emulators on 127.0.0.1, port 0: dynalite (DynamoDB), local-aws-sqs (SQS, patched
+// for long polls) and s3rver (S3). When AWS_ENDPOINT_URL (LocalStack) or real credentials are
+// configured with SLUICE_TEST_AWS=1, nothing is started and the tests use that account instead.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Provisioned, provisionAwsResources } from '../../shared/adapters/aws/provision.ts';
+
+export interface Emulators {
+  /** Environment for the SDK (endpoints, region, credentials). */
+  env: Record<string, string>;
+  /** s3rver's event emitter (ObjectCreated notifications), when emulated. */
+  s3Events?: NodeJS.EventEmitter;
+  close(): Promise<void>;
+}
+
+const listenPort = (server: Server) => (server.address() as AddressInfo).port;
+
+/** True when the tests should use a real endpoint (LocalStack or an account) instead. */
+export function useRealAws(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.SLUICE_TEST_AWS === '1';
+}
+
+const ENV_BASE = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+  AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+};
+
+/** Each emulator in its own child process (benchmarks: they get a core each instead of one). */
+async function startEmulatorProcesses(): Promise<Emulators> {
+  const { spawn } = await import('node:child_process');
+  const script = new URL('./emulator-process.ts', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-s3rver-'));
+  const children: import('node:child_process').ChildProcess[] = [];
+  const start = (kind: string) =>
+    new Promise<number>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', script, kind, dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(c);
+      let out = '';
+      c.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n')[0];
+        if (out.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+      });
+      c.once('exit', (code) => reject(new Error(`emulator ${kind} exited with ${code}`)));
+    });
+  const [ddb, sqs, s3] = await Promise.all([start('dynamodb'), start('sqs'), start('s3')]);
+  return {
+    env: {
+      ...ENV_BASE,
+      AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ddb}`,
+      AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqs}`,
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3}`,
+    },
+    async close() {
+      for (const c of children) c.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startEmulators(opts: { processes?: boolean } = {}): Promise<Emulators> {
+  if (useRealAws()) {
+    return { env: {}, close: async () => {} };
+  }
+  if (opts.processes) return startEmulatorProcesses();
+  const { default: dynalite } = (await import('dynalite')) as unknown as {
+    default: (o: object) => Server;
+  };
+  const { createSqsServer } = (await import('local-aws-sqs')) as typeof import('local-aws-sqs');
+  const { default: S3rver } = (await import('s3rver')) as unknown as {
+    default: new (
+      o: object,
+    ) => NodeJS.EventEmitter & {
+      run(): Promise<AddressInfo>;
+      close(): Promise<void>;
+    };
+  };
+  const ddb = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((r) => ddb.listen(0, '127.0.0.1', () => r()));
+  const sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+  if (!sqs.listening) await new Promise<void>((r) => sqs.once('listening', () => r()));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-s3rver-'));
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
+  const s3addr = await s3.run();
+  const env = {
+    ...ENV_BASE,
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${listenPort(ddb)}`,
+    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${listenPort(sqs)}`,
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3addr.port}`,
+  };
+  return {
+    env,
+    s3Events: s3,
+    async close() {
+      await s3.close();
+      await new Promise<void>((r) => sqs.close(() => r()));
+      sqs.closeAllConnections?.();
+      await new Promise<void>((r) => ddb.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Emulators (or the real endpoint) plus a fresh, uniquely named set of resources. */
+export async function startAwsTestBed(
+  label: string,
+  opts: { maxReceiveCount?: number; visibilitySeconds?: number } = {},
+): Promise<Emulators & Provisioned & { prefix: string }> {
+  const emu = await startEmulators();
+  // The SDK reads endpoints and credentials from process.env.
+  Object.assign(process.env, emu.env);
+  const prefix = `sl-${label}-${randomBytes(3).toString('hex')}`.toLowerCase();
+  const p = await provisionAwsResources({ prefix, ...opts });
+  return { ...emu, ...p, prefix };
+}

@@ -1,0 +1,42 @@
+// `sluice serve --backend aws` end to end on the emulators: the api function behind HTTP, the
+// glue, and a worker running the example's user algorithms in the local WorkerPool; the CLI
+// talks to it with --endpoint exactly as to a deployed API.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/adapters/aws/local-stack.ts';
+import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
+import { runCli } from '../../helpers/cli.ts';
+
+let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
+let stack: LocalAwsStack;
+
+beforeAll(async () => {
+  bed = await startAwsTestBed('serve');
+  stack = await startLocalAwsStack({
+    env: { ...process.env, ...bed.env },
+    http: { port: 0, host: '127.0.0.1' },
+    slots: 2,
+    s3PollMs: 0,
+    onError: () => {},
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await bed?.close();
+});
+
+it('the CLI runs the example pipeline (user algorithms) through the AWS path', async () => {
+  const r = await runCli(['run', 'examples/numbers/pipeline.yml', '--endpoint', stack.url as string]);
+  expect(r.stderr).toMatch(/completed/);
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual([{ nodeName: 'Reduce', algorithmName: 'reduce', result: 30 }]);
+}, 60_000);
+
+it('serve rejects an unknown backend and --create without --backend aws', async () => {
+  const bad = await runCli(['serve', '--backend', 'cloud']);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toMatch(/--backend must be embedded or aws/);
+  const create = await runCli(['serve', '--create', 'x']);
+  expect(create.code).not.toBe(0);
+  expect(create.stderr).toMatch(/--create needs --backend aws/);
+});

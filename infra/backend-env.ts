@@ -22,14 +22,11 @@ export const physicalNames = (prefix: string) => ({
   workerService: `${prefix}-workers`,
 });
 
-/**
- * Variables the runtime branch adds to AWS_ENV (config.ts there): named literally here until the
- * branches merge, then `AWS_ENV.workerService` etc. Lease and aging keep the runtime's defaults.
- */
+/** Runtime settings infra sets from its own config (lease and aging keep the runtime's defaults). */
 export const RUNTIME_ENV = {
-  workerService: 'SLUICE_WORKER_SERVICE',
-  workerSlots: 'SLUICE_WORKER_SLOTS',
-  retentionDays: 'SLUICE_RETENTION_DAYS',
+  workerService: AWS_ENV.workerService,
+  workerSlots: AWS_ENV.workerSlots,
+  retentionDays: AWS_ENV.retentionDays,
 } as const;
 /** AWS_ENV keys infra leaves unset on purpose: the runtime's documented defaults apply. */
 export const RUNTIME_DEFAULTED_KEYS = ['leaseSeconds', 'agingSeconds'];
@@ -51,7 +48,7 @@ export function backendEnvironment(
   compute: ComputeNames,
 ): Record<string, string> {
   const names = physicalNames(config.prefix);
-  // Partial: the runtime branch adds keys (RUNTIME_ENV) that this map must not have to list to compile.
+  // Partial: the RUNTIME_ENV keys are set below, and lease/aging are left to the runtime's defaults.
   const values: Partial<Record<AwsEnvKey, string>> = {
     jobsTable: state.jobsTable.tableName,
     tasksTable: state.tasksTable.tableName,

@@ -8,12 +8,11 @@ import { buildSluiceApp, type SluiceApp } from '../../infra/sluice-app.ts';
 import { REPO_ROOT } from '../../infra/stacks/workers-stack.ts';
 import { FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
 
-/** The real handlers once the runtime branch is merged, else the synth placeholders. */
-export const FUNCTIONS_DIR = FUNCTION_NAMES.every((n) =>
-  existsSync(path.join(REPO_ROOT, 'functions', `${n}.ts`)),
-)
-  ? 'functions'
-  : 'infra/test-fixtures/functions';
+/** The real handlers (one per FUNCTION_NAMES entry) that the stacks bundle. */
+export const FUNCTIONS_DIR = 'functions';
+if (!FUNCTION_NAMES.every((n) => existsSync(path.join(REPO_ROOT, FUNCTIONS_DIR, `${n}.ts`)))) {
+  throw new Error(`a handler of ${FUNCTION_NAMES.join(', ')} is missing from ${FUNCTIONS_DIR}/`);
+}
 
 /** The feature flags and options of cdk.json, as `cdk` passes them to the app. */
 export function cdkJsonContext(): Record<string, unknown> {

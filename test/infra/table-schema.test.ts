@@ -1,6 +1,5 @@
 // The deployed tables must be the tables the runtime's DynamoDB store creates in tests
-// (shared/adapters/aws/dynamo-schema.ts, from the runtime branch). Skipped until that file exists.
-import { existsSync } from 'node:fs';
+// (shared/adapters/aws/dynamo-schema.ts).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
@@ -17,7 +16,7 @@ const RUNTIME_SCHEMA = path.join(REPO_ROOT, 'shared/adapters/aws/dynamo-schema.t
 const byName = <T extends { AttributeName: string }>(xs: T[]) =>
   [...xs].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
 
-describe.skipIf(!existsSync(RUNTIME_SCHEMA))('tables vs the runtime schema', () => {
+describe('tables vs the runtime schema', () => {
   it('has the same keys, attribute types, indexes and TTL attribute', async () => {
     const runtime = (await import(/* @vite-ignore */ pathToFileURL(RUNTIME_SCHEMA).href)) as Json;
     const defs = runtime.tableDefinitions({ jobs: 'jobs', tasks: 'tasks', registry: 'registry' });

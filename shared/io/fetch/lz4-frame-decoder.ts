@@ -6,7 +6,6 @@
 // thread only parses tar and writes; linked blocks decode here, in order. (lz4-napi's async API
 // was measured and dropped: its outputs, allocated by mimalloc on thread-pool threads and freed by
 // the main thread's GC, were kept by mimalloc: +150 MB RSS on a 300 MB archive.)
-import { uncompressSync } from 'lz4-napi';
 import { BlockRecycler } from './block-recycler.ts';
 import { ByteReader } from './byte-reader.ts';
 import { ArchiveError } from './errors.ts';
@@ -21,9 +20,17 @@ function corrupt(detail: string, cause?: unknown): ArchiveError {
   return new ArchiveError(`corrupt lz4 stream: ${detail}`, 'CORRUPT_LZ4', cause ? { cause } : undefined);
 }
 
+// lz4-napi is a native module, loaded on first use: bundles that merely contain this file (the
+// Lambda functions, which never decode lz4) must not import it at start.
+let lz4: typeof import('lz4-napi') | undefined;
+async function loadLz4(): Promise<typeof import('lz4-napi')> {
+  lz4 ??= await import('lz4-napi');
+  return lz4;
+}
+
 function decodeBlock(block: Buffer, dict: Buffer | undefined): Buffer {
   try {
-    return uncompressSync(block, dict);
+    return (lz4 as typeof import('lz4-napi')).uncompressSync(block, dict);
   } catch (err) {
     throw corrupt(`a block does not decode (${(err as Error).message})`, err);
   }
@@ -43,6 +50,7 @@ export async function* decodeLz4(
   input: AsyncIterable<Buffer>,
   opts: Lz4DecodeOptions = {},
 ): AsyncGenerator<Buffer> {
+  await loadLz4();
   const r = new ByteReader(input[Symbol.asyncIterator]());
   const worker =
     opts.worker === false ? undefined : new Lz4BlockWorker(opts.recycler ?? new BlockRecycler(4 << 20));

@@ -159,6 +159,8 @@ export class Dispatcher {
           this.again = true;
           continue;
         }
+        // A task starts only once its claim is durable (see TaskQueue.durable).
+        if (claimed.length) await queue.durable?.();
         for (const t of claimed) this.launch(t);
         if (claimed.length === 512) this.again = true;
       } while (this.again && !this.closed && !this.paused);

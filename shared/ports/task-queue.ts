@@ -45,6 +45,13 @@ export interface TaskQueue {
    * delete the SQS message, stop its heartbeat). A no-op where claiming is the whole lease.
    */
   settle(t: ClaimedTask): Promise<void>;
+  /**
+   * Resolves once the claims made so far would survive a crash. The dispatcher waits for it before
+   * starting claimed tasks, so a task never runs unless its claim (status, attempt) is durable, and
+   * a crash retries it by its policy instead of silently running it again. Optional: queues whose
+   * writes are durable when they return need not implement it.
+   */
+  durable?(): Promise<void>;
   /** Raises the effective priority of tasks that waited long, so low priority never starves. */
   age(at: number, agingMs: number): Promise<void>;
   depth(): Promise<number>;

@@ -77,11 +77,21 @@ export class SqliteStore implements JobStore, TaskQueue {
     setImmediate(() => this.flush());
   }
 
+  private committedWaiters: (() => void)[] = [];
+
   /** Commits the open group (also done on close). */
   flush(): void {
-    if (!this.batchOpen) return;
-    this.batchOpen = false;
-    if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
+    if (this.batchOpen) {
+      this.batchOpen = false;
+      if (this.db.open && this.db.inTransaction) this.db.exec('COMMIT');
+    }
+    for (const w of this.committedWaiters.splice(0)) w();
+  }
+
+  /** Resolves after the group holding the writes made so far is committed. */
+  durable(): Promise<void> {
+    if (!this.batchOpen) return Promise.resolve();
+    return new Promise((resolve) => this.committedWaiters.push(resolve));
   }
 
   private statements = new Map<string, Database.Statement>();

@@ -4,6 +4,7 @@
 import {
   DescribeServicesCommand,
   type ECSClient,
+  ListTasksCommand,
   RunTaskCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -38,16 +39,21 @@ export class EcsLauncher {
     private readonly opts: EcsLauncherOptions,
   ) {}
 
-  /** Brings the worker fleet to what `depth` queued tasks need; returns the desired count. */
-  async scale(depth: number): Promise<number> {
-    const want = desiredWorkers(depth, this.opts);
+  /**
+   * Brings the worker fleet to what the work needs: `queued` tasks waiting plus `running` ones
+   * (SQS messages in flight). Scales out at once; scales in only when nothing waits and nothing
+   * runs, because ECS picks which tasks to stop and would stop workers in the middle of a task.
+   * Returns the desired count.
+   */
+  async scale(queued: number, running = 0): Promise<number> {
+    const want = desiredWorkers(queued + running, this.opts);
     if (this.opts.service) {
       const d = await this.ecs.send(
         new DescribeServicesCommand({ cluster: this.opts.cluster, services: [this.opts.service] }),
       );
       const current = d.services?.[0]?.desiredCount ?? 0;
-      // Scale out at once; scale in only when the queues are empty (running tasks drain on SIGTERM).
-      if (want > current || (depth === 0 && want < current)) {
+      const idle = queued === 0 && running === 0;
+      if (want > current || (idle && want < current)) {
         await this.ecs.send(
           new UpdateServiceCommand({
             cluster: this.opts.cluster,
@@ -55,16 +61,34 @@ export class EcsLauncher {
             desiredCount: want,
           }),
         );
+        return want;
       }
-      return want;
+      return current;
     }
-    for (let started = 0; started < want; started += 10) {
+    // Standalone tasks: start only the workers missing from those already running.
+    const family = this.opts.taskDefinition.split('/').pop()?.split(':')[0] ?? this.opts.taskDefinition;
+    let current = 0;
+    let token: string | undefined;
+    do {
+      const r = await this.ecs.send(
+        new ListTasksCommand({
+          cluster: this.opts.cluster,
+          family,
+          desiredStatus: 'RUNNING',
+          nextToken: token,
+        }),
+      );
+      current += r.taskArns?.length ?? 0;
+      token = r.nextToken;
+    } while (token);
+    const missing = Math.max(0, want - current);
+    for (let started = 0; started < missing; started += 10) {
       await this.ecs.send(
         new RunTaskCommand({
           cluster: this.opts.cluster,
           taskDefinition: this.opts.taskDefinition,
           launchType: 'FARGATE',
-          count: Math.min(10, want - started),
+          count: Math.min(10, missing - started),
           networkConfiguration: {
             awsvpcConfiguration: {
               subnets: this.opts.subnets,

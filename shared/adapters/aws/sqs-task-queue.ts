@@ -341,7 +341,16 @@ export class SqsTaskQueue implements TaskQueue {
 
   /** Approximate number of visible messages over all priority queues (includes aged copies). */
   async depth(): Promise<number> {
-    let n = 0;
+    return (await this.backlog()).queued;
+  }
+
+  /**
+   * Approximate messages waiting (visible) and leased by workers (in flight, i.e. tasks running)
+   * over all priority queues: what the worker fleet is scaled on.
+   */
+  async backlog(): Promise<{ queued: number; running: number }> {
+    let queued = 0;
+    let running = 0;
     for (const level of PRIORITIES) {
       const r = await this.opts.sqs.send(
         new GetQueueAttributesCommand({
@@ -349,9 +358,10 @@ export class SqsTaskQueue implements TaskQueue {
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       );
-      n += Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+      queued += Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+      running += Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     }
-    return n;
+    return { queued, running };
   }
 
   /** Algorithms seen in messages since the last call (the claimer loads their definitions). */

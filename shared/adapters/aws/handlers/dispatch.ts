@@ -45,9 +45,9 @@ export function createDispatchHandler(engine: () => AwsEngine, launcher?: () => 
       }
     }
     const promoted = await e.queue.promote(Date.now());
-    const depth = await e.queue.depth();
+    const { queued: depth, running } = await e.queue.backlog();
     const l = launcher?.();
-    const workers = l ? await l.scale(depth) : undefined;
+    const workers = l ? await l.scale(depth, running) : undefined;
     await e.notifier.drain();
     return { depth, ...(workers !== undefined ? { workers } : {}), reconciled, promoted };
   };

@@ -77,15 +77,19 @@ describe('EcsLauncher', () => {
     expect(desiredWorkers(0, { ...o, minWorkers: 2 })).toBe(2);
   });
 
-  it('scales the worker service out at once and in only when the queues are empty', async () => {
+  it('scales the worker service out at once, and in only when nothing waits and nothing runs', async () => {
     const calls: { name: string; input: Record<string, unknown> }[] = [];
     let desired = 3;
+    let runningTasks = 0;
     const ecs = {
       send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
         calls.push({ name: cmd.constructor.name, input: cmd.input });
         if (cmd.constructor.name === 'DescribeServicesCommand')
           return { services: [{ desiredCount: desired }] };
         if (cmd.constructor.name === 'UpdateServiceCommand') desired = Number(cmd.input.desiredCount);
+        if (cmd.constructor.name === 'ListTasksCommand') {
+          return { taskArns: Array.from({ length: runningTasks }, (_, i) => `arn:task/${i}`) };
+        }
         return {};
       },
     };
@@ -101,7 +105,9 @@ describe('EcsLauncher', () => {
     expect(desired).toBe(8);
     await l.scale(4); // busy: no scale-in while tasks wait
     expect(desired).toBe(8);
-    await l.scale(0);
+    await l.scale(0, 3); // nothing waits, but 3 tasks run: stopping workers would kill them
+    expect(desired).toBe(8);
+    await l.scale(0, 0);
     expect(desired).toBe(0);
     const runTask = new EcsLauncher(ecs as never, {
       cluster: 'c',
@@ -113,8 +119,18 @@ describe('EcsLauncher', () => {
     calls.length = 0;
     await runTask.scale(25);
     expect(calls.map((c) => [c.name, c.input.count])).toEqual([
+      ['ListTasksCommand', undefined],
       ['RunTaskCommand', 10],
       ['RunTaskCommand', 10],
+      ['RunTaskCommand', 5],
+    ]);
+    expect(calls[0]?.input).toMatchObject({ cluster: 'c', family: 'td', desiredStatus: 'RUNNING' });
+    // Workers already running count: only the missing ones start.
+    calls.length = 0;
+    runningTasks = 20;
+    await runTask.scale(25);
+    expect(calls.map((c) => [c.name, c.input.count])).toEqual([
+      ['ListTasksCommand', undefined],
       ['RunTaskCommand', 5],
     ]);
   });

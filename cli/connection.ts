@@ -30,24 +30,62 @@ function unwrap<T>(r: ApiResponse, where: string): T {
   throw new CliError(err?.message ?? `request to ${where} failed with HTTP ${r.status}`);
 }
 
+/**
+ * How requests to a remote API authenticate: an API key ($SLUICE_API_KEY, sent as x-api-key), or
+ * SigV4 with the standard AWS credentials ($SLUICE_API_AUTH=iam, the default for API Gateway
+ * hosts), or nothing (a local `sluice serve`).
+ */
+export type ApiAuth = { kind: 'none' } | { kind: 'apiKey'; key: string } | { kind: 'iam' };
+
+export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv): ApiAuth {
+  const mode = env.SLUICE_API_AUTH;
+  if (mode !== undefined && !['iam', 'apiKey', 'none'].includes(mode)) {
+    throw new CliError(`SLUICE_API_AUTH must be iam, apiKey or none (got "${mode}")`);
+  }
+  if (mode === 'none') return { kind: 'none' };
+  if (mode === 'apiKey' || (mode === undefined && env.SLUICE_API_KEY)) {
+    if (!env.SLUICE_API_KEY) throw new CliError('SLUICE_API_AUTH=apiKey needs the key in SLUICE_API_KEY');
+    return { kind: 'apiKey', key: env.SLUICE_API_KEY };
+  }
+  if (mode === 'iam' || /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname))
+    return { kind: 'iam' };
+  return { kind: 'none' };
+}
+
 class HttpClient implements SluiceClient {
   readonly live = true;
   /** discoveredIn: the SLUICE_HOME whose engine.json named this URL (not given by the user). */
   constructor(
     readonly where: string,
     private readonly discoveredIn?: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+  private async headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
+    const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
+    const auth = apiAuthFor(url, this.env);
+    if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };
+    if (auth.kind === 'none') return headers;
+    // Loaded only here: the AWS SDK's credential chain is needed for signed requests alone.
+    const { signApiRequest } = await import('../shared/adapters/aws/api-request-signer.ts');
+    try {
+      return await signApiRequest(
+        { method, url, headers, ...(body !== undefined ? { body } : {}) },
+        this.env,
+      );
+    } catch (err) {
+      throw new CliError(
+        `cannot sign the request to ${this.where} with AWS credentials: ${(err as Error).message}`,
+      );
+    }
+  }
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = body !== undefined ? JSON.stringify(body) : undefined;
+    const headers = await this.headers(method, url, payload);
     let res: Response;
     try {
-      res = await fetch(url, {
-        method,
-        ...(body !== undefined
-          ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
-          : {}),
-      });
+      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
@@ -99,10 +137,10 @@ export interface ConnectOptions {
 
 function remote(ctx: CliContext, opts: ConnectOptions): HttpClient | undefined {
   const given = opts.endpoint ?? ctx.env.SLUICE_ENDPOINT;
-  if (given) return new HttpClient(given);
+  if (given) return new HttpClient(given, undefined, ctx.env);
   const home = sluiceHome(ctx.env, ctx.cwd);
   const url = runningEngine(home)?.url;
-  return url ? new HttpClient(url, home) : undefined;
+  return url ? new HttpClient(url, home, ctx.env) : undefined;
 }
 
 /** For commands that read state or change stored definitions: no engine is started. */

@@ -14,7 +14,20 @@ export interface CliContext {
   isTTY: boolean;
 }
 
+/**
+ * A reader that goes away (`sluice ... | head`) is not an error of the command: end quietly
+ * instead of dying on an unhandled EPIPE with a stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 export function processContext(): CliContext {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

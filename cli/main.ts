@@ -9,9 +9,9 @@ export const VERSION = '0.1.0';
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('sluice')
     .description(
-      'Sluice: a queue-driven pipeline engine for data-intensive work.\n' +
-        'Run HKube-compatible pipelines on this machine (no cloud account needed) or on AWS,\n' +
-        'and move data fast with the built-in concurrent IO commands.',
+      'Sluice: a queue-driven pipeline engine for data-intensive work. Run HKube-compatible ' +
+        'pipelines on this machine (no cloud account needed) or on AWS, and move data fast ' +
+        'with the built-in concurrent IO commands.',
     )
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
@@ -26,7 +26,11 @@ export function buildProgram(ctx: CliContext): Command {
     '\nExamples:\n' +
       '  sluice run examples/numbers/pipeline.yml      run a pipeline on this machine and print its results\n' +
       '  sluice validate pipeline.json                 check a descriptor\n' +
-      '  sluice plan pipeline.json -f flow.json        show what would run (dry run)\n',
+      '  sluice plan pipeline.json -f flow.json        show what would run (dry run)\n' +
+      '  sluice serve                                  REST API and engine on 127.0.0.1:3000\n' +
+      '  sluice cp -j 64 /mnt/efs/data s3://bucket/data copy a tree concurrently\n' +
+      '  sluice fetch https://host/model.tar.lz4 -C /models   download and extract in parallel\n' +
+      '\nEvery command has --help. State lives in $SLUICE_HOME (default ./.sluice).\n',
   );
   return program;
 }

@@ -13,6 +13,7 @@ interface CpFlags extends IoFlags {
 export const registerCp: RegisterCommand = (program: Command, ctx: CliContext) => {
   const cmd = program
     .command('cp')
+    .summary('copy files and trees concurrently (local paths and s3://)')
     .description(
       'Copy files and directory trees concurrently (cp -r semantics) between local paths and s3://. ' +
         'Keeps modes, mtimes, symlinks and empty directories (locally); each file lands via a temp ' +

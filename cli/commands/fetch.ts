@@ -53,13 +53,7 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
     .command('fetch')
     .summary('download a file fast (parallel ranges), streaming tar/tar.gz/tar.lz4 into extraction')
     .description(
-      'Download URL with parallel ranged requests, reassembled in order as one stream, and extract it\n' +
-        'as it arrives (the default when the stream is a tar archive, plain or gzip/lz4/zstd-compressed,\n' +
-        'detected from its first bytes), or save it with -o / -O. URL is http(s)://, s3://bucket/key\n' +
-        '(standard AWS credentials; AWS_ENDPOINT_URL_S3 for other endpoints) or a local path.\n' +
-        'Extraction is safe by default: absolute names, "..", links leading outside DIR, writes through\n' +
-        'symlinks and device files are refused or skipped; existing files are not replaced without\n' +
-        '--overwrite; setuid/setgid bits are dropped without --preserve-permissions.',
+      'Download URL with parallel ranged requests, reassembled in order as one stream, and extract it as it arrives (the default when the stream is a tar archive, plain or gzip/lz4/zstd-compressed, detected from its first bytes), or save it with -o / -O. URL is http(s)://, s3://bucket/key (standard AWS credentials; AWS_ENDPOINT_URL_S3 for other endpoints) or a local path. Extraction is safe by default: absolute names, "..", links leading outside DIR, writes through symlinks and device files are refused or skipped; existing files are not replaced without --overwrite; setuid/setgid bits are dropped without --preserve-permissions.',
     )
     .argument('<url>', 'http(s)://..., s3://bucket/key, or a local file')
     .option('-x, --extract', 'extract the tar archive (default when the stream is a tar archive)')

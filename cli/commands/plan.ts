@@ -35,6 +35,7 @@ export const registerPlan: RegisterCommand = (program: Command, ctx: CliContext)
   program
     .command('plan')
     .argument('<file>', 'pipeline descriptor (.json, .yml, .yaml)')
+    .summary('show what a pipeline would run, without running it (dry run)')
     .description('Show what a pipeline would run, in order, without running anything (a dry run).')
     .option('-f, --flow-input <file>', "flowInput (JSON or YAML); its keys replace the descriptor's")
     .option('--items <n>', 'how many items of each batch to show', String(DEFAULT_PLAN_PREVIEW_ITEMS))

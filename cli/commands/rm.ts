@@ -13,6 +13,7 @@ interface RmFlags extends IoFlags {
 export const registerRm: RegisterCommand = (program: Command, ctx: CliContext) => {
   const cmd = program
     .command('rm')
+    .summary('remove files and trees concurrently (local paths and s3://)')
     .description(
       'Remove files and directory trees concurrently (files first, spread over directories, then ' +
         'each directory as soon as it is empty). Symlinks are removed, never followed; nothing above ' +

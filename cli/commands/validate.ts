@@ -17,6 +17,7 @@ export const registerValidate: RegisterCommand = (program: Command, ctx: CliCont
   program
     .command('validate')
     .argument('<file>', 'pipeline descriptor or algorithm definition (.json, .yml, .yaml)')
+    .summary('check a pipeline descriptor or an algorithm definition')
     .description('Check a pipeline descriptor or an algorithm definition; exit 0 if valid, 1 if not.')
     .option('--json', 'print the result as JSON on stdout (the normalized descriptor, or the problems)')
     .option('--algorithm', 'treat FILE as an algorithm definition (default: detected from its fields)')

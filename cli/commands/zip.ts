@@ -14,6 +14,7 @@ interface ZipFlags extends IoFlags {
 export const registerZip: RegisterCommand = (program: Command, ctx: CliContext) => {
   const cmd = program
     .command('zip')
+    .summary('zip files and trees, reading many files at once')
     .description(
       'Pack files and directory trees into a zip, reading many files at once. ' +
         'Stored (no compression) by default; zip64 when sizes or counts need it; directory entries, ' +

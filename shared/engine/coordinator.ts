@@ -12,12 +12,14 @@ import {
   validatePipeline,
 } from '../pipeline/index.ts';
 import type { Dag, NodeOutput, Pipeline, PipelineResult, TaskInput } from '../pipeline/types.ts';
-import { PROGRESS_LEVELS } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { JobStore, NewTask, TaskRecord } from '../ports/job-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { QueuedTask, TaskQueue } from '../ports/task-queue.ts';
+import { planCaching } from './caching-plan.ts';
+import { expiredTtl, passesVerbosity, progressPayload, resultPayload } from './job-notices.ts';
+import { newTasks, nodeOutput, parentOutputs } from './node-outputs.ts';
 import { shouldRetry } from './retry.ts';
 import { initialJobState, isJobFinal, isNodeFinal, transition } from './transitions.ts';
 import type { EngineEffect, EngineEvent, JobState } from './types.ts';
@@ -105,8 +107,6 @@ const queuedTask = (t: NewTask | TaskRecord): QueuedTask => ({
   attempt: 1,
 });
 
-const levelRank = (l: string) => PROGRESS_LEVELS.indexOf(l as (typeof PROGRESS_LEVELS)[number]);
-
 export class Coordinator {
   private dags = new Map<string, Dag>();
   /** Events of one job are applied one at a time (in this process) so versions rarely conflict. */
@@ -189,27 +189,8 @@ export class Coordinator {
     const { store, clock } = this.deps;
     const old = await store.getJob(jobId);
     if (!old) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
-    if (!old.nodes[nodeName]) {
-      throw new NotFoundError(
-        `node "${nodeName}" is not in pipeline ${old.pipeline.name} of job ${jobId}`,
-        'NODE_NOT_FOUND',
-      );
-    }
     const dag = buildDag(old.pipeline);
-    const rerun = new Set<string>([nodeName]);
-    for (const n of dag.order) {
-      if ((dag.parents.get(n) ?? []).some((p) => rerun.has(p))) rerun.add(n);
-    }
-    const keep = dag.order.filter((n) => !rerun.has(n));
-    for (const n of keep) {
-      const st = old.nodes[n]?.status;
-      if (st !== 'succeeded' && st !== 'skipped') {
-        throw new ConflictError(
-          `node "${n}" of job ${jobId} is ${st}; only nodes that succeeded or were skipped can be reused`,
-          'NODE_NOT_REUSABLE',
-        );
-      }
-    }
+    const keep = planCaching(old, dag, nodeName);
     const newId = newJobId(old.pipeline.name);
     const state = initialJobState(newId, old.pipeline, dag, clock.now(), {
       kind: 'caching',
@@ -290,57 +271,6 @@ export class Coordinator {
     }
   }
 
-  /** What the engine knows of a node's output, in the form the pipeline language takes. */
-  private async outputOf(job: JobState, name: string): Promise<NodeOutput> {
-    const n = job.nodes[name];
-    if (!n || n.status === 'skipped') return { kind: 'skipped' };
-    const items = await this.deps.store.nodeResults(job.jobId, name);
-    if (n.batch) {
-      return {
-        kind: 'batch',
-        items: items.map((i) => ({
-          batchIndex: i.batchIndex ?? 0,
-          status:
-            i.status === 'succeeded' || i.status === 'failed' || i.status === 'stopped'
-              ? i.status
-              : 'stopped',
-          ...(i.result !== undefined ? { result: i.result } : {}),
-          ...(i.error !== undefined ? { error: i.error } : {}),
-        })),
-      };
-    }
-    const one = items[0];
-    return {
-      kind: 'single',
-      status: one?.status === 'succeeded' ? 'succeeded' : 'failed',
-      ...(one?.result !== undefined ? { result: one.result } : {}),
-      ...(one?.error !== undefined ? { error: one.error } : {}),
-    };
-  }
-
-  private async outputsFor(job: JobState, dag: Dag, node: string): Promise<Map<string, NodeOutput>> {
-    const outputs = new Map<string, NodeOutput>();
-    for (const p of dag.parents.get(node) ?? []) outputs.set(p, await this.outputOf(job, p));
-    return outputs;
-  }
-
-  private toTasks(job: JobState, node: string, inputs: TaskInput[]): NewTask[] {
-    const def = job.pipeline.nodes.find((n) => n.nodeName === node);
-    if (!def) throw new Error(`no node ${node}`);
-    const at = this.deps.clock.now();
-    return inputs.map((t) => ({
-      taskId: `${job.jobId}.${node}${t.batchIndex !== undefined ? `.${t.batchIndex}` : ''}`,
-      jobId: job.jobId,
-      nodeName: node,
-      ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-      algorithmName: def.algorithmName,
-      pipelineName: job.pipeline.name,
-      priority: job.pipeline.priority,
-      input: t.input,
-      queuedAt: at,
-    }));
-  }
-
   private async insert(tasks: NewTask[]): Promise<void> {
     if (tasks.length === 0) return;
     await this.deps.store.insertTasks(tasks);
@@ -351,7 +281,7 @@ export class Coordinator {
   private async expand(job: JobState, dag: Dag, node: string): Promise<void> {
     const at = () => this.deps.clock.now();
     const streaming = streamingParentsOf(dag, node);
-    const outputs = await this.outputsFor(job, dag, node);
+    const outputs = await parentOutputs(this.deps.store, job, dag, node);
     const ctx = { flowInput: job.pipeline.flowInput, outputs };
     if (streaming.length === 0) {
       let exp: ReturnType<typeof expandNode>;
@@ -377,7 +307,12 @@ export class Coordinator {
           at: at(),
         });
       }
-      const tasks = this.toTasks(job, node, exp.kind === 'single' ? [exp.task] : exp.tasks);
+      const tasks = newTasks(
+        job,
+        node,
+        exp.kind === 'single' ? [exp.task] : exp.tasks,
+        this.deps.clock.now(),
+      );
       await this.insert(tasks);
       return this.apply(job.jobId, { type: 'expanded', node, created: tasks.length, sealed: true, at: at() });
     }
@@ -393,7 +328,7 @@ export class Coordinator {
       const t = expandStreamingItem(job.pipeline, dag, node, ctx, k);
       if (t) inputs.push(t);
     }
-    await this.insert(this.toTasks(job, node, inputs));
+    await this.insert(newTasks(job, node, inputs, this.deps.clock.now()));
     const latest = (await this.deps.store.getJob(job.jobId)) ?? job;
     const sealed = streaming.every((p) => isNodeFinal(latest.nodes[p] ?? ({ status: 'pending' } as never)));
     const created = (await this.deps.store.nodeCounts(job.jobId))[node]?.created ?? 0;
@@ -401,7 +336,7 @@ export class Coordinator {
   }
 
   private async expandItem(job: JobState, dag: Dag, node: string, batchIndex: number): Promise<void> {
-    const outputs = await this.outputsFor(job, dag, node);
+    const outputs = await parentOutputs(this.deps.store, job, dag, node);
     const t = expandStreamingItem(
       job.pipeline,
       dag,
@@ -410,7 +345,7 @@ export class Coordinator {
       batchIndex,
     );
     if (!t) return;
-    await this.insert(this.toTasks(job, node, [t]));
+    await this.insert(newTasks(job, node, [t], this.deps.clock.now()));
     const created = (await this.deps.store.nodeCounts(job.jobId))[node]?.created ?? 0;
     return this.apply(job.jobId, {
       type: 'expanded',
@@ -424,7 +359,7 @@ export class Coordinator {
   private async finished(job: JobState, dag: Dag, status: JobState['status']): Promise<void> {
     const { store, notifier } = this.deps;
     const outputs = new Map<string, NodeOutput>();
-    for (const name of dag.order) outputs.set(name, await this.outputOf(job, name));
+    for (const name of dag.order) outputs.set(name, await nodeOutput(this.deps.store, job, name));
     let results: PipelineResult[] = [];
     try {
       results = collectResults(job.pipeline, dag, outputs);
@@ -435,14 +370,12 @@ export class Coordinator {
     this.dags.delete(job.jobId);
     const url = job.pipeline.webhooks.result;
     if (url && notifier) {
-      await notifier.notify(job.jobId, 'result', url, {
-        jobId: job.jobId,
-        pipelineName: job.pipeline.name,
-        status: status,
-        ...(job.reason ? { error: job.reason } : {}),
-        timestamp: new Date(this.deps.clock.now()).toISOString(),
-        data: results,
-      });
+      await notifier.notify(
+        job.jobId,
+        'result',
+        url,
+        resultPayload(job, status, results, this.deps.clock.now()),
+      );
     }
     this.deps.onJobFinished?.(job);
     if (status === 'completed') await this.fireTriggers(job, results);
@@ -486,20 +419,13 @@ export class Coordinator {
   private async progress(job: JobState, level: string, message: string): Promise<void> {
     const url = job.pipeline.webhooks.progress;
     const { notifier } = this.deps;
-    if (!url || !notifier) return;
-    if (levelRank(level) < levelRank(job.pipeline.options.progressVerbosityLevel)) return;
-    const nodes = Object.values(job.nodes);
-    const total = nodes.length;
-    const finished = nodes.filter(isNodeFinal).length;
-    await notifier.notify(job.jobId, 'progress', url, {
-      jobId: job.jobId,
-      pipelineName: job.pipeline.name,
-      status: job.status,
-      level,
-      message,
-      progress: total ? Math.round((finished / total) * 100) : 100,
-      timestamp: new Date(this.deps.clock.now()).toISOString(),
-    });
+    if (!url || !notifier || !passesVerbosity(job, level)) return;
+    await notifier.notify(
+      job.jobId,
+      'progress',
+      url,
+      progressPayload(job, level, message, this.deps.clock.now()),
+    );
   }
 
   // ----------------------------------------------------------------------------- tasks
@@ -600,16 +526,8 @@ export class Coordinator {
   async enforceTtls(): Promise<void> {
     const now = this.deps.clock.now();
     for (const job of await this.deps.store.unfinishedJobs()) {
-      const { ttl, activeTtl } = job.pipeline.options;
-      if (ttl && now - job.createdAt >= ttl * 1000) {
-        await this.apply(job.jobId, { type: 'stop', reason: `pipeline ttl of ${ttl}s expired`, at: now });
-      } else if (activeTtl && job.startedAt !== undefined && now - job.startedAt >= activeTtl * 1000) {
-        await this.apply(job.jobId, {
-          type: 'stop',
-          reason: `pipeline activeTtl of ${activeTtl}s expired`,
-          at: now,
-        });
-      }
+      const reason = expiredTtl(job, now);
+      if (reason) await this.apply(job.jobId, { type: 'stop', reason, at: now });
     }
   }
 

@@ -3,6 +3,7 @@
 // the function that produced them (a Lambda must not leave work running after it returns); a
 // delivery a crashed invocation left unfinished stays listed as `pending` with its attempts.
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { deliverWebhook } from '../../engine/webhook-delivery.ts';
 import type { Notifier, WebhookDelivery } from '../../ports/notifier.ts';
 
 export interface DynamoNotifierOptions {
@@ -52,30 +53,18 @@ export class DynamoNotifier implements Notifier {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private async deliver(jobId: string, sk: string, url: string, payload: unknown): Promise<void> {
-    const attempts = this.opts.attempts ?? 3;
-    const body = JSON.stringify(payload);
-    let lastError = '';
-    let lastStatus: number | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const res = await (this.opts.fetch ?? fetch)(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'sluice-webhook' },
-          body,
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-        });
-        lastStatus = res.status;
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return this.update(jobId, sk, 'delivered', attempt, lastStatus);
-        lastError = `HTTP ${res.status}`;
-      } catch (err) {
-        lastError = (err as Error).message;
-      }
-      await this.update(jobId, sk, attempt < attempts ? 'pending' : 'failed', attempt, lastStatus, lastError);
-      if (attempt < attempts)
-        await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? 500) * 2 ** (attempt - 1)));
-    }
+  private deliver(jobId: string, sk: string, url: string, payload: unknown): Promise<void> {
+    return deliverWebhook(
+      url,
+      payload,
+      (a) => this.update(jobId, sk, a.status, a.attempt, a.responseStatus, a.error),
+      {
+        ...(this.opts.attempts !== undefined ? { attempts: this.opts.attempts } : {}),
+        ...(this.opts.backoffMs !== undefined ? { backoffMs: this.opts.backoffMs } : {}),
+        ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+        ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+      },
+    );
   }
 
   private async update(

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { Cron } from 'croner';
 import type { CronControl } from '../../api/service.ts';
+import { type CronTriggerView, listCronTriggers } from '../../engine/cron-triggers.ts';
 import type { JobStore } from '../../ports/job-store.ts';
 
 /**
@@ -90,19 +91,9 @@ export class EventBridgeCron implements CronControl {
     }
   }
 
-  async list() {
-    const out: { name: string; pattern: string; enabled: boolean; nextRun?: string }[] = [];
-    for (const p of await this.store.listPipelines()) {
-      const c = p.triggers?.cron;
-      if (!c?.pattern) continue;
-      const next = c.enabled ? new Cron(c.pattern, { paused: true }).nextRun() : null;
-      out.push({
-        name: p.name,
-        pattern: c.pattern,
-        enabled: c.enabled,
-        ...(next ? { nextRun: next.toISOString() } : {}),
-      });
-    }
-    return out;
+  async list(): Promise<CronTriggerView[]> {
+    return listCronTriggers(await this.store.listPipelines(), (_p, pattern, enabled) =>
+      enabled ? new Cron(pattern, { paused: true }).nextRun() : null,
+    );
   }
 }

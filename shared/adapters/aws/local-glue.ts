@@ -13,6 +13,7 @@ import {
 import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Cron } from 'croner';
 import type { CronControl } from '../../api/service.ts';
+import { type CronTriggerView, listCronTriggers } from '../../engine/cron-triggers.ts';
 import type { JobStore } from '../../ports/job-store.ts';
 import { isTriggerMarker } from './handlers/s3-trigger.ts';
 
@@ -251,20 +252,8 @@ export class LocalCronRules implements CronControl {
     }
   }
 
-  async list() {
-    const out: { name: string; pattern: string; enabled: boolean; nextRun?: string }[] = [];
-    for (const p of await this.store.listPipelines()) {
-      const c = p.triggers?.cron;
-      if (!c?.pattern) continue;
-      const next = this.rules.get(p.name)?.cron.nextRun();
-      out.push({
-        name: p.name,
-        pattern: c.pattern,
-        enabled: c.enabled,
-        ...(next ? { nextRun: next.toISOString() } : {}),
-      });
-    }
-    return out;
+  async list(): Promise<CronTriggerView[]> {
+    return listCronTriggers(await this.store.listPipelines(), (p) => this.rules.get(p.name)?.cron.nextRun());
   }
 
   stop(): void {

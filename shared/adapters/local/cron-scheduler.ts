@@ -3,6 +3,7 @@
 import { Cron } from 'croner';
 import type { CronControl } from '../../api/service.ts';
 import type { Coordinator } from '../../engine/coordinator.ts';
+import { type CronTriggerView, listCronTriggers } from '../../engine/cron-triggers.ts';
 import type { JobStore } from '../../ports/job-store.ts';
 
 export class CronScheduler implements CronControl {
@@ -47,20 +48,8 @@ export class CronScheduler implements CronControl {
     }
   }
 
-  async list() {
-    const out: { name: string; pattern: string; enabled: boolean; nextRun?: string }[] = [];
-    for (const p of await this.store.listPipelines()) {
-      const c = p.triggers?.cron;
-      if (!c?.pattern) continue;
-      const next = this.jobs.get(p.name)?.cron.nextRun();
-      out.push({
-        name: p.name,
-        pattern: c.pattern,
-        enabled: c.enabled,
-        ...(next ? { nextRun: next.toISOString() } : {}),
-      });
-    }
-    return out;
+  async list(): Promise<CronTriggerView[]> {
+    return listCronTriggers(await this.store.listPipelines(), (p) => this.jobs.get(p.name)?.cron.nextRun());
   }
 
   stop(): void {

@@ -2,6 +2,7 @@
 // attempts (backoff between them), and its final status kept for the API. Pending deliveries
 // left by a crash are sent again on start.
 import type Database from 'better-sqlite3';
+import { deliverWebhook } from '../../engine/webhook-delivery.ts';
 import type { Notifier, WebhookDelivery } from '../../ports/notifier.ts';
 
 export interface HttpNotifierOptions {
@@ -56,32 +57,18 @@ export class HttpNotifier implements Notifier {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private async deliver(id: number, url: string, payload: unknown): Promise<void> {
-    const body = JSON.stringify(payload);
-    let lastError = '';
-    let lastStatus: number | null = null;
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      try {
-        const res = await this.fetchImpl(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'sluice-webhook' },
-          body,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        lastStatus = res.status;
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
-          this.update(id, 'delivered', attempt, lastStatus, null);
-          return;
-        }
-        lastError = `HTTP ${res.status}`;
-      } catch (err) {
-        lastError = (err as Error).message;
-      }
-      this.update(id, attempt < this.attempts ? 'pending' : 'failed', attempt, lastStatus, lastError);
-      if (attempt < this.attempts)
-        await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** (attempt - 1)));
-    }
+  private deliver(id: number, url: string, payload: unknown): Promise<void> {
+    return deliverWebhook(
+      url,
+      payload,
+      (a) => this.update(id, a.status, a.attempt, a.responseStatus ?? null, a.error ?? null),
+      {
+        attempts: this.attempts,
+        backoffMs: this.backoffMs,
+        timeoutMs: this.timeoutMs,
+        fetch: this.fetchImpl,
+      },
+    );
   }
 
   private update(id: number, status: string, attempts: number, code: number | null, error: string | null) {

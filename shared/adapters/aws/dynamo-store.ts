@@ -24,11 +24,11 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { jobStateText, loadValue, type StoredValue, storeValue } from '../../engine/stored-values.ts';
 import type { JobState, TaskStatus } from '../../engine/types.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { AlgorithmDefinition, Pipeline } from '../../pipeline/types.ts';
 import type { BlobStore } from '../../ports/blob-store.ts';
-import { INLINE_VALUE_LIMIT } from '../../ports/blob-store.ts';
 import type {
   ItemResult,
   JobFilter,
@@ -116,24 +116,17 @@ export class DynamoJobStore implements JobStore {
   }
 
   // ----------------------------------------------------------------------------- values
-  private async encode(value: unknown, key: string): Promise<{ text?: string; blob?: string }> {
-    if (value === undefined) return {};
-    const text = JSON.stringify(value);
-    if (text.length <= INLINE_VALUE_LIMIT) return { text };
-    await this.blobs.put(key, Buffer.from(text));
-    return { blob: key };
+  private encode(value: unknown, key: string): Promise<StoredValue> {
+    return storeValue(this.blobs, value, key);
   }
 
-  private async decode(text: unknown, blob: unknown): Promise<unknown> {
-    if (typeof blob === 'string') return JSON.parse((await this.blobs.get(blob)).toString('utf8'));
-    if (typeof text === 'string') return JSON.parse(text);
-    return undefined;
+  private decode(text: unknown, blob: unknown): Promise<unknown> {
+    return loadValue(this.blobs, text, blob);
   }
 
   // ----------------------------------------------------------------------------- jobs
   private stateText(state: JobState): string {
-    const { pipeline: _p, ...rest } = state;
-    return JSON.stringify(rest);
+    return jobStateText(state);
   }
 
   private jobAttributes(state: JobState) {

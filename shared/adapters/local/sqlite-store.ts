@@ -3,11 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { jobStateText, loadValue, storeValue } from '../../engine/stored-values.ts';
 import type { JobState } from '../../engine/types.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { AlgorithmDefinition, Pipeline } from '../../pipeline/types.ts';
 import type { BlobStore } from '../../ports/blob-store.ts';
-import { INLINE_VALUE_LIMIT } from '../../ports/blob-store.ts';
 import type {
   ItemResult,
   JobFilter,
@@ -107,23 +107,17 @@ export class SqliteStore implements JobStore, TaskQueue {
 
   // ----------------------------------------------------------------------------- values
   private async encode(value: unknown, key: string): Promise<Encoded> {
-    if (value === undefined) return { text: null, blob: null };
-    const text = JSON.stringify(value);
-    if (text.length <= INLINE_VALUE_LIMIT) return { text, blob: null };
-    await this.blobs.put(key, Buffer.from(text));
-    return { text: null, blob: key };
+    const v = await storeValue(this.blobs, value, key);
+    return { text: v.text ?? null, blob: v.blob ?? null };
   }
 
-  private async decode(text: unknown, blob: unknown): Promise<unknown> {
-    if (typeof blob === 'string') return JSON.parse((await this.blobs.get(blob)).toString('utf8'));
-    if (typeof text === 'string') return JSON.parse(text);
-    return undefined;
+  private decode(text: unknown, blob: unknown): Promise<unknown> {
+    return loadValue(this.blobs, text, blob);
   }
 
   // ----------------------------------------------------------------------------- jobs
   private stateText(state: JobState): string {
-    const { pipeline: _p, ...rest } = state;
-    return JSON.stringify(rest);
+    return jobStateText(state);
   }
 
   async createJob(state: JobState): Promise<void> {

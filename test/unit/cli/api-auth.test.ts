@@ -52,7 +52,7 @@ function expectedSignature(
   const amzDate = String(r.headers['x-amz-date']);
   const url = new URL(r.url, 'http://x');
   const query = [...url.searchParams]
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)])
+    .map(([k, v]): [string, string] => [rfc3986(k), rfc3986(v)])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');

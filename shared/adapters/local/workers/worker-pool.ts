@@ -3,6 +3,7 @@
 // builtin host (which runs several io-bound builtins at once). When every slot is taken by idle
 // processes of other algorithms, the least recently used one is retired to make room.
 import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../../errors.ts';
 import type { AlgorithmDefinition } from '../../../pipeline/types.ts';
@@ -27,9 +28,18 @@ import type { BuiltinModuleRef, WorkerPoolOptions, WorkerPoolStats } from './typ
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
 
+/**
+ * `.ts` when this module runs from the sources, `.js` when it runs from the build in dist/: the
+ * builtin host must import the same kind of code (from dist it then needs no TypeScript loader).
+ */
+const OWN_EXTENSION = extname(fileURLToPath(import.meta.url));
+
 /** The built-ins every pool offers unless told otherwise. */
 export const CORE_BUILTIN_MODULES: readonly BuiltinModuleRef[] = [
-  { url: new URL('../../../builtins/index.ts', import.meta.url).href, exportName: 'coreBuiltins' },
+  {
+    url: new URL(`../../../builtins/index${OWN_EXTENSION}`, import.meta.url).href,
+    exportName: 'coreBuiltins',
+  },
 ];
 
 type Want =

@@ -1,0 +1,62 @@
+// Decides whether dist/ (the CLI compiled to JavaScript by scripts/build.mjs) may run instead of
+// the TypeScript sources. The build records the mtime of every source file it compiled; dist/ is
+// fresh only if the same files exist now with the same mtimes, so an edit (even one that restores
+// an older mtime), a new file or a deleted one sends `sluice` back to the sources through tsx.
+// CommonJS and synchronous: bin/sluice.js runs it before anything else (about 2 ms).
+const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+
+/** What the build compiles or copies into dist/, relative to the repository root. */
+const SOURCE_ROOTS = ['cli', 'shared'];
+/** Files outside SOURCE_ROOTS that change what the build emits. */
+const BUILD_CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
+/** Source files the build reads (.ts) or copies as assets loaded by URL (.mjs, .py...). */
+const TRACKED = /\.(?:[cm]?ts|[cm]?js|py|json)$/;
+const STAMP = join('dist', 'build-stamp.json');
+const ENTRY = join('dist', 'cli', 'main.js');
+
+/** Every tracked source file with its mtime in ms, keyed by its path relative to `root` (with '/'). */
+function sourceMtimes(root) {
+  const mtimes = {};
+  const walk = (rel) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name === '__pycache__') continue;
+      const path = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (TRACKED.test(entry.name)) mtimes[path] = statSync(join(root, path)).mtimeMs;
+    }
+  };
+  for (const dir of SOURCE_ROOTS) walk(dir);
+  for (const file of BUILD_CONFIG_FILES) mtimes[file] = statSync(join(root, file)).mtimeMs;
+  return mtimes;
+}
+
+/**
+ * `{ entry }` (the absolute path of dist's CLI entry point) when dist/ was built from the sources
+ * as they are now, else `{ stale }` saying why not.
+ */
+function freshDistEntry(root) {
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(join(root, STAMP), 'utf8'));
+  } catch {
+    return { stale: 'dist/ has not been built (npm run build)' };
+  }
+  const built = stamp.sources ?? {};
+  let now;
+  try {
+    now = sourceMtimes(root);
+  } catch (err) {
+    return { stale: `cannot list the sources: ${err.message}` };
+  }
+  for (const [path, mtimeMs] of Object.entries(now)) {
+    if (!(path in built)) return { stale: `${path} is not in the build` };
+    if (built[path] !== mtimeMs) return { stale: `${path} changed since the build` };
+  }
+  for (const path of Object.keys(built)) {
+    if (!(path in now)) return { stale: `${path} was deleted since the build` };
+  }
+  return { entry: join(root, ENTRY) };
+}
+
+module.exports = { SOURCE_ROOTS, STAMP, ENTRY, TRACKED, sourceMtimes, freshDistEntry };

@@ -1,0 +1,66 @@
+// Compiles the CLI and everything it loads at run time (cli/, shared/) to JavaScript in dist/, file
+// for file (tsconfig.build.json), so `sluice` starts without a TypeScript loader. The layout is kept
+// so paths resolved against import.meta.url still work; the files loaded by URL (the worker hosts'
+// .mjs and .py) are copied beside the output. Writes dist/build-stamp.json last: bin/sluice.js
+// runs dist/ only while that stamp matches the sources (bin/build-freshness.js).
+//
+// Usage: node scripts/build.mjs [--if-possible]
+//   --if-possible (the `prepare` script): a build that cannot run (no TypeScript installed, as with
+//   `npm ci --omit=dev`) or fails only warns; `sluice` then runs the sources through tsx.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import freshness from '../bin/build-freshness.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ifPossible = process.argv.includes('--if-possible');
+
+function build() {
+  // Read before compiling: a file edited while tsc runs then no longer matches the stamp.
+  const sources = freshness.sourceMtimes(root);
+  rmSync(join(root, freshness.STAMP), { force: true });
+  for (const dir of freshness.SOURCE_ROOTS) rmSync(join(root, 'dist', dir), { recursive: true, force: true });
+
+  let tsc;
+  try {
+    // The package exports no bin path: its package.json says where tsc is.
+    const manifest = createRequire(import.meta.url).resolve('typescript/package.json');
+    tsc = join(dirname(manifest), JSON.parse(readFileSync(manifest, 'utf8')).bin.tsc);
+  } catch {
+    throw new Error('TypeScript is not installed (a dev dependency)');
+  }
+  const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (compiled.status !== 0) throw new Error(`tsc -p tsconfig.build.json exited with ${compiled.status}`);
+
+  for (const path of Object.keys(sources)) {
+    if (!freshness.SOURCE_ROOTS.some((dir) => path.startsWith(`${dir}/`)) || /\.[cm]?ts$/.test(path))
+      continue;
+    const to = join(root, 'dist', path);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(join(root, path), to);
+  }
+
+  const stamp = join(root, freshness.STAMP);
+  writeFileSync(
+    `${stamp}.tmp`,
+    `${JSON.stringify({ builtAt: new Date().toISOString(), sources }, null, 1)}\n`,
+  );
+  renameSync(`${stamp}.tmp`, stamp);
+  return Object.keys(sources).length;
+}
+
+try {
+  const count = build();
+  console.log(`sluice: built dist/ from ${count} source files`);
+} catch (err) {
+  if (!ifPossible) {
+    console.error(`sluice build: ${err.message}`);
+    process.exit(1);
+  }
+  console.warn(`sluice build skipped: ${err.message}; \`sluice\` will run the TypeScript sources via tsx`);
+}

@@ -1,0 +1,87 @@
+// bin/sluice.js runs dist/ only while the build matches the sources. Checked on a copy of bin/,
+// scripts/build.mjs and the tsconfigs around a one-file CLI whose main() prints its own URL, so
+// the real build is used and the repository's own sources and dist/ are never touched.
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../../helpers/process.ts';
+
+const exec = promisify(execFile);
+
+describe('bin/sluice.js: dist/ or the TypeScript sources', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-bin-'));
+    for (const path of ['bin', 'scripts', 'tsconfig.json', 'tsconfig.build.json']) {
+      await cp(join(REPO, path), join(dir, path), { recursive: true });
+    }
+    await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+    await mkdir(join(dir, 'cli'));
+    await mkdir(join(dir, 'shared'));
+    await writeFile(
+      join(dir, 'cli/main.ts'),
+      "import { ANSWER } from '../shared/answer.ts';\n\n" +
+        'export async function main(_argv: string[]): Promise<number> {\n' +
+        '  process.stdout.write(import.meta.url + " " + ANSWER + "\\n");\n' +
+        '  return 0;\n' +
+        '}\n',
+    );
+    await writeFile(join(dir, 'shared/answer.ts'), 'export const ANSWER: number = 42;\n');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const build = () => exec(process.execPath, ['scripts/build.mjs'], { cwd: dir });
+  const sluice = async () => {
+    const { stdout, stderr } = await exec(process.execPath, [join(dir, 'bin/sluice.js'), '--version'], {
+      env: { ...process.env, SLUICE_DEBUG: '1' },
+    });
+    return { ran: stdout.trim(), said: stderr.trim() };
+  };
+  const setMtime = (path: string, seconds: number) => utimes(join(dir, path), seconds, seconds);
+
+  it('runs the sources through tsx before anything was built', async () => {
+    const r = await sluice();
+    expect(r.ran).toMatch(/\/cli\/main\.ts 42$/);
+    expect(r.said).toContain('dist/ has not been built');
+  });
+
+  it('runs dist/ while it is fresh, the sources once one of them changed', async () => {
+    await build();
+    const fresh = await sluice();
+    expect(fresh.ran).toMatch(/\/dist\/cli\/main\.js 42$/);
+    expect(fresh.said).toBe('sluice: running the build in dist/');
+
+    // Newer than the build, and (restored from elsewhere) older: both differ from what was built.
+    for (const seconds of [Date.now() / 1000 + 60, Date.now() / 1000 - 86_400]) {
+      await setMtime('shared/answer.ts', seconds);
+      const stale = await sluice();
+      expect(stale.ran).toMatch(/\/cli\/main\.ts 42$/);
+      expect(stale.said).toContain('shared/answer.ts changed since the build');
+    }
+
+    await build();
+    expect((await sluice()).ran).toMatch(/\/dist\/cli\/main\.js 42$/);
+  });
+
+  it('runs the sources once a source file was added or deleted', async () => {
+    await build();
+    await writeFile(join(dir, 'shared/extra.ts'), 'export const EXTRA = 1;\n');
+    const added = await sluice();
+    expect(added.ran).toMatch(/\/cli\/main\.ts 42$/);
+    expect(added.said).toContain('shared/extra.ts is not in the build');
+
+    await build();
+    await rm(join(dir, 'shared/extra.ts'));
+    const deleted = await sluice();
+    expect(deleted.ran).toMatch(/\/cli\/main\.ts 42$/);
+    expect(deleted.said).toContain('shared/extra.ts was deleted since the build');
+  });
+});

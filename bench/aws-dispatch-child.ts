@@ -6,6 +6,7 @@ import { startLocalAwsStack } from '../shared/adapters/aws/local-stack.ts';
 import { InlineRunner } from '../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../shared/builtins/registry.ts';
 import { isJobFinal } from '../shared/engine/transitions.ts';
+import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 5000);
 const slots = Number(process.argv[3] ?? 64);
@@ -36,20 +37,16 @@ while (!final || !isJobFinal(final) || (await engine.store.getResults(job.jobId)
 }
 const seconds = (performance.now() - t0) / 1000;
 const tasks = await engine.store.listTasks(job.jobId, 'fan');
-const lat = tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt).sort((a, b) => a - b);
-const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
-const reduced = ((await engine.store.getResults(job.jobId)) as { result: unknown[] }[])[0]
-  ?.result?.[0] as unknown[];
 console.log(
-  JSON.stringify({
-    status: final.status,
-    tasks: items + 1,
-    seconds,
-    tasksPerSecond: (items + 1) / seconds,
-    p50ReadyToStartedMs: pct(50),
-    p99ReadyToStartedMs: pct(99),
-    reducedItems: reduced?.length ?? 0,
-  }),
+  JSON.stringify(
+    dispatchFigures({
+      status: final.status,
+      items,
+      seconds,
+      latenciesMs: tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt),
+      results: await engine.store.getResults(job.jobId),
+    }),
+  ),
 );
 await stack.close();
 process.exit(0);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalEngine } from '../shared/adapters/local/local-engine.ts';
+import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 20_000);
 const workers = Number(process.argv[3] ?? 2);
@@ -27,23 +28,19 @@ const final = await engine.waitForJob(job.jobId);
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
+// Raw rows, not listTasks(): decoding 100,000 task records would inflate the RSS figure.
 const rows = engine.store.db
-  .prepare(
-    "SELECT started_at - queued_at AS lat FROM tasks WHERE job_id = ? AND node_name = 'fan' ORDER BY lat",
-  )
+  .prepare("SELECT started_at - queued_at AS lat FROM tasks WHERE job_id = ? AND node_name = 'fan'")
   .all(job.jobId) as { lat: number }[];
-const pct = (p: number) => rows[Math.min(rows.length - 1, Math.floor((p / 100) * rows.length))]?.lat ?? 0;
-const reduced = ((await engine.store.getResults(job.jobId)) as { result: unknown[] }[])[0]
-  ?.result?.[0] as unknown[];
 console.log(
   JSON.stringify({
-    status: final.status,
-    tasks: items + 1,
-    seconds,
-    tasksPerSecond: (items + 1) / seconds,
-    p50ReadyToStartedMs: pct(50),
-    p99ReadyToStartedMs: pct(99),
-    reducedItems: reduced?.length ?? 0,
+    ...dispatchFigures({
+      status: final.status,
+      items,
+      seconds,
+      latenciesMs: rows.map((r) => r.lat),
+      results: await engine.store.getResults(job.jobId),
+    }),
     engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
   }),
 );

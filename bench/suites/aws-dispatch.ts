@@ -9,20 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { provisionAwsResources } from '../../shared/adapters/aws/provision.ts';
 import { startEmulators } from '../../test/helpers/aws-emulators.ts';
+import { type DispatchFigures, median } from '../dispatch-figures.ts';
 import type { BenchSuite } from '../types.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Figures {
-  status: string;
-  tasks: number;
-  seconds: number;
-  tasksPerSecond: number;
-  p50ReadyToStartedMs: number;
-  p99ReadyToStartedMs: number;
-  reducedItems: number;
-}
+type Figures = DispatchFigures;
 
 /** The emulator's own ceiling: conditional UpdateItems per second with 32 in flight. */
 async function conditionalUpdatesPerSecond(n = 2000): Promise<number> {
@@ -83,8 +76,7 @@ export const awsDispatchSuite: BenchSuite = {
         );
         rounds.push(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Figures);
       }
-      const med = (f: (x: Figures) => number) =>
-        rounds.map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
+      const med = (f: (x: Figures) => number) => median(rounds, f);
       const tps = med((r) => r.tasksPerSecond);
       console.log('what\tvalue');
       console.log(

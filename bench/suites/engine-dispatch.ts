@@ -8,19 +8,13 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type DispatchFigures, median } from '../dispatch-figures.ts';
 import type { BenchSuite } from '../types.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Figures {
-  status: string;
-  tasks: number;
-  seconds: number;
-  tasksPerSecond: number;
-  p50ReadyToStartedMs: number;
-  p99ReadyToStartedMs: number;
-  reducedItems: number;
+interface Figures extends DispatchFigures {
   engineMaxRssMB: number;
 }
 
@@ -75,8 +69,7 @@ export const engineDispatchSuite: BenchSuite = {
       rounds.push(await engineRun(items, workers));
       makeSecs.push(await makeRun(items, workers));
     }
-    const med = <T>(xs: T[], f: (x: T) => number) =>
-      xs.map(f).sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    const med = median;
     const tps = med(rounds, (r) => r.tasksPerSecond);
     const makeTps = (items + 1) / med(makeSecs, (s) => s);
     console.log('what\tvalue');

@@ -89,6 +89,20 @@ export interface TaskOutcomeReport {
   };
 }
 
+/** The task as a worker ran it, carried by its outcome (TaskOutcomeReport.task). */
+export function reportedTask(t: QueuedTask): NonNullable<TaskOutcomeReport['task']> {
+  return {
+    jobId: t.jobId,
+    nodeName: t.nodeName,
+    ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+    algorithmName: t.algorithmName,
+    pipelineName: t.pipelineName ?? '',
+    priority: t.priority,
+    queuedAt: t.queuedAt,
+    attempt: t.attempt ?? 1,
+  };
+}
+
 export function newJobId(pipelineName: string): string {
   const safe = pipelineName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40);
   return `${safe}-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;

@@ -65,7 +65,7 @@ describe('kill -9 of the engine, then sluice resume', () => {
     });
 
     // Wait until some items have completed and others are running, then crash the engine.
-    const before = await waitFor('some done, some running', async () => {
+    await waitFor('some done, some running', async () => {
       const tasks = await api<TaskView[]>(url, 'GET', `/exec/tasks/${jobId}`);
       const done = tasks.filter((t) => t.status === 'succeeded');
       const running = tasks.filter((t) => t.status === 'active');

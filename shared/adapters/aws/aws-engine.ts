@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CronControl } from '../../api/service.ts';
 import { SluiceService } from '../../api/service.ts';
 import { allBuiltins } from '../../builtins/registry.ts';
-import { Coordinator, type TaskOutcomeReport } from '../../engine/coordinator.ts';
+import { Coordinator, reportedTask, type TaskOutcomeReport } from '../../engine/coordinator.ts';
 import { INLINE_VALUE_LIMIT } from '../../ports/blob-store.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -128,16 +128,7 @@ export class AwsEngine {
           status: 'failed',
           crashed: true,
           error: 'the worker running this task was lost (its lease expired)',
-          task: {
-            jobId: t.jobId,
-            nodeName: t.nodeName,
-            ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-            algorithmName: t.algorithmName,
-            pipelineName: t.pipelineName ?? '',
-            priority: t.priority,
-            queuedAt: t.queuedAt,
-            attempt: t.attempt,
-          },
+          task: reportedTask(t),
         }),
       ...opts.queue,
     });

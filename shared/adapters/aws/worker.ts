@@ -4,6 +4,7 @@
 // (SIGTERM) it stops claiming and drains; tasks still running at the deadline are abandoned:
 // their messages come back after the lease, and the next worker reports that attempt as crashed,
 // so the retry policy puts them back.
+import { reportedTask } from '../../engine/coordinator.ts';
 import { Dispatcher } from '../../engine/dispatcher.ts';
 import type { JobState } from '../../engine/types.ts';
 import { systemClock } from '../../ports/clock.ts';
@@ -109,17 +110,7 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
       const lease = t.lease as SqsLease | undefined;
       return engine.sendOutcome({
         ...outcome,
-        task: {
-          jobId: t.jobId,
-          nodeName: t.nodeName,
-          ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-          algorithmName: t.algorithmName,
-          pipelineName: t.pipelineName ?? '',
-          priority: t.priority,
-          queuedAt: t.queuedAt,
-          attempt: t.attempt ?? 1,
-          ...(lease ? { startedAt: lease.startedAt } : {}),
-        },
+        task: { ...reportedTask(t), ...(lease ? { startedAt: lease.startedAt } : {}) },
       });
     },
   });

@@ -2,11 +2,11 @@
 // tasks one after another. Its stdout/stderr are the task's logs, delimited by the end-of-task
 // markers the host writes; requests and responses travel on fds 3 and 4.
 import { randomBytes } from 'node:crypto';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { TaskInfo, TaskOutcome } from '../../../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
-import { type ChildExit, ManagedChild } from './managed-child.ts';
+import { type ChildExit, HOST_STDIO, hostPipes, ManagedChild } from './managed-child.ts';
 import {
   crashedOutcome,
   describeExit,
@@ -69,17 +69,10 @@ export class AlgorithmProcess {
     this.child = new ManagedChild(options.command, [...options.args, marker], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: [...HOST_STDIO],
     });
-    const [, stdout, stderr, requests, responses] = this.child.child.stdio as [
-      null,
-      Readable,
-      Readable,
-      Writable,
-      Readable,
-    ];
+    const { stdout, stderr, requests, responses } = hostPipes(this.child.child);
     this.requests = requests;
-    requests.on('error', () => {}); // EPIPE when the process died; its exit is reported instead
     const out = new LineSplitter(
       (line) => this.active?.logs.push(line),
       marker,

@@ -1,12 +1,12 @@
 // The pool's side of a builtin host process (builtin_host.mjs): many built-in tasks in flight at
 // once, their requests and results batched into one pipe write per burst each way.
 
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TaskInfo, TaskOutcome } from '../../../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
-import { type ChildExit, ManagedChild } from './managed-child.ts';
+import { type ChildExit, HOST_STDIO, hostPipes, ManagedChild } from './managed-child.ts';
 import {
   crashedOutcome,
   describeExit,
@@ -63,17 +63,10 @@ export class BuiltinHost {
         SLUICE_BUILTIN_MODULES: JSON.stringify(options.modules),
         SLUICE_MAX_LOG_LINES: String(options.maxLogLines),
       },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: [...HOST_STDIO],
     });
-    const [, stdout, stderr, requests, responses] = this.child.child.stdio as [
-      null,
-      Readable,
-      Readable,
-      Writable,
-      Readable,
-    ];
+    const { stdout, stderr, requests, responses } = hostPipes(this.child.child);
     this.requests = requests;
-    requests.on('error', () => {}); // EPIPE when the host died; its exit is reported instead
     // Output outside ctx.log() cannot be told apart between concurrent tasks: kept for crash reports.
     const keep = (line: string) => this.recentOutput.push(line);
     const out = new LineSplitter(keep, undefined, undefined, MAX_LOG_LINE_LENGTH);

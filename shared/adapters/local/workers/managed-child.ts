@@ -1,6 +1,7 @@
 // A child process in its own process group, so that killing it also kills whatever it started
 // (a shell's children, a Python multiprocessing pool): SIGTERM to the group, SIGKILL after a grace.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { PIPE_DRAIN_MS } from './constants.ts';
 
 export interface ChildExit {
@@ -14,6 +15,29 @@ export interface ManagedChildOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdio: StdioOptions;
+}
+
+/** The pipes of a host process: logs on stdout/stderr, requests on fd 3, responses on fd 4. */
+export const HOST_STDIO = ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] as const;
+
+export interface HostPipes {
+  stdout: Readable;
+  stderr: Readable;
+  requests: Writable;
+  responses: Readable;
+}
+
+export function hostPipes(child: ChildProcess): HostPipes {
+  const [, stdout, stderr, requests, responses] = child.stdio as [
+    null,
+    Readable,
+    Readable,
+    Writable,
+    Readable,
+  ];
+  // EPIPE once the process died: its exit is reported instead.
+  requests.on('error', () => {});
+  return { stdout, stderr, requests, responses };
 }
 
 export class ManagedChild {

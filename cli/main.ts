@@ -1,12 +1,13 @@
 // The `sluice` command line: a thin shell over shared/. Parses flags, calls the core, prints.
 import { Command, CommanderError } from 'commander';
-import { commandModules } from './commands/index.ts';
+import { modulesFor } from './commands/index.ts';
 import { type CliContext, processContext } from './context.ts';
 import { CliError } from './errors.ts';
 
 export const VERSION = '0.1.0';
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program with the commands `args` (the operands after `node sluice`) can reach. */
+export async function buildProgram(ctx: CliContext, args: readonly string[] = []): Promise<Command> {
   const program = new Command('sluice')
     .description(
       'Sluice: a queue-driven pipeline engine for data-intensive work. Run HKube-compatible ' +
@@ -20,7 +21,8 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .exitOverride();
-  for (const register of commandModules) register(program, ctx);
+  const loaded = await Promise.all(modulesFor(args).map((m) => m.load()));
+  for (const register of loaded.flat()) register(program, ctx);
   program.addHelpText(
     'after',
     '\nExamples:\n' +
@@ -37,7 +39,6 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs the CLI and returns the exit status. Never throws. */
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
-  const program = buildProgram(ctx);
   // Recursively apply exitOverride/output to subcommands added by modules.
   const configure = (cmd: Command) => {
     cmd.exitOverride();
@@ -47,8 +48,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     });
     for (const sub of cmd.commands) configure(sub);
   };
-  configure(program);
   try {
+    const program = await buildProgram(ctx, argv.slice(2));
+    configure(program);
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (err) {

@@ -2,6 +2,7 @@
 // the progress line, the S3 store (only built when an s3:// argument is given), and the summary.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from '../../shared/io/constants.ts';
+import type { VolumeKind } from '../../shared/io/local-fs.ts';
 import { newCounters, type ProgressCounters, startProgress } from '../../shared/io/progress.ts';
 import { isS3Url } from '../../shared/io/s3-url.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
@@ -13,6 +14,7 @@ export interface IoFlags {
   maxMemory: number;
   json?: boolean;
   progress?: boolean;
+  volume: VolumeKind;
 }
 
 function parseJobs(v: string): number {
@@ -42,6 +44,15 @@ export function addIoFlags(cmd: Command): Command {
         .default(DEFAULT_MAX_MEMORY, formatBytes(DEFAULT_MAX_MEMORY).replace(' ', ''))
         .argParser(parseMemory),
     )
+    .addOption(
+      new Option(
+        '--volume <kind>',
+        'how to drive local file systems: network = -j calls in flight on threads (NFS, EFS, FUSE), ' +
+          'local = one direct call at a time (faster on a local disk), auto = by file-system type',
+      )
+        .choices(['auto', 'local', 'network'])
+        .default('auto'),
+    )
     .option('--json', 'print a JSON summary (counts, bytes, seconds, failures) on stdout at the end')
     .option('--no-progress', 'no progress line (it is only drawn when stderr is a terminal)');
 }
@@ -54,7 +65,12 @@ export async function ioRun(
   urls: string[],
 ): Promise<{ opts: IoOptions; counters: ProgressCounters; stop(): void }> {
   const counters = newCounters();
-  const opts: IoOptions = { jobs: flags.jobs, maxMemory: flags.maxMemory, progress: counters };
+  const opts: IoOptions = {
+    jobs: flags.jobs,
+    maxMemory: flags.maxMemory,
+    progress: counters,
+    volume: flags.volume,
+  };
   if (urls.some(isS3Url)) {
     const { loadObjectStore } = await import('../../shared/io/object-store-loader.ts');
     opts.store = await loadObjectStore(ctx.env);

@@ -37,3 +37,22 @@ export const READ_PIECE = 1024 * 1024;
 
 /** S3 DeleteObjects takes at most 1000 keys per request. */
 export const DELETE_BATCH = 1000;
+
+/**
+ * Operations in flight on a local disk (local-fs.ts, direct mode): each has at most one data
+ * transfer on the threadpool while this thread makes the metadata calls of the others.
+ */
+export const DIRECT_JOBS = 4;
+
+/**
+ * File data `zip` reads ahead of its writer on a local disk (direct mode): enough to keep the
+ * threadpool busy, small enough that the read buffers are reused instead of freshly allocated.
+ * Must hold a whole small file (WHOLE_FILE_MAX).
+ */
+export const DIRECT_READ_AHEAD = 16 * 1024 ** 2;
+
+/**
+ * With direct (synchronous) file calls on a local disk, the pool steps out to the event loop this
+ * often, so the progress line is drawn and Ctrl-C is handled during a long operation.
+ */
+export const DIRECT_YIELD_MS = 50;

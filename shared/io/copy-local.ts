@@ -1,27 +1,13 @@
 // Copies between local paths: regular files (whole-buffer or chunked, via a temp name then
 // rename), symlinks as symlinks, directories with their modes and mtimes, empty ones included.
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import {
-  chmod,
-  constants,
-  copyFile,
-  type FileHandle,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readlink,
-  rename,
-  symlink,
-  unlink,
-  utimes,
-} from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { WHOLE_FILE_MAX } from './constants.ts';
 import { IoItemError } from './errors.ts';
 import type { IoTally } from './failures.ts';
 import { readChunks } from './file-read.ts';
+import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { TaskPool } from './task-pool.ts';
 import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
@@ -31,6 +17,8 @@ export interface LocalCopyContext {
   budget: MemoryBudget;
   tally: IoTally;
   update: boolean;
+  /** How file calls are made (local-fs.ts); threaded when absent. */
+  fs?: LocalFs;
 }
 
 const UMASK = process.umask();
@@ -47,7 +35,7 @@ export function sameMtime(a: number, b: number): boolean {
   return Math.abs(a - b) < 1;
 }
 
-async function writeAttributes(out: FileHandle, st: Stats): Promise<void> {
+async function writeAttributes(out: LocalFile, st: Stats): Promise<void> {
   const mode = st.mode & 0o7777;
   if ((mode & ~UMASK) !== mode) await out.chmod(mode);
   await out.utimes(st.atimeMs / 1000, st.mtimeMs / 1000);
@@ -60,10 +48,11 @@ async function writeAttributes(out: FileHandle, st: Stats): Promise<void> {
  * local disk and the same round trips (lookup, open, read) on a network volume.
  */
 export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
-  const st = await lstat(src);
+  const fs = ctx.fs ?? threadedFs;
+  const st = await fs.lstat(src);
   if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
   if (ctx.update) {
-    const d = await lstat(dst).catch(() => undefined);
+    const d = await fs.lstat(dst).catch(() => undefined);
     if (d?.isFile() && d.size === st.size && sameMtime(d.mtimeMs, st.mtimeMs)) {
       ctx.tally.skipFile();
       return;
@@ -72,13 +61,13 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
   const tmp = tempNameFor(dst);
   try {
     if (st.size <= WHOLE_FILE_MAX) {
-      await copyFile(src, tmp, constants.COPYFILE_EXCL);
-      await utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
-    } else await copyLargeFile(src, tmp, st, ctx);
-    await rename(tmp, dst);
+      await fs.copyFile(src, tmp, constants.COPYFILE_EXCL);
+      await fs.utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    } else await copyLargeFile(src, tmp, st, ctx, fs);
+    await fs.rename(tmp, dst);
     ctx.tally.fileDone(st.size);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    await fs.unlink(tmp).catch(() => {});
     throw err;
   }
 }
@@ -87,11 +76,17 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
  * A large file as chunks read at several offsets at once (a network volume gives one sequential
  * reader ~2 requests in flight), written at their positions, within the memory budget.
  */
-async function copyLargeFile(src: string, tmp: string, st: Stats, ctx: LocalCopyContext): Promise<void> {
-  const inp = await open(src, 'r');
-  let out: FileHandle | undefined;
+async function copyLargeFile(
+  src: string,
+  tmp: string,
+  st: Stats,
+  ctx: LocalCopyContext,
+  fs: LocalFs,
+): Promise<void> {
+  const inp = await fs.open(src, 'r');
+  let out: LocalFile | undefined;
   try {
-    out = await open(tmp, 'wx', st.mode & 0o7777);
+    out = await fs.open(tmp, 'wx', st.mode & 0o7777);
     let pos = 0;
     for await (const chunk of readChunks(inp, st.size, { budget: ctx.budget })) {
       let done = 0;
@@ -108,32 +103,33 @@ async function copyLargeFile(src: string, tmp: string, st: Stats, ctx: LocalCopy
 
 /** Recreates a symlink (never follows it), with its own mtime. */
 export async function copyLocalSymlink(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
-  const [target, st] = await Promise.all([readlink(src), lstat(src)]);
+  const fs = ctx.fs ?? threadedFs;
+  const [target, st] = await Promise.all([fs.readlink(src), fs.lstat(src)]);
   if (ctx.update) {
-    const existing = await readlink(dst).catch(() => undefined);
+    const existing = await fs.readlink(dst).catch(() => undefined);
     if (existing === target) {
       ctx.tally.skipped++;
       return;
     }
   }
   const tmp = tempNameFor(dst);
-  await symlink(target, tmp);
+  await fs.symlink(target, tmp);
   try {
-    await lutimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
-    await rename(tmp, dst);
+    await fs.lutimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+    await fs.rename(tmp, dst);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    await fs.unlink(tmp).catch(() => {});
     throw err;
   }
   ctx.tally.symlinks++;
 }
 
-export async function makeDirectory(path: string): Promise<void> {
+export async function makeDirectory(path: string, fs: LocalFs = threadedFs): Promise<void> {
   try {
-    await mkdir(path, { mode: 0o700 });
+    await fs.mkdir(path, 0o700);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const st = await lstat(path);
+    const st = await fs.lstat(path);
     if (!st.isDirectory()) throw new IoItemError('exists and is not a directory', 'ENOTDIR');
   }
 }
@@ -143,6 +139,7 @@ export async function makeDirectory(path: string): Promise<void> {
  * into). Directory modes and mtimes are applied at the end, once nothing more is written in them.
  */
 export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: LocalCopyContext): Promise<void> {
+  const fs = ctx.fs ?? threadedFs;
   const dirs: { path: string; stats: NonNullable<ListedDirectory['stats']> }[] = [];
   const fail = (rel: string) => (err: unknown) =>
     ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
@@ -153,7 +150,7 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
       directory: async (dir) => {
         const dstDir = dir.rel === '' ? dstRoot : `${dstRoot}/${dir.rel}`;
         try {
-          await makeDirectory(dstDir);
+          await makeDirectory(dstDir, fs);
         } catch (err) {
           fail(dir.rel)(err);
           return false;
@@ -180,14 +177,14 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
       },
       failed: (rel, _path, err) => fail(rel)(err),
     },
-    { statDirectories: true },
+    { statDirectories: true, fs },
   );
   await ctx.pool.idle();
   for (const d of dirs) {
     ctx.pool.push(d.path, async () => {
       try {
-        await chmod(d.path, d.stats.mode & 0o7777);
-        await utimes(d.path, d.stats.atimeMs / 1000, d.stats.mtimeMs / 1000);
+        await fs.chmod(d.path, d.stats.mode & 0o7777);
+        await fs.utimes(d.path, d.stats.atimeMs / 1000, d.stats.mtimeMs / 1000);
       } catch (err) {
         ctx.tally.fail(d.path, err);
       }

@@ -11,9 +11,10 @@ import { copyObject, copyS3Tree } from './copy-s3-tree.ts';
 import { downloadObject, downloadTree } from './download-tree.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
 import { IoTally } from './failures.ts';
+import { chooseLocalFs, threadedFs } from './local-fs.ts';
 import { asPrefix, formatLocation, locationBasename, parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
-import { TaskPool } from './task-pool.ts';
+import { poolFor } from './task-pool.ts';
 import type { IoOptions, IoSummary, Location } from './types.ts';
 import { uploadFile, uploadTree } from './upload-tree.ts';
 
@@ -95,8 +96,16 @@ export async function copyTree(
   }
 
   const tally = new IoTally('cp', opts.progress);
+  // Local to local: file calls made directly or on threads by the file systems' type (local-fs.ts).
+  const fs = needsS3
+    ? threadedFs
+    : chooseLocalFs(
+        [...srcs, dst].map((l) => (l.kind === 'local' ? l.path : '')),
+        opts.volume,
+      );
   const ctx: S3CopyContext = {
-    pool: new TaskPool(opts.jobs ?? DEFAULT_JOBS),
+    pool: poolFor(fs, opts.jobs ?? DEFAULT_JOBS),
+    fs,
     budget: new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY),
     tally,
     update: opts.update ?? false,

@@ -1,14 +1,17 @@
 // Reading local files with the fewest round trips: small files with one read into one buffer,
 // large ones as ordered chunks read at several offsets at once (positional reads), because a
 // network volume gives one sequential reader only ~2 requests in flight.
-import type { FileHandle } from 'node:fs/promises';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, READ_PIECE } from './constants.ts';
 import { IoItemError } from './errors.ts';
+import type { LocalFile } from './local-fs.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+
+/** What reading needs of a file: a FileHandle or a LocalFile of either flavour. */
+export type ReadableFile = Pick<LocalFile, 'read'>;
 
 /** Fills `buf[0..length)` from `position`; throws if the file ends early (it shrank meanwhile). */
 export async function readExactly(
-  fh: FileHandle,
+  fh: ReadableFile,
   buf: Buffer,
   length: number,
   position: number,
@@ -22,7 +25,7 @@ export async function readExactly(
 }
 
 /** The whole file (of known `size`) in one buffer. The caller holds `size` bytes of the budget. */
-export async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
+export async function readWhole(fh: ReadableFile, size: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(size);
   await readExactly(fh, buf, size, 0);
   return buf;
@@ -43,7 +46,7 @@ export interface ChunkReadOptions {
  * the consumer asks for the next one (or stops), so a consumer must be done with a chunk by then.
  */
 export async function* readChunks(
-  fh: FileHandle,
+  fh: ReadableFile,
   size: number,
   opts: ChunkReadOptions,
 ): AsyncGenerator<Buffer, void, undefined> {

@@ -3,15 +3,15 @@
 // as soon as everything in it is gone, so the tree goes bottom-up without a second pass.
 // Symlinks are unlinked, never followed; nothing outside the targets is touched. An s3:// target
 // deletes the object and everything under "prefix/" with DeleteObjects batches of 1000.
-import { lstat, rmdir, unlink } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ValidationError } from '../errors.ts';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { DEFAULT_JOBS, DELETE_BATCH } from './constants.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
 import { IoTally } from './failures.ts';
+import { chooseLocalFs, type LocalFs } from './local-fs.ts';
 import { asPrefix, parseLocation } from './location.ts';
-import { TaskPool } from './task-pool.ts';
+import { poolFor, TaskPool } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
 import { joinRel, walkLocalTree, walkS3Prefix } from './walk.ts';
 
@@ -48,7 +48,7 @@ interface DirState {
   failed: boolean;
 }
 
-async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Promise<void> {
+async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs: LocalFs): Promise<void> {
   const states = new Map<string, DirState>();
   const childDone = (dir: DirState | undefined, ok: boolean): void => {
     if (!dir) return;
@@ -61,7 +61,7 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
     }
     pool.push(dir.parent?.path ?? '', async () => {
       try {
-        await rmdir(dir.path);
+        await fs.rmdir(dir.path);
         tally.directories++;
         childDone(dir.parent, true);
       } catch (err) {
@@ -71,44 +71,49 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally): Pr
     });
   };
   states.set('', { path: root, parent: undefined, pending: 1, failed: false });
-  walkLocalTree(root, pool, {
-    directory: (dir) => {
-      const state = states.get(dir.rel)!;
-      states.delete(dir.rel);
-      state.pending += dir.entries.length;
-      tally.found(dir.entries.filter((e) => e.kind !== 'dir').length);
-      for (const e of dir.entries) {
-        const path = `${dir.path}/${e.name}`;
-        if (e.kind === 'dir') {
-          states.set(joinRel(dir.rel, e.name), { path, parent: state, pending: 1, failed: false });
-          continue;
-        }
-        pool.push(dir.rel, async () => {
-          try {
-            // Look the name up first: the lookup runs under the directory's shared lock, in
-            // parallel with other lookups; unlink() would otherwise do it under the exclusive
-            // lock, doubling the time each unlink blocks the directory on a network volume.
-            await lstat(path).catch(() => {});
-            await unlink(path);
-            if (e.kind === 'symlink') tally.symlinks++;
-            else tally.fileDone(0);
-            childDone(state, true);
-          } catch (err) {
-            tally.fail(path, err);
-            childDone(state, false);
+  walkLocalTree(
+    root,
+    pool,
+    {
+      directory: (dir) => {
+        const state = states.get(dir.rel)!;
+        states.delete(dir.rel);
+        state.pending += dir.entries.length;
+        tally.found(dir.entries.filter((e) => e.kind !== 'dir').length);
+        for (const e of dir.entries) {
+          const path = `${dir.path}/${e.name}`;
+          if (e.kind === 'dir') {
+            states.set(joinRel(dir.rel, e.name), { path, parent: state, pending: 1, failed: false });
+            continue;
           }
-        });
-      }
-      childDone(state, true); // listed
-      return true;
+          pool.push(dir.rel, async () => {
+            try {
+              // On a network volume, look the name up first: the lookup runs under the directory's
+              // shared lock, in parallel with other lookups; unlink() would otherwise do it under
+              // the exclusive lock, doubling the time each unlink blocks the directory.
+              if (fs.mode === 'threaded') await fs.lstat(path).catch(() => {});
+              await fs.unlink(path);
+              if (e.kind === 'symlink') tally.symlinks++;
+              else tally.fileDone(0);
+              childDone(state, true);
+            } catch (err) {
+              tally.fail(path, err);
+              childDone(state, false);
+            }
+          });
+        }
+        childDone(state, true); // listed
+        return true;
+      },
+      failed: (rel, path, err) => {
+        tally.fail(path, err);
+        const state = states.get(rel)!;
+        states.delete(rel);
+        childDone(state, false);
+      },
     },
-    failed: (rel, path, err) => {
-      tally.fail(path, err);
-      const state = states.get(rel)!;
-      states.delete(rel);
-      childDone(state, false);
-    },
-  });
+    { fs },
+  );
   await pool.idle();
 }
 
@@ -169,24 +174,31 @@ export async function removeTree(targets: string[], opts: RemoveOptions = {}): P
   const cwd = opts.cwd ?? process.cwd();
   for (const t of targets) assertRemovable(t, cwd);
   const tally = new IoTally('rm', opts.progress);
-  const pool = new TaskPool(opts.jobs ?? DEFAULT_JOBS);
-  for (const t of targets) {
-    const loc = parseLocation(t, cwd);
+  const locs = targets.map((t) => parseLocation(t, cwd));
+  const fs = chooseLocalFs(
+    locs.flatMap((l) => (l.kind === 'local' ? [l.path] : [])),
+    opts.volume,
+  );
+  const pool = poolFor(fs, opts.jobs ?? DEFAULT_JOBS);
+  // S3 deletes are network requests whatever the local file systems are.
+  const s3Pool = new TaskPool(opts.jobs ?? DEFAULT_JOBS);
+  for (const [i, t] of targets.entries()) {
+    const loc = locs[i]!;
     try {
       if (loc.kind === 's3') {
-        await removeS3(loc.bucket, loc.key, opts, pool, tally);
+        await removeS3(loc.bucket, loc.key, opts, s3Pool, tally);
         continue;
       }
-      const st = await lstat(loc.path).catch((err: NodeJS.ErrnoException) => {
+      const st = await fs.lstat(loc.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' && opts.force) return undefined;
         throw err;
       });
       if (!st) continue;
       if (st.isDirectory()) {
         if (!opts.recursive) throw new IoItemError('is a directory (use -r)', 'EISDIR');
-        await removeLocalTree(loc.path, pool, tally);
+        await removeLocalTree(loc.path, pool, tally, fs);
       } else {
-        await unlink(loc.path);
+        await fs.unlink(loc.path);
         if (st.isSymbolicLink()) tally.symlinks++;
         else tally.fileDone(0);
       }

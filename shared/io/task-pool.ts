@@ -2,8 +2,12 @@
 // started round-robin across lanes: the kernel locks a directory exclusively for create, unlink and
 // rename, so 64 operations in ONE directory run one at a time while 64 spread over 20 run at once.
 // Listing tasks go first (they discover more work and more lanes) until too much work is queued.
-import { MAX_QUEUED_TASKS } from './constants.ts';
+// Tasks whose file calls are synchronous (local-fs.ts, direct mode) settle in microtasks and would
+// never let the event loop run (progress line, signals); with `yieldEveryMs` the pool steps out to
+// the event loop that often.
+import { DIRECT_JOBS, DIRECT_YIELD_MS, MAX_QUEUED_TASKS } from './constants.ts';
 import { Fifo } from './fifo.ts';
+import type { LocalFs } from './local-fs.ts';
 
 export type Task = () => Promise<void>;
 
@@ -16,10 +20,13 @@ export class TaskPool {
   private idleWaiters: (() => void)[] = [];
   private roomWaiters: (() => void)[] = [];
   private firstError: unknown;
+  private lastYield = performance.now();
+  private yielding = false;
 
   constructor(
     readonly concurrency: number,
     private readonly maxQueued = MAX_QUEUED_TASKS,
+    private readonly yieldEveryMs?: number,
   ) {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be >= 1');
   }
@@ -75,6 +82,18 @@ export class TaskPool {
   }
 
   private pump(): void {
+    if (this.yieldEveryMs !== undefined) {
+      if (this.yielding) return;
+      if (performance.now() - this.lastYield >= this.yieldEveryMs) {
+        this.yielding = true;
+        setImmediate(() => {
+          this.yielding = false;
+          this.lastYield = performance.now();
+          this.pump();
+        });
+        return;
+      }
+    }
     while (this.running < this.concurrency) {
       const task = this.next();
       if (!task) break;
@@ -100,4 +119,16 @@ export class TaskPool {
         });
     }
   }
+}
+
+/**
+ * The pool for file calls made the way `fs` makes them. With direct calls (a local disk) only the
+ * data transfers leave this thread, so a few operations in flight keep the other cores copying;
+ * more only queue on the disk. The synchronous calls never give the event loop a turn by
+ * themselves, so the pool yields to it regularly.
+ */
+export function poolFor(fs: LocalFs, jobs: number): TaskPool {
+  return fs.mode === 'direct'
+    ? new TaskPool(Math.min(jobs, DIRECT_JOBS), MAX_QUEUED_TASKS, DIRECT_YIELD_MS)
+    : new TaskPool(jobs);
 }

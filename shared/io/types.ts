@@ -1,5 +1,6 @@
 // Types shared by the bulk IO operations (cp, zip, rm) and their callers (CLI, builtins).
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { VolumeKind } from './local-fs.ts';
 import type { ProgressCounters } from './progress.ts';
 
 /** A local path or an s3:// location, as given on a command line. */
@@ -43,4 +44,10 @@ export interface IoOptions {
   /** Live counters for a progress line. */
   progress?: ProgressCounters;
   signal?: AbortSignal;
+  /**
+   * How to drive local file systems: 'network' keeps `jobs` calls in flight on threads, 'local'
+   * makes each call directly (faster on a local disk); 'auto' (default) decides by the
+   * file-system type of the local paths involved.
+   */
+  volume?: VolumeKind;
 }

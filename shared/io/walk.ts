@@ -3,8 +3,8 @@
 // come from the listing (dirent types) — no lstat per entry. S3 prefixes: listed page by page,
 // each page handed over as soon as it arrives, pausing while too much work is queued.
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import type { ObjectInfo, ObjectStore } from '../ports/object-store.ts';
+import { type LocalFs, threadedFs } from './local-fs.ts';
 import type { TaskPool } from './task-pool.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device';
@@ -56,15 +56,16 @@ export function walkLocalTree(
   root: string,
   pool: TaskPool,
   handlers: LocalWalkHandlers,
-  opts: { statDirectories?: boolean } = {},
+  opts: { statDirectories?: boolean; fs?: LocalFs } = {},
 ): void {
+  const fs = opts.fs ?? threadedFs;
   const list = (rel: string, path: string) =>
     pool.pushListing(async () => {
       let dir: ListedDirectory;
       try {
         const [dirents, st] = await Promise.all([
-          readdir(path, { withFileTypes: true }),
-          opts.statDirectories ? stat(path) : undefined,
+          fs.readdir(path),
+          opts.statDirectories ? fs.stat(path) : undefined,
         ]);
         dir = {
           rel,

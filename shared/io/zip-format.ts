@@ -46,14 +46,14 @@ function unixSeconds(mtimeMs: number): number {
   return Math.min(Math.max(Math.floor(mtimeMs / 1000), 0), U32_MAX);
 }
 
-/** Extended timestamp (0x5455) with the modification time only. */
-function extendedTimestamp(mtimeMs: number): Buffer {
-  const b = Buffer.alloc(9);
-  b.writeUInt16LE(0x5455, 0);
-  b.writeUInt16LE(5, 2);
-  b.writeUInt8(1, 4);
-  b.writeUInt32LE(unixSeconds(mtimeMs), 5);
-  return b;
+/** Length of the extended timestamp field (0x5455) with the modification time only. */
+const TIMESTAMP_FIELD = 9;
+
+function writeTimestamp(b: Buffer, at: number, mtimeMs: number): void {
+  b.writeUInt16LE(0x5455, at);
+  b.writeUInt16LE(5, at + 2);
+  b.writeUInt8(1, at + 4);
+  b.writeUInt32LE(unixSeconds(mtimeMs), at + 5);
 }
 
 /** True when a local header must carry zip64 sizes (the entry may reach 4 GiB). */
@@ -77,17 +77,10 @@ export function localHeader(
     zip64: boolean;
   },
 ): Buffer {
-  const name = Buffer.from(meta.name, 'utf8');
-  const ts = extendedTimestamp(meta.mtimeMs);
-  const z64 = v.zip64 ? Buffer.alloc(20) : undefined;
-  if (z64) {
-    z64.writeUInt16LE(0x0001, 0);
-    z64.writeUInt16LE(16, 2);
-    z64.writeBigUInt64LE(BigInt(v.dataDescriptor ? 0 : v.size), 4);
-    z64.writeBigUInt64LE(BigInt(v.dataDescriptor ? 0 : v.compressedSize), 12);
-  }
-  const extra = z64 ? Buffer.concat([z64, ts]) : ts;
-  const h = Buffer.alloc(30);
+  // One buffer per header (header, name, zip64 field, timestamp): thousands are written per second.
+  const nameLength = Buffer.byteLength(meta.name, 'utf8');
+  const extraLength = (v.zip64 ? 20 : 0) + TIMESTAMP_FIELD;
+  const h = Buffer.allocUnsafe(30 + nameLength + extraLength);
   const { date, time } = dosDateTime(meta.mtimeMs);
   h.writeUInt32LE(0x04034b50, 0);
   h.writeUInt16LE(v.zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
@@ -98,9 +91,19 @@ export function localHeader(
   h.writeUInt32LE(v.dataDescriptor ? 0 : v.crc >>> 0, 14);
   h.writeUInt32LE(v.zip64 ? U32_MAX : v.dataDescriptor ? 0 : v.compressedSize, 18);
   h.writeUInt32LE(v.zip64 ? U32_MAX : v.dataDescriptor ? 0 : v.size, 22);
-  h.writeUInt16LE(name.length, 26);
-  h.writeUInt16LE(extra.length, 28);
-  return Buffer.concat([h, name, extra]);
+  h.writeUInt16LE(nameLength, 26);
+  h.writeUInt16LE(extraLength, 28);
+  h.write(meta.name, 30, 'utf8');
+  let at = 30 + nameLength;
+  if (v.zip64) {
+    h.writeUInt16LE(0x0001, at);
+    h.writeUInt16LE(16, at + 2);
+    h.writeBigUInt64LE(BigInt(v.dataDescriptor ? 0 : v.size), at + 4);
+    h.writeBigUInt64LE(BigInt(v.dataDescriptor ? 0 : v.compressedSize), at + 12);
+    at += 20;
+  }
+  writeTimestamp(h, at, meta.mtimeMs);
+  return h;
 }
 
 export function dataDescriptor(crc: number, compressedSize: number, size: number, zip64: boolean): Buffer {
@@ -118,36 +121,21 @@ export function dataDescriptor(crc: number, compressedSize: number, size: number
 }
 
 export function centralRecord(e: WrittenEntry): Buffer {
-  const name = Buffer.from(e.name, 'utf8');
   // Zip64 extra: only the fields that overflow, in this order.
-  const big: bigint[] = [];
+  const big: number[] = [];
   const overflow = (v: number): number => {
     if (v < U32_MAX) return v;
-    big.push(BigInt(v));
+    big.push(v);
     return U32_MAX;
   };
   const size32 = overflow(e.size);
   const csize32 = overflow(e.compressedSize);
   const off32 = overflow(e.offset);
-  const parts: Buffer[] = [];
-  if (big.length) {
-    const z = Buffer.alloc(4 + 8 * big.length);
-    z.writeUInt16LE(0x0001, 0);
-    z.writeUInt16LE(8 * big.length, 2);
-    big.forEach((v, i) => {
-      z.writeBigUInt64LE(v, 4 + 8 * i);
-    });
-    parts.push(z);
-  }
-  const ts = Buffer.alloc(9);
-  ts.writeUInt16LE(0x5455, 0);
-  ts.writeUInt16LE(5, 2);
-  ts.writeUInt8(1, 4);
-  ts.writeUInt32LE(unixSeconds(e.mtimeMs), 5);
-  parts.push(ts);
-  const extra = Buffer.concat(parts);
+  const nameLength = Buffer.byteLength(e.name, 'utf8');
+  const z64Length = big.length ? 4 + 8 * big.length : 0;
+  const extraLength = z64Length + TIMESTAMP_FIELD;
+  const h = Buffer.allocUnsafe(46 + nameLength + extraLength);
   const zip64 = big.length > 0 || needsZip64Sizes(e.size, e.method);
-  const h = Buffer.alloc(46);
   const { date, time } = dosDateTime(e.mtimeMs);
   const isDir = e.name.endsWith('/');
   h.writeUInt32LE(0x02014b50, 0);
@@ -160,14 +148,23 @@ export function centralRecord(e: WrittenEntry): Buffer {
   h.writeUInt32LE(e.crc >>> 0, 16);
   h.writeUInt32LE(csize32, 20);
   h.writeUInt32LE(size32, 24);
-  h.writeUInt16LE(name.length, 28);
-  h.writeUInt16LE(extra.length, 30);
+  h.writeUInt16LE(nameLength, 28);
+  h.writeUInt16LE(extraLength, 30);
   h.writeUInt16LE(0, 32); // comment
   h.writeUInt16LE(0, 34); // disk
   h.writeUInt16LE(0, 36); // internal attributes
   h.writeUInt32LE((((e.mode & 0xffff) << 16) | (isDir ? 0x10 : 0)) >>> 0, 38);
   h.writeUInt32LE(off32, 42);
-  return Buffer.concat([h, name, extra]);
+  h.write(e.name, 46, 'utf8');
+  let at = 46 + nameLength;
+  if (big.length) {
+    h.writeUInt16LE(0x0001, at);
+    h.writeUInt16LE(8 * big.length, at + 2);
+    for (const [i, v] of big.entries()) h.writeBigUInt64LE(BigInt(v), at + 4 + 8 * i);
+    at += z64Length;
+  }
+  writeTimestamp(h, at, e.mtimeMs);
+  return h;
 }
 
 /** The end records: zip64 end record + locator when needed, then the classic end record. */

@@ -1,11 +1,10 @@
 // Where a zip's bytes go, strictly in order: a local file (written under a temp name, renamed
 // when complete) or a stream feeding an S3 multipart upload.
-import type { FileHandle } from 'node:fs/promises';
-import { open, rename, unlink } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { CHUNK_SIZE } from './constants.ts';
 import { tempNameFor } from './copy-local.ts';
+import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
 
 export interface ZipSink {
   write(chunks: Buffer[]): Promise<void>;
@@ -19,18 +18,19 @@ export interface ZipSink {
 
 export class LocalZipSink implements ZipSink {
   private constructor(
-    private fh: FileHandle,
+    private fh: LocalFile,
     private readonly tmp: string,
     private readonly path: string,
+    private readonly fs: LocalFs,
   ) {}
 
   get ownPaths(): string[] {
     return [this.tmp, this.path];
   }
 
-  static async create(path: string): Promise<LocalZipSink> {
+  static async create(path: string, fs: LocalFs = threadedFs): Promise<LocalZipSink> {
     const tmp = tempNameFor(path);
-    return new LocalZipSink(await open(tmp, 'wx', 0o666), tmp, path);
+    return new LocalZipSink(await fs.open(tmp, 'wx', 0o666), tmp, path, fs);
   }
 
   async write(chunks: Buffer[]): Promise<void> {
@@ -53,12 +53,12 @@ export class LocalZipSink implements ZipSink {
 
   async commit(): Promise<void> {
     await this.fh.close();
-    await rename(this.tmp, this.path);
+    await this.fs.rename(this.tmp, this.path);
   }
 
   async abort(): Promise<void> {
     await this.fh.close().catch(() => {});
-    await unlink(this.tmp).catch(() => {});
+    await this.fs.unlink(this.tmp).catch(() => {});
   }
 }
 

@@ -1,19 +1,26 @@
 // `sluice zip OUT.zip INPUT...` and the `zip` builtin: walks the inputs concurrently, reads many
 // files at once (bounded by -j and the memory budget), and hands them to the ZipWriter strictly in
 // entry order, so reads overlap while the output stays one sequential stream (local file or S3).
-import { type FileHandle, lstat, open, readlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
 import { ValidationError } from '../errors.ts';
-import { CHUNK_SIZE, DEFAULT_JOBS, DEFAULT_MAX_MEMORY, WHOLE_FILE_MAX } from './constants.ts';
+import { BufferPool } from './buffer-pool.ts';
+import {
+  CHUNK_SIZE,
+  DEFAULT_JOBS,
+  DEFAULT_MAX_MEMORY,
+  DIRECT_READ_AHEAD,
+  WHOLE_FILE_MAX,
+} from './constants.ts';
 import { IoItemError } from './errors.ts';
 import { IoTally } from './failures.ts';
-import { readChunks, readWhole } from './file-read.ts';
+import { readChunks, readExactly } from './file-read.ts';
+import { chooseLocalFs, type LocalFile } from './local-fs.ts';
 import { parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { OrderedSlots } from './ordered-slots.ts';
-import { TaskPool } from './task-pool.ts';
+import { poolFor } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
 import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
 import type { ZipEntryMeta } from './zip-format.ts';
@@ -42,8 +49,10 @@ export type Prepared =
       size: number;
       method: number;
       held: number;
+      /** The read buffer, to give back to the pool once written. */
+      pooled?: Buffer;
     }
-  | { kind: 'streamed'; meta: ZipEntryMeta; fh: FileHandle; size: number; held: number; path: string }
+  | { kind: 'streamed'; meta: ZipEntryMeta; fh: LocalFile; size: number; held: number; path: string }
   | { kind: 'directory'; meta: ZipEntryMeta }
   | { kind: 'failed' };
 
@@ -70,23 +79,29 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
   const root = opts.root === undefined ? undefined : resolve(cwd, opts.root);
   const method = opts.deflate ? METHOD_DEFLATE : METHOD_STORED;
   const tally = new IoTally('zip', opts.progress);
-  const pool = new TaskPool(opts.jobs ?? DEFAULT_JOBS);
-  const budget = new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY);
   const paths = inputs.map((i) => {
     if (parseLocation(i, cwd).kind !== 'local')
       throw new ValidationError(`zip inputs must be local paths (got ${i})`, 'inputs');
     return resolve(cwd, i);
   });
+  const fs = chooseLocalFs(out.kind === 'local' ? [...paths, out.path] : paths, opts.volume);
+  const pool = poolFor(fs, opts.jobs ?? DEFAULT_JOBS);
+  // On a local disk a read takes microseconds: reading far ahead of the writer only costs memory
+  // (and page faults for fresh buffers), so the window is small there.
+  const maxMemory = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
+  const budget = new MemoryBudget(fs.mode === 'direct' ? Math.min(maxMemory, DIRECT_READ_AHEAD) : maxMemory);
   for (const p of paths) if (root !== undefined && p !== root) entryName(root, p);
 
   let sink: ZipSink;
-  if (out.kind === 'local') sink = await LocalZipSink.create(out.path);
+  if (out.kind === 'local') sink = await LocalZipSink.create(out.path, fs);
   else {
     if (!opts.store)
       throw new ValidationError('an s3:// output needs an object store (none configured)', 'store');
     sink = new S3ZipSink(opts.store, out.bucket, out.key);
   }
   const skip = new Set(sink.ownPaths);
+  // Read buffers are reused once written; an S3 sink keeps them queued for the upload, so not there.
+  const buffers = new BufferPool(out.kind === 'local' ? WHOLE_FILE_MAX : 0);
   const slots = new OrderedSlots<Prepared>();
   let seq = 0;
 
@@ -105,7 +120,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
       }
       if (f.kind === 'symlink') {
         // Info-ZIP's convention: the entry's data is the link target, its mode says "symlink".
-        const [target, st] = await Promise.all([readlink(f.path), lstat(f.path)]);
+        const [target, st] = await Promise.all([fs.readlink(f.path), fs.lstat(f.path)]);
         const data = Buffer.from(target, 'utf8');
         tally.symlinks++;
         return {
@@ -118,7 +133,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           held: 0,
         };
       }
-      const fh = await open(f.path, 'r');
+      const fh = await fs.open(f.path, 'r');
       let keep = false;
       try {
         const st = await fh.stat();
@@ -131,15 +146,20 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           return { kind: 'streamed', meta, fh, size: st.size, held: CHUNK_SIZE, path: f.path };
         }
         await budget.acquire(st.size, ticket);
-        let data: Buffer;
+        const read = buffers.take(st.size);
         try {
-          data = await readWhole(fh, st.size);
+          await readExactly(fh, read, st.size, 0);
         } catch (err) {
+          buffers.give(read);
           budget.release(st.size);
           throw err;
         }
-        const crc = crc32(data);
-        if (method === METHOD_DEFLATE && data.length > 0) data = await deflateRawAsync(data);
+        const crc = crc32(read);
+        let data = read;
+        if (method === METHOD_DEFLATE && read.length > 0) {
+          data = await deflateRawAsync(read);
+          buffers.give(read);
+        }
         return {
           kind: 'buffered',
           meta,
@@ -148,6 +168,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           size: st.size,
           method: data.length === 0 ? METHOD_STORED : method,
           held: st.size,
+          ...(data === read ? { pooled: read } : {}),
         };
       } finally {
         if (!keep) await fh.close().catch(() => {});
@@ -176,9 +197,9 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
   const walkAll = async (emit: (f: Found) => void) => {
     for (const input of paths) {
       const base = root ?? dirname(input);
-      let st: Awaited<ReturnType<typeof lstat>>;
+      let st: Awaited<ReturnType<typeof fs.lstat>>;
       try {
-        st = await lstat(input);
+        st = await fs.lstat(input);
       } catch (err) {
         tally.fail(input, err);
         continue;
@@ -220,7 +241,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           },
           failed: (_rel, path, err) => tally.fail(path, err),
         },
-        { statDirectories: true },
+        { statDirectories: true, fs },
       );
       // The walk of each input schedules its reads on the pool; wait for the listing to finish.
       await pool.idle();
@@ -240,6 +261,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           await writer.addBuffered(item.meta, item.data, item);
         } finally {
           if (item.held) budget.release(item.held);
+          if (item.pooled) buffers.give(item.pooled);
         }
         if (!item.meta.name.endsWith('/') && (item.meta.mode & 0o170000) !== 0o120000)
           tally.fileDone(item.size);

@@ -14,7 +14,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('removeTree', () => {
+describe.each(['local', 'network'] as const)('removeTree (--volume %s)', (volume) => {
+  // Both ways of driving the file system (local-fs.ts): direct calls, and calls on threads.
+  const rmTree = (...[t, o]: Parameters<typeof removeTree>) => removeTree(t, { volume, ...o });
+
   it('removes a tree, leaves siblings and the targets of symlinks inside it intact', async () => {
     await makeSampleTree(join(dir, 'victim'));
     await mkdir(join(dir, 'keep'));
@@ -22,7 +25,7 @@ describe('removeTree', () => {
     await writeFile(join(dir, 'victim-sibling'), 's');
     await symlink(join(dir, 'keep'), join(dir, 'victim/a/b/link-to-keep'));
     await symlink(join(dir, 'keep/precious'), join(dir, 'victim/link-to-file'));
-    const s = await removeTree([join(dir, 'victim')], { recursive: true });
+    const s = await rmTree([join(dir, 'victim')], { recursive: true });
     expect(s.failures).toEqual([]);
     expect(s.files).toBe(32);
     expect(s.symlinks).toBe(4);
@@ -35,7 +38,7 @@ describe('removeTree', () => {
     await mkdir(join(dir, 'real'));
     await writeFile(join(dir, 'real/x'), 'x');
     await symlink(join(dir, 'real'), join(dir, 'ln'));
-    const s = await removeTree([join(dir, 'ln')], { recursive: true });
+    const s = await rmTree([join(dir, 'ln')], { recursive: true });
     expect(s.symlinks).toBe(1);
     expect(await readFile(join(dir, 'real/x'), 'utf8')).toBe('x');
   });
@@ -43,19 +46,17 @@ describe('removeTree', () => {
   it('refuses /, . and .. before removing anything', async () => {
     await writeFile(join(dir, 'f'), 'f');
     for (const t of ['/', '.', '..', './', 'x/..', '//']) {
-      await expect(removeTree([join(dir, 'f'), t], { recursive: true, cwd: dir })).rejects.toThrow(
-        /refusing/,
-      );
+      await expect(rmTree([join(dir, 'f'), t], { recursive: true, cwd: dir })).rejects.toThrow(/refusing/);
     }
     expect(await readFile(join(dir, 'f'), 'utf8')).toBe('f');
   });
 
   it('reports a missing target (unless force) and removes the others', async () => {
     await writeFile(join(dir, 'f'), 'f');
-    const s = await removeTree([join(dir, 'nope'), join(dir, 'f')], { recursive: true });
+    const s = await rmTree([join(dir, 'nope'), join(dir, 'f')], { recursive: true });
     expect(s.failures).toMatchObject([{ path: join(dir, 'nope'), code: 'ENOENT' }]);
     await expect(stat(join(dir, 'f'))).rejects.toThrow();
-    const forced = await removeTree([join(dir, 'nope')], { force: true });
+    const forced = await rmTree([join(dir, 'nope')], { force: true });
     expect(forced.failures).toEqual([]);
   });
 
@@ -64,12 +65,12 @@ describe('removeTree', () => {
     // Root may unlink anything, so as root the failing item is a target removed twice.
     if (process.getuid?.() !== 0) {
       execFileSync('chmod', ['555', join(dir, 'victim/a/b')]);
-      const s = await removeTree([join(dir, 'victim')], { recursive: true });
+      const s = await rmTree([join(dir, 'victim')], { recursive: true });
       expect(s.failures.length).toBeGreaterThan(0);
       expect(await stat(join(dir, 'victim/a/b/c/deep.bin'))).toBeTruthy();
       execFileSync('chmod', ['755', join(dir, 'victim/a/b')]);
     } else {
-      const s = await removeTree([join(dir, 'victim'), join(dir, 'victim')], { recursive: true });
+      const s = await rmTree([join(dir, 'victim'), join(dir, 'victim')], { recursive: true });
       expect(s.failures).toHaveLength(1);
       expect(s.failures[0]!.code).toBe('ENOENT');
       expect(s.files).toBe(32);

@@ -26,11 +26,14 @@ print(json.dumps([{"name": i.filename, "date": list(i.date_time), "mode": i.exte
   return JSON.parse(execFileSync('python3', ['-c', py, zip]).toString());
 }
 
-describe('zipTree', () => {
+describe.each(['local', 'network'] as const)('zipTree (--volume %s)', (volume) => {
+  // Both ways of driving the file system (local-fs.ts): direct calls, and calls on threads.
+  const zip = (...[a, b, o]: Parameters<typeof zipTree>) => zipTree(a, b, { volume, ...o });
+
   it('writes a stored zip that unzip -t, zipinfo and Python accept, with names, dirs, modes and dates', async () => {
     await makeSampleTree(join(dir, 'src'));
     const out = join(dir, 'out.zip');
-    const s = await zipTree(out, [join(dir, 'src')], { sort: true });
+    const s = await zip(out, [join(dir, 'src')], { sort: true });
     expect(s.failures).toEqual([]);
     expect(s.files).toBe(32);
     expect(execFileSync('unzip', ['-t', out]).toString()).toContain('No errors detected');
@@ -59,10 +62,10 @@ describe('zipTree', () => {
 
   it('--sort gives byte-identical zips for identical input; --root changes the names', async () => {
     await makeSampleTree(join(dir, 'src'));
-    await zipTree(join(dir, 'a.zip'), [join(dir, 'src')], { sort: true, jobs: 3 });
-    await zipTree(join(dir, 'b.zip'), [join(dir, 'src')], { sort: true, jobs: 50 });
+    await zip(join(dir, 'a.zip'), [join(dir, 'src')], { sort: true, jobs: 3 });
+    await zip(join(dir, 'b.zip'), [join(dir, 'src')], { sort: true, jobs: 50 });
     expect((await readFile(join(dir, 'a.zip'))).equals(await readFile(join(dir, 'b.zip')))).toBe(true);
-    await zipTree(join(dir, 'c.zip'), [join(dir, 'src/a')], { sort: true, root: join(dir, 'src') });
+    await zip(join(dir, 'c.zip'), [join(dir, 'src/a')], { sort: true, root: join(dir, 'src') });
     expect(
       execFileSync('zipinfo', ['-1', join(dir, 'c.zip')])
         .toString()
@@ -75,7 +78,7 @@ describe('zipTree', () => {
     const big = Buffer.alloc(19 * 1024 * 1024, 'abcdefgh');
     await writeFile(join(dir, 'src/big.txt'), big);
     const out = join(dir, 'd.zip');
-    const s = await zipTree(out, [join(dir, 'src')], { deflate: true, maxMemory: 2 * 1024 * 1024 });
+    const s = await zip(out, [join(dir, 'src')], { deflate: true, maxMemory: 2 * 1024 * 1024 });
     expect(s.failures).toEqual([]);
     expect(execFileSync('unzip', ['-t', out]).toString()).toContain('No errors detected');
     expect(execFileSync('zipinfo', [out]).toString()).toMatch(/defN.* src\/big\.txt/);
@@ -98,7 +101,7 @@ describe('zipTree', () => {
 
   it('does not zip its own output when it is written inside an input', async () => {
     await makeSampleTree(join(dir, 'src'));
-    const s = await zipTree(join(dir, 'src/self.zip'), [join(dir, 'src')]);
+    const s = await zip(join(dir, 'src/self.zip'), [join(dir, 'src')]);
     expect(s.failures).toEqual([]);
     const names = execFileSync('zipinfo', ['-1', join(dir, 'src/self.zip')]).toString();
     expect(names).not.toMatch(/self\.zip|\.sluice-/);

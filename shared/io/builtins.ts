@@ -8,6 +8,7 @@ import { SluiceError, ValidationError } from '../errors.ts';
 import type { BuiltinAlgorithm, BuiltinContext } from '../ports/builtin-algorithm.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { copyTree } from './cp.ts';
+import type { VolumeKind } from './local-fs.ts';
 import { loadObjectStore } from './object-store-loader.ts';
 import { removeTree } from './rm.ts';
 import { isS3Url } from './s3-url.ts';
@@ -39,9 +40,10 @@ export class IoFailuresError extends SluiceError {
   }
 }
 
-type Spec = Record<string, 'string' | 'strings' | 'boolean' | 'size' | 'integer'>;
+type Spec = Record<string, 'string' | 'strings' | 'boolean' | 'size' | 'integer' | 'volume'>;
 
-const COMMON: Spec = { jobs: 'integer', maxMemory: 'size' };
+const COMMON: Spec = { jobs: 'integer', maxMemory: 'size', volume: 'volume' };
+const VOLUMES: readonly VolumeKind[] = ['auto', 'local', 'network'];
 
 /** Validates input[0] against `spec` (unknown keys are errors, so typos are caught). */
 function readParams(
@@ -78,6 +80,7 @@ function readParams(
     }
     if (type === 'boolean' && typeof v !== 'boolean') throw bad();
     if (type === 'integer' && (!Number.isInteger(v) || (v as number) < 1)) throw bad();
+    if (type === 'volume' && !VOLUMES.includes(v as VolumeKind)) throw bad();
     if (type === 'size') {
       if (typeof v === 'number' && v > 0) out[k] = v;
       else if (typeof v === 'string') out[k] = parseSize(v, `input[0].${k}`);
@@ -103,6 +106,7 @@ function describe(type: Spec[string]): string {
     boolean: 'true or false',
     size: 'a size such as 256M or a number of bytes',
     integer: 'a positive integer',
+    volume: `one of ${VOLUMES.join(', ')}`,
   }[type];
 }
 
@@ -130,6 +134,7 @@ async function ioOptions(
   return {
     ...(p.jobs ? { jobs: p.jobs as number } : {}),
     ...(p.maxMemory ? { maxMemory: p.maxMemory as number } : {}),
+    ...(p.volume ? { volume: p.volume as VolumeKind } : {}),
     ...(urls.some(isS3Url) ? { store: await deps.openStore(ctx.env) } : {}),
     signal: ctx.signal,
   };

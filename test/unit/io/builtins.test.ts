@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors.ts';
 import { IoFailuresError, ioBuiltins } from '../../../shared/io/builtins.ts';
+import type { IoSummary } from '../../../shared/io/types.ts';
 import type { BuiltinContext } from '../../../shared/ports/builtin-algorithm.ts';
 import { makeSampleTree, snapshot, tempDir } from '../../helpers/tree.ts';
 
@@ -74,6 +75,19 @@ describe('ioBuiltins', () => {
       /jobs must be a positive integer/,
     );
     await expect(algo('rm').run([{ src: '/' }], ctx)).rejects.toThrow(/refusing/);
+    await expect(algo('rm').run([{ src: '/tmp/x', volume: 'nfs' }], ctx)).rejects.toThrow(
+      /volume must be one of auto, local, network/,
+    );
+  });
+
+  it('takes volume to force how the file system is driven', async () => {
+    await makeSampleTree(join(dir, 'src'));
+    const s = (await algo('cp').run(
+      [{ src: join(dir, 'src'), dst: join(dir, 'dst'), volume: 'network' }],
+      ctx,
+    )) as IoSummary;
+    expect(s).toMatchObject({ files: 32, failures: [] });
+    expect(await snapshot(join(dir, 'dst'))).toEqual(await snapshot(join(dir, 'src')));
   });
 
   it('fails the task with every failed item when something could not be copied', async () => {

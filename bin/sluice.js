@@ -3,9 +3,10 @@
 // that build matches the sources; otherwise, e.g. after a .ts file was edited, the TypeScript
 // sources through tsx's loader (about 0.3 s slower to start, never stale). SLUICE_DEBUG=1 says which.
 // CommonJS on purpose (bin/package.json): libuv sizes its threadpool once, when first used, and
-// loading an ES module entry already uses it. The IO commands keep 128+ file operations in flight,
-// which the default 4 threads would serialise, so the size is set here before anything else runs.
-process.env.UV_THREADPOOL_SIZE ??= '256';
+// loading an ES module entry already uses it. The IO commands keep 128+ file operations in flight
+// on network volumes, which the default 4 threads would serialise, so the size is set here before
+// anything else runs: dist/cli/threadpool.js (loaded with a synchronous require, which leaves the
+// pool alone) says how many the command line needs; 256 when it cannot be asked.
 // The AWS SDK warns on every S3 command under Node 20 that SDK releases after January 2027 need
 // Node 22. Sluice's SDK version is pinned by its lockfile, so the warning says nothing about this
 // install; the move to Node 22 is tracked by the project, not printed at users.
@@ -15,13 +16,27 @@ const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { freshDistEntry } = require('./build-freshness.js');
 
+const root = join(__dirname, '..');
+const dist = freshDistEntry(root);
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  let size = 256;
+  if (dist.entry) {
+    try {
+      const { threadpoolSize } = require(join(root, 'dist', 'cli', 'threadpool.js'));
+      size = threadpoolSize(process.argv.slice(2)) ?? 4;
+    } catch {
+      // Node without require(esm) (< 20.19), or a build without the file: the generous default.
+    }
+  }
+  process.env.UV_THREADPOOL_SIZE = String(size);
+}
+
 (async () => {
-  const dist = freshDistEntry(join(__dirname, '..'));
   if (process.env.SLUICE_DEBUG) {
     process.stderr.write(
       dist.entry
-        ? `sluice: running the build in dist/\n`
-        : `sluice: running the TypeScript sources through tsx (${dist.stale})\n`,
+        ? `sluice: running the build in dist/ (${process.env.UV_THREADPOOL_SIZE} threads)\n`
+        : `sluice: running the TypeScript sources through tsx (${dist.stale}; ${process.env.UV_THREADPOOL_SIZE} threads)\n`,
     );
   }
   let cli;

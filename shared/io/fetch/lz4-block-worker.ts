@@ -5,7 +5,13 @@
 // The worker is plain JavaScript evaluated from a string: worker threads do not inherit the
 // TypeScript loader. lz4-napi's output (mimalloc) is allocated and freed on the worker's thread,
 // which keeps the RSS flat.
+// lz4-napi has no decode-into-a-buffer call: every block comes back as a new 4 MiB Buffer, copied
+// into the shared block and then garbage. The worker's heap is tiny, so V8 would collect those only
+// when their external memory adds up (tens of MB, every one of them freshly page-faulted); a minor
+// GC after each block (~0.1 ms on that heap) frees each output before the next is allocated, so
+// the allocator hands back the same, already mapped memory: -20 to -30 MB RSS and less system time.
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { BlockRecycler } from './block-recycler.ts';
 import { ArchiveError } from './errors.ts';
@@ -40,6 +46,7 @@ parentPort.on('message', (m) => {
     }
     if (m.hash) hash.update(out.subarray(0, n));
     parentPort.postMessage({ ok: true, length: n });
+    if (typeof gc === 'function') gc({ type: 'minor' });
   } catch (err) {
     parentPort.postMessage({ ok: false, message: String((err && err.message) || err) });
   }
@@ -67,6 +74,9 @@ export class Lz4BlockWorker {
     readonly recycler: BlockRecycler,
   ) {
     const lz4Path = createRequire(import.meta.url).resolve('lz4-napi');
+    // Gives contexts created from now on (this worker's) a gc() function; V8 has no per-isolate
+    // switch for it, and Worker's execArgv refuses V8 flags. Contexts that exist are unchanged.
+    v8.setFlagsFromString('--expose-gc');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lz4Path } });
     // Unref'd while idle (an abandoned decoder must not keep the process alive), ref'd while a
     // reply is awaited (or Node could exit with the extraction half done).

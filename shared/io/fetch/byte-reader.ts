@@ -25,6 +25,12 @@ export class ByteReader {
     return this.avail;
   }
 
+  /** Where the next byte sits in its ArrayBuffer, modulo 8 (0 when nothing is buffered). */
+  get alignment(): number {
+    const first = this.bufs[0];
+    return first ? (first.byteOffset + this.off) & 7 : 0;
+  }
+
   /** `n` buffered bytes, without a copy when they sit in one buffer. */
   take(n: number): Buffer {
     const first = this.bufs[0];

@@ -32,14 +32,14 @@ parentPort.on('message', (m) => {
       hash = new XxHash32();
       return;
     }
-    const input = new Uint8Array(m.input, 4, m.length - 4);
+    const input = new Uint8Array(m.input, m.offset + 4, m.length - 4);
     const out = new Uint8Array(m.out);
     let n;
     if (m.stored) {
       out.set(input);
       n = input.length;
     } else {
-      const decoded = uncompressSync(new Uint8Array(m.input, 0, m.length));
+      const decoded = uncompressSync(new Uint8Array(m.input, m.offset, m.length));
       if (decoded.length > out.length) throw new Error('a block decodes to more than the frame block size');
       out.set(decoded);
       n = decoded.length;
@@ -52,6 +52,12 @@ parentPort.on('message', (m) => {
   }
 });
 `;
+
+/**
+ * Spare bytes in an input buffer: the block goes where its bytes line up with the downloaded
+ * buffers they are copied from (see decodeFrame).
+ */
+export const INPUT_SLACK = 16;
 
 type Reply = { ok: true; length: number; digest?: number } | { ok: false; message: string };
 
@@ -85,7 +91,7 @@ export class Lz4BlockWorker {
       const job = this.waiting.shift();
       if (this.waiting.length === 0) this.worker.unref();
       if (!job) return;
-      if (job.input?.byteLength === this.recycler.size + 4 && this.spareInputs.length < 8)
+      if (job.input?.byteLength === this.recycler.size + INPUT_SLACK && this.spareInputs.length < 8)
         this.spareInputs.push(job.input);
       if (m.ok)
         job.resolve({
@@ -106,11 +112,14 @@ export class Lz4BlockWorker {
     for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  /** A buffer for a compressed block of `n` bytes, to fill and pass to decode(). */
+  /**
+   * A buffer for a compressed block of `n` bytes (with its 4-byte size prefix), to fill and pass
+   * to decode(); it has INPUT_SLACK bytes to spare, so the block may start where it suits the copy.
+   */
   inputBuffer(n: number): SharedArrayBuffer {
     const spare = this.spareInputs.pop();
-    if (spare && spare.byteLength >= n) return spare;
-    return new SharedArrayBuffer(Math.max(n, this.recycler.size + 4));
+    if (spare && spare.byteLength >= n + INPUT_SLACK - 4) return spare;
+    return new SharedArrayBuffer(Math.max(n + INPUT_SLACK - 4, this.recycler.size + INPUT_SLACK));
   }
 
   private send(
@@ -126,19 +135,20 @@ export class Lz4BlockWorker {
   }
 
   /**
-   * Decodes the size-prepended block in `input[0..length)` (or copies it, when `stored`) into a
+   * Decodes the size-prepended block in `input[offset..offset+length)` (or copies it, when `stored`) into a
    * block of `capacity` bytes (the frame's block size: pooled when it is the recycler's size),
    * adding it to the running checksum when `hash`. Results come back in call order.
    */
   async decode(
     input: SharedArrayBuffer,
+    offset: number,
     length: number,
     capacity: number,
     stored: boolean,
     hash: boolean,
   ): Promise<Buffer> {
     const out = capacity === this.recycler.size ? this.recycler.take() : new SharedArrayBuffer(capacity);
-    return (await this.send({ input, out }, { op: 'block', input, length, out, stored, hash })).block;
+    return (await this.send({ input, out }, { op: 'block', input, offset, length, out, stored, hash })).block;
   }
 
   /** The checksum of the blocks sent with `hash` since the last digest (then resets it). */

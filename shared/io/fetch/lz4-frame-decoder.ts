@@ -134,8 +134,12 @@ async function* decodeFrame(r: ByteReader, worker: Lz4BlockWorker | undefined): 
     // size-prepended block format); it truncates to the real size.
     const toWorker = worker !== undefined && independent;
     // The worker reads its block from shared memory; synchronous decoding reuses one scratch buffer.
+    // Copies into shared memory run word by word only when source and target agree modulo 8
+    // (V8's relaxed memmove; otherwise byte by byte, 3 GB/s instead of 15-25): the downloaded
+    // buffers are aligned and sized in multiples of 8, so the block goes where its first byte
+    // lines up with its source, and so do the buffers after it.
     const block = toWorker
-      ? Buffer.from(worker.inputBuffer(size + 4), 0, size + 4)
+      ? Buffer.from(worker.inputBuffer(size + 4), 4 + r.alignment, size + 4)
       : stored
         ? Buffer.allocUnsafe(size + 4)
         : scratch.subarray(0, size + 4);
@@ -149,6 +153,7 @@ async function* decodeFrame(r: ByteReader, worker: Lz4BlockWorker | undefined): 
     if (toWorker) {
       const job = worker.decode(
         block.buffer as SharedArrayBuffer,
+        block.byteOffset,
         size + 4,
         blockMax,
         stored,

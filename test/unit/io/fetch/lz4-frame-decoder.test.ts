@@ -48,6 +48,21 @@ describe('LZ4 frame decoder', () => {
     });
   }
 
+  it('decodes a stream whose pieces start at every offset modulo 8 (blocks are placed to match)', async () => {
+    const frame = lz4(data, []);
+    for (let shift = 0; shift < 8; shift++) {
+      const backing = Buffer.alloc(frame.length + shift);
+      frame.copy(backing, shift);
+      const out: Buffer[] = [];
+      async function* pieces() {
+        // 64 KiB pieces like a socket's, the first one cut short by `shift`.
+        for (let i = shift; i < backing.length; i += 65536) yield backing.subarray(i, i + 65536);
+      }
+      for await (const b of decodeLz4(pieces())) out.push(Buffer.from(b));
+      expect(Buffer.concat(out).equals(data)).toBe(true);
+    }
+  });
+
   it('decodes concatenated frames and skips skippable frames', async () => {
     const a = sample(100_000);
     const b = sample(70_000);

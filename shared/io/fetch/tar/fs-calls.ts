@@ -21,6 +21,8 @@ export const realpath = promisify(fs.realpath);
 export const mkdirSync = fs.mkdirSync;
 export const chmodSync = fs.chmodSync;
 export const utimesSync = fs.utimesSync;
+export const symlinkSync = fs.symlinkSync;
+export const lutimesSync = fs.lutimesSync;
 
 const writev = promisify(fs.writev);
 

@@ -214,6 +214,21 @@ describe('malicious archives', () => {
     expect(st.mtimeMs).toBe(1700000000 * 1000);
   });
 
+  it('a symlink entry over an existing file: refused without --overwrite, replaced with it', async () => {
+    await writeFile(path.join(dest, 'l'), 'mine');
+    const a = await craft([
+      ['file', 'target', 'theirs'],
+      ['symlink', 'l', 'target'],
+      ['symlink', 'fresh', 'target'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(/l already exists \(use --overwrite/);
+    expect(await readFile(path.join(dest, 'l'), 'utf8')).toBe('mine');
+    await extract(a, { overwrite: true });
+    expect((await lstat(path.join(dest, 'l'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(path.join(dest, 'l'), 'utf8')).toBe('theirs');
+    expect((await lstat(path.join(dest, 'fresh'))).mtimeMs).toBe(1700000000 * 1000);
+  });
+
   it('refuses to replace an existing file without --overwrite', async () => {
     await writeFile(path.join(dest, 'keep'), 'mine');
     const a = await craft([['file', 'keep', 'theirs']]);

@@ -63,6 +63,29 @@ describe('LZ4 frame decoder', () => {
     }
   });
 
+  it('hands out a decoded block while the next ones are still arriving', async () => {
+    // Six 64 KiB blocks (stored: random bytes), delivered 16 KiB every 40 ms, like a slow network.
+    const raw = randomBytes(6 * 65536);
+    const frame = lz4(raw, ['-B4']);
+    let delivered = 0;
+    async function* slow() {
+      for (let i = 0; i < frame.length; i += 16384) {
+        await new Promise((r) => setTimeout(r, 40));
+        delivered = Math.min(frame.length, i + 16384);
+        yield frame.subarray(i, i + 16384);
+      }
+    }
+    const out: Buffer[] = [];
+    let deliveredAtFirst = -1;
+    for await (const b of decodeLz4(slow())) {
+      if (deliveredAtFirst < 0) deliveredAtFirst = delivered;
+      out.push(Buffer.from(b));
+    }
+    expect(Buffer.concat(out).equals(raw)).toBe(true);
+    // Not only after three blocks were handed to the worker (its pipeline depth).
+    expect(deliveredAtFirst).toBeLessThan(3 * 65536);
+  });
+
   it('decodes concatenated frames and skips skippable frames', async () => {
     const a = sample(100_000);
     const b = sample(70_000);

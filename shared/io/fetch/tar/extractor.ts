@@ -185,8 +185,12 @@ export class TarExtractor {
     for (const ev of this.parser.write(chunk)) {
       if (this.error) throw this.error;
       if (ev.kind === 'data') {
-        if (this.small) this.small.pieces.push(ev.data);
-        else if (this.current) {
+        if (this.small) {
+          // Held too: a body that continues in the next block keeps this view past write(), and a
+          // pooled block must not be decoded into again before queueSmall() copies it.
+          this.opts.recycler?.hold(ev.data.buffer);
+          this.small.pieces.push(ev.data);
+        } else if (this.current) {
           this.opts.recycler?.hold(ev.data.buffer);
           this.current.push(ev.data);
           this.pending += ev.data.length;
@@ -388,16 +392,22 @@ export class TarExtractor {
     this.writer ??= new SmallFileWriter(this.atime);
     while (this.writer.saturated && !this.writer.fits(len) && !this.error) await this.writer.oneDone();
     const mode = this.fileMode(f.entry.mode);
-    const done = this.writer.add(
-      {
-        rel: f.rel,
-        path: path.join(this.opts.dest, ...f.parts),
-        mode,
-        chmod: (mode & ~this.umask) !== mode,
-        mtime: f.entry.mtime,
-      },
-      f.pieces,
-    );
+    let done: Promise<BatchResult>;
+    try {
+      done = this.writer.add(
+        {
+          rel: f.rel,
+          path: path.join(this.opts.dest, ...f.parts),
+          mode,
+          chmod: (mode & ~this.umask) !== mode,
+          mtime: f.entry.mtime,
+        },
+        f.pieces,
+      );
+    } finally {
+      // add() has copied the body into its arena.
+      if (this.opts.recycler) for (const p of f.pieces) this.opts.recycler.drop(p.buffer);
+    }
     let forBatch = this.batchDone.get(done);
     if (!forBatch) {
       forBatch = done.then(

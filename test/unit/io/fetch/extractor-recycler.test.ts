@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockRecycler } from '../../../../shared/io/fetch/block-recycler.ts';
+import { fetchArchive } from '../../../../shared/io/fetch/fetch.ts';
 import { TarExtractor } from '../../../../shared/io/fetch/tar/extractor.ts';
 
 const BLOCK = 64 * 1024;
@@ -68,5 +69,36 @@ describe('TarExtractor with pooled blocks', () => {
     expect((await readFile(path.join(dest, 'a'))).equals(a)).toBe(true);
     expect((await readFile(path.join(dest, 'b'))).equals(b)).toBe(true);
     expect((await readFile(path.join(dest, 'c'))).equals(c)).toBe(true);
+  });
+});
+
+describe('fetchArchive over pooled lz4 blocks', () => {
+  it('a tar.lz4 made of a tiny first frame and a second one extracts intact', async () => {
+    // The sniffing step reads decoded bytes until it has a tar header (512): here that takes two
+    // decoded blocks, and the first must not be recycled while it still holds the head.
+    const src = path.join(work, 'src2');
+    await mkdir(src, { recursive: true });
+    const files = [bytes(5000, 4), bytes(70_000, 5), bytes(123, 6)];
+    for (const [i, f] of files.entries()) await writeFile(path.join(src, `f${i}`), f);
+    const tar = execFileSync('tar', ['-c', '--format=ustar', '-C', src, 'f0', 'f1', 'f2']);
+    // One stored block in a frame that declares 4 MiB blocks, the pooled size (the lz4 CLI picks
+    // smaller blocks for small inputs): magic, FLG (v1, independent blocks), BD (4 MiB), HC.
+    const lz4 = (b: Buffer) => {
+      const size = Buffer.alloc(4);
+      size.writeUInt32LE((b.length | 0x80000000) >>> 0);
+      return Buffer.concat([
+        Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73]),
+        size,
+        b,
+        Buffer.alloc(4),
+      ]);
+    };
+    const archive = path.join(work, 'split.tar.lz4');
+    await writeFile(archive, Buffer.concat([lz4(tar.subarray(0, 100)), lz4(tar.subarray(100))]));
+    const dest = path.join(work, 'out2');
+    const summary = await fetchArchive({ url: archive, output: { kind: 'extract', dest } });
+    expect(summary.files).toBe(3);
+    for (const [i, f] of files.entries())
+      expect((await readFile(path.join(dest, `f${i}`))).equals(f)).toBe(true);
   });
 });

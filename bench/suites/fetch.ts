@@ -1,7 +1,8 @@
 // `npm run bench -- fetch`: sluice fetch -x against curl | dec | tar, aria2c && dec | tar, and the
 // no-network floor (dec local | tar), on the rig's nginx (per-connection rate cap) serving a tar /
 // tar.gz / tar.lz4 of /usr. Each pair runs through the rig's `compare` (alternating, medians).
-// Flags: --size-mb=N (1000), --runs=N (3), --rate=R (50m), --formats=lz4,gz,tar, --no-floor, --no-rss.
+// Flags: --size-mb=N (1000), --runs=N (3), --rate=R (50m), --formats=lz4,gz,tar, --no-floor, --no-rss
+// (skips the last step: CPU seconds of sluice and of the floor, and sluice's peak RSS, per format).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -135,14 +136,44 @@ export const fetchSuite: BenchSuite = {
         );
       }
     }
-    let rss = '';
+    // CPU (user+sys, all threads and child processes) and peak RSS of one run each: on a shared
+    // machine these hold up under load where wall-clock times do not.
+    const resources: string[] = [];
     if (!args.includes('--no-rss')) {
-      const r = await sh(
-        `eval "$(${KIT}/rig env)"; ${KIT}/rig reset >/dev/null && mkdir -p $RIG_DST/out && /usr/bin/time -f 'peak_rss_kb %M' ${SLUICE} fetch $RIG_HTTP/usr.tar.lz4 -x -C $RIG_DST/out -q --max-memory 256M`,
-        false,
-      );
-      const kb = Number(/peak_rss_kb (\d+)/.exec(r.out)?.[1]);
-      rss = `peak RSS (tar.lz4, --max-memory 256M): ${(kb / 1024).toFixed(0)} MiB (limit 256 + 150 = 406 MiB)`;
+      const timed = async (cmd: string) => {
+        const q = cmd.replace(/'/g, `'\\''`);
+        const r = await sh(
+          `eval "$(${KIT}/rig env)"; ${KIT}/rig reset >/dev/null && mkdir -p $RIG_DST/out && /usr/bin/time -f 'res %U %S %M' bash -c '${q}'`,
+          false,
+        );
+        const m = /res ([\d.]+) ([\d.]+) (\d+)/.exec(r.out);
+        return m
+          ? {
+              cpu: Number(m[1]) + Number(m[2]),
+              user: Number(m[1]),
+              sys: Number(m[2]),
+              mib: Number(m[3]) / 1024,
+            }
+          : undefined;
+      };
+      for (const f of formats) {
+        const fm = FORMATS[f]!;
+        const ours = await timed(
+          `${SLUICE} fetch $RIG_HTTP/usr.${fm.ext} -x -C $RIG_DST/out -q --max-memory 256M`,
+        );
+        const floor = await timed(
+          fm.dec === 'cat'
+            ? `tar -x -f $RIG_DIR/www/usr.${fm.ext} -C $RIG_DST/out`
+            : `${fm.dec} $RIG_DIR/www/usr.${fm.ext} | tar -x -C $RIG_DST/out`,
+        );
+        if (!ours || !floor) {
+          resources.push(`| ${f} | a command failed | | | |`);
+          continue;
+        }
+        resources.push(
+          `| ${f} | ${ours.cpu.toFixed(2)} (${ours.user.toFixed(2)} + ${ours.sys.toFixed(2)}) | ${floor.cpu.toFixed(2)} (${floor.user.toFixed(2)} + ${floor.sys.toFixed(2)}) | ${(ours.cpu / floor.cpu).toFixed(2)} | ${ours.mib.toFixed(0)} MiB |`,
+        );
+      }
     }
     console.log(`\n## sluice fetch: ${size} MiB archive, runs ${runs} (medians, seconds)\n`);
     console.log('| comparison | sluice | baseline | ratio (baseline/sluice) | target |');
@@ -151,6 +182,13 @@ export const fetchSuite: BenchSuite = {
       console.log(
         `| ${r.pair.replace(/\|/g, '\\|')} | ${r.candidate.toFixed(2)} | ${r.baseline.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.target} |`,
       );
-    if (rss) console.log(`\n${rss}`);
+    if (resources.length) {
+      console.log(
+        '\n## CPU seconds (user + sys) of one run, and sluice peak RSS (--max-memory 256M: limit 406 MiB)\n',
+      );
+      console.log('| format | sluice | floor (dec local \\| tar x) | sluice/floor | sluice peak RSS |');
+      console.log('|---|---|---|---|---|');
+      for (const line of resources) console.log(line);
+    }
   },
 };

@@ -66,7 +66,7 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
       ]),
     )
     .option('-j, --workers <n>', 'concurrent ranged requests', String(FETCH_DEFAULTS.workers))
-    .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '8M')
+    .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '4M')
     .option('--max-memory <size>', 'memory budget for buffered download, decoding and pending writes', '256M')
     .option('--min-speed <size>', 'restart a request slower than this many bytes/s (0 = never)', '64K')
     .option(

@@ -17,12 +17,16 @@ export interface RangeServerOptions {
   /** false: ignore Range headers and answer 200 with the whole body, no Accept-Ranges. */
   ranges?: boolean;
   fault?: (n: number, range: { start: number; end: number } | undefined) => Fault | undefined;
+  /** Answer every request after this many ms (lets requests overlap, to count them). */
+  delayMs?: number;
 }
 
 export interface RangeServer {
   url: string;
   /** Every request seen: its Range header and the status answered. */
   requests: { range: string | undefined; status: number }[];
+  /** The most requests that were being answered at the same time. */
+  readonly maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -30,7 +34,16 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
   const requests: RangeServer['requests'] = [];
   const sockets = new Set<Socket>();
   let n = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = http.createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    if (opts.delayMs) setTimeout(() => answer(req, res), opts.delayMs);
+    else answer(req, res);
+  });
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const i = n++;
     const body = opts.body;
     const etag = opts.etag ? opts.etag(i) : '"v1"';
@@ -86,7 +99,7 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
       return;
     }
     res.end(slice);
-  });
+  };
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -96,6 +109,9 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();

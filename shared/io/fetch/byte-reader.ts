@@ -6,11 +6,22 @@ export class ByteReader {
   private avail = 0;
   private eof = false;
 
-  constructor(private readonly it: AsyncIterator<Buffer>) {}
+  constructor(
+    private readonly it: AsyncIterator<Buffer>,
+    /**
+     * Copy what is buffered before asking the stream for more: for streams whose buffers may be
+     * reused once the next one is asked for (pooled lz4 blocks). Meant for short reads (a head).
+     */
+    private readonly copyBeforeNext = false,
+  ) {}
 
   /** Ensures `n` bytes are buffered; false if the stream ends first. */
   async fill(n: number): Promise<boolean> {
     while (this.avail < n && !this.eof) {
+      if (this.copyBeforeNext && this.avail) {
+        this.bufs = [Buffer.concat([this.bufs[0]!.subarray(this.off), ...this.bufs.slice(1)])];
+        this.off = 0;
+      }
       const r = await this.it.next();
       if (r.done) this.eof = true;
       else if (r.value.length) {
@@ -23,6 +34,12 @@ export class ByteReader {
 
   get buffered(): number {
     return this.avail;
+  }
+
+  /** Where the next byte sits in its ArrayBuffer, modulo 8 (0 when nothing is buffered). */
+  get alignment(): number {
+    const first = this.bufs[0];
+    return first ? (first.byteOffset + this.off) & 7 : 0;
   }
 
   /** `n` buffered bytes, without a copy when they sit in one buffer. */

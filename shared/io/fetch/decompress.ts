@@ -44,7 +44,9 @@ export async function peek(
   input: AsyncIterable<Buffer>,
   n: number,
 ): Promise<{ head: Buffer; stream: AsyncIterable<Buffer> }> {
-  const r = new ByteReader(input[Symbol.asyncIterator]());
+  // Decoded lz4 blocks go back to their pool when the decoder is asked for the next one: what is
+  // buffered is copied first (a few hundred bytes at most, when the first block is that short).
+  const r = new ByteReader(input[Symbol.asyncIterator](), true);
   await r.fill(n);
   const avail = Math.min(n, r.buffered);
   // take() may consume: rebuild the stream from a copy of the head and the rest.

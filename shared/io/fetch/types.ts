@@ -18,7 +18,7 @@ export interface FetchOptions {
   compression?: Compression | 'auto';
   /** Concurrent ranged requests. Default 16. */
   workers?: number;
-  /** Bytes per ranged request. Default 8 MiB. */
+  /** Bytes per ranged request. Default 4 MiB. */
   chunkSize?: number;
   /** Memory budget for downloaded, decoded and not-yet-written bytes. Default 256 MiB. */
   maxMemory?: number;

@@ -78,6 +78,10 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
  * tmpfs: four system calls per file, one thread beside the main one). When the destination is slow
  * (a network volume), the measured cost per file rises and every file goes to the concurrent
  * writers instead, where latency overlaps.
+ * While the destination is fast, directories are also created (and at the end get their mode and
+ * mtime) with synchronous calls on the main thread: a few microseconds each, where a thread-pool
+ * round trip costs more CPU (wake-ups, callbacks), and a directory that exists at once lets the
+ * files that follow it in the archive go into a batch instead of through the thread pool.
  */
 const BATCH_MAX_BYTES = SmallFileWriter.MAX_FILE;
 /**
@@ -126,6 +130,7 @@ export class TarExtractor {
   private small: PendingSmallFile | undefined;
   /** Directories whose ensureDir() has resolved: a file there can be written right away. */
   private readonly readyDirs = new Set<string>(['']);
+  /** The destination is fast (see BATCH_SLOW_MS): batch small files, make directories in place. */
   private batchWrites = true;
   private slowBatches = 0;
   private writer: SmallFileWriter | undefined;
@@ -180,8 +185,12 @@ export class TarExtractor {
     for (const ev of this.parser.write(chunk)) {
       if (this.error) throw this.error;
       if (ev.kind === 'data') {
-        if (this.small) this.small.pieces.push(ev.data);
-        else if (this.current) {
+        if (this.small) {
+          // Held too: a body that continues in the next block keeps this view past write(), and a
+          // pooled block must not be decoded into again before queueSmall() copies it.
+          this.opts.recycler?.hold(ev.data.buffer);
+          this.small.pieces.push(ev.data);
+        } else if (this.current) {
           this.opts.recycler?.hold(ev.data.buffer);
           this.current.push(ev.data);
           this.pending += ev.data.length;
@@ -278,7 +287,52 @@ export class TarExtractor {
     if (rel === '') return Promise.resolve();
     let p = this.dirs.get(rel);
     if (p) return p;
-    p = (async () => {
+    p = this.mkdirInPlace(rel) ?? this.makeDir(rel, entryName);
+    p.then(
+      () => this.readyDirs.add(rel),
+      () => {},
+    );
+    this.dirs.set(rel, p);
+    return p;
+  }
+
+  /**
+   * The fast path of ensureDir (a fast destination, the parent ready, nothing pending on the
+   * path): mkdir right now. Undefined when the slow path must decide (it also handles EEXIST).
+   */
+  private mkdirInPlace(rel: string): Promise<void> | undefined {
+    if (!this.batchWrites || this.symlinks.has(rel) || this.inflight.has(rel)) return undefined;
+    if (!this.readyDirs.has(this.parentOf(rel))) return undefined;
+    const t0 = performance.now();
+    try {
+      fsc.mkdirSync(path.join(this.opts.dest, rel), 0o755);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return undefined;
+      return Promise.reject(err);
+    } finally {
+      this.noteCost(performance.now() - t0, 'mkdir');
+    }
+    this.created.add(rel);
+    this.readyDirs.add(rel); // at once: the files that follow can be batched
+    return Promise.resolve();
+  }
+
+  /**
+   * Records what one operation cost on the destination; several slow ones in a row mean a slow
+   * destination (a network volume), where files are written concurrently and directories through
+   * the thread pool, so that round trips overlap.
+   */
+  private noteCost(ms: number, what: string): void {
+    this.slowBatches = ms > BATCH_SLOW_MS ? this.slowBatches + 1 : 0;
+    if (this.slowBatches >= SLOW_BATCHES_TO_SWITCH && this.batchWrites) {
+      this.batchWrites = false;
+      this.opts.warn(`the destination is slow (${ms.toFixed(1)} ms per ${what}): writing files concurrently`);
+    }
+  }
+
+  /** ensureDir through the thread pool, with every check for what may already be there. */
+  private makeDir(rel: string, entryName: string): Promise<void> {
+    return (async () => {
       const slash = rel.lastIndexOf('/');
       await this.ensureDir(slash < 0 ? '' : rel.slice(0, slash), entryName);
       if (this.symlinks.has(rel))
@@ -313,12 +367,6 @@ export class TarExtractor {
       await fsc.mkdir(abs, 0o755);
       this.created.add(rel);
     })();
-    p.then(
-      () => this.readyDirs.add(rel),
-      () => {},
-    );
-    this.dirs.set(rel, p);
-    return p;
   }
 
   /** Waits for a writer slot (a queued batch counts as one: send it, or it never finishes). */
@@ -344,16 +392,22 @@ export class TarExtractor {
     this.writer ??= new SmallFileWriter(this.atime);
     while (this.writer.saturated && !this.writer.fits(len) && !this.error) await this.writer.oneDone();
     const mode = this.fileMode(f.entry.mode);
-    const done = this.writer.add(
-      {
-        rel: f.rel,
-        path: path.join(this.opts.dest, ...f.parts),
-        mode,
-        chmod: (mode & ~this.umask) !== mode,
-        mtime: f.entry.mtime,
-      },
-      f.pieces,
-    );
+    let done: Promise<BatchResult>;
+    try {
+      done = this.writer.add(
+        {
+          rel: f.rel,
+          path: path.join(this.opts.dest, ...f.parts),
+          mode,
+          chmod: (mode & ~this.umask) !== mode,
+          mtime: f.entry.mtime,
+        },
+        f.pieces,
+      );
+    } finally {
+      // add() has copied the body into its arena.
+      if (this.opts.recycler) for (const p of f.pieces) this.opts.recycler.drop(p.buffer);
+    }
     let forBatch = this.batchDone.get(done);
     if (!forBatch) {
       forBatch = done.then(
@@ -373,13 +427,7 @@ export class TarExtractor {
     entryName: string,
   ): Promise<void> {
     const r = await done;
-    this.slowBatches = r.msPerFile > BATCH_SLOW_MS ? this.slowBatches + 1 : 0;
-    if (this.slowBatches >= SLOW_BATCHES_TO_SWITCH && this.batchWrites) {
-      this.batchWrites = false;
-      this.opts.warn(
-        `the destination is slow (${r.msPerFile.toFixed(1)} ms per file): writing files concurrently`,
-      );
-    }
+    this.noteCost(r.msPerFile, 'file');
     const failed = new Set(r.failures.map((x) => x.file));
     for (const f of r.files) {
       if (this.inflight.get(f.rel) === forBatch) this.inflight.delete(f.rel);
@@ -506,7 +554,9 @@ export class TarExtractor {
     if (this.error) throw this.error;
     const isLink = (r: string) => this.symlinks.has(r);
     for (const s of this.symlinks.values()) checkSymlinkTarget(s.entry.path, s.parts, s.target, isLink);
-    const links = [...this.symlinks.values()];
+    // On a fast destination, links whose directory exists are made in place; anything already at
+    // the path (EEXIST) takes the checked path below, as on a slow destination.
+    const links = [...this.symlinks.values()].filter((s) => !this.symlinkInPlace(s));
     await this.pool(links, async (s) => {
       await this.ensureDir(this.parentOf(s.rel), s.entry.path);
       const abs = path.join(this.opts.dest, ...s.parts);
@@ -518,12 +568,40 @@ export class TarExtractor {
     await this.pool(this.deferredLinks, (d) => this.hardlink(d.rel, d.parts, d.entry, d.target));
     // Deepest first, so setting a parent's mtime is the last change to it.
     const dirs = [...this.dirMeta.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
-    await this.pool(dirs, async ([rel, e]) => {
+    let i = 0;
+    for (; i < dirs.length && this.batchWrites; i++) {
+      const [rel, e] = dirs[i]!;
+      const abs = path.join(this.opts.dest, rel);
+      const t0 = performance.now();
+      fsc.chmodSync(abs, this.fileMode(e.mode));
+      fsc.utimesSync(abs, this.atime, e.mtime);
+      this.noteCost((performance.now() - t0) / 2, 'directory update');
+    }
+    await this.pool(dirs.slice(i), async ([rel, e]) => {
       const abs = path.join(this.opts.dest, rel);
       await fsc.chmod(abs, this.fileMode(e.mode));
       await fsc.utimes(abs, this.atime, e.mtime);
     });
     return this.summary;
+  }
+
+  /** The fast path for one symlink at the end: true when it was made (and counted). */
+  private symlinkInPlace(s: Deferred): boolean {
+    if (!this.batchWrites || !this.readyDirs.has(this.parentOf(s.rel))) return false;
+    const abs = path.join(this.opts.dest, ...s.parts);
+    const t0 = performance.now();
+    try {
+      fsc.symlinkSync(s.target, abs);
+    } catch (err) {
+      if (errno(err) === 'EEXIST' || errno(err) === 'ELOOP') return false;
+      throw err;
+    }
+    this.created.add(s.rel);
+    fsc.lutimesSync(abs, this.atime, s.entry.mtime);
+    this.noteCost((performance.now() - t0) / 2, 'symlink');
+    this.summary.symlinks++;
+    this.opts.onEntry?.();
+    return true;
   }
 
   /** Runs `fn` over items with the writer concurrency; the first error wins. */

@@ -1,5 +1,6 @@
 // The few fs calls the extractor makes per file, as promises over the callback API (lighter than
-// fs/promises FileHandles: no object per open file, one thread-pool job per call).
+// fs/promises FileHandles: no object per open file, one thread-pool job per call), and the
+// synchronous ones it uses while the destination is fast.
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -16,6 +17,12 @@ export const lutimes = promisify(fs.lutimes);
 export const chmod = promisify(fs.chmod);
 export const utimes = promisify(fs.utimes);
 export const realpath = promisify(fs.realpath);
+// Synchronous, for a fast destination (see TarExtractor): cheaper than a thread-pool round trip.
+export const mkdirSync = fs.mkdirSync;
+export const chmodSync = fs.chmodSync;
+export const utimesSync = fs.utimesSync;
+export const symlinkSync = fs.symlinkSync;
+export const lutimesSync = fs.lutimesSync;
 
 const writev = promisify(fs.writev);
 

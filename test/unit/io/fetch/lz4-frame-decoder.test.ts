@@ -48,6 +48,44 @@ describe('LZ4 frame decoder', () => {
     });
   }
 
+  it('decodes a stream whose pieces start at every offset modulo 8 (blocks are placed to match)', async () => {
+    const frame = lz4(data, []);
+    for (let shift = 0; shift < 8; shift++) {
+      const backing = Buffer.alloc(frame.length + shift);
+      frame.copy(backing, shift);
+      const out: Buffer[] = [];
+      async function* pieces() {
+        // 64 KiB pieces like a socket's, the first one cut short by `shift`.
+        for (let i = shift; i < backing.length; i += 65536) yield backing.subarray(i, i + 65536);
+      }
+      for await (const b of decodeLz4(pieces())) out.push(Buffer.from(b));
+      expect(Buffer.concat(out).equals(data)).toBe(true);
+    }
+  });
+
+  it('hands out a decoded block while the next ones are still arriving', async () => {
+    // Six 64 KiB blocks (stored: random bytes), delivered 16 KiB every 40 ms, like a slow network.
+    const raw = randomBytes(6 * 65536);
+    const frame = lz4(raw, ['-B4']);
+    let delivered = 0;
+    async function* slow() {
+      for (let i = 0; i < frame.length; i += 16384) {
+        await new Promise((r) => setTimeout(r, 40));
+        delivered = Math.min(frame.length, i + 16384);
+        yield frame.subarray(i, i + 16384);
+      }
+    }
+    const out: Buffer[] = [];
+    let deliveredAtFirst = -1;
+    for await (const b of decodeLz4(slow())) {
+      if (deliveredAtFirst < 0) deliveredAtFirst = delivered;
+      out.push(Buffer.from(b));
+    }
+    expect(Buffer.concat(out).equals(raw)).toBe(true);
+    // Not only after three blocks were handed to the worker (its pipeline depth).
+    expect(deliveredAtFirst).toBeLessThan(3 * 65536);
+  });
+
   it('decodes concatenated frames and skips skippable frames', async () => {
     const a = sample(100_000);
     const b = sample(70_000);
@@ -84,5 +122,19 @@ describe('LZ4 frame decoder', () => {
     const d = Buffer.from('Nobody inspects the spammish repetition');
     for (let i = 0; i < d.length; i += 5) h.update(d.subarray(i, i + 5));
     expect(h.digest()).toBe(0xe2293b2f);
+  });
+
+  it('XXH32 of a long input is the same in one piece and in odd, unaligned pieces', () => {
+    const b = Buffer.alloc(100_000);
+    for (let i = 0; i < b.length; i++) b[i] = (i * 31 + (i >> 8)) & 255;
+    // The reference: the content checksum `lz4 -c` (1.9.4) writes for these bytes.
+    expect(new XxHash32().update(b).digest()).toBe(0x7ca203b3);
+    const h = new XxHash32();
+    let p = 0;
+    for (const n of [1, 63, 64, 3, 1000, 4096, 7, 50_000]) {
+      h.update(b.subarray(p, p + n));
+      p += n;
+    }
+    expect(h.update(b.subarray(p)).digest()).toBe(0x7ca203b3);
   });
 });

@@ -171,6 +171,64 @@ describe('malicious archives', () => {
     await outsideUntouched();
   });
 
+  // A directory entry is created in place (mkdir on the main thread) on a fast destination; what
+  // already exists there still goes through every check.
+  it('a directory entry does not follow a pre-existing symlink that leads outside', async () => {
+    await symlink(outside, path.join(dest, 'pre'));
+    const a = await craft([
+      ['dir', 'pre'],
+      ['file', 'pre/passwd', 'pwned'],
+      ['file', 'pre/more', 'pwned too'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(
+      /"pre" is an existing symlink that leads outside the destination/,
+    );
+    await outsideUntouched();
+  });
+
+  it('a directory entry over an existing file is refused without --overwrite', async () => {
+    await writeFile(path.join(dest, 'd'), 'mine');
+    const a = await craft([
+      ['dir', 'd'],
+      ['file', 'd/x', 'theirs'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(/d already exists \(use --overwrite/);
+    expect(await readFile(path.join(dest, 'd'), 'utf8')).toBe('mine');
+  });
+
+  it('extracts into a directory that already exists, and applies the archive mode to it', async () => {
+    await mkdir(path.join(dest, 'd'), { mode: 0o700 });
+    await writeFile(path.join(dest, 'd', 'old'), 'kept');
+    const a = await craft([
+      ['dir', 'd', undefined, 0o750],
+      ['file', 'd/x', 'new'],
+      ['dir', 'd/e'],
+      ['file', 'd/e/y', 'deeper'],
+    ]);
+    await extract(a);
+    expect(await readFile(path.join(dest, 'd', 'old'), 'utf8')).toBe('kept');
+    expect(await readFile(path.join(dest, 'd', 'x'), 'utf8')).toBe('new');
+    expect(await readFile(path.join(dest, 'd', 'e', 'y'), 'utf8')).toBe('deeper');
+    const st = await lstat(path.join(dest, 'd'));
+    expect(st.mode & 0o777).toBe(0o750);
+    expect(st.mtimeMs).toBe(1700000000 * 1000);
+  });
+
+  it('a symlink entry over an existing file: refused without --overwrite, replaced with it', async () => {
+    await writeFile(path.join(dest, 'l'), 'mine');
+    const a = await craft([
+      ['file', 'target', 'theirs'],
+      ['symlink', 'l', 'target'],
+      ['symlink', 'fresh', 'target'],
+    ]);
+    await expect(extract(a)).rejects.toThrow(/l already exists \(use --overwrite/);
+    expect(await readFile(path.join(dest, 'l'), 'utf8')).toBe('mine');
+    await extract(a, { overwrite: true });
+    expect((await lstat(path.join(dest, 'l'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(path.join(dest, 'l'), 'utf8')).toBe('theirs');
+    expect((await lstat(path.join(dest, 'fresh'))).mtimeMs).toBe(1700000000 * 1000);
+  });
+
   it('refuses to replace an existing file without --overwrite', async () => {
     await writeFile(path.join(dest, 'keep'), 'mine');
     const a = await craft([['file', 'keep', 'theirs']]);

@@ -34,7 +34,8 @@ describe('sluice CLI shell', () => {
     expect(modulesFor(['--version'])).toEqual([]);
     // Every name a module claims is a command it registers, and the modules cover the help list.
     const help = await runCli(['--help']);
-    for (const m of commandModules) for (const n of m.names) expect(help.stdout).toMatch(new RegExp(`\\n  ${n} `));
+    for (const m of commandModules)
+      for (const n of m.names) expect(help.stdout).toMatch(new RegExp(`\\n  ${n} `));
     const r = await runCli(['cron', 'list', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: sluice cron list');

@@ -98,6 +98,11 @@ describe('cp with s3:// (s3rver)', () => {
       noTargetDirectory: true,
     });
     expect(again).toMatchObject({ files: 0, skipped: 32, failures: [] });
+    // An empty object goes the same inline way.
+    await store.put('io-test', 'zero/empty.bin', Buffer.alloc(0));
+    const zero = await copyTree(['s3://io-test/zero'], join(dir, 'zero'), { store: noSdk });
+    expect(zero).toMatchObject({ files: 1, failures: [] });
+    expect((await stat(join(dir, 'zero/empty.bin'))).size).toBe(0);
   });
 
   it('moves a large file as a multipart upload and parallel ranged GETs', async () => {

@@ -35,6 +35,9 @@ export const MAX_QUEUED_TASKS = 50_000;
  */
 export const READ_PIECE = 1024 * 1024;
 
+/** S3 answers at most 1000 keys per ListObjectsV2 page. */
+export const MAX_LIST_PAGE = 1000;
+
 /** S3 DeleteObjects takes at most 1000 keys per request. */
 export const DELETE_BATCH = 1000;
 

@@ -3,31 +3,30 @@
 import { dirname } from 'node:path';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { listExisting, type S3CopyContext } from './copy-s3-context.ts';
+import { noSuchPrefix } from './errors.ts';
 import { walkS3Prefix } from './walk.ts';
 
-/** Server-side copy of every object under `srcPrefix` to `dstPrefix`. */
+/**
+ * Server-side copy of every object under `src.prefix` to `dst.prefix`; `pages` is the source's
+ * listing (already started by the caller). Throws NOT_FOUND if it lists nothing.
+ */
 export async function copyS3Tree(
   src: { bucket: string; prefix: string },
   dst: { bucket: string; prefix: string },
   ctx: S3CopyContext,
+  pages: AsyncIterable<ObjectInfo[]> = ctx.store.list(src.bucket, src.prefix, ctx.signal),
 ): Promise<void> {
   const existing = ctx.update ? await listExisting(ctx.store, dst.bucket, dst.prefix) : undefined;
-  await walkS3Prefix(
-    ctx.store,
-    src.bucket,
-    src.prefix,
-    ctx.pool,
-    (page) => {
-      ctx.tally.found(page.length);
-      for (const obj of page) {
-        const rel = obj.key.slice(src.prefix.length);
-        const key = `${dst.prefix}${rel}`;
-        ctx.pool.push(dirname(rel), () => copyObject(src.bucket, obj, dst.bucket, key, ctx, existing));
-      }
-    },
-    ctx.signal,
-  );
+  const listed = await walkS3Prefix(pages, ctx.pool, (page) => {
+    ctx.tally.found(page.length);
+    for (const obj of page) {
+      const rel = obj.key.slice(src.prefix.length);
+      const key = `${dst.prefix}${rel}`;
+      ctx.pool.push(dirname(rel), () => copyObject(src.bucket, obj, dst.bucket, key, ctx, existing));
+    }
+  });
   await ctx.pool.idle();
+  if (listed === 0) throw noSuchPrefix(src.bucket, src.prefix);
 }
 
 export async function copyObject(

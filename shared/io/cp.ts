@@ -4,9 +4,9 @@ import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { ValidationError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from './constants.ts';
+import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY, MAX_LIST_PAGE } from './constants.ts';
 import { copyLocalFile, copyLocalSymlink, copyLocalTree, type LocalCopyContext } from './copy-local.ts';
-import type { S3CopyContext } from './copy-s3-context.ts';
+import { type S3CopyContext, writesInline } from './copy-s3-context.ts';
 import { copyObject, copyS3Tree } from './copy-s3-tree.ts';
 import { downloadObject, downloadTree } from './download-tree.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
@@ -17,6 +17,7 @@ import { MemoryBudget } from './memory-budget.ts';
 import { poolFor } from './task-pool.ts';
 import type { IoOptions, IoSummary, Location } from './types.ts';
 import { uploadFile, uploadTree } from './upload-tree.ts';
+import { startListing } from './walk.ts';
 
 export interface CopyOptions extends IoOptions {
   /** Skip files whose size and mtime already match at the destination. */
@@ -113,6 +114,7 @@ export async function copyTree(
     store: store as ObjectStore,
     notes: [],
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.volume ? { volume: opts.volume } : {}),
   };
   // Sources run one after another, each with the whole pool; a failing source does not stop the rest.
   for (const src of srcs) {
@@ -163,7 +165,15 @@ async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Pro
     else throw new IoItemError('only regular files and directories can be copied to S3', 'SPECIAL_FILE');
     return;
   }
-  // An s3:// source is one object if the key names one, otherwise a prefix ("directory").
+  // An s3:// source is one object if the key names one, otherwise a prefix ("directory"). The HEAD
+  // and the first page of the prefix's listing travel together (one round trip, not two); that
+  // page is kept short (enough to fill the pool), so the copies start after a short answer.
+  const prefix = asPrefix(src.key);
+  const pages = startListing(
+    ctx.store.list(src.bucket, prefix, ctx.signal, {
+      firstPageSize: Math.min(ctx.pool.concurrency, MAX_LIST_PAGE),
+    }),
+  );
   const single =
     src.key !== '' && !src.key.endsWith('/')
       ? await ctx.store.head(src.bucket, src.key).catch((err: { status?: number }) => {
@@ -176,27 +186,16 @@ async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Pro
       const dstPath = (await isLocalDirectory(target.path))
         ? `${target.path}/${locationBasename(src)}`
         : target.path;
-      await downloadObject(src.bucket, single, dstPath, ctx);
-    } else {
-      const prefix = asPrefix(src.key);
-      await assertPrefixExists(ctx.store, src.bucket, prefix);
-      await downloadTree(src.bucket, prefix, target.path, ctx);
-    }
+      await downloadObject(src.bucket, single, dstPath, ctx, writesInline(dirname(dstPath), ctx));
+    } else await downloadTree(src.bucket, prefix, target.path, ctx, pages);
     return;
   }
   if (single) await copyObject(src.bucket, single, target.bucket, target.key, ctx);
-  else {
-    const prefix = asPrefix(src.key);
-    await assertPrefixExists(ctx.store, src.bucket, prefix);
+  else
     await copyS3Tree(
       { bucket: src.bucket, prefix },
       { bucket: target.bucket, prefix: asPrefix(target.key) },
       ctx,
+      pages,
     );
-  }
-}
-
-async function assertPrefixExists(store: ObjectStore, bucket: string, prefix: string): Promise<void> {
-  for await (const page of store.list(bucket, prefix)) if (page.length > 0) return;
-  throw new IoItemError(`no such object or prefix: s3://${bucket}/${prefix}`, 'NOT_FOUND');
 }

@@ -1,24 +1,30 @@
 // s3 -> local: objects land via a temp name + rename with the object's LastModified as mtime (so
 // --update can compare them with a listing); large objects are fetched as parallel ranged GETs
 // (pinned to one ETag) written at their offsets; "dir/" marker keys become directories.
+import { closeSync, futimesSync, openSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
 import { sameMtime, tempNameFor } from './copy-local.ts';
-import { type S3CopyContext, withSignal } from './copy-s3-context.ts';
-import { IoItemError } from './errors.ts';
+import { type S3CopyContext, withSignal, writesInline } from './copy-s3-context.ts';
+import { IoItemError, noSuchPrefix } from './errors.ts';
 import { walkS3Prefix } from './walk.ts';
 
 const WRITE_BATCH = 1024 * 1024;
 
-/** Writes an object into a local file via a temp name; large objects as parallel ranged GETs. */
+/**
+ * Writes an object into a local file via a temp name; large objects as parallel ranged GETs.
+ * `inlineWrites`: the destination is a local disk (see writesInline), so an object
+ * of up to one write batch is gathered and written with synchronous calls.
+ */
 export async function downloadObject(
   bucket: string,
   obj: ObjectInfo,
   dst: string,
   ctx: S3CopyContext,
+  inlineWrites = false,
 ): Promise<void> {
   const mtimeMs = obj.mtime?.getTime();
   if (ctx.update && mtimeMs !== undefined) {
@@ -34,6 +40,17 @@ export async function downloadObject(
   const held = Math.max(1, Math.min(obj.size, WRITE_BATCH)) * streams;
   await ctx.budget.acquire(held);
   const tmp = tempNameFor(dst);
+  if (inlineWrites && obj.size <= WRITE_BATCH) {
+    try {
+      const r = await ctx.store.get(bucket, obj.key, withSignal(ctx));
+      const chunks = await gather(r.body, obj.size);
+      writeFileInline(tmp, dst, chunks, obj.size, mtimeMs);
+      ctx.tally.fileDone(obj.size);
+    } finally {
+      ctx.budget.release(held);
+    }
+    return;
+  }
   const out = await open(tmp, 'wx', 0o666).catch((err) => {
     ctx.budget.release(held);
     throw err;
@@ -105,6 +122,51 @@ export async function downloadObject(
   }
 }
 
+/**
+ * A body of exactly `size` bytes as its chunks (data events: cheaper than async iteration, which
+ * costs a promise per chunk).
+ */
+function gather(body: Readable, size: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    body.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      n += chunk.length;
+      if (n > size) body.destroy(new IoItemError(`got more than the ${size} bytes listed`, 'SIZE_CHANGED'));
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      if (n === size) resolve(chunks);
+      else reject(new IoItemError(`got ${n} bytes, expected ${size}`, 'SHORT_READ'));
+    });
+  });
+}
+
+/** tmp <- chunks, mtime, then rename to dst: five system calls, none through the threadpool. */
+function writeFileInline(tmp: string, dst: string, chunks: Buffer[], size: number, mtimeMs?: number): void {
+  const fd = openSync(tmp, 'wx', 0o666);
+  let open = true;
+  try {
+    let done = writevSync(fd, chunks, 0);
+    if (done < size) {
+      const whole = Buffer.concat(chunks);
+      while (done < size) done += writeSync(fd, whole, done, size - done, done);
+    }
+    if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
+    open = false;
+    closeSync(fd);
+    renameSync(tmp, dst);
+  } catch (err) {
+    // Only close what is still ours: the number may already belong to a file opened elsewhere.
+    try {
+      if (open) closeSync(fd);
+      unlinkSync(tmp);
+    } catch {}
+    throw err;
+  }
+}
+
 /** A key below the source prefix as a safe relative path (no '..', no absolute, no empty parts). */
 export function safeRelativeKey(rel: string): string | undefined {
   const parts = rel.replace(/\/$/, '').split('/');
@@ -112,12 +174,17 @@ export function safeRelativeKey(rel: string): string | undefined {
   return parts.join('/');
 }
 
-/** Downloads every object under `prefix` into `dstRoot`. Keys ending in '/' become directories. */
+/**
+ * Downloads every object under `prefix` into `dstRoot`; keys ending in '/' become directories.
+ * `pages` is the prefix's listing (already started by the caller). Throws NOT_FOUND, and creates
+ * nothing, if it lists nothing.
+ */
 export async function downloadTree(
   bucket: string,
   prefix: string,
   dstRoot: string,
   ctx: S3CopyContext,
+  pages: AsyncIterable<ObjectInfo[]> = ctx.store.list(bucket, prefix, ctx.signal),
 ): Promise<void> {
   const made = new Map<string, Promise<void>>();
   const ensureDir = (path: string): Promise<void> => {
@@ -130,46 +197,41 @@ export async function downloadTree(
     }
     return p;
   };
-  await ensureDir(dstRoot);
-  ctx.tally.directories++;
-  await walkS3Prefix(
-    ctx.store,
-    bucket,
-    prefix,
-    ctx.pool,
-    (page) => {
-      ctx.tally.found(page.length);
-      for (const obj of page) {
-        const url = `s3://${bucket}/${obj.key}`;
-        const rel = safeRelativeKey(obj.key.slice(prefix.length));
-        if (obj.key === prefix) continue; // the prefix's own marker
-        if (rel === undefined) {
-          ctx.tally.fail(
-            url,
-            new IoItemError(
-              'key is not a safe relative path (empty, . or .. parts): not copied',
-              'UNSAFE_KEY',
-            ),
-          );
-          continue;
-        }
-        const dst = `${dstRoot}/${rel}`;
-        if (obj.key.endsWith('/')) {
-          ctx.pool.push(rel, () => ensureDir(dst).catch((err) => ctx.tally.fail(url, err)));
-          continue;
-        }
-        const parent = dirname(rel);
-        ctx.pool.push(parent, async () => {
-          try {
-            await ensureDir(dirname(dst));
-            await downloadObject(bucket, obj, dst, ctx);
-          } catch (err) {
-            ctx.tally.fail(url, err);
-          }
-        });
+  let inline = false;
+  const listed = await walkS3Prefix(pages, ctx.pool, async (page) => {
+    if (!made.has(dstRoot)) {
+      await ensureDir(dstRoot);
+      ctx.tally.directories++;
+      inline = writesInline(dstRoot, ctx);
+    }
+    ctx.tally.found(page.length);
+    for (const obj of page) {
+      const url = `s3://${bucket}/${obj.key}`;
+      const rel = safeRelativeKey(obj.key.slice(prefix.length));
+      if (obj.key === prefix) continue; // the prefix's own marker
+      if (rel === undefined) {
+        ctx.tally.fail(
+          url,
+          new IoItemError('key is not a safe relative path (empty, . or .. parts): not copied', 'UNSAFE_KEY'),
+        );
+        continue;
       }
-    },
-    ctx.signal,
-  );
+      const dst = `${dstRoot}/${rel}`;
+      if (obj.key.endsWith('/')) {
+        ctx.pool.push(rel, () => ensureDir(dst).catch((err) => ctx.tally.fail(url, err)));
+        continue;
+      }
+      const parent = dirname(rel);
+      ctx.pool.push(parent, async () => {
+        try {
+          await ensureDir(dirname(dst));
+          await downloadObject(bucket, obj, dst, ctx, inline);
+        } catch (err) {
+          ctx.tally.fail(url, err);
+        }
+      });
+    }
+  });
   await ctx.pool.idle();
+  if (listed === 0) throw noSuchPrefix(bucket, prefix);
 }

@@ -17,3 +17,8 @@ export class UnsafeTargetError extends SluiceError {
     super(message, 'UNSAFE_TARGET', 400);
   }
 }
+
+/** An s3:// source that names neither an object nor a non-empty prefix. */
+export function noSuchPrefix(bucket: string, prefix: string): IoItemError {
+  return new IoItemError(`no such object or prefix: s3://${bucket}/${prefix}`, 'NOT_FOUND');
+}

@@ -177,8 +177,9 @@ function fsType(path: string): number | bigint | undefined {
   }
 }
 
-/** True when every path lies on a local-disk file system. */
+/** True when every path lies on a local-disk file system (Linux; elsewhere the types differ). */
 export function allOnLocalDisk(paths: readonly string[]): boolean {
+  if (process.platform !== 'linux') return false;
   return paths.every((p) => {
     const t = fsType(p);
     return t !== undefined && LOCAL_DISK_TYPES.has(Number(t));

@@ -13,7 +13,7 @@ import { chooseLocalFs, type LocalFs } from './local-fs.ts';
 import { asPrefix, parseLocation } from './location.ts';
 import { poolFor, TaskPool } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
-import { joinRel, walkLocalTree, walkS3Prefix } from './walk.ts';
+import { joinRel, startListing, walkLocalTree, walkS3Prefix } from './walk.ts';
 
 export interface RemoveOptions extends IoOptions {
   /** Nonexistent targets are not an error (`rm -f`). */
@@ -154,6 +154,8 @@ async function removeS3(
     }
   };
   // "prefix" means the object "prefix" (if any) and everything under "prefix/", never "prefixes".
+  // The HEAD and the first listing page travel together.
+  const pages = startListing(store.list(bucket, asPrefix(key), opts.signal));
   if (!key.endsWith('/')) {
     const self = await store.head(bucket, key).catch((err: { status?: number }) => {
       if (err?.status === 404) return undefined;
@@ -161,7 +163,7 @@ async function removeS3(
     });
     if (self) take([self]);
   }
-  await walkS3Prefix(store, bucket, asPrefix(key), pool, take, opts.signal);
+  await walkS3Prefix(pages, pool, take);
   if (batch.length) flush();
   await pool.idle();
   if (found === 0 && !opts.force)

@@ -3,7 +3,7 @@
 // come from the listing (dirent types) — no lstat per entry. S3 prefixes: listed page by page,
 // each page handed over as soon as it arrives, pausing while too much work is queued.
 import type { Dirent } from 'node:fs';
-import type { ObjectInfo, ObjectStore } from '../ports/object-store.ts';
+import type { ObjectInfo } from '../ports/object-store.ts';
 import { type LocalFs, threadedFs } from './local-fs.ts';
 import type { TaskPool } from './task-pool.ts';
 
@@ -87,19 +87,42 @@ export function walkLocalTree(
 }
 
 /**
- * Lists every object under `prefix` and hands each page to `onPage` (which schedules work on
- * `pool`), waiting for room in the pool between pages so that a huge bucket is not queued whole.
+ * Starts a listing now: its first page is requested before anyone iterates, so it can travel
+ * together with other requests (cp sends it alongside the HEAD that tells an object from a
+ * prefix). An abandoned listing's failure is ignored.
+ */
+export function startListing(pages: AsyncIterable<ObjectInfo[]>): AsyncIterable<ObjectInfo[]> {
+  const it = pages[Symbol.asyncIterator]();
+  const first = it.next();
+  first.catch(() => {});
+  let started = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        if (started) return it.next();
+        started = true;
+        return first;
+      },
+      return: async () => (await it.return?.()) ?? { done: true, value: undefined },
+    }),
+  };
+}
+
+/**
+ * Hands each page of a listing to `onPage` (which schedules work on `pool`) as soon as it
+ * arrives, waiting for room in the pool between pages so that a huge bucket is not queued whole.
+ * Returns how many objects were listed.
  */
 export async function walkS3Prefix(
-  store: ObjectStore,
-  bucket: string,
-  prefix: string,
+  pages: AsyncIterable<ObjectInfo[]>,
   pool: TaskPool,
-  onPage: (objects: ObjectInfo[]) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  for await (const page of store.list(bucket, prefix, signal)) {
-    onPage(page);
+  onPage: (objects: ObjectInfo[]) => void | Promise<void>,
+): Promise<number> {
+  let count = 0;
+  for await (const page of pages) {
+    count += page.length;
+    await onPage(page);
     await pool.room();
   }
+  return count;
 }

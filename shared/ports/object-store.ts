@@ -29,6 +29,14 @@ export interface GetOptions {
   signal?: AbortSignal;
 }
 
+export interface ListOptions {
+  /**
+   * Ask for at most this many keys in the first page (later pages are full), so that work on the
+   * first objects starts after a short page instead of a long one. A hint: stores may ignore it.
+   */
+  firstPageSize?: number;
+}
+
 export interface PutOptions {
   /** Size if known (lets the adapter pick single-part vs multipart). */
   size?: number;
@@ -48,7 +56,7 @@ export interface DeleteFailure {
 export interface ObjectStore {
   head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead>;
   /** Pages of objects under a prefix (recursive), in key order. */
-  list(bucket: string, prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo[]>;
+  list(bucket: string, prefix: string, signal?: AbortSignal, opts?: ListOptions): AsyncIterable<ObjectInfo[]>;
   get(
     bucket: string,
     key: string,

@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { createBulkS3ObjectStore, type S3BulkStore } from '../../shared/adapters/aws/s3-bulk-store.ts';
 import { createS3Client } from '../../shared/adapters/aws/s3-client.ts';
-import { createBulkS3ObjectStore, S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
+import { S3ObjectStore } from '../../shared/adapters/aws/s3-object-store.ts';
 
 export interface S3rverHandle {
   endpoint: string;
@@ -16,7 +17,7 @@ export interface S3rverHandle {
   env: NodeJS.ProcessEnv;
   store(env?: NodeJS.ProcessEnv): S3ObjectStore;
   /** The store the IO commands use (lean GETs with SDK fallback). */
-  bulkStore(env?: NodeJS.ProcessEnv): S3ObjectStore;
+  bulkStore(env?: NodeJS.ProcessEnv): S3BulkStore;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,10 @@
 // sluice cp / zip / rm against S3, on s3rver started in-process (127.0.0.1, port 0).
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { S3BulkStore } from '../../shared/adapters/aws/s3-bulk-store.ts';
+import { S3FastPath } from '../../shared/adapters/aws/s3-fast-path.ts';
 import { copyTree } from '../../shared/io/cp.ts';
 import { removeTree } from '../../shared/io/rm.ts';
 import { zipTree } from '../../shared/io/zip.ts';
@@ -64,6 +66,45 @@ describe('cp with s3:// (s3rver)', () => {
     ]);
   });
 
+  it('downloads without loading the SDK when the environment has the keys; mtimes are LastModified', async () => {
+    await makeSampleTree(join(dir, 'src'));
+    await copyTree([join(dir, 'src')], 's3://io-test/nosdk', { store });
+    const fast = new S3FastPath({
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: async () => 'us-east-1',
+      credentials: async () => ({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
+    });
+    const noSdk = new S3BulkStore(() => Promise.reject(new Error('the SDK was loaded')), fast);
+    const down = await copyTree(['s3://io-test/nosdk'], join(dir, 'back'), { store: noSdk });
+    expect(down.failures).toEqual([]);
+    expect(down.files).toBe(32);
+    execFileSync('diff', [
+      '-r',
+      '--no-dereference',
+      '-x',
+      'link-to-f1',
+      '-x',
+      'dangling',
+      join(dir, 'src'),
+      join(dir, 'back'),
+    ]);
+    // Files take the object's LastModified (what --update compares with a listing).
+    const head = await store.head('io-test', 'nosdk/a/f3.txt');
+    expect((await stat(join(dir, 'back/a/f3.txt'))).mtimeMs).toBe(head.mtime!.getTime());
+    const again = await copyTree(['s3://io-test/nosdk'], join(dir, 'back'), {
+      store: noSdk,
+      update: true,
+      noTargetDirectory: true,
+    });
+    expect(again).toMatchObject({ files: 0, skipped: 32, failures: [] });
+    // An empty object goes the same inline way.
+    await store.put('io-test', 'zero/empty.bin', Buffer.alloc(0));
+    const zero = await copyTree(['s3://io-test/zero'], join(dir, 'zero'), { store: noSdk });
+    expect(zero).toMatchObject({ files: 1, failures: [] });
+    expect((await stat(join(dir, 'zero/empty.bin'))).size).toBe(0);
+  });
+
   it('moves a large file as a multipart upload and parallel ranged GETs', async () => {
     const big = Buffer.alloc(18 * 1024 * 1024 + 5);
     for (let i = 0; i < big.length; i += 1024) big.writeUInt32LE(i, i);
@@ -100,6 +141,15 @@ describe('cp with s3:// (s3rver)', () => {
     );
     const missing = await copyTree(['s3://io-test/nothing-here'], join(dir, 'x'), { store });
     expect(missing.failures[0]!.message).toMatch(/no such object or prefix/);
+    await expect(stat(join(dir, 'x'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await mkdir(join(dir, 'y'));
+    const bulk = await copyTree(['s3://no-such-bucket/p', 's3://io-test/nothing-here/'], join(dir, 'y'), {
+      store: s3.bulkStore(),
+    });
+    expect(bulk.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/bucket "no-such-bucket" does not exist/),
+      expect.stringMatching(/no such object or prefix: s3:\/\/io-test\/nothing-here\//),
+    ]);
   });
 });
 

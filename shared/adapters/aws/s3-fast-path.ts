@@ -1,5 +1,5 @@
-// A lean path for the requests bulk IO makes by the thousand — GetObject and small PutObject —
-// SigV4-signed (UNSIGNED-PAYLOAD) over a keep-alive agent, without the SDK's middleware stack,
+// A lean path for the requests bulk IO makes by the thousand — GetObject, small PutObject, and
+// the HeadObject and ListObjectsV2 pages that start a download — SigV4-signed (UNSIGNED-PAYLOAD) over a keep-alive agent, without the SDK's middleware stack,
 // which costs ~1.5 ms of CPU per request: the limit when many small objects move on a small
 // machine. Only the happy path is handled here: any other answer, and any transport error, makes
 // the caller repeat the request through the SDK (its retries, redirects and error mapping stay
@@ -9,7 +9,23 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { GetOptions } from '../../ports/object-store.ts';
+import { text } from 'node:stream/consumers';
+import { NotFoundError } from '../../errors.ts';
+import type { GetOptions, ObjectHead } from '../../ports/object-store.ts';
+import { type ListPage, parseListObjectsV2 } from './s3-list-xml.ts';
+
+type Method = 'GET' | 'PUT' | 'HEAD';
+
+/** The parts of a request's URL that signing and sending need (a URL object fits). */
+export interface RequestTarget {
+  protocol: string;
+  /** Hostname, with ':port' when not the default. */
+  host: string;
+  /** Already escaped. */
+  pathname: string;
+  /** '' or '?' + a canonical query string. */
+  search: string;
+}
 
 export interface FastPathCredentials {
   accessKeyId: string;
@@ -26,14 +42,24 @@ export interface FastPathConfig {
   maxSockets?: number;
 }
 
+/** RFC 3986 escaping (everything but unreserved characters), as SigV4 canonicalises. */
+function escapeRfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /** RFC 3986 escaping as S3 canonicalises keys ('/' kept). */
 function escapeKey(key: string): string {
-  return key
-    .split('/')
-    .map((s) =>
-      encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
-    )
-    .join('/');
+  // Most keys need no escaping: skip the split/encode/join (measurable per request).
+  if (/^[A-Za-z0-9\-._~/]*$/.test(key)) return key;
+  return key.split('/').map(escapeRfc3986).join('/');
+}
+
+/** A query string in SigV4 canonical form (sorted by name, RFC 3986-escaped), usable as is. */
+export function canonicalQuery(params: Record<string, string>): string {
+  return Object.keys(params)
+    .sort()
+    .map((k) => `${escapeRfc3986(k)}=${escapeRfc3986(params[k]!)}`)
+    .join('&');
 }
 
 const hex = (data: string) => createHash('sha256').update(data).digest('hex');
@@ -46,11 +72,12 @@ export function signingKey(secret: string, date: string, region: string): Buffer
 
 /**
  * Adds SigV4 headers (x-amz-date, x-amz-content-sha256: UNSIGNED-PAYLOAD, host, authorization)
- * to a request without a query string, signing every header given.
+ * to a request, signing every header given. A query string must already be in canonical form
+ * (see canonicalQuery).
  */
 export function signS3Request(
-  method: 'GET' | 'PUT',
-  url: URL,
+  method: Method,
+  url: RequestTarget,
   headers: Record<string, string>,
   s: { region: string; creds: FastPathCredentials; now: Date; key?: Buffer },
 ): void {
@@ -69,7 +96,8 @@ export function signS3Request(
   const names = Object.keys(lower).sort();
   const canonicalHeaders = names.map((n) => `${n}:${lower[n]}\n`).join('');
   const signed = names.join(';');
-  const canonical = `${method}\n${url.pathname}\n\n${canonicalHeaders}\n${signed}\nUNSIGNED-PAYLOAD`;
+  const query = url.search.slice(1);
+  const canonical = `${method}\n${url.pathname}\n${query}\n${canonicalHeaders}\n${signed}\nUNSIGNED-PAYLOAD`;
   const scope = `${date}/${s.region}/s3/aws4_request`;
   const key = s.key ?? signingKey(s.creds.secretAccessKey, date, s.region);
   const toSign = `AWS4-HMAC-SHA256\n${stamp}\n${scope}\n${hex(canonical)}`;
@@ -83,9 +111,18 @@ const REJECTS_THE_PATH = new Set([400, 405, 411, 501]);
 export class S3FastPath {
   private readonly agents = new Map<string, http.Agent>();
   private cachedKey: { scope: string; key: Buffer; secret: string } | undefined;
+  private region: string | undefined;
   private enabled = true;
 
-  constructor(private readonly cfg: FastPathConfig) {}
+  /** The custom endpoint, parsed once. */
+  private readonly endpoint: { protocol: string; host: string } | undefined;
+
+  constructor(private readonly cfg: FastPathConfig) {
+    if (cfg.endpoint) {
+      const { protocol, host } = new URL(cfg.endpoint);
+      this.endpoint = { protocol, host };
+    }
+  }
 
   get isEnabled(): boolean {
     return this.enabled;
@@ -101,21 +138,32 @@ export class S3FastPath {
     return a;
   }
 
-  private async url(bucket: string, key: string): Promise<URL> {
+  /** Where a request goes; built from strings (a URL object per request costs measurable CPU). */
+  private async target(bucket: string, key: string, query = ''): Promise<RequestTarget> {
     const path = escapeKey(key);
-    if (this.cfg.endpoint) {
-      const base = new URL(this.cfg.endpoint);
-      if (this.cfg.forcePathStyle) return new URL(`${base.origin}/${bucket}/${path}`);
-      return new URL(`${base.protocol}//${bucket}.${base.host}/${path}`);
+    const search = query ? `?${query}` : '';
+    if (this.endpoint) {
+      const { protocol, host } = this.endpoint;
+      if (this.cfg.forcePathStyle) return { protocol, host, pathname: `/${bucket}/${path}`, search };
+      return { protocol, host: `${bucket}.${host}`, pathname: `/${path}`, search };
     }
     const region = await this.cfg.region();
     // Virtual-hosted style needs a DNS- and TLS-safe bucket name (no dots).
-    if (/^[a-z0-9-]+$/.test(bucket)) return new URL(`https://${bucket}.s3.${region}.amazonaws.com/${path}`);
-    return new URL(`https://s3.${region}.amazonaws.com/${bucket}/${path}`);
+    if (/^[a-z0-9-]+$/.test(bucket))
+      return {
+        protocol: 'https:',
+        host: `${bucket}.s3.${region}.amazonaws.com`,
+        pathname: `/${path}`,
+        search,
+      };
+    return { protocol: 'https:', host: `s3.${region}.amazonaws.com`, pathname: `/${bucket}/${path}`, search };
   }
 
-  private async sign(method: 'GET' | 'PUT', url: URL, headers: Record<string, string>): Promise<void> {
-    const [region, creds] = await Promise.all([this.cfg.region(), this.cfg.credentials()]);
+  private async sign(method: Method, to: RequestTarget, headers: Record<string, string>): Promise<void> {
+    // The region is fixed for the life of the store; credentials may be refreshed by their provider.
+    this.region ??= await this.cfg.region();
+    const region = this.region;
+    const creds = await this.cfg.credentials();
     const now = new Date();
     const date = now.toISOString().slice(0, 10).replace(/-/g, '');
     const scope = `${date}/${region}/s3/aws4_request`;
@@ -126,26 +174,38 @@ export class S3FastPath {
         secret: creds.secretAccessKey,
       };
     }
-    signS3Request(method, url, headers, { region, creds, now, key: this.cachedKey.key });
+    signS3Request(method, to, headers, { region, creds, now, key: this.cachedKey.key });
   }
 
   /** Sends one request; resolves to the response when `ok(status)`, else undefined. */
   private async send(
-    method: 'GET' | 'PUT',
+    method: Method,
     bucket: string,
     key: string,
     headers: Record<string, string>,
     body: Buffer | undefined,
     ok: (status: number) => boolean,
     signal?: AbortSignal,
+    query = '',
   ): Promise<http.IncomingMessage | undefined> {
     if (!this.enabled) return undefined;
     try {
-      const url = await this.url(bucket, key);
-      await this.sign(method, url, headers);
-      const lib = url.protocol === 'https:' ? https : http;
+      const to = await this.target(bucket, key, query);
+      await this.sign(method, to, headers);
+      const lib = to.protocol === 'https:' ? https : http;
+      const options: http.RequestOptions = {
+        method,
+        protocol: to.protocol,
+        host: to.host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'),
+        path: to.pathname + to.search,
+        headers,
+        agent: this.agent(to.protocol),
+        ...(signal ? { signal } : {}),
+      };
+      const port = /:(\d+)$/.exec(to.host)?.[1];
+      if (port) options.port = Number(port);
       return await new Promise((resolve) => {
-        const req = lib.request(url, { method, headers, agent: this.agent(url.protocol), signal }, (res) => {
+        const req = lib.request(options, (res) => {
           const status = res.statusCode ?? 0;
           if (ok(status)) {
             resolve(res);
@@ -184,6 +244,54 @@ export class S3FastPath {
     if (!res) return undefined;
     const etag = res.headers.etag;
     return { body: res, size: Number(res.headers['content-length'] ?? 0), ...(etag ? { etag } : {}) };
+  }
+
+  /**
+   * HeadObject: the object's attributes; throws NotFoundError on a 404 (an answer, not a
+   * failure: a HEAD has no body, so the SDK could not say more); undefined means "ask the SDK".
+   */
+  async head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
+    const res = await this.send('HEAD', bucket, key, {}, undefined, (s) => s === 200 || s === 404, signal);
+    if (!res) return undefined;
+    res.resume();
+    if (res.statusCode === 404) throw new NotFoundError(`s3://${bucket}/${key}: not found`);
+    const h = res.headers;
+    const size = Number(h['content-length']);
+    if (!Number.isSafeInteger(size)) return undefined;
+    const mtime = h['last-modified'] ? new Date(h['last-modified']) : undefined;
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(h))
+      if (k.startsWith('x-amz-meta-') && typeof v === 'string') metadata[k.slice(11)] = v;
+    return {
+      key,
+      size,
+      ...(mtime && !Number.isNaN(mtime.getTime()) ? { mtime } : {}),
+      ...(h.etag ? { etag: h.etag } : {}),
+      ...(h['content-type'] ? { contentType: h['content-type'] } : {}),
+      metadata, // always, as the SDK answers (empty when there is none)
+    };
+  }
+
+  /** One ListObjectsV2 page (recursive: no delimiter), or undefined: then ask the SDK. */
+  async listPage(
+    bucket: string,
+    prefix: string,
+    opts: { token?: string; maxKeys?: number; signal?: AbortSignal } = {},
+  ): Promise<ListPage | undefined> {
+    const query = canonicalQuery({
+      'list-type': '2',
+      'encoding-type': 'url',
+      prefix,
+      ...(opts.token ? { 'continuation-token': opts.token } : {}),
+      ...(opts.maxKeys ? { 'max-keys': String(opts.maxKeys) } : {}),
+    });
+    const res = await this.send('GET', bucket, '', {}, undefined, (s) => s === 200, opts.signal, query);
+    if (!res) return undefined;
+    try {
+      return parseListObjectsV2(await text(res));
+    } catch {
+      return undefined;
+    }
   }
 
   /** One PutObject of a buffer; false means "not done: use the SDK". */

@@ -26,7 +26,8 @@ import type {
   PutOptions,
 } from '../../ports/object-store.ts';
 import { createS3Client } from './s3-client.ts';
-import { S3FastPath } from './s3-fast-path.ts';
+import { DEFAULT_PART_SIZE } from './s3-env.ts';
+import type { ListPage } from './s3-list-xml.ts';
 
 const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 const COPY_PART = 512 * 1024 ** 2;
@@ -77,16 +78,8 @@ export function s3Error(err: unknown, bucket: string, key?: string): Error {
   );
 }
 
-export interface S3ObjectStoreOptions {
-  /** GETs and small PUTs through lean signed requests first (the SDK answers anything unusual). */
-  fastPath?: S3FastPath;
-}
-
 export class S3ObjectStore implements ObjectStore {
-  constructor(
-    readonly client: S3Client = createS3Client(),
-    private readonly opts: S3ObjectStoreOptions = {},
-  ) {}
+  constructor(readonly client: S3Client = createS3Client()) {}
 
   async head(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead> {
     try {
@@ -109,33 +102,47 @@ export class S3ObjectStore implements ObjectStore {
   async *list(bucket: string, prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo[]> {
     let token: string | undefined;
     do {
-      let r: ListObjectsV2CommandOutput;
-      try {
-        r = await this.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-          { abortSignal: signal },
-        );
-      } catch (err) {
-        throw s3Error(err, bucket, prefix);
-      }
-      const page: ObjectInfo[] = [];
-      for (const o of r.Contents ?? []) {
-        if (o.Key === undefined) continue;
-        page.push({
-          key: o.Key,
-          size: o.Size ?? 0,
-          ...(o.LastModified ? { mtime: o.LastModified } : {}),
-          ...(o.ETag ? { etag: o.ETag } : {}),
-        });
-      }
-      if (page.length) yield page;
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+      const page = await this.listPage(bucket, prefix, { ...(token ? { token } : {}), signal });
+      if (page.objects.length) yield page.objects;
+      token = page.nextToken;
     } while (token);
   }
 
+  /** One ListObjectsV2 page (recursive); `nextToken` is absent on the last page. */
+  async listPage(
+    bucket: string,
+    prefix: string,
+    opts: { token?: string; maxKeys?: number; signal?: AbortSignal | undefined } = {},
+  ): Promise<ListPage> {
+    let r: ListObjectsV2CommandOutput;
+    try {
+      r = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken: opts.token,
+          ...(opts.maxKeys ? { MaxKeys: opts.maxKeys } : {}),
+        }),
+        { abortSignal: opts.signal },
+      );
+    } catch (err) {
+      throw s3Error(err, bucket, prefix);
+    }
+    const objects: ObjectInfo[] = [];
+    for (const o of r.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      objects.push({
+        key: o.Key,
+        size: o.Size ?? 0,
+        ...(o.LastModified ? { mtime: o.LastModified } : {}),
+        ...(o.ETag ? { etag: o.ETag } : {}),
+      });
+    }
+    const nextToken = r.IsTruncated ? r.NextContinuationToken : undefined;
+    return nextToken ? { objects, nextToken } : { objects };
+  }
+
   async get(bucket: string, key: string, opts: GetOptions = {}) {
-    const fast = await this.opts.fastPath?.get(bucket, key, opts);
-    if (fast) return fast;
     try {
       const r = await this.client.send(
         new GetObjectCommand({
@@ -157,14 +164,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(bucket: string, key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<void> {
-    const partSize = opts.partSize ?? 8 * 1024 * 1024;
+    const partSize = opts.partSize ?? DEFAULT_PART_SIZE;
     if (Buffer.isBuffer(body) && body.length <= partSize) {
-      const fastOpts = {
-        ...(opts.contentType ? { contentType: opts.contentType } : {}),
-        ...(opts.metadata ? { metadata: opts.metadata } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      };
-      if (await this.opts.fastPath?.put(bucket, key, body, fastOpts)) return;
       // One PutObject: lib-storage's Upload costs several times the CPU per small object.
       try {
         await this.client.send(
@@ -272,18 +273,4 @@ export class S3ObjectStore implements ObjectStore {
       throw s3Error(err, bucket);
     }
   }
-}
-
-/** An S3ObjectStore for bulk IO: many sockets, GETs and small PUTs through S3FastPath. */
-export function createBulkS3ObjectStore(env: NodeJS.ProcessEnv = process.env): S3ObjectStore {
-  const client = createS3Client(env);
-  if (env.SLUICE_S3_FAST_PATH === '0') return new S3ObjectStore(client);
-  const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  const fastPath = new S3FastPath({
-    ...(endpoint ? { endpoint } : {}),
-    forcePathStyle: client.config.forcePathStyle ?? false,
-    region: () => client.config.region(),
-    credentials: () => client.config.credentials(),
-  });
-  return new S3ObjectStore(client, { fastPath });
 }

@@ -26,6 +26,8 @@ describe('chooseLocalFs', () => {
     expect(allOnLocalDisk(['/proc/self'])).toBe(false);
     expect(chooseLocalFs([dir, '/proc/self']).mode).toBe('threaded');
     expect(chooseLocalFs([]).mode).toBe('threaded');
+    // tmpfs is a local disk for this purpose.
+    if (process.platform === 'linux') expect(allOnLocalDisk(['/dev/shm'])).toBe(true);
   });
 
   it('does what --volume forces', () => {

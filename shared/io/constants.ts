@@ -43,9 +43,11 @@ export const DELETE_BATCH = 1000;
 
 /**
  * Operations in flight on a local disk (local-fs.ts, direct mode): each has at most one data
- * transfer on the threadpool while this thread makes the metadata calls of the others.
+ * transfer on the threadpool while this thread makes the metadata calls of the others. More than
+ * the threads (bin/sluice.js gives a local-disk command one per core), so none sits idle and
+ * waking it is never paid for (cli/threadpool.ts).
  */
-export const DIRECT_JOBS = 4;
+export const DIRECT_JOBS = 16;
 
 /**
  * File data `zip` reads ahead of its writer on a local disk (direct mode): enough to keep the

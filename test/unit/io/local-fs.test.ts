@@ -52,35 +52,30 @@ describe('chooseLocalFs', () => {
   });
 });
 
+/** How often a 5 ms timer fired while `pool` ran `tasks` tasks of 1 ms of synchronous work. */
+async function timersDuring(pool: TaskPool, tasks: number): Promise<number> {
+  let timers = 0;
+  const timer = setInterval(() => timers++, 5);
+  for (let i = 0; i < tasks; i++)
+    pool.push('', async () => {
+      const end = performance.now() + 1;
+      while (performance.now() < end);
+    });
+  await pool.idle();
+  clearInterval(timer);
+  return timers;
+}
+
 describe('poolFor', () => {
   it('runs direct calls a few at a time and yields to the event loop during long runs', async () => {
     const pool = poolFor(directFs, 128);
     expect(pool.concurrency).toBeLessThan(128);
-    let timers = 0;
-    const timer = setInterval(() => timers++, 5);
-    // 300 tasks of 1 ms of synchronous work each: without yielding no timer could fire.
-    for (let i = 0; i < 300; i++)
-      pool.push('', async () => {
-        const end = performance.now() + 1;
-        while (performance.now() < end);
-      });
-    await pool.idle();
-    clearInterval(timer);
-    expect(timers).toBeGreaterThan(3);
+    // 300 ms of synchronous work: without yielding no timer could fire.
+    expect(await timersDuring(pool, 300)).toBeGreaterThan(3);
   });
 
   it('a pool without yielding starves timers (what the yielding is for)', async () => {
-    const pool = new TaskPool(4);
-    let timers = 0;
-    const timer = setInterval(() => timers++, 5);
-    for (let i = 0; i < 100; i++)
-      pool.push('', async () => {
-        const end = performance.now() + 1;
-        while (performance.now() < end);
-      });
-    await pool.idle();
-    clearInterval(timer);
-    expect(timers).toBe(0);
+    expect(await timersDuring(new TaskPool(4), 100)).toBe(0);
   });
 });
 

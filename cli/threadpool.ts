@@ -4,11 +4,12 @@
 // 256 of them are ~15 ms that only commands with many file calls in flight earn back.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { NETWORK_VOLUME_THREADS } from '../shared/io/constants.ts';
 import { allOnLocalDisk } from '../shared/io/local-fs.ts';
 import { isS3Url } from '../shared/io/s3-url.ts';
 
 /** -j file calls in flight on a network volume, each holding a thread while it waits. */
-export const MANY_THREADS = 256;
+export const MANY_THREADS = NETWORK_VOLUME_THREADS;
 /**
  * A local disk (local-fs.ts, direct mode): one thread per core. Handing a call to an idle thread
  * wakes it, which costs the submitting thread ~30 µs in a VM (a futex wake is an inter-processor

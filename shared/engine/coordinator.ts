@@ -21,6 +21,7 @@ import { planCaching } from './caching-plan.ts';
 import { expiredTtl, passesVerbosity, progressPayload, resultPayload } from './job-notices.ts';
 import { newTasks, nodeOutput, parentOutputs } from './node-outputs.ts';
 import { shouldRetry } from './retry.ts';
+import { type TaskIdentity, taskIdentity } from './task-identity.ts';
 import { initialJobState, isJobFinal, isNodeFinal, transition } from './transitions.ts';
 import type { EngineEffect, EngineEvent, JobState } from './types.ts';
 
@@ -76,31 +77,12 @@ export interface TaskOutcomeReport {
    * status function needs no read. `attempt` is this run's number; the store applies one outcome
    * per attempt (a duplicate report of the same attempt is a no-op).
    */
-  task?: {
-    jobId: string;
-    nodeName: string;
-    batchIndex?: number;
-    algorithmName: string;
-    pipelineName: string;
-    priority: number;
-    queuedAt: number;
-    attempt: number;
-    startedAt?: number;
-  };
+  task?: TaskIdentity & { attempt: number; startedAt?: number };
 }
 
 /** The task as a worker ran it, carried by its outcome (TaskOutcomeReport.task). */
 export function reportedTask(t: QueuedTask): NonNullable<TaskOutcomeReport['task']> {
-  return {
-    jobId: t.jobId,
-    nodeName: t.nodeName,
-    ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-    algorithmName: t.algorithmName,
-    pipelineName: t.pipelineName ?? '',
-    priority: t.priority,
-    queuedAt: t.queuedAt,
-    attempt: t.attempt ?? 1,
-  };
+  return { ...taskIdentity(t), attempt: t.attempt ?? 1 };
 }
 
 export function newJobId(pipelineName: string): string {
@@ -110,13 +92,7 @@ export function newJobId(pipelineName: string): string {
 
 const queuedTask = (t: NewTask | TaskRecord): QueuedTask => ({
   taskId: t.taskId,
-  jobId: t.jobId,
-  nodeName: t.nodeName,
-  ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-  algorithmName: t.algorithmName,
-  pipelineName: t.pipelineName,
-  priority: t.priority,
-  queuedAt: t.queuedAt,
+  ...taskIdentity(t),
   input: t.input,
   attempt: 1,
 });

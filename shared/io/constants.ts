@@ -7,6 +7,14 @@
  */
 export const DEFAULT_JOBS = 128;
 
+/**
+ * libuv threads for a process that runs file calls on network volumes: each of -j calls in flight
+ * holds a thread while it waits. libuv sizes its pool once, when first used, from
+ * UV_THREADPOOL_SIZE, so every entry point sets it before starting: bin/sluice.js (per command
+ * line, cli/threadpool.ts) and the worker image (container-tasks/Dockerfile).
+ */
+export const NETWORK_VOLUME_THREADS = 256;
+
 /** Bytes of file data held in memory at once (`--max-memory`): buffers of files in flight. */
 export const DEFAULT_MAX_MEMORY = 256 * 1024 ** 2;
 

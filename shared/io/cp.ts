@@ -101,7 +101,7 @@ export async function copyTree(
   const fs = needsS3
     ? threadedFs
     : chooseLocalFs(
-        [...srcs, dst].map((l) => (l.kind === 'local' ? l.path : '')),
+        [...srcs, dst].flatMap((l) => (l.kind === 'local' ? [l.path] : [])),
         opts.volume,
       );
   const ctx: S3CopyContext = {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AlgorithmDefinition } from '../../shared/pipeline/types.ts';
-import type { TaskSpec } from '../../shared/ports/task-runner.ts';
+import type { TaskOutcome, TaskSpec } from '../../shared/ports/task-runner.ts';
 
 export interface TempDir {
   path: string;
@@ -73,4 +73,10 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
   return check();
+}
+
+/** The outcome as a failure (its error fields typed); throws if the task did not fail. */
+export function failed(outcome: TaskOutcome): Extract<TaskOutcome, { status: 'failed' }> {
+  if (outcome.status !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
+  return outcome;
 }

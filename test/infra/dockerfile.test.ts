@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, WORKER_DOCKERFILE, WORKER_UID } from '../../infra/stacks/workers-stack.ts';
 import { WORKER_ENTRY } from '../../shared/adapters/aws/config.ts';
+import { NETWORK_VOLUME_THREADS } from '../../shared/io/constants.ts';
 
 const dockerfile = readFileSync(path.join(REPO_ROOT, WORKER_DOCKERFILE), 'utf8');
 const instructions = dockerfile
@@ -86,5 +87,9 @@ describe('container-tasks/Dockerfile', () => {
     expect(scripted.length).toBeGreaterThan(0);
     for (const name of scripted)
       expect(dockerfile, name).toMatch(new RegExp(`npm rebuild [^\\n]*\\b${name}\\b`));
+  });
+
+  it('sizes the threadpool for file calls on EFS before node starts', () => {
+    expect(instructions).toContain(`ENV UV_THREADPOOL_SIZE=${NETWORK_VOLUME_THREADS}`);
   });
 });

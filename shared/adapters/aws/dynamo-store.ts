@@ -25,6 +25,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { jobStateText, loadValue, type StoredValue, storeValue } from '../../engine/stored-values.ts';
+import { taskIdentity } from '../../engine/task-identity.ts';
 import type { JobState, TaskStatus } from '../../engine/types.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { AlgorithmDefinition, Pipeline } from '../../pipeline/types.ts';
@@ -418,15 +419,9 @@ export class DynamoJobStore implements JobStore {
         pk: k.pk,
         sk: k.sk,
         taskId: t.taskId,
-        jobId: t.jobId,
-        nodeName: t.nodeName,
-        ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-        algorithmName: t.algorithmName,
-        pipelineName: t.pipelineName,
-        priority: t.priority,
+        ...taskIdentity(t),
         status: 'queued',
         attempts: 0,
-        queuedAt: t.queuedAt,
         // Backstop expiry for a task that never finishes; a finish sets finish + retention.
         ttl: this.expiry(t.queuedAt) + this.retentionSec,
         ...(input.text !== undefined ? { input: input.text } : { inputBlob: input.blob }),

@@ -6,6 +6,7 @@
 // so the retry policy puts them back.
 import { reportedTask } from '../../engine/coordinator.ts';
 import { Dispatcher } from '../../engine/dispatcher.ts';
+import { taskIdentity } from '../../engine/task-identity.ts';
 import type { JobState } from '../../engine/types.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { JobStore, TaskRecord } from '../../ports/job-store.ts';
@@ -76,14 +77,8 @@ export function startWorker(engine: AwsEngine, opts: WorkerOptions, signal: Abor
           if (t.input === undefined) continue; // too large for the message: read from the task item
           claimed.set(t.taskId, {
             taskId: t.taskId,
-            jobId: t.jobId,
-            nodeName: t.nodeName,
-            ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-            algorithmName: t.algorithmName,
-            pipelineName: t.pipelineName ?? '',
-            priority: t.priority,
+            ...taskIdentity(t),
             input: t.input,
-            queuedAt: t.queuedAt,
             status: 'active',
             attempts: t.attempt ?? 1,
           });

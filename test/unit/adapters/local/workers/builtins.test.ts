@@ -5,7 +5,7 @@ import {
   WorkerPool,
 } from '../../../../../shared/adapters/local/workers/worker-pool.ts';
 import type { TaskOutcome } from '../../../../../shared/ports/task-runner.ts';
-import { isAlive, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
+import { failed, isAlive, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
 
 const FIXTURES = {
   url: pathToFileURL(`${import.meta.dirname}/../../../../fixtures/builtins.ts`).href,
@@ -31,11 +31,6 @@ afterAll(async () => {
   await pool.close();
   await dir.remove();
 });
-
-function failed(outcome: TaskOutcome) {
-  if (outcome.status !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
-  return outcome;
-}
 
 function pidOf(outcome: TaskOutcome): number {
   if (outcome.status !== 'succeeded') throw new Error(outcome.error);

@@ -2,8 +2,7 @@ import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../../../../shared/adapters/local/workers/worker-pool.ts';
-import type { TaskOutcome } from '../../../../../shared/ports/task-runner.ts';
-import { algorithm, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
+import { algorithm, failed, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
 
 // A command algorithm as users write them: reads {"input", "info"} from stdin, prints JSON.
 const SCRIPT = `
@@ -44,11 +43,6 @@ afterAll(async () => {
   await pool.close();
   await dir.remove();
 });
-
-function failed(outcome: TaskOutcome) {
-  if (outcome.status !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
-  return outcome;
-}
 
 describe('command algorithms', () => {
   it('get {input, info} on stdin, run in codePath, and return stdout JSON with stderr as logs', async () => {

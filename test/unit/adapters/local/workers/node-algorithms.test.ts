@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../../../../shared/adapters/local/workers/worker-pool.ts';
 import type { AlgorithmDefinition } from '../../../../../shared/pipeline/types.ts';
 import type { TaskOutcome } from '../../../../../shared/ports/task-runner.ts';
-import { algorithm, isAlive, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
+import {
+  algorithm,
+  failed,
+  isAlive,
+  never,
+  type TempDir,
+  task,
+  tempDir,
+} from '../../../../helpers/workers.ts';
 
 const ESM = `
 let inits = 0;
@@ -44,11 +52,6 @@ afterAll(async () => {
   await pool.close();
   await dir.remove();
 });
-
-function failed(outcome: TaskOutcome) {
-  if (outcome.status !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
-  return outcome;
-}
 
 function result<T>(outcome: TaskOutcome): T {
   if (outcome.status !== 'succeeded') throw new Error(`expected success, got ${outcome.error}`);

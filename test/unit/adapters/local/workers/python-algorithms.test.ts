@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../../../../shared/adapters/local/workers/worker-pool.ts';
 import type { AlgorithmDefinition } from '../../../../../shared/pipeline/types.ts';
-import { algorithm, isAlive, never, type TempDir, task, tempDir } from '../../../../helpers/workers.ts';
+import {
+  algorithm,
+  failed,
+  isAlive,
+  never,
+  type TempDir,
+  task,
+  tempDir,
+} from '../../../../helpers/workers.ts';
 
 const MAIN = `
 import asyncio, os, sys, time
@@ -70,11 +78,6 @@ afterAll(async () => {
   await pool.close();
   await dir.remove();
 });
-
-function failed(outcome: Awaited<ReturnType<WorkerPool['run']>>) {
-  if (outcome.status !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
-  return outcome;
-}
 
 describe('python algorithms', () => {
   it('serve many tasks from one hot process, calling init once, with args.input and args.info', async () => {

@@ -2,10 +2,10 @@
 // gets a core): the AWS path in-process (status function on an SQS poller, one worker) runs a
 // `#[1...N]` echo batch plus a reduce; prints the figures as JSON.
 
-import { startLocalAwsStack } from '../shared/adapters/aws/local-stack.ts';
-import { InlineRunner } from '../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../shared/builtins/registry.ts';
 import { isJobFinal } from '../shared/engine/transitions.ts';
+import { InlineRunner } from '../shared/runner/inline-runner.ts';
+import { startLocalAwsStack } from '../shared/runtime/aws-emulated/stack.ts';
 import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 5000);

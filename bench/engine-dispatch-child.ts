@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalEngine } from '../shared/adapters/local/local-engine.ts';
+import { LocalEngine } from '../shared/runtime/embedded/local-engine.ts';
 import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 20_000);

@@ -2,11 +2,11 @@
 // already running for this SLUICE_HOME, or, when none runs, the state directory in-process.
 // Every command speaks the same REST routes either way, so there is one code path per operation.
 
-import { EngineHost, runningEngine } from '../shared/adapters/local/engine-host.ts';
-import { LocalEngine, sluiceHome } from '../shared/adapters/local/local-engine.ts';
 import { API_PREFIX, type ApiRequest, type ApiResponse, handleApi } from '../shared/api/router.ts';
 import { SluiceService } from '../shared/api/service.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
+import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
+import { LocalEngine, sluiceHome } from '../shared/runtime/embedded/local-engine.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 

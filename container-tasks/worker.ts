@@ -5,11 +5,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AwsEngine } from '../shared/adapters/aws/aws-engine.ts';
 import { AWS_ENV, DEFAULT_SHARED_VOLUME, numberEnv } from '../shared/adapters/aws/config.ts';
-import { runContainerTask, type TaskContext } from '../shared/adapters/aws/container-task.ts';
-import { startWorker } from '../shared/adapters/aws/worker.ts';
-import { WorkerPool } from '../shared/adapters/local/workers/worker-pool.ts';
+import { WorkerPool } from '../shared/runner/worker-pool.ts';
+import { AwsEngine } from '../shared/runtime/aws/aws-engine.ts';
+import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
+import { startWorker } from '../shared/runtime/aws/worker.ts';
 
 export async function handler(_event: unknown, context: TaskContext): Promise<void> {
   const env = process.env;

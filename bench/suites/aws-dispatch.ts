@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { provisionAwsResources } from '../../shared/adapters/aws/provision.ts';
+import { provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
 import { startEmulators } from '../../test/helpers/aws-emulators.ts';
 import { type DispatchFigures, median } from '../dispatch-figures.ts';
 import type { BenchSuite } from '../types.ts';

@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WorkerPool } from '../../shared/adapters/local/workers/worker-pool.ts';
 import type { AlgorithmDefinition } from '../../shared/pipeline/types.ts';
 import type { TaskSpec } from '../../shared/ports/task-runner.ts';
+import { WorkerPool } from '../../shared/runner/worker-pool.ts';
 import type { BenchSuite } from '../types.ts';
 
 const IPC_ECHO = fileURLToPath(new URL('../fixtures/ipc-echo.mjs', import.meta.url));

@@ -1,8 +1,8 @@
 // `sluice serve`: the engine with its REST API on localhost (and cron triggers), until SIGINT.
 // `sluice resume`: continue unfinished jobs after a crash, then exit.
 import type { Command } from 'commander';
-import { EngineHost } from '../../shared/adapters/local/engine-host.ts';
-import { sluiceHome } from '../../shared/adapters/local/local-engine.ts';
+import { EngineHost } from '../../shared/runtime/embedded/engine-host.ts';
+import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
 import { closeOnSignal } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -13,10 +13,10 @@ async function serveAws(
   ctx: CliContext,
   o: { port: number; host: string; workers?: number; create?: string },
 ): Promise<void> {
-  const { startLocalAwsStack } = await import('../../shared/adapters/aws/local-stack.ts');
+  const { startLocalAwsStack } = await import('../../shared/runtime/aws-emulated/stack.ts');
   const env = { ...ctx.env };
   if (o.create) {
-    const { provisionAwsResources } = await import('../../shared/adapters/aws/provision.ts');
+    const { provisionAwsResources } = await import('../../shared/runtime/aws-emulated/provision.ts');
     const p = await provisionAwsResources({ prefix: o.create, env });
     Object.assign(env, p.env);
     ctx.stderr.write(`sluice: resources ${o.create}-* ready; to reuse them:\n`);

@@ -2,11 +2,11 @@
 // blobs, the status function fed by an SQS poller, and a worker — against the emulators started
 // here (or LocalStack / an account with SLUICE_TEST_AWS=1, see README "AWS backend").
 import { randomBytes } from 'node:crypto';
-import { startLocalAwsStack } from '../../shared/adapters/aws/local-stack.ts';
-import { InlineRunner } from '../../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../shared/engine/transitions.ts';
 import type { JobState } from '../../shared/engine/types.ts';
+import { InlineRunner } from '../../shared/runner/inline-runner.ts';
+import { startLocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../helpers/aws-emulators.ts';
 import { testBuiltins } from '../helpers/engine.ts';
 import { defineExecutionSuite } from './execution.ts';

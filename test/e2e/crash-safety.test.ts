@@ -128,8 +128,8 @@ describe('kill -9 of the engine, then sluice resume', () => {
 
 /** The task records in the state directory (no engine runs now). */
 async function taskRecords(home: string, jobId: string): Promise<TaskView[]> {
-  const { LocalEngine } = await import('../../shared/adapters/local/local-engine.ts');
-  const { InlineRunner } = await import('../../shared/adapters/local/inline-runner.ts');
+  const { LocalEngine } = await import('../../shared/runtime/embedded/local-engine.ts');
+  const { InlineRunner } = await import('../../shared/runner/inline-runner.ts');
   const engine = await LocalEngine.open({ home, runner: new InlineRunner(new Map()) });
   try {
     return (await engine.store.listTasks(jobId)) as unknown as TaskView[];

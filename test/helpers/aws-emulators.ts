@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Provisioned, provisionAwsResources } from '../../shared/adapters/aws/provision.ts';
+import { type Provisioned, provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
 
 export interface Emulators {
   /** Environment for the SDK (endpoints, region, credentials). */

@@ -3,12 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineHost, type EngineHostOptions } from '../../shared/adapters/local/engine-host.ts';
-import { InlineRunner } from '../../shared/adapters/local/inline-runner.ts';
-import { LocalEngine, type LocalEngineOptions } from '../../shared/adapters/local/local-engine.ts';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
 import type { JobState } from '../../shared/engine/types.ts';
 import type { BuiltinAlgorithm } from '../../shared/ports/builtin-algorithm.ts';
+import { InlineRunner } from '../../shared/runner/inline-runner.ts';
+import { EngineHost, type EngineHostOptions } from '../../shared/runtime/embedded/engine-host.ts';
+import { LocalEngine, type LocalEngineOptions } from '../../shared/runtime/embedded/local-engine.ts';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {

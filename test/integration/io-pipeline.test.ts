@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalEngine } from '../../shared/adapters/local/local-engine.ts';
+import { LocalEngine } from '../../shared/runtime/embedded/local-engine.ts';
 
 let dir: string;
 let engine: LocalEngine;

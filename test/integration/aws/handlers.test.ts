@@ -11,13 +11,13 @@ import {
   ruleName,
   toScheduleExpression,
 } from '../../../shared/adapters/aws/eventbridge-cron.ts';
-import { s3PutEvent, scheduledEvent, sqsRecord } from '../../../shared/adapters/aws/local-glue.ts';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/adapters/aws/local-stack.ts';
-import { InlineRunner } from '../../../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
 import type { JobState } from '../../../shared/engine/types.ts';
 import type { ClaimedTask } from '../../../shared/ports/task-queue.ts';
+import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
+import { s3PutEvent, scheduledEvent, sqsRecord } from '../../../shared/runtime/aws-emulated/glue.ts';
+import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { testBuiltins } from '../../helpers/engine.ts';
 
@@ -176,7 +176,7 @@ describe('s3-trigger function', () => {
       'runs/polled.json',
       JSON.stringify({ name: 's3-polled', nodes: [{ nodeName: 'a', algorithmName: 'echo', input: [2] }] }),
     );
-    const { S3TriggerPoller } = await import('../../../shared/adapters/aws/local-glue.ts');
+    const { S3TriggerPoller } = await import('../../../shared/runtime/aws-emulated/glue.ts');
     const poller = new S3TriggerPoller(stack.engine.s3, bucket(), stack.handlers.s3Trigger);
     expect(await poller.pollOnce()).toBe(1);
     expect(await poller.pollOnce()).toBe(0);

@@ -3,11 +3,11 @@
 // or outcome message exists anywhere, the sweep recounts from the task items, sends orphaned
 // tasks again and continues the job.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/adapters/aws/local-stack.ts';
-import { InlineRunner } from '../../../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
 import type { JobState } from '../../../shared/engine/types.ts';
+import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
+import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 
 const builtins = allBuiltins();

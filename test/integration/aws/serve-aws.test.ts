@@ -2,7 +2,7 @@
 // glue, and a worker running the example's user algorithms in the local WorkerPool; the CLI
 // talks to it with --endpoint exactly as to a deployed API.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/adapters/aws/local-stack.ts';
+import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { runCli } from '../../helpers/cli.ts';
 

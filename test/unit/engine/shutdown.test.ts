@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InlineRunner } from '../../../shared/adapters/local/inline-runner.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import type { TaskRunner } from '../../../shared/ports/task-runner.ts';
+import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { openTestEngine, type TestEngine, testBuiltins } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;

@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { WorkerPool } from '../../../shared/adapters/local/workers/worker-pool.ts';
 import type { AlgorithmDefinition } from '../../../shared/pipeline/types.ts';
 import type { TaskOutcome } from '../../../shared/ports/task-runner.ts';
+import { WorkerPool } from '../../../shared/runner/worker-pool.ts';
 import { never, type TempDir, task, tempDir } from '../../helpers/workers.ts';
 
 const ALGORITHMS = resolve(import.meta.dirname, '../../../examples/numbers/algorithms');

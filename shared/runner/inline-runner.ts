@@ -1,0 +1,71 @@
+// A TaskRunner that runs built-in algorithms inside the engine process, `slots` at a time. Used
+// by engine tests (deterministic, no processes) and where process isolation is not wanted.
+import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+
+export class InlineRunner implements TaskRunner {
+  private running = 0;
+
+  constructor(
+    private readonly builtins: ReadonlyMap<string, BuiltinAlgorithm>,
+    private readonly slots = 4,
+  ) {}
+
+  freeSlots(): number {
+    return Math.max(0, this.slots - this.running);
+  }
+
+  async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
+    const logs: string[] = [];
+    const builtin = this.builtins.get(task.algorithm.name);
+    if (!builtin) {
+      return {
+        status: 'failed',
+        error: `no built-in algorithm "${task.algorithm.name}"`,
+        crashed: false,
+        logs,
+      };
+    }
+    this.running++;
+    try {
+      const stopped = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      const timeout =
+        task.timeoutMs !== undefined
+          ? new Promise<never>((_, reject) => {
+              const t = setTimeout(
+                () =>
+                  reject(
+                    Object.assign(new Error(`timed out after ${task.timeoutMs} ms (node ttl)`), {
+                      timedOut: true,
+                    }),
+                  ),
+                task.timeoutMs,
+              );
+              t.unref();
+            })
+          : undefined;
+      const result = await Promise.race([
+        builtin.run(task.input, { signal, env: process.env, log: (l) => logs.push(l) }),
+        stopped,
+        ...(timeout ? [timeout] : []),
+      ]);
+      return { status: 'succeeded', result: result === undefined ? null : result, logs };
+    } catch (err) {
+      const e = err as Error & { crashed?: boolean; timedOut?: boolean };
+      return {
+        status: 'failed',
+        error: e?.message ?? String(err),
+        crashed: e?.crashed === true,
+        ...(e?.timedOut ? { timedOut: true } : {}),
+        logs,
+      };
+    } finally {
+      this.running--;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

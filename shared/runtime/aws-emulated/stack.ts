@@ -1,0 +1,228 @@
+// The AWS path run in one process: the real handlers (api, status, expand, dispatch, cron,
+// s3-trigger) and a worker, wired by the local glue against whatever endpoints the standard AWS
+// variables point to (the emulators, LocalStack, or an account). `sluice serve --backend aws`,
+// the AWS conformance suite and the aws-dispatch benchmark all run this.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
+import type { TaskRunner } from '../../ports/task-runner.ts';
+import { AwsEngine, awsConfigFromEnv } from '../aws/aws-engine.ts';
+import { createApiHandler } from '../aws/handlers/api.ts';
+import { createCronHandler } from '../aws/handlers/cron.ts';
+import { createDispatchHandler } from '../aws/handlers/dispatch.ts';
+import { createExpandHandler } from '../aws/handlers/expand.ts';
+import { createS3TriggerHandler } from '../aws/handlers/s3-trigger.ts';
+import { createStatusHandler } from '../aws/handlers/status.ts';
+import { type RunningWorker, startWorker } from '../aws/worker.ts';
+import { LocalCronRules, S3TriggerPoller, SqsPoller } from './glue.ts';
+
+export interface LocalAwsStackOptions {
+  env?: NodeJS.ProcessEnv;
+  builtins?: ReadonlyMap<string, BuiltinAlgorithm>;
+  /** Runs the worker's tasks (default: the local WorkerPool with `slots` processes). */
+  runner?: TaskRunner;
+  slots?: number;
+  /** Concurrent status-function invocations (default 4). */
+  statusConcurrency?: number;
+  dispatchEveryMs?: number;
+  /** Trigger-bucket listing period (0 = off). */
+  s3PollMs?: number;
+  /** Serve the api function over HTTP (API Gateway's job). */
+  http?: { port: number; host: string };
+  leaseMs?: number;
+  heartbeatMs?: number;
+  agingMs?: number;
+  webhookBackoffMs?: number;
+  /** Start no worker (tests that drive workers themselves). */
+  noWorker?: boolean;
+  onError?: (err: unknown) => void;
+}
+
+export interface LocalAwsStack {
+  /** The functions' engine (what a Lambda container holds). */
+  engine: AwsEngine;
+  worker?: RunningWorker;
+  workerEngine?: AwsEngine;
+  url?: string;
+  handlers: {
+    api: ReturnType<typeof createApiHandler>;
+    status: ReturnType<typeof createStatusHandler>;
+    expand: ReturnType<typeof createExpandHandler>;
+    dispatch: ReturnType<typeof createDispatchHandler>;
+    cron: ReturnType<typeof createCronHandler>;
+    s3Trigger: ReturnType<typeof createS3TriggerHandler>;
+  };
+  statusPoller: SqsPoller;
+  s3Poller?: S3TriggerPoller;
+  /** Starts a worker with its own engine (a container task); abort `signal` to drain it. */
+  startWorker(
+    runner: TaskRunner,
+    slots: number,
+    signal: AbortSignal,
+  ): { engine: AwsEngine; worker: RunningWorker };
+  close(): Promise<void>;
+}
+
+export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promise<LocalAwsStack> {
+  const env = opts.env ?? process.env;
+  const onError =
+    opts.onError ?? ((e: unknown) => process.emitWarning(`sluice aws: ${(e as Error)?.message ?? e}`));
+  const config = awsConfigFromEnv(env);
+  if (opts.leaseMs !== undefined) config.leaseMs = opts.leaseMs;
+  if (opts.agingMs !== undefined) config.agingMs = opts.agingMs;
+  let cron: LocalCronRules | undefined;
+  const engine = new AwsEngine({
+    config,
+    env,
+    ...(opts.builtins ? { builtins: opts.builtins } : {}),
+    ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
+    cron: {
+      refresh: () => cron?.refresh() ?? Promise.resolve(),
+      list: () => cron?.list() ?? Promise.resolve([]),
+    },
+  });
+  const get = () => engine;
+  // The api function's own engine (as in its own Lambda container): it defers expansions to the
+  // expand function through the event queue, like the deployed one.
+  const apiEngine = new AwsEngine({
+    config,
+    env,
+    deferExpansion: true,
+    ...(opts.builtins ? { builtins: opts.builtins } : {}),
+    ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
+    cron: {
+      refresh: () => cron?.refresh() ?? Promise.resolve(),
+      list: () => cron?.list() ?? Promise.resolve([]),
+    },
+  });
+  const handlers = {
+    api: createApiHandler(() => apiEngine),
+    status: createStatusHandler(get),
+    expand: createExpandHandler(get),
+    dispatch: createDispatchHandler(get),
+    cron: createCronHandler(get),
+    s3Trigger: createS3TriggerHandler(get),
+  };
+  cron = new LocalCronRules(engine.store, (input) => handlers.cron(input), onError);
+  await cron.refresh();
+
+  const statusPoller = new SqsPoller(engine.sqs, config.statusQueueUrl, handlers.status, {
+    concurrency: opts.statusConcurrency ?? 4,
+    onError,
+  }).start();
+  const eventPoller = config.eventQueueUrl
+    ? new SqsPoller(engine.sqs, config.eventQueueUrl, handlers.expand, { onError }).start()
+    : undefined;
+  const s3Poller =
+    config.triggerBucket && (opts.s3PollMs ?? 1000) > 0
+      ? new S3TriggerPoller(engine.s3, config.triggerBucket, handlers.s3Trigger, onError).start(
+          opts.s3PollMs ?? 1000,
+        )
+      : undefined;
+  const tick = setInterval(() => void handlers.dispatch().catch(onError), opts.dispatchEveryMs ?? 1000);
+  tick.unref();
+
+  const workers: { engine: AwsEngine; worker: RunningWorker; controller?: AbortController }[] = [];
+  const spawnWorker = (runner: TaskRunner, slots: number, signal: AbortSignal) => {
+    const workerEngine = new AwsEngine({
+      config,
+      env,
+      ...(opts.builtins ? { builtins: opts.builtins } : {}),
+      queue: {
+        ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+      },
+    });
+    const worker = startWorker(workerEngine, { runner, slots, pollMs: 50 }, signal);
+    const w = { engine: workerEngine, worker };
+    workers.push(w);
+    return w;
+  };
+  let main: { engine: AwsEngine; worker: RunningWorker } | undefined;
+  let mainController: AbortController | undefined;
+  let ownRunner: TaskRunner | undefined;
+  if (!opts.noWorker) {
+    const slots = opts.slots ?? 4;
+    let runner = opts.runner;
+    if (!runner) {
+      const { WorkerPool } = await import('../../runner/worker-pool.ts');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const cacheDir = env.SLUICE_CACHE_DIR ?? join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
+      runner = new WorkerPool({ maxWorkers: slots, cacheDir });
+      ownRunner = runner;
+    }
+    mainController = new AbortController();
+    main = spawnWorker(runner, slots, mainController.signal);
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (opts.http) {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void (async () => {
+          const u = new URL(req.url ?? '/', 'http://localhost');
+          const query: Record<string, string> = {};
+          for (const [k, v] of u.searchParams) query[k] = v;
+          const event = {
+            httpMethod: req.method ?? 'GET',
+            path: u.pathname,
+            resource: '/{proxy+}',
+            headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+            multiValueHeaders: {},
+            queryStringParameters: Object.keys(query).length ? query : null,
+            multiValueQueryStringParameters: null,
+            pathParameters: { proxy: u.pathname.slice(1) },
+            stageVariables: null,
+            body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null,
+            isBase64Encoded: false,
+            requestContext: { requestId: randomUUID() } as APIGatewayProxyEvent['requestContext'],
+          } as APIGatewayProxyEvent;
+          const r = await handlers.api(event);
+          res.writeHead(r.statusCode, r.headers as Record<string, string>);
+          res.end(r.body);
+        })().catch((err) => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: (err as Error).message } }));
+        });
+      });
+    });
+    await new Promise<void>((r) => server?.listen(opts.http?.port, opts.http?.host, () => r()));
+    const a = server.address() as AddressInfo;
+    url = `http://${a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
+  }
+
+  return {
+    engine,
+    ...(main ? { worker: main.worker, workerEngine: main.engine } : {}),
+    ...(url ? { url } : {}),
+    handlers,
+    statusPoller,
+    ...(s3Poller ? { s3Poller } : {}),
+    startWorker: spawnWorker,
+    async close() {
+      clearInterval(tick);
+      s3Poller?.stop();
+      cron?.stop();
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server?.close(() => r()));
+      }
+      mainController?.abort();
+      for (const w of workers) {
+        w.worker.dispatcher.pause();
+        await w.worker.dispatcher.close();
+        w.engine.queue.abandon();
+      }
+      await statusPoller.stop();
+      await eventPoller?.stop();
+      await engine.notifier.drain();
+      await apiEngine.notifier.drain();
+      await ownRunner?.close();
+    },
+  };
+}

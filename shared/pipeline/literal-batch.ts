@@ -1,5 +1,5 @@
-// Parses `#[a, b, 1...9]` literal batches: inclusive integer ranges become numbers (descending →
-// none), integers become numbers, anything else a trimmed string.
+// Parses `#[a, b, 1...9]` literal batches as HKube documents them: inclusive integer ranges become
+// numbers (descending → none); every other item is its trimmed text, a string (`#[007]` is "007").
 import { MAX_BATCH_ITEMS } from './constants.ts';
 
 export type LiteralBatchItem = string | number;
@@ -17,7 +17,6 @@ export class LiteralBatchSyntaxError extends Error {
   override name = 'LiteralBatchSyntaxError';
 }
 
-const INTEGER = /^[-+]?\d+$/;
 const RANGE = /^([-+]?\d+)\s*\.\.\.\s*([-+]?\d+)$/;
 
 type Part = { kind: 'value'; value: LiteralBatchItem } | { kind: 'range'; from: number; to: number };
@@ -93,7 +92,8 @@ function parseParts(text: string): Part[] {
     } else if (item.includes('...')) {
       throw new LiteralBatchSyntaxError(`"${item}" in "${text}" is not a range of integers (from...to)`);
     } else {
-      parts.push({ kind: 'value', value: INTEGER.test(item) ? toSafeInteger(item, text) : item });
+      // Kept as text, exactly: a number would lose `007`'s zeros or 9007199254740993's last digit.
+      parts.push({ kind: 'value', value: item });
       total += 1;
     }
     if (total > MAX_BATCH_ITEMS) {

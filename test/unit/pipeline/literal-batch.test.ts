@@ -8,8 +8,8 @@ import {
 } from '../../../shared/pipeline/literal-batch.ts';
 
 describe('parseLiteralBatch', () => {
-  it('expands inclusive ranges to numbers and keeps other items as trimmed strings', () => {
-    expect(parseLiteralBatch('#[a, 1...3,  b c , 7]')).toEqual(['a', 1, 2, 3, 'b c', 7]);
+  it('expands inclusive ranges to numbers and keeps every other item as its trimmed text', () => {
+    expect(parseLiteralBatch('#[a, 1...3,  b c , 7, 007]')).toEqual(['a', 1, 2, 3, 'b c', '7', '007']);
   });
 
   it('gives 23 items for the HKube example, "hello" a string and 5 a number', () => {
@@ -18,6 +18,16 @@ describe('parseLiteralBatch', () => {
     expect(items[0]).toBe('hello');
     expect(items[5]).toBe(5);
     expect(items[11]).toBe('world');
+  });
+
+  it('keeps listed numbers as their exact text: no lost zeros, no "too large"', () => {
+    expect(parseLiteralBatch('#[9,8,7]')).toEqual(['9', '8', '7']);
+    expect(parseLiteralBatch('#[007, 9007199254740993, -0, +5]')).toEqual([
+      '007',
+      '9007199254740993',
+      '-0',
+      '+5',
+    ]);
   });
 
   it('treats a descending range as empty and #[] as no items', () => {

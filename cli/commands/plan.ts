@@ -37,7 +37,10 @@ export const registerPlan: RegisterCommand = (program: Command, ctx: CliContext)
     .argument('<file>', 'pipeline descriptor (.json, .yml, .yaml)')
     .summary('show what a pipeline would run, without running it (dry run)')
     .description('Show what a pipeline would run, in order, without running anything (a dry run).')
-    .option('-f, --flow-input <file>', "flowInput (JSON or YAML); its keys replace the descriptor's")
+    .option(
+      '-f, --flow-input <file>',
+      "flowInput file (JSON or YAML); replaces the descriptor's flowInput, as run -f does",
+    )
     .option('--items <n>', 'how many items of each batch to show', String(DEFAULT_PLAN_PREVIEW_ITEMS))
     .option('--json', 'print the plan as JSON on stdout')
     .addHelpText(

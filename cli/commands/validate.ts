@@ -21,11 +21,15 @@ export const registerValidate: RegisterCommand = (program: Command, ctx: CliCont
     .description('Check a pipeline descriptor or an algorithm definition; exit 0 if valid, 1 if not.')
     .option('--json', 'print the result as JSON on stdout (the normalized descriptor, or the problems)')
     .option('--algorithm', 'treat FILE as an algorithm definition (default: detected from its fields)')
-    .option('-f, --flow-input <file>', 'flowInput (JSON or YAML) to check @flowInput references against')
+    .option(
+      '-f, --flow-input <file>',
+      "flowInput file (JSON or YAML); replaces the descriptor's flowInput, as run -f does",
+    )
     .addHelpText(
       'after',
       '\nA file with `nodes` is a pipeline; one with `env` (and no `nodes`) is an algorithm.\n' +
-        'Problems are printed one per line on stderr, naming the field and the rule.\n\n' +
+        'Problems are printed one per line on stderr, naming the field and the rule.\n' +
+        'With -f, @flowInput paths are checked against that flowInput, exactly as `run -f` would run.\n\n' +
         'Examples:\n' +
         '  sluice validate examples/numbers/pipeline.yml\n' +
         '  sluice validate pipeline.json -f flow.json --json\n' +

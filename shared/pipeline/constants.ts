@@ -2,18 +2,40 @@
 // engine agree on them.
 
 export const PIPELINE_NAME_PATTERN = '^[-_.:A-Za-z0-9]+$';
-/** No dots: `@Node.path` splits the node name from the path at the first dot. */
-export const NODE_NAME_PATTERN = '^[-_A-Za-z0-9]+$';
+/**
+ * Any text without a dot: `@Node.path` splits the node name from the path at the first dot, and
+ * that is the only character the input language cannot carry in a name (prefixes are only read at
+ * the start of a reference, so `@`, `#`, `*`, `[` or spaces inside a name are fine).
+ */
+export const NODE_NAME_PATTERN = '^[^.]+$';
+/** HKube's algorithm-name rule (a Kubernetes label): at least two characters. */
 export const ALGORITHM_NAME_PATTERN = '^[a-z0-9][-a-z0-9.]*[a-z0-9]$';
 export const ALGORITHM_NAME_MAX_LENGTH = 32;
-/** Kubernetes-style memory quantity: `512Mi`, `2Gi`, `1.5G`, `1000000`. */
-export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$';
+/** A Kubernetes memory quantity with a unit, as HKube requires: `512Mi`, `1.5Gi`, `3900Ki`, `2G`. */
+export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|K|M|G|T|P|E)$';
+/** HKube's smallest algorithm memory. */
+export const MIN_ALGORITHM_MEMORY_MIB = 4;
 export const HTTP_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+([/?#]\\S*)?$';
 /** Five fields (minute first) or six (second first); croner checks each field's values. */
 export const CRON_PATTERN = '^\\s*\\S+(\\s+\\S+){4,5}\\s*$';
 
 /** The name `@flowInput` refers to; no node may take it. */
 export const FLOW_INPUT = 'flowInput';
+/** HKube's `@dataSource` references; reserved as in HKube although Sluice has no data sources. */
+export const DATA_SOURCE = 'dataSource';
+export const RESERVED_NODE_NAMES: readonly string[] = [FLOW_INPUT, DATA_SOURCE];
+
+/** HKube's node kinds; the descriptor may name any of them. */
+export const NODE_KINDS = ['algorithm', 'pipeline', 'output', 'dataSource', 'debug', 'gateway'] as const;
+/**
+ * The kinds Sluice runs today. Validation rejects the others by name (validate-nodes.ts,
+ * `checkRunnableKinds`); `pipeline` and `output` are validated for their HKube shape already, so
+ * running them means adding them here and teaching the engine.
+ */
+export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm'];
+/** HKube's pipeline kinds: Sluice runs batch pipelines only. */
+export const PIPELINE_KINDS = ['batch', 'stream'] as const;
+export const DEFAULT_PIPELINE_KIND = 'batch';
 
 export const DEFAULT_PRIORITY = 3;
 export const MIN_PRIORITY = 1;
@@ -26,6 +48,12 @@ export const DEFAULT_RETRY_LIMIT = 3;
 export const DEFAULT_NODE_KIND = 'algorithm';
 export const DEFAULT_BATCH_OPERATION = 'indexed';
 export const DEFAULT_PROGRESS_LEVEL = 'info';
+/** As in HKube, an imported pipeline does not start firing by itself: `cron start` enables it. */
+export const DEFAULT_CRON_ENABLED = false;
+/** HKube's pattern for `POST /cron/start {name}` on a pipeline that has none. */
+export const DEFAULT_CRON_PATTERN = '0 * * * *';
+/** HKube's bounds of options.concurrentPipelines.amount. */
+export const MAX_CONCURRENT_PIPELINES = 10_000;
 
 /**
  * Most items one batch may have (a `#[...]` literal, or a node's whole expansion). Guards against

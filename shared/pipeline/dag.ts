@@ -2,7 +2,7 @@
 // relation types, a stable topological order, which nodes are batches, and the sinks.
 import { invalidPipeline } from './errors.ts';
 import { collectReferences, isBatchMarker, type LocatedReference } from './input-reference.ts';
-import type { Dag, DagEdge, Pipeline, PipelineNode, RelationType } from './types.ts';
+import type { Dag, DagEdge, Pipeline, PipelineEdge, PipelineNode, RelationType } from './types.ts';
 
 const referenceCache = new WeakMap<PipelineNode, LocatedReference[]>();
 
@@ -16,8 +16,15 @@ export function nodeReferences(node: PipelineNode): LocatedReference[] {
   return refs;
 }
 
-/** Edges in descriptor order: one per (parent, child) pair, its relation types in first-use order. */
-export function collectEdges(nodes: readonly PipelineNode[]): DagEdge[] {
+/**
+ * Edges in descriptor order: one per (parent, child) pair, its relation types in first-use order;
+ * then the descriptor's explicit `edges` not already implied by an input, as `input` relations
+ * (the child waits for all of the parent, as HKube's waitNode).
+ */
+export function collectEdges(
+  nodes: readonly PipelineNode[],
+  explicit: readonly PipelineEdge[] = [],
+): DagEdge[] {
   const edges: DagEdge[] = [];
   for (const node of nodes) {
     const byParent = new Map<string, DagEdge>();
@@ -30,6 +37,11 @@ export function collectEdges(nodes: readonly PipelineNode[]): DagEdge[] {
         edges.push(edge);
       }
       if (!edge.types.includes(ref.relation)) edge.types.push(ref.relation);
+    }
+  }
+  for (const { source, target } of explicit) {
+    if (!edges.some((e) => e.source === source && e.target === target)) {
+      edges.push({ source, target, types: ['input'] });
     }
   }
   return edges;
@@ -78,7 +90,8 @@ export function topologicalOrder(
 export function buildDag(pipeline: Pipeline): Dag {
   const names = pipeline.nodes.map((n) => n.nodeName);
   const known = new Set(names);
-  const edges = collectEdges(pipeline.nodes);
+  // `?? []`: jobs stored before explicit edges existed have none.
+  const edges = collectEdges(pipeline.nodes, pipeline.edges ?? []);
   for (const e of edges) {
     if (!known.has(e.source)) {
       throw invalidPipeline(`node "${e.target}" depends on node "${e.source}" which does not exist`, 'nodes');

@@ -102,7 +102,15 @@ function describeSchemaError(kind: string, err: ErrorObject): Problem {
     case 'format':
       return { field, message: `${subject} must be an http or https URL` };
     case 'type':
-      return { field, message: `${subject} must be ${article(String(params.type))}` };
+      return {
+        field,
+        message: `${subject} must be ${String(params.type).split(',').map(article).join(' or ')}`,
+      };
+    case 'uniqueItems':
+      return {
+        field,
+        message: `${subject} must not list the same item twice (items ${String(params.j)} and ${String(params.i)})`,
+      };
     case 'minLength':
       if (params.limit === 1) return { field, message: `${subject} must not be empty` };
       return { field, message: `${subject} must be at least ${String(params.limit)} characters long` };
@@ -118,6 +126,7 @@ function describeSchemaError(kind: string, err: ErrorObject): Problem {
 
 function article(type: string): string {
   if (type === 'integer') return 'an integer';
+  if (type === 'null') return 'null';
   if (type === 'array' || type === 'object') return `an ${type}`;
   return `a ${type}`;
 }

@@ -6,17 +6,22 @@ import {
   CRON_PATTERN,
   DEFAULT_BATCH_OPERATION,
   DEFAULT_BATCH_TOLERANCE,
+  DEFAULT_CRON_ENABLED,
   DEFAULT_NODE_KIND,
+  DEFAULT_PIPELINE_KIND,
   DEFAULT_PIPELINE_TTL_SECONDS,
   DEFAULT_PRIORITY,
   DEFAULT_PROGRESS_LEVEL,
   DEFAULT_RETRY_LIMIT,
   DEFAULT_RETRY_POLICY,
   HTTP_URL_PATTERN,
+  MAX_CONCURRENT_PIPELINES,
   MAX_PRIORITY,
   MEMORY_PATTERN,
   MIN_PRIORITY,
+  NODE_KINDS,
   NODE_NAME_PATTERN,
+  PIPELINE_KINDS,
   PIPELINE_NAME_PATTERN,
 } from './constants.ts';
 import { PROGRESS_LEVELS } from './types.ts';
@@ -45,21 +50,52 @@ export const retrySchema = {
 export const nodeSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['nodeName', 'algorithmName'],
+  required: ['nodeName'],
   properties: {
-    nodeName: { type: 'string', minLength: 1, pattern: NODE_NAME_PATTERN },
-    algorithmName: { type: 'string', minLength: 1 },
+    nodeName: {
+      type: 'string',
+      minLength: 1,
+      pattern: NODE_NAME_PATTERN,
+      description: 'Any text without a dot; flowInput and dataSource are reserved.',
+    },
+    algorithmName: {
+      type: 'string',
+      minLength: 1,
+      maxLength: ALGORITHM_NAME_MAX_LENGTH,
+      pattern: ALGORITHM_NAME_PATTERN,
+      description: 'Required for kind algorithm (and debug).',
+    },
     input: {
       type: 'array',
       default: [],
       description: 'Any JSON. String leaves starting with @, #@, *@, *#@ or #[ are references.',
     },
-    kind: { type: 'string', minLength: 1, default: DEFAULT_NODE_KIND },
+    kind: { enum: [...NODE_KINDS], default: DEFAULT_NODE_KIND },
+    spec: {
+      type: 'object',
+      description: 'Kind pipeline: {name, flowInput?}, the stored pipeline this node runs.',
+    },
     retry: { ...retrySchema, default: {} },
-    ttl: { type: 'integer', minimum: 1, description: 'Seconds one task of this node may run.' },
+    ttl: { type: 'integer', minimum: 0, description: 'Seconds one task of this node may run; 0 = no limit.' },
     batchOperation: { enum: ['indexed', 'cartesian'], default: DEFAULT_BATCH_OPERATION },
     includeInResult: { type: 'boolean' },
     includeInResults: { type: 'boolean', description: 'Alias of includeInResult.' },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { tensorboard: { type: 'boolean' } },
+      description: "HKube's metrics options; accepted, not used.",
+    },
+    stateType: {
+      enum: ['stateless', 'stateful'],
+      description: 'Streaming pipelines only; stateful is refused on a batch pipeline, as in HKube.',
+    },
+    minStatelessCount: { type: 'integer', minimum: 0, description: 'Streaming only; ignored.' },
+    maxStatelessCount: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      description: 'Streaming only; ignored.',
+    },
     extraData: { description: 'Kept as given; not interpreted.' },
     description: { type: 'string' },
   },
@@ -73,9 +109,27 @@ export const pipelineSchema = {
   required: ['name', 'nodes'],
   properties: {
     name: { type: 'string', minLength: 1, pattern: PIPELINE_NAME_PATTERN },
+    kind: {
+      enum: [...PIPELINE_KINDS],
+      default: DEFAULT_PIPELINE_KIND,
+      description: 'batch (the default); stream is refused: streaming pipelines are not supported.',
+    },
     description: { type: 'string' },
     experimentName: { type: 'string' },
+    version: { type: 'string', description: "HKube's stored-pipeline version; kept as given." },
+    rootJobId: { type: 'string', description: "HKube's root job of a tree; kept as given." },
     nodes: { type: 'array', minItems: 1, items: nodeSchema },
+    edges: {
+      type: 'array',
+      default: [],
+      description: 'Extra dependencies: target waits for source, as with @source, without its value.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['source', 'target'],
+        properties: { source: { type: 'string', minLength: 1 }, target: { type: 'string', minLength: 1 } },
+      },
+    },
     flowInput: { type: 'object', default: {} },
     webhooks: {
       type: 'object',
@@ -98,6 +152,7 @@ export const pipelineSchema = {
         pipelines: {
           type: 'array',
           items: { type: 'string', minLength: 1 },
+          uniqueItems: true,
           default: [],
           description: 'Run this pipeline when any of these pipelines completes.',
         },
@@ -107,7 +162,11 @@ export const pipelineSchema = {
           required: ['pattern'],
           properties: {
             pattern: { type: 'string', pattern: CRON_PATTERN },
-            enabled: { type: 'boolean', default: true },
+            enabled: {
+              type: 'boolean',
+              default: DEFAULT_CRON_ENABLED,
+              description: 'false by default, as in HKube: cron start enables it.',
+            },
           },
         },
       },
@@ -129,13 +188,19 @@ export const pipelineSchema = {
           additionalProperties: false,
           required: ['amount'],
           properties: {
-            amount: { type: 'integer', minimum: 1 },
+            amount: { type: 'integer', minimum: 1, maximum: MAX_CONCURRENT_PIPELINES },
             rejectOnFailure: { type: 'boolean', default: true },
           },
         },
         ttl: { type: 'integer', minimum: 1, default: DEFAULT_PIPELINE_TTL_SECONDS },
         activeTtl: { type: 'integer', minimum: 1 },
         progressVerbosityLevel: { enum: [...PROGRESS_LEVELS], default: DEFAULT_PROGRESS_LEVEL },
+        debugOverride: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          uniqueItems: true,
+          description: 'Nodes whose tasks go to a debug worker (HKube); accepted, they run as usual.',
+        },
       },
     },
     tags: { type: 'array', items: { type: 'string' }, default: [] },
@@ -178,10 +243,10 @@ export const algorithmSchema = {
 /** Human wording for the patterns above, used in error messages instead of the regex. */
 export const PATTERN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [PIPELINE_NAME_PATTERN]: 'contain only letters, digits, and - _ . :',
-  [NODE_NAME_PATTERN]: 'contain only letters, digits, - and _',
+  [NODE_NAME_PATTERN]: 'not contain "." (it separates a node name from a path in references)',
   [ALGORITHM_NAME_PATTERN]:
     'be lowercase letters, digits, - and ., starting and ending with a letter or digit',
-  [MEMORY_PATTERN]: 'be a memory quantity such as 512Mi or 2Gi',
+  [MEMORY_PATTERN]: 'be a memory quantity with a unit, such as 512Mi, 1.5Gi or 3900Ki',
   [HTTP_URL_PATTERN]: 'be an http or https URL',
   [CRON_PATTERN]: 'be a cron pattern of 5 or 6 fields',
 };

@@ -18,20 +18,40 @@ export const PROGRESS_LEVELS: readonly ProgressLevel[] = [
   'critical',
 ];
 
+export type NodeKind = 'algorithm' | 'pipeline' | 'output' | 'dataSource' | 'debug' | 'gateway';
+
 export interface PipelineNode {
   nodeName: string;
+  /**
+   * Always set on the nodes validation lets through today (kind algorithm). The kinds without an
+   * algorithm (`pipeline`, `output`) are refused until they run; whoever enables them makes this
+   * optional.
+   */
   algorithmName: string;
   /** Any JSON; string leaves may be references (`@`, `#@`, `*@`, `*#@`, `#[`). */
   input: unknown[];
-  kind: string;
+  kind: NodeKind;
+  /** Kind pipeline: the stored pipeline to run as a sub-job, with its flowInput. */
+  spec?: { name: string; flowInput?: Record<string, unknown> } & Record<string, unknown>;
   retry: RetrySpec;
-  /** Seconds a single task of this node may run; unset = no limit. */
+  /** Seconds a single task of this node may run; unset = no limit (`ttl: 0` is normalized away). */
   ttl?: number;
   batchOperation: BatchOperation;
   /** Normalized from `includeInResult` or `includeInResults`. */
   includeInResult: boolean;
   extraData?: unknown;
   description?: string;
+  /** HKube fields accepted as given and not used by a batch pipeline. */
+  metrics?: { tensorboard?: boolean };
+  stateType?: 'stateless' | 'stateful';
+  minStatelessCount?: number;
+  maxStatelessCount?: number | null;
+}
+
+/** An explicit dependency: `target` waits for all of `source`, as with `@source`. */
+export interface PipelineEdge {
+  source: string;
+  target: string;
 }
 
 export interface ConcurrentPipelines {
@@ -47,14 +67,22 @@ export interface PipelineOptions {
   /** Seconds from the first task starting until the job is stopped. */
   activeTtl?: number;
   progressVerbosityLevel: ProgressLevel;
+  /** Nodes HKube would hand to a debug worker; accepted (each must name a node), run as usual. */
+  debugOverride?: string[];
 }
 
 export interface Pipeline {
   name: string;
+  /** Always `batch` after validation (`stream` is refused). */
+  kind: 'batch';
   description?: string;
   /** HKube's experiment grouping; kept as given. */
   experimentName?: string;
+  /** HKube's stored-pipeline version and job-tree root; kept as given. */
+  version?: string;
+  rootJobId?: string;
   nodes: PipelineNode[];
+  edges: PipelineEdge[];
   flowInput: Record<string, unknown>;
   webhooks: { progress?: string; result?: string };
   /** 1..5, 5 is the most urgent. */

@@ -8,10 +8,20 @@ import { DescriptorValidationError, INVALID_PIPELINE, type Problem } from './err
 import { isBatchMarker, type LocatedReference, ReferenceSyntaxError } from './input-reference.ts';
 import { checkAgainstSchema } from './schema-validator.ts';
 import type { Pipeline, PipelineNode } from './types.ts';
+import {
+  checkNodeNamesUsed,
+  checkNodeShapes,
+  checkOutputNodes,
+  checkRunnableKinds,
+  normalizeNodeTtl,
+} from './validate-nodes.ts';
 import { lookupPath } from './value-path.ts';
 
 export interface ValidatePipelineOptions {
-  /** flowInput given at execution: its top-level keys replace the descriptor's. */
+  /**
+   * flowInput given at execution: it replaces the descriptor's whole flowInput, as `run -f`, `exec
+   * stored` and the engine do (one meaning of "a flowInput given with the run").
+   */
   flowInput?: Record<string, unknown>;
   /**
    * Whether every `@flowInput.path` must exist now (default true). Storing a pipeline whose
@@ -27,15 +37,12 @@ export function validatePipeline(raw: unknown, opts: ValidatePipelineOptions = {
     if (!isPlainObject(override)) {
       throw new DescriptorValidationError([{ field: 'flowInput', message: 'flowInput must be an object' }]);
     }
-    // A malformed descriptor flowInput is left for the schema to report, not papered over.
-    if (isPlainObject(doc)) {
-      const base = doc.flowInput ?? {};
-      if (isPlainObject(base)) doc.flowInput = { ...base, ...override };
-    }
+    if (isPlainObject(doc)) doc.flowInput = override;
   }
   const schemaProblems = checkAgainstSchema('pipeline', doc);
   if (schemaProblems.length > 0) throw new DescriptorValidationError(schemaProblems);
   const pipeline = normalizeIncludeInResult(doc as Pipeline);
+  normalizeNodeTtl(pipeline);
   const problems = checkPipeline(pipeline, opts.checkFlowInput ?? true);
   if (problems.length > 0) throw new DescriptorValidationError(problems);
   return pipeline;
@@ -55,14 +62,11 @@ function normalizeIncludeInResult(pipeline: Pipeline): Pipeline {
 }
 
 function checkPipeline(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = checkNodeShapes(pipeline);
   const seen = new Set<string>();
   const refsByNode = new Map<string, LocatedReference[]>();
   pipeline.nodes.forEach((node, i) => {
     const field = `nodes[${i}]`;
-    if (node.nodeName === FLOW_INPUT) {
-      problems.push({ field: `${field}.nodeName`, message: `nodeName "${FLOW_INPUT}" is reserved` });
-    }
     if (seen.has(node.nodeName)) {
       problems.push({ field: `${field}.nodeName`, message: `found duplicate node "${node.nodeName}"` });
     }
@@ -93,9 +97,10 @@ function checkPipeline(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
       }
     }
   });
+  problems.push(...checkNodeNamesUsed(pipeline, seen));
   if (problems.length > 0) return problems;
 
-  const edges = collectEdges(pipeline.nodes);
+  const edges = collectEdges(pipeline.nodes, pipeline.edges);
   const { cyclic } = topologicalOrder(
     pipeline.nodes.map((n) => n.nodeName),
     edges,
@@ -103,8 +108,11 @@ function checkPipeline(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
   if (cyclic.length > 0) {
     return [{ field: 'nodes', message: `cyclic nodes are not allowed (${cyclic.join(', ')})` }];
   }
+  problems.push(...checkOutputNodes(pipeline, edges));
   problems.push(...checkBatches(pipeline, checkFlowInput));
   problems.push(...checkTriggers(pipeline));
+  // Last: a kind Sluice does not run yet is reported once its descriptor is otherwise right.
+  if (problems.length === 0) problems.push(...checkRunnableKinds(pipeline));
   return problems;
 }
 

@@ -49,7 +49,7 @@ describe('sluice plan', () => {
     const c = loadCases().find((x) => x.name === 'wait-any-zips-by-batch-index')!;
     const r = await runCli(['plan', relative(process.cwd(), c.pipelineFile)]);
     expect(r.stdout).toContain(
-      '3. C  (algorithm c; batch, streaming; in results)\n' +
+      '3. C  (algorithm alg-c; batch, streaming; in results)\n' +
         '   parents: A (*@ waitAny), B (*@ waitAny)\n' +
         '   items: one per item of A and B; item k starts when item k of A and B succeeds\n' +
         '   input: ["*@A",{"b":"*@B"},0]\n',

@@ -37,7 +37,7 @@ describe('sluice validate', () => {
   it('prints every problem on its own line', async () => {
     const path = file(
       'bad.json',
-      JSON.stringify({ name: 'p', priority: 8, nodes: [{ nodeName: 'A', algorithmName: 'a', foo: 1 }] }),
+      JSON.stringify({ name: 'p', priority: 8, nodes: [{ nodeName: 'A', algorithmName: 'alg-a', foo: 1 }] }),
     );
     const r = await runCli(['validate', path]);
     expect(r.code).toBe(1);
@@ -57,7 +57,7 @@ describe('sluice validate', () => {
     });
     const bad = await runCli([
       'validate',
-      file('p8.json', '{"name":"p","priority":8,"nodes":[{"nodeName":"A","algorithmName":"a"}]}'),
+      file('p8.json', '{"name":"p","priority":8,"nodes":[{"nodeName":"A","algorithmName":"alg-a"}]}'),
       '--json',
     ]);
     expect(bad.code).toBe(1);
@@ -95,7 +95,7 @@ describe('sluice validate', () => {
   it('checks @flowInput references against -f', async () => {
     const p = file(
       'fi.yml',
-      'name: p\nnodes:\n  - nodeName: A\n    algorithmName: a\n    input: ["@flowInput.files.links"]\n',
+      'name: p\nnodes:\n  - nodeName: A\n    algorithmName: alg-a\n    input: ["@flowInput.files.links"]\n',
     );
     const missing = await runCli(['validate', p, '-f', file('fi1.json', '{"files": {}}')]);
     expect(missing.stderr).toContain('unable to find flowInput.files.links');
@@ -103,6 +103,20 @@ describe('sluice validate', () => {
     expect(present.code).toBe(0);
     const notObject = await runCli(['validate', p, '-f', file('fi3.json', '[1]')]);
     expect(notObject.stderr).toContain('a flowInput file must hold an object');
+  });
+
+  it('-f replaces the descriptor flowInput, as run -f does: a path only the descriptor had is missing', async () => {
+    const p = file(
+      'fr.yml',
+      'name: p\nnodes:\n  - nodeName: A\n    algorithmName: alg-a\n    input: ["@flowInput.x", "@flowInput.y"]\n' +
+        'flowInput: {x: 1, y: 2}\n',
+    );
+    expect((await runCli(['validate', p])).code).toBe(0);
+    const replaced = await runCli(['validate', p, '-f', file('fr.json', '{"x": 10}')]);
+    expect(replaced.code).toBe(1);
+    expect(replaced.stderr).toContain('unable to find flowInput.y');
+    const planned = await runCli(['plan', p, '-f', file('fr2.json', '{"x": 10, "y": 20}'), '--json']);
+    expect(JSON.parse(planned.stdout).flowInput).toEqual({ x: 10, y: 20 });
   });
 
   it('explains itself with an example in --help', async () => {

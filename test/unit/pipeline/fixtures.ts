@@ -8,7 +8,7 @@ export function pipelineOf(
 ): Pipeline {
   return validatePipeline({
     name: 'test',
-    nodes: nodes.map((n) => ({ algorithmName: n.nodeName.toLowerCase(), ...n })),
+    nodes: nodes.map((n) => ({ algorithmName: `alg-${n.nodeName.toLowerCase()}`, ...n })),
     ...extra,
   });
 }

@@ -37,7 +37,7 @@ describe('parsePipelineText', () => {
 
   it('names the line and column of malformed YAML in one line', () => {
     const message = messageOf(() =>
-      parsePipelineText('name: x\nnodes:\n  - nodeName: A\n   algorithmName: b\n'),
+      parsePipelineText('name: x\nnodes:\n  - nodeName: A\n   algorithmName: alg-b\n'),
     );
     expect(message).toMatch(/^invalid YAML at line 4, column \d+: /);
     expect(message).not.toContain('\n');

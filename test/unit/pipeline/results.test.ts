@@ -42,10 +42,10 @@ describe('collectResults', () => {
       ['B', { kind: 'single' as const, status: 'failed' as const, error: 'exit 3' }],
     ]);
     expect(collectResults(p, buildDag(p), outputs)).toEqual([
-      { nodeName: 'A', batchIndex: 1, algorithmName: 'a', result: null, error: 'stopped' },
-      { nodeName: 'A', batchIndex: 2, algorithmName: 'a', result: null },
-      { nodeName: 'B', algorithmName: 'b', result: null, error: 'exit 3' },
-      { nodeName: 'C', algorithmName: 'c', result: null, error: 'the node did not run' },
+      { nodeName: 'A', batchIndex: 1, algorithmName: 'alg-a', result: null, error: 'stopped' },
+      { nodeName: 'A', batchIndex: 2, algorithmName: 'alg-a', result: null },
+      { nodeName: 'B', algorithmName: 'alg-b', result: null, error: 'exit 3' },
+      { nodeName: 'C', algorithmName: 'alg-c', result: null, error: 'the node did not run' },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DescriptorValidationError } from '../../../shared/pipeline/errors.ts';
+import { memoryInMiB } from '../../../shared/pipeline/memory-quantity.ts';
 import { validateAlgorithm } from '../../../shared/pipeline/validate-algorithm.ts';
 
 function messageOf(raw: unknown): string {
@@ -53,12 +54,34 @@ describe('validateAlgorithm', () => {
     [{ name: 'ab', env: 'command', command: [] }, 'command must have at least 1 item(s)'],
     [
       { name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '1 GB' },
-      'mem must be a memory quantity such as 512Mi',
+      'mem must be a memory quantity with a unit',
     ],
     [{ name: 'ab', env: 'nodejs', entryPoint: 'i.js', cpu: 0 }, 'cpu must be > 0'],
     [{ name: 'ab', env: 'nodejs', entryPoint: 'i.js', workers: 2 }, 'workers is not a known field'],
     [{ env: 'nodejs', entryPoint: 'i.js' }, 'name is required'],
+    [
+      { name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '1000000' },
+      'mem must be a memory quantity with a unit',
+    ],
+    [
+      { name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '3900Ki' },
+      'mem must be at least 4Mi (got 3900Ki)',
+    ],
+    [{ name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '4M' }, 'mem must be at least 4Mi (got 4M)'],
   ])('rejects %j: %s', (raw, message) => {
     expect(messageOf(raw)).toContain(message);
+  });
+
+  it.each(['4Mi', '4096Ki', '1.5Gi', '2G', '1Ti', '0.5Ei'])('accepts the memory quantity %s', (mem) => {
+    expect(validateAlgorithm({ name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem }).mem).toBe(mem);
+  });
+});
+
+describe('memoryInMiB', () => {
+  it('reads binary and decimal units as HKube does', () => {
+    expect(memoryInMiB('1.5Gi')).toBe(1536);
+    expect(memoryInMiB('3900Ki')).toBeCloseTo(3.809, 3);
+    expect(memoryInMiB('4M')).toBeCloseTo(3.815, 3);
+    expect(memoryInMiB('512')).toBeUndefined();
   });
 });

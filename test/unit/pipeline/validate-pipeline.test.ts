@@ -6,7 +6,7 @@ import { validatePipeline } from '../../../shared/pipeline/validate-pipeline.ts'
 
 const minimal = () => ({
   name: 'p',
-  nodes: [{ nodeName: 'A', algorithmName: 'a', input: ['@flowInput.x'] }],
+  nodes: [{ nodeName: 'A', algorithmName: 'alg-a', input: ['@flowInput.x'] }],
   flowInput: { x: 1 },
 });
 
@@ -44,7 +44,7 @@ describe('validatePipeline', () => {
       validatePipeline({
         name: 'p',
         priority: 'high',
-        nodes: [{ nodeName: 'A', algorithmName: 'a', retry: { limit: 0 } }],
+        nodes: [{ nodeName: 'A', algorithmName: 'alg-a', retry: { limit: 0 } }],
         tags: 3,
       }),
     );
@@ -55,34 +55,37 @@ describe('validatePipeline', () => {
   });
 
   it('names a missing required field with its path', () => {
-    expect(rejection(() => validatePipeline({ name: 'p', nodes: [{ nodeName: 'A' }] })).message).toBe(
-      'nodes[0].algorithmName is required',
-    );
+    const err = rejection(() => validatePipeline({ name: 'p', nodes: [{ nodeName: 'A' }] }));
+    expect(err.message).toBe('node "A": algorithmName is required (kind algorithm)');
+    expect(err.field).toBe('nodes[0].algorithmName');
   });
 
   it('normalizes includeInResults into includeInResult', () => {
     const pipeline = validatePipeline({
       name: 'p',
       nodes: [
-        { nodeName: 'A', algorithmName: 'a', includeInResults: true },
-        { nodeName: 'B', algorithmName: 'b', includeInResult: true },
-        { nodeName: 'C', algorithmName: 'c' },
+        { nodeName: 'A', algorithmName: 'alg-a', includeInResults: true },
+        { nodeName: 'B', algorithmName: 'alg-b', includeInResult: true },
+        { nodeName: 'C', algorithmName: 'alg-c' },
       ],
     });
     expect(pipeline.nodes.map((n) => n.includeInResult)).toEqual([true, true, false]);
     expect(pipeline.nodes[0]).not.toHaveProperty('includeInResults');
   });
 
-  it('merges an execution flowInput over the descriptor one', () => {
+  it('replaces the descriptor flowInput with an execution one, as run -f and the engine do', () => {
     const pipeline = validatePipeline(
       { ...minimal(), flowInput: { x: 1, y: 2 } },
       { flowInput: { x: { nested: true } } },
     );
-    expect(pipeline.flowInput).toEqual({ x: { nested: true }, y: 2 });
+    expect(pipeline.flowInput).toEqual({ x: { nested: true } });
   });
 
   it('checks @flowInput paths against the execution flowInput', () => {
-    const raw = { name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'a', input: ['@flowInput.files.0'] }] };
+    const raw = {
+      name: 'p',
+      nodes: [{ nodeName: 'A', algorithmName: 'alg-a', input: ['@flowInput.files.0'] }],
+    };
     expect(rejection(() => validatePipeline(raw, { flowInput: { files: [] } })).message).toBe(
       'unable to find flowInput.files.0',
     );
@@ -90,14 +93,20 @@ describe('validatePipeline', () => {
   });
 
   it('can defer the flowInput check to execution (stored pipelines)', () => {
-    const raw = { name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'a', input: ['#@flowInput.files'] }] };
+    const raw = {
+      name: 'p',
+      nodes: [{ nodeName: 'A', algorithmName: 'alg-a', input: ['#@flowInput.files'] }],
+    };
     expect(validatePipeline(raw, { checkFlowInput: false }).nodes).toHaveLength(1);
   });
 
-  it('still reports a malformed descriptor flowInput when an override is given', () => {
-    expect(
-      rejection(() => validatePipeline({ ...minimal(), flowInput: 'x' }, { flowInput: { x: 1 } })).message,
-    ).toBe('flowInput must be an object');
+  it('reports a malformed descriptor flowInput, unless an execution flowInput replaces it', () => {
+    expect(rejection(() => validatePipeline({ ...minimal(), flowInput: 'x' })).message).toBe(
+      'flowInput must be an object',
+    );
+    expect(validatePipeline({ ...minimal(), flowInput: 'x' }, { flowInput: { x: 1 } }).flowInput).toEqual({
+      x: 1,
+    });
   });
 
   it('rejects a flowInput override that is not an object', () => {
@@ -117,7 +126,10 @@ describe('validatePipeline', () => {
   it('validates many huge literal batches without materializing them', () => {
     const input = Array.from({ length: 200 }, () => ({ v: '#[1...1000000]' }));
     const started = performance.now();
-    const pipeline = validatePipeline({ name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'a', input }] });
+    const pipeline = validatePipeline({
+      name: 'p',
+      nodes: [{ nodeName: 'A', algorithmName: 'alg-a', input }],
+    });
     expect(performance.now() - started).toBeLessThan(2000);
     expect(pipeline.nodes[0]!.input).toHaveLength(200);
   });
@@ -139,8 +151,8 @@ describe('validatePipeline', () => {
       validatePipeline({
         name: 'p',
         nodes: [
-          { nodeName: 'A', algorithmName: 'a', input: ['#[1,2]'] },
-          { nodeName: 'B', algorithmName: 'b', input: ['*@A', '@A'] },
+          { nodeName: 'A', algorithmName: 'alg-a', input: ['#[1,2]'] },
+          { nodeName: 'B', algorithmName: 'alg-b', input: ['*@A', '@A'] },
         ],
       }),
     );
@@ -155,7 +167,7 @@ describe('validatePipeline', () => {
       nodes: [
         {
           nodeName: 'A',
-          algorithmName: 'a',
+          algorithmName: 'alg-a',
           input: [],
           kind: 'algorithm',
           retry: { policy: 'Always', limit: 5 },
@@ -180,5 +192,47 @@ describe('validatePipeline', () => {
     });
     expect(pipeline.options.batchTolerance).toBe(0);
     expect(pipeline.triggers.cron).toEqual({ pattern: '*/5 * * * *', enabled: false });
+  });
+
+  it('fills in HKube defaults: kind batch, no edges, cron disabled until cron start', () => {
+    const pipeline = validatePipeline({ ...minimal(), triggers: { cron: { pattern: '0 * * * *' } } });
+    expect(pipeline.kind).toBe('batch');
+    expect(pipeline.edges).toEqual([]);
+    expect(pipeline.triggers.cron).toEqual({ pattern: '0 * * * *', enabled: false });
+  });
+
+  it('reads node ttl 0 as no limit (absent), as HKube does', () => {
+    const pipeline = validatePipeline({
+      name: 'p',
+      nodes: [
+        { nodeName: 'A', algorithmName: 'alg-a', ttl: 0 },
+        { nodeName: 'B', algorithmName: 'alg-b', ttl: 5 },
+      ],
+    });
+    expect(pipeline.nodes[0]).not.toHaveProperty('ttl');
+    expect(pipeline.nodes[1]!.ttl).toBe(5);
+  });
+
+  it('keeps reporting every kind problem before refusing a kind it does not run', () => {
+    const err = rejection(() =>
+      validatePipeline({
+        name: 'p',
+        nodes: [
+          { nodeName: 'A', algorithmName: 'alg-a' },
+          { nodeName: 'P', kind: 'pipeline', input: ['@A'] },
+          { nodeName: 'D', kind: 'debug' },
+        ],
+      }),
+    );
+    expect(err.problems.map((p) => p.field)).toEqual(['nodes[1].spec.name', 'nodes[2].algorithmName']);
+  });
+
+  it('accepts maxStatelessCount null (HKube writes it) and refuses a negative minStatelessCount', () => {
+    const ok = { nodeName: 'A', algorithmName: 'alg-a', minStatelessCount: 0, maxStatelessCount: null };
+    expect(validatePipeline({ name: 'p', nodes: [ok] }).nodes[0]!.maxStatelessCount).toBeNull();
+    const bad = { nodeName: 'A', algorithmName: 'alg-a', maxStatelessCount: 'x' };
+    expect(rejection(() => validatePipeline({ name: 'p', nodes: [bad] })).message).toBe(
+      'nodes[0].maxStatelessCount must be an integer or null',
+    );
   });
 });

@@ -3,11 +3,13 @@
 
 export const PIPELINE_NAME_PATTERN = '^[-_.:A-Za-z0-9]+$';
 /**
- * Any text without a dot: `@Node.path` splits the node name from the path at the first dot, and
- * that is the only character the input language cannot carry in a name (prefixes are only read at
- * the start of a reference, so `@`, `#`, `*`, `[` or spaces inside a name are fine).
+ * Any text without a dot or a `#`. The dot is the one character the input language cannot carry
+ * in a name: `@Node.path` splits the name from the path at the first dot (prefixes are only read
+ * at the start of a reference, so `@`, `*`, `[`, `:` or spaces inside a name are fine). `#` is
+ * the AWS backend's key separator (its DynamoDB store reads node names back out of keys); it can
+ * be allowed once those keys are encoded.
  */
-export const NODE_NAME_PATTERN = '^[^.]+$';
+export const NODE_NAME_PATTERN = '^[^.#]+$';
 /** HKube's algorithm-name rule (a Kubernetes label): at least two characters. */
 export const ALGORITHM_NAME_PATTERN = '^[a-z0-9][-a-z0-9.]*[a-z0-9]$';
 export const ALGORITHM_NAME_MAX_LENGTH = 32;

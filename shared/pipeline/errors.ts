@@ -52,3 +52,18 @@ export class MissingNodeOutputError extends SluiceError {
     );
   }
 }
+
+/**
+ * The engine asked for the one task of index k of a node that has a sub-batch per index (`*@P`
+ * together with `#@X` or `#[...]`): it must use expandStreamingItems. A caller's bug (500).
+ */
+export class StreamingSubBatchError extends SluiceError {
+  override name = 'StreamingSubBatchError';
+  constructor(readonly nodeName: string) {
+    super(
+      `node "${nodeName}" has several tasks per item of its *@ parents; expand it with expandStreamingItems`,
+      'STREAMING_SUB_BATCH',
+      500,
+    );
+  }
+}

@@ -1,18 +1,20 @@
 // The pipeline language: parse, validate, build the DAG, expand nodes, collect results, plan.
 // Everything here is pure (no IO), so both backends and the CLI share it.
 export * from './constants.ts';
-export { buildDag, streamingParents } from './dag.ts';
+export { buildDag, indexedParents, streamingParents } from './dag.ts';
 export {
   DescriptorValidationError,
   INVALID_ALGORITHM,
   INVALID_PIPELINE,
   MissingNodeOutputError,
   type Problem,
+  StreamingSubBatchError,
 } from './errors.ts';
 export { expandNode, expandNodeIfKnown, type PartialExpansion } from './expand.ts';
-export { expandStreamingItem } from './expand-streaming.ts';
+export { expandStreamingItem, expandStreamingItems } from './expand-streaming.ts';
 export { type InputReference, isReferenceText, parseReference } from './input-reference.ts';
 export { parseLiteralBatch } from './literal-batch.ts';
+export { memoryInMiB } from './memory-quantity.ts';
 export { parsePipelineText } from './parse-text.ts';
 export {
   type PipelinePlan,

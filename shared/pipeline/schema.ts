@@ -56,7 +56,7 @@ export const nodeSchema = {
       type: 'string',
       minLength: 1,
       pattern: NODE_NAME_PATTERN,
-      description: 'Any text without a dot; flowInput and dataSource are reserved.',
+      description: 'Any text without "." or "#"; flowInput and dataSource are reserved.',
     },
     algorithmName: {
       type: 'string',
@@ -243,7 +243,8 @@ export const algorithmSchema = {
 /** Human wording for the patterns above, used in error messages instead of the regex. */
 export const PATTERN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [PIPELINE_NAME_PATTERN]: 'contain only letters, digits, and - _ . :',
-  [NODE_NAME_PATTERN]: 'not contain "." (it separates a node name from a path in references)',
+  [NODE_NAME_PATTERN]:
+    'not contain "." (it separates a node name from a path in references) or "#" (a key separator of the AWS backend)',
   [ALGORITHM_NAME_PATTERN]:
     'be lowercase letters, digits, - and ., starting and ending with a letter or digit',
   [MEMORY_PATTERN]: 'be a memory quantity with a unit, such as 512Mi, 1.5Gi or 3900Ki',

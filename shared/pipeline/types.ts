@@ -132,6 +132,11 @@ export interface Dag {
   children: ReadonlyMap<string, string[]>;
   /** Whether a node runs as a batch (a fan-out), known statically from the inputs. */
   isBatch: ReadonlyMap<string, boolean>;
+  /**
+   * Whether a node's input has a batch marker besides `*@`/`*#@` over batch parents (`#[...]`,
+   * `#@X`, `#@flowInput...`): mixed with `*@`, each parent item gets a sub-batch.
+   */
+  hasBatchMarker: ReadonlyMap<string, boolean>;
   /** Nodes with no children. */
   sinks: string[];
 }

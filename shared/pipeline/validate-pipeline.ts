@@ -2,7 +2,7 @@
 // cannot express (unique names, references that resolve, no cycles, flowInput paths that exist).
 import { Cron } from 'croner';
 import { FLOW_INPUT, MAX_BATCH_ITEMS } from './constants.ts';
-import { buildDag, collectEdges, nodeReferences, streamingParents, topologicalOrder } from './dag.ts';
+import { buildDag, collectEdges, indexedParents, nodeReferences, topologicalOrder } from './dag.ts';
 import { cloneDocument } from './document-guard.ts';
 import { DescriptorValidationError, INVALID_PIPELINE, type Problem } from './errors.ts';
 import { isBatchMarker, type LocatedReference, ReferenceSyntaxError } from './input-reference.ts';
@@ -116,30 +116,16 @@ function checkPipeline(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
   return problems;
 }
 
-/** Streaming nodes take only streaming markers; statically known batches stay under the cap. */
+/** Batches whose size is known before running stay under the cap. */
 function checkBatches(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
   const problems: Problem[] = [];
   // References and cycles were checked before, so building the DAG cannot fail here.
   const dag = buildDag(pipeline);
   pipeline.nodes.forEach((node, i) => {
-    const refs = nodeReferences(node);
-    const streaming = streamingParents(dag, node.nodeName);
-    if (streaming.length > 0) {
-      for (const { ref, location } of refs) {
-        const streams = ref.kind === 'node' && streaming.includes(ref.nodeName);
-        const streamingRelation =
-          ref.kind === 'node' && (ref.relation === 'waitAny' || ref.relation === 'waitAnyBatch');
-        if ((streams && !streamingRelation) || (!streams && isBatchMarker(ref))) {
-          problems.push({
-            field: `nodes[${i}].${location}`,
-            message: `node "${node.nodeName}" streams from ${streaming.map((s) => `"${s}"`).join(', ')} (*@) and cannot also use "${ref.text}"`,
-          });
-        }
-      }
-      return;
-    }
+    // A node with `*@` over a batch has as many items as that parent: known at run time only.
+    if (indexedParents(dag, node.nodeName).length > 0) return;
     const sizes: number[] = [];
-    for (const { ref } of refs) {
+    for (const { ref } of nodeReferences(node)) {
       if (ref.kind === 'literalBatch') sizes.push(ref.items.length);
       else if (ref.kind === 'flowInput' && ref.batch && checkFlowInput) {
         const lookup = lookupPath(pipeline.flowInput, ref.path);

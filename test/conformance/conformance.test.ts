@@ -9,13 +9,25 @@ import {
   type Expansion,
   expandNode,
   expandStreamingItem,
+  expandStreamingItems,
   parsePipelineText,
   planPipeline,
+  streamingParents,
   validatePipeline,
 } from '../../shared/pipeline/index.ts';
 import { type ConformanceCase, type ExpansionExpectation, loadCases } from './load-cases.ts';
 
-const KNOWN_EXPECTATIONS = ['error', 'pipeline', 'dag', 'plan', 'expansions', 'streaming', 'results', 'run'];
+const KNOWN_EXPECTATIONS = [
+  'error',
+  'pipeline',
+  'dag',
+  'plan',
+  'expansions',
+  'streaming',
+  'streamingItems',
+  'results',
+  'run',
+];
 const cases = loadCases();
 
 function load(c: ConformanceCase) {
@@ -94,6 +106,19 @@ describe('conformance cases', () => {
             expandStreamingItem(pipeline, dag, node, ctx, Number(index)),
             `${node} item ${index}`,
           ).toEqual(task);
+        }
+      }
+      for (const [node, items] of Object.entries(want.streamingItems ?? {})) {
+        for (const [index, tasks] of Object.entries(items)) {
+          expect(
+            expandStreamingItems(pipeline, dag, node, ctx, Number(index)),
+            `${node} item ${index}`,
+          ).toEqual(tasks);
+        }
+      }
+      if (want.dag?.streamingParents) {
+        for (const [node, parents] of Object.entries(want.dag.streamingParents)) {
+          expect(streamingParents(dag, node), `streaming parents of ${node}`).toEqual(parents);
         }
       }
       if (want.results) expect(collectResults(pipeline, dag, ctx.outputs)).toEqual(want.results);

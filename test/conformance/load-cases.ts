@@ -13,13 +13,22 @@ export interface CaseExpectations {
   error?: { message: string; field?: string };
   /** Partial match (toMatchObject) on the validated, normalized pipeline. */
   pipeline?: Record<string, unknown>;
-  dag?: { order?: string[]; sinks?: string[]; batchNodes?: string[]; edges?: unknown[] };
+  dag?: {
+    order?: string[];
+    sinks?: string[];
+    batchNodes?: string[];
+    edges?: unknown[];
+    /** node → the parents it streams from (item k starts when their item k succeeds). */
+    streamingParents?: Record<string, string[]>;
+  };
   /** Partial match on planPipeline's result. */
   plan?: Record<string, unknown>;
   /** expandNode(node) with `outputs` as the finished nodes. */
   expansions?: Record<string, ExpansionExpectation>;
   /** expandStreamingItem(node, batchIndex) → the task or null (item dropped). */
   streaming?: Record<string, Record<string, unknown>>;
+  /** expandStreamingItems(node, batchIndex) → every task of that index ([] when dropped). */
+  streamingItems?: Record<string, Record<string, unknown[]>>;
   /** collectResults with `outputs`. */
   results?: PipelineResult[];
   /** Run the pipeline on an engine (execution.ts) with the test built-ins. */
@@ -28,6 +37,11 @@ export interface CaseExpectations {
 
 /** What an engine must produce when it runs the case (any backend). */
 export interface RunExpectation {
+  /**
+   * Set while the case cannot pass for a reason outside the pipeline language (naming the part
+   * that must change): the case is listed as skipped with that reason instead of run.
+   */
+  pending?: string;
   status: 'completed' | 'failed' | 'stopped';
   /** Substring of the job's reason. */
   reason?: string;

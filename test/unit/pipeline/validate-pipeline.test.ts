@@ -146,17 +146,24 @@ describe('validatePipeline', () => {
     }
   });
 
-  it('rejects a streaming node that also waits for the whole of the same parent', () => {
-    const err = rejection(() =>
-      validatePipeline({
+  it('accepts *@ mixed with @ or #@ of the same or another parent, and #[...], as HKube runs them', () => {
+    for (const input of [
+      ['*@A', '@A'],
+      ['*@A', '#@A'],
+      ['*@A', '#@B'],
+      ['*@A', '#[x,y]'],
+      ['*#@A', '@B'],
+    ]) {
+      const pipeline = validatePipeline({
         name: 'p',
         nodes: [
           { nodeName: 'A', algorithmName: 'alg-a', input: ['#[1,2]'] },
-          { nodeName: 'B', algorithmName: 'alg-b', input: ['*@A', '@A'] },
+          { nodeName: 'B', algorithmName: 'alg-b', input: ['#[3,4]'] },
+          { nodeName: 'C', algorithmName: 'alg-c', input },
         ],
-      }),
-    );
-    expect(err.message).toBe('node "B" streams from "A" (*@) and cannot also use "@A"');
+      });
+      expect(pipeline.nodes[2]!.input).toEqual(input);
+    }
   });
 
   it('accepts the full HKube descriptor surface', () => {

@@ -2,7 +2,13 @@
 // already running for this SLUICE_HOME, or, when none runs, the state directory in-process.
 // Every command speaks the same REST routes either way, so there is one code path per operation.
 
-import { API_PREFIX, type ApiRequest, type ApiResponse, handleApi } from '../shared/api/router.ts';
+import {
+  API_PREFIX,
+  type ApiRequest,
+  type ApiResponse,
+  type ErrorBody,
+  handleApi,
+} from '../shared/api/router.ts';
 import { SluiceService } from '../shared/api/service.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
@@ -26,8 +32,11 @@ export interface SluiceClient {
 
 function unwrap<T>(r: ApiResponse, where: string): T {
   if (r.status >= 200 && r.status < 300) return r.body as T;
-  const err = (r.body as { error?: { message?: string; code?: string } })?.error;
-  throw new CliError(err?.message ?? `request to ${where} failed with HTTP ${r.status}`);
+  // HKube's shape: `code` is the HTTP status; Sluice's own code is `type`.
+  const err = (r.body as Partial<ErrorBody> | undefined)?.error;
+  throw new CliError(
+    typeof err?.message === 'string' ? err.message : `request to ${where} failed with HTTP ${r.status}`,
+  );
 }
 
 /**

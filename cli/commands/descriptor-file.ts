@@ -2,6 +2,7 @@
 // the same way in every command: one line per problem, or one JSON document with --json.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { errorBody } from '../../shared/api/router.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { DescriptorValidationError, type Problem, parsePipelineText } from '../../shared/pipeline/index.ts';
 import type { CliContext } from '../context.ts';
@@ -54,7 +55,8 @@ export function reportInvalid(
       file,
       kind,
       valid: false,
-      error: { code: err.code, message: err.message, field: err.field },
+      // The API's error shape, so scripts read one format from `validate --json` and the API.
+      error: errorBody(err.code, err.message, err.status, err.field).error,
       problems,
     };
     ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

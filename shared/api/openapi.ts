@@ -127,8 +127,14 @@ export function openApiDocument() {
           properties: {
             error: {
               type: 'object',
-              required: ['code', 'message'],
-              properties: { code: { type: 'string' }, message: { type: 'string' } },
+              required: ['code', 'message', 'type'],
+              description: "HKube's error shape, with Sluice's own code in `type`",
+              properties: {
+                code: { type: 'integer', description: 'the HTTP status' },
+                message: { type: 'string', description: 'names the field and the rule' },
+                type: { type: 'string', description: 'stable machine-readable code, e.g. INVALID_PIPELINE' },
+                field: { type: 'string', description: 'the offending field, when known' },
+              },
             },
           },
         },

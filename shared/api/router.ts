@@ -1,6 +1,6 @@
 // The REST API as one framework-free router: (method, path, query, body) -> (status, body).
 // `sluice serve` puts it behind node:http; the AWS api function puts it behind API Gateway.
-import { SluiceError } from '../errors.ts';
+import { SluiceError, ValidationError } from '../errors.ts';
 import { openApiDocument } from './openapi.ts';
 import type { SluiceService } from './service.ts';
 
@@ -71,8 +71,35 @@ route('GET', '/webhooks/status/{jobId}', (s, _r, p) => s.webhooks(p.jobId as str
 route('GET', '/webhooks/results/{jobId}', (s, _r, p) => s.webhooks(p.jobId as string, 'result'));
 route('GET', '/openapi.json', () => openApiDocument());
 
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+/** The statuses of the error types answered without a SluiceError (the HTTP shells use them too). */
+const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
+  INVALID_JSON: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  TOO_LARGE: 413,
+  INTERNAL: 500,
+};
+
+export interface ErrorBody {
+  error: {
+    /** The HTTP status, as in HKube's error body. */
+    code: number;
+    message: string;
+    /** Sluice's stable, machine-readable code (`INVALID_PIPELINE`, `JOB_NOT_FOUND`...). */
+    type: string;
+    /** The offending field of a rejected request or descriptor, when known. */
+    field?: string;
+  };
+}
+
+/** HKube's error shape, `{error: {code: <HTTP status>, message}}`, with Sluice's code as `type`. */
+export function errorBody(
+  type: string,
+  message: string,
+  status = STATUS_OF_TYPE[type] ?? 500,
+  field?: string,
+): ErrorBody {
+  return { error: { code: status, message, type, ...(field ? { field } : {}) } };
 }
 
 export async function handleApi(service: SluiceService, req: ApiRequest): Promise<ApiResponse> {
@@ -82,12 +109,12 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     if (pathMatches.length) {
       return {
         status: 405,
-        body: errorBody('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`),
+        body: errorBody('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`, 405),
       };
     }
     return {
       status: 404,
-      body: errorBody('NOT_FOUND', `no API route ${req.method} ${API_PREFIX}${req.path}`),
+      body: errorBody('NOT_FOUND', `no API route ${req.method} ${API_PREFIX}${req.path}`, 404),
     };
   }
   const m = r.pattern.exec(req.path) as RegExpExecArray;
@@ -99,10 +126,11 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     return { status: r.status, body: await r.handler(service, req, params) };
   } catch (err) {
     if (err instanceof SluiceError && err.status < 500) {
-      return { status: err.status, body: errorBody(err.code, err.message) };
+      const field = err instanceof ValidationError ? err.field : undefined;
+      return { status: err.status, body: errorBody(err.code, err.message, err.status, field) };
     }
     const e = err as Error;
-    return { status: 500, body: errorBody('INTERNAL', e?.message ?? String(err)) };
+    return { status: 500, body: errorBody('INTERNAL', e?.message ?? String(err), 500) };
   }
 }
 

@@ -60,10 +60,12 @@ const echo = (name: string, extra: Record<string, unknown> = {}) => ({
 function expectError(a: Answer, status: number, code?: string | RegExp, message?: RegExp) {
   expect(a.status).toBe(status);
   expect(Object.keys(a.body)).toEqual(['error']);
-  expect(typeof a.body.error.code).toBe('string');
+  // HKube's shape: code is the HTTP status; Sluice's own code is type.
+  expect(a.body.error.code).toBe(status);
+  expect(typeof a.body.error.type).toBe('string');
   expect(typeof a.body.error.message).toBe('string');
-  if (code instanceof RegExp) expect(a.body.error.code).toMatch(code);
-  else if (code) expect(a.body.error.code).toBe(code);
+  if (code instanceof RegExp) expect(a.body.error.type).toMatch(code);
+  else if (code) expect(a.body.error.type).toBe(code);
   if (message) expect(a.body.error.message).toMatch(message);
 }
 

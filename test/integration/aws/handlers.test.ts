@@ -106,7 +106,8 @@ describe('api function (API Gateway proxy events → the REST router)', () => {
       proxyEvent('POST', '/api/v1/exec/raw', { name: 'bad-one', nodes: [{ nodeName: 'a' }] }),
     );
     expect(res.statusCode).toBe(400);
-    const body = JSON.parse(res.body) as { error: { code: string; message: string } };
+    const body = JSON.parse(res.body) as { error: { code: number; message: string; type: string } };
+    expect(body.error).toMatchObject({ code: 400, type: 'INVALID_PIPELINE' });
     expect(body.error.message).toMatch(/algorithmName/);
     expect((await stack.engine.store.listJobs({ pipelineName: 'bad-one', limit: 10 })).length).toBe(before);
   });
@@ -114,10 +115,10 @@ describe('api function (API Gateway proxy events → the REST router)', () => {
   it('answers 400 for a body that is not JSON, 404 for unknown jobs and routes', async () => {
     const bad = await stack.handlers.api(proxyEvent('POST', '/api/v1/exec/raw', undefined, '{nope'));
     expect(bad.statusCode).toBe(400);
-    expect(JSON.parse(bad.body).error.code).toBe('INVALID_JSON');
+    expect(JSON.parse(bad.body).error).toMatchObject({ code: 400, type: 'INVALID_JSON' });
     const missing = await stack.handlers.api(proxyEvent('GET', '/api/v1/exec/status/no-such-job'));
     expect(missing.statusCode).toBe(404);
-    expect(JSON.parse(missing.body).error.code).toBe('JOB_NOT_FOUND');
+    expect(JSON.parse(missing.body).error).toMatchObject({ code: 404, type: 'JOB_NOT_FOUND' });
     const route = await stack.handlers.api(proxyEvent('GET', '/api/v1/nothing/here'));
     expect(route.statusCode).toBe(404);
   });

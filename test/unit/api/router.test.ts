@@ -49,7 +49,7 @@ describe('handleApi', () => {
     const r = await handleApi(s, req('GET', '/store/pipelines/a%20b'));
     expect(r).toEqual({
       status: 404,
-      body: { error: { code: 'PIPELINE_NOT_FOUND', message: 'pipeline "a b" is not stored' } },
+      body: { error: { code: 404, message: 'pipeline "a b" is not stored', type: 'PIPELINE_NOT_FOUND' } },
     });
   });
 
@@ -61,7 +61,9 @@ describe('handleApi', () => {
     const wrong = await handleApi(s, req('PATCH', '/store/pipelines'));
     expect(wrong).toEqual({
       status: 405,
-      body: { error: { code: 'METHOD_NOT_ALLOWED', message: 'PATCH is not allowed on /store/pipelines' } },
+      body: {
+        error: { code: 405, message: 'PATCH is not allowed on /store/pipelines', type: 'METHOD_NOT_ALLOWED' },
+      },
     });
   });
 
@@ -72,14 +74,14 @@ describe('handleApi', () => {
     };
     expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
       status: 409,
-      body: { error: { code: 'BUSY', message: 'busy' } },
+      body: { error: { code: 409, message: 'busy', type: 'BUSY' } },
     });
     s.listPipelines = async () => {
       throw new Error('disk on fire');
     };
     expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
       status: 500,
-      body: { error: { code: 'INTERNAL', message: 'disk on fire' } },
+      body: { error: { code: 500, message: 'disk on fire', type: 'INTERNAL' } },
     });
     s.listAlgorithms = async () => {
       throw new SluiceError('store unavailable', 'STORE_DOWN', 503);
@@ -87,11 +89,29 @@ describe('handleApi', () => {
     expect((await handleApi(s, req('GET', '/store/algorithms'))).status).toBe(500);
   });
 
+  it("answers HKube's error shape: code is the HTTP status, Sluice's code is type, with the field", async () => {
+    const s = await service();
+    const r = await handleApi(
+      s,
+      req('POST', '/exec/raw', { name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'X' }] }),
+    );
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({
+      error: {
+        code: 400,
+        type: 'INVALID_PIPELINE',
+        field: 'nodes[0].algorithmName',
+        message:
+          'nodes[0].algorithmName must be lowercase letters, digits, - and ., starting and ending with a letter or digit',
+      },
+    });
+  });
+
   it('passes the query to exec/jobs and validates it', async () => {
     const s = await service();
     expect(await handleApi(s, req('GET', '/exec/jobs', undefined, { limit: 'x' }))).toMatchObject({
       status: 400,
-      body: { error: { message: 'limit must be an integer between 1 and 10000' } },
+      body: { error: { code: 400, message: 'limit must be an integer between 1 and 10000' } },
     });
     expect(await handleApi(s, req('GET', '/exec/jobs', undefined, { status: 'completed' }))).toEqual({
       status: 200,

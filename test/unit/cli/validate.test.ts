@@ -63,7 +63,7 @@ describe('sluice validate', () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({
       valid: false,
-      error: { code: 'INVALID_PIPELINE', message: 'priority must be <= 5', field: 'priority' },
+      error: { code: 400, type: 'INVALID_PIPELINE', message: 'priority must be <= 5', field: 'priority' },
       problems: [{ field: 'priority', message: 'priority must be <= 5' }],
     });
   });

@@ -7,7 +7,13 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../shared/errors.ts';
-import { buildDag, expandNode, type Pipeline, validatePipeline } from '../../../shared/pipeline/index.ts';
+import {
+  buildDag,
+  expandNode,
+  type Pipeline,
+  parseReference,
+  validatePipeline,
+} from '../../../shared/pipeline/index.ts';
 import { LiteralBatchSyntaxError, parseLiteralBatch } from '../../../shared/pipeline/literal-batch.ts';
 import { lookupPath } from '../../../shared/pipeline/value-path.ts';
 
@@ -18,6 +24,7 @@ interface HkubeParsers {
       input: Array<{ input: unknown[] }> | unknown[];
     };
     checkFlowInput(options: { flowInput: unknown; nodeInput: unknown }): void;
+    extractNodesFromInput(input: unknown): unknown[];
   };
   helpers: { getPath(object: unknown, path: string): unknown };
 }
@@ -111,6 +118,15 @@ describe('input paths resolve as in HKube', () => {
       'unable to find flowInput.list.01',
     );
     expect(lookupPath({ o: { '01': 1 } }, ['o', '01'])).toEqual({ found: true, value: 1 });
+  });
+
+  it('difference: a node named flowInputX is a node in Sluice; HKube reads @flowInputX as flowInput', () => {
+    expect(hkube.parser.extractNodesFromInput('@flowInputX.a')).toEqual([]);
+    expect(parseReference('@flowInputX.a')).toMatchObject({
+      kind: 'node',
+      nodeName: 'flowInputX',
+      path: ['a'],
+    });
   });
 
   it('difference: an empty path segment is a syntax error in Sluice, a key "" in HKube', () => {

@@ -68,6 +68,11 @@ describe('validateAlgorithm', () => {
       'mem must be at least 4Mi (got 3900Ki)',
     ],
     [{ name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '4M' }, 'mem must be at least 4Mi (got 4M)'],
+    [
+      { name: 'ab', env: 'nodejs', entryPoint: 'i.js', mem: '8000000000m' },
+      'mem must be a memory quantity with a unit',
+    ],
+    [{ name: 'a\\b', env: 'nodejs', entryPoint: 'i.js' }, 'name must be lowercase letters, digits, - and .'],
   ])('rejects %j: %s', (raw, message) => {
     expect(messageOf(raw)).toContain(message);
   });

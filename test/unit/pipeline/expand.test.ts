@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildDag } from '../../../shared/pipeline/dag.ts';
-import { MissingNodeOutputError } from '../../../shared/pipeline/errors.ts';
+import { MissingNodeOutputError, StreamingSubBatchError } from '../../../shared/pipeline/errors.ts';
 import { expandNode, expandNodeIfKnown } from '../../../shared/pipeline/expand.ts';
-import { expandStreamingItem } from '../../../shared/pipeline/expand-streaming.ts';
+import { expandStreamingItem, expandStreamingItems } from '../../../shared/pipeline/expand-streaming.ts';
 import { resolveInputValue } from '../../../shared/pipeline/resolve.ts';
 import type { NodeOutput } from '../../../shared/pipeline/types.ts';
 import { batchOf, pipelineOf, succeeded } from './fixtures.ts';
@@ -160,6 +160,21 @@ describe('expandStreamingItem', () => {
       },
     });
     expect(expandStreamingItem(p, buildDag(p), 'B', ctx, 3)).toEqual({ batchIndex: 3, input: ['c'] });
+  });
+
+  it('gives the tasks of one index of a node mixing *@ with a batch; the singular form refuses it', () => {
+    const p = pipelineOf([
+      { nodeName: 'A', input: ['#[1...3]'] },
+      { nodeName: 'B', input: ['#[1...2]'] },
+      { nodeName: 'C', input: ['*@A', '#@B'] },
+    ]);
+    const dag = buildDag(p);
+    const ctx = ctxOf({ A: batchOf('a1', 'a2', 'a3'), B: batchOf('b1', 'b2') });
+    expect(expandStreamingItems(p, dag, 'C', ctx, 3)).toEqual([
+      { batchIndex: 5, input: ['a3', 'b1'] },
+      { batchIndex: 6, input: ['a3', 'b2'] },
+    ]);
+    expect(() => expandStreamingItem(p, dag, 'C', ctx, 3)).toThrow(StreamingSubBatchError);
   });
 });
 

@@ -67,7 +67,7 @@ export function makeBigFile(path: string, mib: number): void {
 // A made-up software tree for the archive benchmarks: like a /usr, mostly small files (headers,
 // scripts, docs) with some large ones (libraries), text that compresses about 2-3x and binaries
 // that do not, nested directories, and relative symlinks.
-const WORDS = Array.from({ length: 4096 }, (_, i) => {
+const WORDS = Array.from({ length: 256 }, (_, i) => {
   const b = pseudoRandomBytes(`word${i}`, 12);
   const len = 2 + (b[0]! % 9);
   let w = '';
@@ -83,9 +83,20 @@ function textBytes(name: string, size: number): Buffer {
   return out.subarray(0, size);
 }
 
+/** Text with one 4 KiB block in `binaryShare` incompressible: what a library or an image holds. */
+function mixedBytes(name: string, size: number, binaryShare: number): Buffer {
+  if (binaryShare <= 0) return textBytes(name, size);
+  const out = textBytes(name, size);
+  const dice = pseudoRandomBytes(`${name} blocks`, Math.ceil(size / 4096));
+  const noise = pseudoRandomBytes(name, size);
+  for (let b = 0; b * 4096 < size; b++)
+    if (dice[b]! < binaryShare * 256) noise.copy(out, b * 4096, b * 4096, Math.min(size, (b + 1) * 4096));
+  return out;
+}
+
 /** A tree of about `mib` MiB under `dir`. */
 export function makeSoftwareTree(dir: string, mib: number): void {
-  once(dir, `software tree ${mib} MiB v1`, () => {
+  once(dir, `software tree ${mib} MiB v3`, () => {
     const target = mib << 20;
     let bytes = 0;
     let n = 0;
@@ -104,15 +115,18 @@ export function makeSoftwareTree(dir: string, mib: number): void {
       );
       mkdirSync(join(dir, dirName), { recursive: true });
       const r = roll();
-      // 88% under 32 KiB, 11% up to 1 MiB, 1% large (1-16 MiB): about /usr's mix by count.
+      // 90% under 32 KiB, 9.7% up to 512 KiB, 0.3% of 1-8 MiB: about /usr's mix (~20 files per MiB).
       const size = Math.floor(
-        r < 0.88 ? 200 + roll() * 32_000 : r < 0.99 ? 32_000 + roll() * 1_000_000 : 1e6 + roll() * 15e6,
+        r < 0.9 ? 200 + roll() * 32_000 : r < 0.997 ? 32_000 + roll() * 480_000 : 1e6 + roll() * 7e6,
       );
-      const name = join(dirName, `file${n}${r < 0.99 ? '.txt' : '.so'}`);
-      // Large files are binaries (incompressible); one in five small ones too.
-      const binary = r >= 0.99 || roll() < 0.2;
-      writeFileSync(join(dir, name), binary ? pseudoRandomBytes(name, size) : textBytes(name, size));
-      if (n % 50 === 7) symlinkSync(`file${n}${r < 0.99 ? '.txt' : '.so'}`, join(dir, dirName, `link${n}`));
+      const name = join(dirName, `file${n}${r < 0.997 ? '.txt' : '.so'}`);
+      // Large files are libraries (a third incompressible), one small file in ten is a binary.
+      const share = r >= 0.997 ? 0.35 : roll() < 0.1 ? 1 : 0;
+      writeFileSync(
+        join(dir, name),
+        share === 1 ? pseudoRandomBytes(name, size) : mixedBytes(name, size, share),
+      );
+      if (n % 50 === 7) symlinkSync(`file${n}${r < 0.997 ? '.txt' : '.so'}`, join(dir, dirName, `link${n}`));
       bytes += size + 512;
       n++;
     }

@@ -67,6 +67,7 @@ export async function startDelayProxy(o: DelayProxyOptions): Promise<DelayProxy>
     client.setNoDelay(true);
     client.on('close', () => sockets.delete(client));
     setTimeout(() => {
+      if (client.destroyed) return;
       const upstream = connect({
         host: o.targetHost,
         port: o.targetPort,
@@ -81,8 +82,7 @@ export async function startDelayProxy(o: DelayProxyOptions): Promise<DelayProxy>
       };
       client.on('error', fail);
       upstream.on('error', fail);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      // Each side ends the other after its queued bytes (delayedPipe); only errors cut both.
       upstream.once('connect', () => {
         delayedPipe(client, upstream, o.ms / 2);
         delayedPipe(upstream, client, o.ms / 2);

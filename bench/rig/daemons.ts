@@ -18,15 +18,26 @@ export interface Daemon {
 }
 
 const running = new Set<Daemon>();
+const cleanups = new Set<() => unknown>();
 
 /** Stops every daemon still running (teardown, and on SIGINT/SIGTERM). */
 export async function stopAllDaemons(): Promise<void> {
   await Promise.all([...running].map((d) => d.stop()));
 }
 
+/** Runs `cleanup` (unmount, remove the rig directory) if the run is interrupted; returns a remover. */
+export function onInterrupt(cleanup: () => unknown): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void stopAllDaemons().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    console.error(`\nbench: ${signal}, tearing the rig down`);
+    void (async () => {
+      await stopAllDaemons();
+      for (const c of cleanups) await Promise.resolve(c()).catch(() => undefined);
+    })().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
 

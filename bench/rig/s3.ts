@@ -60,6 +60,7 @@ export async function startDelayedS3(root: string, ms: number): Promise<DelayedS
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const rcloneConfig = join(root, 'rclone.conf');
     writeFileSync(
@@ -93,6 +94,7 @@ export async function startDelayedS3(root: string, ms: number): Promise<DelayedS
 
 /** Uploads every file under `dir` to s3://rig/PREFIX/... straight to s3rver (no delay). */
 export async function preload(s3: DelayedS3, dir: string, prefix: string): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = new S3Client({
     endpoint: s3.direct,
     region: 'us-east-1',

@@ -9,7 +9,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparePair } from '../rig/compare.ts';
-import { type Daemon, REPO_ROOT, rigScript, startDaemon, stopAllDaemons } from '../rig/daemons.ts';
+import {
+  type Daemon,
+  onInterrupt,
+  REPO_ROOT,
+  rigScript,
+  startDaemon,
+  stopAllDaemons,
+} from '../rig/daemons.ts';
 import { makeSoftwareTree } from '../rig/data.ts';
 import { describeRun, type SummaryRow, summaryTable } from '../rig/report.ts';
 import { missingTools, which } from '../rig/tools.ts';
@@ -89,6 +96,7 @@ export const fetchSuite: BenchSuite = {
     for (const f of chosen) if (!all[f]) throw new Error(`unknown format ${f} (lz4, gz, tar)`);
 
     const rig = openRigDir();
+    const forget = onInterrupt(() => rig.remove());
     let server: Daemon | undefined;
     const rows: SummaryRow[] = [];
     const resources: string[] = [];
@@ -252,6 +260,7 @@ export const fetchSuite: BenchSuite = {
       await server?.stop();
       await stopAllDaemons();
       rig.remove();
+      forget();
     }
   },
 };

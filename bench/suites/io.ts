@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparePair } from '../rig/compare.ts';
-import { REPO_ROOT, stopAllDaemons } from '../rig/daemons.ts';
+import { onInterrupt, REPO_ROOT, stopAllDaemons } from '../rig/daemons.ts';
 import { makeBigFile, makeSmallFiles } from '../rig/data.ts';
 import { describeRun, type SummaryRow, summaryTable } from '../rig/report.ts';
 import { BUCKET, type DelayedS3, preload, startDelayedS3 } from '../rig/s3.ts';
@@ -68,6 +68,10 @@ export const ioSuite: BenchSuite = {
     let volume: LatencyVolume | undefined;
     let s3: DelayedS3 | undefined;
     const rows: SummaryRow[] = [];
+    const forget = onInterrupt(async () => {
+      await volume?.down();
+      rig.remove();
+    });
     try {
       console.log(describeRun());
       console.log(`# rig ${rig.root}; destination ${rig.dstKind}`);
@@ -297,6 +301,7 @@ export const ioSuite: BenchSuite = {
       await s3?.down();
       await stopAllDaemons();
       rig.remove();
+      forget();
     }
   },
 };

@@ -95,6 +95,9 @@ export const fetchSuite: BenchSuite = {
     const all = formats();
     for (const f of chosen) if (!all[f]) throw new Error(`unknown format ${f} (lz4, gz, tar)`);
 
+    const rateLabel = /[kmg]$/i.test(rate)
+      ? `${rate.slice(0, -1)} ${rate.slice(-1).toUpperCase()}iB/s`
+      : `${rate} B/s`;
     const rig = openRigDir();
     const forget = onInterrupt(() => rig.remove());
     let server: Daemon | undefined;
@@ -118,7 +121,7 @@ export const fetchSuite: BenchSuite = {
           printsPort: true,
         });
         console.log(
-          `# http server: http://127.0.0.1:${server.port} (${r === '0' ? 'no limit' : `${r}/s per connection`})`,
+          `# http server: http://127.0.0.1:${server.port} (${r === '0' ? 'no limit' : `${rateLabel} per connection`})`,
         );
       };
       const env: NodeJS.ProcessEnv = {
@@ -178,16 +181,16 @@ export const fetchSuite: BenchSuite = {
         }
         const ours = `$SLUICE fetch ${url} -x -C "$DST/out" -q`;
         await pair(
-          `${name}, ${rate}/s per connection`,
-          `curl | ${f.dec} | tar x`,
+          `${name}, ${rateLabel} per connection`,
+          f.dec === 'cat' ? 'curl | tar x' : `curl | ${f.dec} | tar x`,
           ['curl', ...f.tools],
           ours,
           `curl -sSf ${url} | ${untar(f)}`,
         );
         const aria = `aria2c -q -x16 -s16 -k8M --file-allocation=none --allow-overwrite=true --auto-file-renaming=false --summary-interval=0 -d "$DST" -o f ${url}`;
         await pair(
-          `${name}, ${rate}/s per connection`,
-          `aria2c -x16 && ${f.dec} | tar x`,
+          `${name}, ${rateLabel} per connection`,
+          f.dec === 'cat' ? 'aria2c -x16 && tar x' : `aria2c -x16 && ${f.dec} | tar x`,
           ['aria2c', ...f.tools],
           ours,
           `${aria} && ${untar(f, '"$DST/f"')}`,
@@ -201,7 +204,7 @@ export const fetchSuite: BenchSuite = {
           const url = `http://127.0.0.1:${server!.port}/usr.${f.ext}`;
           await pair(
             `${name}, no rate limit`,
-            `${f.dec} local | tar x (floor)`,
+            f.dec === 'cat' ? 'tar x of the local file (floor)' : `${f.dec} local | tar x (floor)`,
             f.tools,
             `$SLUICE fetch ${url} -x -C "$DST/out" -q`,
             untar(f, `"$WWW/usr.${f.ext}"`),

@@ -6,8 +6,8 @@ import { createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RIG_DIR = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(RIG_DIR, '../..');
+export const RIG_CODE_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(RIG_CODE_DIR, '../..');
 
 export interface Daemon {
   name: string;
@@ -55,7 +55,7 @@ export interface StartOptions {
 
 /** A TypeScript file of this rig run by node with tsx, e.g. ['http-server.ts', '--rate', '50m']. */
 export function rigScript(file: string, args: string[], nodeFlags: string[] = []): [string, string[]] {
-  return [process.execPath, [...nodeFlags, '--import', 'tsx', join(RIG_DIR, file), ...args]];
+  return [process.execPath, [...nodeFlags, '--import', 'tsx', join(RIG_CODE_DIR, file), ...args]];
 }
 
 export function startDaemon(o: StartOptions): Promise<Daemon> {

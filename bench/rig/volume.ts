@@ -5,10 +5,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Daemon, RIG_DIR, startDaemon } from './daemons.ts';
+import { type Daemon, RIG_CODE_DIR, startDaemon } from './daemons.ts';
 import { which } from './tools.ts';
 
-const SOURCE = join(RIG_DIR, 'latfs.c');
+const SOURCE = join(RIG_CODE_DIR, 'latfs.c');
 
 export function volumeUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'the latency volume needs Linux (FUSE)';

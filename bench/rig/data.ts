@@ -13,7 +13,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const KEY = createHash('sha256').update('sluice benchmark data').digest();
 
@@ -54,6 +54,7 @@ export function makeSmallFiles(dir: string, o: SmallFiles): void {
 /** One file of `mib` MiB, written in 8 MiB pieces. */
 export function makeBigFile(path: string, mib: number): void {
   once(path, `${mib} MiB`, () => {
+    mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(path, 'w');
     try {
       for (let i = 0; i < mib; i += 8)

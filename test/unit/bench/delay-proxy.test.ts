@@ -48,11 +48,11 @@ describe('delaying TCP proxy (bench rig)', () => {
   });
 
   it('adds one RTT for the connection and one per exchange', async () => {
-    const direct = await exchange((echo.address() as AddressInfo).port, 'ping');
     const delayed = await exchange(proxy.port, 'ping');
     expect(delayed.reply).toBe('PING');
-    // Connection (100 ms) + request and reply (50 + 50 ms) = ~200 ms more than going direct.
-    expect(delayed.seconds - direct.seconds).toBeGreaterThan(0.18);
-    expect(delayed.seconds).toBeLessThan(1.5);
+    // Connection (100 ms), then the request and the reply (50 + 50 ms): at least ~200 ms, however
+    // fast the machine (timers may fire up to a millisecond early); the upper bound is loose for load.
+    expect(delayed.seconds).toBeGreaterThan(0.19);
+    expect(delayed.seconds).toBeLessThan(2);
   });
 });

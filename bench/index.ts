@@ -1,4 +1,6 @@
 // `npm run bench [-- SUITE... | --list]`: runs the named suites (default: all that can run here).
+// The IO suites start the rig they need from bench/rig/ under a temp directory (or
+// $SLUICE_BENCH_DIR) and tear it down; docs/benchmarks.md describes the rig and the figures.
 import { suites } from './suites/index.ts';
 
 const args = process.argv.slice(2);

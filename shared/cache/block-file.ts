@@ -17,7 +17,7 @@ export const crc32: (data: Uint8Array, prev?: number) => number =
   (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32 ?? tableCrc32;
 
 let table: Uint32Array | undefined;
-function tableCrc32(data: Uint8Array, prev = 0): number {
+export function tableCrc32(data: Uint8Array, prev = 0): number {
   if (!table) {
     table = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {

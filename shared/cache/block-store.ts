@@ -150,13 +150,15 @@ export class BlockStore {
         await unlink(temp).catch(ignore);
         return false;
       }
-      this.deleteFiles(this.index.dropObject(object));
+      await this.deleteFiles(this.index.dropObject(object));
       const metaBytes = await this.writeMeta(object, { format: 1, id, meta });
       this.index.setObject(object, vh, metaBytes, meta.checkedAt);
     }
-    this.makeRoom(bytes, object);
+    // Room is made (and the files deleted) before the rename: the directory never exceeds maxSize.
+    const deleting = this.makeRoom(bytes, object);
     this.reserved += bytes;
     try {
+      await deleting;
       await rename(temp, join(this.blocksDir, key));
     } catch (err) {
       await unlink(temp).catch(ignore);
@@ -186,15 +188,15 @@ export class BlockStore {
   }
 
   /** Drops an object's blocks and meta file (it changed or was deleted at the origin). */
-  dropObject(object: string): void {
+  dropObject(object: string): Promise<void> {
     const had = this.index.versionOf(object) !== undefined;
-    this.deleteFiles(this.index.dropObject(object));
-    if (had) this.removeObjectFiles(object);
+    const blocks = this.deleteFiles(this.index.dropObject(object));
+    return had ? Promise.all([blocks, this.removeObjectFiles(object)]).then(ignore) : blocks;
   }
 
   /** Drops every block (in-flight fetches still complete and are kept). */
-  clear(): void {
-    for (const object of this.index.objectIds()) this.dropObject(object);
+  clear(): Promise<void> {
+    return Promise.all(this.index.objectIds().map((o) => this.dropObject(o))).then(ignore);
   }
 
   private async writeMeta(object: string, p: PersistedMeta): Promise<number> {
@@ -217,21 +219,26 @@ export class BlockStore {
     return Buffer.byteLength(text);
   }
 
-  /** Evicts least recently used blocks until `bytes` more fit; objects left empty go too. */
-  private makeRoom(bytes: number, keep: string): void {
+  /**
+   * Evicts least recently used blocks until `bytes` more fit (objects left empty go too); resolves
+   * when their files are deleted.
+   */
+  private makeRoom(bytes: number, keep: string): Promise<void> {
     const limit = this.o.maxSize;
+    const deleting: Promise<void>[] = [];
     while (this.index.bytes + this.reserved + bytes > limit) {
       const victims = this.index.evictFor(this.reserved + bytes, limit);
       this.o.stats.evictions += victims.length;
-      this.deleteFiles(victims);
+      deleting.push(this.deleteFiles(victims));
       let freed = victims.length > 0;
       for (const object of new Set(victims.map((v) => v.object)))
         if (object !== keep && this.index.isEmptyObject(object)) {
-          this.dropObject(object);
+          deleting.push(this.dropObject(object));
           freed = true;
         }
       if (!freed) break;
     }
+    return Promise.all(deleting).then(ignore);
   }
 
   private forget(e: BlockEntry): void {
@@ -240,17 +247,19 @@ export class BlockStore {
     unlink(join(this.blocksDir, e.key)).catch(ignore);
   }
 
-  private deleteFiles(entries: BlockEntry[]): void {
-    for (const e of entries) {
-      this.touchedAt.delete(e.key);
-      unlink(join(this.blocksDir, e.key)).catch(ignore);
-    }
+  private deleteFiles(entries: BlockEntry[]): Promise<void> {
+    return Promise.all(
+      entries.map((e) => {
+        this.touchedAt.delete(e.key);
+        return unlink(join(this.blocksDir, e.key)).catch(ignore);
+      }),
+    ).then(ignore);
   }
 
   /** The meta file, then the directory if nothing (no block being written) is left in it. */
-  private removeObjectFiles(object: string): void {
+  private removeObjectFiles(object: string): Promise<void> {
     const dir = this.objectDir(object);
-    unlink(join(dir, META_FILE))
+    return unlink(join(dir, META_FILE))
       .catch(ignore)
       .then(() => rmdir(dir))
       .catch(ignore);

@@ -27,9 +27,9 @@ export function parseRange(
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(a);
-  const end = b === '' ? size - 1 : Number(b);
-  if (end < start) return undefined;
+  if (b !== '' && Number(b) < start) return undefined;
   if (start >= size) return 'unsatisfiable';
+  const end = b === '' ? size - 1 : Number(b);
   return { start, end: Math.min(end, size - 1) };
 }
 

@@ -112,12 +112,12 @@ export async function startCacheServer(
     res.end(text);
   };
 
-  const control = (req: IncomingMessage, res: ServerResponse, name: 'stats' | 'clear') => {
+  const control = async (req: IncomingMessage, res: ServerResponse, name: 'stats' | 'clear') => {
     if (name === 'stats' && (req.method === 'GET' || req.method === 'HEAD'))
       return json(res, 200, snapshot());
     if (name === 'clear' && req.method === 'POST') {
       const cleared = { blocks: store.index.blockCount, bytes: store.index.bytes };
-      store.clear();
+      await store.clear();
       return json(res, 200, { cleared });
     }
     return sendError(

@@ -66,11 +66,11 @@ export async function read(url: string, headers: Record<string, string> = {}) {
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Bytes of every file under dir (what the cache holds on disk). */
+/** Bytes of the files under dir that the cache holds (not `.tmp` files of blocks being written). */
 export async function diskBytes(dir: string): Promise<number> {
   let n = 0;
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
-    if (!e.isFile()) continue;
+    if (!e.isFile() || e.name.endsWith('.tmp')) continue;
     const parent = e.parentPath ?? (e as unknown as { path: string }).path;
     n += (await stat(join(parent, e.name)).catch(() => ({ size: 0 }))).size;
   }

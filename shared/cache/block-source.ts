@@ -135,7 +135,9 @@ export class BlockSource {
     } catch (err) {
       given?.destroy();
       const e = err instanceof Error ? err : new Error(String(err));
-      if (e instanceof BlockStoreError) this.diskTrouble(e);
+      // A missing file or directory is a race with a drop of the object, not a disk in trouble.
+      if (e instanceof BlockStoreError && (e.cause as NodeJS.ErrnoException)?.code !== 'ENOENT')
+        this.diskTrouble(e);
       if (e instanceof VersionChangedError) this.d.onVersionChanged(ref.id);
       fetch.fail(e);
     } finally {

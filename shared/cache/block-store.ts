@@ -50,6 +50,8 @@ export class BlockStore {
   /** Bytes of blocks being renamed into place (already made room for). */
   private reserved = 0;
   private readonly touchedAt = new Map<string, number>();
+  /** Object files being deleted: a new version's meta file waits for them. */
+  private readonly removing = new Map<string, Promise<void>>();
 
   private constructor(private readonly o: BlockStoreOptions) {
     this.blocksDir = join(o.dir, DIR_BLOCKS);
@@ -124,8 +126,7 @@ export class BlockStore {
     const dir = this.objectDir(object);
     const path = join(dir, `${versionHash}.${n}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      await mkdir(dir, { recursive: true });
-      return { fh: await open(path, 'wx+'), path };
+      return { fh: await inDir(dir, () => open(path, 'wx+')), path };
     } catch (err) {
       throw storeError(`cannot create ${path}`, err);
     }
@@ -151,6 +152,7 @@ export class BlockStore {
         return false;
       }
       await this.deleteFiles(this.index.dropObject(object));
+      await this.removing.get(object);
       const metaBytes = await this.writeMeta(object, { format: 1, id, meta });
       this.index.setObject(object, vh, metaBytes, meta.checkedAt);
     }
@@ -204,8 +206,7 @@ export class BlockStore {
     const text = `${JSON.stringify(p)}\n`;
     const tmp = join(dir, `${META_FILE}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(tmp, 'wx');
+      const fh = await inDir(dir, () => open(tmp, 'wx'));
       try {
         await fh.writeFile(text);
       } finally {
@@ -259,10 +260,16 @@ export class BlockStore {
   /** The meta file, then the directory if nothing (no block being written) is left in it. */
   private removeObjectFiles(object: string): Promise<void> {
     const dir = this.objectDir(object);
-    return unlink(join(dir, META_FILE))
+    const p = (this.removing.get(object) ?? Promise.resolve())
+      .then(() => unlink(join(dir, META_FILE)))
       .catch(ignore)
       .then(() => rmdir(dir))
-      .catch(ignore);
+      .catch(ignore)
+      .finally(() => {
+        if (this.removing.get(object) === p) this.removing.delete(object);
+      });
+    this.removing.set(object, p);
+    return p;
   }
 
   /** Indexes what a previous run left: complete blocks of each object's recorded version. */
@@ -311,6 +318,21 @@ export class BlockStore {
       }),
     );
     return out;
+  }
+}
+
+/**
+ * Runs `create` in `dir`, creating the directory first — again if an object drop removed it in
+ * between (it removes an object's directory once empty).
+ */
+async function inDir<T>(dir: string, create: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    try {
+      return await create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
   }
 }
 

@@ -29,8 +29,10 @@ export interface CountingOrigin {
   bytesSent: number;
   /** Ranged GETs answered (block fetches). */
   readonly gets: number;
-  /** Pause between 64 KiB pieces of a body (0: send at once). */
+  /** Pause between pieces of a body (0: send at once). */
   pieceDelayMs: number;
+  /** Size of those pieces (default 64 KiB). */
+  pieceBytes: number;
   /** Adds an object with a fresh ETag. */
   put(path: string, body: Buffer, extra?: Omit<OriginObject, 'body'>): void;
   reset(): void;
@@ -51,6 +53,7 @@ export async function startCountingOrigin(): Promise<CountingOrigin> {
       return o.requests.filter((r) => r.method === 'GET').length;
     },
     pieceDelayMs: 0,
+    pieceBytes: 65536,
     put(path, body, extra = {}) {
       o.objects.set(path, { etag: `"g${++generation}-${body.length}"`, ...extra, body });
     },
@@ -120,9 +123,9 @@ export async function startCountingOrigin(): Promise<CountingOrigin> {
       res.end(slice);
       return;
     }
-    for (let i = 0; i < slice.length; i += 65536) {
+    for (let i = 0; i < slice.length; i += o.pieceBytes) {
       if (res.destroyed) return;
-      const piece = slice.subarray(i, i + 65536);
+      const piece = slice.subarray(i, i + o.pieceBytes);
       o.bytesSent += piece.length;
       res.write(piece);
       await new Promise((r) => setTimeout(r, o.pieceDelayMs));

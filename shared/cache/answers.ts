@@ -93,10 +93,10 @@ export function relay(
   });
 }
 
-/** Writes a chunk; waits for the reader to drain when its buffer is full. */
-export function write(res: ServerResponse, chunk: Buffer): Promise<void> {
-  if (res.destroyed || res.writableEnded) return Promise.reject(new ReaderGoneError());
-  if (res.write(chunk)) return Promise.resolve();
+/** Resolves when the reader's buffer has room again (at once if it has); rejects if it went away. */
+export function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.reject(new ReaderGoneError());
+  if (!res.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       res.off('drain', onDrain);
@@ -108,6 +108,29 @@ export function write(res: ServerResponse, chunk: Buffer): Promise<void> {
     const onClose = () => done(new ReaderGoneError());
     res.on('drain', onDrain);
     res.on('close', onClose);
+  });
+}
+
+/** Writes a chunk; waits for the reader to drain when its buffer is full. */
+export function write(res: ServerResponse, chunk: Buffer): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.reject(new ReaderGoneError());
+  res.write(chunk);
+  return drained(res);
+}
+
+/**
+ * Writes a chunk the caller wants back: resolves once the socket has taken it (or is gone), so the
+ * buffer can be reused. Backpressure is the caller's (see write()).
+ */
+export function writeTaken(res: ServerResponse, chunk: Buffer): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.reject(new ReaderGoneError());
+  return new Promise((resolve) => {
+    const gone = () => resolve();
+    res.once('close', gone);
+    res.write(chunk, () => {
+      res.off('close', gone);
+      resolve();
+    });
   });
 }
 

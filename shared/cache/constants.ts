@@ -30,6 +30,8 @@ export const BLOCK_MAGIC = 'SLC1';
 export const SERVE_CHUNK = 1 * MiB;
 /** An origin response is paused while this many received bytes wait to be written to disk. */
 export const WRITE_BACKLOG = 2 * MiB;
+/** Bytes of a block in flight kept in memory behind the newest byte, for readers keeping up. */
+export const FOLLOW_WINDOW = 2 * MiB;
 
 /** An origin that sends nothing for this long is treated as gone. */
 export const ORIGIN_IDLE_MS = 60_000;

@@ -5,7 +5,7 @@
 // ends the connection rather than mix two versions' bytes.
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { copySlice, ReaderGoneError, relay, sendError, write } from './answers.ts';
+import { copySlice, drained, ReaderGoneError, relay, sendError, write, writeTaken } from './answers.ts';
 import type { BlockFetch } from './block-fetch.ts';
 import { type BlockHandle, type BlockSource, checkBlockAnswer } from './block-source.ts';
 import { BLOCK_HEADER_BYTES, SERVE_CHUNK } from './constants.ts';
@@ -223,23 +223,38 @@ export class ReadThrough {
     }
   }
 
+  /**
+   * Sends from..to of a complete block file: two buffers take turns, one being read into while the
+   * other is written out (a buffer is reused only once the socket has taken it: no copy, no new
+   * allocation per chunk).
+   */
   private async sendFile(res: ServerResponse, fh: FileHandle, from: number, to: number): Promise<void> {
-    const read = (p: number) => {
-      const b = Buffer.allocUnsafe(Math.min(SERVE_CHUNK, to - p + 1));
-      const r = fh.read(b, 0, b.length, BLOCK_HEADER_BYTES + p).then((x) => b.subarray(0, x.bytesRead));
-      r.catch(() => {});
-      return r;
+    const size = Math.min(SERVE_CHUNK, to - from + 1);
+    const bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    const taken: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
+    const readInto = async (k: number, p: number) => {
+      await taken[k];
+      const b = bufs[k]!;
+      const { bytesRead } = await fh.read(b, 0, Math.min(b.length, to - p + 1), BLOCK_HEADER_BYTES + p);
+      return b.subarray(0, bytesRead);
     };
     let pos = from;
-    let next = read(pos);
+    let k = 0;
+    let next = readInto(0, pos);
     while (pos <= to) {
       const b = await next;
       if (b.length === 0) throw new Error('block file shorter than indexed');
       pos += b.length;
-      if (pos <= to) next = read(pos);
-      await write(res, b);
+      if (pos <= to) {
+        next = readInto(k ^ 1, pos);
+        next.catch(() => {});
+      }
+      taken[k] = writeTaken(res, b);
+      await drained(res);
       this.d.stats.bytesFromCache += b.length;
+      k ^= 1;
     }
+    await taken[k ^ 1];
   }
 
   /** A range straight from the origin (nothing stored), checked to be of the reader's version. */
@@ -255,18 +270,23 @@ export class ReadThrough {
   }
 }
 
-/** Sends from..to of a block being fetched, as its bytes land; returns where it stopped. */
+/** Sends from..to of a block being fetched, as its bytes arrive; returns where it stopped. */
 async function follow(res: ServerResponse, f: BlockFetch, from: number, to: number): Promise<number> {
   let pos = from;
   while (pos <= to) {
     await f.waitFor(pos);
-    if (f.written <= pos) return pos;
-    const n = Math.min(SERVE_CHUNK, f.written - pos, to - pos + 1);
-    const b = Buffer.allocUnsafe(n);
-    const got = await f.read(b, n, pos);
-    if (got === 0) return pos;
-    await write(res, b.subarray(0, got));
-    pos += got;
+    if (f.received <= pos) return pos;
+    const parts = await f.slice(pos, Math.min(SERVE_CHUNK, to - pos + 1));
+    if (parts.length === 0) return pos;
+    const last = parts.pop()!;
+    res.cork();
+    for (const p of parts) {
+      res.write(p);
+      pos += p.length;
+    }
+    process.nextTick(() => res.uncork());
+    await write(res, last);
+    pos += last.length;
   }
   return pos;
 }

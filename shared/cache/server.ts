@@ -261,22 +261,26 @@ export async function startCacheServer(
   };
 
   const told = new Set<string>();
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res).catch((err: Error) => {
-      if (err instanceof ReaderGoneError) return;
-      if (!told.has(err.message)) {
-        told.add(err.message);
-        o.log(`cache: ${req.method} ${req.url}: ${err.message}`);
-      }
-      sendError(
-        res,
-        { s3: false, head: req.method === 'HEAD' },
-        500,
-        'InternalError',
-        `sluice cache: ${err.message}`,
-      );
-    });
-  });
+  const server = http.createServer(
+    // No request timeout: an upload passed through may take as long as the origin lets it.
+    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    (req, res) => {
+      handle(req, res).catch((err: Error) => {
+        if (err instanceof ReaderGoneError) return;
+        if (!told.has(err.message)) {
+          told.add(err.message);
+          o.log(`cache: ${req.method} ${req.url}: ${err.message}`);
+        }
+        sendError(
+          res,
+          { s3: false, head: req.method === 'HEAD' },
+          500,
+          'InternalError',
+          `sluice cache: ${err.message}`,
+        );
+      });
+    },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -54,6 +54,11 @@ export function createS3UpstreamSigner(env: NodeJS.ProcessEnv = process.env): S3
 
   const address = (t: S3Target): { protocol: string; host: string; path: string } => {
     const key = t.key ? `/${escapeKey(t.key)}` : '';
+    // No bucket: the service itself (ListBuckets).
+    if (!t.bucket)
+      return base
+        ? { protocol: base.protocol, host: base.host, path: base.pathname.replace(/\/?$/, '/') }
+        : { protocol: 'https:', host: `s3.${region}.amazonaws.com`, path: '/' };
     if (base) {
       const prefix = base.pathname.replace(/\/$/, '');
       if (pathStyle) return { protocol: base.protocol, host: base.host, path: `${prefix}/${t.bucket}${key}` };

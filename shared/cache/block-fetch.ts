@@ -81,6 +81,11 @@ export class BlockFetch {
     return bytesRead ? [buf.subarray(0, bytesRead)] : [];
   }
 
+  /** The file the block is written to; closed once the fetch and its followers are done. */
+  attach(temp: TempBlock): void {
+    this.temp = temp;
+  }
+
   /**
    * Writes the answer's body to `temp` and completes the file (header last). The caller checked the
    * answer's status and version; it renames the file into place afterwards.

@@ -123,6 +123,7 @@ export class BlockSource {
     if (!given) await this.slot();
     try {
       temp = await store.createTemp(object, store.versionHash(meta.version), fetch.block);
+      fetch.attach(temp);
       const res = given ?? (await this.request(ref, meta, fetch.block));
       if (given && !answerMatches(given.statusCode ?? 0, given.headers, meta)) {
         given.destroy();

@@ -198,6 +198,12 @@ describe('cache in front of an HTTP origin', () => {
     expect((await fetch(via('/h.bin'), { headers: { 'if-match': '"other"' } })).status).toBe(412);
     expect((await fetch(via('/h.bin'), { headers: { range: `bytes=${body.length}-` } })).status).toBe(416);
 
+    // An empty object: no blocks, no range to satisfy.
+    origin.put('/empty.bin', Buffer.alloc(0));
+    const empty = await read(via('/empty.bin'), { range: 'bytes=0-99' });
+    expect(empty).toMatchObject({ status: 200, body: Buffer.alloc(0) });
+    expect(empty.headers.get('content-length')).toBe('0');
+
     // No ETag, no Last-Modified: a change could not be told, so nothing is stored.
     origin.put('/plain.bin', body, { etag: null });
     origin.reset();

@@ -29,9 +29,9 @@ export const BLOCK_MAGIC = 'SLC1';
 /** Bytes read from a block file per read call when serving it. */
 export const SERVE_CHUNK = 1 * MiB;
 /** An origin response is paused while this many received bytes wait to be written to disk. */
-export const WRITE_BACKLOG = 2 * MiB;
+export const WRITE_BACKLOG = 1 * MiB;
 /** Bytes of a block in flight kept in memory behind the newest byte, for readers keeping up. */
-export const FOLLOW_WINDOW = 2 * MiB;
+export const FOLLOW_WINDOW = 1 * MiB;
 
 /** An origin that sends nothing for this long is treated as gone. */
 export const ORIGIN_IDLE_MS = 60_000;

@@ -33,6 +33,7 @@ export const commandModules: readonly CommandModule[] = [
   { names: ['zip'], load: async () => [(await import('./zip.ts')).registerZip] },
   { names: ['rm'], load: async () => [(await import('./rm.ts')).registerRm] },
   { names: ['fetch'], load: async () => [(await import('./fetch.ts')).registerFetch] },
+  { names: ['cache'], load: async () => [(await import('./cache.ts')).registerCache] },
 ];
 
 /**

@@ -6,7 +6,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** SHA-256 (and HMAC-SHA-256 when given a key) in the shape the SigV4 signer expects. */
-class NodeSha256 {
+export class NodeSha256 {
   private h: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));

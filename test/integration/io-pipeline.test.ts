@@ -37,7 +37,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('IO built-ins in a pipeline', () => {
+describe('IO algorithms in a pipeline', () => {
   it('copies a batch of trees, zips the result after them, and fetches a tar.gz', async () => {
     const job = await engine.coordinator.submit({
       name: 'io-pipeline',

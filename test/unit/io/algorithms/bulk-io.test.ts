@@ -17,7 +17,7 @@ let ctx: BuiltinContext;
 const algo = (name: string) => ioAlgorithms.find((b) => b.name === name)!;
 
 beforeEach(async () => {
-  dir = await tempDir('builtin');
+  dir = await tempDir('io-algorithms');
   logs = [];
   ctx = { signal: new AbortController().signal, env: {}, log: (l) => void logs.push(l) };
 });

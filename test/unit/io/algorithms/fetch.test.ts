@@ -13,7 +13,7 @@ let server: RangeServer;
 const ctx = () => ({ signal: new AbortController().signal, env: {}, log: () => {} });
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'sluice-fetch-builtin-'));
+  work = await mkdtemp(path.join(os.tmpdir(), 'sluice-fetch-algorithm-'));
   await mkdir(path.join(work, 'src', 'ds'), { recursive: true });
   await writeFile(path.join(work, 'src', 'ds', 'train.csv'), 'a,b\n1,2\n');
   const tgz = execFileSync('sh', ['-c', `tar -c -C ${work}/src ds | gzip -c`]);
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('fetchAlgorithm', () => {
-  it('describes itself as an IO-bound built-in named fetch', () => {
+  it('describes itself as an IO-bound algorithm named fetch', () => {
     expect(fetchAlgorithm).toMatchObject({ name: 'fetch', ioBound: true });
   });
 

@@ -17,7 +17,7 @@ describe('worker threads', () => {
     );
   });
 
-  it('starts a JavaScript module directly and a TypeScript one through the tsx bootstrap', async () => {
+  it('starts a JavaScript module directly and a TypeScript one through the source bootstrap (compiled, cached)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-worker-thread-'));
     try {
       // The .ts one has types and imports a .ts sibling: what a worker module of this package does.

@@ -1,5 +1,5 @@
 // The lz4 worker thread driven through its message protocol, started as Lz4BlockWorker starts it
-// (from the TypeScript source here, through the tsx bootstrap): blocks decoded from and into shared
+// (from the TypeScript source here, through the source bootstrap): blocks decoded from and into shared
 // memory, stored blocks, the running content checksum, and errors that leave it serving.
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';

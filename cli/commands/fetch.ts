@@ -1,13 +1,12 @@
 // `sluice fetch URL`: parses flags, runs shared/io/fetch, prints progress and the summary.
 import path from 'node:path';
 import { Option } from 'commander';
+import { createAwsObjectStores } from '../../shared/adapters/aws/s3-object-stores.ts';
 import { SluiceError } from '../../shared/errors.ts';
 import { COMPRESSIONS } from '../../shared/io/fetch/decompress.ts';
 import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
-import type { SourceDeps } from '../../shared/io/fetch/open-source.ts';
 import type { FetchOutput } from '../../shared/io/fetch/types.ts';
 import { newCounters, startProgress } from '../../shared/io/progress.ts';
-import { isS3Url } from '../../shared/io/s3-url.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
 import { CliError } from '../errors.ts';
 import type { RegisterCommand } from './index.ts';
@@ -110,14 +109,6 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
       else if (f.stdout) output = { kind: 'stream', stream: ctx.stdout };
       else output = { kind: 'extract', dest: path.resolve(ctx.cwd, f.directory ?? '.') };
       if (f.stdout && f.json) throw new CliError('--json cannot be combined with -O (both use stdout)');
-      // The AWS SDK takes ~100 ms to load: only for s3:// sources.
-      let objectStore: SourceDeps['objectStore'];
-      if (isS3Url(url)) {
-        const { S3ObjectStore } = await import('../../shared/adapters/aws/s3-object-store.ts');
-        const { createS3Client } = await import('../../shared/adapters/aws/s3-client.ts');
-        const store = new S3ObjectStore(createS3Client(ctx.env));
-        objectStore = () => store;
-      }
       const counters = newCounters();
       const progress = startProgress(ctx.stderr, ctx.isTTY && !f.quiet && !f.stdout, 'fetch', counters);
       try {
@@ -141,7 +132,8 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
                 ctx.stderr.write(`${ctx.isTTY ? '\r\x1b[2K' : ''}sluice fetch: warning: ${line}\n`);
             },
           },
-          { ...(objectStore ? { objectStore } : {}), cwd: ctx.cwd },
+          // The store (fast path, SDK on demand) is only built for an s3:// URL.
+          { objectStores: createAwsObjectStores(ctx.env), cwd: ctx.cwd },
           counters,
         );
         progress.stop();

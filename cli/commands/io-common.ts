@@ -1,10 +1,12 @@
 // Flags and output shared by `sluice cp`, `sluice zip` and `sluice rm`: -j, --max-memory, --json,
 // the progress line, the S3 store (only built when an s3:// argument is given), and the summary.
+// The IO commands are where the CLI composes the AWS object stores into shared/io.
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { createAwsObjectStores } from '../../shared/adapters/aws/s3-object-stores.ts';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from '../../shared/io/constants.ts';
 import type { VolumeKind } from '../../shared/io/local-fs.ts';
+import { storeForLocations } from '../../shared/io/object-stores.ts';
 import { newCounters, type ProgressCounters, startProgress } from '../../shared/io/progress.ts';
-import { isS3Url } from '../../shared/io/s3-url.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
 import type { IoOptions, IoSummary } from '../../shared/io/types.ts';
 import type { CliContext } from '../context.ts';
@@ -70,11 +72,8 @@ export async function ioRun(
     maxMemory: flags.maxMemory,
     progress: counters,
     volume: flags.volume,
+    ...(await storeForLocations(urls, createAwsObjectStores(ctx.env))),
   };
-  if (urls.some(isS3Url)) {
-    const { loadObjectStore } = await import('../../shared/io/object-store-loader.ts');
-    opts.store = await loadObjectStore(ctx.env);
-  }
   const progress = startProgress(
     ctx.stderr,
     ctx.isTTY && flags.progress !== false && !flags.json,

@@ -1,4 +1,4 @@
-// `cp -r` semantics over local paths and s3:// (sluice cp, the `cp` builtin): works out what each
+// `cp -r` semantics over local paths and s3:// (sluice cp, the `cp` algorithm): works out what each
 // source becomes, refuses unsafe pairs, then runs every copy on one pool and one memory budget.
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
@@ -24,7 +24,7 @@ export interface CopyOptions extends IoOptions {
   update?: boolean;
   /** Treat DST as the copy itself even if it is an existing directory (`cp -T`). */
   noTargetDirectory?: boolean;
-  /** Create missing parent directories of a local destination (`mkdir -p`); the pipeline built-in does. */
+  /** Create missing parent directories of a local destination (`mkdir -p`); the `cp` algorithm does. */
   createParents?: boolean;
   /** Resolve relative local paths against this directory. */
   cwd?: string;

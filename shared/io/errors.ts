@@ -1,6 +1,8 @@
 // Errors of the bulk IO operations. Per-item problems become IoItemError (reported in the summary,
-// the operation goes on); bad arguments are ValidationError (shared/errors.ts) and stop it early.
+// the operation goes on); bad arguments are ValidationError (shared/errors.ts) and stop it early;
+// an algorithm whose items failed ends with IoFailuresError (the summary travels with it).
 import { SluiceError } from '../errors.ts';
+import type { IoSummary } from './types.ts';
 
 /** One file or object could not be handled (it is listed among the summary's failures). */
 export class IoItemError extends SluiceError {
@@ -21,4 +23,26 @@ export class UnsafeTargetError extends SluiceError {
 /** An s3:// source that names neither an object nor a non-empty prefix. */
 export function noSuchPrefix(bucket: string, prefix: string): IoItemError {
   return new IoItemError(`no such object or prefix: s3://${bucket}/${prefix}`, 'NOT_FOUND');
+}
+
+/** Some items of a bulk IO algorithm failed; the rest was done. `summary` lists every failure. */
+export class IoFailuresError extends SluiceError {
+  override name = 'IoFailuresError';
+  constructor(readonly summary: IoSummary) {
+    const first = summary.failures
+      .slice(0, 3)
+      .map((f) => `${f.path}: ${f.message}`)
+      .join('; ');
+    const more = summary.failures.length > 3 ? ` (+${summary.failures.length - 3} more)` : '';
+    super(
+      `${summary.operation}: ${summary.failures.length} item(s) failed: ${first}${more}`,
+      'IO_FAILURES',
+      500,
+      { retryable: true },
+    );
+  }
+
+  override toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
 }

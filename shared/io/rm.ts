@@ -1,4 +1,4 @@
-// `sluice rm -r` and the `rm` builtin: files are unlinked concurrently, spread round-robin over
+// `sluice rm -r` and the `rm` algorithm: files are unlinked concurrently, spread round-robin over
 // directories (the kernel locks a directory for each unlink in it), and each directory is removed
 // as soon as everything in it is gone, so the tree goes bottom-up without a second pass.
 // Symlinks are unlinked, never followed; nothing outside the targets is touched. An s3:// target

@@ -1,4 +1,4 @@
-// Types shared by the bulk IO operations (cp, zip, rm) and their callers (CLI, builtins).
+// Types shared by the bulk IO operations (cp, zip, rm) and their callers (the CLI, the IO algorithms).
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { VolumeKind } from './local-fs.ts';
 import type { ProgressCounters } from './progress.ts';
@@ -15,7 +15,7 @@ export interface IoFailure {
   code?: string;
 }
 
-/** What every operation reports when it ends (`--json` prints it; builtins return it). */
+/** What every operation reports when it ends (`--json` prints it; the IO algorithms return it). */
 export interface IoSummary {
   operation: 'cp' | 'zip' | 'rm';
   /** Regular files (or objects) copied, zipped or removed. */

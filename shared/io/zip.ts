@@ -1,4 +1,4 @@
-// `sluice zip OUT.zip INPUT...` and the `zip` builtin: walks the inputs concurrently, reads many
+// `sluice zip OUT.zip INPUT...` and the `zip` algorithm: walks the inputs concurrently, reads many
 // files at once (bounded by -j and the memory budget), and hands them to the ZipWriter strictly in
 // entry order, so reads overlap while the output stays one sequential stream (local file or S3).
 import { dirname, relative, resolve, sep } from 'node:path';

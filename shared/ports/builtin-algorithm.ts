@@ -1,12 +1,18 @@
 // A built-in algorithm (echo, cp, zip, rm, fetch...): runs inside a worker process like a user
 // algorithm, but as a function call. The engine registers them by name; `ioBound` ones may run
 // several at once per worker so that a batch of copies overlaps.
+import type { ObjectStores } from './object-store.ts';
 
 export interface BuiltinContext {
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
   /** Captured per task, shown with the task's logs. */
   log(line: string): void;
+  /**
+   * Object stores for s3:// locations, handed in by whoever runs the algorithm (the built-in host
+   * composes the AWS adapter's). Absent: an s3:// location fails the task with a ValidationError.
+   */
+  objectStores?: ObjectStores;
 }
 
 export interface BuiltinAlgorithm {

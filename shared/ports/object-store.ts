@@ -1,5 +1,5 @@
-// The object-storage port used by the IO engine (cp, zip, rm, fetch, cache). shared/io never
-// imports an SDK: it talks to this interface; shared/adapters/aws/s3-object-store.ts implements it.
+// The object-storage port used by the IO engine (cp, zip, rm, fetch, cache), and the provider that
+// hands stores out. shared/io never imports an SDK: shared/adapters/aws implements both.
 import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
@@ -71,4 +71,13 @@ export interface ObjectStore {
   ): Promise<void>;
   /** Deletes up to 1000 keys in one request; returns the keys that failed. */
   deleteMany(bucket: string, keys: string[]): Promise<DeleteFailure[]>;
+}
+
+/**
+ * Hands out object stores by URL scheme. Whoever assembles a CLI command or a host process passes
+ * one in, so shared/io names no implementation and loads no SDK a local-only run never needs.
+ */
+export interface ObjectStores {
+  /** The store for s3:// URLs: built on the first call, the same one after. */
+  s3(): Promise<ObjectStore>;
 }

@@ -1,6 +1,7 @@
 // The pool's side of a builtin host process (builtin_host.mjs): many built-in tasks in flight at
 // once, their requests and results batched into one pipe write per burst each way.
 
+import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
@@ -19,6 +20,17 @@ import type { StopSwitch } from './stop-switch.ts';
 import type { BuiltinModuleRef, HostResponse, StopReason } from './types.ts';
 
 const HOST_SCRIPT = fileURLToPath(new URL('./builtin_host.mjs', import.meta.url));
+
+/**
+ * What the host hands its tasks as ctx.objectStores: the AWS adapter's stores, from the host's
+ * environment. Composed here, where the host process is assembled, so shared/io never imports an
+ * adapter. `.ts` beside the sources, `.js` beside the build (as CORE_BUILTIN_MODULES).
+ */
+const OBJECT_STORES_MODULE: BuiltinModuleRef = {
+  url: new URL(`../adapters/aws/s3-object-stores${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+    .href,
+  exportName: 'createAwsObjectStores',
+};
 
 export interface BuiltinHostOptions {
   node: string;
@@ -61,6 +73,7 @@ export class BuiltinHost {
       env: {
         ...options.env,
         SLUICE_BUILTIN_MODULES: JSON.stringify(options.modules),
+        SLUICE_OBJECT_STORES_MODULE: JSON.stringify(OBJECT_STORES_MODULE),
         SLUICE_MAX_LOG_LINES: String(options.maxLogLines),
       },
       stdio: [...HOST_STDIO],

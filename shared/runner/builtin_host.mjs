@@ -3,7 +3,9 @@
 // pool decides how many: io-bound ones share a host). Plain JS so it starts without a build;
 // `.ts` builtin modules are loaded through tsx.
 //
-// Environment: SLUICE_BUILTIN_MODULES = JSON [{url, exportName}], SLUICE_MAX_LOG_LINES.
+// Environment: SLUICE_BUILTIN_MODULES = JSON [{url, exportName}], SLUICE_MAX_LOG_LINES,
+// SLUICE_OBJECT_STORES_MODULE = JSON {url, exportName}: a factory (env) => ObjectStores whose
+// result every task gets as ctx.objectStores (the IO algorithms' s3:// stores).
 // Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info} | {t:'cancel', id}.
 // fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?}, logs}.
 // Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
@@ -12,8 +14,11 @@ import { Socket } from 'node:net';
 
 const modules = JSON.parse(process.env.SLUICE_BUILTIN_MODULES ?? '[]');
 const maxLogLines = Number(process.env.SLUICE_MAX_LOG_LINES ?? 1000);
+const storesModule = process.env.SLUICE_OBJECT_STORES_MODULE
+  ? JSON.parse(process.env.SLUICE_OBJECT_STORES_MODULE)
+  : undefined;
 
-if (modules.some((m) => /\.[cm]?tsx?$/.test(new URL(m.url).pathname))) {
+if ([...modules, storesModule].some((m) => m && /\.[cm]?tsx?$/.test(new URL(m.url).pathname))) {
   const { register } = await import('tsx/esm/api');
   register();
 }
@@ -23,6 +28,12 @@ for (const { url, exportName } of modules) {
   if (!Array.isArray(list)) throw new TypeError(`${url} has no array export '${exportName}'`);
   for (const builtin of list) registry.set(builtin.name, builtin);
 }
+
+// One provider for the process: its stores (and their sockets) are shared by all tasks. Building it
+// loads no SDK: a store is only made when a task asks for one.
+const objectStores = storesModule
+  ? (await import(storesModule.url))[storesModule.exportName](process.env)
+  : undefined;
 
 const responses = new Socket({ fd: 4, readable: false, writable: true });
 let pending = [];
@@ -59,6 +70,7 @@ function run(request) {
   const ctx = {
     signal: controller.signal,
     env: process.env,
+    objectStores,
     log(line) {
       logs.push(String(line));
       if (logs.length > 2 * maxLogLines) logs.splice(0, logs.length - maxLogLines);

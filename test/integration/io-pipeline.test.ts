@@ -1,16 +1,22 @@
-// The IO built-ins as pipeline algorithms, end to end through the embedded engine and its real
-// worker pool (builtin host processes): a batch of copies, a zip that waits for them, a fetch.
+// The IO algorithms in a pipeline, end to end through the embedded engine and its real worker
+// pool (built-in host processes): a batch of copies, a zip that waits for them, a fetch, and the
+// s3:// stores the host composes in (against s3rver).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngine } from '../../shared/runtime/embedded/local-engine.ts';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
 let dir: string;
 let engine: LocalEngine;
+let s3: S3rverHandle;
 
 beforeAll(async () => {
+  s3 = await startS3rver(['io-pipe']);
+  // The built-in hosts inherit this process's environment: the S3 endpoint and keys.
+  Object.assign(process.env, s3.env);
   dir = mkdtempSync(join(tmpdir(), 'sluice-io-pipeline-'));
   for (const [p, text] of [
     ['src/a/one.txt', 'one'],
@@ -27,10 +33,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine?.close();
+  await s3?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('IO built-ins in a pipeline', () => {
+describe('IO algorithms in a pipeline', () => {
   it('copies a batch of trees, zips the result after them, and fetches a tar.gz', async () => {
     const job = await engine.coordinator.submit({
       name: 'io-pipeline',
@@ -72,6 +79,37 @@ describe('IO built-ins in a pipeline', () => {
     );
     const copies = await engine.store.nodeResults(job.jobId, 'Copy');
     expect(copies.map((c) => (c.result as { files: number }).files)).toEqual([2, 1]);
+  });
+
+  it('copies to and from s3:// and fetches from it: the host hands the algorithms the AWS stores', async () => {
+    const run = async (nodes: { nodeName: string; algorithmName: string; input: unknown[] }[]) => {
+      const job = await engine.coordinator.submit({ name: 'io-s3', nodes });
+      const final = await engine.waitForJob(job.jobId);
+      expect(final.reason).toBeUndefined();
+      expect(final.status).toBe('completed');
+    };
+    await run([
+      { nodeName: 'Up', algorithmName: 'cp', input: [{ src: join(dir, 'src/a'), dst: 's3://io-pipe/a' }] },
+      {
+        nodeName: 'Tarball',
+        algorithmName: 'cp',
+        input: [{ src: join(dir, 'src.tar.gz'), dst: 's3://io-pipe/src.tar.gz' }],
+      },
+    ]);
+    await run([
+      {
+        nodeName: 'Down',
+        algorithmName: 'cp',
+        input: [{ src: 's3://io-pipe/a', dst: join(dir, 'from-s3') }],
+      },
+      {
+        nodeName: 'Fetch',
+        algorithmName: 'fetch',
+        input: [{ url: 's3://io-pipe/src.tar.gz', dest: join(dir, 'fetched') }],
+      },
+    ]);
+    expect(readFileSync(join(dir, 'from-s3/deep/two.txt'), 'utf8')).toBe('two');
+    expect(readFileSync(join(dir, 'fetched/b/three.txt'), 'utf8')).toBe('three');
   });
 
   it('a bad input object fails the task with the field named', async () => {

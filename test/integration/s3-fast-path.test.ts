@@ -101,6 +101,29 @@ describe('S3FastPath', () => {
     }
   });
 
+  it('an aborted request fails as AbortError instead of being repeated through the SDK', async () => {
+    // A server that never answers: the request is in flight when it is aborted.
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const fp = new S3FastPath({
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        forcePathStyle: true,
+        region: async () => 'us-east-1',
+        credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }),
+      });
+      const bulk = new S3BulkStore(() => Promise.reject(new Error('the SDK was loaded')), fp);
+      const ac = new AbortController();
+      const pending = bulk.get('bkt', 'k', { range: { start: 0, end: 9 }, signal: ac.signal });
+      setTimeout(() => ac.abort(), 50);
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(bulk.head('bkt', 'k', ac.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('the bulk store falls back to the SDK, so errors stay precise', async () => {
     await expect(s3.bulkStore().get('fast-get', 'nope')).rejects.toThrow(/not found/);
     const r = await s3.bulkStore().get('fast-get', "dir/odd name (1)!*'.txt");

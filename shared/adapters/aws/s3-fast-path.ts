@@ -5,6 +5,7 @@
 // the caller repeat the request through the SDK (its retries, redirects and error mapping stay
 // the truth). An answer that says the request itself was wrong (400, 403 on a write, 501...)
 // switches the fast path off for good, so a store that dislikes it costs one extra request.
+// A request its caller aborted is not repeated: it fails as the SDK's would (AbortError).
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -105,6 +106,13 @@ export function signS3Request(
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${s.creds.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`;
 }
 
+/** What an aborted request rejects with: the SDK's shape (name AbortError), the reason as cause. */
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('Request aborted', { cause: signal.reason });
+  err.name = 'AbortError';
+  return err;
+}
+
 /** Statuses that mean "this kind of request is not welcome here", not "this object". */
 const REJECTS_THE_PATH = new Set([400, 405, 411, 501]);
 
@@ -189,6 +197,7 @@ export class S3FastPath {
     query = '',
   ): Promise<http.IncomingMessage | undefined> {
     if (!this.enabled) return undefined;
+    if (signal?.aborted) throw abortError(signal);
     try {
       const to = await this.target(bucket, key, query);
       await this.sign(method, to, headers);
@@ -204,7 +213,7 @@ export class S3FastPath {
       };
       const port = /:(\d+)$/.exec(to.host)?.[1];
       if (port) options.port = Number(port);
-      return await new Promise((resolve) => {
+      return await new Promise((resolve, reject) => {
         const req = lib.request(options, (res) => {
           const status = res.statusCode ?? 0;
           if (ok(status)) {
@@ -215,10 +224,13 @@ export class S3FastPath {
           res.resume();
           resolve(undefined);
         });
-        req.on('error', () => resolve(undefined));
+        // Falling back after an abort would load the SDK only to be aborted again (a download
+        // that ends cancels the requests it no longer needs).
+        req.on('error', () => (signal?.aborted ? reject(abortError(signal)) : resolve(undefined)));
         req.end(body);
       });
     } catch {
+      if (signal?.aborted) throw abortError(signal);
       return undefined;
     }
   }

@@ -7,11 +7,13 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ObjectStores } from '../../ports/object-store.ts';
+import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
 import { BlockRecycler } from './block-recycler.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
 import { ArchiveError } from './errors.ts';
-import { openSource, type SourceDeps } from './open-source.ts';
+import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
 import { TarExtractor } from './tar/extractor.ts';
@@ -52,6 +54,13 @@ async function probeWithRetry(
   }
 }
 
+export interface FetchDeps {
+  /** Where an s3:// URL's store comes from (the same provider `cp` uses: the fast S3 path). */
+  objectStores?: ObjectStores;
+  /** Where a relative local path resolves (default: the process's working directory). */
+  cwd?: string;
+}
+
 async function writeStream(input: AsyncIterable<Buffer>, out: Writable): Promise<void> {
   for await (const b of input) {
     if (!out.write(b)) await once(out, 'drain');
@@ -60,7 +69,7 @@ async function writeStream(input: AsyncIterable<Buffer>, out: Writable): Promise
 
 export async function fetchArchive(
   options: FetchOptions,
-  deps: SourceDeps = {},
+  deps: FetchDeps = {},
   counters?: ProgressCounters,
 ): Promise<FetchSummary> {
   const o = { ...FETCH_DEFAULTS, ...stripUndefined(options) };
@@ -70,10 +79,15 @@ export async function fetchArchive(
     if (warnings.length < 1000) warnings.push(line);
     o.log?.(line);
   };
+  const { store } = await storeForLocations([o.url], deps.objectStores);
   const abort = new AbortController();
   const onAbort = () => abort.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const source = openSource(o.url, { ...deps, maxSockets: o.workers + 4 });
+  const source = openSource(o.url, {
+    ...(store ? { objectStore: store } : {}),
+    ...(deps.cwd ? { cwd: deps.cwd } : {}),
+    maxSockets: o.workers + 4,
+  });
   let downloaded = 0;
   try {
     const info = await probeWithRetry(source, o, abort.signal, log);

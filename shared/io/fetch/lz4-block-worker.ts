@@ -1,65 +1,25 @@
-// Decodes independent LZ4 blocks on a worker thread, so decompression overlaps tar parsing and file
-// writes on the main thread (as `lz4 -dc | tar x` uses two processes). Compressed and decoded
-// blocks live in SharedArrayBuffers that both threads see: nothing is copied or transferred
-// between threads and nothing is allocated per block (see BlockRecycler for why that matters).
-// The worker is plain JavaScript evaluated from a string: worker threads do not inherit the
-// TypeScript loader. lz4-napi's output (mimalloc) is allocated and freed on the worker's thread,
-// which keeps the RSS flat.
+// Decodes independent LZ4 blocks on a worker thread (lz4-block-thread.ts), so decompression
+// overlaps tar parsing and file writes on the main thread (as `lz4 -dc | tar x` uses two
+// processes). Compressed and decoded blocks live in SharedArrayBuffers that both threads see:
+// nothing is copied or transferred between threads and nothing is allocated per block (see
+// BlockRecycler for why that matters).
 // lz4-napi has no decode-into-a-buffer call: every block comes back as a new 4 MiB Buffer, copied
 // into the shared block and then garbage. The worker's heap is tiny, so V8 would collect those only
 // when their external memory adds up (tens of MB, every one of them freshly page-faulted); a minor
 // GC after each block (~0.1 ms on that heap) frees each output before the next is allocated, so
 // the allocator hands back the same, already mapped memory: -20 to -30 MB RSS and less system time.
-import { createRequire } from 'node:module';
 import v8 from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleBeside, startWorkerThread } from '../worker-thread.ts';
 import type { BlockRecycler } from './block-recycler.ts';
 import { ArchiveError } from './errors.ts';
-import { defineXxHash32 } from './xxhash32.ts';
-
-// The worker also keeps the frame's running content checksum: it sees every block in order.
-// `__name` is a helper TypeScript loaders (esbuild keepNames) may call inside defineXxHash32.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { uncompressSync } = require(workerData.lz4Path);
-const __name = (f) => f;
-const XxHash32 = (${defineXxHash32.toString()})();
-let hash = new XxHash32();
-parentPort.on('message', (m) => {
-  try {
-    if (m.op === 'digest') {
-      parentPort.postMessage({ ok: true, length: 0, digest: hash.digest() });
-      hash = new XxHash32();
-      return;
-    }
-    const input = new Uint8Array(m.input, m.offset + 4, m.length - 4);
-    const out = new Uint8Array(m.out);
-    let n;
-    if (m.stored) {
-      out.set(input);
-      n = input.length;
-    } else {
-      const decoded = uncompressSync(new Uint8Array(m.input, m.offset, m.length));
-      if (decoded.length > out.length) throw new Error('a block decodes to more than the frame block size');
-      out.set(decoded);
-      n = decoded.length;
-    }
-    if (m.hash) hash.update(out.subarray(0, n));
-    parentPort.postMessage({ ok: true, length: n });
-    if (typeof gc === 'function') gc({ type: 'minor' });
-  } catch (err) {
-    parentPort.postMessage({ ok: false, message: String((err && err.message) || err) });
-  }
-});
-`;
+import type { Lz4BlockReply, Lz4BlockRequest } from './lz4-block-thread.ts';
 
 /**
  * Spare bytes in an input buffer: the block goes where its bytes line up with the downloaded
  * buffers they are copied from (see decodeFrame).
  */
 export const INPUT_SLACK = 16;
-
-type Reply = { ok: true; length: number; digest?: number } | { ok: false; message: string };
 
 interface Job {
   input?: SharedArrayBuffer;
@@ -79,15 +39,14 @@ export class Lz4BlockWorker {
     /** Where decoded blocks come from and go back to. */
     readonly recycler: BlockRecycler,
   ) {
-    const lz4Path = createRequire(import.meta.url).resolve('lz4-napi');
     // Gives contexts created from now on (this worker's) a gc() function; V8 has no per-isolate
     // switch for it, and Worker's execArgv refuses V8 flags. Contexts that exist are unchanged.
     v8.setFlagsFromString('--expose-gc');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lz4Path } });
+    this.worker = startWorkerThread(moduleBeside('./lz4-block-thread', import.meta.url));
     // Unref'd while idle (an abandoned decoder must not keep the process alive), ref'd while a
     // reply is awaited (or Node could exit with the extraction half done).
     this.worker.unref();
-    this.worker.on('message', (m: Reply) => {
+    this.worker.on('message', (m: Lz4BlockReply) => {
       const job = this.waiting.shift();
       if (this.waiting.length === 0) this.worker.unref();
       if (!job) return;
@@ -124,7 +83,7 @@ export class Lz4BlockWorker {
 
   private send(
     job: Omit<Job, 'resolve' | 'reject'>,
-    msg: object,
+    msg: Lz4BlockRequest,
   ): Promise<{ block: Buffer; digest?: number }> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {

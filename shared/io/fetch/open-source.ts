@@ -1,5 +1,5 @@
-// Picks the ByteSource for a URL: http(s)://, s3:// (through an injected ObjectStore, so shared/io
-// never loads the AWS SDK), file:// or a plain local path.
+// Picks the ByteSource for a URL: http(s)://, s3:// (through the ObjectStore port: shared/io never
+// names an S3 implementation), file:// or a plain local path.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../../errors.ts';
@@ -12,7 +12,7 @@ import type { ByteSource } from './source.ts';
 
 export interface SourceDeps {
   /** Needed for s3:// URLs. */
-  objectStore?: () => ObjectStore;
+  objectStore?: ObjectStore;
   cwd?: string;
   maxSockets?: number;
 }
@@ -21,7 +21,7 @@ export function openSource(url: string, deps: SourceDeps = {}): ByteSource & { c
   if (/^https?:\/\//i.test(url)) return new HttpSource(url, { maxSockets: deps.maxSockets ?? 64 });
   if (isS3Url(url)) {
     if (!deps.objectStore) throw new ValidationError(`${url}: no S3 client configured`, 'url');
-    return new S3Source(url, deps.objectStore());
+    return new S3Source(url, deps.objectStore);
   }
   if (/^file:\/\//i.test(url)) return new FileSource(fileURLToPath(url));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url))

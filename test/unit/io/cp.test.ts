@@ -30,7 +30,7 @@ describe.each(['local', 'network'] as const)('copyTree (local, --volume %s)', (v
     execFileSync('diff', ['-r', '--no-dereference', join(dir, 'src'), join(dir, 'dst')]);
   });
 
-  it('names the missing destination parent (like cp -r), or creates it when asked (the pipeline built-in)', async () => {
+  it('names the missing destination parent (like cp -r), or creates it when asked (the `cp` algorithm)', async () => {
     await makeSampleTree(join(dir, 'src'));
     const s = await cp([join(dir, 'src')], join(dir, 'no/such/dst'));
     expect(s.failures).toHaveLength(1);

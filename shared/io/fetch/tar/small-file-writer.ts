@@ -1,54 +1,17 @@
-// SmallFileWriter: writes small files on a worker thread, in batches, so the system calls (open,
-// write, futimes, close: most of `tar x`'s time) run beside the main thread's download, parsing
-// and decoding instead of on it. File bodies are copied into a shared arena (one memcpy; no
-// transfer, no allocation per file); the main thread decided every path and checked its safety
-// before a file is queued here. A file that cannot be created as new (EEXIST) comes back to the
-// caller, which knows whether it may be replaced.
+// SmallFileWriter: writes small files on a worker thread (small-file-thread.ts), in batches, so
+// the system calls (open, write, futimes, close: most of `tar x`'s time) run beside the main
+// thread's download, parsing and decoding instead of on it. File bodies are copied into a shared
+// arena (one memcpy; no transfer, no allocation per file); the main thread decided every path and
+// checked its safety before a file is queued here. A file that cannot be created as new (EEXIST)
+// comes back to the caller, which knows whether it may be replaced.
 import fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleBeside, startWorkerThread } from '../../worker-thread.ts';
+import type { SmallFileBatch, SmallFileBatchDone, SmallFileWrite } from './small-file-thread.ts';
 
-const WORKER_SOURCE = `
-const fs = require('node:fs');
-const { parentPort } = require('node:worker_threads');
-parentPort.on('message', (m) => {
-  const t0 = performance.now();
-  const arena = new Uint8Array(m.arena);
-  const failures = [];
-  for (let i = 0; i < m.files.length; i++) {
-    const f = m.files[i];
-    let fd;
-    try {
-      fd = fs.openSync(f.path, m.flags, f.mode);
-    } catch (err) {
-      failures.push({ i, code: err.code, message: err.message });
-      continue;
-    }
-    try {
-      let off = f.off;
-      const end = f.off + f.len;
-      while (off < end) off += fs.writeSync(fd, arena, off, end - off);
-      if (f.chmod) fs.fchmodSync(fd, f.mode);
-      fs.futimesSync(fd, m.atime, f.mtime);
-    } catch (err) {
-      failures.push({ i, code: err.code, message: err.message });
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  parentPort.postMessage({ id: m.id, failures, ms: performance.now() - t0 });
-});
-`;
-
-export interface SmallFile {
+/** A file in a batch: where it goes (`rel` for the caller's books) and where its body sits. */
+export interface SmallFile extends SmallFileWrite {
   rel: string;
-  path: string;
-  mode: number;
-  /** Set the mode explicitly (the umask would strip bits). */
-  chmod: boolean;
-  mtime: number;
-  /** Where its body sits in the batch arena. */
-  off: number;
-  len: number;
 }
 
 export interface BatchResult {
@@ -85,27 +48,24 @@ export class SmallFileWriter {
   static readonly MAX_FILE = 256 * 1024;
 
   constructor(private readonly atime: number) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.worker = startWorkerThread(moduleBeside('./small-file-thread', import.meta.url));
     this.worker.unref();
-    this.worker.on(
-      'message',
-      (m: { id: number; failures: { i: number; code?: string; message: string }[]; ms: number }) => {
-        const b = this.inFlight.get(m.id);
-        if (!b) return;
-        this.inFlight.delete(m.id);
-        const failures = m.failures.map((f) => {
-          const file = b.files[f.i]!;
-          return {
-            file,
-            code: f.code,
-            message: f.message,
-            body: Buffer.from(Buffer.from(b.arena, file.off, file.len)),
-          };
-        });
-        if (this.spare.length < MAX_IN_FLIGHT) this.spare.push(b.arena);
-        b.resolve({ files: b.files, failures, msPerFile: m.ms / Math.max(1, b.files.length) });
-      },
-    );
+    this.worker.on('message', (m: SmallFileBatchDone) => {
+      const b = this.inFlight.get(m.id);
+      if (!b) return;
+      this.inFlight.delete(m.id);
+      const failures = m.failures.map((f) => {
+        const file = b.files[f.i]!;
+        return {
+          file,
+          code: f.code,
+          message: f.message,
+          body: Buffer.from(Buffer.from(b.arena, file.off, file.len)),
+        };
+      });
+      if (this.spare.length < MAX_IN_FLIGHT) this.spare.push(b.arena);
+      b.resolve({ files: b.files, failures, msPerFile: m.ms / Math.max(1, b.files.length) });
+    });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', () => this.fail(new Error('the file writer thread exited')));
   }
@@ -186,7 +146,8 @@ export class SmallFileWriter {
     this.inFlight.set(b.id, b);
     const flags =
       fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-    this.worker.postMessage({ id: b.id, arena: b.arena, flags, atime: this.atime, files: b.files });
+    const batch: SmallFileBatch = { id: b.id, arena: b.arena, flags, atime: this.atime, files: b.files };
+    this.worker.postMessage(batch);
   }
 
   /** Sends what is queued and waits for every batch. */

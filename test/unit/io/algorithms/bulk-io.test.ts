@@ -1,20 +1,23 @@
+// The bulk IO algorithms (cp, zip, rm) called the way the built-in host calls them: run(input, ctx).
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../shared/errors.ts';
-import { IoFailuresError, ioBuiltins } from '../../../shared/io/builtins.ts';
-import type { IoSummary } from '../../../shared/io/types.ts';
-import type { BuiltinContext } from '../../../shared/ports/builtin-algorithm.ts';
-import { makeSampleTree, snapshot, tempDir } from '../../helpers/tree.ts';
+import { ValidationError } from '../../../../shared/errors.ts';
+import { ioAlgorithms } from '../../../../shared/io/algorithms/index.ts';
+import { IoFailuresError } from '../../../../shared/io/errors.ts';
+import type { IoSummary } from '../../../../shared/io/types.ts';
+import type { BuiltinContext } from '../../../../shared/ports/builtin-algorithm.ts';
+import type { ObjectStore, ObjectStores } from '../../../../shared/ports/object-store.ts';
+import { makeSampleTree, snapshot, tempDir } from '../../../helpers/tree.ts';
 
 let dir: string;
 let logs: string[];
 let ctx: BuiltinContext;
-const algo = (name: string) => ioBuiltins.find((b) => b.name === name)!;
+const algo = (name: string) => ioAlgorithms.find((b) => b.name === name)!;
 
 beforeEach(async () => {
-  dir = await tempDir('builtin');
+  dir = await tempDir('io-algorithms');
   logs = [];
   ctx = { signal: new AbortController().signal, env: {}, log: (l) => void logs.push(l) };
 });
@@ -22,13 +25,48 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('ioBuiltins', () => {
-  it('exports cp, zip and rm, all IO-bound', () => {
-    expect(ioBuiltins.map((b) => [b.name, b.ioBound])).toEqual([
+describe('ioAlgorithms', () => {
+  it('exports cp, zip, rm and fetch, all IO-bound', () => {
+    expect(ioAlgorithms.map((b) => [b.name, b.ioBound])).toEqual([
       ['cp', true],
       ['zip', true],
       ['rm', true],
+      ['fetch', true],
     ]);
+  });
+
+  it('asks ctx.objectStores for a store only when a location is s3://', async () => {
+    const asked: string[] = [];
+    const store = {
+      // Any call shows the store reached the operation; listing fails like a missing bucket.
+      list: () => {
+        throw new Error('list called');
+      },
+      head: () => Promise.reject(new Error('head called')),
+    } as unknown as ObjectStore;
+    const objectStores: ObjectStores = {
+      s3: async () => {
+        asked.push('s3');
+        return store;
+      },
+    };
+    await makeSampleTree(join(dir, 'src'));
+    await algo('cp').run([{ src: join(dir, 'src'), dst: join(dir, 'dst') }], { ...ctx, objectStores });
+    expect(asked).toEqual([]);
+    const err = await algo('cp')
+      .run([{ src: 's3://bucket/in/', dst: join(dir, 'dst2') }], { ...ctx, objectStores })
+      .catch((e: unknown) => e);
+    expect(asked).toEqual(['s3']);
+    expect(String(err)).toMatch(/(list|head) called/);
+  });
+
+  it('an s3:// location without ctx.objectStores fails with a ValidationError', async () => {
+    await expect(algo('rm').run([{ src: 's3://bucket/x' }], ctx)).rejects.toThrow(
+      /s3:\/\/ targets need an object store/,
+    );
+    await expect(algo('cp').run([{ src: join(dir, 'a'), dst: 's3://bucket/x' }], ctx)).rejects.toThrow(
+      ValidationError,
+    );
   });
 
   it('cp copies src to dst (dst is the copy) and a retry skips what is done', async () => {

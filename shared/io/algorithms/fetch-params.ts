@@ -1,15 +1,10 @@
-// The built-in `fetch` algorithm: a pipeline node that downloads (and usually extracts) archives,
-// e.g. to preload a dataset onto the shared volume. Input: [{ "url": ..., "dest": ... }, ...];
-// result: the FetchSummary (an array of them when several items are given).
+// Validates one item of the `fetch` algorithm's input ({"url": ..., "dest": ...}) into
+// FetchOptions: unknown keys are errors, sizes may be written "8M", paths resolve against cwd.
 import path from 'node:path';
 import { ValidationError } from '../../errors.ts';
-import type { BuiltinAlgorithm, BuiltinContext } from '../../ports/builtin-algorithm.ts';
-import type { ObjectStore } from '../../ports/object-store.ts';
-import { isS3Url } from '../s3-url.ts';
+import { COMPRESSIONS, type Compression } from '../fetch/decompress.ts';
+import type { FetchOptions } from '../fetch/types.ts';
 import { parseSize } from '../size.ts';
-import { COMPRESSIONS, type Compression } from './decompress.ts';
-import { fetchArchive } from './fetch.ts';
-import type { FetchOptions, FetchSummary } from './types.ts';
 
 const KEYS = new Set([
   'url',
@@ -30,7 +25,11 @@ function fail(i: number, field: string, rule: string): never {
   throw new ValidationError(`fetch input[${i}].${field} ${rule}`, `input[${i}].${field}`);
 }
 
-function toOptions(item: unknown, i: number, cwd: string): Omit<FetchOptions, 'signal' | 'log'> {
+export function fetchItemOptions(
+  item: unknown,
+  i: number,
+  cwd: string,
+): Omit<FetchOptions, 'signal' | 'log'> {
   if (typeof item !== 'object' || item === null || Array.isArray(item))
     throw new ValidationError(
       `fetch input[${i}] must be an object like {"url": ..., "dest": ...}`,
@@ -85,50 +84,3 @@ function toOptions(item: unknown, i: number, cwd: string): Omit<FetchOptions, 's
     maxMemory: size('maxMemory'),
   };
 }
-
-export interface FetchBuiltinDeps {
-  /** For s3:// URLs; default: the S3 adapter, loaded only when an s3:// URL is fetched. */
-  objectStore?: () => ObjectStore;
-  cwd?: () => string;
-}
-
-export function createFetchBuiltin(deps: FetchBuiltinDeps = {}): BuiltinAlgorithm {
-  return {
-    name: 'fetch',
-    description:
-      'download files or archives (http(s)://, s3://) with parallel ranges, extracting tar/tar.gz/tar.lz4',
-    ioBound: true,
-    async run(input: unknown[], ctx: BuiltinContext): Promise<FetchSummary | FetchSummary[]> {
-      if (!Array.isArray(input) || input.length === 0)
-        throw new ValidationError(
-          'fetch input must be a non-empty array of {"url": ..., "dest": ...}',
-          'input',
-        );
-      const cwd = deps.cwd?.() ?? process.cwd();
-      const items = input.map((item, i) => toOptions(item, i, cwd)); // validate everything first
-      let objectStore = deps.objectStore;
-      if (!objectStore && items.some((it) => isS3Url(it.url))) {
-        // Loaded lazily so shared/io itself never pulls in the AWS SDK.
-        const { S3ObjectStore } = await import('../../adapters/aws/s3-object-store.ts');
-        const { createS3Client } = await import('../../adapters/aws/s3-client.ts');
-        const store = new S3ObjectStore(createS3Client(ctx.env));
-        objectStore = () => store;
-      }
-      const results: FetchSummary[] = [];
-      for (const it of items) {
-        ctx.log(
-          `fetch ${it.url} -> ${it.output.kind === 'extract' ? it.output.dest : (it.output as { path: string }).path}`,
-        );
-        const summary = await fetchArchive(
-          { ...it, signal: ctx.signal, log: (l) => ctx.log(`warning: ${l}`) },
-          { objectStore, cwd },
-        );
-        ctx.log(`fetched ${summary.bytes} bytes in ${summary.seconds} s: ${summary.files} files`);
-        results.push(summary);
-      }
-      return results.length === 1 ? results[0]! : results;
-    },
-  };
-}
-
-export const fetchBuiltin: BuiltinAlgorithm = createFetchBuiltin();

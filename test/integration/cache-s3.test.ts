@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3UpstreamSigner } from '../../shared/adapters/aws/s3-upstream-signer.ts';
 import { read, startTestCache, TEST_BLOCK, type TestCache } from '../helpers/cache.ts';
-import { type S3rverHandle, startS3rver } from '../helpers/s3rver-fetch.ts';
+import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
 const BUCKET = 'cache-s3';
 let s3: S3rverHandle;

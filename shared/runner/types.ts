@@ -58,17 +58,16 @@ export interface WorkerPoolStats {
 /** Why the pool ended a task early (see StopSwitch). */
 export type StopReason = 'stop' | 'timeout';
 
-/** A pool → host request (one JSON line on fd 3). */
-export type HostRequest =
-  | { t: 'run'; id: number; name?: string; input: unknown[]; info: unknown }
-  | { t: 'cancel'; id: number };
-
 /** An exception as a host reports it. */
 export interface HostError {
   type: string;
   message: string;
   /** Python traceback or JS stack. */
   trace?: string;
+  /** What a typed (Sluice) error carries besides its message: see failure.ts. */
+  code?: string;
+  retryable?: boolean;
+  details?: unknown;
 }
 
 /** A host → pool response (one JSON line on fd 4). `fatal`: the process cannot serve more tasks. */

@@ -21,7 +21,7 @@ import {
   DEFAULT_MAX_LOG_BYTES,
   DEFAULT_MAX_LOG_LINES,
 } from './constants.ts';
-import { failedOutcome, stoppedOutcome } from './outcome.ts';
+import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { StopSwitch } from './stop-switch.ts';
 import type { BuiltinModuleRef, WorkerPoolOptions, WorkerPoolStats } from './types.ts';
 
@@ -121,7 +121,7 @@ export class WorkerPool implements TaskRunner {
   }
 
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
-    if (this.closing) return { ...failedOutcome('the worker pool is closed', []), crashed: true };
+    if (this.closing) return crashedOutcome('the worker pool is closed', [], []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, []);
     const algorithm = task.algorithm;
     try {
@@ -257,7 +257,7 @@ export class WorkerPool implements TaskRunner {
 
   private async runBuiltin(name: string, task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
     const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
-    if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, []);
+    if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, [], [], 'invalid-input');
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
     const leased = this.acquire({ kind: 'builtin', weight }, signal);
     const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
@@ -332,7 +332,7 @@ export class WorkerPool implements TaskRunner {
 
   private notStarted(task: TaskSpec, signal: AbortSignal): TaskOutcome {
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, []);
-    return { ...failedOutcome('the worker pool closed before the task could start', []), crashed: true };
+    return crashedOutcome('the worker pool closed before the task could start', [], []);
   }
 
   private loadCatalog(): Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>> {

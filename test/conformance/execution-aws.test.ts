@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../shared/engine/transitions.ts';
-import type { JobState } from '../../shared/engine/types.ts';
+import type { JobState } from '../../shared/ports/job-state.ts';
 import { InlineRunner } from '../../shared/runner/inline-runner.ts';
 import { startLocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../helpers/aws-emulators.ts';
@@ -39,15 +39,15 @@ defineExecutionSuite('the AWS adapters (emulators)', async () => {
       const p = JSON.parse(JSON.stringify(pipeline).replaceAll('$RUN', salt));
       const submitted = await engine.coordinator.submit(p, flowInput ? { flowInput } : {});
       const job = await waitFinal(
-        () => engine.store.getJob(submitted.jobId),
-        () => engine.store.getResults(submitted.jobId),
+        () => engine.jobs.getJob(submitted.jobId),
+        () => engine.jobs.getResults(submitted.jobId),
       );
       return {
         status: job.status,
         ...(job.reason ? { reason: job.reason } : {}),
         nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
-        results: await engine.store.getResults(job.jobId),
-        items: (node) => engine.store.nodeResults(job.jobId, node),
+        results: await engine.jobs.getResults(job.jobId),
+        items: (node) => engine.tasks.nodeResults(job.jobId, node),
       };
     },
     async close() {

@@ -29,7 +29,7 @@ describe('stop and ttl', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(final.status).toBe('stopped');
     expect(final.reason).toBe('enough');
-    const tasks = await t.engine.store.listTasks(job.jobId);
+    const tasks = await t.engine.tasks.listTasks(job.jobId);
     expect(tasks).toHaveLength(6);
     expect(tasks.every((x) => x.status === 'stopped')).toBe(true);
     await expect(t.engine.coordinator.stop(job.jobId)).rejects.toThrow(/already stopped/);
@@ -75,8 +75,8 @@ describe('priority and concurrency', () => {
     await new Promise((r) => setTimeout(r, 30));
     const high = await t.engine.coordinator.submit(sleepy('high', '#[1...2]', 100, { priority: 5 }));
     await t.engine.waitForJob(low.jobId);
-    const lowTasks = await t.engine.store.listTasks(low.jobId);
-    const highTasks = await t.engine.store.listTasks(high.jobId);
+    const lowTasks = await t.engine.tasks.listTasks(low.jobId);
+    const highTasks = await t.engine.tasks.listTasks(high.jobId);
     const lastHigh = Math.max(...highTasks.map((x) => x.startedAt ?? 0));
     // The first low task was already running; the high ones start before the remaining low ones.
     const lowAfter = lowTasks.filter((x) => (x.startedAt ?? 0) > lastHigh);
@@ -92,8 +92,8 @@ describe('priority and concurrency', () => {
     await t.engine.waitForJob(urgent.jobId);
     await t.engine.waitForJob(low.jobId);
     await t.engine.waitForJob(blocker.jobId);
-    const [lowTask] = await t.engine.store.listTasks(low.jobId);
-    const [urgentTask] = await t.engine.store.listTasks(urgent.jobId);
+    const [lowTask] = await t.engine.tasks.listTasks(low.jobId);
+    const [urgentTask] = await t.engine.tasks.listTasks(urgent.jobId);
     expect(lowTask?.startedAt).toBeLessThanOrEqual(urgentTask?.startedAt ?? 0);
   });
 
@@ -106,7 +106,7 @@ describe('priority and concurrency', () => {
     await expect(t.engine.coordinator.submit(p)).rejects.toThrow(
       /maximum of concurrentPipelines.amount \(1\)/,
     );
-    expect((await t.engine.store.listJobs({ pipelineName: 'limited' })).length).toBe(1);
+    expect((await t.engine.jobs.listJobs({ pipelineName: 'limited' })).length).toBe(1);
     await t.engine.coordinator.stop(first.jobId);
   });
 
@@ -196,7 +196,7 @@ describe('webhooks, triggers, reruns', () => {
 
   it('a completed pipeline starts the stored pipelines that list it in triggers.pipelines', async () => {
     t = await openTestEngine();
-    await t.engine.store.putPipeline(
+    await t.engine.registry.putPipeline(
       (await import('../../../shared/pipeline/index.ts')).validatePipeline(
         {
           name: 'child',
@@ -211,14 +211,14 @@ describe('webhooks, triggers, reruns', () => {
       name: 'parent',
       nodes: [{ nodeName: 'P', algorithmName: 'echo', input: [42] }],
     });
-    for (let i = 0; i < 50 && (await t.engine.store.listJobs({ pipelineName: 'child' })).length === 0; i++) {
+    for (let i = 0; i < 50 && (await t.engine.jobs.listJobs({ pipelineName: 'child' })).length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    const [child] = await t.engine.store.listJobs({ pipelineName: 'child' });
+    const [child] = await t.engine.jobs.listJobs({ pipelineName: 'child' });
     expect(child).toBeDefined();
     const done = await t.engine.waitForJob(child?.jobId ?? '');
     expect(done.origin).toEqual({ kind: 'trigger', parentJobId: job.jobId });
-    expect(await t.engine.store.getResults(done.jobId)).toEqual([
+    expect(await t.engine.jobs.getResults(done.jobId)).toEqual([
       {
         nodeName: 'C',
         algorithmName: 'echo',
@@ -243,8 +243,8 @@ describe('webhooks, triggers, reruns', () => {
     expect(done.status).toBe('completed');
     const { runCounts } = await import('../../helpers/engine.ts');
     expect(runCounts.get('cacheA')).toBe(1); // A was not run again
-    expect(await t.engine.store.getResults(done.jobId)).toEqual(await t.engine.store.getResults(job.jobId));
-    const bTasks = await t.engine.store.listTasks(done.jobId, 'B');
+    expect(await t.engine.jobs.getResults(done.jobId)).toEqual(await t.engine.jobs.getResults(job.jobId));
+    const bTasks = await t.engine.tasks.listTasks(done.jobId, 'B');
     expect(bTasks[0]?.startedAt).toBeGreaterThan(job.finishedAt ?? 0);
   });
 });

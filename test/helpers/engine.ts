@@ -92,7 +92,7 @@ export async function openTestEngine(
   const engine = await LocalEngine.open({
     home,
     builtins,
-    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4),
+    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4, opts.clock),
     webhookBackoffMs: 20,
     ...opts,
   });

@@ -327,6 +327,39 @@ describe('status function (SQS)', () => {
     for (const c of claimed) await engine.queue.settle(c);
     await engine.coordinator.stop(job.jobId);
   });
+  it('a typed failure travels through the status queue into the task item and the API', async () => {
+    const { engine } = stack;
+    const job = await engine.coordinator.submit({
+      name: 'typed-failure',
+      nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['x'], retry: { policy: 'OnError', limit: 2 } }],
+    });
+    const [t] = await claimOf(job.jobId, 1);
+    const failure = {
+      type: 'io-failures',
+      message: 'cp: 1 item(s) failed',
+      retryable: false,
+      code: 'IO_FAILURES',
+      details: { operation: 'cp', failures: [{ path: 'sub/a.txt', message: 'ENOTDIR' }] },
+    };
+    const body = JSON.stringify({
+      taskId: t?.taskId,
+      status: 'failed',
+      error: 'cp: 1 item(s) failed',
+      failure,
+      task: snapshot(t),
+    });
+    await stack.handlers.status({
+      Records: [sqsRecord({ MessageId: 'f1', ReceiptHandle: 'f1', Body: body }, 'q')],
+    });
+    await engine.queue.settle(t as never);
+    // Not retryable: OnError does not run it again, the job fails.
+    const done = await finalJob(job.jobId);
+    expect(done).toMatchObject({ status: 'failed', nodes: { a: { retried: 0 } } });
+    const listed = await stack.handlers.api(proxyEvent('GET', `/api/v1/exec/tasks/${job.jobId}`));
+    expect(JSON.parse(listed.body)).toMatchObject([
+      { status: 'failed', error: 'cp: 1 item(s) failed', failure },
+    ]);
+  });
 });
 
 describe('worker', () => {

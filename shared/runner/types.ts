@@ -1,4 +1,5 @@
 // Options of the local worker pool and the wire messages between the pool and its host processes.
+import type { Clock } from '../ports/clock.ts';
 
 export interface BuiltinModuleRef {
   /** A module URL (file://...) the builtin host imports; `.ts` modules are loaded through tsx. */
@@ -38,6 +39,8 @@ export interface WorkerPoolOptions {
   node?: string;
   /** Environment of every child process. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Times the node ttl of running tasks. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */

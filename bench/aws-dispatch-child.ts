@@ -30,13 +30,13 @@ const job = await engine.coordinator.submit({
     { nodeName: 'reduce', algorithmName: 'echo', input: ['@fan'] },
   ],
 });
-let final = await engine.store.getJob(job.jobId);
-while (!final || !isJobFinal(final) || (await engine.store.getResults(job.jobId)) === undefined) {
+let final = await engine.jobs.getJob(job.jobId);
+while (!final || !isJobFinal(final) || (await engine.jobs.getResults(job.jobId)) === undefined) {
   await new Promise((r) => setTimeout(r, 100));
-  final = await engine.store.getJob(job.jobId);
+  final = await engine.jobs.getJob(job.jobId);
 }
 const seconds = (performance.now() - t0) / 1000;
-const tasks = await engine.store.listTasks(job.jobId, 'fan');
+const tasks = await engine.tasks.listTasks(job.jobId, 'fan');
 console.log(
   JSON.stringify(
     dispatchFigures({
@@ -44,7 +44,7 @@ console.log(
       items,
       seconds,
       latenciesMs: tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt),
-      results: await engine.store.getResults(job.jobId),
+      results: await engine.jobs.getResults(job.jobId),
     }),
   ),
 );

@@ -29,7 +29,7 @@ const seconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 // Raw rows, not listTasks(): decoding 100,000 task records would inflate the RSS figure.
-const rows = engine.store.db
+const rows = engine.db
   .prepare("SELECT started_at - queued_at AS lat FROM tasks WHERE job_id = ? AND node_name = 'fan'")
   .all(job.jobId) as { lat: number }[];
 console.log(
@@ -39,7 +39,7 @@ console.log(
       items,
       seconds,
       latenciesMs: rows.map((r) => r.lat),
-      results: await engine.store.getResults(job.jobId),
+      results: await engine.jobs.getResults(job.jobId),
     }),
     engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
   }),

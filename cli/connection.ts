@@ -9,7 +9,8 @@ import {
   type ErrorBody,
   handleApi,
 } from '../shared/api/router.ts';
-import { SluiceService } from '../shared/api/service.ts';
+import type { SluiceService } from '../shared/api/service.ts';
+import { taskFailure } from '../shared/ports/task-failure.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
 import { LocalEngine, sluiceHome } from '../shared/runtime/embedded/local-engine.ts';
@@ -135,7 +136,10 @@ class InProcessClient implements SluiceClient {
 
 /** A runner for processes that only read or store definitions: it never takes a task. */
 const noRunner: TaskRunner = {
-  run: async () => ({ status: 'failed', error: 'no runner in this process', crashed: false, logs: [] }),
+  run: async () => {
+    const error = 'no runner in this process';
+    return { status: 'failed', error, failure: taskFailure('crashed', error), crashed: false, logs: [] };
+  },
   freeSlots: () => 0,
   close: async () => {},
 };
@@ -158,12 +162,7 @@ export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promi
   if (http) return http;
   const home = sluiceHome(ctx.env, ctx.cwd);
   const engine = await LocalEngine.open({ home, runner: noRunner });
-  const service = new SluiceService({
-    store: engine.store,
-    coordinator: engine.coordinator,
-    notifier: engine.notifier,
-  });
-  return new InProcessClient(home, service, () => engine.close(), false);
+  return new InProcessClient(home, engine.service, () => engine.close(), false);
 }
 
 /**
@@ -203,7 +202,7 @@ export async function connectEngine(
 async function waitForOtherJobs(ctx: CliContext, host: EngineHost): Promise<void> {
   let told = false;
   for (;;) {
-    const [next, ...rest] = await host.engine.store.unfinishedJobs();
+    const [next, ...rest] = await host.engine.jobs.unfinishedJobs();
     if (!next) return;
     if (!told) {
       ctx.stderr.write(

@@ -6,21 +6,42 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AWS_ENV, DEFAULT_SHARED_VOLUME, numberEnv } from '../shared/adapters/aws/config.ts';
+import type { BuiltinAlgorithm } from '../shared/ports/builtin-algorithm.ts';
+import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import { WorkerPool } from '../shared/runner/worker-pool.ts';
-import { AwsEngine } from '../shared/runtime/aws/aws-engine.ts';
+import { awsConfigFromEnv } from '../shared/runtime/aws/aws-config.ts';
 import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
 import { startWorker } from '../shared/runtime/aws/worker.ts';
 
-export async function handler(_event: unknown, context: TaskContext): Promise<void> {
-  const env = process.env;
-  const slots = numberEnv(env, 'workerSlots', availableParallelism());
-  const volume = env[AWS_ENV.sharedVolumePath] ?? DEFAULT_SHARED_VOLUME;
-  const runner = new WorkerPool({ maxWorkers: slots, cacheDir: join(volume, 'cache') });
-  const engine = AwsEngine.fromEnv(env);
-  const worker = startWorker(engine, { runner, slots }, context.signal);
-  await worker.done;
-  await runner.close();
+export interface WorkerTaskDeps {
+  env: NodeJS.ProcessEnv;
+  /** The runner of `slots` tasks at once (default: the WorkerPool, code cache on the shared volume). */
+  runner?: (slots: number, env: NodeJS.ProcessEnv) => TaskRunner;
+  builtins?: ReadonlyMap<string, BuiltinAlgorithm>;
 }
+
+function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
+  const volume = env[AWS_ENV.sharedVolumePath] ?? DEFAULT_SHARED_VOLUME;
+  return new WorkerPool({ maxWorkers: slots, cacheDir: join(volume, 'cache') });
+}
+
+export function createWorkerHandler(deps: Partial<WorkerTaskDeps> = {}) {
+  return async (_event: unknown, context: TaskContext): Promise<void> => {
+    const env = deps.env ?? process.env;
+    const slots = numberEnv(env, 'workerSlots', availableParallelism());
+    const runner = (deps.runner ?? workerPool)(slots, env);
+    const engine = {
+      config: awsConfigFromEnv(env),
+      env,
+      ...(deps.builtins ? { builtins: deps.builtins } : {}),
+    };
+    const worker = startWorker(engine, { runner, slots }, context.signal);
+    await worker.done;
+    await runner.close();
+  };
+}
+
+export const handler = createWorkerHandler();
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   void runContainerTask('sluice-worker', handler);

@@ -110,7 +110,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       });
       const release = closeOnSignal(ctx, host);
       try {
-        const jobs = await host.engine.store.unfinishedJobs();
+        const jobs = await host.engine.jobs.unfinishedJobs();
         ctx.stderr.write(`sluice: resuming ${jobs.length} unfinished job(s)\n`);
         for (const j of jobs) {
           const s = await host.engine.waitForJob(j.jobId);

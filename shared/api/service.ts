@@ -1,14 +1,20 @@
 // Every operation of the REST API, over the engine's ports. The router (HTTP, API Gateway) and the
 // CLI call these; neither re-implements one.
 
-import type { Coordinator } from '../engine/coordinator.ts';
-import { isJobFinal, isNodeFinal } from '../engine/transitions.ts';
-import type { JobState, JobStatus } from '../engine/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
 import type { AlgorithmDefinition, Pipeline } from '../pipeline/types.ts';
-import type { JobStore } from '../ports/job-store.ts';
+import {
+  isJobFinal,
+  isNodeFinal,
+  type JobOrigin,
+  type JobState,
+  type JobStatus,
+} from '../ports/job-state.ts';
+import type { JobStore } from '../ports/jobs.ts';
 import type { Notifier } from '../ports/notifier.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { TaskStore } from '../ports/tasks.ts';
 
 export interface CronControl {
   list(): Promise<{ name: string; pattern: string; enabled: boolean; nextRun?: string }[]>;
@@ -16,9 +22,28 @@ export interface CronControl {
   refresh(): Promise<void>;
 }
 
+/** How the service starts and stops jobs (the engine's Coordinator). */
+export interface JobControl {
+  submit(
+    raw: unknown,
+    opts?: {
+      flowInput?: Record<string, unknown>;
+      options?: Record<string, unknown>;
+      priority?: number;
+      origin?: JobOrigin;
+    },
+  ): Promise<JobState>;
+  submitCaching(jobId: string, nodeName: string): Promise<JobState>;
+  stop(jobId: string, reason?: string): Promise<JobState>;
+}
+
 export interface ServiceDeps {
-  store: JobStore;
-  coordinator: Coordinator;
+  jobs: JobStore;
+  tasks: TaskStore;
+  registry: Registry;
+  control: JobControl;
+  /** Algorithms built into the engine: their names cannot be registered. */
+  builtins: ReadonlyMap<string, unknown>;
   notifier?: Notifier;
   cron?: CronControl;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
@@ -90,17 +115,17 @@ export class SluiceService {
   constructor(readonly deps: ServiceDeps) {}
 
   private async job(jobId: string): Promise<JobState> {
-    const job = await this.deps.store.getJob(jobId);
+    const job = await this.deps.jobs.getJob(jobId);
     if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
     return job;
   }
 
-  async execRaw(body: unknown, origin: JobState['origin'] = { kind: 'api' }) {
-    const job = await this.deps.coordinator.submit(obj(body, 'the pipeline'), { origin });
+  async execRaw(body: unknown, origin: JobOrigin = { kind: 'api' }) {
+    const job = await this.deps.control.submit(obj(body, 'the pipeline'), { origin });
     return { jobId: job.jobId, status: job.status };
   }
 
-  async execStored(body: unknown, origin: JobState['origin'] = { kind: 'api' }) {
+  async execStored(body: unknown, origin: JobOrigin = { kind: 'api' }) {
     const b = obj(body, 'the request');
     const name = str(b, 'name');
     // The request's own shape is checked before the lookup: a malformed request is 400 either way.
@@ -121,12 +146,12 @@ export class SluiceService {
     if (b.options !== undefined && (typeof b.options !== 'object' || b.options === null)) {
       throw new ValidationError('options must be a JSON object', 'options');
     }
-    const stored = await this.deps.store.getPipeline(name);
+    const stored = await this.deps.registry.getPipeline(name);
     if (!stored) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
     const raw: Record<string, unknown> = { ...stored };
     if (b.webhooks !== undefined) raw.webhooks = b.webhooks;
     if (b.tags !== undefined) raw.tags = b.tags;
-    const job = await this.deps.coordinator.submit(raw, {
+    const job = await this.deps.control.submit(raw, {
       ...(b.flowInput !== undefined ? { flowInput: b.flowInput as Record<string, unknown> } : {}),
       ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),
       ...(b.priority !== undefined ? { priority: b.priority as number } : {}),
@@ -139,14 +164,14 @@ export class SluiceService {
     const b = obj(body, 'the request');
     const jobId = str(b, 'jobId');
     const reason = typeof b.reason === 'string' ? b.reason : 'stopped by user';
-    const job = await this.deps.coordinator.stop(jobId, reason);
+    const job = await this.deps.control.stop(jobId, reason);
     return { jobId, status: job.status, reason: job.reason };
   }
 
   async rerun(body: unknown) {
     const jobId = str(obj(body, 'the request'), 'jobId');
     const old = await this.job(jobId);
-    const job = await this.deps.coordinator.submit(old.pipeline, {
+    const job = await this.deps.control.submit(old.pipeline, {
       origin: { kind: 'rerun', parentJobId: jobId },
     });
     return { jobId: job.jobId, status: job.status };
@@ -156,7 +181,7 @@ export class SluiceService {
     const b = obj(body, 'the request');
     const jobId = str(b, 'jobId');
     const nodeName = str(b, 'nodeName');
-    const job = await this.deps.coordinator.submitCaching(jobId, nodeName);
+    const job = await this.deps.control.submitCaching(jobId, nodeName);
     return { jobId: job.jobId, status: job.status };
   }
 
@@ -164,7 +189,7 @@ export class SluiceService {
     const job = await this.job(jobId);
     let live = { queued: 0, active: 0 };
     if (!isJobFinal(job)) {
-      for (const c of Object.values(await this.deps.store.nodeCounts(jobId))) {
+      for (const c of Object.values(await this.deps.tasks.nodeCounts(jobId))) {
         live = { queued: live.queued + c.queued, active: live.active + c.active };
       }
     }
@@ -173,7 +198,7 @@ export class SluiceService {
 
   async results(jobId: string) {
     const job = await this.job(jobId);
-    const data = isJobFinal(job) ? await this.deps.store.getResults(jobId) : undefined;
+    const data = isJobFinal(job) ? await this.deps.jobs.getResults(jobId) : undefined;
     return {
       jobId,
       pipelineName: job.pipeline.name,
@@ -197,7 +222,7 @@ export class SluiceService {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
       throw new ValidationError('limit must be an integer between 1 and 10000', 'limit');
     }
-    const jobs = await this.deps.store.listJobs({
+    const jobs = await this.deps.jobs.listJobs({
       ...(status ? { status: status as JobStatus } : {}),
       ...(query.pipelineName ? { pipelineName: query.pipelineName } : {}),
       limit,
@@ -212,27 +237,27 @@ export class SluiceService {
 
   async tasks(jobId: string, nodeName?: string) {
     await this.job(jobId);
-    return this.deps.store.listTasks(jobId, nodeName);
+    return this.deps.tasks.listTasks(jobId, nodeName);
   }
 
   // ----------------------------------------------------------------------------- store
   async listPipelines() {
-    return this.deps.store.listPipelines();
+    return this.deps.registry.listPipelines();
   }
   async getPipeline(name: string) {
-    const p = await this.deps.store.getPipeline(name);
+    const p = await this.deps.registry.getPipeline(name);
     if (!p) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
     return p;
   }
   async putPipeline(body: unknown, mode: 'create' | 'update') {
     // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
     const p = validatePipeline(body, { checkFlowInput: false });
-    await this.deps.store.putPipeline(p, mode);
+    await this.deps.registry.putPipeline(p, mode);
     await this.deps.cron?.refresh();
     return p;
   }
   async deletePipeline(name: string) {
-    if (!(await this.deps.store.deletePipeline(name))) {
+    if (!(await this.deps.registry.deletePipeline(name))) {
       throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
     }
     await this.deps.cron?.refresh();
@@ -240,27 +265,27 @@ export class SluiceService {
   }
 
   async listAlgorithms() {
-    return this.deps.store.listAlgorithms();
+    return this.deps.registry.listAlgorithms();
   }
   async getAlgorithm(name: string) {
-    const a = await this.deps.store.getAlgorithm(name);
+    const a = await this.deps.registry.getAlgorithm(name);
     if (!a) throw new NotFoundError(`algorithm "${name}" is not registered`, 'ALGORITHM_NOT_FOUND');
     return a;
   }
   async putAlgorithm(body: unknown, mode: 'create' | 'update' | 'upsert'): Promise<AlgorithmDefinition> {
     const a = validateAlgorithm(body);
-    if (this.deps.coordinator.deps.builtins.has(a.name)) {
+    if (this.deps.builtins.has(a.name)) {
       throw new ConflictError(
         `"${a.name}" is a built-in algorithm; choose another name`,
         'BUILTIN_ALGORITHM',
       );
     }
-    await this.deps.store.putAlgorithm(a, mode);
+    await this.deps.registry.putAlgorithm(a, mode);
     this.deps.onAlgorithmsChanged?.();
     return a;
   }
   async deleteAlgorithm(name: string) {
-    if (!(await this.deps.store.deleteAlgorithm(name))) {
+    if (!(await this.deps.registry.deleteAlgorithm(name))) {
       throw new NotFoundError(`algorithm "${name}" is not registered`, 'ALGORITHM_NOT_FOUND');
     }
     this.deps.onAlgorithmsChanged?.();
@@ -269,7 +294,7 @@ export class SluiceService {
 
   // ----------------------------------------------------------------------------- triggers
   async triggersTree() {
-    const pipelines = await this.deps.store.listPipelines();
+    const pipelines = await this.deps.registry.listPipelines();
     const childrenOf = (name: string, seen: Set<string>): unknown[] =>
       pipelines
         .filter((p) => p.triggers?.pipelines?.includes(name) && !seen.has(p.name))
@@ -283,7 +308,7 @@ export class SluiceService {
   /** Cron triggers of stored pipelines; nextRun only where a scheduler runs (`sluice serve`). */
   async cronList() {
     if (this.deps.cron) return this.deps.cron.list();
-    return (await this.deps.store.listPipelines()).flatMap((p) => {
+    return (await this.deps.registry.listPipelines()).flatMap((p) => {
       const c = p.triggers?.cron;
       return c?.pattern ? [{ name: p.name, pattern: c.pattern, enabled: c.enabled }] : [];
     });
@@ -300,7 +325,7 @@ export class SluiceService {
       { ...p, triggers: { ...p.triggers, cron: { pattern, enabled } } },
       { checkFlowInput: false },
     );
-    await this.deps.store.putPipeline(updated, 'update');
+    await this.deps.registry.putPipeline(updated, 'update');
     await this.deps.cron?.refresh();
     return { name, pattern, enabled };
   }

@@ -3,7 +3,7 @@
 // succeeded or been skipped).
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Dag } from '../pipeline/types.ts';
-import type { JobState } from './types.ts';
+import type { JobState } from '../ports/job-state.ts';
 
 /** The nodes to reuse from `old`, in DAG order; throws a 404/409 error naming the problem. */
 export function planCaching(old: JobState, dag: Dag, nodeName: string): string[] {

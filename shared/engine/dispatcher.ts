@@ -1,32 +1,49 @@
 // Moves tasks from the queue to the task runner: most urgent first, within the caps (global
-// worker slots, per-algorithm maxWorkers), and reports each outcome to the coordinator. Used by
-// the embedded backend and by the AWS worker service (over its own queue adapter).
+// worker slots, per-algorithm maxWorkers), and reports each outcome (to the coordinator, or on
+// AWS to the status queue). Used by the embedded engine and by the AWS worker.
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { JobStore } from '../ports/job-store.ts';
+import { type Clock, every, type Timer } from '../ports/clock.ts';
+import { isJobFinal } from '../ports/job-state.ts';
+import type { JobReader } from '../ports/jobs.ts';
+import type { AlgorithmReader } from '../ports/registry.ts';
+import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
-import type { Coordinator, TaskOutcomeReport } from './coordinator.ts';
-import { isJobFinal } from './transitions.ts';
+import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
+import type { TaskOutcomeReport } from './outcomes.ts';
+import { taskIdentity } from './task-identity.ts';
 
 /** The abort reason of tasks interrupted by close(), told apart from a user's stop or a ttl. */
 const SHUTTING_DOWN = new Error('engine shutting down');
 
+/** What the dispatcher tells the engine about the tasks it runs. */
+export interface TaskReports {
+  /** A task of this job starts (the job becomes active). */
+  taskStarted(jobId: string): Promise<void>;
+  /**
+   * A task's run ended. The embedded engine applies it at once; the AWS worker sends it to the
+   * status queue, where the status function applies it.
+   */
+  taskOutcome(outcome: TaskOutcomeReport, task: ClaimedTask): Promise<void>;
+}
+
 export interface DispatcherDeps {
   queue: TaskQueue;
-  store: JobStore;
+  /** The job of a task (its pipeline, its status); may be slightly stale. */
+  jobs: JobReader;
+  /** The task record, for claims that do not carry the task (SQLite claims carry no input). */
+  tasks: TaskReader;
+  registry: AlgorithmReader;
   runner: TaskRunner;
-  coordinator: Coordinator;
+  reports: TaskReports;
   clock: Clock;
   builtins: ReadonlyMap<string, BuiltinAlgorithm>;
-  /** Waiting tasks gain one priority level per this many ms (default 60 s). */
-  agingMs?: number;
   /**
-   * Where outcomes go (default: straight to the coordinator). The AWS worker sends them to the
-   * status queue instead; the status function applies them.
+   * Waiting tasks gain one priority level per this many ms (default 60 s); 0 = this dispatcher
+   * does not age the queue (on AWS the dispatch tick does).
    */
-  report?: (outcome: TaskOutcomeReport, task: ClaimedTask) => Promise<void>;
+  agingMs?: number;
 }
 
 export class Dispatcher {
@@ -37,7 +54,7 @@ export class Dispatcher {
   private scheduled = false;
   private closed = false;
   private paused = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: Timer | undefined;
   private lastAging = 0;
   private idleWaiters: (() => void)[] = [];
   /** Pumps and task executions under way; close() waits for them before the store closes. */
@@ -46,8 +63,8 @@ export class Dispatcher {
   constructor(readonly deps: DispatcherDeps) {}
 
   start(pollMs = 250): void {
-    this.timer = setInterval(() => this.wake(), pollMs);
-    this.timer.unref();
+    if (this.timer || this.closed) return;
+    this.timer = every(this.deps.clock, pollMs, () => this.wake());
     this.wake();
   }
 
@@ -99,7 +116,7 @@ export class Dispatcher {
    */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     for (const c of this.running.values()) c.abort(SHUTTING_DOWN);
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
   }
@@ -116,7 +133,7 @@ export class Dispatcher {
   }
 
   private async algorithm(name: string): Promise<AlgorithmDefinition | undefined> {
-    if (!this.algorithms.has(name)) this.algorithms.set(name, await this.deps.store.getAlgorithm(name));
+    if (!this.algorithms.has(name)) this.algorithms.set(name, await this.deps.registry.getAlgorithm(name));
     return this.algorithms.get(name);
   }
 
@@ -132,7 +149,7 @@ export class Dispatcher {
         const { queue, runner, clock, builtins } = this.deps;
         const now = clock.now();
         const agingMs = this.deps.agingMs ?? 60_000;
-        if (now - this.lastAging >= Math.min(agingMs, 5_000)) {
+        if (agingMs > 0 && now - this.lastAging >= Math.min(agingMs, 5_000)) {
           this.lastAging = now;
           await queue.age(now, agingMs);
         }
@@ -160,7 +177,7 @@ export class Dispatcher {
           continue;
         }
         // A task starts only once its claim is durable (see TaskQueue.durable).
-        if (claimed.length) await queue.durable?.();
+        if (claimed.length) await queue.durable();
         for (const t of claimed) this.launch(t);
         if (claimed.length === 512) this.again = true;
       } while (this.again && !this.closed && !this.paused);
@@ -204,22 +221,29 @@ export class Dispatcher {
     }
   }
 
-  private report(outcome: TaskOutcomeReport, t: ClaimedTask): Promise<void> {
-    return this.deps.report ? this.deps.report(outcome, t) : this.deps.coordinator.taskOutcome(outcome);
+  /** The task as claimed, or its record where the claim does not carry it. */
+  private async taskOf(t: ClaimedTask): Promise<TaskRecord | undefined> {
+    if (t.input === undefined) return this.deps.tasks.getTask(t.taskId);
+    return {
+      taskId: t.taskId,
+      ...taskIdentity(t),
+      input: t.input,
+      status: 'active',
+      attempts: t.attempt ?? 1,
+    };
   }
 
   private async executeAndReport(t: ClaimedTask, controller: AbortController): Promise<void> {
-    const { store, coordinator, runner, builtins } = this.deps;
-    const [task, job] = await Promise.all([store.getTask(t.taskId), store.getJob(t.jobId)]);
+    const { jobs, reports, runner, builtins } = this.deps;
+    const [task, job] = await Promise.all([this.taskOf(t), jobs.getJob(t.jobId)]);
     if (!task || !job) return;
     if (isJobFinal(job)) {
-      await this.report(
-        { taskId: t.taskId, status: 'failed', stopped: true, error: job.reason ?? job.status },
-        t,
-      );
+      const message = job.reason ?? job.status;
+      const failure = taskFailure('stopped', message);
+      await reports.taskOutcome({ taskId: t.taskId, status: 'failed', error: message, failure }, t);
       return;
     }
-    if (job.status === 'pending') await coordinator.taskStarted(job.jobId);
+    if (job.status === 'pending') await reports.taskStarted(job.jobId);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     const def = await this.algorithm(task.algorithmName);
     const spec: TaskSpec = {
@@ -239,21 +263,27 @@ export class Dispatcher {
     if (this.closed) return; // claimed as the engine shut down: recovery requeues it
     const outcome = await runner.run(spec, controller.signal);
     if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
-    const stopped = controller.signal.aborted;
-    if (outcome.status === 'succeeded' && !stopped) {
-      await this.report(
+    if (controller.signal.aborted) {
+      // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.
+      const error =
+        outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped');
+      const failure = taskFailure('stopped', outcome.status === 'failed' ? outcome.failure.message : error);
+      await reports.taskOutcome(
+        { taskId: t.taskId, status: 'failed', error, failure, logs: outcome.logs },
+        t,
+      );
+    } else if (outcome.status === 'succeeded') {
+      await reports.taskOutcome(
         { taskId: t.taskId, status: 'succeeded', result: outcome.result, logs: outcome.logs },
         t,
       );
     } else {
-      await this.report(
+      await reports.taskOutcome(
         {
           taskId: t.taskId,
           status: 'failed',
-          error: outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped'),
-          crashed: outcome.status === 'failed' && outcome.crashed,
-          ...(outcome.status === 'failed' && outcome.timedOut ? { timedOut: true } : {}),
-          ...(stopped ? { stopped: true } : {}),
+          error: outcome.error,
+          failure: outcome.failure,
           logs: outcome.logs,
         },
         t,

@@ -2,8 +2,8 @@
 // out, whether a progress event passes its verbosity level, and the webhook payloads.
 import type { PipelineResult, ProgressLevel } from '../pipeline/types.ts';
 import { PROGRESS_LEVELS } from '../pipeline/types.ts';
-import { isNodeFinal } from './transitions.ts';
-import type { JobState } from './types.ts';
+import type { JobState } from '../ports/job-state.ts';
+import { isNodeFinal } from '../ports/job-state.ts';
 
 /** The stop reason when the job's ttl (from submission) or activeTtl (from its first task) ran out. */
 export function expiredTtl(job: JobState, now: number): string | undefined {

@@ -1,11 +1,13 @@
 // What the engine hands the pipeline language: a node's output as NodeOutput (from its task
 // records), and new task records for an expansion. Shared by expansion, fan-in and results.
 import type { Dag, NodeOutput, TaskInput } from '../pipeline/types.ts';
-import type { JobStore, NewTask } from '../ports/job-store.ts';
-import type { JobState } from './types.ts';
+import type { JobState } from '../ports/job-state.ts';
+import type { NewTask, TaskStore } from '../ports/tasks.ts';
+
+type ResultReader = Pick<TaskStore, 'nodeResults'>;
 
 /** A node's output as the pipeline language takes it; a skipped (or unknown) node is `skipped`. */
-export async function nodeOutput(store: JobStore, job: JobState, name: string): Promise<NodeOutput> {
+export async function nodeOutput(store: ResultReader, job: JobState, name: string): Promise<NodeOutput> {
   const n = job.nodes[name];
   if (!n || n.status === 'skipped') return { kind: 'skipped' };
   const items = await store.nodeResults(job.jobId, name);
@@ -32,7 +34,7 @@ export async function nodeOutput(store: JobStore, job: JobState, name: string): 
 
 /** The outputs of a node's parents, keyed by parent name. */
 export async function parentOutputs(
-  store: JobStore,
+  store: ResultReader,
   job: JobState,
   dag: Dag,
   node: string,

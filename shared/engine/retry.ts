@@ -1,20 +1,19 @@
-// Retry policy as data: whether a failed task runs again. `OnCrash` (default) retries only when
-// the process running the task died; `OnError` only when the algorithm reported an error;
-// `Always` both; `Never` neither. `limit` is the number of retries (as in HKube), so a task runs
-// at most 1 + limit times.
+// Retry policy as data: whether a failed task runs again, decided by the failure's type.
+// `OnCrash` (default) retries only when the process running the task died; `OnError` only when
+// the task itself failed (an algorithm error, a node ttl, failed IO items); `Always` both;
+// `Never` neither. A failure that is not retryable (invalid input, a stop, an error that says so)
+// is never retried. `limit` is the number of retries (as in HKube): a task runs at most
+// 1 + limit times.
 import type { RetrySpec } from '../pipeline/types.ts';
-
-export interface FailureFacts {
-  crashed: boolean;
-  /** Stopped by the user, a ttl, or a failing job: never retried. */
-  stopped?: boolean;
-  /** Node ttl exceeded: an error of the algorithm, not a crash. */
-  timedOut?: boolean;
-}
+import type { TaskFailure } from '../ports/task-failure.ts';
 
 /** `attempts` is how many times the task has run, including the one that just failed. */
-export function shouldRetry(policy: RetrySpec, attempts: number, failure: FailureFacts): boolean {
-  if (failure.stopped) return false;
+export function shouldRetry(
+  policy: RetrySpec,
+  attempts: number,
+  failure: Pick<TaskFailure, 'type' | 'retryable'>,
+): boolean {
+  if (failure.type === 'stopped' || !failure.retryable) return false;
   if (attempts > policy.limit) return false;
   switch (policy.policy) {
     case 'Never':
@@ -22,8 +21,8 @@ export function shouldRetry(policy: RetrySpec, attempts: number, failure: Failur
     case 'Always':
       return true;
     case 'OnCrash':
-      return failure.crashed;
+      return failure.type === 'crashed';
     case 'OnError':
-      return !failure.crashed;
+      return failure.type !== 'crashed';
   }
 }

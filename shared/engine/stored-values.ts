@@ -2,7 +2,7 @@
 // BlobStore with only its key kept (large values never travel through tables or queues).
 import type { BlobStore } from '../ports/blob-store.ts';
 import { INLINE_VALUE_LIMIT } from '../ports/blob-store.ts';
-import type { JobState } from './types.ts';
+import type { JobState } from '../ports/job-state.ts';
 
 export interface StoredValue {
   text?: string;

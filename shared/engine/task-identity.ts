@@ -1,7 +1,7 @@
 // Which task a record, a queue message or an outcome is about: the fields every backend copies
 // from one shape to the next (a new task into a DynamoDB item, a claimed message into the record a
 // worker runs, a queued task into the outcome it reports).
-import type { NewTask } from '../ports/job-store.ts';
+import type { NewTask } from '../ports/tasks.ts';
 
 export type TaskIdentity = Pick<
   NewTask,

@@ -2,16 +2,11 @@
 // Both backends persist the state and carry out the effects; neither re-implements a rule.
 import { streamingParents as streamingParentsOf } from '../pipeline/dag.ts';
 import type { Dag } from '../pipeline/types.ts';
-import type { EngineEffect, EngineEvent, JobState, NodeState, Transition } from './types.ts';
-import { FINAL_JOB_STATUSES, FINAL_NODE_STATUSES } from './types.ts';
+import { isJobFinal, isNodeFinal, type JobState, type NodeState } from '../ports/job-state.ts';
+import { isReady, streamSealed } from './readiness.ts';
+import type { EngineEffect, EngineEvent, Transition } from './types.ts';
 
-export function isNodeFinal(n: NodeState): boolean {
-  return FINAL_NODE_STATUSES.includes(n.status);
-}
-
-export function isJobFinal(s: { status: JobState['status'] }): boolean {
-  return FINAL_JOB_STATUSES.includes(s.status);
-}
+export { isJobFinal, isNodeFinal };
 
 function done(n: NodeState): number {
   return n.succeeded + n.failed + n.stopped;
@@ -86,17 +81,10 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     effects.push({ type: 'progress', level: 'info', message: `node ${name} ${state.nodes[name]?.status}` });
     for (const child of dag.children.get(name) ?? []) {
       const c = state.nodes[child];
-      if (!c || isNodeFinal(c)) continue;
-      const streaming = streamingParentsOf(dag, child);
-      const waitsFor = parentsOf(child).filter((p) => !streaming.includes(p));
-      const waitedDone = waitsFor.every((p) => isNodeFinal(state.nodes[p] as NodeState));
-      if (!waitedDone) continue;
+      if (!c || isNodeFinal(c) || !isReady(state, dag, child)) continue;
       if (c.status === 'pending') {
         effects.push({ type: 'expand', node: child });
-      } else if (
-        streaming.includes(name) &&
-        streaming.every((p) => isNodeFinal(state.nodes[p] as NodeState))
-      ) {
+      } else if (streamingParentsOf(dag, child).includes(name) && streamSealed(state, dag, child)) {
         // The last streaming parent finished: expand again so the child is sealed with its total.
         effects.push({ type: 'expand', node: child });
       }
@@ -169,11 +157,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
         for (const child of dag.children.get(ev.node) ?? []) {
           const c = state.nodes[child];
           if (c?.status !== 'pending' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
-          const streaming = streamingParentsOf(dag, child);
-          const others = parentsOf(child).filter((p) => !streaming.includes(p));
-          if (others.every((p) => isNodeFinal(state.nodes[p] as NodeState))) {
-            effects.push({ type: 'expand', node: child });
-          }
+          if (isReady(state, dag, child)) effects.push({ type: 'expand', node: child });
         }
       }
       if (!checkTolerance(ev.node, ev.at)) checkNodeDone(ev.node, ev.at);
@@ -229,5 +213,21 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       break;
     }
   }
+  return { state, effects };
+}
+
+/**
+ * A job whose results cannot be collected does not complete: the transition that completed it
+ * becomes one that fails it with the reason (every node is final already, nothing to stop).
+ */
+export function failCompletion(t: Transition, reason: string): Transition {
+  const state: JobState = { ...t.state, status: 'failed', reason };
+  const effects = t.effects.map((e): EngineEffect => {
+    if (e.type === 'finished') return { type: 'finished', status: 'failed', reason };
+    if (e.type === 'progress' && e.message === 'pipeline completed') {
+      return { type: 'progress', level: 'error', message: `pipeline failed: ${reason}` };
+    }
+    return e;
+  });
   return { state, effects };
 }

@@ -1,54 +1,8 @@
-// The engine's state and vocabulary, shared by both backends. A job's state is compact (one record
-// per job with per-node counters); per-task records live beside it, so a 100,000-item batch never
-// becomes one giant record.
-import type { Pipeline, ProgressLevel } from '../pipeline/types.ts';
-
-export type JobStatus = 'pending' | 'active' | 'completed' | 'failed' | 'stopped';
-export type NodeStatus = 'pending' | 'active' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
-export type TaskStatus = 'queued' | 'active' | 'succeeded' | 'failed' | 'stopped';
-
-export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'stopped'];
-export const FINAL_NODE_STATUSES: readonly NodeStatus[] = ['succeeded', 'failed', 'skipped', 'stopped'];
-
-export interface NodeState {
-  status: NodeStatus;
-  /** Batch node (fan-out): counts are per item. */
-  batch: boolean;
-  /** Tasks created so far. */
-  created: number;
-  /** Final number of tasks, once known (set when the node is expanded / sealed). */
-  total?: number;
-  succeeded: number;
-  failed: number;
-  stopped: number;
-  /** Retries so far (for progress). */
-  retried: number;
-  /** Why it was skipped or failed. */
-  reason?: string;
-}
-
-export interface JobState {
-  jobId: string;
-  pipeline: Pipeline;
-  status: JobStatus;
-  /** Why the job failed or was stopped. */
-  reason?: string;
-  nodes: Record<string, NodeState>;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  /**
-   * False while the job waits for a `concurrentPipelines` slot (status stays pending, nothing is
-   * expanded); set when it is admitted.
-   */
-  admitted: boolean;
-  /** Optimistic-concurrency version: every write checks it. */
-  version: number;
-  /** Job that triggered this one (pipeline triggers), or how it started. */
-  origin?: { kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching'; parentJobId?: string };
-}
-
-export type TaskOutcomeKind = 'succeeded' | 'failed' | 'stopped';
+// The engine's vocabulary: the events applied to a job and the effects a transition asks for.
+// The state they act on (JobState, NodeState, statuses) lives with the ports (ports/job-state.ts).
+import type { ProgressLevel } from '../pipeline/types.ts';
+import type { JobState, JobStatus, TaskOutcomeKind } from '../ports/job-state.ts';
+import type { TaskFailure } from '../ports/task-failure.ts';
 
 /** What happens to a job. Task-level retries are decided before the engine sees an outcome. */
 export type EngineEvent =
@@ -71,10 +25,12 @@ export type EngineEvent =
       batchIndex?: number;
       outcome: TaskOutcomeKind;
       error?: string;
+      failure?: TaskFailure;
       /**
-       * The node's finished counts including this task, where the store counts them itself
-       * (JobStore.countFinished): the transition takes the larger of these and its own counters
-       * instead of incrementing, so applying it twice or out of order cannot double-count.
+       * The node's finished counts including this task, as the task store tallied them
+       * (TaskStore.finishTask): the transition takes the larger of these and its own counters
+       * instead of incrementing, so applying it twice or out of order cannot double-count. Absent
+       * for a failure that is not a task record's (a bad input reference at expansion).
        */
       counts?: { succeeded: number; failed: number; stopped: number };
       at: number;
@@ -89,7 +45,7 @@ export type EngineEffect =
   | { type: 'expandItem'; node: string; batchIndex: number }
   /** Stop every unfinished task of the job. */
   | { type: 'stopTasks'; reason: string }
-  /** The job reached a final status: store results, send the result webhook, fire triggers. */
+  /** The job reached a final status: send the result webhook, fire triggers, admit waiting jobs. */
   | { type: 'finished'; status: JobStatus; reason?: string }
   | { type: 'progress'; level: ProgressLevel; message: string };
 

@@ -1,5 +1,6 @@
 // Delivering one webhook: POST the JSON payload, up to `attempts` times with exponential backoff,
 // telling the caller after every attempt so the delivery record (SQLite or DynamoDB) shows it.
+import { type Clock, sleep, systemClock } from '../ports/clock.ts';
 
 export interface WebhookDeliveryOptions {
   attempts?: number;
@@ -7,6 +8,8 @@ export interface WebhookDeliveryOptions {
   backoffMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Times the backoff (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface AttemptRecord {
@@ -51,6 +54,6 @@ export async function deliverWebhook(
       ...(responseStatus !== undefined ? { responseStatus } : {}),
       error,
     });
-    if (!last) await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 500) * 2 ** (attempt - 1)));
+    if (!last) await sleep(opts.clock ?? systemClock, (opts.backoffMs ?? 500) * 2 ** (attempt - 1));
   }
 }

@@ -18,6 +18,11 @@ export interface Notifier {
   /** Records a delivery and sends it (with retries) in the background. */
   notify(jobId: string, kind: 'progress' | 'result', url: string, payload: unknown): Promise<void>;
   deliveries(jobId: string, kind?: 'progress' | 'result'): Promise<WebhookDelivery[]>;
+  /**
+   * Sends again the deliveries a crashed process recorded but did not finish (recovery); returns
+   * how many. A no-op where another live process could still be sending them.
+   */
+  resumePending(): Promise<number>;
   /** Resolves when nothing is in flight (tests, shutdown). */
   drain(): Promise<void>;
 }

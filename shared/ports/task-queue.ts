@@ -1,5 +1,6 @@
-// The queue of tasks ready to run: priority (5 most urgent) with aging, then age. Claiming moves a
-// task to active; caps are enforced by the claimer's `accept` callback.
+// The queue of tasks ready to run: priority (5 most urgent) with aging, then age. Claiming takes a
+// task for one run; caps are enforced by the claimer's `accept` callback (and, where many
+// claimers share a cap, by the queue's SlotLimits).
 
 export interface QueuedTask {
   taskId: string;
@@ -32,31 +33,43 @@ export interface TaskQueue {
   /**
    * Claims up to `max` queued tasks, most urgent first (effective priority, then age). `accept`
    * answers per candidate: take it, skip it (its algorithm is at its cap), or stop the scan (no
-   * capacity left). Claimed tasks are active with attempts+1.
+   * capacity left). Claimed tasks count one more attempt.
    */
   claim(max: number, accept: (t: QueuedTask) => ClaimDecision, at: number): Promise<ClaimedTask[]>;
   /**
-   * Makes newly inserted or re-queued tasks claimable. A no-op where the store is the queue
-   * (SQLite); on AWS it sends them to the SQS queue of their priority.
+   * Makes newly inserted or re-queued tasks claimable (SQS: sends them to the queue of their
+   * priority; SQLite: the task table is the queue, inserting was enough).
    */
   enqueue(tasks: QueuedTask[]): Promise<void>;
   /**
-   * The claimer is done with a claimed task (its outcome was reported): drop the lease (AWS:
-   * delete the SQS message, stop its heartbeat). A no-op where claiming is the whole lease.
+   * The claimer is done with a claimed task (its outcome was reported): drop the lease (SQS:
+   * delete the message, stop its heartbeat, give back its maxWorkers slot).
    */
   settle(t: ClaimedTask): Promise<void>;
   /**
    * Resolves once the claims made so far would survive a crash. The dispatcher waits for it before
-   * starting claimed tasks, so a task never runs unless its claim (status, attempt) is durable, and
-   * a crash retries it by its policy instead of silently running it again. Optional: queues whose
-   * writes are durable when they return need not implement it.
+   * starting claimed tasks, so a task never runs unless its claim (status, attempt) is durable,
+   * and a crash retries it by its policy instead of silently running it again.
    */
-  durable?(): Promise<void>;
-  /** Raises the effective priority of tasks that waited long, so low priority never starves. */
-  age(at: number, agingMs: number): Promise<void>;
+  durable(): Promise<void>;
+  /**
+   * Priority aging: tasks that waited `agingMs` per level are raised to their effective priority,
+   * so low priority never starves. Returns how many tasks moved up.
+   */
+  age(at: number, agingMs: number): Promise<number>;
   depth(): Promise<number>;
   /** Distinct algorithms of queued tasks (so the claimer can load their definitions and caps). */
   queuedAlgorithms(): Promise<string[]>;
-  /** Active tasks per algorithm (for per-algorithm maxWorkers). */
+  /** Running tasks per algorithm as this queue sees them (for per-algorithm maxWorkers). */
   activeByAlgorithm(): Promise<Map<string, number>>;
+  /**
+   * Claims whose holder is gone (the process that claimed them died): recovery reports them as
+   * crashed. Queues whose lease expires by itself (SQS) report none: the message comes back.
+   */
+  lostClaims(): Promise<QueuedTask[]>;
+  /**
+   * True when no task is waiting or running anywhere and no outcome is in flight: then the stored
+   * task records are all there is, and recovery may recount and re-send what a crash left behind.
+   */
+  quiet(): Promise<boolean>;
 }

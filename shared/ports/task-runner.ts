@@ -1,6 +1,7 @@
 // The port between the engine and whatever executes tasks: local processes (embedded) or
 // container tasks (AWS). The engine hands over a fully resolved task and gets back an outcome.
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { TaskFailure } from './task-failure.ts';
 
 export interface TaskInfo {
   jobId: string;
@@ -29,7 +30,10 @@ export type TaskOutcome =
    */
   | {
       status: 'failed';
+      /** The full text: headline, traceback or stack tail, stderr tail. */
       error: string;
+      /** The failure as data (type, retryable, details). */
+      failure: TaskFailure;
       crashed: boolean;
       /** Killed because it exceeded `timeoutMs` (node ttl). */
       timedOut?: boolean;

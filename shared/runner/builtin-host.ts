@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
+import { failureOf } from './failure.ts';
 import { LineSplitter, LogTail } from './log-tail.ts';
 import { type ChildExit, HOST_STDIO, hostPipes, ManagedChild } from './managed-child.ts';
 import {
@@ -174,6 +175,7 @@ export class BuiltinHost {
       task.resolve({
         status: 'failed',
         error: formatError(`${task.name}: ${type}: ${message}`, trace),
+        failure: failureOf(response.error),
         crashed: false,
         logs,
       });

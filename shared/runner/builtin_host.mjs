@@ -7,7 +7,7 @@
 // SLUICE_OBJECT_STORES_MODULE = JSON {url, exportName}: a factory (env) => ObjectStores whose
 // result every task gets as ctx.objectStores (the IO algorithms' s3:// stores).
 // Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info} | {t:'cancel', id}.
-// fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?}, logs}.
+// fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?,code?,retryable?,details?}, logs}.
 // Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
 // current run of callbacks and promise reactions) to keep per-task cost tiny.
 import { Socket } from 'node:net';
@@ -51,7 +51,17 @@ function describe(err) {
   if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
   // Bad input is the user's mistake: the message says it all; anything else gets its stack.
   const expected = err.name === 'ValidationError' || err.name === 'AbortError';
-  return { type: err.name || 'Error', message: err.message, ...(expected ? {} : { trace: err.stack }) };
+  // A typed (Sluice) error also says what it is and whether a retry can help; an IO built-in's
+  // IoFailuresError carries its summary with the per-item failures (shared/runner/failure.ts).
+  const details = err.summary ?? err.details;
+  return {
+    type: err.name || 'Error',
+    message: err.message,
+    ...(expected ? {} : { trace: err.stack }),
+    ...(typeof err.code === 'string' ? { code: err.code } : {}),
+    ...(typeof err.retryable === 'boolean' ? { retryable: err.retryable } : {}),
+    ...(details !== undefined ? { details } : {}),
+  };
 }
 
 const running = new Map();

@@ -1,7 +1,9 @@
 // Builds the TaskOutcomes the pool reports, so every kind of failure reads the same way: a
 // one-line headline, then the traceback / stack tail, then the tail of the task's stderr.
+import { type TaskFailureType, taskFailure } from '../ports/task-failure.ts';
 import type { TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, ERROR_TRACE_TAIL_LINES } from './constants.ts';
+import { failureOf } from './failure.ts';
 import type { HostError, HostResponse, StopReason } from './types.ts';
 
 export type FailedOutcome = Extract<TaskOutcome, { status: 'failed' }>;
@@ -33,6 +35,7 @@ export function exceptionOutcome(
   return {
     status: 'failed',
     error: formatError(headline, body, stderrTail),
+    failure: failureOf({ ...err, message: headline }),
     crashed: false,
     logs,
   };
@@ -44,17 +47,21 @@ export function stoppedOutcome(
   logs: string[],
 ): FailedOutcome {
   if (reason === 'timeout') {
+    const error = `timed out: the task ran longer than its ttl (${timeoutMs} ms) and was killed`;
     return {
       status: 'failed',
-      error: `timed out: the task ran longer than its ttl (${timeoutMs} ms) and was killed`,
+      error,
+      failure: taskFailure('timed-out', error),
       crashed: false,
       timedOut: true,
       logs,
     };
   }
+  const error = 'stopped: the task was stopped before it finished';
   return {
     status: 'failed',
-    error: 'stopped: the task was stopped before it finished',
+    error,
+    failure: taskFailure('stopped', error),
     crashed: false,
     stopped: true,
     logs,
@@ -66,15 +73,28 @@ export function crashedOutcome(
   logs: string[],
   stderrTail: readonly string[],
 ): FailedOutcome {
-  return { status: 'failed', error: formatError(headline, undefined, stderrTail), crashed: true, logs };
+  return {
+    status: 'failed',
+    error: formatError(headline, undefined, stderrTail),
+    failure: taskFailure('crashed', headline),
+    crashed: true,
+    logs,
+  };
 }
 
 export function failedOutcome(
   headline: string,
   logs: string[],
   stderrTail: readonly string[] = [],
+  type: TaskFailureType = 'algorithm-error',
 ): FailedOutcome {
-  return { status: 'failed', error: formatError(headline, undefined, stderrTail), crashed: false, logs };
+  return {
+    status: 'failed',
+    error: formatError(headline, undefined, stderrTail),
+    failure: taskFailure(type, headline),
+    crashed: false,
+    logs,
+  };
 }
 
 /** Parses one host response line; undefined if it is not one (the host is then broken). */

@@ -1,4 +1,5 @@
 // Options of the local worker pool and the wire messages between the pool and its host processes.
+import type { Clock } from '../ports/clock.ts';
 
 export interface BuiltinModuleRef {
   /** A module URL (file://...) the builtin host imports; `.ts` modules are loaded through tsx. */
@@ -38,6 +39,8 @@ export interface WorkerPoolOptions {
   node?: string;
   /** Environment of every child process. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Times the node ttl of running tasks. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */
@@ -58,17 +61,16 @@ export interface WorkerPoolStats {
 /** Why the pool ended a task early (see StopSwitch). */
 export type StopReason = 'stop' | 'timeout';
 
-/** A pool → host request (one JSON line on fd 3). */
-export type HostRequest =
-  | { t: 'run'; id: number; name?: string; input: unknown[]; info: unknown }
-  | { t: 'cancel'; id: number };
-
 /** An exception as a host reports it. */
 export interface HostError {
   type: string;
   message: string;
   /** Python traceback or JS stack. */
   trace?: string;
+  /** What a typed (Sluice) error carries besides its message: see failure.ts. */
+  code?: string;
+  retryable?: boolean;
+  details?: unknown;
 }
 
 /** A host → pool response (one JSON line on fd 4). `fatal`: the process cannot serve more tasks. */

@@ -16,7 +16,7 @@ defineExecutionSuite('the embedded engine', async () => {
         ...(job.reason ? { reason: job.reason } : {}),
         nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
         results,
-        items: (node) => t.engine.store.nodeResults(job.jobId, node),
+        items: (node) => t.engine.tasks.nodeResults(job.jobId, node),
       };
     },
     close: () => t.close(),

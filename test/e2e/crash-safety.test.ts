@@ -132,7 +132,7 @@ async function taskRecords(home: string, jobId: string): Promise<TaskView[]> {
   const { InlineRunner } = await import('../../shared/runner/inline-runner.ts');
   const engine = await LocalEngine.open({ home, runner: new InlineRunner(new Map()) });
   try {
-    return (await engine.store.listTasks(jobId)) as unknown as TaskView[];
+    return (await engine.tasks.listTasks(jobId)) as unknown as TaskView[];
   } finally {
     await engine.close();
   }

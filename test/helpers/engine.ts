@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
-import type { JobState } from '../../shared/engine/types.ts';
 import type { BuiltinAlgorithm } from '../../shared/ports/builtin-algorithm.ts';
+import type { JobState } from '../../shared/ports/job-state.ts';
 import { InlineRunner } from '../../shared/runner/inline-runner.ts';
 import { EngineHost, type EngineHostOptions } from '../../shared/runtime/embedded/engine-host.ts';
 import { LocalEngine, type LocalEngineOptions } from '../../shared/runtime/embedded/local-engine.ts';
@@ -92,7 +92,7 @@ export async function openTestEngine(
   const engine = await LocalEngine.open({
     home,
     builtins,
-    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4),
+    runner: opts.runner ?? new InlineRunner(builtins, opts.slots ?? 4, opts.clock),
     webhookBackoffMs: 20,
     ...opts,
   });
@@ -103,7 +103,7 @@ export async function openTestEngine(
     async run(pipeline, submitOpts) {
       const submitted = await engine.coordinator.submit(pipeline, submitOpts);
       const job = await engine.waitForJob(submitted.jobId);
-      return { job, results: await engine.store.getResults(job.jobId) };
+      return { job, results: await engine.jobs.getResults(job.jobId) };
     },
     async close() {
       await engine.close();

@@ -77,7 +77,7 @@ describe('IO algorithms in a pipeline', () => {
     expect(listing).toEqual(
       expect.arrayContaining(['out/a/one.txt', 'out/a/deep/two.txt', 'out/b/three.txt']),
     );
-    const copies = await engine.store.nodeResults(job.jobId, 'Copy');
+    const copies = await engine.tasks.nodeResults(job.jobId, 'Copy');
     expect(copies.map((c) => (c.result as { files: number }).files)).toEqual([2, 1]);
   });
 

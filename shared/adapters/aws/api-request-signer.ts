@@ -28,12 +28,8 @@ function toBuffer(d: string | ArrayBuffer | ArrayBufferView): Buffer {
   return Buffer.from(d);
 }
 
+/** API Gateway endpoints name their region: the signature's region comes from the hostname. */
 const EXECUTE_API = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/;
-
-/** True for API Gateway endpoints, which the CLI signs by default. */
-export function isApiGatewayHost(hostname: string): boolean {
-  return EXECUTE_API.test(hostname);
-}
 
 export interface SignableRequest {
   method: string;

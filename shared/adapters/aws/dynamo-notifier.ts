@@ -4,6 +4,7 @@
 // delivery a crashed invocation left unfinished stays listed as `pending` with its attempts.
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deliverWebhook } from '../../engine/webhook-delivery.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { Notifier, WebhookDelivery } from '../../ports/notifier.ts';
 
 export interface DynamoNotifierOptions {
@@ -12,6 +13,8 @@ export interface DynamoNotifierOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   retentionDays?: number;
+  /** Times the retry backoff. */
+  clock?: Clock;
 }
 
 export class DynamoNotifier implements Notifier {
@@ -63,6 +66,7 @@ export class DynamoNotifier implements Notifier {
         ...(this.opts.backoffMs !== undefined ? { backoffMs: this.opts.backoffMs } : {}),
         ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
         ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+        ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       },
     );
   }
@@ -116,6 +120,15 @@ export class DynamoNotifier implements Notifier {
         updatedAt: Number(i.updatedAt),
       }))
       .sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Nothing to resend: a function awaits its deliveries before it returns, and one that crashed
+   * leaves its record `pending` (listed by the API). Another function cannot tell such a record
+   * from one still being sent, so it does not send it a second time.
+   */
+  async resumePending(): Promise<number> {
+    return 0;
   }
 
   async drain(): Promise<void> {

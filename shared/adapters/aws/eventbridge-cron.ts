@@ -13,7 +13,7 @@ import {
 import { Cron } from 'croner';
 import type { CronControl } from '../../api/service.ts';
 import { type CronTriggerView, listCronTriggers } from '../../engine/cron-triggers.ts';
-import type { JobStore } from '../../ports/job-store.ts';
+import type { Registry } from '../../ports/registry.ts';
 
 /**
  * A Sluice/HKube cron pattern (5 fields, or 6 with seconds) as an EventBridge schedule
@@ -45,7 +45,7 @@ export interface CronEventInput {
 export class EventBridgeCron implements CronControl {
   constructor(
     private readonly events: EventBridgeClient,
-    private readonly store: JobStore,
+    private readonly store: Pick<Registry, 'listPipelines'>,
     private readonly opts: { targetArn: string; prefix: string },
   ) {}
 

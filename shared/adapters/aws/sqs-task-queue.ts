@@ -9,40 +9,39 @@
 //   reads the task's status: a task stopped meanwhile is aborted. A message received again
 //   (ApproximateReceiveCount > 1) was lost by a worker that died: its attempt is reported as
 //   crashed (the retry policy decides) and the message is deleted.
-// - Outcomes are applied once per attempt (DynamoJobStore: conditional on `attempts`), so a
-//   duplicate message, or a slow worker whose lease had expired, cannot count twice.
-// - Caps: per-algorithm maxWorkers is a conditional counting semaphore in DynamoDB
-//   (DynamoJobStore.acquireSlot); the global cap is the fleet size × slots per worker.
+// - Outcomes are applied once per attempt (the task store's write is conditional on `attempts`),
+//   so a duplicate message, or a slow worker whose lease had expired, cannot count twice.
+// - Caps: per-algorithm maxWorkers is a fleet-wide counting semaphore (SlotLimits; DynamoDB in
+//   production); the global cap is the fleet size × slots per worker.
 // - Messages a worker cannot take now (cap, no slot) are re-sent and deleted rather than made
 //   visible again, so receive counts keep meaning "lost by a worker".
-// - Aging: `promote` (the dispatch tick) moves messages that waited agingMs × levels up to the
+// - Aging: `age` (the dispatch tick) moves messages that waited agingMs × levels up to the
 //   queue of their effective priority.
 // - Poison messages (unreadable body) are left alone: the redrive policy moves them to the DLQ.
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SlotLimits } from '../../ports/slots.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../../ports/task-queue.ts';
-import type { DynamoJobStore } from './dynamo-store.ts';
+import type { TaskLeaseReader } from '../../ports/tasks.ts';
 import type { SqsBatcher } from './sqs-batcher.ts';
+import {
+  countMessages,
+  deleteMessage,
+  PRIORITIES,
+  parseTaskMessage,
+  resend,
+  sendTaskBatch,
+  type TaskMessage,
+} from './sqs-task-messages.ts';
 
-export const PRIORITIES = [5, 4, 3, 2, 1] as const;
-
-export interface TaskMessage extends QueuedTask {
-  /** The queue level this message was sent to (> priority once aged). */
-  level: number;
-}
+export { PRIORITIES, type TaskMessage } from './sqs-task-messages.ts';
 
 /** How long a queue found empty is not polled again by the same claimer (ms). */
 const EMPTY_BACKOFF_MS = 250;
-
-/** Largest message body sent with the input inline (SQS allows 256 KiB). */
-const MAX_INLINE_BODY = 200 * 1024;
 
 export interface SqsLease {
   receipt: string;
@@ -58,13 +57,16 @@ export interface SqsTaskQueueOptions {
   sqs: SQSClient;
   /** Queue URL per priority level 1..5. */
   urls: Record<number, string>;
-  store: DynamoJobStore;
+  /** Other queues whose messages are work about tasks (the status queue): see quiet(). */
+  relatedUrls?: string[];
+  /** The fleet-wide maxWorkers semaphore. */
+  slots: SlotLimits;
+  /** Where a heartbeat reads whether its task was stopped meanwhile. */
+  leases: TaskLeaseReader;
   /** Visibility of a received message without a heartbeat (default 60 s). */
   leaseMs?: number;
   /** Heartbeat period (default 5 s): also how fast a stop reaches a running task. */
   heartbeatMs?: number;
-  /** One priority level is gained per this many ms of waiting (default 60 s; 0 = no aging). */
-  agingMs?: number;
   /** Coalesces the deletes of finished tasks' messages. */
   batcher?: SqsBatcher;
   /** The cap of an algorithm (maxWorkers), if any. */
@@ -81,7 +83,6 @@ export interface SqsTaskQueueOptions {
 export class SqsTaskQueue implements TaskQueue {
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
-  private readonly agingMs: number;
   private readonly now: () => number;
   private held = new Map<string, SqsLease>();
   private readonly opts: SqsTaskQueueOptions;
@@ -93,7 +94,6 @@ export class SqsTaskQueue implements TaskQueue {
     this.opts = { ...opts };
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
-    this.agingMs = opts.agingMs ?? 60_000;
     this.now = opts.clock ?? Date.now;
   }
 
@@ -120,28 +120,8 @@ export class SqsTaskQueue implements TaskQueue {
     // Bounded fan-out: at most 16 batches in flight.
     for (let i = 0; i < batches.length; i += 16) {
       await Promise.all(
-        batches.slice(i, i + 16).map(([level, list]) => this.sendBatch(this.url(level), list)),
+        batches.slice(i, i + 16).map(([level, list]) => sendTaskBatch(this.opts.sqs, this.url(level), list)),
       );
-    }
-  }
-
-  private body(m: TaskMessage): string {
-    const text = JSON.stringify(m);
-    if (text.length <= MAX_INLINE_BODY) return text;
-    const { input: _input, ...rest } = m;
-    return JSON.stringify(rest); // the worker reads the input from the task item
-  }
-
-  private async sendBatch(queueUrl: string, list: TaskMessage[]): Promise<void> {
-    let entries = list.map((m, i) => ({ Id: String(i), MessageBody: this.body(m) }));
-    for (let attempt = 0; entries.length; attempt++) {
-      const r = await this.opts.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-      );
-      const failed = new Set((r.Failed ?? []).map((f) => f.Id));
-      entries = entries.filter((e) => failed.has(e.Id));
-      if (entries.length && attempt > 5) throw new Error(`SQS refused ${entries.length} task messages`);
-      if (entries.length) await new Promise((res) => setTimeout(res, 50 * 2 ** attempt));
     }
   }
 
@@ -171,7 +151,7 @@ export class SqsTaskQueue implements TaskQueue {
         let stop = false;
         for (const m of messages) {
           if (stop) {
-            await this.resend(this.url(level), m);
+            await resend(this.opts.sqs, this.url(level), m);
             continue;
           }
           const got = await this.claimOne(this.url(level), m, accept, at);
@@ -190,31 +170,26 @@ export class SqsTaskQueue implements TaskQueue {
     accept: (t: QueuedTask) => ClaimDecision,
     at: number,
   ): Promise<ClaimedTask | 'stop' | undefined> {
-    let body: TaskMessage;
-    try {
-      body = JSON.parse(m.Body ?? '') as TaskMessage;
-      if (typeof body.taskId !== 'string' || typeof body.algorithmName !== 'string') throw new Error('shape');
-    } catch {
-      return undefined; // poison: left invisible; the redrive policy moves it to the DLQ
-    }
+    const body = parseTaskMessage(m);
+    if (!body) return undefined; // poison: left invisible; the redrive policy moves it to the DLQ
     const attempt = body.attempt ?? 1;
     if (Number(m.Attributes?.ApproximateReceiveCount ?? 1) > 1) {
       // Received before and not deleted: the worker that held it died (or lost its lease).
       const cap = await this.opts.capOf?.(body.algorithmName);
-      if (cap !== undefined) await this.opts.store.releaseSlot(body.algorithmName);
+      if (cap !== undefined) await this.opts.slots.release(body.algorithmName);
       await this.opts.onExpired?.({ ...body, attempt });
-      await this.delete(queueUrl, m.ReceiptHandle ?? '');
+      await deleteMessage(this.opts.sqs, queueUrl, m.ReceiptHandle ?? '');
       return undefined;
     }
     const decision = accept(body);
     if (decision === 'skip') this.skipped.add(body.algorithmName);
     if (decision !== 'take') {
-      await this.resend(queueUrl, m, decision === 'skip' ? 1 : 0);
+      await resend(this.opts.sqs, queueUrl, m, decision === 'skip' ? 1 : 0);
       return decision === 'stop' ? 'stop' : undefined;
     }
     const cap = await this.opts.capOf?.(body.algorithmName);
-    if (cap !== undefined && !(await this.opts.store.acquireSlot(body.algorithmName, cap))) {
-      await this.resend(queueUrl, m, 1);
+    if (cap !== undefined && !(await this.opts.slots.acquire(body.algorithmName, cap))) {
+      await resend(this.opts.sqs, queueUrl, m, 1);
       return undefined;
     }
     const lease: SqsLease = {
@@ -231,25 +206,6 @@ export class SqsTaskQueue implements TaskQueue {
     return { ...task, attempt, lease };
   }
 
-  /** Puts a message back as a fresh copy (receive count 1), visible after `delay` s. */
-  private async resend(queueUrl: string, m: Message, delay = 0): Promise<void> {
-    await this.opts.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: [{ Id: '0', MessageBody: m.Body ?? '', ...(delay ? { DelaySeconds: delay } : {}) }],
-      }),
-    );
-    await this.delete(queueUrl, m.ReceiptHandle ?? '');
-  }
-
-  private async delete(queueUrl: string, receipt: string): Promise<void> {
-    try {
-      await this.opts.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
-    } catch {
-      // Already gone, or the receipt expired: the outcome is applied once per attempt anyway.
-    }
-  }
-
   private async heartbeat(taskId: string, lease: SqsLease): Promise<void> {
     if (this.held.get(taskId) !== lease) return;
     try {
@@ -260,7 +216,7 @@ export class SqsTaskQueue implements TaskQueue {
           VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
         }),
       );
-      const t = await this.opts.store.taskLease(taskId);
+      const t = await this.opts.leases.taskLease(taskId);
       if (t && t.status !== 'queued' && t.status !== 'active') this.opts.onLost?.(taskId);
     } catch (err) {
       process.emitWarning(`heartbeat of task ${taskId}: ${(err as Error).message}`);
@@ -273,8 +229,8 @@ export class SqsTaskQueue implements TaskQueue {
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
     if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
-    else await this.delete(lease.queueUrl, lease.receipt);
-    if (lease.slot) await this.opts.store.releaseSlot(t.algorithmName);
+    else await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
+    if (lease.slot) await this.opts.slots.release(t.algorithmName);
   }
 
   /** Late binding of the claimer's callbacks (the worker's dispatcher exists after the queue). */
@@ -303,8 +259,8 @@ export class SqsTaskQueue implements TaskQueue {
    * and moves those that waited agingMs × levels up to their effective priority. Inspected
    * messages are re-sent, so a look does not count as a lost lease.
    */
-  async promote(at: number, batch = 10): Promise<number> {
-    if (this.agingMs <= 0) return 0;
+  async age(at: number, agingMs: number, batch = 10): Promise<number> {
+    if (agingMs <= 0) return 0;
     let moved = 0;
     for (const level of [4, 3, 2, 1]) {
       const r = await this.opts.sqs.send(
@@ -316,19 +272,15 @@ export class SqsTaskQueue implements TaskQueue {
         }),
       );
       for (const m of r.Messages ?? []) {
-        let body: TaskMessage;
-        try {
-          body = JSON.parse(m.Body ?? '') as TaskMessage;
-        } catch {
-          continue; // poison: left for the DLQ
-        }
-        const effective = Math.min(5, body.priority + Math.floor((at - body.queuedAt) / this.agingMs));
+        const body = parseTaskMessage(m);
+        if (!body) continue; // poison: left for the DLQ
+        const effective = Math.min(5, body.priority + Math.floor((at - body.queuedAt) / agingMs));
         if (effective > level) {
-          await this.sendBatch(this.url(effective), [{ ...body, level: effective }]);
-          await this.delete(this.url(level), m.ReceiptHandle ?? '');
+          await sendTaskBatch(this.opts.sqs, this.url(effective), [{ ...body, level: effective }]);
+          await deleteMessage(this.opts.sqs, this.url(level), m.ReceiptHandle ?? '');
           moved++;
         } else {
-          await this.resend(this.url(level), m);
+          await resend(this.opts.sqs, this.url(level), m);
         }
       }
     }
@@ -336,8 +288,27 @@ export class SqsTaskQueue implements TaskQueue {
   }
 
   // ----------------------------------------------------------------------------- status
-  /** Workers do not age messages: the dispatch tick does (`promote`). */
-  async age(): Promise<void> {}
+  /** A message is durable once sent; a claim holds no other state. */
+  async durable(): Promise<void> {}
+
+  /** A lost lease needs no sweep: its message comes back and is reported as crashed (onExpired). */
+  async lostClaims(): Promise<QueuedTask[]> {
+    return [];
+  }
+
+  /**
+   * True when no task or outcome message exists anywhere (visible, in flight or delayed): then a
+   * running node whose counters are short of its total lost a count or a message.
+   */
+  async quiet(): Promise<boolean> {
+    const urls = [...PRIORITIES.map((l) => this.url(l)), ...(this.opts.relatedUrls ?? [])];
+    const n = await countMessages(this.opts.sqs, urls, [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ]);
+    return Object.values(n).every((v) => v === 0);
+  }
 
   /** Approximate number of visible messages over all priority queues (includes aged copies). */
   async depth(): Promise<number> {
@@ -349,19 +320,15 @@ export class SqsTaskQueue implements TaskQueue {
    * over all priority queues: what the worker fleet is scaled on.
    */
   async backlog(): Promise<{ queued: number; running: number }> {
-    let queued = 0;
-    let running = 0;
-    for (const level of PRIORITIES) {
-      const r = await this.opts.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.url(level),
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      queued += Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
-      running += Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    }
-    return { queued, running };
+    const n = await countMessages(
+      this.opts.sqs,
+      PRIORITIES.map((l) => this.url(l)),
+      ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    );
+    return {
+      queued: n.ApproximateNumberOfMessages ?? 0,
+      running: n.ApproximateNumberOfMessagesNotVisible ?? 0,
+    };
   }
 
   /** Algorithms seen in messages since the last call (the claimer loads their definitions). */

@@ -3,6 +3,7 @@
 // left by a crash are sent again on start.
 import type Database from 'better-sqlite3';
 import { deliverWebhook } from '../../engine/webhook-delivery.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { Notifier, WebhookDelivery } from '../../ports/notifier.ts';
 
 export interface HttpNotifierOptions {
@@ -11,6 +12,7 @@ export interface HttpNotifierOptions {
   backoffMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  clock?: Clock;
 }
 
 type Row = Record<string, unknown>;
@@ -21,6 +23,7 @@ export class HttpNotifier implements Notifier {
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly clock: Clock;
 
   constructor(
     private readonly db: Database.Database,
@@ -30,6 +33,7 @@ export class HttpNotifier implements Notifier {
     this.backoffMs = opts.backoffMs ?? 500;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.fetchImpl = opts.fetch ?? fetch;
+    this.clock = opts.clock ?? systemClock;
   }
 
   async notify(jobId: string, kind: 'progress' | 'result', url: string, payload: unknown): Promise<void> {
@@ -44,12 +48,13 @@ export class HttpNotifier implements Notifier {
   }
 
   /** Sends deliveries a previous process recorded but did not finish. */
-  resumePending(): void {
+  async resumePending(): Promise<number> {
     const rows = this.db
       .prepare("SELECT id, url, payload FROM webhooks WHERE status = 'pending'")
       .all() as Row[];
     for (const r of rows)
       this.track(this.deliver(Number(r.id), String(r.url), JSON.parse(String(r.payload))));
+    return rows.length;
   }
 
   private track(p: Promise<void>): void {
@@ -67,6 +72,7 @@ export class HttpNotifier implements Notifier {
         backoffMs: this.backoffMs,
         timeoutMs: this.timeoutMs,
         fetch: this.fetchImpl,
+        clock: this.clock,
       },
     );
   }

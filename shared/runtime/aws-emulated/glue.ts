@@ -1,6 +1,7 @@
 // What AWS does between its services, done in-process: SQS event source mappings (poll, build an
 // SQSEvent, delete what succeeded, leave `batchItemFailures` for redelivery and the DLQ), S3
-// notifications of the trigger bucket, EventBridge schedules (cron rules and the dispatch tick).
+// notifications of the trigger bucket, synthetic events (scheduled, S3 put). EventBridge's cron
+// rules are runtime/cron-timers.ts here, calling the cron function as a rule target would.
 // `sluice serve --backend aws` and the tests run the real handlers on this glue.
 import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -11,10 +12,6 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { Cron } from 'croner';
-import type { CronControl } from '../../api/service.ts';
-import { type CronTriggerView, listCronTriggers } from '../../engine/cron-triggers.ts';
-import type { JobStore } from '../../ports/job-store.ts';
 import { isTriggerMarker } from '../aws/handlers/s3-trigger.ts';
 
 export function sqsRecord(m: Message, queueUrl: string, region = 'us-east-1'): SQSRecord {
@@ -217,47 +214,4 @@ export function scheduledEvent(ruleArn: string) {
     resources: [ruleArn],
     detail: {},
   };
-}
-
-/**
- * EventBridge cron rules, locally: the same store-driven rule set as EventBridgeCron, fired by
- * croner into the cron handler with the input a rule target would pass.
- */
-export class LocalCronRules implements CronControl {
-  private rules = new Map<string, { cron: Cron; pattern: string }>();
-
-  constructor(
-    private readonly store: JobStore,
-    private readonly fire: (input: { sluiceCron: { pipelineName: string } }) => Promise<unknown>,
-    private readonly onError: (err: unknown) => void = (e) => process.emitWarning(String(e)),
-  ) {}
-
-  async refresh(): Promise<void> {
-    const wanted = new Map<string, string>();
-    for (const p of await this.store.listPipelines()) {
-      const c = p.triggers?.cron;
-      if (c?.enabled && c.pattern) wanted.set(p.name, c.pattern);
-    }
-    for (const [name, r] of this.rules) {
-      if (wanted.get(name) === r.pattern) continue;
-      r.cron.stop();
-      this.rules.delete(name);
-    }
-    for (const [name, pattern] of wanted) {
-      if (this.rules.has(name)) continue;
-      const cron = new Cron(pattern, { protect: true }, () => {
-        void this.fire({ sluiceCron: { pipelineName: name } }).catch(this.onError);
-      });
-      this.rules.set(name, { cron, pattern });
-    }
-  }
-
-  async list(): Promise<CronTriggerView[]> {
-    return listCronTriggers(await this.store.listPipelines(), (p) => this.rules.get(p.name)?.cron.nextRun());
-  }
-
-  stop(): void {
-    for (const r of this.rules.values()) r.cron.stop();
-    this.rules.clear();
-  }
 }

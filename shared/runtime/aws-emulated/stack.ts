@@ -7,8 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
+import { type Clock, every, systemClock } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
-import { AwsEngine, awsConfigFromEnv } from '../aws/aws-engine.ts';
+import { AwsEngine, type AwsEngineOptions, awsConfigFromEnv } from '../aws/aws-engine.ts';
 import { createApiHandler } from '../aws/handlers/api.ts';
 import { createCronHandler } from '../aws/handlers/cron.ts';
 import { createDispatchHandler } from '../aws/handlers/dispatch.ts';
@@ -16,7 +17,8 @@ import { createExpandHandler } from '../aws/handlers/expand.ts';
 import { createS3TriggerHandler } from '../aws/handlers/s3-trigger.ts';
 import { createStatusHandler } from '../aws/handlers/status.ts';
 import { type RunningWorker, startWorker } from '../aws/worker.ts';
-import { LocalCronRules, S3TriggerPoller, SqsPoller } from './glue.ts';
+import { CronTimers } from '../cron-timers.ts';
+import { S3TriggerPoller, SqsPoller } from './glue.ts';
 
 export interface LocalAwsStackOptions {
   env?: NodeJS.ProcessEnv;
@@ -37,6 +39,8 @@ export interface LocalAwsStackOptions {
   webhookBackoffMs?: number;
   /** Start no worker (tests that drive workers themselves). */
   noWorker?: boolean;
+  /** The clock of every engine, the dispatch tick and the cron rules (default: the system's). */
+  clock?: Clock;
   onError?: (err: unknown) => void;
 }
 
@@ -72,31 +76,25 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   const config = awsConfigFromEnv(env);
   if (opts.leaseMs !== undefined) config.leaseMs = opts.leaseMs;
   if (opts.agingMs !== undefined) config.agingMs = opts.agingMs;
-  let cron: LocalCronRules | undefined;
-  const engine = new AwsEngine({
+  const clock = opts.clock ?? systemClock;
+  let cron: CronTimers | undefined;
+  const cronControl = {
+    refresh: () => cron?.refresh() ?? Promise.resolve(),
+    list: () => cron?.list() ?? Promise.resolve([]),
+  };
+  /** What every engine of this stack shares (one Lambda container each, one per worker). */
+  const common: Omit<AwsEngineOptions, 'runTasks'> = {
     config,
     env,
+    clock,
     ...(opts.builtins ? { builtins: opts.builtins } : {}),
     ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
-    cron: {
-      refresh: () => cron?.refresh() ?? Promise.resolve(),
-      list: () => cron?.list() ?? Promise.resolve([]),
-    },
-  });
+  };
+  const engine = new AwsEngine({ ...common, cron: cronControl });
   const get = () => engine;
   // The api function's own engine (as in its own Lambda container): it defers expansions to the
   // expand function through the event queue, like the deployed one.
-  const apiEngine = new AwsEngine({
-    config,
-    env,
-    deferExpansion: true,
-    ...(opts.builtins ? { builtins: opts.builtins } : {}),
-    ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
-    cron: {
-      refresh: () => cron?.refresh() ?? Promise.resolve(),
-      list: () => cron?.list() ?? Promise.resolve([]),
-    },
-  });
+  const apiEngine = new AwsEngine({ ...common, deferExpansion: true, cron: cronControl });
   const handlers = {
     api: createApiHandler(() => apiEngine),
     status: createStatusHandler(get),
@@ -105,7 +103,12 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
     cron: createCronHandler(get),
     s3Trigger: createS3TriggerHandler(get),
   };
-  cron = new LocalCronRules(engine.store, (input) => handlers.cron(input), onError);
+  cron = new CronTimers(
+    engine.registry,
+    clock,
+    (name) => handlers.cron({ sluiceCron: { pipelineName: name } }),
+    onError,
+  );
   await cron.refresh();
 
   const statusPoller = new SqsPoller(engine.sqs, config.statusQueueUrl, handlers.status, {
@@ -121,21 +124,16 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
           opts.s3PollMs ?? 1000,
         )
       : undefined;
-  const tick = setInterval(() => void handlers.dispatch().catch(onError), opts.dispatchEveryMs ?? 1000);
-  tick.unref();
+  const tick = every(clock, opts.dispatchEveryMs ?? 1000, () => void handlers.dispatch().catch(onError));
 
   const workers: { engine: AwsEngine; worker: RunningWorker; controller?: AbortController }[] = [];
   const spawnWorker = (runner: TaskRunner, slots: number, signal: AbortSignal) => {
-    const workerEngine = new AwsEngine({
-      config,
-      env,
-      ...(opts.builtins ? { builtins: opts.builtins } : {}),
-      queue: {
-        ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
-      },
-    });
-    const worker = startWorker(workerEngine, { runner, slots, pollMs: 50 }, signal);
-    const w = { engine: workerEngine, worker };
+    const worker = startWorker(
+      { ...common, queue: { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}) } },
+      { runner, slots, pollMs: 50 },
+      signal,
+    );
+    const w = { engine: worker.engine, worker };
     workers.push(w);
     return w;
   };
@@ -205,7 +203,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
     ...(s3Poller ? { s3Poller } : {}),
     startWorker: spawnWorker,
     async close() {
-      clearInterval(tick);
+      tick.cancel();
       s3Poller?.stop();
       cron?.stop();
       if (server) {

@@ -1,70 +1,38 @@
-// The AWS backend assembled from the environment the stacks set (config.ts): DynamoDB state,
-// SQS queues, S3 blobs, webhook records in DynamoDB, and the same Coordinator and REST service
-// as the embedded engine. Every function and the worker build one of these per process.
-
+// The AWS backend: DynamoDB state, SQS priority queues, S3 blobs, webhook records in DynamoDB —
+// its ports handed to assembleEngine(). Every Lambda function and every worker builds one per
+// process; a worker's also runs tasks (its dispatcher reports outcomes to the status queue).
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createSqsClient } from '../../adapters/aws/clients.ts';
-import { AWS_ENV, numberEnv, requireEnv } from '../../adapters/aws/config.ts';
+import { type DynamoState, openDynamoState } from '../../adapters/aws/dynamo/dynamo-state.ts';
 import { DynamoNotifier } from '../../adapters/aws/dynamo-notifier.ts';
-import { DynamoJobStore } from '../../adapters/aws/dynamo-store.ts';
 import { S3BlobStore } from '../../adapters/aws/s3-blob-store.ts';
 import { createS3Client } from '../../adapters/aws/s3-client.ts';
 import { SqsBatcher } from '../../adapters/aws/sqs-batcher.ts';
-import { SqsTaskQueue, type SqsTaskQueueOptions } from '../../adapters/aws/sqs-task-queue.ts';
-import type { CronControl } from '../../api/service.ts';
-import { SluiceService } from '../../api/service.ts';
+import { type SqsLease, SqsTaskQueue, type SqsTaskQueueOptions } from '../../adapters/aws/sqs-task-queue.ts';
+import type { CronControl, SluiceService } from '../../api/service.ts';
 import { allBuiltins } from '../../builtins/registry.ts';
-import { Coordinator, reportedTask, type TaskOutcomeReport } from '../../engine/coordinator.ts';
-import { INLINE_VALUE_LIMIT } from '../../ports/blob-store.ts';
+import { assembleEngine, type Engine } from '../../engine/assembly.ts';
+import type { Coordinator } from '../../engine/coordinator.ts';
+import type { Dispatcher } from '../../engine/dispatcher.ts';
+import { ReadThroughJobCache } from '../../engine/job-cache.ts';
+import { crashedReport, reportedTask, type TaskOutcomeReport } from '../../engine/outcomes.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { ClaimedTask } from '../../ports/task-queue.ts';
+import type { TaskRunner } from '../../ports/task-runner.ts';
+import { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
+import { StatusQueue } from './status-queue.ts';
 
-export interface AwsConfig {
-  tables: { jobs: string; tasks: string; registry: string };
-  taskQueueUrls: Record<number, string>;
-  statusQueueUrl: string;
-  eventQueueUrl?: string;
-  blobBucket: string;
-  triggerBucket?: string;
-  leaseMs: number;
-  agingMs: number;
-  retentionDays: number;
-}
+export { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
 
-/** Reads the configuration; fails fast naming the missing variable. */
-export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
-  const urlsText = requireEnv(env, 'taskQueueUrls');
-  let urls: Record<string, string>;
-  try {
-    urls = JSON.parse(urlsText) as Record<string, string>;
-  } catch {
-    throw new Error(`${AWS_ENV.taskQueueUrls} must be a JSON object {"1": url, ..., "5": url}`);
-  }
-  const taskQueueUrls: Record<number, string> = {};
-  for (let p = 1; p <= 5; p++) {
-    const u = urls[String(p)];
-    if (!u) throw new Error(`${AWS_ENV.taskQueueUrls} has no queue URL for priority ${p}`);
-    taskQueueUrls[p] = u;
-  }
-  return {
-    tables: {
-      jobs: requireEnv(env, 'jobsTable'),
-      tasks: requireEnv(env, 'tasksTable'),
-      registry: requireEnv(env, 'registryTable'),
-    },
-    taskQueueUrls,
-    statusQueueUrl: requireEnv(env, 'statusQueueUrl'),
-    ...(env[AWS_ENV.eventQueueUrl] ? { eventQueueUrl: env[AWS_ENV.eventQueueUrl] } : {}),
-    blobBucket: requireEnv(env, 'blobBucket'),
-    ...(env[AWS_ENV.triggerBucket] ? { triggerBucket: env[AWS_ENV.triggerBucket] } : {}),
-    leaseMs: numberEnv(env, 'leaseSeconds', 60) * 1000,
-    agingMs: numberEnv(env, 'agingSeconds', 60) * 1000,
-    retentionDays: numberEnv(env, 'retentionDays', 30),
-  };
-}
+/** How long a function reuses a job state for decisions that write nothing to the job. */
+const FUNCTION_JOB_CACHE_MS = 500;
+/** How long a worker reuses a job state (a stop reaches its tasks through the lease heartbeat). */
+const WORKER_JOB_CACHE_MS = 1000;
+/** How long an algorithm's maxWorkers is reused (built-ins are uncapped). */
+const CAP_CACHE_MS = 10_000;
 
 export interface AwsEngineOptions {
   config: AwsConfig;
@@ -79,8 +47,14 @@ export interface AwsEngineOptions {
    * 100,000-item batch is created there, not inside an API Gateway request).
    */
   deferExpansion?: boolean;
-  /** Extra options of the task queue (worker: capacity, onLost, onExpired, heartbeat). */
-  queue?: Partial<SqsTaskQueueOptions>;
+  /** Extra options of the task queue (heartbeat, lease). */
+  queue?: Partial<Pick<SqsTaskQueueOptions, 'heartbeatMs' | 'leaseMs'>>;
+  /** Run tasks in this process (a worker): outcomes go to the status queue. */
+  runTasks?: {
+    runner: TaskRunner;
+    /** Outcomes are dropped while this says so (a worker drained away: the lease expiry reports them). */
+    dropOutcomes?: () => boolean;
+  };
 }
 
 export class AwsEngine {
@@ -88,14 +62,14 @@ export class AwsEngine {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
+  readonly clock: Clock;
   readonly blobs: S3BlobStore;
-  readonly store: DynamoJobStore;
+  readonly state: DynamoState;
   readonly queue: SqsTaskQueue;
   readonly notifier: DynamoNotifier;
-  readonly coordinator: Coordinator;
-  readonly service: SluiceService;
+  readonly outcomes: StatusQueue;
   readonly builtins: ReadonlyMap<string, BuiltinAlgorithm>;
-  readonly batcher: SqsBatcher;
+  readonly engine: Engine;
   private caps = new Map<string, { cap: number | undefined; at: number }>();
 
   constructor(opts: AwsEngineOptions) {
@@ -104,11 +78,12 @@ export class AwsEngine {
     this.dynamo = opts.clients?.dynamo ?? createDocumentClient(env);
     this.sqs = opts.clients?.sqs ?? createSqsClient(env);
     this.s3 = opts.clients?.s3 ?? createS3Client(env);
+    this.clock = opts.clock ?? systemClock;
     this.builtins = opts.builtins ?? allBuiltins();
-    this.batcher = new SqsBatcher(this.sqs);
-    const clock = opts.clock ?? systemClock;
+    const batcher = new SqsBatcher(this.sqs);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
-    this.store = new DynamoJobStore({
+    this.outcomes = new StatusQueue(batcher, this.config.statusQueueUrl, this.blobs);
+    this.state = openDynamoState({
       client: this.dynamo,
       tables: this.config.tables,
       blobs: this.blobs,
@@ -117,116 +92,113 @@ export class AwsEngine {
     this.queue = new SqsTaskQueue({
       sqs: this.sqs,
       urls: this.config.taskQueueUrls,
-      store: this.store,
+      relatedUrls: [this.config.statusQueueUrl],
+      slots: this.state.slots,
+      leases: this.state.tasks,
       leaseMs: this.config.leaseMs,
-      agingMs: this.config.agingMs,
       capOf: (a) => this.capOf(a),
-      batcher: this.batcher,
+      batcher,
       onExpired: (t) =>
-        this.sendOutcome({
-          taskId: t.taskId,
-          status: 'failed',
-          crashed: true,
-          error: 'the worker running this task was lost (its lease expired)',
-          task: reportedTask(t),
-        }),
+        this.outcomes.send(
+          crashedReport(
+            t.taskId,
+            'the worker running this task was lost (its lease expired)',
+            reportedTask(t),
+          ),
+        ),
       ...opts.queue,
     });
     this.notifier = new DynamoNotifier(this.dynamo, this.config.tables.registry, {
       ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
       retentionDays: this.config.retentionDays,
+      clock: this.clock,
     });
-    this.coordinator = new Coordinator({
-      store: this.store,
-      clock,
-      builtins: this.builtins,
-      notifier: this.notifier,
-      queue: this.queue,
-      readJob: (id) => this.store.readJob(id),
-      ...(opts.deferExpansion && this.config.eventQueueUrl
-        ? { deferExpansion: (jobId: string) => this.sendEngineEvent({ type: 'reconcile', jobId }) }
-        : {}),
-    });
-    this.service = new SluiceService({
-      store: this.store,
-      coordinator: this.coordinator,
-      notifier: this.notifier,
-      ...(opts.cron ? { cron: opts.cron } : {}),
-      onAlgorithmsChanged: () => this.caps.clear(),
-    });
+    const records = { getJob: (id: string) => this.state.jobs.readRecord(id) };
+    const run = opts.runTasks;
+    this.engine = assembleEngine(
+      {
+        jobs: this.state.jobs,
+        jobReads: new ReadThroughJobCache(
+          records,
+          this.clock,
+          run ? WORKER_JOB_CACHE_MS : FUNCTION_JOB_CACHE_MS,
+        ),
+        tasks: this.state.tasks,
+        registry: this.state.registry,
+        queue: this.queue,
+        notifier: this.notifier,
+        clock: this.clock,
+        builtins: this.builtins,
+      },
+      {
+        ...(opts.deferExpansion && this.config.eventQueueUrl
+          ? { deferExpansion: (jobId: string) => this.continueJob(jobId) }
+          : {}),
+        ...(opts.cron ? { cron: opts.cron } : {}),
+        ...(run
+          ? {
+              runner: run.runner,
+              reportOutcome: (o: TaskOutcomeReport, t: ClaimedTask) =>
+                run.dropOutcomes?.() ? Promise.resolve() : this.reportFromWorker(o, t),
+            }
+          : {}),
+        // Workers do not age the queues: the dispatch tick does.
+        agingMs: 0,
+        onAlgorithmsChanged: () => this.caps.clear(),
+      },
+    );
   }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env, opts: Omit<AwsEngineOptions, 'config' | 'env'> = {}) {
     return new AwsEngine({ ...opts, env, config: awsConfigFromEnv(env) });
   }
 
-  /** maxWorkers of an algorithm, cached for 10 s (built-ins are uncapped). */
+  get coordinator(): Coordinator {
+    return this.engine.coordinator;
+  }
+  get service(): SluiceService {
+    return this.engine.service;
+  }
+  get dispatcher(): Dispatcher | undefined {
+    return this.engine.dispatcher;
+  }
+  get jobs() {
+    return this.state.jobs;
+  }
+  get tasks() {
+    return this.state.tasks;
+  }
+  get registry() {
+    return this.state.registry;
+  }
+
+  /** maxWorkers of an algorithm, cached for CAP_CACHE_MS (built-ins are uncapped). */
   private async capOf(algorithm: string): Promise<number | undefined> {
     if (this.builtins.has(algorithm)) return undefined;
     const c = this.caps.get(algorithm);
-    if (c && Date.now() - c.at < 10_000) return c.cap;
-    const cap = (await this.store.getAlgorithm(algorithm))?.maxWorkers;
-    this.caps.set(algorithm, { cap, at: Date.now() });
+    if (c && this.clock.now() - c.at < CAP_CACHE_MS) return c.cap;
+    const cap = (await this.state.registry.getAlgorithm(algorithm))?.maxWorkers;
+    this.caps.set(algorithm, { cap, at: this.clock.now() });
     return cap;
   }
 
-  /**
-   * A task outcome onto the status queue (worker → status function). Outcomes too large for a
-   * message (SQS: 256 KiB) travel as a pointer to a blob.
-   */
-  async sendOutcome(report: TaskOutcomeReport): Promise<void> {
-    let body = JSON.stringify(report);
-    if (body.length > INLINE_VALUE_LIMIT) {
-      const key = `outcomes/${report.taskId}-${Date.now().toString(36)}.json`;
-      await this.blobs.put(key, Buffer.from(body));
-      body = JSON.stringify({ taskId: report.taskId, blob: key });
-    }
-    await this.batcher.send(this.config.statusQueueUrl, body);
+  /** A worker's outcome, with the task as it ran (no read needed by the status function). */
+  private reportFromWorker(outcome: TaskOutcomeReport, t: ClaimedTask): Promise<void> {
+    const lease = t.lease as SqsLease | undefined;
+    return this.outcomes.send({
+      ...outcome,
+      task: { ...reportedTask(t), ...(lease ? { startedAt: lease.startedAt } : {}) },
+    });
   }
 
-  /** Reads a status-queue message back into an outcome (following a blob pointer). */
-  async readOutcome(body: string): Promise<TaskOutcomeReport> {
-    const m = JSON.parse(body) as TaskOutcomeReport & { blob?: string };
-    if (typeof m.taskId !== 'string') throw new Error('status message without a taskId');
-    if (m.blob) return JSON.parse((await this.blobs.get(m.blob)).toString('utf8')) as TaskOutcomeReport;
-    if (m.status !== 'succeeded' && m.status !== 'failed')
-      throw new Error(`status message with status ${m.status}`);
-    return m;
-  }
-
-  /**
-   * True when no task or outcome message exists anywhere (visible, in flight or delayed): then a
-   * running node whose counters are short of its total lost a count (a crash between the task
-   * write and the counter ADD), and the dispatch sweep rebuilds its counters.
-   */
-  async quiet(): Promise<boolean> {
-    const urls = [...Object.values(this.config.taskQueueUrls), this.config.statusQueueUrl];
-    for (const QueueUrl of urls) {
-      const r = await this.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      );
-      const a = r.Attributes ?? {};
-      const n =
-        Number(a.ApproximateNumberOfMessages ?? 0) +
-        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
-      if (n > 0) return false;
-    }
-    return true;
-  }
-
-  /** Asks the expand function to continue a job (reconcile) asynchronously. */
-  async sendEngineEvent(event: { type: 'reconcile'; jobId: string }): Promise<void> {
-    if (!this.config.eventQueueUrl) return this.coordinator.reconcile(event.jobId);
+  /** Asks the expand function to continue a job (reconcile) asynchronously, or does it here. */
+  async continueJob(jobId: string): Promise<void> {
+    if (!this.config.eventQueueUrl) return this.coordinator.reconcile(jobId);
     await this.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: JSON.stringify(event) }),
+      new SendMessageCommand({
+        QueueUrl: this.config.eventQueueUrl,
+        MessageBody: JSON.stringify({ type: 'reconcile', jobId }),
+      }),
     );
   }
 }

@@ -4,9 +4,8 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { SluiceService } from '../../api/service.ts';
+import type { SluiceService } from '../../api/service.ts';
 import { ConflictError } from '../../errors.ts';
-import { CronScheduler } from './cron-scheduler.ts';
 import { createApiServer, type ExtraHandler, listen } from './http-server.ts';
 import { LocalEngine, type LocalEngineOptions } from './local-engine.ts';
 
@@ -58,8 +57,6 @@ function takeLock(home: string): void {
 export interface EngineHostOptions extends LocalEngineOptions {
   port?: number;
   host?: string;
-  /** Cron triggers fire only in a serving engine. */
-  cron?: boolean;
   extraHandler?: ExtraHandler;
 }
 
@@ -72,7 +69,6 @@ export class EngineHost {
     readonly service: SluiceService,
     readonly server: Server,
     readonly url: string,
-    private readonly cron: CronScheduler | undefined,
   ) {}
 
   static async start(opts: EngineHostOptions): Promise<EngineHost> {
@@ -84,14 +80,7 @@ export class EngineHost {
       await engine.close();
       throw err;
     }
-    const cron = opts.cron ? new CronScheduler(engine.store, engine.coordinator) : undefined;
-    const service = new SluiceService({
-      store: engine.store,
-      coordinator: engine.coordinator,
-      notifier: engine.notifier,
-      ...(cron ? { cron } : {}),
-      onAlgorithmsChanged: () => engine.dispatcher.invalidateAlgorithms(),
-    });
+    const service = engine.service;
     const server = createApiServer(service, opts.extraHandler);
     let self: EngineHost | undefined;
     server.on('request', () => {
@@ -119,12 +108,11 @@ export class EngineHost {
       renameSync(tmp, join(home, 'engine.json'));
       await engine.recover();
       engine.start();
-      await cron?.refresh();
-      self = new EngineHost(engine, service, server, url, cron);
+      await engine.cron?.refresh();
+      self = new EngineHost(engine, service, server, url);
       return self;
     } catch (err) {
       // Nothing of a failed start outlives it: no lock, no engine.json, no worker processes.
-      cron?.stop();
       server.close();
       await engine.close();
       rmSync(join(home, 'engine.json'), { force: true });
@@ -134,7 +122,6 @@ export class EngineHost {
   }
 
   async close(): Promise<void> {
-    this.cron?.stop();
     await new Promise<void>((r) => {
       this.server.close(() => r());
       this.server.closeAllConnections();

@@ -1,19 +1,23 @@
-// The embedded backend assembled: SQLite state and queue, blobs on the local disk, local worker
-// processes, HTTP webhooks. `sluice run`, `sluice serve` and the tests build one of these.
-import { EventEmitter } from 'node:events';
+// The embedded backend: SQLite state and queue, blobs on the local disk, local worker processes,
+// HTTP webhooks — its ports handed to assembleEngine(). `sluice run`, `sluice serve` and the
+// tests open one of these.
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FileBlobStore } from '../../adapters/local/file-blob-store.ts';
 import { HttpNotifier } from '../../adapters/local/http-notifier.ts';
-import { SqliteStore } from '../../adapters/local/sqlite-store.ts';
+import { openSqliteState, type SqliteState } from '../../adapters/local/sqlite/sqlite-state.ts';
+import type { SluiceService } from '../../api/service.ts';
 import { allBuiltins } from '../../builtins/registry.ts';
-import { Coordinator } from '../../engine/coordinator.ts';
-import { Dispatcher } from '../../engine/dispatcher.ts';
-import { isJobFinal } from '../../engine/transitions.ts';
-import type { JobState } from '../../engine/types.ts';
+import { assembleEngine, type Engine } from '../../engine/assembly.ts';
+import type { Coordinator } from '../../engine/coordinator.ts';
+import type { Dispatcher } from '../../engine/dispatcher.ts';
+import type { EngineFeed } from '../../engine/feed.ts';
+import type { RecoveryReport } from '../../engine/recovery.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
-import { type Clock, systemClock } from '../../ports/clock.ts';
+import { type Clock, every, systemClock, type Timer } from '../../ports/clock.ts';
+import { isJobFinal, type JobState } from '../../ports/job-state.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
+import { CronTimers } from '../cron-timers.ts';
 
 export interface LocalEngineOptions {
   /** State directory (default $SLUICE_HOME or ./.sluice). */
@@ -27,26 +31,30 @@ export interface LocalEngineOptions {
   runner?: TaskRunner;
   builtins?: ReadonlyMap<string, BuiltinAlgorithm>;
   webhookBackoffMs?: number;
+  /** Schedule the stored pipelines' cron triggers (a serving engine). */
+  cron?: boolean;
 }
 
 export function sluiceHome(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   return resolve(cwd, env.SLUICE_HOME ?? '.sluice');
 }
 
+/** How often pipeline ttl and activeTtl are checked. */
+const TTL_CHECK_MS = 1000;
+
 export class LocalEngine {
-  readonly store: SqliteStore;
-  readonly notifier: HttpNotifier;
-  readonly coordinator: Coordinator;
-  readonly dispatcher: Dispatcher;
-  readonly runner: TaskRunner;
-  readonly events = new EventEmitter();
   readonly home: string;
-  private ttlTimer: ReturnType<typeof setInterval> | undefined;
+  readonly state: SqliteState;
+  readonly notifier: HttpNotifier;
+  readonly runner: TaskRunner;
+  readonly clock: Clock;
+  readonly engine: Engine;
+  readonly cron: CronTimers | undefined;
+  private ttlTimer: Timer | undefined;
 
   /** Opens the engine on a state directory; the process pool is loaded only if no runner is given. */
   static async open(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
     const home = opts.home ?? sluiceHome();
-    const builtins = opts.builtins ?? allBuiltins();
     let runner = opts.runner;
     if (!runner) {
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
@@ -55,96 +63,108 @@ export class LocalEngine {
         cacheDir: join(home, 'cache'),
       });
     }
-    return new LocalEngine({ ...opts, home, builtins }, runner);
+    return new LocalEngine({ ...opts, home }, runner);
   }
 
-  private constructor(opts: LocalEngineOptions, runner: TaskRunner) {
-    this.home = opts.home ?? sluiceHome();
-    const clock = opts.clock ?? systemClock;
-    const builtins = opts.builtins ?? allBuiltins();
-    this.store = new SqliteStore(join(this.home, 'sluice.db'), new FileBlobStore(join(this.home, 'blobs')));
-    this.notifier = new HttpNotifier(this.store.db, {
-      ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
-    });
+  private constructor(opts: LocalEngineOptions & { home: string }, runner: TaskRunner) {
+    this.home = opts.home;
+    this.clock = opts.clock ?? systemClock;
     this.runner = runner;
-    this.events.setMaxListeners(0);
-    let dispatcher: Dispatcher | undefined;
-    this.coordinator = new Coordinator({
-      store: this.store,
-      clock,
-      builtins,
-      notifier: this.notifier,
-      onTasksQueued: () => dispatcher?.wake(),
-      onAbortTasks: (ids, reason) => dispatcher?.abort(ids, reason),
-      onJobChanged: (s) => this.events.emit('job', s),
-      onJobFinished: (s) => this.events.emit('finished', s),
+    this.state = openSqliteState(join(this.home, 'sluice.db'), new FileBlobStore(join(this.home, 'blobs')));
+    this.notifier = new HttpNotifier(this.state.database.db, {
+      ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
+      clock: this.clock,
     });
-    dispatcher = new Dispatcher({
-      queue: this.store,
-      store: this.store,
-      runner: this.runner,
-      coordinator: this.coordinator,
-      clock,
-      builtins,
-      ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
-    });
-    this.dispatcher = dispatcher;
+    let engine: Engine | undefined;
+    this.cron = opts.cron
+      ? new CronTimers(this.state.registry, this.clock, async (name) => {
+          const fired = await engine?.fireCron(name);
+          if (fired && 'skipped' in fired)
+            process.emitWarning(`cron trigger of pipeline ${name}: ${fired.skipped}`);
+        })
+      : undefined;
+    engine = assembleEngine(
+      {
+        jobs: this.state.jobs,
+        jobReads: this.state.jobs,
+        tasks: this.state.tasks,
+        registry: this.state.registry,
+        queue: this.state.queue,
+        notifier: this.notifier,
+        clock: this.clock,
+        builtins: opts.builtins ?? allBuiltins(),
+      },
+      {
+        runner,
+        ...(this.cron ? { cron: this.cron } : {}),
+        ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
+      },
+    );
+    this.engine = engine;
+  }
+
+  get coordinator(): Coordinator {
+    return this.engine.coordinator;
+  }
+  get dispatcher(): Dispatcher {
+    return this.engine.dispatcher as Dispatcher;
+  }
+  get service(): SluiceService {
+    return this.engine.service;
+  }
+  get feed(): EngineFeed {
+    return this.engine.feed;
+  }
+  get jobs() {
+    return this.state.jobs;
+  }
+  get tasks() {
+    return this.state.tasks;
+  }
+  get registry() {
+    return this.state.registry;
+  }
+  get queue() {
+    return this.state.queue;
+  }
+  /** The SQLite connection (benchmarks and tests read it directly). */
+  get db() {
+    return this.state.database.db;
   }
 
   /**
    * Continues what a previous process left: tasks that were running when it died count as crashed
-   * (retried per policy), node counters are rebuilt from the task records, webhooks resent.
+   * (retried per policy), every unfinished job is continued from its task records, webhooks resent.
    */
-  async recover(): Promise<{ jobs: number; orphanedTasks: number }> {
-    const orphans = await this.store.orphanedActiveTasks();
-    for (const t of orphans) {
-      await this.coordinator.taskOutcome({
-        taskId: t.taskId,
-        status: 'failed',
-        crashed: true,
-        error: 'the engine stopped while this task was running',
-      });
-    }
-    const jobs = await this.store.unfinishedJobs();
-    for (const j of jobs) await this.coordinator.reconcile(j.jobId);
-    this.notifier.resumePending();
-    return { jobs: jobs.length, orphanedTasks: orphans.length };
+  recover(): Promise<RecoveryReport> {
+    return this.engine.recover('all');
   }
 
+  /** Starts running tasks and enforcing ttls (cron triggers start with `cron.refresh()`). Idempotent. */
   start(): void {
     this.dispatcher.start();
-    this.ttlTimer = setInterval(() => {
+    this.ttlTimer ??= every(this.clock, TTL_CHECK_MS, () => {
       void this.coordinator
         .enforceTtls()
         .catch((err) => process.emitWarning(`ttl: ${(err as Error).message}`));
-    }, 1000);
-    this.ttlTimer.unref();
+    });
   }
 
   /** Resolves with the job's final state once its results are stored. */
-  waitForJob(jobId: string, onChange?: (s: JobState) => void): Promise<JobState> {
+  waitForJob(jobId: string): Promise<JobState> {
     return new Promise((resolveJob, reject) => {
-      const changed = (s: JobState) => {
-        if (s.jobId === jobId) onChange?.(s);
-      };
-      const finished = (s: JobState) => {
-        if (s.jobId !== jobId) return;
-        cleanup();
-        resolveJob(s);
-      };
-      const cleanup = () => {
-        this.events.off('job', changed);
-        this.events.off('finished', finished);
-      };
-      this.events.on('job', changed);
-      this.events.on('finished', finished);
+      const off = this.feed.on('jobFinished', (e) => {
+        if (e.job.jobId !== jobId) return;
+        off();
+        resolveJob(e.job);
+      });
       void (async () => {
-        const s = await this.store.getJob(jobId);
+        const s = await this.jobs.getJob(jobId);
         if (!s) {
-          cleanup();
+          off();
           reject(new Error(`job ${jobId} not found`));
-        } else if (isJobFinal(s) && (await this.store.getResults(jobId)) !== undefined) {
-          cleanup();
+        } else if (isJobFinal(s) && (await this.jobs.getResults(jobId)) !== undefined) {
+          off();
           resolveJob(s);
         }
       })().catch(reject);
@@ -152,10 +172,11 @@ export class LocalEngine {
   }
 
   async close(): Promise<void> {
-    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.cron?.stop();
+    this.ttlTimer?.cancel();
     await this.dispatcher.close();
     await this.runner.close();
     await this.notifier.drain();
-    this.store.close();
+    this.state.database.close();
   }
 }

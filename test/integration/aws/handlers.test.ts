@@ -13,7 +13,7 @@ import {
 } from '../../../shared/adapters/aws/eventbridge-cron.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
-import type { JobState } from '../../../shared/engine/types.ts';
+import type { JobState } from '../../../shared/ports/job-state.ts';
 import type { ClaimedTask } from '../../../shared/ports/task-queue.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { s3PutEvent, scheduledEvent, sqsRecord } from '../../../shared/runtime/aws-emulated/glue.ts';
@@ -58,8 +58,8 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms = 20_000): Promise
 
 const finalJob = (jobId: string) =>
   waitFor(async () => {
-    const j = await stack.engine.store.getJob(jobId);
-    return j && isJobFinal(j) && (await stack.engine.store.getResults(jobId)) !== undefined ? j : undefined;
+    const j = await stack.engine.jobs.getJob(jobId);
+    return j && isJobFinal(j) && (await stack.engine.jobs.getResults(jobId)) !== undefined ? j : undefined;
   });
 
 function proxyEvent(method: string, path: string, body?: unknown, raw?: string): APIGatewayProxyEvent {
@@ -94,14 +94,14 @@ describe('api function (API Gateway proxy events → the REST router)', () => {
     expect(JSON.parse(st.body)).toMatchObject({ jobId, pipelineName: 'api-run' });
     // The api function deferred the expansion: the expand function (event queue) creates the task.
     const expanded = await waitFor(async () => {
-      const j = await stack.engine.store.getJob(jobId);
+      const j = await stack.engine.jobs.getJob(jobId);
       return j?.nodes.a?.created === 1 ? j : undefined;
     });
     expect(expanded.nodes.a).toMatchObject({ status: 'active', total: 1 });
   });
 
   it('answers 400 with the field for an invalid pipeline, and creates nothing', async () => {
-    const before = (await stack.engine.store.listJobs({ pipelineName: 'bad-one', limit: 10 })).length;
+    const before = (await stack.engine.jobs.listJobs({ pipelineName: 'bad-one', limit: 10 })).length;
     const res = await stack.handlers.api(
       proxyEvent('POST', '/api/v1/exec/raw', { name: 'bad-one', nodes: [{ nodeName: 'a' }] }),
     );
@@ -109,7 +109,7 @@ describe('api function (API Gateway proxy events → the REST router)', () => {
     const body = JSON.parse(res.body) as { error: { code: number; message: string; type: string } };
     expect(body.error).toMatchObject({ code: 400, type: 'INVALID_PIPELINE' });
     expect(body.error.message).toMatch(/algorithmName/);
-    expect((await stack.engine.store.listJobs({ pipelineName: 'bad-one', limit: 10 })).length).toBe(before);
+    expect((await stack.engine.jobs.listJobs({ pipelineName: 'bad-one', limit: 10 })).length).toBe(before);
   });
 
   it('answers 400 for a body that is not JSON, 404 for unknown jobs and routes', async () => {
@@ -157,7 +157,7 @@ describe('s3-trigger function', () => {
     expect(r?.jobId).toBeTruthy();
     const marker = await read('runs/hello.yaml.job.json');
     expect(marker.jobId).toBe(r?.jobId);
-    const job = (await stack.engine.store.getJob(r?.jobId as string)) as JobState;
+    const job = (await stack.engine.jobs.getJob(r?.jobId as string)) as JobState;
     expect(job.origin).toEqual({ kind: 's3' });
   });
 
@@ -167,7 +167,7 @@ describe('s3-trigger function', () => {
     expect(r?.error?.code).toBeTruthy();
     const err = await read('runs/broken.json.error.json');
     expect(err.error.message).toMatch(/algorithmName/);
-    expect(await stack.engine.store.listJobs({ pipelineName: 's3-broken' })).toEqual([]);
+    expect(await stack.engine.jobs.listJobs({ pipelineName: 's3-broken' })).toEqual([]);
     // The marker itself is never taken for a descriptor.
     expect(await stack.handlers.s3Trigger(s3PutEvent(bucket(), 'runs/broken.json.error.json'))).toEqual([]);
   });
@@ -181,7 +181,7 @@ describe('s3-trigger function', () => {
     const poller = new S3TriggerPoller(stack.engine.s3, bucket(), stack.handlers.s3Trigger);
     expect(await poller.pollOnce()).toBe(1);
     expect(await poller.pollOnce()).toBe(0);
-    expect((await stack.engine.store.listJobs({ pipelineName: 's3-polled' })).length).toBe(1);
+    expect((await stack.engine.jobs.listJobs({ pipelineName: 's3-polled' })).length).toBe(1);
   });
 });
 
@@ -200,7 +200,7 @@ describe('cron function and EventBridge rules', () => {
     const arn = `arn:aws:events:us-east-1:000000000000:rule/${ruleName('sluice-cron-', 'nightly')}`;
     const viaRule = await stack.handlers.cron(scheduledEvent(arn));
     expect(viaRule.jobId).toBeTruthy();
-    const job = (await stack.engine.store.getJob(viaRule.jobId as string)) as JobState;
+    const job = (await stack.engine.jobs.getJob(viaRule.jobId as string)) as JobState;
     expect(job.origin).toEqual({ kind: 'cron' });
     expect((await stack.handlers.cron({ sluiceCron: { pipelineName: 'no-such' } })).skipped).toBeTruthy();
   });
@@ -224,7 +224,7 @@ describe('cron function and EventBridge rules', () => {
         return {};
       },
     };
-    const cron = new EventBridgeCron(fake as never, stack.engine.store, {
+    const cron = new EventBridgeCron(fake as never, stack.engine.registry, {
       targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:sluice-cron',
       prefix: 'sluice-cron-',
     });
@@ -321,12 +321,45 @@ describe('status function (SQS)', () => {
     // The same outcome delivered three times, twice in one batch.
     await stack.handlers.status({ Records: [...ev('d1').Records, ...ev('d2').Records] });
     await stack.handlers.status(ev('d3'));
-    const tallies = await engine.store.tallies(job.jobId, ['a']);
+    const tallies = await engine.state.tallies.tallies(job.jobId, ['a']);
     expect(tallies.get('a')).toMatchObject({ succeeded: 1, failed: 0 });
-    const state = (await engine.store.getJob(job.jobId)) as JobState;
+    const state = (await engine.jobs.getJob(job.jobId)) as JobState;
     expect(state.nodes.a).toMatchObject({ status: 'active', succeeded: 1 });
     for (const c of claimed) await engine.queue.settle(c);
     await engine.coordinator.stop(job.jobId);
+  });
+  it('a typed failure travels through the status queue into the task item and the API', async () => {
+    const { engine } = stack;
+    const job = await engine.coordinator.submit({
+      name: 'typed-failure',
+      nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['x'], retry: { policy: 'OnError', limit: 2 } }],
+    });
+    const [t] = await claimOf(job.jobId, 1);
+    const failure = {
+      type: 'io-failures',
+      message: 'cp: 1 item(s) failed',
+      retryable: false,
+      code: 'IO_FAILURES',
+      details: { operation: 'cp', failures: [{ path: 'sub/a.txt', message: 'ENOTDIR' }] },
+    };
+    const body = JSON.stringify({
+      taskId: t?.taskId,
+      status: 'failed',
+      error: 'cp: 1 item(s) failed',
+      failure,
+      task: snapshot(t),
+    });
+    await stack.handlers.status({
+      Records: [sqsRecord({ MessageId: 'f1', ReceiptHandle: 'f1', Body: body }, 'q')],
+    });
+    await engine.queue.settle(t as never);
+    // Not retryable: OnError does not run it again, the job fails.
+    const done = await finalJob(job.jobId);
+    expect(done).toMatchObject({ status: 'failed', nodes: { a: { retried: 0 } } });
+    const listed = await stack.handlers.api(proxyEvent('GET', `/api/v1/exec/tasks/${job.jobId}`));
+    expect(JSON.parse(listed.body)).toMatchObject([
+      { status: 'failed', error: 'cp: 1 item(s) failed', failure },
+    ]);
   });
 });
 
@@ -349,7 +382,7 @@ describe('worker', () => {
       const done = await finalJob(job.jobId);
       expect(done.status).toBe('completed');
       expect(done.nodes.slow).toMatchObject({ status: 'succeeded', retried: 1 });
-      const [task] = await engine.store.listTasks(job.jobId, 'slow');
+      const [task] = await engine.tasks.listTasks(job.jobId, 'slow');
       expect(task).toMatchObject({ status: 'succeeded', attempts: 2, result: 'done' });
     } finally {
       b.abort();
@@ -369,7 +402,7 @@ describe('worker', () => {
     console.error('HELD');
     c.abort();
     await w.worker.done;
-    console.error('DONE', JSON.stringify(await engine.store.getJob(job.jobId)));
+    console.error('DONE', JSON.stringify(await engine.jobs.getJob(job.jobId)));
     expect((await finalJob(job.jobId)).status).toBe('completed');
   });
 });
@@ -401,14 +434,14 @@ describe('SQS priority queues and caps', () => {
     const aging = new SqsTaskQueue({
       sqs: engine.sqs,
       urls: engine.config.taskQueueUrls,
-      store: engine.store,
-      agingMs: 1000,
+      slots: engine.state.slots,
+      leases: engine.tasks,
     });
     const queuedAt = Date.now() - 2500; // 2 levels of waiting
     await aging.enqueue([
       { taskId: 'aged.x', jobId: 'aged', nodeName: 'x', algorithmName: 'echo', priority: 1, queuedAt },
     ]);
-    expect(await aging.promote(Date.now())).toBeGreaterThanOrEqual(1);
+    expect(await aging.age(Date.now(), 1000)).toBeGreaterThanOrEqual(1);
     const r = await engine.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: engine.config.taskQueueUrls[3], MaxNumberOfMessages: 10 }),
     );
@@ -419,12 +452,12 @@ describe('SQS priority queues and caps', () => {
   });
 
   it('maxWorkers is a fleet-wide semaphore: a slot is never handed out over the cap', async () => {
-    const { store } = stack.engine;
-    const got = await Promise.all(Array.from({ length: 6 }, () => store.acquireSlot('capped-alg', 2)));
+    const { slots } = stack.engine.state;
+    const got = await Promise.all(Array.from({ length: 6 }, () => slots.acquire('capped-alg', 2)));
     expect(got.filter(Boolean)).toHaveLength(2);
-    await store.releaseSlot('capped-alg');
-    expect(await store.acquireSlot('capped-alg', 2)).toBe(true);
-    expect((await store.slotsInUse()).get('capped-alg')).toBe(2);
+    await slots.release('capped-alg');
+    expect(await slots.acquire('capped-alg', 2)).toBe(true);
+    expect((await slots.inUse()).get('capped-alg')).toBe(2);
   });
 });
 
@@ -444,12 +477,12 @@ describe('fan-in counters', () => {
       const done = await finalJob(job.jobId);
       expect(done.status).toBe('completed');
       expect(done.nodes.fan).toMatchObject({ succeeded: 300, failed: 0, total: 300 });
-      const t = (await engine.store.tallies(job.jobId, ['fan'])).get('fan');
+      const t = (await engine.state.tallies.tallies(job.jobId, ['fan'])).get('fan');
       expect(t).toMatchObject({ created: 300, succeeded: 300 });
       // The job record is written per node event, not per item (300 items → tens of versions at
       // most, the count depending only on how many outcomes race the node's sealing write).
       expect(done.version).toBeLessThan(40);
-      const results = (await engine.store.getResults(job.jobId)) as { result: unknown[][] }[];
+      const results = (await engine.jobs.getResults(job.jobId)) as { result: unknown[][] }[];
       expect(results[0]?.result[0]).toHaveLength(300);
     } finally {
       c.abort();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
-import type { JobState } from '../../../shared/engine/types.ts';
+import type { JobState } from '../../../shared/ports/job-state.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
@@ -34,8 +34,8 @@ afterAll(async () => {
 
 async function settle(jobId: string): Promise<JobState> {
   for (let i = 0; i < 400; i++) {
-    const j = await stack.engine.store.getJob(jobId);
-    if (j && isJobFinal(j) && (await stack.engine.store.getResults(jobId)) !== undefined) return j;
+    const j = await stack.engine.jobs.getJob(jobId);
+    if (j && isJobFinal(j) && (await stack.engine.jobs.getResults(jobId)) !== undefined) return j;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`job ${jobId} did not finish`);
@@ -52,7 +52,7 @@ it('an outcome written but never counted: the quiet sweep recounts and completes
   for (const t of claimed) {
     // The status function wrote the task item, then "crashed" before counting it.
     expect(
-      await engine.store.finishTask(t.taskId, {
+      await engine.tasks.writeFinish(t.taskId, {
         status: 'succeeded',
         result: t.batchIndex,
         attempt: 1,
@@ -61,7 +61,7 @@ it('an outcome written but never counted: the quiet sweep recounts and completes
     ).toBe(true);
     await engine.queue.settle(t);
   }
-  expect((await engine.store.getJob(job.jobId))?.status).not.toBe('completed');
+  expect((await engine.jobs.getJob(job.jobId))?.status).not.toBe('completed');
   const tick = await handlers.dispatch();
   expect(tick.reconciled).toBe(1);
   const done = await settle(job.jobId);
@@ -84,7 +84,7 @@ it('a task whose message was lost is sent again by the quiet sweep and runs', as
   try {
     const done = await settle(job.jobId);
     expect(done.status).toBe('completed');
-    const [result] = (await engine.store.getResults(job.jobId)) as { nodeName: string; result: unknown }[];
+    const [result] = (await engine.jobs.getResults(job.jobId)) as { nodeName: string; result: unknown }[];
     expect(result).toMatchObject({ nodeName: 'a', result: ['x'] });
   } finally {
     c.abort();

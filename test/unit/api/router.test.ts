@@ -14,8 +14,11 @@ afterEach(async () => {
 async function service(): Promise<SluiceService> {
   t = await openTestEngine();
   return new SluiceService({
-    store: t.engine.store,
-    coordinator: t.engine.coordinator,
+    jobs: t.engine.jobs,
+    tasks: t.engine.tasks,
+    registry: t.engine.registry,
+    control: t.engine.coordinator,
+    builtins: t.engine.engine.ports.builtins,
     notifier: t.engine.notifier,
   });
 }

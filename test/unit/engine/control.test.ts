@@ -1,7 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import { allBuiltins } from '../../../shared/builtins/registry.ts';
+import type { TaskRunner } from '../../../shared/ports/task-runner.ts';
+import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
+import { FakeClock } from '../../../shared/testing/fake-clock.ts';
+import { openTestEngine, type TestEngine, testBuiltins } from '../../helpers/engine.ts';
+
+/** Waits (real time) until `ok` holds: for work that runs outside the fake clock. */
+async function until(ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 10));
+}
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -29,29 +38,42 @@ describe('stop and ttl', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(final.status).toBe('stopped');
     expect(final.reason).toBe('enough');
-    const tasks = await t.engine.store.listTasks(job.jobId);
+    const tasks = await t.engine.tasks.listTasks(job.jobId);
     expect(tasks).toHaveLength(6);
     expect(tasks.every((x) => x.status === 'stopped')).toBe(true);
     await expect(t.engine.coordinator.stop(job.jobId)).rejects.toThrow(/already stopped/);
   });
 
+  // ttls run on a FakeClock: a 1 s ttl is tested without waiting a second.
   it('pipeline ttl stops the job with a reason', async () => {
-    t = await openTestEngine({ slots: 2 });
-    const { job } = await t.run(sleepy('ttl', '#[1...3]', 30_000, { options: { ttl: 1 } }));
-    expect(job.status).toBe('stopped');
-    expect(job.reason).toBe('pipeline ttl of 1s expired');
+    const clock = new FakeClock();
+    t = await openTestEngine({ slots: 2, clock });
+    const job = await t.engine.coordinator.submit(sleepy('ttl', '#[1...3]', 30_000, { options: { ttl: 1 } }));
+    await clock.advance(999);
+    expect((await t.engine.jobs.getJob(job.jobId))?.status).not.toBe('stopped');
+    await clock.advance(1);
+    const final = await t.engine.waitForJob(job.jobId);
+    expect(final.status).toBe('stopped');
+    expect(final.reason).toBe('pipeline ttl of 1s expired');
   });
 
   it('activeTtl counts from the first task start', async () => {
-    t = await openTestEngine({ slots: 1 });
-    const { job } = await t.run(sleepy('attl', '#[1...2]', 30_000, { options: { activeTtl: 1 } }));
-    expect(job.status).toBe('stopped');
-    expect(job.reason).toBe('pipeline activeTtl of 1s expired');
+    const clock = new FakeClock();
+    t = await openTestEngine({ slots: 1, clock });
+    const job = await t.engine.coordinator.submit(
+      sleepy('attl', '#[1...2]', 30_000, { options: { activeTtl: 1 } }),
+    );
+    await until(async () => (await t?.engine.jobs.getJob(job.jobId))?.status === 'active');
+    await clock.advance(1000);
+    const final = await t.engine.waitForJob(job.jobId);
+    expect(final.status).toBe('stopped');
+    expect(final.reason).toBe('pipeline activeTtl of 1s expired');
   });
 
   it('node ttl kills the task and fails it', async () => {
-    t = await openTestEngine();
-    const { job } = await t.run({
+    const clock = new FakeClock();
+    t = await openTestEngine({ clock });
+    const job = await t.engine.coordinator.submit({
       name: 'nodettl',
       nodes: [
         {
@@ -63,8 +85,11 @@ describe('stop and ttl', () => {
         },
       ],
     });
-    expect(job.status).toBe('failed');
-    expect(job.reason).toMatch(/node S failed: .*timed out/);
+    await until(async () => t?.engine.dispatcher.runningCount === 1);
+    await clock.advance(1000);
+    const final = await t.engine.waitForJob(job.jobId);
+    expect(final.status).toBe('failed');
+    expect(final.reason).toMatch(/node S failed: .*timed out/);
   });
 });
 
@@ -75,8 +100,8 @@ describe('priority and concurrency', () => {
     await new Promise((r) => setTimeout(r, 30));
     const high = await t.engine.coordinator.submit(sleepy('high', '#[1...2]', 100, { priority: 5 }));
     await t.engine.waitForJob(low.jobId);
-    const lowTasks = await t.engine.store.listTasks(low.jobId);
-    const highTasks = await t.engine.store.listTasks(high.jobId);
+    const lowTasks = await t.engine.tasks.listTasks(low.jobId);
+    const highTasks = await t.engine.tasks.listTasks(high.jobId);
     const lastHigh = Math.max(...highTasks.map((x) => x.startedAt ?? 0));
     // The first low task was already running; the high ones start before the remaining low ones.
     const lowAfter = lowTasks.filter((x) => (x.startedAt ?? 0) > lastHigh);
@@ -84,17 +109,29 @@ describe('priority and concurrency', () => {
   });
 
   it('aging lets a long-waiting low-priority task run before newer urgent ones', async () => {
-    t = await openTestEngine({ slots: 1, agingMs: 50 });
+    // Aging runs on a FakeClock; the order tasks start in is recorded by the runner itself.
+    const clock = new FakeClock();
+    const builtins = allBuiltins();
+    for (const b of testBuiltins) builtins.set(b.name, b);
+    const inline = new InlineRunner(builtins, 1, clock);
+    const startedJobs: string[] = [];
+    const runner: TaskRunner = {
+      run: (task, signal) => {
+        startedJobs.push(task.info.jobId);
+        return inline.run(task, signal);
+      },
+      freeSlots: () => inline.freeSlots(),
+      close: () => inline.close(),
+    };
+    t = await openTestEngine({ slots: 1, agingMs: 50, clock, runner, builtins });
     const blocker = await t.engine.coordinator.submit(sleepy('blocker', 'x', 300, { priority: 5 }));
     const low = await t.engine.coordinator.submit(sleepy('aged', 'x', 10, { priority: 1 }));
-    await new Promise((r) => setTimeout(r, 250));
+    await clock.advance(250);
     const urgent = await t.engine.coordinator.submit(sleepy('urgent', 'x', 10, { priority: 5 }));
     await t.engine.waitForJob(urgent.jobId);
     await t.engine.waitForJob(low.jobId);
     await t.engine.waitForJob(blocker.jobId);
-    const [lowTask] = await t.engine.store.listTasks(low.jobId);
-    const [urgentTask] = await t.engine.store.listTasks(urgent.jobId);
-    expect(lowTask?.startedAt).toBeLessThanOrEqual(urgentTask?.startedAt ?? 0);
+    expect(startedJobs).toEqual([blocker.jobId, low.jobId, urgent.jobId]);
   });
 
   it('concurrentPipelines rejects a run over the limit with a clear message', async () => {
@@ -106,7 +143,7 @@ describe('priority and concurrency', () => {
     await expect(t.engine.coordinator.submit(p)).rejects.toThrow(
       /maximum of concurrentPipelines.amount \(1\)/,
     );
-    expect((await t.engine.store.listJobs({ pipelineName: 'limited' })).length).toBe(1);
+    expect((await t.engine.jobs.listJobs({ pipelineName: 'limited' })).length).toBe(1);
     await t.engine.coordinator.stop(first.jobId);
   });
 
@@ -196,7 +233,7 @@ describe('webhooks, triggers, reruns', () => {
 
   it('a completed pipeline starts the stored pipelines that list it in triggers.pipelines', async () => {
     t = await openTestEngine();
-    await t.engine.store.putPipeline(
+    await t.engine.registry.putPipeline(
       (await import('../../../shared/pipeline/index.ts')).validatePipeline(
         {
           name: 'child',
@@ -211,14 +248,14 @@ describe('webhooks, triggers, reruns', () => {
       name: 'parent',
       nodes: [{ nodeName: 'P', algorithmName: 'echo', input: [42] }],
     });
-    for (let i = 0; i < 50 && (await t.engine.store.listJobs({ pipelineName: 'child' })).length === 0; i++) {
+    for (let i = 0; i < 50 && (await t.engine.jobs.listJobs({ pipelineName: 'child' })).length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    const [child] = await t.engine.store.listJobs({ pipelineName: 'child' });
+    const [child] = await t.engine.jobs.listJobs({ pipelineName: 'child' });
     expect(child).toBeDefined();
     const done = await t.engine.waitForJob(child?.jobId ?? '');
     expect(done.origin).toEqual({ kind: 'trigger', parentJobId: job.jobId });
-    expect(await t.engine.store.getResults(done.jobId)).toEqual([
+    expect(await t.engine.jobs.getResults(done.jobId)).toEqual([
       {
         nodeName: 'C',
         algorithmName: 'echo',
@@ -243,8 +280,8 @@ describe('webhooks, triggers, reruns', () => {
     expect(done.status).toBe('completed');
     const { runCounts } = await import('../../helpers/engine.ts');
     expect(runCounts.get('cacheA')).toBe(1); // A was not run again
-    expect(await t.engine.store.getResults(done.jobId)).toEqual(await t.engine.store.getResults(job.jobId));
-    const bTasks = await t.engine.store.listTasks(done.jobId, 'B');
+    expect(await t.engine.jobs.getResults(done.jobId)).toEqual(await t.engine.jobs.getResults(job.jobId));
+    const bTasks = await t.engine.tasks.listTasks(done.jobId, 'B');
     expect(bTasks[0]?.startedAt).toBeGreaterThan(job.finishedAt ?? 0);
   });
 });

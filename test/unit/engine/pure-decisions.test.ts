@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { planCaching } from '../../../shared/engine/caching-plan.ts';
 import { expiredTtl, passesVerbosity, progressPayload } from '../../../shared/engine/job-notices.ts';
 import { initialJobState } from '../../../shared/engine/transitions.ts';
-import type { JobState } from '../../../shared/engine/types.ts';
 import { buildDag, validatePipeline } from '../../../shared/pipeline/index.ts';
+import type { JobState } from '../../../shared/ports/job-state.ts';
 
 function job(options: Record<string, unknown> = {}): { state: JobState; dag: ReturnType<typeof buildDag> } {
   const pipeline = validatePipeline({

@@ -42,19 +42,19 @@ describe('engine close with tasks running', () => {
     expect(first.engine.dispatcher.runningCount).toBe(2);
     await first.close(); // resolves only once nothing touches the store any more
     t = await openTestEngine({ home, slots: 2 });
-    const before = await t.engine.store.listTasks(job.jobId);
+    const before = await t.engine.tasks.listTasks(job.jobId);
     expect(before.map((x) => x.status).sort()).toEqual(['active', 'active', 'queued']);
     await t.engine.recover();
     t.engine.start();
     const final = await t.engine.waitForJob(job.jobId);
     expect(final.status).toBe('completed');
-    const tasks = await t.engine.store.listTasks(job.jobId);
+    const tasks = await t.engine.tasks.listTasks(job.jobId);
     expect(tasks.map((x) => [x.batchIndex, x.status, x.attempts])).toEqual([
       [1, 'succeeded', 2],
       [2, 'succeeded', 2],
       [3, 'succeeded', 1],
     ]);
-    expect(await t.engine.store.getResults(job.jobId)).toEqual([
+    expect(await t.engine.jobs.getResults(job.jobId)).toEqual([
       expect.objectContaining({ batchIndex: 1, result: 1 }),
       expect.objectContaining({ batchIndex: 2, result: 2 }),
       expect.objectContaining({ batchIndex: 3, result: 3 }),

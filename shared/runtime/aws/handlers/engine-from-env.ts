@@ -28,7 +28,7 @@ export function engineFromEnv(
       },
     });
     if (env[AWS_ENV.cronTargetArn]) {
-      cron = new EventBridgeCron(new EventBridgeClient({ region: awsRegion(env) }), built.store, {
+      cron = new EventBridgeCron(new EventBridgeClient({ region: awsRegion(env) }), built.registry, {
         targetArn: requireEnv(env, 'cronTargetArn'),
         prefix: env[AWS_ENV.cronRulePrefix] ?? DEFAULT_CRON_RULE_PREFIX,
       });

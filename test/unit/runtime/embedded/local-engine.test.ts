@@ -34,7 +34,7 @@ describe('embedded engine: batch fan-out and fan-in', () => {
     });
     expect(job.status).toBe('completed');
     expect(results).toEqual([{ nodeName: 'R', algorithmName: 'echo', result: [['x', 'x', 'x', 'x']] }]);
-    const items = await t.engine.store.nodeResults(job.jobId, 'S');
+    const items = await t.engine.tasks.nodeResults(job.jobId, 'S');
     expect(items.map((i) => i.batchIndex)).toEqual([1, 2, 3, 4]);
   });
 
@@ -48,7 +48,7 @@ describe('embedded engine: batch fan-out and fan-in', () => {
       ],
     });
     expect(job.status).toBe('completed');
-    const items = await t.engine.store.nodeResults(job.jobId, 'C');
+    const items = await t.engine.tasks.nodeResults(job.jobId, 'C');
     expect(items.map((i) => i.result)).toEqual([[1], [3], [5]]);
   });
 
@@ -84,7 +84,7 @@ describe('embedded engine: batch fan-out and fan-in', () => {
       ],
     });
     expect(job.status).toBe('completed');
-    const items = await t.engine.store.nodeResults(job.jobId, 'Z');
+    const items = await t.engine.tasks.nodeResults(job.jobId, 'Z');
     expect(items.map((i) => [i.batchIndex, i.result])).toEqual([
       [1, [[1], ['a']]],
       [2, [[2], ['b']]],
@@ -148,7 +148,7 @@ describe('embedded engine: failures, tolerance and retries', () => {
     });
     expect(job.status).toBe('failed');
     expect(job.reason).toMatch(/node A failed: failed on 1/);
-    expect(await t.engine.store.listTasks(job.jobId, 'B')).toEqual([]);
+    expect(await t.engine.tasks.listTasks(job.jobId, 'B')).toEqual([]);
   });
 
   it('OnCrash (default) retries crashes up to the limit', async () => {
@@ -237,10 +237,7 @@ describe('embedded engine: results', () => {
       nodes: [{ nodeName: 'A', algorithmName: 'echo', input: ['@flowInput.big'] }],
     });
     expect(results).toEqual([{ nodeName: 'A', algorithmName: 'echo', result: [big] }]);
-    const row = t.engine.store.db.prepare('SELECT result, result_blob FROM tasks').get() as Record<
-      string,
-      unknown
-    >;
+    const row = t.engine.db.prepare('SELECT result, result_blob FROM tasks').get() as Record<string, unknown>;
     expect(row.result).toBeNull();
     expect(String(row.result_blob)).toMatch(/result\.json$/);
   });

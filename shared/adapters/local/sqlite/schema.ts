@@ -1,7 +1,15 @@
 // The embedded backend's tables. One SQLite file (WAL) holds jobs, tasks (which double as the
 // queue), stored pipelines and algorithms, and webhook deliveries.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Columns added after version 1, added to an older file when it is opened (an old engine reading a
+ * newer file ignores them). Version 2: tasks.failure, the typed failure as JSON.
+ */
+export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [
+  { table: 'tasks', column: 'failure', type: 'TEXT' },
+];
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +46,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   result TEXT,
   result_blob TEXT,
   error TEXT,
+  failure TEXT,
   logs TEXT,
   queued_at INTEGER NOT NULL,
   started_at INTEGER,

@@ -1,0 +1,124 @@
+// Reading task items on DynamoDB: one item per task under T#<jobId>#<node>#<shard>, sorted by
+// batchIndex, so a node's items are TASK_SHARDS strongly consistent queries merged in order.
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { loadValue } from '../../../engine/stored-values.ts';
+import type { BlobStore } from '../../../ports/blob-store.ts';
+import type { TaskStatus } from '../../../ports/job-state.ts';
+import { parseTaskFailure } from '../../../ports/task-failure.ts';
+import type { ItemResult, TaskLeaseReader, TaskReader, TaskRecord } from '../../../ports/tasks.ts';
+import { TASK_SHARDS } from '../dynamo-schema.ts';
+import { type DynamoTables, type Item, queryAll, taskKey, taskPk } from './items.ts';
+
+const RESERVED: Record<string, string> = { '#s': 'status', '#r': 'result', '#e': 'error' };
+/** The attribute-name placeholders a projection uses (DynamoDB rejects unused ones). */
+const namesIn = (projection: string) =>
+  Object.fromEntries(Object.entries(RESERVED).filter(([k]) => projection.includes(k)));
+
+export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
+  constructor(
+    protected readonly client: DynamoDBDocumentClient,
+    protected readonly tables: DynamoTables,
+    protected readonly blobs: BlobStore,
+    /** A job's node names (they never change once the job exists). */
+    protected readonly nodeNames: (jobId: string) => Promise<string[]>,
+  ) {}
+
+  protected async itemToTask(i: Item): Promise<TaskRecord> {
+    const result = await loadValue(this.blobs, i.result, i.resultBlob);
+    const failure = typeof i.failure === 'string' ? parseTaskFailure(JSON.parse(i.failure)) : undefined;
+    return {
+      taskId: String(i.taskId),
+      jobId: String(i.jobId),
+      nodeName: String(i.nodeName),
+      ...(i.batchIndex !== undefined ? { batchIndex: Number(i.batchIndex) } : {}),
+      algorithmName: String(i.algorithmName),
+      pipelineName: String(i.pipelineName),
+      priority: Number(i.priority),
+      input: ((await loadValue(this.blobs, i.input, i.inputBlob)) ?? []) as unknown[],
+      queuedAt: Number(i.queuedAt),
+      status: i.status as TaskStatus,
+      attempts: Number(i.attempts ?? 0),
+      ...(result !== undefined ? { result } : {}),
+      ...(i.error !== undefined ? { error: String(i.error) } : {}),
+      ...(failure ? { failure } : {}),
+      ...(Array.isArray(i.logs) ? { logs: i.logs as string[] } : {}),
+      ...(i.startedAt !== undefined ? { startedAt: Number(i.startedAt) } : {}),
+      ...(i.finishedAt !== undefined ? { finishedAt: Number(i.finishedAt) } : {}),
+    };
+  }
+
+  private async itemToResult(i: Item): Promise<ItemResult> {
+    const result = await loadValue(this.blobs, i.result, i.resultBlob);
+    return {
+      ...(i.batchIndex !== undefined ? { batchIndex: Number(i.batchIndex) } : {}),
+      status: i.status as TaskStatus,
+      ...(result !== undefined ? { result } : {}),
+      ...(i.error !== undefined ? { error: String(i.error) } : {}),
+    };
+  }
+
+  /** A node's items in batchIndex order (optionally only some attributes). */
+  protected async nodeItems(jobId: string, node: string, projection?: string): Promise<Item[]> {
+    const shards = await Promise.all(
+      Array.from({ length: TASK_SHARDS }, (_, k) =>
+        queryAll(this.client, {
+          TableName: this.tables.tasks,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `T#${jobId}#${node}#${k}` },
+          ConsistentRead: true,
+          ...(projection
+            ? { ProjectionExpression: projection, ExpressionAttributeNames: namesIn(projection) }
+            : {}),
+        }),
+      ),
+    );
+    return shards.flat().sort((a, b) => Number(a.sk) - Number(b.sk));
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | undefined> {
+    const k = taskKey(taskId);
+    const r = await this.client.send(
+      new GetCommand({ TableName: this.tables.tasks, Key: { pk: k.pk, sk: k.sk }, ConsistentRead: true }),
+    );
+    return r.Item ? this.itemToTask(r.Item) : undefined;
+  }
+
+  /** A task's status and applied attempts (the worker's heartbeat checks for a stop). */
+  async taskLease(taskId: string): Promise<{ status: TaskStatus; attempts: number } | undefined> {
+    const k = taskKey(taskId);
+    const r = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.tasks,
+        Key: { pk: k.pk, sk: k.sk },
+        ConsistentRead: true,
+        ProjectionExpression: '#s, attempts',
+        ExpressionAttributeNames: { '#s': 'status' },
+      }),
+    );
+    if (!r.Item) return undefined;
+    return { status: r.Item.status as TaskStatus, attempts: Number(r.Item.attempts ?? 0) };
+  }
+
+  async nodeResults(jobId: string, nodeName: string): Promise<ItemResult[]> {
+    const items = await this.nodeItems(jobId, nodeName, 'batchIndex, #s, #r, resultBlob, #e, sk');
+    return Promise.all(items.map((i) => this.itemToResult(i)));
+  }
+
+  async itemResult(jobId: string, nodeName: string, batchIndex: number): Promise<ItemResult | undefined> {
+    const r = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.tasks,
+        Key: { pk: taskPk(jobId, nodeName, batchIndex), sk: batchIndex },
+        ConsistentRead: true,
+      }),
+    );
+    return r.Item ? this.itemToResult(r.Item) : undefined;
+  }
+
+  async listTasks(jobId: string, nodeName?: string): Promise<TaskRecord[]> {
+    const nodes = nodeName ? [nodeName] : await this.nodeNames(jobId);
+    const out: TaskRecord[] = [];
+    for (const n of nodes) for (const i of await this.nodeItems(jobId, n)) out.push(await this.itemToTask(i));
+    return out;
+  }
+}

@@ -1,0 +1,96 @@
+// The one place an engine is built from a backend's ports: the coordinator, the REST service,
+// and — where the process runs tasks — the dispatcher. The embedded runtime, every Lambda
+// handler, the container worker and the emulated AWS stack all call assembleEngine(); they differ
+// only in the ports they pass and in these options.
+import { type CronControl, SluiceService } from '../api/service.ts';
+import type { ClaimedTask } from '../ports/task-queue.ts';
+import type { TaskRunner } from '../ports/task-runner.ts';
+import { Coordinator } from './coordinator.ts';
+import { type CronFiring, fireCron } from './cron-firing.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { EnginePorts } from './engine-ports.ts';
+import { EngineFeed } from './feed.ts';
+import type { TaskOutcomeReport } from './outcomes.ts';
+import { type RecoveryOptions, type RecoveryReport, recoverySweep } from './recovery.ts';
+
+export interface AssembleOptions {
+  /** See JobDriver.deferExpansion (the AWS api function). */
+  deferExpansion?: (jobId: string) => Promise<void>;
+  /** The cron scheduler the API refreshes and lists (none: the API lists patterns only). */
+  cron?: CronControl;
+  /** Runs tasks in this process: a dispatcher claims them from the queue and runs them here. */
+  runner?: TaskRunner;
+  /**
+   * Where the outcomes of tasks run here go (default: applied at once). The AWS worker sends
+   * them to the status queue; the status function applies them.
+   */
+  reportOutcome?: (outcome: TaskOutcomeReport, task: ClaimedTask) => Promise<void>;
+  /** See DispatcherDeps.agingMs. */
+  agingMs?: number;
+  /** Told when stored algorithms change (caches of definitions and caps). */
+  onAlgorithmsChanged?: () => void;
+}
+
+export interface Engine {
+  readonly ports: EnginePorts;
+  readonly feed: EngineFeed;
+  readonly coordinator: Coordinator;
+  readonly service: SluiceService;
+  /** Present where the process runs tasks. */
+  readonly dispatcher: Dispatcher | undefined;
+  /** The recovery sweep (see recovery.ts); jobs continue here unless `continueJob` says where. */
+  recover(
+    scope: RecoveryOptions['scope'],
+    continueJob?: RecoveryOptions['continueJob'],
+  ): Promise<RecoveryReport>;
+  /** Fires a pipeline's cron trigger (see cron-firing.ts). */
+  fireCron(pipelineName: string): Promise<CronFiring>;
+}
+
+export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): Engine {
+  const feed = new EngineFeed();
+  const coordinator = new Coordinator(ports, feed, {
+    ...(opts.deferExpansion ? { deferExpansion: opts.deferExpansion } : {}),
+  });
+  let dispatcher: Dispatcher | undefined;
+  if (opts.runner) {
+    const report = opts.reportOutcome ?? ((o: TaskOutcomeReport) => coordinator.taskOutcome(o));
+    const d = new Dispatcher({
+      queue: ports.queue,
+      jobs: ports.jobReads,
+      tasks: ports.tasks,
+      registry: ports.registry,
+      runner: opts.runner,
+      clock: ports.clock,
+      builtins: ports.builtins,
+      reports: { taskStarted: (jobId) => coordinator.taskStarted(jobId), taskOutcome: report },
+      ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
+    });
+    feed.on('tasksQueued', () => d.wake());
+    feed.on('tasksAborted', (e) => d.abort(e.taskIds, e.reason));
+    dispatcher = d;
+  }
+  const service = new SluiceService({
+    jobs: ports.jobs,
+    tasks: ports.tasks,
+    registry: ports.registry,
+    control: coordinator,
+    builtins: ports.builtins,
+    notifier: ports.notifier,
+    ...(opts.cron ? { cron: opts.cron } : {}),
+    onAlgorithmsChanged: () => {
+      dispatcher?.invalidateAlgorithms();
+      opts.onAlgorithmsChanged?.();
+    },
+  });
+  return {
+    ports,
+    feed,
+    coordinator,
+    service,
+    dispatcher,
+    recover: (scope, continueJob) =>
+      recoverySweep(coordinator, { scope, continueJob: continueJob ?? ((id) => coordinator.reconcile(id)) }),
+    fireCron: (name) => fireCron(coordinator, name),
+  };
+}

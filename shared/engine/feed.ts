@@ -1,0 +1,38 @@
+// What the engine tells whoever listens in this process: job changes (watchers, `sluice run`,
+// a future event stream), finished jobs, new queued tasks (the dispatcher wakes up) and running
+// tasks to abort (stop, ttl, a failing job). Publishing costs nothing when nobody listens.
+import type { JobState } from '../ports/job-state.ts';
+
+export type FeedEvent =
+  /** A job's state was saved (any change). */
+  | { type: 'jobChanged'; job: JobState }
+  /** A job reached its final status and its results are stored. */
+  | { type: 'jobFinished'; job: JobState }
+  /** Tasks became claimable (new, or re-queued for a retry). */
+  | { type: 'tasksQueued'; jobId: string; count: number }
+  /** Running tasks must end (their job was stopped, timed out or failed). */
+  | { type: 'tasksAborted'; taskIds: string[]; reason: string };
+
+type Listener<T extends FeedEvent['type']> = (event: Extract<FeedEvent, { type: T }>) => void;
+
+export class EngineFeed {
+  private readonly listeners = new Map<FeedEvent['type'], Set<(e: FeedEvent) => void>>();
+
+  /** Subscribes to one kind of event; returns the unsubscribe function. */
+  on<T extends FeedEvent['type']>(type: T, listener: Listener<T>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    const fn = listener as (e: FeedEvent) => void;
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  publish(event: FeedEvent): void {
+    const set = this.listeners.get(event.type);
+    if (!set) return;
+    for (const fn of [...set]) fn(event);
+  }
+}

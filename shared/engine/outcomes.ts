@@ -1,0 +1,129 @@
+// A task's run ended: retry it by its node's policy, or record the outcome, count it in the node's
+// tally and advance the job. A duplicate or late outcome is a no-op (the task store applies one
+// outcome per run), so at-least-once delivery counts once.
+import { streamingParents } from '../pipeline/index.ts';
+import type { JobState, TaskOutcomeKind } from '../ports/job-state.ts';
+import { type TaskFailure, taskFailure } from '../ports/task-failure.ts';
+import type { QueuedTask } from '../ports/task-queue.ts';
+import type { NodeTally, TaskRecord } from '../ports/tasks.ts';
+import type { JobDriver } from './driver.ts';
+import { queuedTask } from './expansion.ts';
+import { shouldRetry } from './retry.ts';
+import { type TaskIdentity, taskIdentity } from './task-identity.ts';
+import { isJobFinal } from './transitions.ts';
+
+/** The task as a worker ran it, carried by its outcome where the queue message is the lease. */
+export type ReportedTask = TaskIdentity & { attempt: number; startedAt?: number };
+
+export type TaskOutcomeReport = {
+  taskId: string;
+  logs?: string[];
+  /**
+   * Set by claimers whose queue message is the lease (AWS): the task as the worker ran it, so the
+   * status function needs no read. `attempt` is this run's number; the store applies one outcome
+   * per attempt (a duplicate report of the same attempt is a no-op).
+   */
+  task?: ReportedTask;
+} & (
+  | { status: 'succeeded'; result?: unknown }
+  | {
+      status: 'failed';
+      /** The full text of the failure (headline, trace tail, stderr tail). */
+      error: string;
+      failure: TaskFailure;
+    }
+);
+
+/** The task as a worker ran it, for its outcome report. */
+export function reportedTask(t: QueuedTask): ReportedTask {
+  return { ...taskIdentity(t), attempt: t.attempt ?? 1 };
+}
+
+/** The outcome of a run that crashed (the process running it died, or its worker was lost). */
+export function crashedReport(taskId: string, message: string, task?: ReportedTask): TaskOutcomeReport {
+  return {
+    taskId,
+    status: 'failed',
+    error: message,
+    failure: taskFailure('crashed', message),
+    ...(task ? { task } : {}),
+  };
+}
+
+export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Promise<void> {
+  const { tasks, queue, clock, jobReads } = d.ports;
+  const task: TaskRecord | undefined = report.task
+    ? {
+        taskId: report.taskId,
+        ...report.task,
+        ...(report.task.batchIndex !== undefined ? { batchIndex: report.task.batchIndex } : {}),
+        input: [],
+        status: 'active',
+        attempts: report.task.attempt,
+      }
+    : await tasks.getTask(report.taskId);
+  if (task?.status !== 'active') return; // duplicate or already stopped: a no-op
+  const job = await jobReads.getJob(task.jobId);
+  if (!job) return;
+  const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
+  if (report.status === 'failed' && node && !isJobFinal(job)) {
+    if (
+      shouldRetry(node.retry, task.attempts, report.failure) &&
+      (await tasks.requeueTask(task.taskId, clock.now(), task.attempts))
+    ) {
+      // Counted before the task can run again, so its next outcome never overtakes the count.
+      await d.apply(job.jobId, { type: 'taskRetried', node: task.nodeName, at: clock.now() });
+      const again = { ...queuedTask({ ...task, queuedAt: clock.now() }), attempt: task.attempts + 1 };
+      // A snapshot from the report has no input: the worker reads it from the task record.
+      if (report.task) delete again.input;
+      await queue.enqueue([again]);
+      d.feed.publish({ type: 'tasksQueued', jobId: job.jobId, count: 1 });
+      return;
+    }
+  }
+  const outcome: TaskOutcomeKind =
+    report.status === 'failed' && report.failure.type === 'stopped' ? 'stopped' : report.status;
+  const tally = await tasks.finishTask(task.taskId, {
+    status: outcome,
+    ...(report.status === 'succeeded' && report.result !== undefined ? { result: report.result } : {}),
+    ...(report.status === 'failed' ? { error: report.error, failure: report.failure } : {}),
+    ...(report.logs ? { logs: report.logs } : {}),
+    ...(report.task ? { attempt: report.task.attempt } : {}),
+    ...(report.task?.startedAt !== undefined ? { startedAt: report.task.startedAt } : {}),
+    at: clock.now(),
+  });
+  if (!tally) return;
+  if (!needsTransition(d, job, task, outcome, tally)) return;
+  await d.apply(job.jobId, {
+    type: 'taskFinished',
+    node: task.nodeName,
+    ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
+    outcome,
+    ...(report.status === 'failed' ? { error: report.error, failure: report.failure } : {}),
+    counts: { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped },
+    at: clock.now(),
+  });
+}
+
+/**
+ * A succeeded batch item changes nothing but its node's tally unless it completes the node or
+ * feeds a streaming child: then the job record is not written at all, so a 100,000-item fan-in
+ * does not make the job record a hot item (readers of the job add the tallies themselves).
+ */
+function needsTransition(
+  d: JobDriver,
+  job: JobState,
+  task: TaskRecord,
+  outcome: TaskOutcomeKind,
+  counts: NodeTally,
+): boolean {
+  const n = job.nodes[task.nodeName];
+  if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
+  const dag = d.dagOf(job.jobId, job.pipeline);
+  if ((dag.children.get(task.nodeName) ?? []).some((c) => streamingParents(dag, c).includes(task.nodeName)))
+    return true;
+  // Not sealed yet (streaming, or the `expanded` write is in flight): write, so that the version
+  // check orders this count against the sealing transition.
+  if (n.total === undefined) return true;
+  return counts.succeeded + counts.failed + counts.stopped >= n.total;
+}

@@ -1,0 +1,58 @@
+// Continuing a job from its stored state: after a crash (the task records are the source of
+// truth: node counters are rebuilt from them) and whenever another process is asked to carry on
+// (AWS: the expand function). Whatever should happen next is derived again and done; expansion is
+// idempotent, so nothing is done twice.
+
+import { streamingParents } from '../pipeline/index.ts';
+import type { JobState } from '../ports/job-state.ts';
+import type { JobDriver } from './driver.ts';
+import { expand } from './expansion.ts';
+import { isReady } from './readiness.ts';
+import { isJobFinal } from './transitions.ts';
+
+export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
+  const { jobs, tasks, clock } = d.ports;
+  const job = await jobs.getJob(jobId);
+  if (!job || isJobFinal(job) || !job.admitted) return;
+  const dag = d.dagOf(jobId, job.pipeline);
+  const counts = await tasks.nodeCounts(jobId);
+  const fixed: JobState = { ...job, nodes: { ...job.nodes } };
+  let changed = false;
+  for (const [name, n] of Object.entries(job.nodes)) {
+    const c = counts[name];
+    if (!c) continue;
+    if (
+      c.succeeded !== n.succeeded ||
+      c.failed !== n.failed ||
+      c.stopped !== n.stopped ||
+      c.created !== n.created
+    ) {
+      fixed.nodes[name] = { ...n, ...c };
+      changed = true;
+    }
+  }
+  if (changed) {
+    fixed.version = job.version + 1;
+    await jobs.saveJob(fixed, job.version);
+  }
+  const state = changed ? fixed : job;
+  for (const name of dag.order) {
+    const n = state.nodes[name];
+    if (!n) continue;
+    if (
+      (n.status === 'pending' && isReady(state, dag, name)) ||
+      (n.status === 'active' && streamingParents(dag, name).length > 0)
+    ) {
+      await expand(d, state, dag, name);
+    } else if (n.status === 'active') {
+      // Re-checks completion and batchTolerance with the reconciled counters.
+      await d.apply(jobId, {
+        type: 'expanded',
+        node: name,
+        created: n.created,
+        sealed: true,
+        at: clock.now(),
+      });
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// The state of a job as every port stores it: one compact record per job with per-node counters;
+// per-task records live beside it (ports/tasks.ts), so a 100,000-item batch never becomes one
+// giant record. The engine's transitions (shared/engine) are the only code that changes it.
+import type { Pipeline } from '../pipeline/types.ts';
+
+export type JobStatus = 'pending' | 'active' | 'completed' | 'failed' | 'stopped';
+export type NodeStatus = 'pending' | 'active' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
+export type TaskStatus = 'queued' | 'active' | 'succeeded' | 'failed' | 'stopped';
+/** How a task's run ended, as it is recorded and counted. */
+export type TaskOutcomeKind = 'succeeded' | 'failed' | 'stopped';
+
+export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'stopped'];
+export const FINAL_NODE_STATUSES: readonly NodeStatus[] = ['succeeded', 'failed', 'skipped', 'stopped'];
+export const FINAL_TASK_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'stopped'];
+
+export interface NodeState {
+  status: NodeStatus;
+  /** Batch node (fan-out): counts are per item. */
+  batch: boolean;
+  /** Tasks created so far. */
+  created: number;
+  /** Final number of tasks, once known (set when the node is expanded / sealed). */
+  total?: number;
+  succeeded: number;
+  failed: number;
+  stopped: number;
+  /** Retries so far (for progress). */
+  retried: number;
+  /** Why it was skipped or failed. */
+  reason?: string;
+}
+
+/** How a job started. */
+export interface JobOrigin {
+  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching';
+  parentJobId?: string;
+}
+
+export interface JobState {
+  jobId: string;
+  pipeline: Pipeline;
+  status: JobStatus;
+  /** Why the job failed or was stopped. */
+  reason?: string;
+  nodes: Record<string, NodeState>;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /**
+   * False while the job waits for a `concurrentPipelines` slot (status stays pending, nothing is
+   * expanded); set when it is admitted.
+   */
+  admitted: boolean;
+  /** Optimistic-concurrency version: every write checks it. */
+  version: number;
+  /** Job that triggered this one (pipeline triggers), or how it started. */
+  origin?: JobOrigin;
+}
+
+export function isNodeFinal(n: { status: NodeStatus }): boolean {
+  return FINAL_NODE_STATUSES.includes(n.status);
+}
+
+export function isJobFinal(s: { status: JobStatus }): boolean {
+  return FINAL_JOB_STATUSES.includes(s.status);
+}

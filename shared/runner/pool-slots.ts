@@ -1,0 +1,205 @@
+// The worker pool's slots: `maxWorkers` in total, each holding a hot python/nodejs process
+// (reused task after task), a running command, or a builtin host (which runs several io-bound
+// builtins at once). A lease is taken at once or waited for; when every slot is held by idle
+// processes of other algorithms, the least recently used one is retired to make room.
+import type { AlgorithmProcess } from './algorithm-process.ts';
+import { BuiltinHost } from './builtin-host.ts';
+import type { PoolSettings } from './pool-settings.ts';
+
+export type Want =
+  | { kind: 'process'; key: string; spawn: () => AlgorithmProcess }
+  | { kind: 'builtin'; weight: number }
+  | { kind: 'command' };
+
+export type Lease =
+  | { kind: 'process'; proc: AlgorithmProcess }
+  | { kind: 'builtin'; host: BuiltinHost }
+  | { kind: 'command' };
+
+interface Waiter {
+  want: Want;
+  resolve(lease: Lease | undefined): void;
+}
+
+export class PoolSlots {
+  readonly procs = new Set<AlgorithmProcess>();
+  readonly hosts = new Set<BuiltinHost>();
+  /** Every child not yet known to have exited, so close() can wait for all of them. */
+  readonly living = new Set<Promise<unknown>>();
+  readonly waiters: Waiter[] = [];
+  /** Command leases (a command's process exists only while its task runs). */
+  commandSlots = 0;
+  /** minHotWorkers by process key, for the algorithms that asked for warm processes. */
+  readonly minHot = new Map<string, number>();
+  closing = false;
+  private pumping = false;
+
+  constructor(private readonly settings: PoolSettings) {}
+
+  usedSlots(): number {
+    return this.procs.size + this.hosts.size + this.commandSlots;
+  }
+
+  /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
+  acquire(want: Want, signal: AbortSignal): Lease | undefined | Promise<Lease | undefined> {
+    // run() may have awaited (code resolution) while close() began: start nothing new.
+    if (this.closing) return undefined;
+    const lease = this.tryAcquire(want);
+    if (lease) return lease;
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        want,
+        resolve: (l) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(l);
+        },
+      };
+      const onAbort = () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        waiter.resolve(undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * A lease is taken at once (process claimed, host load or command slot counted), because the
+   * task that gets it resumes only a microtask later, after other tasks may have asked.
+   */
+  private tryAcquire(want: Want): Lease | undefined {
+    if (want.kind === 'process') {
+      for (const p of this.procs) {
+        if (p.key === want.key && p.state === 'idle') {
+          p.state = 'claimed';
+          return { kind: 'process', proc: p };
+        }
+      }
+    } else if (want.kind === 'builtin') {
+      let best: BuiltinHost | undefined;
+      for (const h of this.hosts) {
+        if (h.load + want.weight <= this.settings.ioTasksPerHost && (!best || h.load < best.load)) best = h;
+      }
+      if (best) {
+        best.load += want.weight;
+        return { kind: 'builtin', host: best };
+      }
+    }
+    if (this.usedSlots() >= this.settings.maxWorkers && !this.retireIdle()) return undefined;
+    switch (want.kind) {
+      case 'process': {
+        const proc = want.spawn();
+        proc.state = 'claimed';
+        return { kind: 'process', proc };
+      }
+      case 'builtin': {
+        const host = this.spawnHost();
+        host.load += want.weight;
+        return { kind: 'builtin', host };
+      }
+      case 'command':
+        this.commandSlots++;
+        return { kind: 'command' };
+    }
+  }
+
+  /**
+   * Retires the least recently used idle process or host; false if every slot is busy. Processes
+   * an algorithm's minHotWorkers keeps warm go last: a task that can run beats a warm idle process.
+   */
+  private retireIdle(): boolean {
+    let victim: AlgorithmProcess | BuiltinHost | undefined;
+    let victimKept = true;
+    for (const p of this.procs) {
+      if (p.state !== 'idle') continue;
+      const kept = this.keptWarm(p);
+      if (!victim || (victimKept && !kept) || (kept === victimKept && p.lastUsed < victim.lastUsed)) {
+        victim = p;
+        victimKept = kept;
+      }
+    }
+    for (const h of this.hosts) {
+      if (h.load !== 0) continue;
+      if (!victim || victimKept || h.lastUsed < victim.lastUsed) {
+        victim = h;
+        victimKept = false;
+      }
+    }
+    victim?.retire();
+    return victim !== undefined;
+  }
+
+  /** Whether retiring `p` would leave its algorithm with fewer processes than its minHotWorkers. */
+  private keptWarm(p: AlgorithmProcess): boolean {
+    const min = this.minHot.get(p.key);
+    if (!min) return false;
+    let live = 0;
+    for (const q of this.procs) if (q.key === p.key) live++;
+    return live <= min;
+  }
+
+  /** Retires processes and hosts idle for longer than idleTimeoutMs (minHotWorkers stay). */
+  sweepIdle(): void {
+    const cutoff = Date.now() - this.settings.idleTimeoutMs;
+    for (const p of [...this.procs]) {
+      if (p.state === 'idle' && p.lastUsed < cutoff && !this.keptWarm(p)) p.retire();
+    }
+    for (const h of [...this.hosts]) if (h.load === 0 && h.lastUsed < cutoff) h.retire();
+  }
+
+  /** Registers a new hot process: its slot frees when it is gone. */
+  addProcess(proc: AlgorithmProcess): void {
+    this.procs.add(proc);
+    proc.onGone = () => {
+      this.procs.delete(proc);
+      this.pump();
+    };
+    this.track(proc.exited);
+  }
+
+  private spawnHost(): BuiltinHost {
+    const { node, builtinModules, env, maxLogLines, killGraceMs } = this.settings;
+    const host = new BuiltinHost({
+      node,
+      modules: builtinModules,
+      env,
+      cwd: process.cwd(),
+      maxLogLines,
+      killGraceMs,
+    });
+    this.hosts.add(host);
+    host.onGone = () => {
+      this.hosts.delete(host);
+      this.pump();
+    };
+    host.onTaskDone = () => this.pump();
+    this.track(host.exited);
+    return host;
+  }
+
+  track(exited: Promise<unknown>): void {
+    this.living.add(exited);
+    exited.finally(() => this.living.delete(exited));
+  }
+
+  /** Hands freed capacity to waiting tasks, in arrival order where they fit. */
+  pump(): void {
+    if (this.pumping || this.waiters.length === 0 || this.closing) return;
+    this.pumping = true;
+    try {
+      for (let i = 0; i < this.waiters.length; ) {
+        const waiter = this.waiters[i]!;
+        const lease = this.tryAcquire(waiter.want);
+        if (!lease) {
+          i++;
+          continue;
+        }
+        this.waiters.splice(i, 1);
+        waiter.resolve(lease);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// The AWS backend's configuration, read from the environment the stacks set (names in
+// adapters/aws/config.ts); fails fast naming the missing variable.
+import { AWS_ENV, numberEnv, requireEnv } from '../../adapters/aws/config.ts';
+
+export interface AwsConfig {
+  tables: { jobs: string; tasks: string; registry: string };
+  taskQueueUrls: Record<number, string>;
+  statusQueueUrl: string;
+  eventQueueUrl?: string;
+  blobBucket: string;
+  triggerBucket?: string;
+  leaseMs: number;
+  agingMs: number;
+  retentionDays: number;
+}
+
+export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  const urlsText = requireEnv(env, 'taskQueueUrls');
+  let urls: Record<string, string>;
+  try {
+    urls = JSON.parse(urlsText) as Record<string, string>;
+  } catch {
+    throw new Error(`${AWS_ENV.taskQueueUrls} must be a JSON object {"1": url, ..., "5": url}`);
+  }
+  const taskQueueUrls: Record<number, string> = {};
+  for (let p = 1; p <= 5; p++) {
+    const u = urls[String(p)];
+    if (!u) throw new Error(`${AWS_ENV.taskQueueUrls} has no queue URL for priority ${p}`);
+    taskQueueUrls[p] = u;
+  }
+  return {
+    tables: {
+      jobs: requireEnv(env, 'jobsTable'),
+      tasks: requireEnv(env, 'tasksTable'),
+      registry: requireEnv(env, 'registryTable'),
+    },
+    taskQueueUrls,
+    statusQueueUrl: requireEnv(env, 'statusQueueUrl'),
+    ...(env[AWS_ENV.eventQueueUrl] ? { eventQueueUrl: env[AWS_ENV.eventQueueUrl] } : {}),
+    blobBucket: requireEnv(env, 'blobBucket'),
+    ...(env[AWS_ENV.triggerBucket] ? { triggerBucket: env[AWS_ENV.triggerBucket] } : {}),
+    leaseMs: numberEnv(env, 'leaseSeconds', 60) * 1000,
+    agingMs: numberEnv(env, 'agingSeconds', 60) * 1000,
+    retentionDays: numberEnv(env, 'retentionDays', 30),
+  };
+}

@@ -1,0 +1,24 @@
+// The scheduler's periodic tick on AWS (EventBridge every minute; `serve --backend aws` every
+// second): pipeline ttl/activeTtl, the recovery sweep for jobs a lost write left stuck (they are
+// continued by the expand function), priority aging, and the worker fleet's size.
+import type { EcsLauncher } from '../../adapters/aws/ecs-launcher.ts';
+import type { AwsEngine } from './aws-engine.ts';
+
+export interface DispatchResult {
+  depth: number;
+  workers?: number;
+  /** Jobs continued by the recovery sweep. */
+  reconciled: number;
+  /** Messages moved up a priority level by aging. */
+  promoted: number;
+}
+
+export async function dispatchTick(e: AwsEngine, launcher?: EcsLauncher): Promise<DispatchResult> {
+  await e.coordinator.enforceTtls();
+  const sweep = await e.engine.recover('stuck', (jobId) => e.continueJob(jobId));
+  const promoted = await e.queue.age(e.clock.now(), e.config.agingMs);
+  const { queued: depth, running } = await e.queue.backlog();
+  const workers = launcher ? await launcher.scale(depth, running) : undefined;
+  await e.notifier.drain();
+  return { depth, ...(workers !== undefined ? { workers } : {}), reconciled: sweep.continued, promoted };
+}

@@ -1,62 +1,12 @@
-// The OpenAPI 3 document of the REST API, generated from the route table and from the same JSON
-// Schemas that validate pipelines and algorithms (one source for both).
+// The OpenAPI 3 document of the REST API, generated from the route table (each route documents its
+// own body, query and response) and from the same JSON Schemas that validate pipelines and
+// algorithms (one source for both).
 import { algorithmSchema, pipelineSchema } from '../pipeline/index.ts';
-import { API_PREFIX, listRoutes } from './router.ts';
+import { routes, type SchemaRef } from './route-table.ts';
 
-const BODIES: Record<string, { ref?: string; schema?: object }> = {
-  'POST /exec/raw': { ref: 'Pipeline' },
-  'POST /store/pipelines': { ref: 'Pipeline' },
-  'PUT /store/pipelines': { ref: 'Pipeline' },
-  'POST /store/algorithms': { ref: 'Algorithm' },
-  'PUT /store/algorithms': { ref: 'Algorithm' },
-  'POST /exec/stored': {
-    schema: {
-      type: 'object',
-      required: ['name'],
-      additionalProperties: false,
-      properties: {
-        name: { type: 'string' },
-        flowInput: { type: 'object' },
-        options: { type: 'object' },
-        priority: { type: 'integer', minimum: 1, maximum: 5 },
-        webhooks: { type: 'object' },
-        tags: { type: 'array', items: { type: 'string' } },
-      },
-    },
-  },
-  'POST /exec/stop': {
-    schema: {
-      type: 'object',
-      required: ['jobId'],
-      properties: { jobId: { type: 'string' }, reason: { type: 'string' } },
-    },
-  },
-  'POST /exec/rerun': {
-    schema: { type: 'object', required: ['jobId'], properties: { jobId: { type: 'string' } } },
-  },
-  'POST /exec/caching': {
-    schema: {
-      type: 'object',
-      required: ['jobId', 'nodeName'],
-      properties: { jobId: { type: 'string' }, nodeName: { type: 'string' } },
-    },
-  },
-  'POST /cron/start': {
-    schema: {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { type: 'string' }, pattern: { type: 'string' } },
-    },
-  },
-  'POST /cron/stop': {
-    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
-  },
-};
+const API_PREFIX = '/api/v1';
 
-const QUERIES: Record<string, string[]> = {
-  'GET /exec/jobs': ['status', 'pipelineName', 'limit'],
-  'GET /exec/tasks/{jobId}': ['nodeName'],
-};
+const schemaOf = (s: SchemaRef) => ('ref' in s ? { $ref: `#/components/schemas/${s.ref}` } : s.schema);
 
 function stripIds(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(stripIds);
@@ -73,7 +23,7 @@ function stripIds(schema: unknown): unknown {
 
 export function openApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of listRoutes()) {
+  for (const r of routes()) {
     const key = `${r.method} ${r.path}`;
     const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1],
@@ -81,11 +31,12 @@ export function openApiDocument() {
       required: true,
       schema: { type: 'string' },
     }));
-    for (const q of QUERIES[key] ?? [])
-      params.push({ name: q, in: 'query', required: false, schema: { type: 'string' } });
-    const body = BODIES[key];
+    for (const [name, description] of Object.entries(r.query ?? {}))
+      params.push({ name, in: 'query', required: false, description, schema: { type: 'string' } } as never);
+    const body = r.body;
     const op: Record<string, unknown> = {
       operationId: key.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, ''),
+      summary: r.summary,
       ...(params.length ? { parameters: params } : {}),
       ...(body
         ? {
@@ -93,14 +44,17 @@ export function openApiDocument() {
               required: true,
               content: {
                 'application/json': {
-                  schema: body.ref ? { $ref: `#/components/schemas/${body.ref}` } : body.schema,
+                  schema: schemaOf(body),
                 },
               },
             },
           }
         : {}),
       responses: {
-        [String(r.status)]: { description: 'OK', content: { 'application/json': { schema: {} } } },
+        [String(r.status)]: {
+          description: r.summary,
+          content: { 'application/json': { schema: r.response ? schemaOf(r.response) : {} } },
+        },
         ...(r.method !== 'GET' || params.length
           ? {
               '400': { $ref: '#/components/responses/Error' },

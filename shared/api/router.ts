@@ -1,16 +1,11 @@
 // The REST API as one framework-free router: (method, path, query, body) -> (status, body).
 // `sluice serve` puts it behind node:http; the AWS api function puts it behind API Gateway.
 import { SluiceError, ValidationError } from '../errors.ts';
-import { openApiDocument } from './openapi.ts';
+import { type ApiRequest, type Params, routes } from './route-table.ts';
+import './routes/index.ts';
 import type { SluiceService } from './service.ts';
 
-export interface ApiRequest {
-  method: string;
-  /** Path after the /api/v1 prefix, e.g. /exec/status/abc. */
-  path: string;
-  query: Record<string, string | undefined>;
-  body?: unknown;
-}
+export type { ApiRequest } from './route-table.ts';
 
 export interface ApiResponse {
   status: number;
@@ -18,58 +13,6 @@ export interface ApiResponse {
 }
 
 export const API_PREFIX = '/api/v1';
-
-type Params = Record<string, string>;
-type Handler = (s: SluiceService, req: ApiRequest, p: Params) => Promise<unknown> | unknown;
-
-interface Route {
-  method: string;
-  path: string;
-  pattern: RegExp;
-  keys: string[];
-  handler: Handler;
-  status: number;
-}
-
-const routes: Route[] = [];
-function route(method: string, path: string, handler: Handler, status = 200): void {
-  const keys: string[] = [];
-  const pattern = new RegExp(
-    `^${path.replace(/\{(\w+)\}/g, (_m, k: string) => {
-      keys.push(k);
-      return '([^/]+)';
-    })}/?$`,
-  );
-  routes.push({ method, path, pattern, keys, handler, status });
-}
-
-route('POST', '/exec/raw', (s, r) => s.execRaw(r.body), 201);
-route('POST', '/exec/stored', (s, r) => s.execStored(r.body), 201);
-route('POST', '/exec/stop', (s, r) => s.stop(r.body));
-route('POST', '/exec/caching', (s, r) => s.caching(r.body), 201);
-route('POST', '/exec/rerun', (s, r) => s.rerun(r.body), 201);
-route('GET', '/exec/status/{jobId}', (s, _r, p) => s.status(p.jobId as string));
-route('GET', '/exec/results/{jobId}', (s, _r, p) => s.results(p.jobId as string));
-route('GET', '/exec/pipelines/{jobId}', (s, _r, p) => s.executedPipeline(p.jobId as string));
-route('GET', '/exec/tasks/{jobId}', (s, r, p) => s.tasks(p.jobId as string, r.query.nodeName));
-route('GET', '/exec/jobs', (s, r) => s.jobs(r.query));
-route('GET', '/store/pipelines', (s) => s.listPipelines());
-route('GET', '/store/pipelines/{name}', (s, _r, p) => s.getPipeline(p.name as string));
-route('POST', '/store/pipelines', (s, r) => s.putPipeline(r.body, 'create'), 201);
-route('PUT', '/store/pipelines', (s, r) => s.putPipeline(r.body, 'update'));
-route('DELETE', '/store/pipelines/{name}', (s, _r, p) => s.deletePipeline(p.name as string));
-route('GET', '/store/algorithms', (s) => s.listAlgorithms());
-route('GET', '/store/algorithms/{name}', (s, _r, p) => s.getAlgorithm(p.name as string));
-route('POST', '/store/algorithms', (s, r) => s.putAlgorithm(r.body, 'create'), 201);
-route('PUT', '/store/algorithms', (s, r) => s.putAlgorithm(r.body, 'upsert'));
-route('DELETE', '/store/algorithms/{name}', (s, _r, p) => s.deleteAlgorithm(p.name as string));
-route('GET', '/cron/list', (s) => s.cronList());
-route('POST', '/cron/start', (s, r) => s.cronSet(r.body, true));
-route('POST', '/cron/stop', (s, r) => s.cronSet(r.body, false));
-route('GET', '/pipelines/triggers/tree', (s) => s.triggersTree());
-route('GET', '/webhooks/status/{jobId}', (s, _r, p) => s.webhooks(p.jobId as string, 'progress'));
-route('GET', '/webhooks/results/{jobId}', (s, _r, p) => s.webhooks(p.jobId as string, 'result'));
-route('GET', '/openapi.json', () => openApiDocument());
 
 /** The statuses of the error types answered without a SluiceError (the HTTP shells use them too). */
 const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
@@ -103,7 +46,7 @@ export function errorBody(
 }
 
 export async function handleApi(service: SluiceService, req: ApiRequest): Promise<ApiResponse> {
-  const pathMatches = routes.filter((r) => r.pattern.test(req.path));
+  const pathMatches = routes().filter((r) => r.pattern.test(req.path));
   const r = pathMatches.find((x) => x.method === req.method);
   if (!r) {
     if (pathMatches.length) {
@@ -123,7 +66,7 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     params[k] = decodeURIComponent(m[i + 1] ?? '');
   });
   try {
-    return { status: r.status, body: await r.handler(service, req, params) };
+    return { status: r.status, body: await r.handler(service.deps, req, params) };
   } catch (err) {
     if (err instanceof SluiceError && err.status < 500) {
       const field = err instanceof ValidationError ? err.field : undefined;
@@ -135,5 +78,5 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
 }
 
 export function listRoutes(): { method: string; path: string; status: number }[] {
-  return routes.map((r) => ({ method: r.method, path: r.path, status: r.status }));
+  return routes().map((r) => ({ method: r.method, path: r.path, status: r.status }));
 }

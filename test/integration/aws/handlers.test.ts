@@ -2,6 +2,7 @@
 // LocalStack / an account with SLUICE_TEST_AWS=1): API Gateway proxy events, S3 puts of valid and
 // invalid descriptors, scheduled events and EventBridge rule sync, SQS batches with a poison
 // message (batchItemFailures, then the DLQ), duplicate status messages, a worker lost mid-task.
+
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
@@ -11,6 +12,7 @@ import {
   ruleName,
   toScheduleExpression,
 } from '../../../shared/adapters/aws/eventbridge-cron.ts';
+import { putPipeline } from '../../../shared/api/store.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
 import type { JobState } from '../../../shared/ports/job-state.ts';
@@ -187,7 +189,8 @@ describe('s3-trigger function', () => {
 
 describe('cron function and EventBridge rules', () => {
   it('a scheduled event runs the stored pipeline with origin cron', async () => {
-    await stack.engine.service.putPipeline(
+    await putPipeline(
+      stack.engine.service.deps,
       {
         name: 'nightly',
         nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['tick'] }],

@@ -72,21 +72,21 @@ describe('handleApi', () => {
 
   it('maps typed errors to their status and anything else to 500 INTERNAL', async () => {
     const s = await service();
-    s.listPipelines = async () => {
+    s.deps.registry.listPipelines = async () => {
       throw new ConflictError('busy', 'BUSY');
     };
     expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
       status: 409,
       body: { error: { code: 409, message: 'busy', type: 'BUSY' } },
     });
-    s.listPipelines = async () => {
+    s.deps.registry.listPipelines = async () => {
       throw new Error('disk on fire');
     };
     expect(await handleApi(s, req('GET', '/store/pipelines'))).toEqual({
       status: 500,
       body: { error: { code: 500, message: 'disk on fire', type: 'INTERNAL' } },
     });
-    s.listAlgorithms = async () => {
+    s.deps.registry.listAlgorithms = async () => {
       throw new SluiceError('store unavailable', 'STORE_DOWN', 503);
     };
     expect((await handleApi(s, req('GET', '/store/algorithms'))).status).toBe(500);

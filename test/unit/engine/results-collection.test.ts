@@ -2,6 +2,7 @@
 // cannot be (here: the blob holding a large result cannot be read), the job fails with the reason
 // instead of completing with empty results; and results are stored before the final status, so
 // a reader never sees a finished job without them.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../shared/adapters/local/file-blob-store.ts';
 import { HttpNotifier } from '../../../shared/adapters/local/http-notifier.ts';
 import { openSqliteState, type SqliteState } from '../../../shared/adapters/local/sqlite/sqlite-state.ts';
+import { results } from '../../../shared/api/exec.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { assembleEngine, type Engine } from '../../../shared/engine/assembly.ts';
 import type { BlobStore } from '../../../shared/ports/blob-store.ts';
@@ -84,7 +86,7 @@ describe('collecting a job’s results', () => {
       /^results could not be collected: blob tasks\/.*A\.result\.json is unavailable$/,
     );
     expect(final.nodes.A?.status).toBe('succeeded');
-    expect((await e.service.results(job.jobId)).error).toBe(final.reason);
+    expect((await results(e.service.deps, job.jobId)).error).toBe(final.reason);
   });
 
   it('stores the results before the final status: no reader sees a finished job without them', async () => {

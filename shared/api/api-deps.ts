@@ -1,0 +1,41 @@
+// What the REST API's operations need of the engine: its ports, a way to start and stop jobs, and
+// the cron scheduler where one runs. assembleEngine() builds one; tests may build their own.
+import type { JobOrigin, JobState } from '../ports/job-state.ts';
+import type { JobStore } from '../ports/jobs.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { TaskStore } from '../ports/tasks.ts';
+
+export interface CronControl {
+  list(): Promise<{ name: string; pattern: string; enabled: boolean; nextRun?: string }[]>;
+  /** Re-reads stored pipelines and (re)schedules their cron triggers. */
+  refresh(): Promise<void>;
+}
+
+/** How the API starts and stops jobs (the engine's Coordinator). */
+export interface JobControl {
+  submit(
+    raw: unknown,
+    opts?: {
+      flowInput?: Record<string, unknown>;
+      options?: Record<string, unknown>;
+      priority?: number;
+      origin?: JobOrigin;
+    },
+  ): Promise<JobState>;
+  submitCaching(jobId: string, nodeName: string): Promise<JobState>;
+  stop(jobId: string, reason?: string): Promise<JobState>;
+}
+
+export interface ApiDeps {
+  jobs: JobStore;
+  tasks: TaskStore;
+  registry: Registry;
+  control: JobControl;
+  /** Algorithms built into the engine: their names cannot be registered. */
+  builtins: ReadonlyMap<string, unknown>;
+  notifier?: Notifier;
+  cron?: CronControl;
+  /** Told when stored algorithms change (the dispatcher caches definitions). */
+  onAlgorithmsChanged?: () => void;
+}

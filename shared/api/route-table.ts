@@ -1,0 +1,57 @@
+// The REST API's route table. Each area's routes (routes/*.ts) register themselves here with what
+// the OpenAPI document says about them — request body and query schemas, response description —
+// so a route and its documentation are written once, in the same place.
+import type { ApiDeps } from './api-deps.ts';
+
+export interface ApiRequest {
+  method: string;
+  /** Path after the /api/v1 prefix, e.g. /exec/status/abc. */
+  path: string;
+  query: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+export type Params = Record<string, string>;
+export type Handler = (deps: ApiDeps, req: ApiRequest, params: Params) => Promise<unknown> | unknown;
+
+/** A JSON Schema (for the OpenAPI document), or a reference to one of its components. */
+export type SchemaRef = { ref: string } | { schema: object };
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** With `{name}` path parameters. */
+  path: string;
+  handler: Handler;
+  /** Success status (default 200). */
+  status?: number;
+  summary: string;
+  /** The JSON request body, documented. */
+  body?: SchemaRef;
+  /** Query parameters: name → description. */
+  query?: Record<string, string>;
+  /** The success response body, documented (default: any JSON). */
+  response?: SchemaRef;
+}
+
+export interface Route extends RouteSpec {
+  status: number;
+  pattern: RegExp;
+  keys: string[];
+}
+
+const table: Route[] = [];
+
+export function route(spec: RouteSpec): void {
+  const keys: string[] = [];
+  const pattern = new RegExp(
+    `^${spec.path.replace(/\{(\w+)\}/g, (_m, k: string) => {
+      keys.push(k);
+      return '([^/]+)';
+    })}/?$`,
+  );
+  table.push({ ...spec, status: spec.status ?? 200, pattern, keys });
+}
+
+export function routes(): readonly Route[] {
+  return table;
+}

@@ -1,0 +1,115 @@
+// Routes of HKube's /exec/* API: start, stop, re-run and read jobs.
+import * as exec from '../exec.ts';
+import { route } from '../route-table.ts';
+
+const JOB_ID = { type: 'object', required: ['jobId'], properties: { jobId: { type: 'string' } } };
+const STARTED = {
+  schema: {
+    type: 'object',
+    required: ['jobId', 'status'],
+    properties: { jobId: { type: 'string' }, status: { type: 'string' } },
+  },
+};
+
+route({
+  method: 'POST',
+  path: '/exec/raw',
+  status: 201,
+  summary: 'Run a pipeline descriptor',
+  body: { ref: 'Pipeline' },
+  response: STARTED,
+  handler: (d, r) => exec.execRaw(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/exec/stored',
+  status: 201,
+  summary: 'Run a stored pipeline (flowInput replaces the stored one, options merge over it)',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        flowInput: { type: 'object' },
+        options: { type: 'object' },
+        priority: { type: 'integer', minimum: 1, maximum: 5 },
+        webhooks: { type: 'object' },
+        tags: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+  response: STARTED,
+  handler: (d, r) => exec.execStored(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/exec/stop',
+  summary: 'Stop a job and every unfinished task of it',
+  body: {
+    schema: { ...JOB_ID, properties: { jobId: { type: 'string' }, reason: { type: 'string' } } },
+  },
+  handler: (d, r) => exec.stop(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/exec/caching',
+  status: 201,
+  summary: 'Run a node and its descendants again, reusing the other nodes’ stored outputs',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['jobId', 'nodeName'],
+      properties: { jobId: { type: 'string' }, nodeName: { type: 'string' } },
+    },
+  },
+  response: STARTED,
+  handler: (d, r) => exec.caching(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/exec/rerun',
+  status: 201,
+  summary: 'Run the same descriptor again',
+  body: { schema: JOB_ID },
+  response: STARTED,
+  handler: (d, r) => exec.rerun(d, r.body),
+});
+route({
+  method: 'GET',
+  path: '/exec/status/{jobId}',
+  summary: 'A job’s status, per-node counts and progress',
+  handler: (d, _r, p) => exec.status(d, p.jobId as string),
+});
+route({
+  method: 'GET',
+  path: '/exec/results/{jobId}',
+  summary: 'A finished job’s results',
+  handler: (d, _r, p) => exec.results(d, p.jobId as string),
+});
+route({
+  method: 'GET',
+  path: '/exec/pipelines/{jobId}',
+  summary: 'The descriptor a job ran',
+  response: { ref: 'Pipeline' },
+  handler: (d, _r, p) => exec.executedPipeline(d, p.jobId as string),
+});
+route({
+  method: 'GET',
+  path: '/exec/tasks/{jobId}',
+  summary: 'A job’s task records',
+  query: { nodeName: 'only the tasks of this node' },
+  handler: (d, r, p) => exec.tasks(d, p.jobId as string, r.query.nodeName),
+});
+route({
+  method: 'GET',
+  path: '/exec/jobs',
+  summary: 'Jobs, newest first',
+  query: {
+    status: 'pending, active, completed, failed or stopped',
+    pipelineName: 'only jobs of this pipeline',
+    limit: 'at most this many (1–10000, default 100)',
+  },
+  handler: (d, r) => exec.jobs(d, r.query),
+});

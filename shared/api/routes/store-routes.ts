@@ -1,0 +1,76 @@
+// Routes of HKube's /store/* API: stored pipelines and algorithm definitions.
+import { route } from '../route-table.ts';
+import * as store from '../store.ts';
+
+route({
+  method: 'GET',
+  path: '/store/pipelines',
+  summary: 'Stored pipelines',
+  handler: (d) => store.listPipelines(d),
+});
+route({
+  method: 'GET',
+  path: '/store/pipelines/{name}',
+  summary: 'A stored pipeline',
+  response: { ref: 'Pipeline' },
+  handler: (d, _r, p) => store.getPipeline(d, p.name as string),
+});
+route({
+  method: 'POST',
+  path: '/store/pipelines',
+  status: 201,
+  summary: 'Store a pipeline (409 if the name exists)',
+  body: { ref: 'Pipeline' },
+  response: { ref: 'Pipeline' },
+  handler: (d, r) => store.putPipeline(d, r.body, 'create'),
+});
+route({
+  method: 'PUT',
+  path: '/store/pipelines',
+  summary: 'Replace a stored pipeline',
+  body: { ref: 'Pipeline' },
+  response: { ref: 'Pipeline' },
+  handler: (d, r) => store.putPipeline(d, r.body, 'update'),
+});
+route({
+  method: 'DELETE',
+  path: '/store/pipelines/{name}',
+  summary: 'Delete a stored pipeline',
+  handler: (d, _r, p) => store.deletePipeline(d, p.name as string),
+});
+route({
+  method: 'GET',
+  path: '/store/algorithms',
+  summary: 'Registered algorithms',
+  handler: (d) => store.listAlgorithms(d),
+});
+route({
+  method: 'GET',
+  path: '/store/algorithms/{name}',
+  summary: 'A registered algorithm',
+  response: { ref: 'Algorithm' },
+  handler: (d, _r, p) => store.getAlgorithm(d, p.name as string),
+});
+route({
+  method: 'POST',
+  path: '/store/algorithms',
+  status: 201,
+  summary: 'Register an algorithm (409 if the name exists)',
+  body: { ref: 'Algorithm' },
+  response: { ref: 'Algorithm' },
+  handler: (d, r) => store.putAlgorithm(d, r.body, 'create'),
+});
+route({
+  method: 'PUT',
+  path: '/store/algorithms',
+  summary: 'Register or replace an algorithm',
+  body: { ref: 'Algorithm' },
+  response: { ref: 'Algorithm' },
+  handler: (d, r) => store.putAlgorithm(d, r.body, 'upsert'),
+});
+route({
+  method: 'DELETE',
+  path: '/store/algorithms/{name}',
+  summary: 'Delete a registered algorithm',
+  handler: (d, _r, p) => store.deleteAlgorithm(d, p.name as string),
+});

@@ -1,0 +1,48 @@
+// Routes of the trigger API: cron triggers, the pipeline trigger tree, webhook deliveries.
+import { route } from '../route-table.ts';
+import * as triggers from '../triggers.ts';
+
+route({
+  method: 'GET',
+  path: '/cron/list',
+  summary: 'Cron triggers of stored pipelines (nextRun where a scheduler runs)',
+  handler: (d) => triggers.cronList(d),
+});
+route({
+  method: 'POST',
+  path: '/cron/start',
+  summary: 'Enable a stored pipeline’s cron trigger',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string' }, pattern: { type: 'string' } },
+    },
+  },
+  handler: (d, r) => triggers.cronSet(d, r.body, true),
+});
+route({
+  method: 'POST',
+  path: '/cron/stop',
+  summary: 'Disable a stored pipeline’s cron trigger',
+  body: { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+  handler: (d, r) => triggers.cronSet(d, r.body, false),
+});
+route({
+  method: 'GET',
+  path: '/pipelines/triggers/tree',
+  summary: 'Which stored pipeline triggers which',
+  handler: (d) => triggers.triggersTree(d),
+});
+route({
+  method: 'GET',
+  path: '/webhooks/status/{jobId}',
+  summary: 'Progress webhook deliveries of a job',
+  handler: (d, _r, p) => triggers.webhooks(d, p.jobId as string, 'progress'),
+});
+route({
+  method: 'GET',
+  path: '/webhooks/results/{jobId}',
+  summary: 'Result webhook deliveries of a job',
+  handler: (d, _r, p) => triggers.webhooks(d, p.jobId as string, 'result'),
+});

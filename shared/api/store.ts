@@ -1,0 +1,57 @@
+// The store operations of the REST API (HKube's /store/*): pipelines and algorithm definitions.
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
+import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { ApiDeps } from './api-deps.ts';
+
+export async function listPipelines(deps: ApiDeps) {
+  return deps.registry.listPipelines();
+}
+export async function getPipeline(deps: ApiDeps, name: string) {
+  const p = await deps.registry.getPipeline(name);
+  if (!p) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
+  return p;
+}
+export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update') {
+  // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
+  const p = validatePipeline(body, { checkFlowInput: false });
+  await deps.registry.putPipeline(p, mode);
+  await deps.cron?.refresh();
+  return p;
+}
+export async function deletePipeline(deps: ApiDeps, name: string) {
+  if (!(await deps.registry.deletePipeline(name))) {
+    throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
+  }
+  await deps.cron?.refresh();
+  return { name, deleted: true };
+}
+
+export async function listAlgorithms(deps: ApiDeps) {
+  return deps.registry.listAlgorithms();
+}
+export async function getAlgorithm(deps: ApiDeps, name: string) {
+  const a = await deps.registry.getAlgorithm(name);
+  if (!a) throw new NotFoundError(`algorithm "${name}" is not registered`, 'ALGORITHM_NOT_FOUND');
+  return a;
+}
+export async function putAlgorithm(
+  deps: ApiDeps,
+  body: unknown,
+  mode: 'create' | 'update' | 'upsert',
+): Promise<AlgorithmDefinition> {
+  const a = validateAlgorithm(body);
+  if (deps.builtins.has(a.name)) {
+    throw new ConflictError(`"${a.name}" is a built-in algorithm; choose another name`, 'BUILTIN_ALGORITHM');
+  }
+  await deps.registry.putAlgorithm(a, mode);
+  deps.onAlgorithmsChanged?.();
+  return a;
+}
+export async function deleteAlgorithm(deps: ApiDeps, name: string) {
+  if (!(await deps.registry.deleteAlgorithm(name))) {
+    throw new NotFoundError(`algorithm "${name}" is not registered`, 'ALGORITHM_NOT_FOUND');
+  }
+  deps.onAlgorithmsChanged?.();
+  return { name, deleted: true };
+}

@@ -12,7 +12,7 @@ import { WorkerPool } from '../shared/runner/worker-pool.ts';
 import { awsConfigFromEnv } from '../shared/runtime/aws/aws-config.ts';
 import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
 import { startWorker } from '../shared/runtime/aws/worker.ts';
-import { datasetCacheOptions } from '../shared/runtime/dataset-cache.ts';
+import { withDatasetCache } from '../shared/runtime/dataset-cache.ts';
 
 export interface WorkerTaskDeps {
   env: NodeJS.ProcessEnv;
@@ -27,7 +27,7 @@ function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
   return new WorkerPool({
     maxWorkers: slots,
     cacheDir: join(volume, 'cache'),
-    datasetCache: datasetCacheOptions(env),
+    ...withDatasetCache(env),
   });
 }
 

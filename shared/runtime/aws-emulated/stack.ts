@@ -147,9 +147,9 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
       const { tmpdir } = await import('node:os');
       const { join } = await import('node:path');
-      const { datasetCacheOptions } = await import('../dataset-cache.ts');
+      const { withDatasetCache } = await import('../dataset-cache.ts');
       const cacheDir = join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
-      runner = new WorkerPool({ maxWorkers: slots, cacheDir, datasetCache: datasetCacheOptions(env) });
+      runner = new WorkerPool({ maxWorkers: slots, cacheDir, ...withDatasetCache(env) });
       ownRunner = runner;
     }
     mainController = new AbortController();

@@ -58,11 +58,11 @@ export class LocalEngine {
     let runner = opts.runner;
     if (!runner) {
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
-      const { datasetCacheOptions } = await import('../dataset-cache.ts');
+      const { withDatasetCache } = await import('../dataset-cache.ts');
       runner = new WorkerPool({
         maxWorkers: opts.workers ?? availableParallelism(),
         cacheDir: join(home, 'cache'),
-        datasetCache: datasetCacheOptions(process.env),
+        ...withDatasetCache(process.env),
       });
     }
     return new LocalEngine({ ...opts, home }, runner);

@@ -12,6 +12,7 @@ import { WorkerPool } from '../shared/runner/worker-pool.ts';
 import { awsConfigFromEnv } from '../shared/runtime/aws/aws-config.ts';
 import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
 import { startWorker } from '../shared/runtime/aws/worker.ts';
+import { withDatasetCache } from '../shared/runtime/dataset-cache.ts';
 
 export interface WorkerTaskDeps {
   env: NodeJS.ProcessEnv;
@@ -22,7 +23,12 @@ export interface WorkerTaskDeps {
 
 function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
   const volume = env[AWS_ENV.sharedVolumePath] ?? DEFAULT_SHARED_VOLUME;
-  return new WorkerPool({ maxWorkers: slots, cacheDir: join(volume, 'cache') });
+  // The dataset cache lives on the task's own ephemeral storage (SLUICE_CACHE_DIR, sized by the stack).
+  return new WorkerPool({
+    maxWorkers: slots,
+    cacheDir: join(volume, 'cache'),
+    ...withDatasetCache(env),
+  });
 }
 
 export function createWorkerHandler(deps: Partial<WorkerTaskDeps> = {}) {

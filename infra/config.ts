@@ -45,8 +45,25 @@ export interface InfraConfig {
   dispatchScalesWorkers: boolean;
   /** Days final jobs, their tasks and webhook records are kept before DynamoDB TTL deletes them. Default 30. */
   retentionDays: number;
+  /**
+   * GiB of each worker's ephemeral storage given to the dataset cache of pipelines with
+   * `options.cache` (0 = no cache: such tasks read their origins directly). Storage beyond
+   * Fargate's free 20 GiB is added to the task (cache + 10 GiB, at most 200). Default 10.
+   */
+  workerCacheGiB: number;
   /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
   algorithmImage?: string;
+}
+
+/** Fargate's ephemeral storage stops at 200 GiB; 10 GiB stay for the image and temporary files. */
+export const MAX_WORKER_CACHE_GIB = 190;
+/** What Fargate gives every task at no extra cost. */
+export const FREE_EPHEMERAL_GIB = 20;
+
+/** A worker's ephemeral storage for its dataset cache, undefined while the free 20 GiB suffice. */
+export function workerEphemeralGiB(cacheGiB: number): number | undefined {
+  const need = cacheGiB + 10;
+  return need > FREE_EPHEMERAL_GIB ? need : undefined;
 }
 
 export const DEFAULT_CONFIG: InfraConfig = {
@@ -64,6 +81,7 @@ export const DEFAULT_CONFIG: InfraConfig = {
   dispatchConcurrency: 1,
   dispatchScalesWorkers: false,
   retentionDays: 30,
+  workerCacheGiB: 10,
 };
 
 /** Context keys are the option names; values from `-c` arrive as strings, from cdk.json as JSON. */
@@ -121,6 +139,7 @@ export function readInfraConfig(node: Node): InfraConfig {
     dispatchConcurrency: int('dispatchConcurrency', 0, 100),
     dispatchScalesWorkers: bool('dispatchScalesWorkers'),
     retentionDays: int('retentionDays', 1, 3650),
+    workerCacheGiB: int('workerCacheGiB', 0, MAX_WORKER_CACHE_GIB),
     algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
   };
   if (config.minWorkers > config.maxWorkers) {

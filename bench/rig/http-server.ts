@@ -1,7 +1,8 @@
 // A static file server that caps every connection's rate and answers Range requests with 206, as
 // an object store or a CDN does (one stream gets some tens of MB/s; more needs parallel ranged
 // GETs). Strong ETags and If-Match (412) as S3 has them, so a ranged downloader can check that
-// the object did not change. Run as `http-server.ts --root DIR [--rate 50m] [--port 0]`: prints
+// the object did not change. `GET /-/sent` answers {"bytes", "requests"}: the body bytes and the
+// GETs/HEADs it has served, so a benchmark can tell how much reached a cache from its origin. Run as `http-server.ts --root DIR [--rate 50m] [--port 0]`: prints
 // {"port": N} once listening.
 import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -64,10 +65,22 @@ class Pacer {
   }
 }
 
+/** What the server has sent (read by `GET /-/sent`). */
+interface Sent {
+  bytes: number;
+  requests: number;
+}
+
 export async function startRangeServer(o: RangeServerOptions): Promise<RangeServer> {
   const pacers = new WeakMap<Socket, Pacer>();
+  const sent: Sent = { bytes: 0, requests: 0 };
   const server = createServer((req, res) => {
-    serve(o, req, res, pacers).catch((e: Error) => {
+    if (req.url === '/-/sent') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sent));
+      return;
+    }
+    sent.requests++;
+    serve(o, req, res, pacers, sent).catch((e: Error) => {
       if (!res.headersSent) res.writeHead(500).end(e.message);
       else res.destroy(e);
     });
@@ -91,6 +104,7 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   pacers: WeakMap<Socket, Pacer>,
+  sent: Sent,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -140,6 +154,9 @@ async function serve(
     return;
   }
   const body = createReadStream(path, { start, end, highWaterMark: 64 * 1024 });
+  body.on('data', (chunk) => {
+    sent.bytes += chunk.length;
+  });
   if (!o.bytesPerSecond) {
     body.pipe(res);
     return;

@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../types.ts';
 import { awsDispatchSuite } from './aws-dispatch.ts';
+import { cacheSuite } from './cache.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
@@ -13,5 +14,6 @@ export const suites: BenchSuite[] = [
   engineDispatchSuite,
   ioSuite,
   fetchSuite,
+  cacheSuite,
   awsDispatchSuite,
 ];

@@ -16,8 +16,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
+import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
-import type { InfraConfig } from '../config.ts';
+import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -169,10 +170,12 @@ export class WorkersStack extends Stack {
     });
 
     const taskDefinition = (id: string, family: string, container: string, image: ecs.ContainerImage) => {
+      const ephemeralStorageGiB = workerEphemeralGiB(config.workerCacheGiB);
       const def = new ecs.FargateTaskDefinition(this, id, {
         family,
         cpu: config.workerCpu,
         memoryLimitMiB: config.workerMemoryMiB,
+        ...(ephemeralStorageGiB ? { ephemeralStorageGiB } : {}),
         runtimePlatform: {
           cpuArchitecture: arm ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
           operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -193,7 +196,7 @@ export class WorkersStack extends Stack {
       const c = def.addContainer(container, {
         image,
         essential: true,
-        environment,
+        environment: { ...environment, ...datasetCacheEnvironment(config.workerCacheGiB) },
         logging: ecs.LogDrivers.awsLogs({ streamPrefix: container, logGroup }),
         // An init process forwards SIGTERM to the worker and reaps algorithm subprocesses; the
         // worker gets 2 minutes to hand its tasks back before SIGKILL.

@@ -259,6 +259,7 @@ export class Dispatcher {
         builtins.has(task.algorithmName) || !def ? { name: task.algorithmName, env: 'builtin' } : def,
       input: task.input,
       ...(node?.ttl ? { timeoutMs: node.ttl * 1000 } : {}),
+      ...((node?.cache ?? job.pipeline.options?.cache) ? { cache: true } : {}),
     };
     if (this.closed) return; // claimed as the engine shut down: recovery requeues it
     const outcome = await runner.run(spec, controller.signal);

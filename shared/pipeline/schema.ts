@@ -97,6 +97,10 @@ export const nodeSchema = {
       description: 'Streaming only; ignored.',
     },
     extraData: { description: 'Kept as given; not interpreted.' },
+    cache: {
+      type: 'boolean',
+      description: "Overrides options.cache for this node's tasks (read S3/HTTP through the worker's cache).",
+    },
     description: { type: 'string' },
   },
 } as const;
@@ -200,6 +204,11 @@ export const pipelineSchema = {
           items: { type: 'string', minLength: 1 },
           uniqueItems: true,
           description: 'Nodes whose tasks go to a debug worker (HKube); accepted, they run as usual.',
+        },
+        cache: {
+          type: 'boolean',
+          description:
+            "Sluice: tasks read S3 and HTTP(S) through the worker machine's read-through cache (AWS_ENDPOINT_URL_S3, SLUICE_CACHE_URL).",
         },
       },
     },

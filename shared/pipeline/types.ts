@@ -40,6 +40,8 @@ export interface PipelineNode {
   /** Normalized from `includeInResult` or `includeInResults`. */
   includeInResult: boolean;
   extraData?: unknown;
+  /** Overrides `options.cache` for this node. */
+  cache?: boolean;
   description?: string;
   /** HKube fields accepted as given and not used by a batch pipeline. */
   metrics?: { tensorboard?: boolean };
@@ -69,6 +71,8 @@ export interface PipelineOptions {
   progressVerbosityLevel: ProgressLevel;
   /** Nodes HKube would hand to a debug worker; accepted (each must name a node), run as usual. */
   debugOverride?: string[];
+  /** Sluice: tasks read S3 and HTTP(S) through the worker machine's read-through cache. */
+  cache?: boolean;
 }
 
 export interface Pipeline {

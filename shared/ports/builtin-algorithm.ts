@@ -13,6 +13,12 @@ export interface BuiltinContext {
    * composes the AWS adapter's). Absent: an s3:// location fails the task with a ValidationError.
    */
   objectStores?: ObjectStores;
+  /**
+   * The read-through dataset cache this task reads through (`options.cache`), e.g.
+   * `http://127.0.0.1:PORT`; `objectStores` then already point at it. http(s) URLs are read as
+   * `${cacheUrl}/http(s)/HOST/PATH`.
+   */
+  cacheUrl?: string;
 }
 
 export interface BuiltinAlgorithm {

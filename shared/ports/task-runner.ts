@@ -20,6 +20,11 @@ export interface TaskSpec {
   input: unknown[];
   /** Node ttl: the task is killed and fails after this many ms. */
   timeoutMs?: number;
+  /**
+   * Read S3 and HTTP(S) through the runner's read-through dataset cache (`options.cache` of the
+   * pipeline or the node). A runner without a cache runs the task as usual.
+   */
+  cache?: boolean;
 }
 
 export type TaskOutcome =

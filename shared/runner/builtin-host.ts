@@ -117,6 +117,7 @@ export class BuiltinHost {
     weight: number,
     stop: StopSwitch,
     timeoutMs?: number,
+    cacheUrl?: string,
   ): Promise<TaskOutcome> {
     const id = this.nextId++;
     // The pool added `weight` to `load` when it leased this host; a response takes it off.
@@ -128,7 +129,9 @@ export class BuiltinHost {
       const task: HostTask = { name, weight, timeoutMs, resolve };
       this.tasks.set(id, task);
       stop.onStop((reason) => this.cancel(id, task, reason));
-      this.send(`${JSON.stringify({ t: 'run', id, name, input, info })}\n`);
+      this.send(
+        `${JSON.stringify({ t: 'run', id, name, input, info, ...(cacheUrl ? { cacheUrl } : {}) })}\n`,
+      );
     });
   }
 

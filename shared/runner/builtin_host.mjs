@@ -6,7 +6,7 @@
 // Environment: SLUICE_BUILTIN_MODULES = JSON [{url, exportName}], SLUICE_MAX_LOG_LINES,
 // SLUICE_OBJECT_STORES_MODULE = JSON {url, exportName}: a factory (env) => ObjectStores whose
 // result every task gets as ctx.objectStores (the IO algorithms' s3:// stores).
-// Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info} | {t:'cancel', id}.
+// Protocol: JSON lines. fd 3 in: {t:'run', id, name, input, info, cacheUrl?} | {t:'cancel', id}.
 // fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?,code?,retryable?,details?}, logs}.
 // Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
 // current run of callbacks and promise reactions) to keep per-task cost tiny.
@@ -31,9 +31,25 @@ for (const { url, exportName } of modules) {
 
 // One provider for the process: its stores (and their sockets) are shared by all tasks. Building it
 // loads no SDK: a store is only made when a task asks for one.
-const objectStores = storesModule
-  ? (await import(storesModule.url))[storesModule.exportName](process.env)
-  : undefined;
+const storesFactory = storesModule ? (await import(storesModule.url))[storesModule.exportName] : undefined;
+const objectStores = storesFactory?.(process.env);
+// Tasks of pipelines with options.cache read through the machine's dataset cache (the pool hands
+// its URL with each such task): their environment and s3:// stores point at it.
+const cached = new Map();
+function cachedContext(url) {
+  let c = cached.get(url);
+  if (!c) {
+    const env = {
+      ...process.env,
+      AWS_ENDPOINT_URL_S3: url,
+      SLUICE_CACHE_URL: url,
+      SLUICE_S3_FORCE_PATH_STYLE: '1',
+    };
+    c = { env, objectStores: storesFactory?.(env), cacheUrl: url };
+    cached.set(url, c);
+  }
+  return c;
+}
 
 const responses = new Socket({ fd: 4, readable: false, writable: true });
 let pending = [];
@@ -81,6 +97,7 @@ function run(request) {
     signal: controller.signal,
     env: process.env,
     objectStores,
+    ...(request.cacheUrl ? cachedContext(request.cacheUrl) : {}),
     log(line) {
       logs.push(String(line));
       if (logs.length > 2 * maxLogLines) logs.splice(0, logs.length - maxLogLines);

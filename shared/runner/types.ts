@@ -1,5 +1,6 @@
 // Options of the local worker pool and the wire messages between the pool and its host processes.
 import type { Clock } from '../ports/clock.ts';
+import type { DatasetCacheOptions } from './dataset-cache.ts';
 
 export interface BuiltinModuleRef {
   /** A module URL (file://...) the builtin host imports; `.ts` modules are loaded through tsx. */
@@ -41,6 +42,11 @@ export interface WorkerPoolOptions {
   env?: NodeJS.ProcessEnv;
   /** Times the node ttl of running tasks. Default: the system clock. */
   clock?: Clock;
+  /**
+   * The machine's read-through dataset cache for tasks with `options.cache` (started on first
+   * need). Absent: such tasks read their origins directly, with a warning in their logs.
+   */
+  datasetCache?: Omit<DatasetCacheOptions, 'env'>;
 }
 
 /** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */

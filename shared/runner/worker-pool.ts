@@ -8,6 +8,7 @@ import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts'
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
+import { cachedEnv, DatasetCache } from './dataset-cache.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
 import { PoolSlots } from './pool-slots.ts';
@@ -17,6 +18,7 @@ import type { WorkerPoolOptions, WorkerPoolStats } from './types.ts';
 export { CORE_BUILTIN_MODULES } from './pool-settings.ts';
 
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
+const NO_CACHE: { cacheUrl?: string; warning?: string } = {};
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
 
 export class WorkerPool implements TaskRunner {
@@ -25,6 +27,7 @@ export class WorkerPool implements TaskRunner {
   private readonly slots: PoolSlots;
   private readonly commands = new Set<CommandTask>();
   private readonly sweeper?: NodeJS.Timeout;
+  private readonly datasetCache?: DatasetCache;
   private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
   private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
   private closing?: Promise<void>;
@@ -33,6 +36,8 @@ export class WorkerPool implements TaskRunner {
     this.settings = poolSettings(options);
     this.slots = new PoolSlots(this.settings);
     this.code = new CodeCache(options.cacheDir);
+    if (options.datasetCache)
+      this.datasetCache = new DatasetCache({ env: this.settings.env, ...options.datasetCache });
     const idle = this.settings.idleTimeoutMs;
     if (idle > 0) this.sweeper = setInterval(() => this.slots.sweepIdle(), Math.min(idle, 30_000)).unref();
   }
@@ -45,15 +50,21 @@ export class WorkerPool implements TaskRunner {
     if (this.closing) return crashedOutcome('the worker pool is closed', [], []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, []);
     const algorithm = task.algorithm;
+    // Only a cached task waits here: the others reach their slot without a microtask hop.
+    const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
+    let outcome: TaskOutcome;
     try {
       switch (algorithm.env) {
         case 'builtin':
-          return await this.runBuiltin(algorithm.name, task, signal);
+          outcome = await this.runBuiltin(algorithm.name, task, signal, cacheUrl);
+          break;
         case 'python':
         case 'nodejs':
-          return await this.runHot(algorithm, task, signal);
+          outcome = await this.runHot(algorithm, task, signal, cacheUrl);
+          break;
         case 'command':
-          return await this.runCommand(algorithm, task, signal);
+          outcome = await this.runCommand(algorithm, task, signal, cacheUrl);
+          break;
         default: {
           const { name, env } = algorithm as { name: string; env: string };
           return failedOutcome(`algorithm '${name}' has unknown env '${env}'`, []);
@@ -62,6 +73,21 @@ export class WorkerPool implements TaskRunner {
     } catch (err) {
       // Setup problems (a missing codePath, a bad archive): the algorithm's definition is wrong.
       return failedOutcome(`${algorithm.name}: ${(err as Error).message}`, []);
+    }
+    if (warning) outcome.logs.unshift(warning);
+    return outcome;
+  }
+
+  /** The dataset cache a task with `cache` reads through; a cache that cannot start is skipped, said in its logs. */
+  private async cacheFor(): Promise<{ cacheUrl?: string; warning?: string }> {
+    if (!this.datasetCache)
+      return {
+        warning: 'warning: options.cache: this worker has no dataset cache; reading origins directly',
+      };
+    try {
+      return { cacheUrl: await this.datasetCache.url() };
+    } catch (err) {
+      return { warning: `warning: options.cache: ${(err as Error).message}; reading origins directly` };
     }
   }
 
@@ -90,6 +116,7 @@ export class WorkerPool implements TaskRunner {
       for (const h of this.slots.hosts) h.retire();
       for (const c of this.commands) c.kill();
       while (this.slots.living.size) await Promise.all(this.slots.living);
+      await this.datasetCache?.close();
     })();
     return this.closing;
   }
@@ -136,8 +163,13 @@ export class WorkerPool implements TaskRunner {
     return pids.filter((pid): pid is number => pid !== undefined);
   }
 
-  private async runHot(def: AlgorithmDefinition, task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
-    const { key, spawn } = await this.hotSpec(def);
+  private async runHot(
+    def: AlgorithmDefinition,
+    task: TaskSpec,
+    signal: AbortSignal,
+    cacheUrl?: string,
+  ): Promise<TaskOutcome> {
+    const { key, spawn } = await this.hotSpec(def, cacheUrl);
     const lease = await this.slots.acquire({ kind: 'process', key, spawn }, signal);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
@@ -145,16 +177,20 @@ export class WorkerPool implements TaskRunner {
     );
   }
 
-  /** Which processes can serve `def` (its key) and how to start one. */
-  private async hotSpec(def: AlgorithmDefinition): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
+  /** Which processes can serve `def` (its key: code, and the dataset cache they read through) and how to start one. */
+  private async hotSpec(
+    def: AlgorithmDefinition,
+    cacheUrl?: string,
+  ): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
     const codeDir = await this.code.resolve(def.codePath);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
-    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}`;
+    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}${cacheUrl ? `\0${cacheUrl}` : ''}`;
     if (def.minHotWorkers > 0) this.slots.minHot.set(key, def.minHotWorkers);
     else this.slots.minHot.delete(key);
     const spawn = () => {
-      const { python: py, node, env, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
+      const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
+      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
       const proc = new AlgorithmProcess({
         key,
         algorithmName: def.name,
@@ -172,7 +208,12 @@ export class WorkerPool implements TaskRunner {
     return { key, spawn };
   }
 
-  private async runBuiltin(name: string, task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
+  private async runBuiltin(
+    name: string,
+    task: TaskSpec,
+    signal: AbortSignal,
+    cacheUrl?: string,
+  ): Promise<TaskOutcome> {
     const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
     if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, [], [], 'invalid-input');
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
@@ -180,7 +221,7 @@ export class WorkerPool implements TaskRunner {
     const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
     if (lease?.kind !== 'builtin') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
-      lease.host.run(name, task.input, task.info, weight, stop, task.timeoutMs),
+      lease.host.run(name, task.input, task.info, weight, stop, task.timeoutMs, cacheUrl),
     );
   }
 
@@ -188,6 +229,7 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     task: TaskSpec,
     signal: AbortSignal,
+    cacheUrl?: string,
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, []);
@@ -200,7 +242,8 @@ export class WorkerPool implements TaskRunner {
       return this.notStarted(task, signal);
     }
     return this.supervise(task, signal, (stop) => {
-      const { env, maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
+      const { maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
+      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
       const run = new CommandTask(
         {
           algorithmName: def.name,

@@ -356,6 +356,16 @@ describe('workers stack', () => {
       const env = def.Properties.ContainerDefinitions[0].Environment.map((e: { Name: string }) => e.Name);
       expect(env).toEqual(expect.arrayContaining(ALL_ENV_NAMES));
     }
+    // options.cache: a 10 GiB dataset cache on the task's free 20 GiB of ephemeral storage.
+    for (const def of Object.values(defs)) {
+      expect(def.Properties.EphemeralStorage).toBeUndefined();
+      expect(def.Properties.ContainerDefinitions[0].Environment).toEqual(
+        expect.arrayContaining([
+          { Name: 'SLUICE_CACHE_DIR', Value: '/tmp/sluice-dataset-cache' },
+          { Name: 'SLUICE_CACHE_MAX_SIZE', Value: '10G' },
+        ]),
+      );
+    }
     workers.hasResourceProperties('AWS::EFS::FileSystem', { Encrypted: true, ThroughputMode: 'elastic' });
     workers.hasResourceProperties('AWS::EFS::AccessPoint', {
       PosixUser: { Uid: '1000', Gid: '1000' },
@@ -374,7 +384,14 @@ describe('workers stack', () => {
     const staged = path.join(s.outdir, images[0]!.source.directory);
     const top = readdirSync(staged).sort();
     expect(top).toEqual(
-      expect.arrayContaining(['container-tasks', 'package-lock.json', 'package.json', 'shared']),
+      expect.arrayContaining([
+        'bin',
+        'cli',
+        'container-tasks',
+        'package-lock.json',
+        'package.json',
+        'shared',
+      ]),
     );
     expect(top).not.toContain('node_modules');
     expect(top).not.toContain('infra');

@@ -37,6 +37,7 @@ describe('readInfraConfig', () => {
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be one of retain, destroy/],
     [{ prefix: 'Sluice_Prod' }, /context prefix must be lowercase letters/],
     [{ minWorkers: 5, maxWorkers: 2 }, /minWorkers \(5\) must not exceed maxWorkers \(2\)/],
+    [{ workerCacheGiB: 191 }, /context workerCacheGiB must be an integer in \[0, 190\]/],
     [{ dispatchScalesWorkers: 'yes' }, /context dispatchScalesWorkers must be true or false \(got "yes"\)/],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(message);

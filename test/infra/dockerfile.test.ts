@@ -36,12 +36,14 @@ describe('container-tasks/Dockerfile', () => {
       'package.json',
       'shared',
       'container-tasks',
+      'bin',
+      'cli',
     ]);
     for (const src of copiedFromContext) {
       expect(existsSync(path.join(REPO_ROOT, src)), src).toBe(true);
       // .dockerignore is an allowlist: `*` then `!<path>` per copied path.
       expect(dockerignore, src).toContain(
-        src === 'shared' || src === 'container-tasks' ? `!${src}/` : `!${src}`,
+        ['shared', 'container-tasks', 'bin', 'cli'].includes(src) ? `!${src}/` : `!${src}`,
       );
     }
     expect(dockerignore[0]).toBe('*');

@@ -24,6 +24,7 @@ beforeAll(() => {
       prefix: 'dev',
       algorithmImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-algos:v3',
       dispatchScalesWorkers: 'true',
+      workerCacheGiB: '100',
     },
     { bundle: false },
   );
@@ -43,6 +44,19 @@ describe('apiAuth=apiKey', () => {
     });
     api.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
     api.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+  });
+});
+
+describe('workerCacheGiB=100', () => {
+  it('sizes the ephemeral storage of each worker task for its dataset cache (+10 GiB) and tells the worker', () => {
+    const defs = Object.values(resourcesOfType(Template.fromStack(s.workers), 'AWS::ECS::TaskDefinition'));
+    expect(defs).toHaveLength(2);
+    for (const def of defs) {
+      expect(def.Properties.EphemeralStorage).toEqual({ SizeInGiB: 110 });
+      expect(def.Properties.ContainerDefinitions[0].Environment).toEqual(
+        expect.arrayContaining([{ Name: 'SLUICE_CACHE_MAX_SIZE', Value: '100G' }]),
+      );
+    }
   });
 });
 

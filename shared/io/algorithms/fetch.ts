@@ -25,7 +25,9 @@ export function createFetchAlgorithm(options: FetchAlgorithmOptions = {}): Built
           'input',
         );
       const cwd = options.cwd?.() ?? process.cwd();
-      const items = input.map((item, i) => fetchItemOptions(item, i, cwd)); // validate everything first
+      const items = input
+        .map((item, i) => fetchItemOptions(item, i, cwd)) // validate everything first
+        .map((it) => (ctx.cacheUrl ? { ...it, url: throughCache(it.url, ctx.cacheUrl) } : it));
       const results: FetchSummary[] = [];
       for (const it of items) {
         ctx.log(
@@ -41,6 +43,16 @@ export function createFetchAlgorithm(options: FetchAlgorithmOptions = {}): Built
       return results.length === 1 ? results[0]! : results;
     },
   };
+}
+
+/**
+ * An http(s) URL as read through the dataset cache at `cacheUrl` (`/http(s)/HOST[:PORT]/PATH?QUERY`);
+ * s3:// URLs go through it by the task's object stores, which already point at the cache.
+ */
+export function throughCache(url: string, cacheUrl: string): string {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return url;
+  return `${cacheUrl.replace(/\/+$/, '')}/${u.protocol.slice(0, -1)}/${u.host}${u.pathname}${u.search}`;
 }
 
 export const fetchAlgorithm: BuiltinAlgorithm = createFetchAlgorithm();

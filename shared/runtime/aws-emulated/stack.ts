@@ -147,8 +147,9 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
       const { tmpdir } = await import('node:os');
       const { join } = await import('node:path');
-      const cacheDir = env.SLUICE_CACHE_DIR ?? join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
-      runner = new WorkerPool({ maxWorkers: slots, cacheDir });
+      const { withDatasetCache } = await import('../dataset-cache.ts');
+      const cacheDir = join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
+      runner = new WorkerPool({ maxWorkers: slots, cacheDir, ...withDatasetCache(env) });
       ownRunner = runner;
     }
     mainController = new AbortController();

@@ -58,9 +58,11 @@ export class LocalEngine {
     let runner = opts.runner;
     if (!runner) {
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
+      const { withDatasetCache } = await import('../dataset-cache.ts');
       runner = new WorkerPool({
         maxWorkers: opts.workers ?? availableParallelism(),
         cacheDir: join(home, 'cache'),
+        ...withDatasetCache(process.env),
       });
     }
     return new LocalEngine({ ...opts, home }, runner);

@@ -33,7 +33,9 @@ export function datasetCacheEnvironment(gib: number): Record<string, string> {
 }
 
 /** The WorkerPool option for this machine's cache, none when switched off. */
-export function withDatasetCache(env: NodeJS.ProcessEnv): { datasetCache?: Omit<DatasetCacheOptions, 'env'> } {
+export function withDatasetCache(env: NodeJS.ProcessEnv): {
+  datasetCache?: Omit<DatasetCacheOptions, 'env'>;
+} {
   const options = datasetCacheOptions(env);
   return options ? { datasetCache: options } : {};
 }

@@ -1,17 +1,25 @@
-// node:http in front of the REST router (`sluice serve`). Parses JSON bodies with a size limit,
-// answers malformed ones with 400, and never lets an exception become a hung request.
+// node:http in front of the REST router (`sluice serve`). Checks who is asking first (token, Host,
+// Origin, JSON bodies: ../http-guard.ts), parses JSON bodies with a size limit, answers malformed
+// ones with 400, and never lets an exception become a hung request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_PREFIX, errorBody, handleApi } from '../../api/router.ts';
 import type { SluiceService } from '../../api/service.ts';
+import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...headers,
   });
   res.end(text);
 }
@@ -42,9 +50,21 @@ export type ExtraHandler = (
   url: URL,
 ) => boolean | Promise<boolean>;
 
-export function createApiServer(service: SluiceService, extra?: ExtraHandler): Server {
+/** Who may ask: the token (undefined = `--no-auth`) and the address bound (see http-guard.ts). */
+export type ApiGuard = Omit<HttpGuardOptions, 'apiPrefix'>;
+
+export function createApiServer(service: SluiceService, extra?: ExtraHandler, guard?: ApiGuard): Server {
   return createServer((req, res) => {
     void (async () => {
+      const refused = guard ? checkRequest(req, { ...guard, apiPrefix: API_PREFIX }) : undefined;
+      if (refused) {
+        // The body is not read: close the connection rather than drain what a refused client sends.
+        send(res, refused.status, errorBody(refused.type, refused.message, refused.status), {
+          connection: 'close',
+          ...(refused.status === 401 ? { 'www-authenticate': 'Bearer realm="sluice"' } : {}),
+        });
+        return;
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (!url.pathname.startsWith(API_PREFIX)) {
         if (extra && (await extra(req, res, url))) return;

@@ -66,7 +66,10 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     params[k] = decodeURIComponent(m[i + 1] ?? '');
   });
   try {
-    return { status: r.status, body: await r.handler(service.deps, req, params) };
+    const body = await r.handler(service.deps, req, params);
+    // Acknowledged means durable: a change is answered only once it is committed.
+    if (req.method !== 'GET') await service.deps.durable?.();
+    return { status: r.status, body };
   } catch (err) {
     if (err instanceof SluiceError && err.status < 500) {
       const field = err instanceof ValidationError ? err.field : undefined;

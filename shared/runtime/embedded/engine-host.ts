@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { SluiceService } from '../../api/service.ts';
 import { ConflictError } from '../../errors.ts';
 import { ensureApiToken } from '../api-token.ts';
+import type { BodyLimits } from './body-reader.ts';
 import { createApiServer, type ExtraHandler, listen } from './http-server.ts';
 import { LocalEngine, type LocalEngineOptions } from './local-engine.ts';
 
@@ -64,6 +65,8 @@ export interface EngineHostOptions extends LocalEngineOptions {
    * `Authorization: Bearer <token>` with the token of $SLUICE_HOME/api-token (created when missing).
    */
   auth?: boolean;
+  /** Request body limits (default: 64 MiB each, 256 MiB buffered at once). */
+  bodyLimits?: BodyLimits;
 }
 
 export class EngineHost {
@@ -94,10 +97,12 @@ export class EngineHost {
     const service = engine.service;
     const token = opts.auth === false ? undefined : ensureApiToken(home);
     const bindHost = opts.host ?? '127.0.0.1';
-    const server = createApiServer(service, opts.extraHandler, {
-      boundHost: bindHost,
-      ...(token ? { token } : {}),
-    });
+    const server = createApiServer(
+      service,
+      opts.extraHandler,
+      { boundHost: bindHost, ...(token ? { token } : {}) },
+      opts.bodyLimits,
+    );
     let self: EngineHost | undefined;
     server.on('request', () => {
       if (self) self.lastRequestAt = Date.now();

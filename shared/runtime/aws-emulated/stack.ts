@@ -32,8 +32,7 @@ export interface LocalAwsStackOptions {
   dispatchEveryMs?: number;
   /** Trigger-bucket listing period (0 = off). */
   s3PollMs?: number;
-  /** Serve the api function over HTTP (API Gateway's job). */
-  /** Serve the api function on node:http; `guard` checks who asks as `sluice serve` does. */
+  /** Serve the api function on node:http (API Gateway's job); `guard` checks who asks as `sluice serve` does. */
   http?: { port: number; host: string; guard?: Omit<HttpGuardOptions, 'apiPrefix'> };
   leaseMs?: number;
   heartbeatMs?: number;

@@ -26,7 +26,7 @@ export interface GuardRefusal {
 /** 127.0.0.0/8, ::1, localhost: names only this machine answers to. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  if (h === 'localhost' || h === '::1') return true;
   if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice(7));
   return isIP(h) === 4 && h.startsWith('127.');
 }

@@ -12,8 +12,10 @@ import {
 import type { SluiceService } from '../shared/api/service.ts';
 import { taskFailure } from '../shared/ports/task-failure.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
+import { readApiToken } from '../shared/runtime/api-token.ts';
 import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
 import { LocalEngine, sluiceHome } from '../shared/runtime/embedded/local-engine.ts';
+import { isLoopbackHost } from '../shared/runtime/http-guard.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 
@@ -41,24 +43,37 @@ function unwrap<T>(r: ApiResponse, where: string): T {
 }
 
 /**
- * How requests to a remote API authenticate: an API key ($SLUICE_API_KEY, sent as x-api-key), or
- * SigV4 with the standard AWS credentials ($SLUICE_API_AUTH=iam, the default for API Gateway
- * hosts), or nothing (a local `sluice serve`).
+ * How requests to an API authenticate: the token of a `sluice serve` (sent as `Authorization:
+ * Bearer`; $SLUICE_API_TOKEN, else the api-token file of the home whose engine is asked), an API
+ * key ($SLUICE_API_KEY, sent as x-api-key), or SigV4 with the standard AWS credentials
+ * ($SLUICE_API_AUTH=iam, the default for API Gateway hosts), or nothing.
  */
-export type ApiAuth = { kind: 'none' } | { kind: 'apiKey'; key: string } | { kind: 'iam' };
+export type ApiAuth =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string }
+  | { kind: 'apiKey'; key: string }
+  | { kind: 'iam' };
 
-export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv): ApiAuth {
+export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv, homeToken?: string): ApiAuth {
   const mode = env.SLUICE_API_AUTH;
-  if (mode !== undefined && !['iam', 'apiKey', 'none'].includes(mode)) {
-    throw new CliError(`SLUICE_API_AUTH must be iam, apiKey or none (got "${mode}")`);
+  if (mode !== undefined && !['iam', 'apiKey', 'token', 'none'].includes(mode)) {
+    throw new CliError(`SLUICE_API_AUTH must be iam, apiKey, token or none (got "${mode}")`);
   }
   if (mode === 'none') return { kind: 'none' };
   if (mode === 'apiKey' || (mode === undefined && env.SLUICE_API_KEY)) {
     if (!env.SLUICE_API_KEY) throw new CliError('SLUICE_API_AUTH=apiKey needs the key in SLUICE_API_KEY');
     return { kind: 'apiKey', key: env.SLUICE_API_KEY };
   }
-  if (mode === 'iam' || /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname))
+  if (
+    mode === 'iam' ||
+    (mode === undefined && /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname))
+  )
     return { kind: 'iam' };
+  const token = env.SLUICE_API_TOKEN || homeToken;
+  if (token) return { kind: 'token', token };
+  if (mode === 'token') {
+    throw new CliError('SLUICE_API_AUTH=token needs the token in SLUICE_API_TOKEN or $SLUICE_HOME/api-token');
+  }
   return { kind: 'none' };
 }
 
@@ -69,10 +84,13 @@ class HttpClient implements SluiceClient {
     readonly where: string,
     private readonly discoveredIn?: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** The api-token of the home whose engine this is (never sent to a host that is not local). */
+    private readonly homeToken?: string,
   ) {}
   private async headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
     const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
-    const auth = apiAuthFor(url, this.env);
+    const auth = apiAuthFor(url, this.env, this.homeToken);
+    if (auth.kind === 'token') return { ...headers, authorization: `Bearer ${auth.token}` };
     if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };
     if (auth.kind === 'none') return headers;
     // Loaded only here: the AWS SDK's credential chain is needed for signed requests alone.
@@ -149,11 +167,20 @@ export interface ConnectOptions {
 }
 
 function remote(ctx: CliContext, opts: ConnectOptions): HttpClient | undefined {
-  const given = opts.endpoint ?? ctx.env.SLUICE_ENDPOINT;
-  if (given) return new HttpClient(given, undefined, ctx.env);
   const home = sluiceHome(ctx.env, ctx.cwd);
+  const given = opts.endpoint ?? ctx.env.SLUICE_ENDPOINT;
+  if (given) {
+    // The home's token goes only to this machine: a remote endpoint gets $SLUICE_API_TOKEN or nothing.
+    let local = false;
+    try {
+      local = isLoopbackHost(new URL(given).hostname);
+    } catch {
+      throw new CliError(`--endpoint must be a URL like http://127.0.0.1:3000 (got "${given}")`);
+    }
+    return new HttpClient(given, undefined, ctx.env, local ? readApiToken(home) : undefined);
+  }
   const url = runningEngine(home)?.url;
-  return url ? new HttpClient(url, home, ctx.env) : undefined;
+  return url ? new HttpClient(url, home, ctx.env, readApiToken(home)) : undefined;
 }
 
 /** For commands that read state or change stored definitions: no engine is started. */

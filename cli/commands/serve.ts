@@ -1,8 +1,10 @@
 // `sluice serve`: the engine with its REST API on localhost (and cron triggers), until SIGINT.
 // `sluice resume`: continue unfinished jobs after a crash, then exit.
 import type { Command } from 'commander';
+import { apiTokenPath, ensureApiToken } from '../../shared/runtime/api-token.ts';
 import { EngineHost } from '../../shared/runtime/embedded/engine-host.ts';
 import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
+import { isLoopbackHost } from '../../shared/runtime/http-guard.ts';
 import { closeOnSignal } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -11,8 +13,10 @@ import { parseWorkers } from './run.ts';
 /** `serve --backend aws`: the Lambda handlers, glue and a worker in this process. */
 async function serveAws(
   ctx: CliContext,
-  o: { port: number; host: string; workers?: number; create?: string },
+  o: { port: number; host: string; auth: boolean; workers?: number; create?: string },
 ): Promise<void> {
+  const home = sluiceHome(ctx.env, ctx.cwd);
+  const token = o.auth ? ensureApiToken(home) : undefined;
   const { startLocalAwsStack } = await import('../../shared/runtime/aws-emulated/stack.ts');
   const env = { ...ctx.env };
   if (o.create) {
@@ -26,15 +30,19 @@ async function serveAws(
   try {
     stack = await startLocalAwsStack({
       env,
-      http: { port: o.port, host: o.host },
+      http: { port: o.port, host: o.host, guard: { boundHost: o.host, ...(token ? { token } : {}) } },
       ...(o.workers ? { slots: o.workers } : {}),
     });
   } catch (err) {
     throw new CliError(`cannot start the AWS backend: ${(err as Error).message}`);
   }
-  ctx.stderr.write(
-    `sluice: serving ${stack.url}/api/v1 on the AWS backend (handlers in-process); Ctrl-C stops\n`,
-  );
+  announce(ctx, {
+    boundUrl: stack.boundUrl ?? (stack.url as string),
+    host: o.host,
+    home,
+    token,
+    backend: 'the AWS backend, handlers in-process',
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -43,12 +51,45 @@ async function serveAws(
   await stack.close();
 }
 
+/** What `serve` says about who can reach it, before the first request can arrive. */
+function announce(
+  ctx: CliContext,
+  o: { boundUrl: string; host: string; home: string; token: string | undefined; backend: string },
+): void {
+  // One write: a reader of the first line sees the rest with it.
+  const lines = [`sluice: serving ${o.boundUrl}/api/v1 (${o.backend}); Ctrl-C stops`];
+  if (o.token) {
+    lines.push(`sluice: dashboard: ${o.boundUrl}/#token=${o.token}`);
+    lines.push(
+      `sluice: API token in ${apiTokenPath(o.home)}; send it as "Authorization: Bearer <token>" (the sluice CLI does)`,
+    );
+  } else {
+    lines.push(
+      `sluice: --no-auth: no token is asked; any program or user that can connect to ${o.boundUrl} can run any command as this user. Use it only on a single-user machine`,
+    );
+  }
+  if (!isLoopbackHost(o.host)) {
+    lines.push(
+      `sluice: warning: listening on ${o.host}, not only on this machine: whoever reaches port ${new URL(o.boundUrl).port}${o.token ? ' with the token' : ''} can run commands as this user, and plain HTTP shows the token to the network; put a TLS-terminating proxy in front (docs/serving.md)`,
+    );
+  }
+  ctx.stderr.write(`${lines.join('\n')}\n`);
+}
+
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description('run the engine with the REST API (/api/v1) and cron triggers until interrupted')
     .option('-p, --port <port>', 'TCP port (0 = any free port)', '3000')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to listen on; anything but loopback reaches the network (see docs/serving.md)',
+      '127.0.0.1',
+    )
+    .option(
+      '--no-auth',
+      'serve without the API token: any local program or user can then run commands as you',
+    )
     .option('-w, --workers <n>', 'worker processes (default: CPU count)')
     .option(
       '--backend <name>',
@@ -59,44 +100,63 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .addHelpText(
       'after',
       '\nState lives in $SLUICE_HOME (default ./.sluice). Jobs left unfinished by a crash continue.\n' +
+        'Requests need "Authorization: Bearer <token>" with the token in $SLUICE_HOME/api-token\n' +
+        '(created 0600 on first start; the sluice CLI sends it, the printed dashboard link carries it).\n' +
         'With --backend aws, state lives where the standard AWS variables point (AWS_ENDPOINT_URL for\n' +
         'LocalStack, or an account) and SLUICE_* names the tables and queues (README "AWS backend").\n' +
         'Examples:\n  sluice serve\n  sluice serve --port 8080 --workers 8\n' +
         '  AWS_ENDPOINT_URL=http://localhost:4566 sluice serve --backend aws --create sluice-dev\n',
     )
-    .action(async (o: { port: string; host: string; workers?: string; backend: string; create?: string }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new CliError(`--port must be 0-65535 (got "${o.port}")`);
-      const workers = parseWorkers(o.workers);
-      if (o.backend !== 'embedded' && o.backend !== 'aws')
-        throw new CliError(`--backend must be embedded or aws (got "${o.backend}")`);
-      if (o.create && o.backend !== 'aws') throw new CliError('--create needs --backend aws');
-      if (o.backend === 'aws') {
-        await serveAws(ctx, {
+    .action(
+      async (o: {
+        port: string;
+        host: string;
+        workers?: string;
+        backend: string;
+        create?: string;
+        auth: boolean;
+      }) => {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new CliError(`--port must be 0-65535 (got "${o.port}")`);
+        const workers = parseWorkers(o.workers);
+        if (o.backend !== 'embedded' && o.backend !== 'aws')
+          throw new CliError(`--backend must be embedded or aws (got "${o.backend}")`);
+        if (o.create && o.backend !== 'aws') throw new CliError('--create needs --backend aws');
+        if (o.backend === 'aws') {
+          await serveAws(ctx, {
+            port,
+            host: o.host,
+            auth: o.auth,
+            ...(workers ? { workers } : {}),
+            ...(o.create ? { create: o.create } : {}),
+          });
+          return;
+        }
+        const host = await EngineHost.start({
+          home: sluiceHome(ctx.env, ctx.cwd),
           port,
           host: o.host,
+          cron: true,
+          auth: o.auth,
           ...(workers ? { workers } : {}),
-          ...(o.create ? { create: o.create } : {}),
         });
-        return;
-      }
-      const host = await EngineHost.start({
-        home: sluiceHome(ctx.env, ctx.cwd),
-        port,
-        host: o.host,
-        cron: true,
-        ...(workers ? { workers } : {}),
-      });
-      ctx.stderr.write(`sluice: serving ${host.url}/api/v1 (state in ${host.engine.home}); Ctrl-C stops\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      ctx.stderr.write('sluice: stopping\n');
-      await host.close();
-    });
+        announce(ctx, {
+          boundUrl: host.boundUrl,
+          host: o.host,
+          home: host.engine.home,
+          token: host.token,
+          backend: `state in ${host.engine.home}`,
+        });
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        ctx.stderr.write('sluice: stopping\n');
+        await host.close();
+      },
+    );
 
   program
     .command('resume')

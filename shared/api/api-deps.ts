@@ -38,4 +38,9 @@ export interface ApiDeps {
   cron?: CronControl;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
+  /**
+   * Resolves once the writes made so far are committed (the embedded store group-commits them a
+   * turn later): a change is acknowledged only after it, so a 201's jobId survives a kill -9.
+   */
+  durable?: () => Promise<void>;
 }

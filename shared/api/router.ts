@@ -20,7 +20,9 @@ const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  BUSY: 503,
 };
 
 export interface ErrorBody {
@@ -61,12 +63,28 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     };
   }
   const m = r.pattern.exec(req.path) as RegExpExecArray;
-  const params: Params = {};
-  r.keys.forEach((k, i) => {
-    params[k] = decodeURIComponent(m[i + 1] ?? '');
-  });
+  const params: Params = Object.create(null);
+  for (const [i, k] of r.keys.entries()) {
+    const raw = m[i + 1] ?? '';
+    try {
+      params[k] = decodeURIComponent(raw);
+    } catch {
+      return {
+        status: 400,
+        body: errorBody(
+          'INVALID_PATH',
+          `${k} "${raw}" in the path is not valid percent-encoded UTF-8`,
+          400,
+          k,
+        ),
+      };
+    }
+  }
   try {
-    return { status: r.status, body: await r.handler(service.deps, req, params) };
+    const body = await r.handler(service.deps, req, params);
+    // Acknowledged means durable: a change is answered only once it is committed.
+    if (req.method !== 'GET') await service.deps.durable?.();
+    return { status: r.status, body };
   } catch (err) {
     if (err instanceof SluiceError && err.status < 500) {
       const field = err instanceof ValidationError ? err.field : undefined;

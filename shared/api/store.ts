@@ -1,6 +1,7 @@
 // The store operations of the REST API (HKube's /store/*): pipelines and algorithm definitions.
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
+import { MAX_TRIGGER_DEPTH, triggerCycleThrough } from '../pipeline/trigger-cycles.ts';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { ApiDeps } from './api-deps.ts';
 
@@ -15,6 +16,16 @@ export async function getPipeline(deps: ApiDeps, name: string) {
 export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update') {
   // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
   const p = validatePipeline(body, { checkFlowInput: false });
+  if (p.triggers?.pipelines?.length) {
+    const cycle = triggerCycleThrough(p, await deps.registry.listPipelines());
+    if (cycle) {
+      throw new ValidationError(
+        `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
+        'triggers.pipelines',
+        'TRIGGER_CYCLE',
+      );
+    }
+  }
   await deps.registry.putPipeline(p, mode);
   await deps.cron?.refresh();
   return p;

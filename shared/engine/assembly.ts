@@ -77,6 +77,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     control: coordinator,
     builtins: ports.builtins,
     notifier: ports.notifier,
+    durable: () => ports.queue.durable(),
     ...(opts.cron ? { cron: opts.cron } : {}),
     onAlgorithmsChanged: () => {
       dispatcher?.invalidateAlgorithms();

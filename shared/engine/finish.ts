@@ -1,6 +1,7 @@
 // What follows a job's final status (its results are stored already): the result webhook, the
 // `jobFinished` feed event, pipeline triggers (a completed job starts the pipelines listing it),
 // and the jobs waiting for its concurrency slot.
+import { MAX_TRIGGER_DEPTH } from '../pipeline/trigger-cycles.ts';
 import type { PipelineResult } from '../pipeline/types.ts';
 import type { JobState, JobStatus } from '../ports/job-state.ts';
 import { admitWaiting } from './admission.ts';
@@ -24,12 +25,23 @@ export async function jobFinished(
 
 /** Pipeline triggers: every stored pipeline listing this one runs with flowInput.parent. */
 async function fireTriggers(d: JobDriver, job: JobState, results: PipelineResult[]): Promise<void> {
+  const depth = (job.origin?.kind === 'trigger' ? (job.origin.triggerDepth ?? 1) : 0) + 1;
   for (const p of await d.ports.registry.listPipelines()) {
     if (!p.triggers?.pipelines?.includes(job.pipeline.name)) continue;
+    if (depth > MAX_TRIGGER_DEPTH) {
+      // A cycle stored before cycles were refused, or two updates racing: end the chain here.
+      await sendProgress(
+        d,
+        job,
+        'error',
+        `trigger of pipeline ${p.name} not fired: a chain of ${MAX_TRIGGER_DEPTH} triggered jobs ends here (a trigger cycle?)`,
+      );
+      continue;
+    }
     try {
       await d.submit(p, {
         flowInput: { ...p.flowInput, parent: results },
-        origin: { kind: 'trigger', parentJobId: job.jobId },
+        origin: { kind: 'trigger', parentJobId: job.jobId, triggerDepth: depth },
       });
     } catch (err) {
       await sendProgress(d, job, 'error', `trigger of pipeline ${p.name} failed: ${(err as Error).message}`);

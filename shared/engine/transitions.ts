@@ -20,7 +20,8 @@ export function initialJobState(
   at: number,
   origin?: JobState['origin'],
 ): JobState {
-  const nodes: Record<string, NodeState> = {};
+  // Keyed by user-chosen names: no prototype whose members a name could shadow or replace.
+  const nodes: Record<string, NodeState> = Object.create(null);
   for (const name of dag.order) {
     nodes[name] = {
       status: 'pending',

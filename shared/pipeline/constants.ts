@@ -25,7 +25,12 @@ export const CRON_PATTERN = '^\\s*\\S+(\\s+\\S+){4,5}\\s*$';
 export const FLOW_INPUT = 'flowInput';
 /** HKube's `@dataSource` references; reserved as in HKube although Sluice has no data sources. */
 export const DATA_SOURCE = 'dataSource';
-export const RESERVED_NODE_NAMES: readonly string[] = [FLOW_INPUT, DATA_SOURCE];
+/**
+ * `__proto__` is JavaScript's prototype accessor: as a key of a plain object it would replace the
+ * object's prototype instead of adding an entry, so a node of that name (in job state, results and
+ * every runtime that reads them) is refused rather than risked.
+ */
+export const RESERVED_NODE_NAMES: readonly string[] = [FLOW_INPUT, DATA_SOURCE, '__proto__'];
 
 /** HKube's node kinds; the descriptor may name any of them. */
 export const NODE_KINDS = ['algorithm', 'pipeline', 'output', 'dataSource', 'debug', 'gateway'] as const;

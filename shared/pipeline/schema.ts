@@ -56,7 +56,7 @@ export const nodeSchema = {
       type: 'string',
       minLength: 1,
       pattern: NODE_NAME_PATTERN,
-      description: 'Any text without "." or "#"; flowInput and dataSource are reserved.',
+      description: 'Any text without "." or "#"; flowInput, dataSource and __proto__ are reserved.',
     },
     algorithmName: {
       type: 'string',

@@ -33,7 +33,10 @@ export function checkNodeShapes(pipeline: Pipeline): Problem[] {
     const at = `nodes[${i}]`;
     const who = `node "${node.nodeName}"`;
     if (RESERVED_NODE_NAMES.includes(node.nodeName)) {
-      problems.push({ field: `${at}.nodeName`, message: `nodeName "${node.nodeName}" is reserved` });
+      problems.push({
+        field: `${at}.nodeName`,
+        message: `nodeName "${node.nodeName}" is reserved (reserved: ${RESERVED_NODE_NAMES.join(', ')})`,
+      });
     }
     if (ALGORITHM_KINDS.includes(node.kind) && node.algorithmName === undefined) {
       problems.push({

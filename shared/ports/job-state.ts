@@ -34,6 +34,8 @@ export interface NodeState {
 export interface JobOrigin {
   kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching';
   parentJobId?: string;
+  /** For a triggered job: how many triggers led to it from a job started otherwise (1 = one). */
+  triggerDepth?: number;
 }
 
 export interface JobState {

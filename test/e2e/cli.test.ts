@@ -282,8 +282,8 @@ describe('against a running sluice serve', () => {
     expectCleanError(await sluice(['exec', 'stop', jobId], { env }), /is already stopped/);
   });
 
-  it('--endpoint URL from anywhere (another SLUICE_HOME)', async () => {
-    const env = sluiceEnv(home('elsewhere'));
+  it('--endpoint URL from anywhere (another SLUICE_HOME, the token in SLUICE_API_TOKEN)', async () => {
+    const env = sluiceEnv(home('elsewhere'), { SLUICE_API_TOKEN: served?.token });
     const url = served?.url as string;
     const r = await sluice(['run', '--endpoint', url, 'examples/numbers/pipeline.yml', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);

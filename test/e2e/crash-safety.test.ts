@@ -39,7 +39,8 @@ interface TaskView {
 async function api<T = unknown>(url: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method,
-    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    headers: { ...served?.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const parsed = (await res.json()) as T;
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);

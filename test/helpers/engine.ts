@@ -113,9 +113,14 @@ export async function openTestEngine(
 }
 
 /** A serving engine (`sluice serve` minus the process) on 127.0.0.1 with a free port. */
-export async function startTestHost(
-  opts: Partial<EngineHostOptions> & { slots?: number } = {},
-): Promise<{ host: EngineHost; home: string; api: string; close(): Promise<void> }> {
+export async function startTestHost(opts: Partial<EngineHostOptions> & { slots?: number } = {}): Promise<{
+  host: EngineHost;
+  home: string;
+  api: string;
+  /** The headers every API request needs (the home's token). */
+  headers: Record<string, string>;
+  close(): Promise<void>;
+}> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'sluice-host-'));
   const builtins = allBuiltins();
   for (const b of testBuiltins) builtins.set(b.name, b);
@@ -131,6 +136,7 @@ export async function startTestHost(
     host,
     home,
     api: `${host.url}/api/v1`,
+    headers: host.token ? { authorization: `Bearer ${host.token}` } : {},
     async close() {
       await host.close();
       if (!opts.home) rmSync(home, { recursive: true, force: true });

@@ -57,6 +57,10 @@ export interface Served {
   child: ChildProcess;
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The API token of its home (undefined with --no-auth). */
+  token: string | undefined;
+  /** The headers every API request needs. */
+  headers: Record<string, string>;
   stderr(): string;
   /** Resolves with the exit status once the process has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -82,9 +86,18 @@ export function serve(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: stri
     child.stderr?.on('data', (d) => {
       err += d;
       const m = /serving (http:\/\/[^\s/]+)\/api\/v1/.exec(err);
-      if (m?.[1]) {
+      const link = /dashboard: \S+#token=(\S+)/.exec(err);
+      if (m?.[1] && (link?.[1] || /--no-auth/.test(err))) {
         clearTimeout(timer);
-        resolve({ child, url: m[1], stderr: () => err, exited });
+        const token = link?.[1];
+        resolve({
+          child,
+          url: m[1],
+          token,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          stderr: () => err,
+          exited,
+        });
       }
     });
     void exited.then(({ code }) => {

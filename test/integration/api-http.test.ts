@@ -27,12 +27,8 @@ interface Answer<T = any> {
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
   const res = await fetch(`${h.api}${path}`, {
     method,
-    ...(body !== undefined
-      ? {
-          body: typeof body === 'string' ? body : JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-        }
-      : {}),
+    headers: { ...h.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };

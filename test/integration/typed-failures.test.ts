@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${h?.api}${path}`, init);
+  const res = await fetch(`${h?.api}${path}`, { ...init, headers: { ...h?.headers, ...init?.headers } });
   return (await res.json()) as T;
 }
 

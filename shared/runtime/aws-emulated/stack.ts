@@ -18,6 +18,7 @@ import { createS3TriggerHandler } from '../aws/handlers/s3-trigger.ts';
 import { createStatusHandler } from '../aws/handlers/status.ts';
 import { type RunningWorker, startWorker } from '../aws/worker.ts';
 import { CronTimers } from '../cron-timers.ts';
+import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
 import { S3TriggerPoller, SqsPoller } from './glue.ts';
 
 export interface LocalAwsStackOptions {
@@ -31,8 +32,8 @@ export interface LocalAwsStackOptions {
   dispatchEveryMs?: number;
   /** Trigger-bucket listing period (0 = off). */
   s3PollMs?: number;
-  /** Serve the api function over HTTP (API Gateway's job). */
-  http?: { port: number; host: string };
+  /** Serve the api function on node:http (API Gateway's job); `guard` checks who asks as `sluice serve` does. */
+  http?: { port: number; host: string; guard?: Omit<HttpGuardOptions, 'apiPrefix'> };
   leaseMs?: number;
   heartbeatMs?: number;
   agingMs?: number;
@@ -50,6 +51,8 @@ export interface LocalAwsStack {
   worker?: RunningWorker;
   workerEngine?: AwsEngine;
   url?: string;
+  /** The address actually bound (http://0.0.0.0:3000 for a wildcard bind). */
+  boundUrl?: string;
   handlers: {
     api: ReturnType<typeof createApiHandler>;
     status: ReturnType<typeof createStatusHandler>;
@@ -158,8 +161,18 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
 
   let server: Server | undefined;
   let url: string | undefined;
+  let boundUrl: string | undefined;
   if (opts.http) {
+    const guard = opts.http.guard;
     server = createServer((req, res) => {
+      const refused = guard ? checkRequest(req, { ...guard, apiPrefix: '/api/v1' }) : undefined;
+      if (refused) {
+        res.writeHead(refused.status, { 'content-type': 'application/json', connection: 'close' });
+        res.end(
+          JSON.stringify({ error: { code: refused.status, message: refused.message, type: refused.type } }),
+        );
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -193,12 +206,14 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
     await new Promise<void>((r) => server?.listen(opts.http?.port, opts.http?.host, () => r()));
     const a = server.address() as AddressInfo;
     url = `http://${a.address === '0.0.0.0' ? '127.0.0.1' : a.address}:${a.port}`;
+    boundUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   return {
     engine,
     ...(main ? { worker: main.worker, workerEngine: main.engine } : {}),
     ...(url ? { url } : {}),
+    ...(boundUrl ? { boundUrl } : {}),
     handlers,
     statusPoller,
     ...(s3Poller ? { s3Poller } : {}),

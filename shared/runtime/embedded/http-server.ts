@@ -1,39 +1,26 @@
-// node:http in front of the REST router (`sluice serve`). Parses JSON bodies with a size limit,
-// answers malformed ones with 400, and never lets an exception become a hung request.
+// node:http in front of the REST router (`sluice serve`). Checks who is asking first (token, Host,
+// Origin, JSON bodies: ../http-guard.ts), parses JSON bodies with a size limit, answers malformed
+// ones with 400, and never lets an exception become a hung request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { API_PREFIX, errorBody, handleApi } from '../../api/router.ts';
 import type { SluiceService } from '../../api/service.ts';
+import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
+import { BodyBudget, type BodyLimits, DEFAULT_BODY_LIMITS } from './body-reader.ts';
 
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...headers,
   });
   res.end(text);
-}
-
-async function readBody(
-  req: IncomingMessage,
-): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      return { ok: false, status: 413, message: `request body over ${MAX_BODY_BYTES} bytes` };
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return { ok: true, value: undefined };
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, status: 400, message: `request body is not valid JSON: ${(err as Error).message}` };
-  }
 }
 
 export type ExtraHandler = (
@@ -42,21 +29,43 @@ export type ExtraHandler = (
   url: URL,
 ) => boolean | Promise<boolean>;
 
-export function createApiServer(service: SluiceService, extra?: ExtraHandler): Server {
+/** Who may ask: the token (undefined = `--no-auth`) and the address bound (see http-guard.ts). */
+export type ApiGuard = Omit<HttpGuardOptions, 'apiPrefix'>;
+
+export function createApiServer(
+  service: SluiceService,
+  extra?: ExtraHandler,
+  guard?: ApiGuard,
+  limits: BodyLimits = DEFAULT_BODY_LIMITS,
+): Server {
+  const budget = new BodyBudget(limits);
   return createServer((req, res) => {
     void (async () => {
+      const refused = guard ? checkRequest(req, { ...guard, apiPrefix: API_PREFIX }) : undefined;
+      if (refused) {
+        // The body is not read: close the connection rather than drain what a refused client sends.
+        send(res, refused.status, errorBody(refused.type, refused.message, refused.status), {
+          connection: 'close',
+          ...(refused.status === 401 ? { 'www-authenticate': 'Bearer realm="sluice"' } : {}),
+        });
+        return;
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (!url.pathname.startsWith(API_PREFIX)) {
         if (extra && (await extra(req, res, url))) return;
         send(res, 404, errorBody('NOT_FOUND', `nothing at ${url.pathname}; the API is under ${API_PREFIX}`));
         return;
       }
-      const body = await readBody(req);
+      const body = await budget.read(req);
       if (!body.ok) {
-        send(res, body.status, errorBody(body.status === 413 ? 'TOO_LARGE' : 'INVALID_JSON', body.message));
+        // A body left unread is not drained: the connection closes with the answer.
+        send(res, body.status, errorBody(body.type, body.message, body.status), {
+          connection: 'close',
+          ...(body.status === 503 ? { 'retry-after': '1' } : {}),
+        });
         return;
       }
-      const query: Record<string, string> = {};
+      const query: Record<string, string> = Object.create(null);
       for (const [k, v] of url.searchParams) query[k] = v;
       const r = await handleApi(service, {
         method: req.method ?? 'GET',

@@ -32,6 +32,29 @@ it('the CLI runs the example pipeline (user algorithms) through the AWS path', a
   expect(JSON.parse(r.stdout)).toEqual([{ nodeName: 'Reduce', algorithmName: 'reduce', result: 30 }]);
 }, 60_000);
 
+it('with a guard (serve --backend aws), its HTTP front asks for the token as the embedded serve does', async () => {
+  const guarded = await startLocalAwsStack({
+    env: { ...process.env, ...bed.env },
+    http: { port: 0, host: '127.0.0.1', guard: { boundHost: '127.0.0.1', token: 't'.repeat(43) } },
+    noWorker: true,
+    s3PollMs: 0,
+    onError: () => {},
+  });
+  try {
+    const jobs = `${guarded.url}/api/v1/exec/jobs`;
+    expect((await fetch(jobs)).status).toBe(401);
+    expect((await fetch(jobs, { headers: { authorization: `Bearer ${'t'.repeat(43)}` } })).status).toBe(200);
+    const plain = await fetch(`${guarded.url}/api/v1/exec/raw`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${'t'.repeat(43)}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(plain.status).toBe(415);
+  } finally {
+    await guarded.close();
+  }
+});
+
 it('serve rejects an unknown backend and --create without --backend aws', async () => {
   const bad = await runCli(['serve', '--backend', 'cloud']);
   expect(bad.code).not.toBe(0);

@@ -1,10 +1,15 @@
-// The CLI authenticates to a deployed API: an API key as x-api-key, or SigV4 (IAM auth). The
+// The CLI authenticates to an API: the token of a local `sluice serve` as a Bearer header, an API
+// key as x-api-key, or SigV4 (IAM auth). The
 // signature is checked here by an independent implementation of the SigV4 algorithm.
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiAuthFor } from '../../../cli/connection.ts';
+import { ensureApiToken } from '../../../shared/runtime/api-token.ts';
 import { runCli } from '../../helpers/cli.ts';
 
 interface Seen {
@@ -118,7 +123,29 @@ describe('CLI authentication to a deployed API', () => {
     });
     expect(apiAuthFor(new URL('http://127.0.0.1:3000'), {})).toEqual({ kind: 'none' });
     expect(() => apiAuthFor(new URL('http://127.0.0.1:3000'), { SLUICE_API_AUTH: 'basic' })).toThrow(
-      /SLUICE_API_AUTH must be iam, apiKey or none/,
+      /SLUICE_API_AUTH must be iam, apiKey, token or none/,
     );
+  });
+
+  it('sends the home token of a local `sluice serve` as a Bearer header, never to a remote host', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sluice-auth-'));
+    try {
+      const token = ensureApiToken(home);
+      seen.length = 0;
+      const r = await runCli(['exec', 'jobs', '--json', '--endpoint', endpoint], {
+        env: { SLUICE_HOME: home },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen[0]?.headers.authorization).toBe(`Bearer ${token}`);
+      // SLUICE_API_TOKEN names the token of another machine's engine.
+      seen.length = 0;
+      await runCli(['exec', 'jobs', '--json', '--endpoint', endpoint], {
+        env: { SLUICE_HOME: home, SLUICE_API_TOKEN: 'other-token' },
+      });
+      expect(seen[0]?.headers.authorization).toBe('Bearer other-token');
+      expect(apiAuthFor(new URL('http://10.1.2.3:3000'), {}, undefined)).toEqual({ kind: 'none' });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -254,7 +254,7 @@ describe('webhooks, triggers, reruns', () => {
     const [child] = await t.engine.jobs.listJobs({ pipelineName: 'child' });
     expect(child).toBeDefined();
     const done = await t.engine.waitForJob(child?.jobId ?? '');
-    expect(done.origin).toEqual({ kind: 'trigger', parentJobId: job.jobId });
+    expect(done.origin).toEqual({ kind: 'trigger', parentJobId: job.jobId, triggerDepth: 1 });
     expect(await t.engine.jobs.getResults(done.jobId)).toEqual([
       {
         nodeName: 'C',

@@ -139,6 +139,15 @@ export class HttpSource implements ByteSource {
         );
       if (expect.size !== undefined && cr.total !== undefined && cr.total !== expect.size)
         throw changed(`length ${expect.size} -> ${cr.total}`);
+      // A length that disagrees with the range is a broken response (a lying server or proxy):
+      // fail it cleanly instead of reading until the socket errors or the bytes run over.
+      const len = res.headers['content-length'];
+      if (len !== undefined && Number(len) !== cr.end - cr.start + 1) {
+        res.destroy();
+        throw new TransferError(
+          `${this.name}: Content-Length ${len} disagrees with Content-Range bytes ${cr.start}-${cr.end}`,
+        );
+      }
     } else if (expect.size !== undefined && res.headers['content-length'] !== undefined) {
       if (Number(res.headers['content-length']) !== expect.size)
         throw changed(`length ${expect.size} -> ${res.headers['content-length']}`);

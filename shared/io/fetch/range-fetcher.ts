@@ -157,7 +157,7 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
           const final =
             retryable && !resumable && c.received > 0
               ? new FetchError(
-                  `${this.source.name}: ${e.message}; the server does not support ranges, so the download cannot resume`,
+                  `${e.message}; the server does not support ranges, so the download cannot resume`,
                   'TRANSFER_ERROR',
                 )
               : retryable && failures > this.opts.retries
@@ -245,10 +245,17 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
         });
         body.on('error', (err) => {
           body.destroy();
+          // A body shorter than its Content-Length ends as an 'aborted' error: say what happened.
+          const short = sized && c.start + c.received <= c.end;
           finish(
-            err instanceof FetchError
-              ? err
-              : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
+            short && (!(err instanceof FetchError) || err instanceof TransferError)
+              ? new TransferError(
+                  `${this.source.name}: connection closed after ${c.received} of ${c.end - c.start + 1} bytes`,
+                  { cause: err },
+                )
+              : err instanceof FetchError
+                ? err
+                : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
           );
         });
         body.on('end', () => {

@@ -1,0 +1,115 @@
+// fetch against servers that misbehave on purpose (test/helpers/misbehaving-server.ts): lying
+// lengths end in a clean, typed error with nothing partial left behind, and as a pipeline
+// built-in a failing fetch never takes its host or a neighbouring fetch down.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FetchError } from '../../../../shared/io/fetch/errors.ts';
+import { fetchArchive } from '../../../../shared/io/fetch/fetch.ts';
+import { CORE_BUILTIN_MODULES, WorkerPool } from '../../../../shared/runner/worker-pool.ts';
+import {
+  honest,
+  type MisbehavingServer,
+  type RawRequest,
+  type RawResponse,
+  startMisbehavingServer,
+} from '../../../helpers/misbehaving-server.ts';
+import { failed, never, task } from '../../../helpers/workers.ts';
+
+const KiB = 1024;
+let work: string;
+let servers: MisbehavingServer[] = [];
+let tarball: Buffer;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'sluice-misbehaving-'));
+  execFileSync('sh', ['-c', `mkdir -p ${work}/src/ds && head -c 300000 /dev/urandom > ${work}/src/ds/a.bin`]);
+  tarball = execFileSync('sh', ['-c', `tar -c -C ${work}/src ds | gzip -1`]);
+});
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function serve(answer: (req: RawRequest) => RawResponse): Promise<string> {
+  const s = await startMisbehavingServer(answer);
+  servers.push(s);
+  return `${s.url}/data.tgz`;
+}
+
+/** Honest for the probe, then every chunk's Content-Length off by `delta` bytes. */
+function lyingLength(body: Buffer, delta: number, keepAlive: boolean) {
+  return (req: RawRequest): RawResponse => {
+    const r = honest(body, req, keepAlive ? { connection: 'keep-alive' } : {});
+    if (req.n === 0) return r;
+    r.headers!['content-length'] = r.body!.length + delta;
+    if (keepAlive) r.after = 'open';
+    return r;
+  };
+}
+
+const quick = { chunkSize: 64 * KiB, retries: 1, backoffMs: 10, stallSeconds: 1 };
+
+describe('fetch: a wrong Content-Length', () => {
+  for (const [what, delta] of [
+    ['too long (the server sends less)', 1000],
+    ['too short (the server sends more)', -1000],
+  ] as const) {
+    for (const keepAlive of [false, true]) {
+      it(`${what}, ${keepAlive ? 'keep-alive' : 'closing'}: a clean error, no .part left, -o and -x alike`, async () => {
+        const url = await serve(lyingLength(tarball, delta, keepAlive));
+        const dir = await mkdtemp(path.join(work, 'cl-'));
+        const file = fetchArchive({
+          url,
+          output: { kind: 'file', path: path.join(dir, 'out.tgz') },
+          ...quick,
+        });
+        await expect(file).rejects.toBeInstanceOf(FetchError);
+        await expect(file).rejects.toThrow(/Content-Length \d+ disagrees with Content-Range bytes \d+-\d+/);
+        const extract = fetchArchive({
+          url,
+          output: { kind: 'extract', dest: path.join(dir, 'x') },
+          ...quick,
+        });
+        await expect(extract).rejects.toBeInstanceOf(FetchError);
+        // No out.tgz and no .out.tgz.*.part (x/ is there when extraction had begun).
+        expect((await readdir(dir)).filter((n) => n !== 'x')).toEqual([]);
+      });
+    }
+  }
+});
+
+describe('fetch as a built-in: errors stay inside their task', () => {
+  it('a fetch against a lying server fails alone; its neighbour in the same host completes', async () => {
+    const bad = await serve(lyingLength(tarball, 1000, false));
+    const good = await serve((req) => honest(tarball, req));
+    const pool = new WorkerPool({
+      cacheDir: await mkdtemp(path.join(work, 'pool-')),
+      maxWorkers: 1,
+      ioTasksPerHost: 4,
+      killGraceMs: 300,
+      builtinModules: [...CORE_BUILTIN_MODULES],
+    });
+    try {
+      const fetchTask = (url: string, dest: string) =>
+        pool.run(
+          task({ name: 'fetch', env: 'builtin' }, [
+            { url, dest: path.join(work, dest), chunkSize: '64K', retries: 1 },
+          ]),
+          never,
+        );
+      const [b, g] = await Promise.all([fetchTask(bad, 'bad'), fetchTask(good, 'good')]);
+      expect(failed(b)).toMatchObject({ crashed: false });
+      expect(failed(b).error).toMatch(/Content-Length \d+ disagrees with Content-Range/);
+      expect(g.status).toBe('succeeded');
+      expect((await readFile(path.join(work, 'good', 'ds', 'a.bin'))).length).toBe(300000);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -20,8 +20,9 @@ interface FetchFlags {
   workers: string;
   chunkSize: string;
   maxMemory: string;
-  minSpeed: string;
-  stallTime: string;
+  speedLimit: string;
+  speedTime: string;
+  timeout: string;
   retries: string;
   writeWorkers: string;
   stripComponents: string;
@@ -67,11 +68,20 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
     .option('-j, --workers <n>', 'concurrent ranged requests', String(FETCH_DEFAULTS.workers))
     .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '4M')
     .option('--max-memory <size>', 'memory budget for buffered download, decoding and pending writes', '256M')
-    .option('--min-speed <size>', 'restart a request slower than this many bytes/s (0 = never)', '64K')
     .option(
-      '--stall-time <seconds>',
-      'how long a request may stay below --min-speed',
-      String(FETCH_DEFAULTS.stallSeconds),
+      '--speed-limit <size>',
+      'fail when the download stays slower than this many bytes/s for --speed-time (as curl; 0 = never)',
+      '16K',
+    )
+    .option(
+      '--speed-time <seconds>',
+      'how long the download may stay below --speed-limit (a request that slow for a third of it is reconnected)',
+      String(FETCH_DEFAULTS.speedTime),
+    )
+    .option(
+      '--timeout <seconds>',
+      'how long a request may wait for an answer or go without bytes before it is retried (0 = never)',
+      String(FETCH_DEFAULTS.timeoutSeconds),
     )
     .option(
       '--retries <n>',
@@ -120,8 +130,9 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
             workers: int(f.workers, '--workers', 1),
             chunkSize: size(f.chunkSize, '--chunk-size'),
             maxMemory: size(f.maxMemory, '--max-memory'),
-            minSpeed: size(f.minSpeed, '--min-speed', true),
-            stallSeconds: int(f.stallTime, '--stall-time', 1),
+            speedLimit: size(f.speedLimit, '--speed-limit', true),
+            speedTime: int(f.speedTime, '--speed-time', 1),
+            timeoutSeconds: int(f.timeout, '--timeout', 0),
             retries: int(f.retries, '--retries', 0),
             writeWorkers: int(f.writeWorkers, '--write-workers', 1),
             stripComponents: int(f.stripComponents, '--strip-components', 0),

@@ -19,6 +19,9 @@ const KEYS = new Set([
   'maxMemory',
   'writeWorkers',
   'retries',
+  'speedLimit',
+  'speedTime',
+  'timeout',
 ]);
 
 function fail(i: number, field: string, rule: string): never {
@@ -82,5 +85,8 @@ export function fetchItemOptions(
     retries: int('retries', 0),
     chunkSize: size('chunkSize'),
     maxMemory: size('maxMemory'),
+    speedLimit: o.speedLimit === 0 ? 0 : size('speedLimit'),
+    speedTime: int('speedTime', 1),
+    timeoutSeconds: int('timeout', 0),
   };
 }

@@ -12,7 +12,7 @@ import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
 import { BlockRecycler } from './block-recycler.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
-import { ArchiveError } from './errors.ts';
+import { ArchiveError, TransferError } from './errors.ts';
 import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
@@ -25,22 +25,43 @@ export const FETCH_DEFAULTS = {
   workers: 16,
   chunkSize: 4 * MiB,
   maxMemory: 256 * MiB,
-  minSpeed: 64 * 1024,
-  stallSeconds: 15,
+  /** curl-like: the download fails when slower than speedLimit bytes/s for speedTime seconds. */
+  speedLimit: 16 * 1024,
+  speedTime: 45,
+  /** Seconds a request may wait for its response headers or go without body bytes. */
+  timeoutSeconds: 30,
   retries: 5,
   backoffMs: 500,
   writeWorkers: 32,
 } as const;
 
+/** One probe with a deadline: a server that never answers is a retryable TransferError. */
+async function probeOnce(source: ByteSource, timeoutMs: number, signal: AbortSignal): Promise<SourceInfo> {
+  if (timeoutMs <= 0) return source.probe(signal);
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timeout = new TransferError(`${source.name}: no answer in ${timeoutMs / 1000} s (--timeout)`);
+  const timer = setTimeout(() => ac.abort(timeout), timeoutMs);
+  try {
+    return await source.probe(ac.signal);
+  } catch (err) {
+    throw ac.signal.reason === timeout ? timeout : err;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 async function probeWithRetry(
   source: ByteSource,
-  opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs'>>,
+  opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs' | 'timeoutSeconds'>>,
   signal: AbortSignal,
   log: (s: string) => void,
 ): Promise<SourceInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await source.probe(signal);
+      return await probeOnce(source, opts.timeoutSeconds * 1000, signal);
     } catch (err) {
       const e = err as Error & { retryable?: boolean; retryAfter?: number };
       if (!e.retryable || attempt > opts.retries) throw err;
@@ -103,8 +124,12 @@ export async function fetchArchive(
       workers: o.workers,
       chunkSize: o.chunkSize,
       maxBuffered: Math.max(o.chunkSize, Math.floor(o.maxMemory / 8)),
-      minSpeed: o.minSpeed,
-      stallMs: o.stallSeconds * 1000,
+      // A request below the limit for a third of --speed-time is reconnected (one bad connection
+      // among many); the whole download below it for --speed-time fails.
+      minSpeed: o.speedLimit,
+      stallMs: Math.max(1000, Math.round((o.speedTime * 1000) / 3)),
+      overallStallMs: o.speedTime * 1000,
+      timeoutMs: o.timeoutSeconds * 1000,
       retries: o.retries,
       backoffMs: o.backoffMs,
       signal: abort.signal,

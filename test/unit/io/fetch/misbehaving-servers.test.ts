@@ -53,7 +53,7 @@ function lyingLength(body: Buffer, delta: number, keepAlive: boolean) {
   };
 }
 
-const quick = { chunkSize: 64 * KiB, retries: 1, backoffMs: 10, stallSeconds: 1 };
+const quick = { chunkSize: 64 * KiB, retries: 1, backoffMs: 10, speedTime: 3 };
 
 describe('fetch: a wrong Content-Length', () => {
   for (const [what, delta] of [
@@ -111,5 +111,64 @@ describe('fetch as a built-in: errors stay inside their task', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('fetch: every request has a deadline, the download a minimum speed', () => {
+  const fileIn = async (prefix: string) => path.join(await mkdtemp(path.join(work, prefix)), 'out.tgz');
+
+  it('a server that never answers the first (size) request: retried, then a clean error', async () => {
+    const url = await serve(() => ({ silent: true }));
+    const t0 = Date.now();
+    const run = fetchArchive({
+      url,
+      output: { kind: 'file', path: await fileIn('probe-') },
+      timeoutSeconds: 1,
+      retries: 1,
+      backoffMs: 10,
+    });
+    await expect(run).rejects.toThrow(/no answer in 1 s \(--timeout\)/);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(servers[0]!.requests).toHaveLength(2); // the probe and one retry
+  });
+
+  it('a chunk request that gets headers and then silence is retried, then fails', async () => {
+    const url = await serve((req) =>
+      req.n === 0 ? honest(tarball, req) : { ...honest(tarball, req), body: Buffer.alloc(0), after: 'open' },
+    );
+    const run = fetchArchive({
+      url,
+      output: { kind: 'file', path: await fileIn('silent-') },
+      ...quick,
+      workers: 1,
+      timeoutSeconds: 1,
+      speedLimit: 0,
+    });
+    await expect(run).rejects.toThrow(/no data for 1 s \(--timeout\)/);
+  });
+
+  it('a trickling server cannot keep fetch busy: slower than --speed-limit for --speed-time fails', async () => {
+    const url = await serve((req) =>
+      req.n === 0 ? honest(tarball, req) : { ...honest(tarball, req), bytesPerSecond: 2000 },
+    );
+    const t0 = Date.now();
+    const run = fetchArchive({
+      url,
+      output: { kind: 'file', path: await fileIn('trickle-') },
+      chunkSize: 64 * KiB,
+      workers: 2,
+      speedLimit: 10 * KiB,
+      speedTime: 2,
+      timeoutSeconds: 5,
+    });
+    await expect(run).rejects.toThrow(/slower than 10240 bytes\/s for 2 s .*--speed-limit/);
+    expect(Date.now() - t0).toBeLessThan(8000);
+  });
+
+  it('a server within the limits is not disturbed by them', async () => {
+    const url = await serve((req) => honest(tarball, req));
+    const out = await fileIn('ok-');
+    await fetchArchive({ url, output: { kind: 'file', path: out }, ...quick, timeoutSeconds: 1 });
+    expect((await readFile(out)).equals(tarball)).toBe(true);
   });
 });

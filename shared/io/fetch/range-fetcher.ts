@@ -83,27 +83,39 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
     this.wake();
   }
 
-  private plan(): Chunk[] {
+  /**
+   * How many chunks there are; each is made only when it is launched (`chunkAt`), so a server
+   * claiming a petabyte costs nothing more than one of a few megabytes: what is held at any time
+   * is bounded by the read-ahead (`maxBuffered`), not by the size.
+   */
+  private chunkCount(): number {
     const { size, ranges } = this.info;
-    const one = (end: number): Chunk => ({ start: 0, end, pieces: [], received: 0, done: false });
-    if (size === 0) return [];
-    if (!ranges || size === undefined) return [one(size === undefined ? Number.POSITIVE_INFINITY : size - 1)];
-    const chunks: Chunk[] = [];
-    for (let s = 0; s < size; s += this.opts.chunkSize) {
-      chunks.push({
-        start: s,
-        end: Math.min(s + this.opts.chunkSize, size) - 1,
-        pieces: [],
-        received: 0,
-        done: false,
-      });
+    if (size === 0) return 0;
+    if (!ranges || size === undefined) return 1;
+    return Math.ceil(size / this.opts.chunkSize);
+  }
+
+  private chunkAt(i: number): Chunk {
+    const { size, ranges } = this.info;
+    if (!ranges || size === undefined) {
+      const end = size === undefined ? Number.POSITIVE_INFINITY : size - 1;
+      return { start: 0, end, pieces: [], received: 0, done: false };
     }
-    return chunks;
+    const start = i * this.opts.chunkSize;
+    return {
+      start,
+      end: Math.min(start + this.opts.chunkSize, size) - 1,
+      pieces: [],
+      received: 0,
+      done: false,
+    };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    const chunks = this.plan();
-    this.stats.chunks = chunks.length;
+    const count = this.chunkCount();
+    this.stats.chunks = count;
+    /** The chunks launched and not yet consumed, by index (at most the read-ahead's worth). */
+    const live = new Map<number, Chunk>();
     let next = 0;
     let active = 0;
     let head = 0;
@@ -111,11 +123,12 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
     const launch = () => {
       while (
         !this.fatal &&
-        next < chunks.length &&
+        next < count &&
         active < this.opts.workers &&
         (next === head || (next - head + 1) * this.opts.chunkSize <= this.opts.maxBuffered)
       ) {
-        const c = chunks[next++]!;
+        const c = this.chunkAt(next);
+        live.set(next++, c);
         active++;
         void this.download(c).finally(() => {
           active--;
@@ -125,9 +138,10 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
       }
     };
     try {
-      for (head = 0; head < chunks.length; head++) {
+      for (head = 0; head < count; head++) {
         launch();
-        const c = chunks[head]!;
+        const c = live.get(head);
+        if (!c) throw this.fatal ?? new Error(`chunk ${head} was never started`);
         for (;;) {
           if (this.fatal) throw this.fatal;
           if (c.pieces.length) {
@@ -141,7 +155,7 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
             this.waiter = r;
           });
         }
-        chunks[head] = undefined as unknown as Chunk; // let the chunk's buffers go
+        live.delete(head); // let the chunk's buffers go
       }
     } finally {
       if (watch) clearInterval(watch);

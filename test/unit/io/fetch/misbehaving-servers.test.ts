@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FetchError } from '../../../../shared/io/fetch/errors.ts';
 import { fetchArchive } from '../../../../shared/io/fetch/fetch.ts';
@@ -170,5 +171,45 @@ describe('fetch: every request has a deadline, the download a minimum speed', ()
     const out = await fileIn('ok-');
     await fetchArchive({ url, output: { kind: 'file', path: out }, ...quick, timeoutSeconds: 1 });
     expect((await readFile(out)).equals(tarball)).toBe(true);
+  });
+});
+
+describe('fetch: a server claiming a petabyte', () => {
+  it('plans chunks lazily: memory stays within the read-ahead, the first bytes come at once', async () => {
+    const PB = 2 ** 50;
+    const url = await serve((req) => {
+      const start = req.range?.start ?? 0;
+      const end = Math.min(req.range?.end ?? PB - 1, PB - 1);
+      const length = Math.min(end - start + 1, 256 * KiB);
+      return {
+        status: 206,
+        headers: { 'content-length': length, 'content-range': `bytes ${start}-${start + length - 1}/${PB}` },
+        body: Buffer.alloc(length, 7),
+      };
+    });
+    const stop = new AbortController();
+    let got = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        got += chunk.length;
+        if (got >= 8 * 1024 * KiB) stop.abort(new Error('enough'));
+        cb();
+      },
+    });
+    const heapBefore = process.memoryUsage().heapUsed;
+    const t0 = Date.now();
+    const run = fetchArchive({
+      url,
+      output: { kind: 'stream', stream: sink },
+      chunkSize: 256 * KiB,
+      maxMemory: 16 * 1024 * KiB,
+      signal: stop.signal,
+    });
+    await expect(run).rejects.toThrow(/enough/);
+    expect(got).toBeGreaterThanOrEqual(8 * 1024 * KiB);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // Planning every chunk up front would hold 2^32 chunk records; lazily it holds a handful.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * KiB);
+    expect(servers[0]!.requests.length).toBeLessThan(8 * 4 + 1 + 8 + 2); // consumed + probe + read-ahead
   });
 });

@@ -12,11 +12,12 @@ import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
 import { BlockRecycler } from './block-recycler.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
-import { ArchiveError, TransferError } from './errors.ts';
+import { ArchiveError, DestinationExistsError, TransferError } from './errors.ts';
 import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
 import { TarExtractor } from './tar/extractor.ts';
+import { clearIncomplete, INCOMPLETE_MARKER, markIncomplete } from './tar/incomplete-marker.ts';
 import type { FetchOptions, FetchSummary } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -173,10 +174,13 @@ export async function fetchArchive(
         const what = compression === 'none' ? 'is not' : `is ${compression}-compressed but does not contain`;
         throw new ArchiveError(`${o.url} ${what} a tar archive (save it with -o FILE instead)`, 'NOT_A_TAR');
       }
+      const resuming = await markIncomplete(out.dest, o.url);
+      if (resuming)
+        log(`${out.dest} holds an unfinished extraction (${INCOMPLETE_MARKER}): replacing what it left`);
       const extractor = new TarExtractor({
         dest: out.dest,
         stripComponents: o.stripComponents ?? 0,
-        overwrite: o.overwrite ?? false,
+        overwrite: (o.overwrite ?? false) || resuming,
         preservePermissions: o.preservePermissions ?? false,
         writeWorkers: o.writeWorkers,
         maxPendingBytes: Math.max(8 * MiB, Math.floor(o.maxMemory / 16)),
@@ -189,9 +193,13 @@ export async function fetchArchive(
       try {
         for await (const chunk of plain.stream) await extractor.write(chunk);
         extracted = await extractor.finish();
+        await clearIncomplete(out.dest);
       } catch (err) {
         abort.abort(err);
         await extractor.abort(err as Error);
+        // Refused because the destination holds files of its own: that is the user's to settle
+        // (--overwrite), not a licence for the next run to replace them.
+        if (err instanceof DestinationExistsError && !resuming) await clearIncomplete(out.dest);
         throw err;
       }
     }

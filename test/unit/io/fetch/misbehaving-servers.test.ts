@@ -2,6 +2,7 @@
 // lengths end in a clean, typed error with nothing partial left behind, and as a pipeline
 // built-in a failing fetch never takes its host or a neighbouring fetch down.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,5 +212,42 @@ describe('fetch: a server claiming a petabyte', () => {
     // Planning every chunk up front would hold 2^32 chunk records; lazily it holds a handful.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * KiB);
     expect(servers[0]!.requests.length).toBeLessThan(8 * 4 + 1 + 8 + 2); // consumed + probe + read-ahead
+  });
+});
+
+describe('fetch: an extraction that failed half-way', () => {
+  it('is marked incomplete, and the retry completes it (no "already exists" for ever)', async () => {
+    // Many files, so the failed run has written some of them under their final names.
+    execFileSync('sh', [
+      '-c',
+      `mkdir -p ${work}/many/t && cd ${work}/many/t && for i in $(seq 1 200); do head -c 4000 /dev/urandom > f$i; done`,
+    ]);
+    const tar = execFileSync('tar', ['-c', '-C', `${work}/many`, 't']);
+    let failing = true;
+    const url = await serve((req) => {
+      const r = honest(tar, req);
+      // The first run loses its connection after 300 KiB, for good.
+      if (failing && req.n > 0) return { ...r, body: r.body!.subarray(0, 300 * KiB) };
+      return r;
+    });
+    const dest = await mkdtemp(path.join(work, 'resume-'));
+    const opts = { url, output: { kind: 'extract' as const, dest }, chunkSize: 1024 * KiB, retries: 0 };
+    await expect(fetchArchive(opts)).rejects.toThrow(/connection closed after/);
+    const left = await readdir(path.join(dest, 't'));
+    expect(left.length).toBeGreaterThan(10); // a partial tree under the final names...
+    expect(await readdir(dest)).toContain('.sluice-incomplete'); // ...marked as such
+    failing = false;
+    const logs: string[] = [];
+    const summary = await fetchArchive({ ...opts, log: (l) => logs.push(l) });
+    expect(summary.files).toBe(200);
+    expect(logs.join('\n')).toMatch(/unfinished extraction/);
+    expect(await readdir(dest)).toEqual(['t']); // complete: the marker is gone
+    for (const i of [1, 100, 200])
+      expect(
+        (await readFile(path.join(dest, 't', `f${i}`))).equals(readFileSync(`${work}/many/t/f${i}`)),
+      ).toBe(true);
+    // A complete tree is still protected: a new extraction without --overwrite refuses.
+    await expect(fetchArchive(opts)).rejects.toThrow(/already exists/);
+    await expect(fetchArchive(opts)).rejects.toThrow(/already exists/); // and keeps refusing
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { createAwsObjectStores } from '../../shared/adapters/aws/s3-object-stores.ts';
 import { SluiceError } from '../../shared/errors.ts';
+import { parseChecksum } from '../../shared/io/fetch/checksum.ts';
 import { COMPRESSIONS } from '../../shared/io/fetch/decompress.ts';
 import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
 import type { FetchOutput } from '../../shared/io/fetch/types.ts';
@@ -23,6 +24,7 @@ interface FetchFlags {
   speedLimit: string;
   speedTime: string;
   timeout: string;
+  checksum?: string;
   retries: string;
   writeWorkers: string;
   stripComponents: string;
@@ -43,6 +45,14 @@ function size(v: string, flag: string, allowZero = false): number {
   if (allowZero && /^\s*0+\s*$/.test(v)) return 0;
   try {
     return parseSize(v, flag);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+function checksum(v: string) {
+  try {
+    return parseChecksum(v);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -93,6 +103,10 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
       'files written concurrently when extracting',
       String(FETCH_DEFAULTS.writeWorkers),
     )
+    .option(
+      '--checksum <alg=hex>',
+      'fail unless the downloaded bytes have this digest (md5, sha1, sha256 or sha512), checked while streaming; nothing is kept on a mismatch',
+    )
     .option('--strip-components <n>', 'drop the first N path components of every entry', '0')
     .option('--overwrite', 'replace existing files in DIR (default: refuse)')
     .option('--preserve-permissions', 'keep setuid/setgid bits (default: stripped)')
@@ -105,7 +119,8 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         '  sluice fetch s3://models/llama.tar.gz -x -C /data --strip-components 1\n' +
         '  sluice fetch https://example.com/big.iso -o big.iso -j 32 --chunk-size 16M\n' +
         '  sluice fetch https://example.com/data.tar -O | tar t                 stream the bytes to stdout\n' +
-        '  sluice fetch ./dataset.tar.lz4 -C data --json                        local files work too\n',
+        '  sluice fetch ./dataset.tar.lz4 -C data --json                        local files work too\n' +
+        '  sluice fetch https://example.com/x.tgz -C x --checksum sha256=9f86d0...  verify while downloading\n',
     )
     .action(async (url: string, f: FetchFlags) => {
       const modes = [
@@ -133,6 +148,7 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
             speedLimit: size(f.speedLimit, '--speed-limit', true),
             speedTime: int(f.speedTime, '--speed-time', 1),
             timeoutSeconds: int(f.timeout, '--timeout', 0),
+            ...(f.checksum !== undefined ? { checksum: checksum(f.checksum) } : {}),
             retries: int(f.retries, '--retries', 0),
             writeWorkers: int(f.writeWorkers, '--write-workers', 1),
             stripComponents: int(f.stripComponents, '--strip-components', 0),

@@ -11,6 +11,7 @@ import type { ObjectStores } from '../../ports/object-store.ts';
 import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
 import { BlockRecycler } from './block-recycler.ts';
+import { verifyDigests } from './checksum.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
 import { ArchiveError, DestinationExistsError, TransferError } from './errors.ts';
 import { openSource } from './open-source.ts';
@@ -83,9 +84,24 @@ export interface FetchDeps {
   cwd?: string;
 }
 
+/**
+ * Copies `input` to `out`. An error of `out` (a full disk, a closed pipe) may come while no one
+ * waits on it: it is held by a listener that stays for the whole copy, never left unhandled.
+ */
 async function writeStream(input: AsyncIterable<Buffer>, out: Writable): Promise<void> {
-  for await (const b of input) {
-    if (!out.write(b)) await once(out, 'drain');
+  let failed: Error | undefined;
+  const onError = (err: Error) => {
+    failed ??= err;
+  };
+  out.on('error', onError);
+  try {
+    for await (const b of input) {
+      if (failed) throw failed;
+      if (!out.write(b)) await once(out, 'drain');
+    }
+    if (failed) throw failed;
+  } finally {
+    out.off('error', onError);
   }
 }
 
@@ -140,14 +156,18 @@ export async function fetchArchive(
       },
       log,
     });
+    // Every digest the user or the server gives is checked as the bytes stream past.
+    const digests = [...(o.checksum ? [o.checksum] : []), ...(info.digests ?? [])];
+    const bytes = verifyDigests(fetcher, digests, o.url);
     let compression: Compression | null = null;
     let extracted: Awaited<ReturnType<TarExtractor['finish']>> | undefined;
     const out = o.output;
     if (out.kind === 'file') {
       const tmp = path.join(path.dirname(out.path), `.${path.basename(out.path)}.sluice-${process.pid}.part`);
       const ws = createWriteStream(tmp, { highWaterMark: 4 * MiB });
+      ws.on('error', () => {}); // every error reaches writeStream or `finish`; late ones are moot
       try {
-        await writeStream(fetcher, ws);
+        await writeStream(bytes, ws);
         ws.end();
         await once(ws, 'finish');
         await rename(tmp, out.path);
@@ -157,9 +177,9 @@ export async function fetchArchive(
         throw err;
       }
     } else if (out.kind === 'stream') {
-      await writeStream(fetcher, out.stream);
+      await writeStream(bytes, out.stream);
     } else {
-      const raw = await peek(fetcher, 512);
+      const raw = await peek(bytes, 512);
       const sniffed = sniffCompression(raw.head);
       if (sniffed === 'bzip2' || sniffed === 'xz')
         throw new ArchiveError(

@@ -1,5 +1,6 @@
 // Options and results of `sluice fetch` (shared by the CLI, the built-in algorithm and tests).
 import type { Writable } from 'node:stream';
+import type { ExpectedDigest } from './checksum.ts';
 import type { Compression } from './decompress.ts';
 
 export type FetchOutput =
@@ -40,6 +41,8 @@ export interface FetchOptions {
   stripComponents?: number;
   overwrite?: boolean;
   preservePermissions?: boolean;
+  /** `--checksum ALG=HEX` (parseChecksum): the whole download must match it. */
+  checksum?: ExpectedDigest;
   signal?: AbortSignal;
   /** Warnings (skipped devices, retries) as they happen. */
   log?: (line: string) => void;

@@ -1,5 +1,5 @@
 // `npm run bench -- io [--files=1000] [--kib=100] [--dirs=20] [--ms=20] [--runs=3] [--volume-runs=1]
-// [--only=WHAT,...] [--no-volume] [--no-local] [--no-s3] [--big[=MiB]]`: sluice cp / zip / rm
+// [--only=WHAT,...] [--no-volume] [--no-local] [--no-s3] [--big[=MiB]] [--rm-files=100000]`: sluice cp / zip / rm
 // against cp -r, xargs -P64 cp, rclone, zip -0 -r, rm -rf and the AWS CLI, each pair timed
 // alternately in the same run, on the rig in bench/rig/: a latency FUSE volume (root and FUSE
 // only; otherwise those rows are skipped with the reason), the local disk, and s3rver behind a
@@ -65,6 +65,9 @@ export const ioSuite: BenchSuite = {
     const src = join(rig.root, 'src'); // what the volume serves: small/, rmtest/, big/
     const small = join(src, 'small');
     const localRm = join(rig.root, 'local-rm');
+    const manyFiles = Number(flag(args, '--rm-files', '100000'));
+    const many = join(rig.root, 'many'); // empty files: rm -r of a large tree
+    const localRmMany = join(rig.root, 'local-rm-many');
     let volume: LatencyVolume | undefined;
     let s3: DelayedS3 | undefined;
     const rows: SummaryRow[] = [];
@@ -200,6 +203,19 @@ export const ioSuite: BenchSuite = {
           prep: () => linkTree(small, localRm),
           candidate: '$SLUICE rm -r "$RIG/local-rm"',
           baseline: 'rm -rf "$RIG/local-rm"',
+        },
+        {
+          // Large enough that start-up no longer dominates: the walk and the unlinks do.
+          group: 'local',
+          what: `rm -r local disk, ${manyFiles.toLocaleString('en')} files`,
+          baselineLabel: 'rm -rf',
+          tools: [],
+          prep: () => {
+            makeSmallFiles(many, { files: manyFiles, kib: 0, dirs: 100 });
+            linkTree(many, localRmMany);
+          },
+          candidate: '$SLUICE rm -r "$RIG/local-rm-many"',
+          baseline: 'rm -rf "$RIG/local-rm-many"',
         },
         {
           group: 's3',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { createAwsObjectStores } from '../../shared/adapters/aws/s3-object-stores.ts';
 import { SluiceError } from '../../shared/errors.ts';
+import { parseChecksum } from '../../shared/io/fetch/checksum.ts';
 import { COMPRESSIONS } from '../../shared/io/fetch/decompress.ts';
 import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
 import type { FetchOutput } from '../../shared/io/fetch/types.ts';
@@ -20,8 +21,10 @@ interface FetchFlags {
   workers: string;
   chunkSize: string;
   maxMemory: string;
-  minSpeed: string;
-  stallTime: string;
+  speedLimit: string;
+  speedTime: string;
+  timeout: string;
+  checksum?: string;
   retries: string;
   writeWorkers: string;
   stripComponents: string;
@@ -47,6 +50,14 @@ function size(v: string, flag: string, allowZero = false): number {
   }
 }
 
+function checksum(v: string) {
+  try {
+    return parseChecksum(v);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
 export const registerFetch: RegisterCommand = (program, ctx) => {
   program
     .command('fetch')
@@ -67,11 +78,20 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
     .option('-j, --workers <n>', 'concurrent ranged requests', String(FETCH_DEFAULTS.workers))
     .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '4M')
     .option('--max-memory <size>', 'memory budget for buffered download, decoding and pending writes', '256M')
-    .option('--min-speed <size>', 'restart a request slower than this many bytes/s (0 = never)', '64K')
     .option(
-      '--stall-time <seconds>',
-      'how long a request may stay below --min-speed',
-      String(FETCH_DEFAULTS.stallSeconds),
+      '--speed-limit <size>',
+      'fail when the download stays slower than this many bytes/s for --speed-time (as curl; 0 = never)',
+      '16K',
+    )
+    .option(
+      '--speed-time <seconds>',
+      'how long the download may stay below --speed-limit (a request that slow for a third of it is reconnected)',
+      String(FETCH_DEFAULTS.speedTime),
+    )
+    .option(
+      '--timeout <seconds>',
+      'how long a request may wait for an answer or go without bytes before it is retried (0 = never)',
+      String(FETCH_DEFAULTS.timeoutSeconds),
     )
     .option(
       '--retries <n>',
@@ -82,6 +102,10 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
       '--write-workers <n>',
       'files written concurrently when extracting',
       String(FETCH_DEFAULTS.writeWorkers),
+    )
+    .option(
+      '--checksum <alg=hex>',
+      'fail unless the downloaded bytes have this digest (md5, sha1, sha256 or sha512), checked while streaming; nothing is kept on a mismatch',
     )
     .option('--strip-components <n>', 'drop the first N path components of every entry', '0')
     .option('--overwrite', 'replace existing files in DIR (default: refuse)')
@@ -95,7 +119,8 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         '  sluice fetch s3://models/llama.tar.gz -x -C /data --strip-components 1\n' +
         '  sluice fetch https://example.com/big.iso -o big.iso -j 32 --chunk-size 16M\n' +
         '  sluice fetch https://example.com/data.tar -O | tar t                 stream the bytes to stdout\n' +
-        '  sluice fetch ./dataset.tar.lz4 -C data --json                        local files work too\n',
+        '  sluice fetch ./dataset.tar.lz4 -C data --json                        local files work too\n' +
+        '  sluice fetch https://example.com/x.tgz -C x --checksum sha256=9f86d0...  verify while downloading\n',
     )
     .action(async (url: string, f: FetchFlags) => {
       const modes = [
@@ -120,8 +145,10 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
             workers: int(f.workers, '--workers', 1),
             chunkSize: size(f.chunkSize, '--chunk-size'),
             maxMemory: size(f.maxMemory, '--max-memory'),
-            minSpeed: size(f.minSpeed, '--min-speed', true),
-            stallSeconds: int(f.stallTime, '--stall-time', 1),
+            speedLimit: size(f.speedLimit, '--speed-limit', true),
+            speedTime: int(f.speedTime, '--speed-time', 1),
+            timeoutSeconds: int(f.timeout, '--timeout', 0),
+            ...(f.checksum !== undefined ? { checksum: checksum(f.checksum) } : {}),
             retries: int(f.retries, '--retries', 0),
             writeWorkers: int(f.writeWorkers, '--write-workers', 1),
             stripComponents: int(f.stripComponents, '--strip-components', 0),

@@ -9,14 +9,17 @@
 // `chooseLocalFs` picks by the file-system type of the paths involved (statfs), or as forced.
 import {
   chmodSync,
+  close as closeCb,
   closeSync,
   type Dirent,
   fchmodSync,
+  constants as fsConstants,
   fstatSync,
   futimesSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
+  open as openCb,
   openSync,
   read as readCb,
   readdirSync,
@@ -65,7 +68,18 @@ export interface LocalFs {
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   rmdir(path: string): Promise<void>;
+  /**
+   * Opens a directory (O_DIRECTORY) without following a symlink in its last component
+   * (O_NOFOLLOW) unless `follow` (a root the user named); returns the fd.
+   */
+  openDirectory(path: string, follow?: boolean): Promise<number>;
+  closeFd(fd: number): Promise<void>;
 }
+
+const O_DIRECTORY = fsConstants.O_RDONLY | fsConstants.O_DIRECTORY;
+const dirFlags = (follow?: boolean) => (follow ? O_DIRECTORY : O_DIRECTORY | fsConstants.O_NOFOLLOW);
+const openCbAsync = promisify(openCb);
+const closeCbAsync = promisify(closeCb);
 
 export const threadedFs: LocalFs = {
   mode: 'threaded',
@@ -85,6 +99,8 @@ export const threadedFs: LocalFs = {
   rename: (a, b) => fsp.rename(a, b),
   unlink: (p) => fsp.unlink(p),
   rmdir: (p) => fsp.rmdir(p),
+  openDirectory: (p, follow) => openCbAsync(p, dirFlags(follow)),
+  closeFd: (fd) => closeCbAsync(fd),
 };
 
 /** A synchronous call as a settled promise: callers await both flavours the same way. */
@@ -139,6 +155,8 @@ export const directFs: LocalFs = {
   rename: direct((a: string, b: string) => renameSync(a, b)),
   unlink: direct((p: string) => unlinkSync(p)),
   rmdir: direct((p: string) => rmdirSync(p)),
+  openDirectory: direct((p: string, follow?: boolean) => openSync(p, dirFlags(follow))),
+  closeFd: direct((fd: number) => closeSync(fd)),
 };
 
 /**

@@ -41,7 +41,13 @@ export function assertRemovable(arg: string, cwd: string): void {
 }
 
 interface DirState {
+  /** For messages. */
   path: string;
+  /** Where to act on it: `${parent.at}/${name}` (race-free; see walkLocalTree), the root's path. */
+  self: string;
+  /** Where to act on its entries, once listed (its open fd), and how to let that go. */
+  at?: string;
+  release?: () => void;
   parent: DirState | undefined;
   /** Children not yet removed, plus 1 while the directory is not yet listed. */
   pending: number;
@@ -56,12 +62,14 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs:
     if (--dir.pending > 0) return;
     // A directory with a failed child cannot be empty: leave it (the child's failure is reported).
     if (dir.failed) {
+      dir.release?.();
       childDone(dir.parent, false);
       return;
     }
+    dir.release?.(); // its entries are gone: close its fd before removing it
     pool.push(dir.parent?.path ?? '', async () => {
       try {
-        await fs.rmdir(dir.path);
+        await fs.rmdir(dir.self);
         tally.directories++;
         childDone(dir.parent, true);
       } catch (err) {
@@ -70,7 +78,7 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs:
       }
     });
   };
-  states.set('', { path: root, parent: undefined, pending: 1, failed: false });
+  states.set('', { path: root, self: root, parent: undefined, pending: 1, failed: false });
   walkLocalTree(
     root,
     pool,
@@ -78,12 +86,17 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs:
       directory: (dir) => {
         const state = states.get(dir.rel)!;
         states.delete(dir.rel);
+        state.at = dir.at;
+        state.release = dir.release;
         state.pending += dir.entries.length;
         tally.found(dir.entries.filter((e) => e.kind !== 'dir').length);
         for (const e of dir.entries) {
           const path = `${dir.path}/${e.name}`;
+          // Through the directory's open fd: never through a path that may have changed since.
+          const target = `${dir.at}/${e.name}`;
           if (e.kind === 'dir') {
-            states.set(joinRel(dir.rel, e.name), { path, parent: state, pending: 1, failed: false });
+            const child = { path, self: target, parent: state, pending: 1, failed: false };
+            states.set(joinRel(dir.rel, e.name), child);
             continue;
           }
           pool.push(dir.rel, async () => {
@@ -91,8 +104,8 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs:
               // On a network volume, look the name up first: the lookup runs under the directory's
               // shared lock, in parallel with other lookups; unlink() would otherwise do it under
               // the exclusive lock, doubling the time each unlink blocks the directory.
-              if (fs.mode === 'threaded') await fs.lstat(path).catch(() => {});
-              await fs.unlink(path);
+              if (fs.mode === 'threaded') await fs.lstat(target).catch(() => {});
+              await fs.unlink(target);
               if (e.kind === 'symlink') tally.symlinks++;
               else tally.fileDone(0);
               childDone(state, true);
@@ -112,7 +125,7 @@ async function removeLocalTree(root: string, pool: TaskPool, tally: IoTally, fs:
         childDone(state, false);
       },
     },
-    { fs },
+    { fs, keepOpen: true },
   );
   await pool.idle();
 }

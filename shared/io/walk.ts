@@ -2,7 +2,7 @@
 // its own task in the TaskPool, so sibling directories are listed at once, and the entry types
 // come from the listing (dirent types) — no lstat per entry. S3 prefixes: listed page by page,
 // each page handed over as soon as it arrives, pausing while too much work is queued.
-import type { Dirent } from 'node:fs';
+import { type Dirent, existsSync } from 'node:fs';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { type LocalFs, threadedFs } from './local-fs.ts';
 import type { TaskPool } from './task-pool.ts';
@@ -17,8 +17,16 @@ export interface DirEntryInfo {
 export interface ListedDirectory {
   /** Path relative to the walk's root, '/'-separated; '' for the root itself. */
   rel: string;
-  /** Absolute (or as-given) path of the directory. */
+  /** Absolute (or as-given) path of the directory: for messages. */
   path: string;
+  /**
+   * Where to act on its entries (`${at}/${name}`): `/proc/self/fd/N` of the directory this walk
+   * opened (without following symlinks) on Linux, so a directory swapped for a symlink mid-walk
+   * never redirects an operation outside the tree; `path` elsewhere. Valid until `release()`.
+   */
+  at: string;
+  /** With `keepOpen`: the caller is done with `at` (rm: the directory is removed). */
+  release(): void;
   entries: DirEntryInfo[];
   /** The directory's own attributes, when the walk was asked for them (cp keeps modes/mtimes). */
   stats?: { mode: number; atimeMs: number; mtimeMs: number };
@@ -52,38 +60,89 @@ export function joinRel(rel: string, name: string): string {
 }
 
 /** Schedules the walk of a local directory tree on `pool`; await `pool.idle()` for the end. */
+/** Acting through /proc/self/fd/N: Linux with /proc mounted. */
+const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/**
+ * Schedules the walk of a local directory tree on `pool`; await `pool.idle()` for the end.
+ * Every directory is opened with O_DIRECTORY|O_NOFOLLOW relative to its parent's open fd (through
+ * /proc/self/fd), listed through that fd, and its entries are reached through it (`dir.at`): a
+ * directory swapped for a symlink while the walk runs is refused (ELOOP/ENOTDIR, reported as a
+ * failure), never followed. An fd stays open while its subdirectories are being opened and, with
+ * `keepOpen`, until the caller's `release()`.
+ */
 export function walkLocalTree(
   root: string,
   pool: TaskPool,
   handlers: LocalWalkHandlers,
-  opts: { statDirectories?: boolean; fs?: LocalFs } = {},
+  opts: { statDirectories?: boolean; fs?: LocalFs; keepOpen?: boolean } = {},
 ): void {
   const fs = opts.fs ?? threadedFs;
-  const list = (rel: string, path: string) =>
+  /** One open directory: closed when the walk and the caller no longer need it. */
+  const holder = (fd: number | undefined) => {
+    let refs = 1;
+    return {
+      hold: () => {
+        refs++;
+      },
+      drop: () => {
+        if (--refs === 0 && fd !== undefined) void fs.closeFd(fd).catch(() => {});
+      },
+    };
+  };
+  const list = (rel: string, path: string, openAt: string, parent?: ReturnType<typeof holder>) =>
     pool.pushListing(async () => {
       let dir: ListedDirectory;
+      let own: ReturnType<typeof holder>;
       try {
-        const [dirents, st] = await Promise.all([
-          fs.readdir(path),
-          opts.statDirectories ? fs.stat(path) : undefined,
-        ]);
-        dir = {
-          rel,
-          path,
-          entries: dirents.map((d) => ({ name: d.name, kind: entryKind(d) })),
-          ...(st ? { stats: { mode: st.mode, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs } } : {}),
-        };
+        let fd: number | undefined;
+        try {
+          fd = PROC_FD ? await fs.openDirectory(openAt, parent === undefined) : undefined;
+        } finally {
+          parent?.drop();
+        }
+        own = holder(fd);
+        const at = fd === undefined ? path : `/proc/self/fd/${fd}`;
+        let released = false;
+        try {
+          const [dirents, st] = await Promise.all([
+            fs.readdir(at),
+            opts.statDirectories ? fs.stat(at) : undefined,
+          ]);
+          dir = {
+            rel,
+            path,
+            at,
+            release: () => {
+              if (released) return;
+              released = true;
+              own.drop();
+            },
+            entries: dirents.map((d) => ({ name: d.name, kind: entryKind(d) })),
+            ...(st ? { stats: { mode: st.mode, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs } } : {}),
+          };
+        } catch (err) {
+          own.drop();
+          throw err;
+        }
       } catch (err) {
         handlers.failed(rel, path, err);
         return;
       }
-      const descend = await handlers.directory(dir);
-      if (descend === false) return;
-      for (const e of dir.entries) {
-        if (e.kind === 'dir') list(joinRel(rel, e.name), `${path}/${e.name}`);
+      const o = own;
+      try {
+        const descend = await handlers.directory(dir);
+        if (descend === false) return;
+        for (const e of dir.entries) {
+          if (e.kind !== 'dir') continue;
+          o.hold(); // dropped once the child is open
+          list(joinRel(rel, e.name), `${path}/${e.name}`, `${dir.at}/${e.name}`, o);
+        }
+      } finally {
+        if (!opts.keepOpen) dir.release();
       }
     });
-  list('', root);
+  list('', root, root);
 }
 
 /**

@@ -1,7 +1,8 @@
 // `sluice zip OUT.zip INPUT...` and the `zip` algorithm: walks the inputs concurrently, reads many
 // files at once (bounded by -j and the memory budget), and hands them to the ZipWriter strictly in
 // entry order, so reads overlap while the output stays one sequential stream (local file or S3).
-import { dirname, relative, resolve, sep } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
 import { ValidationError } from '../errors.ts';
@@ -72,6 +73,25 @@ export function entryName(base: string, path: string): string {
   return rel;
 }
 
+/**
+ * The zip's own paths (its temp file, its final name) as the walk of `inputs` would name them:
+ * compared by real path, so `zip alias/out.zip in` (alias -> in) does not pack its own temp file.
+ * The walk follows no symlink below an input, so an input's own real path is all it takes.
+ */
+async function ownPathsAsWalked(own: string[], inputs: string[]): Promise<Set<string>> {
+  const skip = new Set(own);
+  const real = async (p: string) => realpath(p).catch(() => undefined);
+  const ownReal = (
+    await Promise.all(own.map(async (p) => ((await real(dirname(p))) ?? '') + sep + basename(p)))
+  ).filter((p) => !p.startsWith(sep + sep));
+  for (const input of inputs) {
+    const r = await real(input);
+    if (!r) continue;
+    for (const o of ownReal) if (o.startsWith(r + sep)) skip.add(input + o.slice(r.length));
+  }
+  return skip;
+}
+
 export async function zipTree(output: string, inputs: string[], opts: ZipOptions = {}): Promise<IoSummary> {
   if (inputs.length === 0) throw new ValidationError('zip needs at least one input', 'inputs');
   const cwd = opts.cwd ?? process.cwd();
@@ -99,7 +119,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
       throw new ValidationError('an s3:// output needs an object store (none configured)', 'store');
     sink = new S3ZipSink(opts.store, out.bucket, out.key);
   }
-  const skip = new Set(sink.ownPaths);
+  const skip = await ownPathsAsWalked(sink.ownPaths, paths);
   // Read buffers are reused once written; an S3 sink keeps them queued for the upload, so not there.
   const buffers = new BufferPool(out.kind === 'local' ? WHOLE_FILE_MAX : 0);
   const slots = new OrderedSlots<Prepared>();

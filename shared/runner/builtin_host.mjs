@@ -10,6 +10,7 @@
 // fd 4 out: {id, ok:true, result, logs} | {id, ok:false, error:{type,message,trace?,code?,retryable?,details?}, logs}.
 // Messages are batched both ways (one write per burst: flushed on nextTick, i.e. after the
 // current run of callbacks and promise reactions) to keep per-task cost tiny.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Socket } from 'node:net';
 
 const modules = JSON.parse(process.env.SLUICE_BUILTIN_MODULES ?? '[]');
@@ -81,6 +82,22 @@ function describe(err) {
 }
 
 const running = new Map();
+// Which task an asynchronous callback belongs to: an error thrown where nobody can catch it (a
+// stream's 'error' without a listener, a throw in a timer) fails that task only, never the host
+// and the other tasks it runs. An error no task owns still ends the host (as a crash).
+const taskOf = new AsyncLocalStorage();
+const failTask = new Map();
+function onStrayError(err) {
+  const id = taskOf.getStore();
+  const fail = id !== undefined ? failTask.get(id) : undefined;
+  if (!fail) {
+    process.stderr.write(`builtin host: uncaught error outside any task: ${err?.stack ?? err}\n`);
+    process.exit(70);
+  }
+  fail(err);
+}
+process.on('uncaughtException', onStrayError);
+process.on('unhandledRejection', onStrayError);
 
 function run(request) {
   const { id } = request;
@@ -103,17 +120,31 @@ function run(request) {
       if (logs.length > 2 * maxLogLines) logs.splice(0, logs.length - maxLogLines);
     },
   };
+  let finished = false;
   const done = (line) => {
+    if (finished) return;
+    finished = true;
     running.delete(id);
+    failTask.delete(id);
     send(line);
   };
   let promise;
+  const stray = new Promise((_, reject) => {
+    failTask.set(id, (err) => {
+      controller.abort(err); // let the task's other work stop
+      const e = err instanceof Error ? err : new Error(String(err));
+      try {
+        e.message = `uncaught error in '${builtin.name}': ${e.message}`;
+      } catch {}
+      reject(e);
+    });
+  });
   try {
-    promise = Promise.resolve(builtin.run(request.input, ctx));
+    promise = taskOf.run(id, () => Promise.resolve(builtin.run(request.input, ctx)));
   } catch (err) {
     promise = Promise.reject(err);
   }
-  promise.then(
+  Promise.race([promise, stray]).then(
     (result) => {
       let body;
       try {

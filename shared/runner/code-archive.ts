@@ -3,7 +3,7 @@
 // Absolute paths and `..` are rejected, nothing is written through a symlink (links are created
 // last), device files and fifos are refused, setuid/setgid bits are stripped.
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, realpath, symlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readlink, realpath, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { ValidationError } from '../errors.ts';
@@ -78,6 +78,36 @@ function inside(root: string, path: string): boolean {
 }
 
 /** Extracts `archive` into the existing, empty directory `root`. */
+/**
+ * Where `path` leads once every symlink on the way is followed, as far as anything exists; the
+ * missing rest is joined as written (a write would create it there). Too many hops is an error.
+ */
+async function resolveChain(path: string): Promise<string> {
+  const todo = path.split('/').filter(Boolean);
+  let cur = '/';
+  for (let hops = 0; todo.length > 0; ) {
+    const c = todo.shift()!;
+    if (c === '.') continue;
+    if (c === '..') {
+      cur = dirname(cur);
+      continue;
+    }
+    const next = join(cur, c);
+    const st = await lstat(next).catch(() => undefined);
+    if (!st) return resolve(next, ...todo);
+    if (!st.isSymbolicLink()) {
+      cur = next;
+      continue;
+    }
+    if (++hops > 40)
+      throw new ValidationError(`code archive symlink '${path}' has too many levels`, 'codePath');
+    const link = await readlink(next);
+    todo.unshift(...link.split('/').filter(Boolean));
+    if (isAbsolute(link)) cur = '/';
+  }
+  return cur;
+}
+
 export async function extractCodeArchive(archive: string, root: string): Promise<void> {
   const magic = Buffer.alloc(2);
   const fh = await open(archive, 'r');
@@ -162,8 +192,10 @@ export async function extractCodeArchive(archive: string, root: string): Promise
     const realRoot = await realpath(root);
     for (const { target, hard } of links) {
       if (hard) continue;
-      const real = await realpath(target).catch(() => undefined);
-      if (real && !inside(realRoot, real)) {
+      // Followed hop by hop, so a dangling chain (x -> . and y -> x/../gone) is judged by where a
+      // write through it would land, not accepted because realpath() cannot finish.
+      const real = await resolveChain(target);
+      if (!inside(realRoot, real)) {
         throw new ValidationError(
           `code archive symlink '${relative(root, target)}' points outside the archive`,
           'codePath',

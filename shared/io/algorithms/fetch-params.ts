@@ -2,6 +2,7 @@
 // FetchOptions: unknown keys are errors, sizes may be written "8M", paths resolve against cwd.
 import path from 'node:path';
 import { ValidationError } from '../../errors.ts';
+import { parseChecksum } from '../fetch/checksum.ts';
 import { COMPRESSIONS, type Compression } from '../fetch/decompress.ts';
 import type { FetchOptions } from '../fetch/types.ts';
 import { parseSize } from '../size.ts';
@@ -19,6 +20,10 @@ const KEYS = new Set([
   'maxMemory',
   'writeWorkers',
   'retries',
+  'speedLimit',
+  'speedTime',
+  'timeout',
+  'checksum',
 ]);
 
 function fail(i: number, field: string, rule: string): never {
@@ -82,5 +87,16 @@ export function fetchItemOptions(
     retries: int('retries', 0),
     chunkSize: size('chunkSize'),
     maxMemory: size('maxMemory'),
+    speedLimit: o.speedLimit === 0 ? 0 : size('speedLimit'),
+    speedTime: int('speedTime', 1),
+    timeoutSeconds: int('timeout', 0),
+    ...(o.checksum !== undefined
+      ? {
+          checksum:
+            typeof o.checksum === 'string'
+              ? parseChecksum(o.checksum, `input[${i}].checksum`)
+              : fail(i, 'checksum', 'must be a string like "sha256=HEX"'),
+        }
+      : {}),
   };
 }

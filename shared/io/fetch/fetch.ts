@@ -11,12 +11,14 @@ import type { ObjectStores } from '../../ports/object-store.ts';
 import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
 import { BlockRecycler } from './block-recycler.ts';
+import { verifyDigests } from './checksum.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
-import { ArchiveError } from './errors.ts';
+import { ArchiveError, DestinationExistsError, TransferError } from './errors.ts';
 import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
 import { TarExtractor } from './tar/extractor.ts';
+import { clearIncomplete, INCOMPLETE_MARKER, markIncomplete } from './tar/incomplete-marker.ts';
 import type { FetchOptions, FetchSummary } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -25,22 +27,43 @@ export const FETCH_DEFAULTS = {
   workers: 16,
   chunkSize: 4 * MiB,
   maxMemory: 256 * MiB,
-  minSpeed: 64 * 1024,
-  stallSeconds: 15,
+  /** curl-like: the download fails when slower than speedLimit bytes/s for speedTime seconds. */
+  speedLimit: 16 * 1024,
+  speedTime: 45,
+  /** Seconds a request may wait for its response headers or go without body bytes. */
+  timeoutSeconds: 30,
   retries: 5,
   backoffMs: 500,
   writeWorkers: 32,
 } as const;
 
+/** One probe with a deadline: a server that never answers is a retryable TransferError. */
+async function probeOnce(source: ByteSource, timeoutMs: number, signal: AbortSignal): Promise<SourceInfo> {
+  if (timeoutMs <= 0) return source.probe(signal);
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timeout = new TransferError(`${source.name}: no answer in ${timeoutMs / 1000} s (--timeout)`);
+  const timer = setTimeout(() => ac.abort(timeout), timeoutMs);
+  try {
+    return await source.probe(ac.signal);
+  } catch (err) {
+    throw ac.signal.reason === timeout ? timeout : err;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 async function probeWithRetry(
   source: ByteSource,
-  opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs'>>,
+  opts: Required<Pick<FetchOptions, 'retries' | 'backoffMs' | 'timeoutSeconds'>>,
   signal: AbortSignal,
   log: (s: string) => void,
 ): Promise<SourceInfo> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await source.probe(signal);
+      return await probeOnce(source, opts.timeoutSeconds * 1000, signal);
     } catch (err) {
       const e = err as Error & { retryable?: boolean; retryAfter?: number };
       if (!e.retryable || attempt > opts.retries) throw err;
@@ -61,9 +84,24 @@ export interface FetchDeps {
   cwd?: string;
 }
 
+/**
+ * Copies `input` to `out`. An error of `out` (a full disk, a closed pipe) may come while no one
+ * waits on it: it is held by a listener that stays for the whole copy, never left unhandled.
+ */
 async function writeStream(input: AsyncIterable<Buffer>, out: Writable): Promise<void> {
-  for await (const b of input) {
-    if (!out.write(b)) await once(out, 'drain');
+  let failed: Error | undefined;
+  const onError = (err: Error) => {
+    failed ??= err;
+  };
+  out.on('error', onError);
+  try {
+    for await (const b of input) {
+      if (failed) throw failed;
+      if (!out.write(b)) await once(out, 'drain');
+    }
+    if (failed) throw failed;
+  } finally {
+    out.off('error', onError);
   }
 }
 
@@ -103,8 +141,12 @@ export async function fetchArchive(
       workers: o.workers,
       chunkSize: o.chunkSize,
       maxBuffered: Math.max(o.chunkSize, Math.floor(o.maxMemory / 8)),
-      minSpeed: o.minSpeed,
-      stallMs: o.stallSeconds * 1000,
+      // A request below the limit for a third of --speed-time is reconnected (one bad connection
+      // among many); the whole download below it for --speed-time fails.
+      minSpeed: o.speedLimit,
+      stallMs: Math.max(1000, Math.round((o.speedTime * 1000) / 3)),
+      overallStallMs: o.speedTime * 1000,
+      timeoutMs: o.timeoutSeconds * 1000,
       retries: o.retries,
       backoffMs: o.backoffMs,
       signal: abort.signal,
@@ -114,14 +156,18 @@ export async function fetchArchive(
       },
       log,
     });
+    // Every digest the user or the server gives is checked as the bytes stream past.
+    const digests = [...(o.checksum ? [o.checksum] : []), ...(info.digests ?? [])];
+    const bytes = verifyDigests(fetcher, digests, o.url);
     let compression: Compression | null = null;
     let extracted: Awaited<ReturnType<TarExtractor['finish']>> | undefined;
     const out = o.output;
     if (out.kind === 'file') {
       const tmp = path.join(path.dirname(out.path), `.${path.basename(out.path)}.sluice-${process.pid}.part`);
       const ws = createWriteStream(tmp, { highWaterMark: 4 * MiB });
+      ws.on('error', () => {}); // every error reaches writeStream or `finish`; late ones are moot
       try {
-        await writeStream(fetcher, ws);
+        await writeStream(bytes, ws);
         ws.end();
         await once(ws, 'finish');
         await rename(tmp, out.path);
@@ -131,9 +177,9 @@ export async function fetchArchive(
         throw err;
       }
     } else if (out.kind === 'stream') {
-      await writeStream(fetcher, out.stream);
+      await writeStream(bytes, out.stream);
     } else {
-      const raw = await peek(fetcher, 512);
+      const raw = await peek(bytes, 512);
       const sniffed = sniffCompression(raw.head);
       if (sniffed === 'bzip2' || sniffed === 'xz')
         throw new ArchiveError(
@@ -148,10 +194,13 @@ export async function fetchArchive(
         const what = compression === 'none' ? 'is not' : `is ${compression}-compressed but does not contain`;
         throw new ArchiveError(`${o.url} ${what} a tar archive (save it with -o FILE instead)`, 'NOT_A_TAR');
       }
+      const resuming = await markIncomplete(out.dest, o.url);
+      if (resuming)
+        log(`${out.dest} holds an unfinished extraction (${INCOMPLETE_MARKER}): replacing what it left`);
       const extractor = new TarExtractor({
         dest: out.dest,
         stripComponents: o.stripComponents ?? 0,
-        overwrite: o.overwrite ?? false,
+        overwrite: (o.overwrite ?? false) || resuming,
         preservePermissions: o.preservePermissions ?? false,
         writeWorkers: o.writeWorkers,
         maxPendingBytes: Math.max(8 * MiB, Math.floor(o.maxMemory / 16)),
@@ -164,9 +213,13 @@ export async function fetchArchive(
       try {
         for await (const chunk of plain.stream) await extractor.write(chunk);
         extracted = await extractor.finish();
+        await clearIncomplete(out.dest);
       } catch (err) {
         abort.abort(err);
         await extractor.abort(err as Error);
+        // Refused because the destination holds files of its own: that is the user's to settle
+        // (--overwrite), not a licence for the next run to replace them.
+        if (err instanceof DestinationExistsError && !resuming) await clearIncomplete(out.dest);
         throw err;
       }
     }

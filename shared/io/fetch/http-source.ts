@@ -4,6 +4,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { base64ToHex, ContentMd5Check, wholeObjectDigests } from './checksum.ts';
 import { FetchError, HttpStatusError, SourceChangedError, TransferError } from './errors.ts';
 import type { ByteRange, ByteSource, SourceInfo } from './source.ts';
 
@@ -85,9 +87,11 @@ export class HttpSource implements ByteSource {
     const status = res.statusCode ?? 0;
     res.resume();
     res.on('error', () => {});
+    const digests = wholeObjectDigests(res.headers);
     const validators = {
       ...(res.headers.etag ? { etag: res.headers.etag } : {}),
       ...(res.headers['last-modified'] ? { lastModified: res.headers['last-modified'] } : {}),
+      ...(digests.length ? { digests } : {}),
     };
     if (status === 206) {
       const cr = parseContentRange(res.headers['content-range']);
@@ -139,9 +143,26 @@ export class HttpSource implements ByteSource {
         );
       if (expect.size !== undefined && cr.total !== undefined && cr.total !== expect.size)
         throw changed(`length ${expect.size} -> ${cr.total}`);
+      // A length that disagrees with the range is a broken response (a lying server or proxy):
+      // fail it cleanly instead of reading until the socket errors or the bytes run over.
+      const len = res.headers['content-length'];
+      if (len !== undefined && Number(len) !== cr.end - cr.start + 1) {
+        res.destroy();
+        throw new TransferError(
+          `${this.name}: Content-Length ${len} disagrees with Content-Range bytes ${cr.start}-${cr.end}`,
+        );
+      }
     } else if (expect.size !== undefined && res.headers['content-length'] !== undefined) {
       if (Number(res.headers['content-length']) !== expect.size)
         throw changed(`length ${expect.size} -> ${res.headers['content-length']}`);
+    }
+    // A Content-MD5 vouches for exactly this response's body: check it as it passes.
+    const md5 = res.headers['content-md5'];
+    if (typeof md5 === 'string' && md5) {
+      const what = range ? `bytes ${range.start}-${range.end}` : 'the response';
+      const check = new ContentMd5Check(this.name, base64ToHex(md5), what);
+      pipeline(res, check, () => {});
+      return check;
     }
     return res;
   }

@@ -17,6 +17,13 @@ export interface RangeFetcherOptions {
   /** A request slower than this (bytes/s) over `stallMs` is restarted. 0 = never. */
   minSpeed: number;
   stallMs: number;
+  /**
+   * The whole download slower than `minSpeed` over this many ms (counting only time spent waiting
+   * on the network) fails: a trickling server cannot keep it busy for ever. 0 = never.
+   */
+  overallStallMs?: number;
+  /** A request with no response headers, or no body bytes, for this long is retried. 0 = never. */
+  timeoutMs?: number;
   /** Attempts per chunk that make no progress before the download fails. */
   retries: number;
   /** First back-off delay; doubles per attempt (capped at 10 s), or the server's Retry-After. */
@@ -48,6 +55,8 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
   readonly stats: FetchStats;
   private readonly abort = new AbortController();
   private fatal: Error | undefined;
+  /** Bytes received by every request so far (the overall speed rule reads it). */
+  private received = 0;
   private waiter: (() => void) | undefined;
 
   constructor(
@@ -74,38 +83,52 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
     this.wake();
   }
 
-  private plan(): Chunk[] {
+  /**
+   * How many chunks there are; each is made only when it is launched (`chunkAt`), so a server
+   * claiming a petabyte costs nothing more than one of a few megabytes: what is held at any time
+   * is bounded by the read-ahead (`maxBuffered`), not by the size.
+   */
+  private chunkCount(): number {
     const { size, ranges } = this.info;
-    const one = (end: number): Chunk => ({ start: 0, end, pieces: [], received: 0, done: false });
-    if (size === 0) return [];
-    if (!ranges || size === undefined) return [one(size === undefined ? Number.POSITIVE_INFINITY : size - 1)];
-    const chunks: Chunk[] = [];
-    for (let s = 0; s < size; s += this.opts.chunkSize) {
-      chunks.push({
-        start: s,
-        end: Math.min(s + this.opts.chunkSize, size) - 1,
-        pieces: [],
-        received: 0,
-        done: false,
-      });
+    if (size === 0) return 0;
+    if (!ranges || size === undefined) return 1;
+    return Math.ceil(size / this.opts.chunkSize);
+  }
+
+  private chunkAt(i: number): Chunk {
+    const { size, ranges } = this.info;
+    if (!ranges || size === undefined) {
+      const end = size === undefined ? Number.POSITIVE_INFINITY : size - 1;
+      return { start: 0, end, pieces: [], received: 0, done: false };
     }
-    return chunks;
+    const start = i * this.opts.chunkSize;
+    return {
+      start,
+      end: Math.min(start + this.opts.chunkSize, size) - 1,
+      pieces: [],
+      received: 0,
+      done: false,
+    };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
-    const chunks = this.plan();
-    this.stats.chunks = chunks.length;
+    const count = this.chunkCount();
+    this.stats.chunks = count;
+    /** The chunks launched and not yet consumed, by index (at most the read-ahead's worth). */
+    const live = new Map<number, Chunk>();
     let next = 0;
     let active = 0;
     let head = 0;
+    const watch = this.watchOverallSpeed(() => active > 0);
     const launch = () => {
       while (
         !this.fatal &&
-        next < chunks.length &&
+        next < count &&
         active < this.opts.workers &&
         (next === head || (next - head + 1) * this.opts.chunkSize <= this.opts.maxBuffered)
       ) {
-        const c = chunks[next++]!;
+        const c = this.chunkAt(next);
+        live.set(next++, c);
         active++;
         void this.download(c).finally(() => {
           active--;
@@ -115,9 +138,10 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
       }
     };
     try {
-      for (head = 0; head < chunks.length; head++) {
+      for (head = 0; head < count; head++) {
         launch();
-        const c = chunks[head]!;
+        const c = live.get(head);
+        if (!c) throw this.fatal ?? new Error(`chunk ${head} was never started`);
         for (;;) {
           if (this.fatal) throw this.fatal;
           if (c.pieces.length) {
@@ -131,11 +155,44 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
             this.waiter = r;
           });
         }
-        chunks[head] = undefined as unknown as Chunk; // let the chunk's buffers go
+        live.delete(head); // let the chunk's buffers go
       }
     } finally {
+      if (watch) clearInterval(watch);
       if (!this.abort.signal.aborted) this.abort.abort(new Error('download no longer needed'));
     }
+  }
+
+  /**
+   * curl's --speed-limit/--speed-time for the whole download: once a second, the bytes of the last
+   * `overallStallMs` of network time (seconds with a request in flight; a consumer that
+   * back-pressures stops the clock) must reach minSpeed x that window, or the download fails.
+   */
+  private watchOverallSpeed(busy: () => boolean): NodeJS.Timeout | undefined {
+    const { minSpeed, overallStallMs = 0 } = this.opts;
+    if (minSpeed <= 0 || overallStallMs <= 0) return undefined;
+    const windowTicks = Math.max(1, Math.round(overallStallMs / 1000));
+    const perTick: number[] = [];
+    let last = this.received;
+    const timer = setInterval(() => {
+      const got = this.received - last;
+      last = this.received;
+      if (!busy() && got === 0) return;
+      perTick.push(got);
+      if (perTick.length > windowTicks) perTick.shift();
+      if (perTick.length < windowTicks) return;
+      const total = perTick.reduce((a, b) => a + b, 0);
+      if (total < minSpeed * windowTicks)
+        this.fail(
+          new FetchError(
+            `${this.source.name}: slower than ${minSpeed} bytes/s for ${windowTicks} s (${Math.round(total / windowTicks)} bytes/s; see --speed-limit and --speed-time)`,
+            'TOO_SLOW',
+            504,
+          ),
+        );
+    }, 1000);
+    timer.unref();
+    return timer;
   }
 
   /** Fetches one chunk, retrying from the last received byte, until done or fatal. */
@@ -157,7 +214,7 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
           const final =
             retryable && !resumable && c.received > 0
               ? new FetchError(
-                  `${this.source.name}: ${e.message}; the server does not support ranges, so the download cannot resume`,
+                  `${e.message}; the server does not support ranges, so the download cannot resume`,
                   'TRANSFER_ERROR',
                 )
               : retryable && failures > this.opts.retries
@@ -209,7 +266,7 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
                 const rate = Math.round((windowBytes * 1000) / stallMs);
                 finish(
                   new TransferError(
-                    `${this.source.name}: stalled at ${rate} B/s (below --min-speed), reconnecting`,
+                    `${this.source.name}: stalled at ${rate} B/s (below --speed-limit), reconnecting`,
                   ),
                 );
                 ac.abort();
@@ -217,10 +274,28 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
               windowBytes = 0;
             }, stallMs)
           : undefined;
+      // No response headers, or a silent body, for timeoutMs: give up on this request (retried).
+      let idle: NodeJS.Timeout | undefined;
+      const { timeoutMs = 0 } = this.opts;
+      const armIdle = () => {
+        if (timeoutMs <= 0) return;
+        if (idle) idle.refresh();
+        else
+          idle = setTimeout(() => {
+            finish(
+              new TransferError(
+                `${this.source.name}: no data for ${timeoutMs / 1000} s (--timeout), reconnecting`,
+              ),
+            );
+            ac.abort();
+          }, timeoutMs);
+      };
+      armIdle();
       const finish = (err?: Error) => {
         if (settled) return;
         settled = true;
         if (timer) clearInterval(timer);
+        if (idle) clearTimeout(idle);
         this.abort.signal.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve();
@@ -238,17 +313,26 @@ export class RangeFetcher implements AsyncIterable<Buffer> {
             b = b.subarray(0, c.end - c.start + 1 - c.received); // a server sending more than asked
           }
           c.received += b.length;
+          this.received += b.length;
           windowBytes += b.length;
+          armIdle();
           c.pieces.push(b);
           this.opts.onBytes?.(b.length);
           this.wake();
         });
         body.on('error', (err) => {
           body.destroy();
+          // A body shorter than its Content-Length ends as an 'aborted' error: say what happened.
+          const short = sized && c.start + c.received <= c.end;
           finish(
-            err instanceof FetchError
-              ? err
-              : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
+            short && (!(err instanceof FetchError) || err instanceof TransferError)
+              ? new TransferError(
+                  `${this.source.name}: connection closed after ${c.received} of ${c.end - c.start + 1} bytes`,
+                  { cause: err },
+                )
+              : err instanceof FetchError
+                ? err
+                : new TransferError(`${this.source.name}: ${err.message}`, { cause: err }),
           );
         });
         body.on('end', () => {

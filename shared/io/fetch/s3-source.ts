@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../../ports/object-store.ts';
 import { parseS3Url } from '../s3-url.ts';
+import { etagMd5 } from './checksum.ts';
 import { SourceChangedError } from './errors.ts';
 import type { ByteRange, ByteSource, SourceInfo } from './source.ts';
 
@@ -20,7 +21,14 @@ export class S3Source implements ByteSource {
 
   async probe(signal: AbortSignal): Promise<SourceInfo> {
     const h = await this.store.head(this.bucket, this.key, signal);
-    return { size: h.size, ranges: true, ...(h.etag ? { etag: h.etag } : {}) };
+    // A single-part upload's ETag is the object's MD5: checked while streaming.
+    const md5 = h.etag ? etagMd5(h.etag) : undefined;
+    return {
+      size: h.size,
+      ranges: true,
+      ...(h.etag ? { etag: h.etag } : {}),
+      ...(md5 ? { digests: [{ algorithm: 'md5' as const, hex: md5, from: 'ETag' }] } : {}),
+    };
   }
 
   async open(range: ByteRange | undefined, expect: SourceInfo, signal: AbortSignal): Promise<Readable> {

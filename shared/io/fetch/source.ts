@@ -2,6 +2,7 @@
 // object (through the ObjectStore port) or a local file. Each answers a probe (size, validators,
 // whether ranges work) and opens one ranged stream per request.
 import type { Readable } from 'node:stream';
+import type { ExpectedDigest } from './checksum.ts';
 
 export interface SourceInfo {
   /** Total length in bytes; undefined when the server does not say (chunked, no ranges). */
@@ -11,6 +12,8 @@ export interface SourceInfo {
   /** Validators: a later response that disagrees means the object changed. */
   etag?: string;
   lastModified?: string;
+  /** What the source vouches for about the whole object (checked while streaming). */
+  digests?: ExpectedDigest[];
 }
 
 export interface ByteRange {

@@ -1,5 +1,6 @@
 // Options and results of `sluice fetch` (shared by the CLI, the built-in algorithm and tests).
 import type { Writable } from 'node:stream';
+import type { ExpectedDigest } from './checksum.ts';
 import type { Compression } from './decompress.ts';
 
 export type FetchOutput =
@@ -22,10 +23,15 @@ export interface FetchOptions {
   chunkSize?: number;
   /** Memory budget for downloaded, decoded and not-yet-written bytes. Default 256 MiB. */
   maxMemory?: number;
-  /** A request below this many bytes/s for `stallSeconds` is restarted. Default 64 KiB/s; 0 = off. */
-  minSpeed?: number;
-  /** Default 15. */
-  stallSeconds?: number;
+  /**
+   * curl's --speed-limit: the download fails when slower than this many bytes/s for `speedTime`
+   * seconds (a single request that slow for a third of it is reconnected). Default 16 KiB/s; 0 = off.
+   */
+  speedLimit?: number;
+  /** curl's --speed-time, seconds. Default 45. */
+  speedTime?: number;
+  /** Seconds a request (the first probe too) may wait for its response or go without bytes. Default 30; 0 = off. */
+  timeoutSeconds?: number;
   /** Attempts per chunk without progress before failing. Default 5. */
   retries?: number;
   /** First retry delay in ms (doubles). Default 500. */
@@ -35,6 +41,8 @@ export interface FetchOptions {
   stripComponents?: number;
   overwrite?: boolean;
   preservePermissions?: boolean;
+  /** `--checksum ALG=HEX` (parseChecksum): the whole download must match it. */
+  checksum?: ExpectedDigest;
   signal?: AbortSignal;
   /** Warnings (skipped devices, retries) as they happen. */
   log?: (line: string) => void;

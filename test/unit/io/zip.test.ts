@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { zipTree } from '../../../shared/io/zip.ts';
@@ -105,6 +105,16 @@ describe.each(['local', 'network'] as const)('zipTree (--volume %s)', (volume) =
     expect(s.failures).toEqual([]);
     const names = execFileSync('zipinfo', ['-1', join(dir, 'src/self.zip')]).toString();
     expect(names).not.toMatch(/self\.zip|\.sluice-/);
+  });
+
+  it('does not zip its own output written through an alias of an input (real paths compared)', async () => {
+    await makeSampleTree(join(dir, 'in'));
+    await symlink(join(dir, 'in'), join(dir, 'alias'));
+    const s = await zip('alias/out.zip', ['in'], { cwd: dir });
+    expect(s.failures).toEqual([]);
+    expect(s.files).toBe(32);
+    const names = execFileSync('zipinfo', ['-1', join(dir, 'in/out.zip')]).toString();
+    expect(names).not.toMatch(/out\.zip|\.sluice-/);
   });
 });
 

@@ -88,6 +88,18 @@ describe('built-in algorithms', () => {
     expect(after).not.toBe(before);
   });
 
+  it('an error thrown outside any await fails only its own task; the host and its neighbours live on', async () => {
+    const host = pidOf(await pool.run(task(builtin('cpu'), []), never));
+    const [neighbour, thrower] = await Promise.all([
+      pool.run(task(builtin('sleep'), [400]), never),
+      pool.run(task(builtin('throw-later'), []), never),
+    ]);
+    expect(failed(thrower)).toMatchObject({ crashed: false });
+    expect(failed(thrower).error).toContain("uncaught error in 'throw-later': stray failure");
+    expect(pidOf(neighbour)).toBe(host);
+    expect(isAlive(host)).toBe(true);
+  });
+
   it('stop and ttl end a builtin through its AbortSignal, without killing the host', async () => {
     const host = pidOf(await pool.run(task(builtin('cpu'), []), never));
     const timed = failed(await pool.run(task(builtin('wait'), [], { timeoutMs: 100 }), never));

@@ -77,6 +77,13 @@ describe('code archives', () => {
       /symlink 'out' points outside/,
     ],
     [
+      'a dangling symlink chain that leads outside',
+      // x -> . and y -> x/../escaped: lexically inside, really the archive's parent (and dangling).
+      "i = tarfile.TarInfo('x'); i.type = tarfile.SYMTYPE; i.linkname = '.'; t.addfile(i)\n" +
+        "i = tarfile.TarInfo('y'); i.type = tarfile.SYMTYPE; i.linkname = 'x/../escaped'; t.addfile(i)",
+      /symlink 'y' points outside/,
+    ],
+    [
       'a device file',
       "i = tarfile.TarInfo('dev'); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; t.addfile(i)",
       /unsupported type '3'/,

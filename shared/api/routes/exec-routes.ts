@@ -2,7 +2,12 @@
 import * as exec from '../exec.ts';
 import { route } from '../route-table.ts';
 
-const JOB_ID = { type: 'object', required: ['jobId'], properties: { jobId: { type: 'string' } } };
+const JOB_ID = {
+  type: 'object',
+  required: ['jobId'],
+  additionalProperties: false,
+  properties: { jobId: { type: 'string', minLength: 1 } },
+};
 const STARTED = {
   schema: {
     type: 'object',
@@ -48,7 +53,7 @@ route({
   path: '/exec/stop',
   summary: 'Stop a job and every unfinished task of it',
   body: {
-    schema: { ...JOB_ID, properties: { jobId: { type: 'string' }, reason: { type: 'string' } } },
+    schema: { ...JOB_ID, properties: { ...JOB_ID.properties, reason: { type: 'string' } } },
   },
   handler: (d, r) => exec.stop(d, r.body),
 });
@@ -61,7 +66,8 @@ route({
     schema: {
       type: 'object',
       required: ['jobId', 'nodeName'],
-      properties: { jobId: { type: 'string' }, nodeName: { type: 'string' } },
+      additionalProperties: false,
+      properties: { jobId: { type: 'string', minLength: 1 }, nodeName: { type: 'string', minLength: 1 } },
     },
   },
   response: STARTED,

@@ -1,5 +1,6 @@
 // `sluice pipeline ...` and `sluice algorithm ...`: stored pipelines and registered algorithms.
 import type { Command } from 'commander';
+import { DEFAULT_CRON_PATTERN } from '../../shared/pipeline/constants.ts';
 import { applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connect, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
@@ -127,23 +128,28 @@ export function registerCron(program: Command, ctx: CliContext): void {
       printTable(ctx, list, ['name', 'pattern', 'enabled', 'nextRun']);
     }),
   );
-  for (const [cmd, enabled] of [
-    ['start', true],
-    ['stop', false],
-  ] as const) {
-    common(
-      cr
-        .command(cmd)
-        .description(`${enabled ? 'enable' : 'disable'} the cron trigger of a stored pipeline`)
-        .argument('<name>')
-        .option('--pattern <cron>', '5- or 6-field cron pattern (default: the stored one)'),
-    ).action((name: string, o: Common & { pattern?: string }) =>
-      withClient(ctx, o, async (c) => {
-        printJson(
-          ctx,
-          await c.call('POST', `/cron/${cmd}`, { name, ...(o.pattern ? { pattern: o.pattern } : {}) }),
-        );
-      }),
-    );
-  }
+  common(
+    cr
+      .command('start')
+      .description('enable the cron trigger of a stored pipeline')
+      .argument('<name>')
+      .option(
+        '--pattern <cron>',
+        `5- or 6-field cron pattern (default: the stored one, else HKube's hourly "${DEFAULT_CRON_PATTERN}")`,
+      ),
+  ).action((name: string, o: Common & { pattern?: string }) =>
+    withClient(ctx, o, async (c) => {
+      printJson(
+        ctx,
+        await c.call('POST', '/cron/start', { name, ...(o.pattern ? { pattern: o.pattern } : {}) }),
+      );
+    }),
+  );
+  common(
+    cr.command('stop').description('disable the cron trigger of a stored pipeline').argument('<name>'),
+  ).action((name: string, o: Common) =>
+    withClient(ctx, o, async (c) => {
+      printJson(ctx, await c.call('POST', '/cron/stop', { name }));
+    }),
+  );
 }

@@ -1,12 +1,13 @@
 // `sluice exec ...`: hkubectl's exec commands (raw, stored, status, result, stop, caching, rerun,
-// jobs) over the REST API.
+// jobs; search, tree and algorithm in exec-more.ts) over the REST API.
 import type { Command } from 'commander';
-import { connect, connectEngine } from '../connection.ts';
+import { connect, connectEngine, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { followJob } from '../job-progress.ts';
 import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
+import { registerExecMore, registerExecStop } from './exec-more.ts';
 import { parseWorkers, runPipelineFile } from './run.ts';
 
 interface Common {
@@ -167,18 +168,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
       }),
   );
 
-  endpointOpt(
-    exec
-      .command('stop')
-      .description('stop a job: every unfinished task is stopped')
-      .argument('<jobId>')
-      .option('--reason <text>'),
-  ).action((jobId: string, o: Common & { reason?: string }) =>
-    withClient(ctx, o, async (c) => {
-      const r = await c.call('POST', '/exec/stop', { jobId, ...(o.reason ? { reason: o.reason } : {}) });
-      printJson(ctx, r);
-    }),
-  );
+  const withC = (o: Common, fn: (c: SluiceClient) => Promise<void>) => withClient(ctx, o, fn);
+  registerExecStop(exec, ctx, endpointOpt, withC);
+  registerExecMore(exec, ctx, endpointOpt, withC, (o, path, body) => submitAndMaybeWait(ctx, o, path, body));
 
   endpointOpt(
     exec

@@ -31,17 +31,23 @@ export function registerPipeline(program: Command, ctx: CliContext): void {
   common(
     p
       .command('store')
-      .description('store a pipeline (validated first; an existing one is replaced only with --update)')
-      .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
-      .option('--update', 'replace the stored pipeline of the same name'),
+      .description(
+        'store a pipeline, or an array of them (all validated first; existing ones are replaced only with --update)',
+      )
+      .requiredOption('-f, --file <file>', 'pipeline descriptor, or an array of them (JSON or YAML)')
+      .option('--update', 'replace stored pipelines of the same name'),
   ).action((o: Common & { file: string; update?: boolean }) =>
     withClient(ctx, o, async (c) => {
       const body = await readDescriptorFile(ctx, o.file);
-      const stored = await c.call<{ name: string }>(o.update ? 'PUT' : 'POST', '/store/pipelines', body);
-      if (o.json) printJson(ctx, stored);
-      else ctx.stdout.write(`stored pipeline ${stored.name}\n`);
+      const stored = await c.call<{ name: string } | { name: string }[]>('POST', '/store/pipelines', body, {
+        ...(o.update ? { overwrite: 'true' } : {}),
+      });
+      if (o.json) return printJson(ctx, stored);
+      for (const p of Array.isArray(stored) ? stored : [stored])
+        ctx.stdout.write(`stored pipeline ${p.name}\n`);
     }),
   );
+  registerLatestRuns(p, ctx, '/pipelines', 'runs of a stored pipeline');
   common(
     p.command('get').description('print a stored pipeline (with defaults filled in)').argument('<name>'),
   ).action((name: string, o: Common) =>
@@ -145,6 +151,7 @@ export function registerCron(program: Command, ctx: CliContext): void {
       );
     }),
   );
+  registerLatestRuns(cr, ctx, '/cron', 'runs its cron trigger started');
   common(
     cr.command('stop').description('disable the cron trigger of a stored pipeline').argument('<name>'),
   ).action((name: string, o: Common) =>
@@ -152,4 +159,33 @@ export function registerCron(program: Command, ctx: CliContext): void {
       printJson(ctx, await c.call('POST', '/cron/stop', { name }));
     }),
   );
+}
+
+/** `status NAME` and `results NAME`: the latest runs (HKube's /pipelines/* and /cron/* routes). */
+function registerLatestRuns(
+  parent: Command,
+  ctx: CliContext,
+  prefix: '/pipelines' | '/cron',
+  what: string,
+): void {
+  for (const kind of ['status', 'results'] as const) {
+    common(
+      parent
+        .command(kind)
+        .description(`${kind} of the latest ${what}, newest first`)
+        .argument('<name>')
+        .option('--limit <n>', 'how many runs (default 1)'),
+    ).action((name: string, o: Common & { limit?: string }) =>
+      withClient(ctx, o, async (c) => {
+        const runs = await c.call<Record<string, unknown>[]>(
+          'GET',
+          `${prefix}/${kind}/${encodeURIComponent(name)}`,
+          undefined,
+          { limit: o.limit },
+        );
+        if (o.json || kind === 'results') return printJson(ctx, runs);
+        printTable(ctx, runs, ['jobId', 'status', 'progress', 'createdAt', 'finishedAt', 'reason']);
+      }),
+    );
+  }
 }

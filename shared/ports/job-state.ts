@@ -30,9 +30,9 @@ export interface NodeState {
   reason?: string;
 }
 
-/** How a job started. */
+/** How a job started (`pipeline`: as the sub-job of a pipeline node of `parentJobId`). */
 export interface JobOrigin {
-  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching';
+  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching' | 'pipeline';
   parentJobId?: string;
   /** For a triggered job: how many triggers led to it from a job started otherwise (1 = one). */
   triggerDepth?: number;

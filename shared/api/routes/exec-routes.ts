@@ -48,14 +48,58 @@ route({
   response: STARTED,
   handler: (d, r) => exec.execStored(d, r.body),
 });
+const TIME = {
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'integer', minimum: 0 },
+  ],
+};
 route({
   method: 'POST',
   path: '/exec/stop',
-  summary: 'Stop a job and every unfinished task of it',
+  summary:
+    'Stop a job (jobId), or every unfinished job matching pipelineName, status and startTime {from, to}; every unfinished task of them is stopped',
   body: {
-    schema: { ...JOB_ID, properties: { ...JOB_ID.properties, reason: { type: 'string' } } },
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        jobId: { type: 'string', minLength: 1 },
+        pipelineName: { type: 'string', minLength: 1 },
+        status: { enum: ['pending', 'active'] },
+        startTime: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'creation time range: ISO dates or epoch milliseconds',
+          properties: { from: TIME, to: TIME },
+        },
+        reason: { type: 'string' },
+      },
+    },
   },
   handler: (d, r) => exec.stop(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/exec/algorithm',
+  status: 201,
+  summary: 'Run one algorithm as a one-node job (the node is named after the algorithm)',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        input: { type: 'array' },
+        flowInput: { type: 'object' },
+        options: { type: 'object' },
+        priority: { type: 'integer', minimum: 1, maximum: 5 },
+      },
+    },
+  },
+  response: STARTED,
+  handler: (d, r) => exec.execAlgorithm(d, r.body),
 });
 route({
   method: 'POST',
@@ -107,15 +151,4 @@ route({
   summary: 'A job’s task records',
   query: { nodeName: 'only the tasks of this node' },
   handler: (d, r, p) => exec.tasks(d, p.jobId as string, r.query.nodeName),
-});
-route({
-  method: 'GET',
-  path: '/exec/jobs',
-  summary: 'Jobs, newest first',
-  query: {
-    status: 'pending, active, completed, failed or stopped',
-    pipelineName: 'only jobs of this pipeline',
-    limit: 'at most this many (1–10000, default 100)',
-  },
-  handler: (d, r) => exec.jobs(d, r.query),
 });

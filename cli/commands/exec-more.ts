@@ -1,5 +1,5 @@
-// More of `sluice exec`: search, tree, algorithm, and stopping many jobs at once (HKube's
-// /exec/search, /exec/tree, /exec/algorithm and bulk /exec/stop).
+// More of `sluice exec`: search, tree, algorithm, pause/resume, and stopping many jobs at once
+// (HKube's /exec/search, /exec/tree, /exec/algorithm, /exec/pause, /exec/resume, bulk /exec/stop).
 import type { Command } from 'commander';
 import type { SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
@@ -114,6 +114,34 @@ export function registerExecMore(
     if (o.priority !== undefined) body.priority = Number(o.priority);
     return submit(o, '/exec/algorithm', body);
   });
+}
+
+/** `exec pause` and `exec resume`. */
+export function registerExecPause(
+  exec: Command,
+  ctx: CliContext,
+  endpointOpt: (c: Command) => Command,
+  withClient: WithClient,
+) {
+  for (const [action, text] of [
+    ['pause', 'pause a job: no new task of it starts; running tasks finish'],
+    ['resume', 'resume a paused job'],
+  ] as const) {
+    endpointOpt(exec.command(action).description(text).argument('<jobId>')).action(
+      (jobId: string, o: Common) =>
+        withClient(o, async (c) => {
+          const r = await c.call<{ jobId: string; status: string; paused: boolean }>(
+            'POST',
+            `/exec/${action}`,
+            {
+              jobId,
+            },
+          );
+          if (o.json) return printJson(ctx, r);
+          ctx.stdout.write(`${r.jobId} ${r.paused ? 'paused' : r.status}\n`);
+        }),
+    );
+  }
 }
 
 /** `exec stop`: one job, or every unfinished job matching the filters. */

@@ -7,7 +7,7 @@ import { CliError } from '../errors.ts';
 import { followJob } from '../job-progress.ts';
 import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
-import { registerExecMore, registerExecStop } from './exec-more.ts';
+import { registerExecMore, registerExecPause, registerExecStop } from './exec-more.ts';
 import { parseWorkers, runPipelineFile } from './run.ts';
 
 interface Common {
@@ -170,6 +170,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
 
   const withC = (o: Common, fn: (c: SluiceClient) => Promise<void>) => withClient(ctx, o, fn);
   registerExecStop(exec, ctx, endpointOpt, withC);
+  registerExecPause(exec, ctx, endpointOpt, withC);
   registerExecMore(exec, ctx, endpointOpt, withC, (o, path, body) => submitAndMaybeWait(ctx, o, path, body));
 
   endpointOpt(

@@ -98,6 +98,13 @@ export async function stop(deps: ApiDeps, body: unknown) {
   return { stopped, reason };
 }
 
+/** exec/pause and exec/resume: no new task of the job starts while paused; running ones finish. */
+export async function setPaused(deps: ApiDeps, body: unknown, paused: boolean) {
+  const jobId = str(obj(body, 'the request'), 'jobId');
+  const job = await deps.control.setPaused(jobId, paused);
+  return { jobId, status: job.status, paused: job.paused === true };
+}
+
 /** Runs one algorithm as a one-node job (HKube's exec/algorithm). */
 export async function execAlgorithm(deps: ApiDeps, body: unknown) {
   const b = obj(body, 'the request');

@@ -135,6 +135,18 @@ export class Coordinator implements JobDriver {
     return (await this.ports.jobs.getJob(jobId)) as JobState;
   }
 
+  /**
+   * Pauses a job (no new task starts; running ones finish) or resumes it. Idempotent: pausing a
+   * paused job changes nothing. A finished job cannot be paused or resumed (409).
+   */
+  async setPaused(jobId: string, paused: boolean): Promise<JobState> {
+    const job = await this.ports.jobs.getJob(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
+    if (isJobFinal(job)) throw new ConflictError(`job ${jobId} is already ${job.status}`, 'JOB_FINISHED');
+    await this.apply(jobId, { type: paused ? 'pause' : 'resume', at: this.ports.clock.now() });
+    return (await this.ports.jobs.getJob(jobId)) as JobState;
+  }
+
   /** A task started running: the job becomes active (activeTtl counts from here). */
   async taskStarted(jobId: string): Promise<void> {
     if (this.started.has(jobId)) return;

@@ -53,6 +53,11 @@ export interface JobState {
    * expanded); set when it is admitted.
    */
   admitted: boolean;
+  /**
+   * Paused by a user (exec/pause): no new task of the job starts; running ones finish. Cleared by
+   * exec/resume.
+   */
+  paused?: boolean;
   /** Optimistic-concurrency version: every write checks it. */
   version: number;
   /** Job that triggered this one (pipeline triggers), or how it started. */

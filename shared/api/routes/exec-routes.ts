@@ -79,6 +79,26 @@ route({
   },
   handler: (d, r) => exec.stop(d, r.body),
 });
+for (const [action, paused] of [
+  ['pause', true],
+  ['resume', false],
+] as const) {
+  route({
+    method: 'POST',
+    path: `/exec/${action}`,
+    summary: paused
+      ? 'Pause a job: no new task of it starts; running tasks finish (409 if it already ended)'
+      : 'Resume a paused job (409 if it already ended)',
+    body: { schema: JOB_ID },
+    response: {
+      schema: {
+        type: 'object',
+        properties: { jobId: { type: 'string' }, status: { type: 'string' }, paused: { type: 'boolean' } },
+      },
+    },
+    handler: (d, r) => exec.setPaused(d, r.body, paused),
+  });
+}
 route({
   method: 'POST',
   path: '/exec/algorithm',

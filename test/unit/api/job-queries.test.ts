@@ -255,3 +255,21 @@ describe('POST /store/pipelines with an array', () => {
     expect((await call(s, 'POST', '/store/pipelines', [echo('p6'), echo('p6')])).status).toBe(400);
   });
 });
+
+describe('exec/pause and exec/resume', () => {
+  it('marks the job paused in its status, is idempotent, and refuses a finished job with 409', async () => {
+    const s = await service();
+    const r = await call<{ jobId: string }>(s, 'POST', '/exec/raw', sleeper('slow'));
+    const jobId = r.body.jobId;
+    expect((await call(s, 'POST', '/exec/pause', { jobId })).body).toMatchObject({ jobId, paused: true });
+    expect((await call(s, 'POST', '/exec/pause', { jobId })).body).toMatchObject({ paused: true });
+    expect((await call(s, 'GET', `/exec/status/${jobId}`)).body).toMatchObject({ paused: true });
+    expect((await call(s, 'POST', '/exec/resume', { jobId })).body).toMatchObject({ jobId, paused: false });
+    expect((await call(s, 'GET', `/exec/status/${jobId}`)).body).not.toHaveProperty('paused');
+    await call(s, 'POST', '/exec/stop', { jobId });
+    const late = await call<{ error: { message: string } }>(s, 'POST', '/exec/pause', { jobId });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe(`job ${jobId} is already stopped`);
+    expect((await call(s, 'POST', '/exec/resume', { jobId: 'nope' })).status).toBe(404);
+  });
+});

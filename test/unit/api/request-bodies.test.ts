@@ -76,7 +76,8 @@ describe('request bodies', () => {
           code: 400,
           type: 'VALIDATION_ERROR',
           field: 'jobID',
-          message: 'unknown field "jobID" in POST /exec/stop (allowed: jobId, pipelineName, status, startTime, reason)',
+          message:
+            'unknown field "jobID" in POST /exec/stop (allowed: jobId, pipelineName, status, startTime, reason)',
         },
       },
     });

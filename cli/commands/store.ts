@@ -2,35 +2,43 @@
 import type { Command } from 'commander';
 import { DEFAULT_CRON_PATTERN } from '../../shared/pipeline/constants.ts';
 import { applyAlgorithmFiles } from '../algorithm-files.ts';
-import { connect, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { readDescriptorFile } from './descriptor-file.ts';
-
-interface Common {
-  endpoint?: string;
-  json?: boolean;
-}
-
-async function withClient(ctx: CliContext, o: Common, fn: (c: SluiceClient) => Promise<void>) {
-  const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
-  try {
-    await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
-const common = (c: Command) =>
-  c
-    .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
-    .option('--json', 'print JSON');
+import { registerExportImport } from './store-bundle.ts';
+import { type Common, common, withClient } from './store-common.ts';
 
 export function registerPipeline(program: Command, ctx: CliContext): void {
-  const p = program.command('pipeline').description('store, show, list and delete pipeline descriptors');
+  const p = program
+    .command('pipeline')
+    .description('store, show, list, delete, export and import pipeline descriptors');
+  pipelineCommands(p, ctx);
+  registerExportImport(p, ctx);
+}
+
+export function registerAlgorithm(program: Command, ctx: CliContext): void {
+  algorithmCommands(
+    program.command('algorithm').description('register, show, list and delete algorithms'),
+    ctx,
+  );
+}
+
+/** hkubectl's spelling: `store pipelines ...` and `store algorithms ...` (`add` as well as `store`). */
+export function registerStore(program: Command, ctx: CliContext): void {
+  const st = program
+    .command('store')
+    .description(
+      'hkubectl spelling of `sluice pipeline` and `sluice algorithm`: store pipelines|algorithms ...',
+    );
+  pipelineCommands(st.command('pipelines').description('same as `sluice pipeline`'), ctx);
+  algorithmCommands(st.command('algorithms').description('same as `sluice algorithm`'), ctx);
+}
+
+function pipelineCommands(p: Command, ctx: CliContext): void {
   common(
     p
       .command('store')
+      .alias('add')
       .description(
         'store a pipeline, or an array of them (all validated first; existing ones are replaced only with --update)',
       )
@@ -80,8 +88,7 @@ export function registerPipeline(program: Command, ctx: CliContext): void {
   );
 }
 
-export function registerAlgorithm(program: Command, ctx: CliContext): void {
-  const a = program.command('algorithm').description('register, show, list and delete algorithms');
+function algorithmCommands(a: Command, ctx: CliContext): void {
   common(
     a
       .command('apply')

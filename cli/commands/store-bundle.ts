@@ -4,6 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { ValidationError } from '../../shared/errors.ts';
+import { validateAlgorithm } from '../../shared/pipeline/index.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { printJson } from '../output.ts';
@@ -72,6 +74,15 @@ export function registerExportImport(p: Command, ctx: CliContext): void {
       const bundle = bundleOf(o.file, await readDescriptorFile(ctx, o.file));
       if (bundle.pipelines.length === 0 && bundle.algorithms.length === 0) {
         throw new CliError(`${o.file}: nothing to import`);
+      }
+      for (const a of bundle.algorithms) {
+        try {
+          validateAlgorithm(structuredClone(a));
+        } catch (err) {
+          if (err instanceof ValidationError)
+            throw new CliError(`${o.file}: algorithm "${a.name}": ${err.message}`);
+          throw err;
+        }
       }
       if (!o.overwrite) {
         const stored = new Set(

@@ -91,7 +91,7 @@ export class Coordinator implements JobDriver {
   private async checkAlgorithms(pipeline: Pipeline): Promise<void> {
     const missing: string[] = [];
     for (const n of pipeline.nodes) {
-      if (this.ports.builtins.has(n.algorithmName)) continue;
+      if (n.kind === 'output' || this.ports.builtins.has(n.algorithmName)) continue;
       if (!(await this.ports.registry.getAlgorithm(n.algorithmName)))
         missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
     }

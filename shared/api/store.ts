@@ -2,7 +2,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
 import { MAX_TRIGGER_DEPTH, triggerCycleThrough } from '../pipeline/trigger-cycles.ts';
-import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { AlgorithmDefinition, Pipeline } from '../pipeline/types.ts';
 import type { ApiDeps } from './api-deps.ts';
 
 export async function listPipelines(deps: ApiDeps) {
@@ -16,20 +16,22 @@ export async function getPipeline(deps: ApiDeps, name: string) {
 export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update' | 'upsert') {
   // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
   const p = validatePipeline(body, { checkFlowInput: false });
-  if (p.triggers?.pipelines?.length) {
-    const cycle = triggerCycleThrough(p, await deps.registry.listPipelines());
-    if (cycle) {
-      throw new ValidationError(
-        `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
-        'triggers.pipelines',
-        'TRIGGER_CYCLE',
-      );
-    }
-  }
+  if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, await deps.registry.listPipelines());
   await deps.registry.putPipeline(p, mode);
   await deps.cron?.refresh();
   return p;
 }
+function refuseTriggerCycle(p: Pipeline, others: readonly Pipeline[]): void {
+  const cycle = triggerCycleThrough(p, others);
+  if (cycle) {
+    throw new ValidationError(
+      `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
+      'triggers.pipelines',
+      'TRIGGER_CYCLE',
+    );
+  }
+}
+
 /**
  * POST /store/pipelines: one pipeline or an array of them; `overwrite` replaces stored ones. Every
  * pipeline is checked before any is stored, so a rejected request stores nothing.
@@ -58,6 +60,10 @@ export async function postPipelines(deps: ApiDeps, body: unknown, overwrite: str
   const names = pipelines.map((p) => p.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new ValidationError(`pipeline "${twice}" is given twice`, 'name');
+  // Trigger cycles are looked for in the stored pipelines as they will be once all are stored.
+  const after = new Map((await deps.registry.listPipelines()).map((p) => [p.name, p]));
+  for (const p of pipelines) after.set(p.name, p);
+  for (const p of pipelines) if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, [...after.values()]);
   if (mode === 'create') {
     for (const p of pipelines) {
       if (await deps.registry.getPipeline(p.name)) {

@@ -253,6 +253,13 @@ describe('POST /store/pipelines with an array', () => {
     );
     expect((await call(s, 'POST', '/store/pipelines', echo('p1', 3))).status).toBe(409);
     expect((await call(s, 'POST', '/store/pipelines', [echo('p6'), echo('p6')])).status).toBe(400);
+    // A trigger cycle closed inside the array is refused like one closed against stored pipelines.
+    const cycle = await call<{ error: { type: string } }>(s, 'POST', '/store/pipelines', [
+      { ...echo('c1'), triggers: { pipelines: ['c2'] } },
+      { ...echo('c2'), triggers: { pipelines: ['c1'] } },
+    ]);
+    expect(cycle).toMatchObject({ status: 400, body: { error: { type: 'TRIGGER_CYCLE' } } });
+    expect(await s.deps.registry.getPipeline('c1')).toBeUndefined();
   });
 });
 

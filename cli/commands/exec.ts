@@ -1,12 +1,13 @@
 // `sluice exec ...`: hkubectl's exec commands (raw, stored, status, result, stop, caching, rerun,
-// jobs) over the REST API.
+// jobs; search, tree and algorithm in exec-more.ts) over the REST API.
 import type { Command } from 'commander';
-import { connect, connectEngine } from '../connection.ts';
+import { connect, connectEngine, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { followJob } from '../job-progress.ts';
 import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
+import { registerExecMore, registerExecPause, registerExecStop } from './exec-more.ts';
 import { parseWorkers, runPipelineFile } from './run.ts';
 
 interface Common {
@@ -108,19 +109,39 @@ export function registerExec(program: Command, ctx: CliContext): void {
   endpointOpt(
     exec
       .command('stored')
-      .description('run a stored pipeline, optionally with another flowInput (replaces the stored one)')
-      .argument('<name>', 'stored pipeline name')
-      .option('-f, --flow-input <file>', 'flowInput file (JSON or YAML)')
+      .description(
+        'run a stored pipeline, optionally with another flowInput (replaces the stored one); without NAME, -f is a whole request body {name, flowInput?, options?, priority?} as in hkubectl',
+      )
+      .argument('[name]', 'stored pipeline name')
+      .option(
+        '-f, --flow-input <file>',
+        'flowInput file (JSON or YAML); without NAME, the whole request body',
+      )
       .option('--priority <n>', 'priority 1-5 (5 most urgent)')
       .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
       .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
   ).action(
     async (
-      name: string,
+      name: string | undefined,
       o: Common & { flowInput?: string; priority?: string; wait?: boolean; workers?: string },
     ) => {
-      const body: Record<string, unknown> = { name };
-      if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+      let body: Record<string, unknown>;
+      if (name !== undefined) {
+        body = { name };
+        if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+      } else if (o.flowInput) {
+        // hkubectl's `exec stored -f body.yml`: the file is the request (checked by the API).
+        body = await readFlowInputFile(ctx, o.flowInput);
+        if (typeof body.name !== 'string') {
+          throw new CliError(
+            `${o.flowInput}: without a NAME argument, -f is a request body and needs "name"`,
+          );
+        }
+      } else {
+        throw new CliError(
+          'give the stored pipeline NAME, or -f with a request body {name, flowInput?, ...}',
+        );
+      }
       if (o.priority !== undefined) body.priority = Number(o.priority);
       return submitAndMaybeWait(ctx, o, '/exec/stored', body);
     },
@@ -152,6 +173,17 @@ export function registerExec(program: Command, ctx: CliContext): void {
     }),
   );
 
+  endpointOpt(
+    exec
+      .command('get')
+      .description('print the pipeline descriptor a job ran (defaults filled)')
+      .argument('<jobId>'),
+  ).action((jobId: string, o: Common) =>
+    withClient(ctx, o, async (c) =>
+      printJson(ctx, await c.call('GET', `/exec/pipelines/${encodeURIComponent(jobId)}`)),
+    ),
+  );
+
   endpointOpt(exec.command('result').description("print a job's results").argument('<jobId>')).action(
     (jobId: string, o: Common) =>
       withClient(ctx, o, async (c) => {
@@ -167,18 +199,10 @@ export function registerExec(program: Command, ctx: CliContext): void {
       }),
   );
 
-  endpointOpt(
-    exec
-      .command('stop')
-      .description('stop a job: every unfinished task is stopped')
-      .argument('<jobId>')
-      .option('--reason <text>'),
-  ).action((jobId: string, o: Common & { reason?: string }) =>
-    withClient(ctx, o, async (c) => {
-      const r = await c.call('POST', '/exec/stop', { jobId, ...(o.reason ? { reason: o.reason } : {}) });
-      printJson(ctx, r);
-    }),
-  );
+  const withC = (o: Common, fn: (c: SluiceClient) => Promise<void>) => withClient(ctx, o, fn);
+  registerExecStop(exec, ctx, endpointOpt, withC);
+  registerExecPause(exec, ctx, endpointOpt, withC);
+  registerExecMore(exec, ctx, endpointOpt, withC, (o, path, body) => submitAndMaybeWait(ctx, o, path, body));
 
   endpointOpt(
     exec

@@ -18,10 +18,10 @@ export const commandModules: readonly CommandModule[] = [
   { names: ['plan'], load: async () => [(await import('./plan.ts')).registerPlan] },
   { names: ['exec'], load: async () => [(await import('./exec.ts')).registerExec] },
   {
-    names: ['pipeline', 'algorithm', 'cron'],
+    names: ['pipeline', 'algorithm', 'cron', 'store'],
     load: async () => {
       const m = await import('./store.ts');
-      return [m.registerPipeline, m.registerAlgorithm, m.registerCron];
+      return [m.registerPipeline, m.registerAlgorithm, m.registerCron, m.registerStore];
     },
   },
   {

@@ -1,46 +1,61 @@
 // `sluice pipeline ...` and `sluice algorithm ...`: stored pipelines and registered algorithms.
 import type { Command } from 'commander';
+import { DEFAULT_CRON_PATTERN } from '../../shared/pipeline/constants.ts';
 import { applyAlgorithmFiles } from '../algorithm-files.ts';
-import { connect, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { printJson, printTable } from '../output.ts';
 import { readDescriptorFile } from './descriptor-file.ts';
-
-interface Common {
-  endpoint?: string;
-  json?: boolean;
-}
-
-async function withClient(ctx: CliContext, o: Common, fn: (c: SluiceClient) => Promise<void>) {
-  const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
-  try {
-    await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
-const common = (c: Command) =>
-  c
-    .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
-    .option('--json', 'print JSON');
+import { registerExportImport } from './store-bundle.ts';
+import { type Common, common, withClient } from './store-common.ts';
 
 export function registerPipeline(program: Command, ctx: CliContext): void {
-  const p = program.command('pipeline').description('store, show, list and delete pipeline descriptors');
+  const p = program
+    .command('pipeline')
+    .description('store, show, list, delete, export and import pipeline descriptors');
+  pipelineCommands(p, ctx);
+  registerExportImport(p, ctx);
+}
+
+export function registerAlgorithm(program: Command, ctx: CliContext): void {
+  algorithmCommands(
+    program.command('algorithm').description('register, show, list and delete algorithms'),
+    ctx,
+  );
+}
+
+/** hkubectl's spelling: `store pipelines ...` and `store algorithms ...` (`add` as well as `store`). */
+export function registerStore(program: Command, ctx: CliContext): void {
+  const st = program
+    .command('store')
+    .description(
+      'hkubectl spelling of `sluice pipeline` and `sluice algorithm`: store pipelines|algorithms ...',
+    );
+  pipelineCommands(st.command('pipelines').description('same as `sluice pipeline`'), ctx);
+  algorithmCommands(st.command('algorithms').description('same as `sluice algorithm`'), ctx);
+}
+
+function pipelineCommands(p: Command, ctx: CliContext): void {
   common(
     p
       .command('store')
-      .description('store a pipeline (validated first; an existing one is replaced only with --update)')
-      .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
-      .option('--update', 'replace the stored pipeline of the same name'),
+      .alias('add')
+      .description(
+        'store a pipeline, or an array of them (all validated first; existing ones are replaced only with --update)',
+      )
+      .requiredOption('-f, --file <file>', 'pipeline descriptor, or an array of them (JSON or YAML)')
+      .option('--update', 'replace stored pipelines of the same name'),
   ).action((o: Common & { file: string; update?: boolean }) =>
     withClient(ctx, o, async (c) => {
       const body = await readDescriptorFile(ctx, o.file);
-      const stored = await c.call<{ name: string }>(o.update ? 'PUT' : 'POST', '/store/pipelines', body);
-      if (o.json) printJson(ctx, stored);
-      else ctx.stdout.write(`stored pipeline ${stored.name}\n`);
+      const stored = await c.call<{ name: string } | { name: string }[]>('POST', '/store/pipelines', body, {
+        ...(o.update ? { overwrite: 'true' } : {}),
+      });
+      if (o.json) return printJson(ctx, stored);
+      for (const p of Array.isArray(stored) ? stored : [stored])
+        ctx.stdout.write(`stored pipeline ${p.name}\n`);
     }),
   );
+  registerLatestRuns(p, ctx, '/pipelines', 'runs of a stored pipeline');
   common(
     p.command('get').description('print a stored pipeline (with defaults filled in)').argument('<name>'),
   ).action((name: string, o: Common) =>
@@ -73,8 +88,7 @@ export function registerPipeline(program: Command, ctx: CliContext): void {
   );
 }
 
-export function registerAlgorithm(program: Command, ctx: CliContext): void {
-  const a = program.command('algorithm').description('register, show, list and delete algorithms');
+function algorithmCommands(a: Command, ctx: CliContext): void {
   common(
     a
       .command('apply')
@@ -127,22 +141,57 @@ export function registerCron(program: Command, ctx: CliContext): void {
       printTable(ctx, list, ['name', 'pattern', 'enabled', 'nextRun']);
     }),
   );
-  for (const [cmd, enabled] of [
-    ['start', true],
-    ['stop', false],
-  ] as const) {
+  common(
+    cr
+      .command('start')
+      .description('enable the cron trigger of a stored pipeline')
+      .argument('<name>')
+      .option(
+        '--pattern <cron>',
+        `5- or 6-field cron pattern (default: the stored one, else HKube's hourly "${DEFAULT_CRON_PATTERN}")`,
+      ),
+  ).action((name: string, o: Common & { pattern?: string }) =>
+    withClient(ctx, o, async (c) => {
+      printJson(
+        ctx,
+        await c.call('POST', '/cron/start', { name, ...(o.pattern ? { pattern: o.pattern } : {}) }),
+      );
+    }),
+  );
+  registerLatestRuns(cr, ctx, '/cron', 'runs its cron trigger started');
+  common(
+    cr.command('stop').description('disable the cron trigger of a stored pipeline').argument('<name>'),
+  ).action((name: string, o: Common) =>
+    withClient(ctx, o, async (c) => {
+      printJson(ctx, await c.call('POST', '/cron/stop', { name }));
+    }),
+  );
+}
+
+/** `status NAME` and `results NAME`: the latest runs (HKube's /pipelines/* and /cron/* routes). */
+function registerLatestRuns(
+  parent: Command,
+  ctx: CliContext,
+  prefix: '/pipelines' | '/cron',
+  what: string,
+): void {
+  for (const kind of ['status', 'results'] as const) {
     common(
-      cr
-        .command(cmd)
-        .description(`${enabled ? 'enable' : 'disable'} the cron trigger of a stored pipeline`)
+      parent
+        .command(kind)
+        .description(`${kind} of the latest ${what}, newest first`)
         .argument('<name>')
-        .option('--pattern <cron>', '5- or 6-field cron pattern (default: the stored one)'),
-    ).action((name: string, o: Common & { pattern?: string }) =>
+        .option('--limit <n>', 'how many runs (default 1)'),
+    ).action((name: string, o: Common & { limit?: string }) =>
       withClient(ctx, o, async (c) => {
-        printJson(
-          ctx,
-          await c.call('POST', `/cron/${cmd}`, { name, ...(o.pattern ? { pattern: o.pattern } : {}) }),
+        const runs = await c.call<Record<string, unknown>[]>(
+          'GET',
+          `${prefix}/${kind}/${encodeURIComponent(name)}`,
+          undefined,
+          { limit: o.limit },
         );
+        if (o.json || kind === 'results') return printJson(ctx, runs);
+        printTable(ctx, runs, ['jobId', 'status', 'progress', 'createdAt', 'finishedAt', 'reason']);
       }),
     );
   }

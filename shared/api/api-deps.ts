@@ -25,6 +25,8 @@ export interface JobControl {
   ): Promise<JobState>;
   submitCaching(jobId: string, nodeName: string): Promise<JobState>;
   stop(jobId: string, reason?: string): Promise<JobState>;
+  /** Pauses (no new task starts, running ones finish) or resumes a job. */
+  setPaused(jobId: string, paused: boolean): Promise<JobState>;
 }
 
 export interface ApiDeps {

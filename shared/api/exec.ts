@@ -1,12 +1,11 @@
 // The exec operations of the REST API (HKube's /exec/*): start, stop, re-run and read jobs.
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { isJobFinal, type JobOrigin, type JobState, type JobStatus } from '../ports/job-state.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { jobStatusView } from './job-views.ts';
+import { SEARCH_SCAN, timeOf } from './query-params.ts';
 import { obj, str } from './request-body.ts';
-
-const JOB_STATUSES: JobStatus[] = ['pending', 'active', 'completed', 'failed', 'stopped'];
 
 export async function getJob(deps: ApiDeps, jobId: string): Promise<JobState> {
   const job = await deps.jobs.getJob(jobId);
@@ -54,12 +53,73 @@ export async function execStored(deps: ApiDeps, body: unknown, origin: JobOrigin
   return { jobId: job.jobId, status: job.status };
 }
 
+/**
+ * Stops one job (`jobId`), or every unfinished job that matches all the filters given: a pipeline
+ * name, a status (pending or active), a creation time range `startTime: {from, to}`.
+ */
 export async function stop(deps: ApiDeps, body: unknown) {
   const b = obj(body, 'the request');
-  const jobId = str(b, 'jobId');
   const reason = typeof b.reason === 'string' ? b.reason : 'stopped by user';
-  const job = await deps.control.stop(jobId, reason);
-  return { jobId, status: job.status, reason: job.reason };
+  const bulk = ['pipelineName', 'status', 'startTime'].filter((k) => b[k] !== undefined);
+  if (b.jobId !== undefined) {
+    if (bulk.length) {
+      throw new ValidationError(`give jobId, or filters (${bulk.join(', ')}), not both`, bulk[0]);
+    }
+    const jobId = str(b, 'jobId');
+    const job = await deps.control.stop(jobId, reason);
+    return { jobId, status: job.status, reason: job.reason };
+  }
+  if (bulk.length === 0) {
+    throw new ValidationError('give jobId, or at least one of pipelineName, status, startTime', 'jobId');
+  }
+  const wanted = b.status as JobStatus | undefined;
+  if (wanted !== undefined && wanted !== 'pending' && wanted !== 'active') {
+    throw new ValidationError('status must be pending or active (finished jobs cannot be stopped)', 'status');
+  }
+  const range = (b.startTime ?? {}) as { from?: string | number; to?: string | number };
+  const from = timeOf(range.from === undefined ? undefined : String(range.from), 'startTime.from');
+  const to = timeOf(range.to === undefined ? undefined : String(range.to), 'startTime.to');
+  const candidates = await deps.jobs.listJobs({
+    ...(typeof b.pipelineName === 'string' ? { pipelineName: b.pipelineName } : {}),
+    ...(wanted ? { status: wanted } : {}),
+    limit: SEARCH_SCAN,
+  });
+  const stopped: { jobId: string; status: string }[] = [];
+  for (const j of candidates) {
+    if (j.status !== 'pending' && j.status !== 'active') continue;
+    if ((from !== undefined && j.createdAt < from) || (to !== undefined && j.createdAt > to)) continue;
+    try {
+      stopped.push({ jobId: j.jobId, status: (await deps.control.stop(j.jobId, reason)).status });
+    } catch (err) {
+      // Finished between the listing and the stop: nothing to stop.
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+  return { stopped, reason };
+}
+
+/** exec/pause and exec/resume: no new task of the job starts while paused; running ones finish. */
+export async function setPaused(deps: ApiDeps, body: unknown, paused: boolean) {
+  const jobId = str(obj(body, 'the request'), 'jobId');
+  const job = await deps.control.setPaused(jobId, paused);
+  return { jobId, status: job.status, paused: job.paused === true };
+}
+
+/** Runs one algorithm as a one-node job (HKube's exec/algorithm). */
+export async function execAlgorithm(deps: ApiDeps, body: unknown) {
+  const b = obj(body, 'the request');
+  const name = str(b, 'name');
+  const job = await deps.control.submit(
+    {
+      name,
+      nodes: [{ nodeName: name, algorithmName: name, input: b.input ?? [] }],
+      ...(b.flowInput !== undefined ? { flowInput: b.flowInput } : {}),
+      ...(b.options !== undefined ? { options: b.options } : {}),
+      ...(b.priority !== undefined ? { priority: b.priority } : {}),
+    },
+    { origin: { kind: 'api' } },
+  );
+  return { jobId: job.jobId, status: job.status };
 }
 
 export async function rerun(deps: ApiDeps, body: unknown) {
@@ -105,28 +165,6 @@ export async function results(deps: ApiDeps, jobId: string) {
 
 export async function executedPipeline(deps: ApiDeps, jobId: string): Promise<Pipeline> {
   return (await getJob(deps, jobId)).pipeline;
-}
-
-export async function jobs(deps: ApiDeps, query: Record<string, string | undefined>) {
-  const status = query.status;
-  if (status !== undefined && !JOB_STATUSES.includes(status as JobStatus)) {
-    throw new ValidationError(`status must be one of ${JOB_STATUSES.join(', ')}`, 'status');
-  }
-  const limit = query.limit === undefined ? 100 : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new ValidationError('limit must be an integer between 1 and 10000', 'limit');
-  }
-  const jobs = await deps.jobs.listJobs({
-    ...(status ? { status: status as JobStatus } : {}),
-    ...(query.pipelineName ? { pipelineName: query.pipelineName } : {}),
-    limit,
-  });
-  // Times as ISO strings, as in exec/status.
-  return jobs.map(({ createdAt, finishedAt, ...j }) => ({
-    ...j,
-    createdAt: new Date(createdAt).toISOString(),
-    ...(finishedAt !== undefined ? { finishedAt: new Date(finishedAt).toISOString() } : {}),
-  }));
 }
 
 export async function tasks(deps: ApiDeps, jobId: string, nodeName?: string) {

@@ -24,6 +24,7 @@ export function jobStatusView(job: JobState, live?: { queued: number; active: nu
     jobId: job.jobId,
     pipelineName: job.pipeline.name,
     status: job.status,
+    ...(job.paused && !isJobFinal(job) ? { paused: true } : {}),
     ...(job.reason ? { reason: job.reason } : {}),
     priority: job.pipeline.priority,
     createdAt: new Date(job.createdAt).toISOString(),

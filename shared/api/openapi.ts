@@ -6,7 +6,11 @@ import { routes, type SchemaRef } from './route-table.ts';
 
 const API_PREFIX = '/api/v1';
 
-const schemaOf = (s: SchemaRef) => ('ref' in s ? { $ref: `#/components/schemas/${s.ref}` } : s.schema);
+function schemaOf(s: SchemaRef): object {
+  if (!('ref' in s)) return s.schema;
+  const one = { $ref: `#/components/schemas/${s.ref}` };
+  return s.orArray ? { oneOf: [one, { type: 'array', minItems: 1, items: one }] } : one;
+}
 
 function stripIds(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(stripIds);

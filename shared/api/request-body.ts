@@ -1,5 +1,9 @@
-// Small readers of request bodies that fail with a ValidationError naming the field and the rule.
+// Checks of request bodies that fail with a ValidationError naming the field and the rule: the
+// route's documented body schema (checked by the router before any lookup, so a malformed request
+// is 400 whatever it names) and small readers the operations use for their own callers.
+import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
+import { problemsOf } from '../pipeline/schema-validator.ts';
 
 export function obj(body: unknown, what: string): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -22,4 +26,36 @@ export function onlyFields(body: Record<string, unknown>, allowed: readonly stri
       throw new ValidationError(`unknown field "${k}" in ${where} (allowed: ${allowed.join(', ')})`, k);
     }
   }
+}
+
+interface ObjectSchema {
+  type?: unknown;
+  properties?: Record<string, unknown>;
+  additionalProperties?: unknown;
+}
+
+let ajv: Ajv | undefined;
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * Checks a request body against its route's JSON Schema: unknown top-level fields first (with the
+ * fields the route takes), then types, bounds and required fields, all named in one message.
+ */
+export function checkBody(schema: object, body: unknown, where: string): void {
+  const s = schema as ObjectSchema;
+  if (s.type === 'object' && s.additionalProperties === false && s.properties) {
+    onlyFields(obj(body, `the request body of ${where}`), Object.keys(s.properties), where);
+  }
+  let validate = compiled.get(schema);
+  if (!validate) {
+    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false });
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(body)) return;
+  const problems = problemsOf(validate, body, 'request body');
+  const [first, ...rest] = problems;
+  if (!first) throw new ValidationError(`the request body of ${where} is invalid`, 'body');
+  const also = rest.length ? ` (also: ${rest.map((p) => p.message).join('; ')})` : '';
+  throw new ValidationError(`${first.message}${also}`, first.field || 'body');
 }

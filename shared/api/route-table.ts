@@ -14,8 +14,12 @@ export interface ApiRequest {
 export type Params = Record<string, string>;
 export type Handler = (deps: ApiDeps, req: ApiRequest, params: Params) => Promise<unknown> | unknown;
 
-/** A JSON Schema (for the OpenAPI document), or a reference to one of its components. */
-export type SchemaRef = { ref: string } | { schema: object };
+/**
+ * A JSON Schema (for the OpenAPI document; the router checks request bodies against it), or a
+ * reference to one of its components (checked by the operation's own validator), optionally "or
+ * an array of them".
+ */
+export type SchemaRef = { ref: string; orArray?: boolean } | { schema: object };
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,6 +1,7 @@
 // The REST API as one framework-free router: (method, path, query, body) -> (status, body).
 // `sluice serve` puts it behind node:http; the AWS api function puts it behind API Gateway.
 import { SluiceError, ValidationError } from '../errors.ts';
+import { checkBody } from './request-body.ts';
 import { type ApiRequest, type Params, routes } from './route-table.ts';
 import './routes/index.ts';
 import type { SluiceService } from './service.ts';
@@ -81,6 +82,10 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     }
   }
   try {
+    // The documented body is the checked body: unknown fields, types and required fields are 400
+    // before the operation looks anything up. (Pipeline and algorithm bodies are checked by their
+    // own validators, which say more.)
+    if (r.body && 'schema' in r.body) checkBody(r.body.schema, req.body, `${r.method} ${r.path}`);
     const body = await r.handler(service.deps, req, params);
     // Acknowledged means durable: a change is answered only once it is committed.
     if (req.method !== 'GET') await service.deps.durable?.();

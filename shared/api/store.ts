@@ -2,7 +2,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
 import { MAX_TRIGGER_DEPTH, triggerCycleThrough } from '../pipeline/trigger-cycles.ts';
-import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { AlgorithmDefinition, Pipeline } from '../pipeline/types.ts';
 import type { ApiDeps } from './api-deps.ts';
 
 export async function listPipelines(deps: ApiDeps) {
@@ -13,22 +13,67 @@ export async function getPipeline(deps: ApiDeps, name: string) {
   if (!p) throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
   return p;
 }
-export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update') {
+export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update' | 'upsert') {
   // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
   const p = validatePipeline(body, { checkFlowInput: false });
-  if (p.triggers?.pipelines?.length) {
-    const cycle = triggerCycleThrough(p, await deps.registry.listPipelines());
-    if (cycle) {
-      throw new ValidationError(
-        `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
-        'triggers.pipelines',
-        'TRIGGER_CYCLE',
-      );
-    }
-  }
+  if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, await deps.registry.listPipelines());
   await deps.registry.putPipeline(p, mode);
   await deps.cron?.refresh();
   return p;
+}
+function refuseTriggerCycle(p: Pipeline, others: readonly Pipeline[]): void {
+  const cycle = triggerCycleThrough(p, others);
+  if (cycle) {
+    throw new ValidationError(
+      `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
+      'triggers.pipelines',
+      'TRIGGER_CYCLE',
+    );
+  }
+}
+
+/**
+ * POST /store/pipelines: one pipeline or an array of them; `overwrite` replaces stored ones. Every
+ * pipeline is checked before any is stored, so a rejected request stores nothing.
+ */
+export async function postPipelines(deps: ApiDeps, body: unknown, overwrite: string | undefined) {
+  if (overwrite !== undefined && overwrite !== 'true' && overwrite !== 'false') {
+    throw new ValidationError('overwrite must be true or false', 'overwrite');
+  }
+  const mode = overwrite === 'true' ? 'upsert' : 'create';
+  if (!Array.isArray(body)) return putPipeline(deps, body, mode);
+  if (body.length === 0) throw new ValidationError('the array of pipelines is empty', 'body');
+  const pipelines = body.map((raw, i) => {
+    try {
+      return validatePipeline(raw, { checkFlowInput: false });
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        throw new ValidationError(
+          `pipeline [${i}]: ${err.message}`,
+          `[${i}]${err.field ? `.${err.field}` : ''}`,
+          err.code,
+        );
+      }
+      throw err;
+    }
+  });
+  const names = pipelines.map((p) => p.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new ValidationError(`pipeline "${twice}" is given twice`, 'name');
+  // Trigger cycles are looked for in the stored pipelines as they will be once all are stored.
+  const after = new Map((await deps.registry.listPipelines()).map((p) => [p.name, p]));
+  for (const p of pipelines) after.set(p.name, p);
+  for (const p of pipelines) if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, [...after.values()]);
+  if (mode === 'create') {
+    for (const p of pipelines) {
+      if (await deps.registry.getPipeline(p.name)) {
+        throw new ConflictError(`pipeline "${p.name}" already exists (add ?overwrite=true to replace it)`);
+      }
+    }
+  }
+  for (const p of pipelines) await deps.registry.putPipeline(p, mode);
+  await deps.cron?.refresh();
+  return pipelines;
 }
 export async function deletePipeline(deps: ApiDeps, name: string) {
   if (!(await deps.registry.deletePipeline(name))) {

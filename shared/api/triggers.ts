@@ -1,5 +1,5 @@
 // Trigger operations of the REST API: the pipeline trigger tree, cron triggers, webhook deliveries.
-import { ValidationError } from '../errors.ts';
+import { DEFAULT_CRON_PATTERN } from '../pipeline/constants.ts';
 import { validatePipeline } from '../pipeline/index.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { getJob } from './exec.ts';
@@ -27,13 +27,18 @@ export async function cronList(deps: ApiDeps) {
   });
 }
 
+/**
+ * cron/start and cron/stop. Starting without a pattern keeps the stored one, else uses HKube's
+ * default (`0 * * * *`, hourly); stopping a pipeline that has no cron trigger changes nothing.
+ */
 export async function cronSet(deps: ApiDeps, body: unknown, enabled: boolean) {
   const b = obj(body, 'the request');
   const name = str(b, 'name');
   const p = await getPipeline(deps, name);
-  const pattern = typeof b.pattern === 'string' ? b.pattern : p.triggers?.cron?.pattern;
-  if (!pattern)
-    throw new ValidationError(`pipeline "${name}" has no cron pattern; give one in "pattern"`, 'pattern');
+  const given = enabled && typeof b.pattern === 'string' ? b.pattern : undefined;
+  const stored = p.triggers?.cron?.pattern;
+  if (!enabled && stored === undefined) return { name, enabled: false };
+  const pattern = given ?? stored ?? DEFAULT_CRON_PATTERN;
   const updated = validatePipeline(
     { ...p, triggers: { ...p.triggers, cron: { pattern, enabled } } },
     { checkFlowInput: false },

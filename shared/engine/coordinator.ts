@@ -91,7 +91,7 @@ export class Coordinator implements JobDriver {
   private async checkAlgorithms(pipeline: Pipeline): Promise<void> {
     const missing: string[] = [];
     for (const n of pipeline.nodes) {
-      if (this.ports.builtins.has(n.algorithmName)) continue;
+      if (n.kind === 'output' || this.ports.builtins.has(n.algorithmName)) continue;
       if (!(await this.ports.registry.getAlgorithm(n.algorithmName)))
         missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
     }
@@ -132,6 +132,18 @@ export class Coordinator implements JobDriver {
     if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
     if (isJobFinal(job)) throw new ConflictError(`job ${jobId} is already ${job.status}`, 'JOB_FINISHED');
     await this.apply(jobId, { type: 'stop', reason, at: this.ports.clock.now() });
+    return (await this.ports.jobs.getJob(jobId)) as JobState;
+  }
+
+  /**
+   * Pauses a job (no new task starts; running ones finish) or resumes it. Idempotent: pausing a
+   * paused job changes nothing. A finished job cannot be paused or resumed (409).
+   */
+  async setPaused(jobId: string, paused: boolean): Promise<JobState> {
+    const job = await this.ports.jobs.getJob(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
+    if (isJobFinal(job)) throw new ConflictError(`job ${jobId} is already ${job.status}`, 'JOB_FINISHED');
+    await this.apply(jobId, { type: paused ? 'pause' : 'resume', at: this.ports.clock.now() });
     return (await this.ports.jobs.getJob(jobId)) as JobState;
   }
 

@@ -14,6 +14,9 @@ import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { taskIdentity } from './task-identity.ts';
 
+/** How long the tasks of a job seen paused are passed over before the job is read again. */
+const PAUSE_RECHECK_MS = 1000;
+
 /** The abort reason of tasks interrupted by close(), told apart from a user's stop or a ttl. */
 const SHUTTING_DOWN = new Error('engine shutting down');
 
@@ -57,6 +60,11 @@ export class Dispatcher {
   private timer: Timer | undefined;
   private lastAging = 0;
   private idleWaiters: (() => void)[] = [];
+  /**
+   * Jobs seen paused, and when: their tasks are skipped by claims for PAUSE_RECHECK_MS, then one is
+   * claimed again to re-read the job (a resume reaches every process this way, whatever its backend).
+   */
+  private pausedJobs = new Map<string, number>();
   /** Pumps and task executions under way; close() waits for them before the store closes. */
   private inflight = new Set<Promise<unknown>>();
 
@@ -158,7 +166,10 @@ export class Dispatcher {
         for (const name of active.keys()) await this.algorithm(name);
         const claimedPer = new Map<string, number>();
         let claimedTotal = 0;
+        for (const [jobId, seen] of this.pausedJobs)
+          if (now - seen >= PAUSE_RECHECK_MS) this.pausedJobs.delete(jobId);
         const accept = (t: QueuedTask): ClaimDecision => {
+          if (this.pausedJobs.has(t.jobId)) return 'skip';
           const builtin = builtins.get(t.algorithmName);
           const def = this.algorithms.get(t.algorithmName);
           if (!builtin && !this.algorithms.has(t.algorithmName)) return 'skip'; // loaded below, next round
@@ -214,10 +225,11 @@ export class Dispatcher {
   }
 
   private async execute(t: ClaimedTask, controller: AbortController): Promise<void> {
+    let released = false;
     try {
-      await this.executeAndReport(t, controller);
+      released = (await this.executeAndReport(t, controller)) === 'released';
     } finally {
-      await this.deps.queue.settle(t);
+      if (!released) await this.deps.queue.settle(t);
     }
   }
 
@@ -233,7 +245,11 @@ export class Dispatcher {
     };
   }
 
-  private async executeAndReport(t: ClaimedTask, controller: AbortController): Promise<void> {
+  /** Runs a claimed task and reports its outcome; 'released' if it went back unrun (job paused). */
+  private async executeAndReport(
+    t: ClaimedTask,
+    controller: AbortController,
+  ): Promise<'released' | undefined> {
     const { jobs, reports, runner, builtins } = this.deps;
     const [task, job] = await Promise.all([this.taskOf(t), jobs.getJob(t.jobId)]);
     if (!task || !job) return;
@@ -242,6 +258,11 @@ export class Dispatcher {
       const failure = taskFailure('stopped', message);
       await reports.taskOutcome({ taskId: t.taskId, status: 'failed', error: message, failure }, t);
       return;
+    }
+    if (job.paused) {
+      this.pausedJobs.set(job.jobId, this.deps.clock.now());
+      await this.deps.queue.release(t, PAUSE_RECHECK_MS);
+      return 'released';
     }
     if (job.status === 'pending') await reports.taskStarted(job.jobId);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);

@@ -1,5 +1,6 @@
 // What the engine hands the pipeline language: a node's output as NodeOutput (from its task
 // records), and new task records for an expansion. Shared by expansion, fan-in and results.
+import { OUTPUT_NODE_ALGORITHM } from '../pipeline/constants.ts';
 import type { Dag, NodeOutput, TaskInput } from '../pipeline/types.ts';
 import type { JobState } from '../ports/job-state.ts';
 import type { NewTask, TaskStore } from '../ports/tasks.ts';
@@ -53,7 +54,7 @@ export function newTasks(job: JobState, node: string, inputs: TaskInput[], at: n
     jobId: job.jobId,
     nodeName: node,
     ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-    algorithmName: def.algorithmName,
+    algorithmName: def.kind === 'output' ? OUTPUT_NODE_ALGORITHM : def.algorithmName,
     pipelineName: job.pipeline.name,
     priority: job.pipeline.priority,
     input: t.input,

@@ -213,6 +213,18 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       finishJob('stopped', ev.at, ev.reason);
       break;
     }
+    case 'pause': {
+      if (final || prev.paused) return { state: prev, effects: [] };
+      state.paused = true;
+      effects.push({ type: 'progress', level: 'info', message: 'pipeline paused' });
+      break;
+    }
+    case 'resume': {
+      if (final || !prev.paused) return { state: prev, effects: [] };
+      delete state.paused;
+      effects.push({ type: 'progress', level: 'info', message: 'pipeline resumed' });
+      break;
+    }
   }
   return { state, effects };
 }

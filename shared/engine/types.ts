@@ -36,7 +36,10 @@ export type EngineEvent =
       at: number;
     }
   | { type: 'taskRetried'; node: string; at: number }
-  | { type: 'stop'; reason: string; at: number };
+  | { type: 'stop'; reason: string; at: number }
+  /** No new task of the job starts until `resume`; running tasks finish. */
+  | { type: 'pause'; at: number }
+  | { type: 'resume'; at: number };
 
 export type EngineEffect =
   /** Create the node's tasks (or all currently available items of a streaming node). */

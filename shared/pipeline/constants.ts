@@ -39,7 +39,12 @@ export const NODE_KINDS = ['algorithm', 'pipeline', 'output', 'dataSource', 'deb
  * `checkRunnableKinds`); `pipeline` and `output` are validated for their HKube shape already, so
  * running them means adding them here and teaching the engine.
  */
-export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm'];
+export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm', 'output'];
+/**
+ * What an output node's one task runs: the built-in `echo`, whose result is its resolved input
+ * (the parents' outputs the node names), which becomes the job's results.
+ */
+export const OUTPUT_NODE_ALGORITHM = 'echo';
 /** HKube's pipeline kinds: Sluice runs batch pipelines only. */
 export const PIPELINE_KINDS = ['batch', 'stream'] as const;
 export const DEFAULT_PIPELINE_KIND = 'batch';

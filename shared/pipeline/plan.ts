@@ -61,6 +61,7 @@ export function planPipeline(pipeline: Pipeline, opts: { previewItems?: number }
   const byName = new Map(pipeline.nodes.map((n) => [n.nodeName, n]));
   // Skips known before running cascade, exactly as they would at run time.
   const knownOutputs = new Map<string, NodeOutput>();
+  const outputNode = pipeline.nodes.find((n) => n.kind === 'output')?.nodeName;
   const ctx = { flowInput: pipeline.flowInput, outputs: knownOutputs };
   const nodes = dag.order.map((nodeName, i): PlannedNode => {
     const node = byName.get(nodeName)!;
@@ -80,7 +81,7 @@ export function planPipeline(pipeline: Pipeline, opts: { previewItems?: number }
         relations: relationsBetween(dag, p, nodeName),
       })),
       isBatch,
-      inResults: dag.sinks.includes(nodeName) || node.includeInResult,
+      inResults: outputNode ? nodeName === outputNode : dag.sinks.includes(nodeName) || node.includeInResult,
       declaredInput: node.input,
       expansion:
         expansion.kind === 'single'

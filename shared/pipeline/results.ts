@@ -11,9 +11,12 @@ export function collectResults(
   const results: PipelineResult[] = [];
   const sinks = new Set(dag.sinks);
   const byName = new Map(pipeline.nodes.map((n) => [n.nodeName, n]));
+  // HKube: a pipeline with an output node answers that node's output (its parents' outputs) alone.
+  const outputNode = pipeline.nodes.find((n) => n.kind === 'output')?.nodeName;
   for (const nodeName of dag.order) {
     const node = byName.get(nodeName);
-    if (!node || !(sinks.has(nodeName) || node.includeInResult)) continue;
+    const wanted = outputNode ? nodeName === outputNode : sinks.has(nodeName) || node?.includeInResult;
+    if (!node || !wanted) continue;
     const { algorithmName } = node;
     const output = outputs.get(nodeName);
     if (!output) {

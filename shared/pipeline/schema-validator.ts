@@ -28,6 +28,11 @@ function isAbsoluteUrl(text: string): boolean {
 export function checkAgainstSchema(kind: 'pipeline' | 'algorithm', doc: unknown): Problem[] {
   const validate = validators()[kind];
   if (validate(doc)) return [];
+  return problemsOf(validate, doc, kind);
+}
+
+/** The findings of a validator that just rejected `doc`, in words, in document order. */
+export function problemsOf(validate: ValidateFunction, doc: unknown, kind: string): Problem[] {
   const problems: Problem[] = [];
   const seenFields = new Set<string>();
   for (const err of validate.errors ?? []) {

@@ -23,9 +23,8 @@ export type NodeKind = 'algorithm' | 'pipeline' | 'output' | 'dataSource' | 'deb
 export interface PipelineNode {
   nodeName: string;
   /**
-   * Always set on the nodes validation lets through today (kind algorithm). The kinds without an
-   * algorithm (`pipeline`, `output`) are refused until they run; whoever enables them makes this
-   * optional.
+   * Set on every node kind that runs an algorithm. Absent on an `output` node (HKube's rule; its
+   * task runs OUTPUT_NODE_ALGORITHM, see engine/node-outputs.ts newTasks).
    */
   algorithmName: string;
   /** Any JSON; string leaves may be references (`@`, `#@`, `*@`, `*#@`, `#[`). */

@@ -30,9 +30,9 @@ export interface NodeState {
   reason?: string;
 }
 
-/** How a job started. */
+/** How a job started (`pipeline`: as the sub-job of a pipeline node of `parentJobId`). */
 export interface JobOrigin {
-  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching';
+  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching' | 'pipeline';
   parentJobId?: string;
   /** For a triggered job: how many triggers led to it from a job started otherwise (1 = one). */
   triggerDepth?: number;
@@ -53,6 +53,11 @@ export interface JobState {
    * expanded); set when it is admitted.
    */
   admitted: boolean;
+  /**
+   * Paused by a user (exec/pause): no new task of the job starts; running ones finish. Cleared by
+   * exec/resume.
+   */
+  paused?: boolean;
   /** Optimistic-concurrency version: every write checks it. */
   version: number;
   /** Job that triggered this one (pipeline triggers), or how it started. */

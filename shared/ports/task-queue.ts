@@ -47,6 +47,11 @@ export interface TaskQueue {
    */
   settle(t: ClaimedTask): Promise<void>;
   /**
+   * Gives a claimed task back unrun (its job is paused): it is claimable again (SQS: after
+   * `delayMs`), and the claim does not count as an attempt. Instead of settle().
+   */
+  release(t: ClaimedTask, delayMs: number): Promise<void>;
+  /**
    * Resolves once the claims made so far would survive a crash. The dispatcher waits for it before
    * starting claimed tasks, so a task never runs unless its claim (status, attempt) is durable,
    * and a crash retries it by its policy instead of silently running it again.

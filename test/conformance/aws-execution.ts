@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { isJobFinal, type JobState } from '../../shared/ports/job-state.ts';
 import type { LocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
-import type { ExecutionBackend } from './execution.ts';
+import type { ExecutionBackend, JobControls } from './execution.ts';
 
 async function waitFinal(get: () => Promise<JobState | undefined>, results: () => Promise<unknown>) {
   for (let i = 0; ; i++) {
@@ -12,6 +12,30 @@ async function waitFinal(get: () => Promise<JobState | undefined>, results: () =
     if (s && isJobFinal(s) && (await results()) !== undefined) return s;
     await new Promise((r) => setTimeout(r, i < 20 ? 25 : 100));
   }
+}
+
+/** Pause/resume through the functions' engine; the stack's worker and status function do the rest. */
+export function awsControls(stack: LocalAwsStack): JobControls {
+  const { engine } = stack;
+  return {
+    submit: async (pipeline) => (await engine.coordinator.submit(pipeline)).jobId,
+    setPaused: async (jobId, paused) => {
+      await engine.coordinator.setPaused(jobId, paused);
+    },
+    job: (jobId) => engine.jobs.getJob(jobId),
+    async final(jobId) {
+      const job = await waitFinal(
+        () => engine.jobs.getJob(jobId),
+        () => engine.jobs.getResults(jobId),
+      );
+      return {
+        status: job.status,
+        nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+        results: await engine.jobs.getResults(jobId),
+        items: (node) => engine.tasks.nodeResults(jobId, node),
+      };
+    },
+  };
 }
 
 export function awsExecution(stack: LocalAwsStack): ExecutionBackend['run'] {

@@ -6,7 +6,7 @@ import { InlineRunner } from '../../shared/runner/inline-runner.ts';
 import { startLocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../helpers/aws-emulators.ts';
 import { testBuiltins } from '../helpers/engine.ts';
-import { awsExecution } from './aws-execution.ts';
+import { awsControls, awsExecution } from './aws-execution.ts';
 import { defineExecutionSuite } from './execution.ts';
 
 defineExecutionSuite('the AWS adapters (emulators)', async () => {
@@ -24,6 +24,7 @@ defineExecutionSuite('the AWS adapters (emulators)', async () => {
   });
   return {
     run: awsExecution(stack),
+    controls: awsControls(stack),
     async close() {
       await stack.close();
       await bed.close();

@@ -19,6 +19,22 @@ defineExecutionSuite('the embedded engine', async () => {
         items: (node) => t.engine.tasks.nodeResults(job.jobId, node),
       };
     },
+    controls: {
+      submit: async (pipeline) => (await t.engine.coordinator.submit(pipeline)).jobId,
+      setPaused: async (jobId, paused) => {
+        await t.engine.coordinator.setPaused(jobId, paused);
+      },
+      job: (jobId) => t.engine.jobs.getJob(jobId),
+      async final(jobId) {
+        const job = await t.engine.waitForJob(jobId);
+        return {
+          status: job.status,
+          nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+          results: await t.engine.jobs.getResults(jobId),
+          items: (node) => t.engine.tasks.nodeResults(jobId, node),
+        };
+      },
+    },
     close: () => t.close(),
   };
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineText } from '../../shared/pipeline/index.ts';
+import type { JobState } from '../../shared/ports/job-state.ts';
 import { loadCases } from './load-cases.ts';
 
 export interface ExecutedJob {
@@ -15,8 +16,18 @@ export interface ExecutedJob {
   items(node: string): Promise<{ batchIndex?: number; status: string; result?: unknown }[]>;
 }
 
+/** Driving one job while it runs (pause/resume), where a backend offers it. */
+export interface JobControls {
+  submit(pipeline: unknown): Promise<string>;
+  setPaused(jobId: string, paused: boolean): Promise<void>;
+  job(jobId: string): Promise<JobState | undefined>;
+  /** The job once it is final and its results are stored. */
+  final(jobId: string): Promise<ExecutedJob>;
+}
+
 export interface ExecutionBackend {
   run(pipeline: unknown, flowInput?: Record<string, unknown>): Promise<ExecutedJob>;
+  controls?: JobControls;
   close(): Promise<void>;
 }
 
@@ -37,6 +48,30 @@ export function defineExecutionSuite(backendName: string, open: () => Promise<Ex
     const cases = executionCases();
     it('has execution cases', () => {
       expect(cases.length).toBeGreaterThanOrEqual(20);
+    });
+
+    it('pause/resume: a paused job starts no new task, its running task finishes; resume completes it', async () => {
+      const ctl = backend.controls;
+      if (!ctl) return;
+      const jobId = await ctl.submit({
+        name: 'pause-resume',
+        nodes: [
+          { nodeName: 'A', algorithmName: 'sleep', input: [1500, 'a'] },
+          { nodeName: 'B', algorithmName: 'echo', input: ['@A'] },
+        ],
+      });
+      await until(async () => (await ctl.job(jobId))?.status === 'active');
+      await ctl.setPaused(jobId, true);
+      // The running task finishes; B's task is created but does not start while paused.
+      await until(async () => (await ctl.job(jobId))?.nodes.A?.status === 'succeeded');
+      await new Promise((r) => setTimeout(r, 1500));
+      const paused = (await ctl.job(jobId)) as JobState;
+      expect(paused).toMatchObject({ status: 'active', paused: true });
+      expect(paused.nodes.B).toMatchObject({ succeeded: 0, failed: 0 });
+      await ctl.setPaused(jobId, false);
+      const done = await ctl.final(jobId);
+      expect(done.status).toBe('completed');
+      expect(done.results).toMatchObject([{ nodeName: 'B', result: ['a'] }]);
     });
 
     for (const c of cases) {
@@ -63,4 +98,12 @@ export function defineExecutionSuite(backendName: string, open: () => Promise<Ex
       });
     }
   });
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting for the job');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -230,9 +230,14 @@ describe('cron, triggers, webhooks', () => {
     expect(list.find((c: { name: string }) => c.name === 'nightly').nextRun).toBeUndefined();
     expectError(await call('POST', '/cron/start', { name: 'nope' }), 404);
     await call('POST', '/store/pipelines', echo('no-cron'));
-    expectError(await call('POST', '/cron/start', { name: 'no-cron' }), 400, undefined, /pattern/);
     expectError(await call('POST', '/cron/start', { name: 'no-cron', pattern: '* *' }), 400);
     expect((await call('GET', '/store/pipelines/no-cron')).body.triggers?.cron).toBeUndefined();
+    // Without a pattern, stored or given: HKube's default, hourly.
+    expect((await call('POST', '/cron/start', { name: 'no-cron' })).body).toEqual({
+      name: 'no-cron',
+      pattern: '0 * * * *',
+      enabled: true,
+    });
   });
 
   it('pipelines/triggers/tree shows which stored pipeline triggers which', async () => {

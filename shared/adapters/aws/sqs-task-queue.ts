@@ -22,6 +22,7 @@ import {
   ChangeMessageVisibilityCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SlotLimits } from '../../ports/slots.ts';
@@ -230,6 +231,30 @@ export class SqsTaskQueue implements TaskQueue {
     if (lease.timer) clearInterval(lease.timer);
     if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
     else await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
+    if (lease.slot) await this.opts.slots.release(t.algorithmName);
+  }
+
+  /** A fresh copy of the message (same attempt, receive count 1), visible after delayMs. */
+  async release(t: ClaimedTask, delayMs: number): Promise<void> {
+    const lease = this.held.get(t.taskId);
+    if (!lease) return;
+    this.held.delete(t.taskId);
+    if (lease.timer) clearInterval(lease.timer);
+    const level = PRIORITIES.find((l) => this.opts.urls[l] === lease.queueUrl) ?? 3;
+    const { lease: _lease, ...task } = t;
+    await this.opts.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: lease.queueUrl,
+        Entries: [
+          {
+            Id: '0',
+            MessageBody: JSON.stringify({ ...task, level }),
+            DelaySeconds: Math.min(900, Math.ceil(delayMs / 1000)),
+          },
+        ],
+      }),
+    );
+    await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
     if (lease.slot) await this.opts.slots.release(t.algorithmName);
   }
 

@@ -2,7 +2,12 @@
 import * as exec from '../exec.ts';
 import { route } from '../route-table.ts';
 
-const JOB_ID = { type: 'object', required: ['jobId'], properties: { jobId: { type: 'string' } } };
+const JOB_ID = {
+  type: 'object',
+  required: ['jobId'],
+  additionalProperties: false,
+  properties: { jobId: { type: 'string', minLength: 1 } },
+};
 const STARTED = {
   schema: {
     type: 'object',
@@ -43,14 +48,78 @@ route({
   response: STARTED,
   handler: (d, r) => exec.execStored(d, r.body),
 });
+const TIME = {
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'integer', minimum: 0 },
+  ],
+};
 route({
   method: 'POST',
   path: '/exec/stop',
-  summary: 'Stop a job and every unfinished task of it',
+  summary:
+    'Stop a job (jobId), or every unfinished job matching pipelineName, status and startTime {from, to}; every unfinished task of them is stopped',
   body: {
-    schema: { ...JOB_ID, properties: { jobId: { type: 'string' }, reason: { type: 'string' } } },
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        jobId: { type: 'string', minLength: 1 },
+        pipelineName: { type: 'string', minLength: 1 },
+        status: { enum: ['pending', 'active'] },
+        startTime: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'creation time range: ISO dates or epoch milliseconds',
+          properties: { from: TIME, to: TIME },
+        },
+        reason: { type: 'string' },
+      },
+    },
   },
   handler: (d, r) => exec.stop(d, r.body),
+});
+for (const [action, paused] of [
+  ['pause', true],
+  ['resume', false],
+] as const) {
+  route({
+    method: 'POST',
+    path: `/exec/${action}`,
+    summary: paused
+      ? 'Pause a job: no new task of it starts; running tasks finish (409 if it already ended)'
+      : 'Resume a paused job (409 if it already ended)',
+    body: { schema: JOB_ID },
+    response: {
+      schema: {
+        type: 'object',
+        properties: { jobId: { type: 'string' }, status: { type: 'string' }, paused: { type: 'boolean' } },
+      },
+    },
+    handler: (d, r) => exec.setPaused(d, r.body, paused),
+  });
+}
+route({
+  method: 'POST',
+  path: '/exec/algorithm',
+  status: 201,
+  summary: 'Run one algorithm as a one-node job (the node is named after the algorithm)',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        input: { type: 'array' },
+        flowInput: { type: 'object' },
+        options: { type: 'object' },
+        priority: { type: 'integer', minimum: 1, maximum: 5 },
+      },
+    },
+  },
+  response: STARTED,
+  handler: (d, r) => exec.execAlgorithm(d, r.body),
 });
 route({
   method: 'POST',
@@ -61,7 +130,8 @@ route({
     schema: {
       type: 'object',
       required: ['jobId', 'nodeName'],
-      properties: { jobId: { type: 'string' }, nodeName: { type: 'string' } },
+      additionalProperties: false,
+      properties: { jobId: { type: 'string', minLength: 1 }, nodeName: { type: 'string', minLength: 1 } },
     },
   },
   response: STARTED,
@@ -101,15 +171,4 @@ route({
   summary: 'A job’s task records',
   query: { nodeName: 'only the tasks of this node' },
   handler: (d, r, p) => exec.tasks(d, p.jobId as string, r.query.nodeName),
-});
-route({
-  method: 'GET',
-  path: '/exec/jobs',
-  summary: 'Jobs, newest first',
-  query: {
-    status: 'pending, active, completed, failed or stopped',
-    pipelineName: 'only jobs of this pipeline',
-    limit: 'at most this many (1–10000, default 100)',
-  },
-  handler: (d, r) => exec.jobs(d, r.query),
 });

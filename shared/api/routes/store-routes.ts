@@ -19,10 +19,11 @@ route({
   method: 'POST',
   path: '/store/pipelines',
   status: 201,
-  summary: 'Store a pipeline (409 if the name exists)',
-  body: { ref: 'Pipeline' },
-  response: { ref: 'Pipeline' },
-  handler: (d, r) => store.putPipeline(d, r.body, 'create'),
+  summary: 'Store a pipeline, or an array of them (409 if a name exists, unless overwrite=true)',
+  body: { ref: 'Pipeline', orArray: true },
+  query: { overwrite: 'true: replace stored pipelines of the same name (default false)' },
+  response: { ref: 'Pipeline', orArray: true },
+  handler: (d, r) => store.postPipelines(d, r.body, r.query.overwrite),
 });
 route({
   method: 'PUT',

@@ -1,4 +1,5 @@
 // Routes of the trigger API: cron triggers, the pipeline trigger tree, webhook deliveries.
+import { DEFAULT_CRON_PATTERN } from '../../pipeline/constants.ts';
 import { route } from '../route-table.ts';
 import * as triggers from '../triggers.ts';
 
@@ -16,7 +17,11 @@ route({
     schema: {
       type: 'object',
       required: ['name'],
-      properties: { name: { type: 'string' }, pattern: { type: 'string' } },
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        pattern: { type: 'string', minLength: 1, description: `default: HKube's ${DEFAULT_CRON_PATTERN}` },
+      },
     },
   },
   handler: (d, r) => triggers.cronSet(d, r.body, true),
@@ -25,7 +30,14 @@ route({
   method: 'POST',
   path: '/cron/stop',
   summary: 'Disable a stored pipeline’s cron trigger',
-  body: { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+  body: {
+    schema: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: { type: 'string', minLength: 1 } },
+    },
+  },
   handler: (d, r) => triggers.cronSet(d, r.body, false),
 });
 route({

@@ -166,3 +166,40 @@ describe('cron/list without a scheduler (no engine serving)', () => {
     });
   });
 });
+
+describe('cron/start and cron/stop', () => {
+  it("start without a pattern uses HKube's default 0 * * * *; stop keeps it; stop without a trigger changes nothing", async () => {
+    const s = await service();
+    const plain = { name: 'plain', nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }] };
+    await handleApi(s, req('POST', '/store/pipelines', plain));
+    expect(await handleApi(s, req('POST', '/cron/stop', { name: 'plain' }))).toEqual({
+      status: 200,
+      body: { name: 'plain', enabled: false },
+    });
+    const before = (await handleApi(s, req('GET', '/store/pipelines/plain'))).body as {
+      triggers?: { cron?: unknown };
+    };
+    expect(before.triggers?.cron).toBeUndefined();
+    expect(await handleApi(s, req('POST', '/cron/start', { name: 'plain' }))).toEqual({
+      status: 200,
+      body: { name: 'plain', pattern: '0 * * * *', enabled: true },
+    });
+    const stored = (await handleApi(s, req('GET', '/store/pipelines/plain'))).body as {
+      triggers: { cron: unknown };
+    };
+    expect(stored.triggers.cron).toEqual({ pattern: '0 * * * *', enabled: true });
+    expect((await handleApi(s, req('POST', '/cron/stop', { name: 'plain' }))).body).toEqual({
+      name: 'plain',
+      pattern: '0 * * * *',
+      enabled: false,
+    });
+    // A stored pattern wins over the default; a given one over both.
+    expect((await handleApi(s, req('POST', '/cron/start', { name: 'plain' }))).body).toMatchObject({
+      pattern: '0 * * * *',
+    });
+    expect(
+      (await handleApi(s, req('POST', '/cron/start', { name: 'plain', pattern: '*/5 * * * *' }))).body,
+    ).toEqual({ name: 'plain', pattern: '*/5 * * * *', enabled: true });
+    expect((await handleApi(s, req('POST', '/cron/start', { name: 'missing' }))).status).toBe(404);
+  });
+});

@@ -71,6 +71,16 @@ export class SqliteTaskQueue implements TaskQueue {
     this.mine.delete(t.taskId);
   }
 
+  async release(t: QueuedTask): Promise<void> {
+    this.d.batch();
+    this.d
+      .sql(
+        "UPDATE tasks SET status = 'queued', attempts = attempts - 1, started_at = NULL WHERE task_id = ? AND status = 'active'",
+      )
+      .run(t.taskId);
+    this.mine.delete(t.taskId);
+  }
+
   durable(): Promise<void> {
     return this.d.durable();
   }

@@ -23,8 +23,11 @@ export async function loadValue(blobs: BlobStore, text: unknown, blob: unknown):
   return undefined;
 }
 
-/** A job's state without its pipeline (stored once, separately, as it can be large). */
+/**
+ * A job's state without its pipeline (stored once, separately, as it can be large) and without
+ * its nodes (stored one record per node, so an event rewrites only the nodes it changed).
+ */
 export function jobStateText(state: JobState): string {
-  const { pipeline: _p, ...rest } = state;
+  const { pipeline: _p, nodes: _n, ...rest } = state;
   return JSON.stringify(rest);
 }

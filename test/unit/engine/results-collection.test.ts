@@ -85,7 +85,7 @@ describe('collecting a job’s results', () => {
     expect(final.reason).toMatch(
       /^results could not be collected: blob tasks\/.*A\.result\.json is unavailable$/,
     );
-    expect(final.nodes.A?.status).toBe('succeeded');
+    expect(final.nodes.get('A')?.status).toBe('succeeded');
     expect((await results(e.service.deps, job.jobId)).error).toBe(final.reason);
   });
 

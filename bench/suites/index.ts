@@ -5,6 +5,7 @@ import { cacheSuite } from './cache.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
+import { manyNodesSuite } from './many-nodes.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
 
@@ -12,6 +13,7 @@ export const suites: BenchSuite[] = [
   pipelinePlanSuite,
   workerDispatch,
   engineDispatchSuite,
+  manyNodesSuite,
   ioSuite,
   fetchSuite,
   cacheSuite,

@@ -1,10 +1,10 @@
 // How a job looks from the API: its status with per-node counts and overall progress.
-import { isJobFinal, isNodeFinal, type JobState } from '../ports/job-state.ts';
+import { isJobFinal, type JobState } from '../ports/job-state.ts';
 
 export type JobStatusView = ReturnType<typeof jobStatusView>;
 
 export function jobStatusView(job: JobState, live?: { queued: number; active: number }) {
-  const nodes = Object.entries(job.nodes).map(([nodeName, n]) => ({
+  const nodes = [...job.nodes.entries()].map(([nodeName, n]) => ({
     nodeName,
     status: n.status,
     batch: n.batch,
@@ -16,10 +16,10 @@ export function jobStatusView(job: JobState, live?: { queued: number; active: nu
     ...(n.reason ? { reason: n.reason } : {}),
   }));
   const sum = (k: 'succeeded' | 'failed' | 'stopped' | 'retried') => nodes.reduce((a, n) => a + n[k], 0);
-  const created = Object.values(job.nodes).reduce((a, n) => a + n.created, 0);
+  const created = [...job.nodes.values()].reduce((a, n) => a + n.created, 0);
   const done = sum('succeeded') + sum('failed') + sum('stopped');
-  const finishedNodes = Object.values(job.nodes).filter(isNodeFinal).length;
-  const nodeCount = Object.keys(job.nodes).length;
+  const finishedNodes = job.nodes.finished;
+  const nodeCount = job.nodes.size;
   return {
     jobId: job.jobId,
     pipelineName: job.pipeline.name,

@@ -7,7 +7,7 @@ import type { JobState } from '../ports/job-state.ts';
 
 /** The nodes to reuse from `old`, in DAG order; throws a 404/409 error naming the problem. */
 export function planCaching(old: JobState, dag: Dag, nodeName: string): string[] {
-  if (!old.nodes[nodeName]) {
+  if (!old.nodes.has(nodeName)) {
     throw new NotFoundError(
       `node "${nodeName}" is not in pipeline ${old.pipeline.name} of job ${old.jobId}`,
       'NODE_NOT_FOUND',
@@ -19,7 +19,7 @@ export function planCaching(old: JobState, dag: Dag, nodeName: string): string[]
   }
   const keep = dag.order.filter((n) => !rerun.has(n));
   for (const n of keep) {
-    const st = old.nodes[n]?.status;
+    const st = old.nodes.get(n)?.status;
     if (st !== 'succeeded' && st !== 'skipped') {
       throw new ConflictError(
         `node "${n}" of job ${old.jobId} is ${st}; only nodes that succeeded or were skipped can be reused`,

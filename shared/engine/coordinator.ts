@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { buildDag, validatePipeline } from '../pipeline/index.ts';
 import type { Dag, Pipeline, PipelineResult } from '../pipeline/types.ts';
-import { isJobFinal, type JobState } from '../ports/job-state.ts';
+import { changedNodes, isJobFinal, type JobState, type NodeState } from '../ports/job-state.ts';
 import { admitsNewJob } from './admission.ts';
 import { planCaching } from './caching-plan.ts';
 import type { JobDriver, SubmitOptions } from './driver.ts';
@@ -120,7 +120,12 @@ export class Coordinator implements JobDriver {
       parentJobId: jobId,
     });
     state.admitted = true;
-    for (const n of keep) state.nodes[n] = { ...(old.nodes[n] as JobState['nodes'][string]) };
+    state.nodes = state.nodes.withAll(
+      keep.flatMap((n): [string, NodeState][] => {
+        const kept = old.nodes.get(n);
+        return kept ? [[n, kept]] : [];
+      }),
+    );
     await jobs.createJob(state);
     await tasks.copyTasks(jobId, newId, keep);
     await this.reconcile(newId);
@@ -220,7 +225,7 @@ export class Coordinator implements JobDriver {
         }
         await jobs.saveResults(jobId, results);
       }
-      if (!(await jobs.saveJob(t.state, job.version))) continue; // someone else wrote: re-read
+      if (!(await jobs.saveJob(t.state, job.version, changedNodes(job, t.state)))) continue; // someone else wrote: re-read
       this.feed.publish({ type: 'jobChanged', job: t.state });
       return { state: t.state, dag, effects: t.effects, ...(results ? { results } : {}) };
     }

@@ -75,7 +75,7 @@ export async function expand(d: JobDriver, job: JobState, dag: Dag, node: string
   }
   await addTasks(d, job.jobId, newTasks(job, node, inputs, at()));
   const latest = (await d.ports.jobs.getJob(job.jobId)) ?? job;
-  const sealed = streamSealed(latest, dag, node);
+  const sealed = streamSealed(latest.nodes, dag, node);
   const created = (await d.ports.tasks.nodeCounts(job.jobId))[node]?.created ?? 0;
   return d.apply(job.jobId, { type: 'expanded', node, created, sealed, at: at() });
 }

@@ -3,7 +3,6 @@
 import type { PipelineResult, ProgressLevel } from '../pipeline/types.ts';
 import { PROGRESS_LEVELS } from '../pipeline/types.ts';
 import type { JobState } from '../ports/job-state.ts';
-import { isNodeFinal } from '../ports/job-state.ts';
 
 /** The stop reason when the job's ttl (from submission) or activeTtl (from its first task) ran out. */
 export function expiredTtl(job: JobState, now: number): string | undefined {
@@ -22,15 +21,14 @@ export function passesVerbosity(job: JobState, level: string): boolean {
 }
 
 export function progressPayload(job: JobState, level: string, message: string, now: number) {
-  const nodes = Object.values(job.nodes);
-  const finished = nodes.filter(isNodeFinal).length;
+  const { finished, size } = job.nodes;
   return {
     jobId: job.jobId,
     pipelineName: job.pipeline.name,
     status: job.status,
     level,
     message,
-    progress: nodes.length ? Math.round((finished / nodes.length) * 100) : 100,
+    progress: size ? Math.round((finished / size) * 100) : 100,
     timestamp: new Date(now).toISOString(),
   };
 }

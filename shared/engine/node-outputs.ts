@@ -9,7 +9,7 @@ type ResultReader = Pick<TaskStore, 'nodeResults'>;
 
 /** A node's output as the pipeline language takes it; a skipped (or unknown) node is `skipped`. */
 export async function nodeOutput(store: ResultReader, job: JobState, name: string): Promise<NodeOutput> {
-  const n = job.nodes[name];
+  const n = job.nodes.get(name);
   if (!n || n.status === 'skipped') return { kind: 'skipped' };
   const items = await store.nodeResults(job.jobId, name);
   if (n.batch) {

@@ -117,7 +117,7 @@ function needsTransition(
   outcome: TaskOutcomeKind,
   counts: NodeTally,
 ): boolean {
-  const n = job.nodes[task.nodeName];
+  const n = job.nodes.get(task.nodeName);
   if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
   const dag = d.dagOf(job.jobId, job.pipeline);
   if ((dag.children.get(task.nodeName) ?? []).some((c) => streamingParents(dag, c).includes(task.nodeName)))

@@ -4,7 +4,7 @@
 // idempotent, so nothing is done twice.
 
 import { streamingParents } from '../pipeline/index.ts';
-import type { JobState } from '../ports/job-state.ts';
+import { changedNodes, type NodeState } from '../ports/job-state.ts';
 import type { JobDriver } from './driver.ts';
 import { expand } from './expansion.ts';
 import { isReady } from './readiness.ts';
@@ -16,9 +16,8 @@ export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
   if (!job || isJobFinal(job) || !job.admitted) return;
   const dag = d.dagOf(jobId, job.pipeline);
   const counts = await tasks.nodeCounts(jobId);
-  const fixed: JobState = { ...job, nodes: { ...job.nodes } };
-  let changed = false;
-  for (const [name, n] of Object.entries(job.nodes)) {
+  const updates: [string, NodeState][] = [];
+  for (const [name, n] of job.nodes.entries()) {
     const c = counts[name];
     if (!c) continue;
     if (
@@ -27,20 +26,19 @@ export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
       c.stopped !== n.stopped ||
       c.created !== n.created
     ) {
-      fixed.nodes[name] = { ...n, ...c };
-      changed = true;
+      updates.push([name, { ...n, ...c }]);
     }
   }
-  if (changed) {
-    fixed.version = job.version + 1;
-    await jobs.saveJob(fixed, job.version);
+  let state = job;
+  if (updates.length) {
+    state = { ...job, nodes: job.nodes.withAll(updates), version: job.version + 1 };
+    await jobs.saveJob(state, job.version, changedNodes(job, state));
   }
-  const state = changed ? fixed : job;
   for (const name of dag.order) {
-    const n = state.nodes[name];
+    const n = state.nodes.get(name);
     if (!n) continue;
     if (
-      (n.status === 'pending' && isReady(state, dag, name)) ||
+      (n.status === 'pending' && isReady(state.nodes, dag, name)) ||
       (n.status === 'active' && streamingParents(dag, name).length > 0)
     ) {
       await expand(d, state, dag, name);

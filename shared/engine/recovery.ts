@@ -68,5 +68,5 @@ export async function recoverySweep(d: JobDriver, opts: RecoveryOptions): Promis
 }
 
 function sealedRunningNodes(job: JobState) {
-  return Object.entries(job.nodes).filter(([, n]) => n.status === 'active' && n.total !== undefined);
+  return [...job.nodes.entries()].filter(([, n]) => n.status === 'active' && n.total !== undefined);
 }

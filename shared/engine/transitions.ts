@@ -3,6 +3,7 @@
 import { streamingParents as streamingParentsOf } from '../pipeline/dag.ts';
 import type { Dag } from '../pipeline/types.ts';
 import { isJobFinal, isNodeFinal, type JobState, type NodeState } from '../ports/job-state.ts';
+import { NodeStates } from '../ports/node-states.ts';
 import { isReady, streamSealed } from './readiness.ts';
 import type { EngineEffect, EngineEvent, Transition } from './types.ts';
 
@@ -20,19 +21,20 @@ export function initialJobState(
   at: number,
   origin?: JobState['origin'],
 ): JobState {
-  // Keyed by user-chosen names: no prototype whose members a name could shadow or replace.
-  const nodes: Record<string, NodeState> = Object.create(null);
-  for (const name of dag.order) {
-    nodes[name] = {
-      status: 'pending',
-      batch: dag.isBatch.get(name) === true,
-      created: 0,
-      succeeded: 0,
-      failed: 0,
-      stopped: 0,
-      retried: 0,
-    };
-  }
+  const nodes = NodeStates.of(
+    dag.order.map((name): [string, NodeState] => [
+      name,
+      {
+        status: 'pending',
+        batch: dag.isBatch.get(name) === true,
+        created: 0,
+        succeeded: 0,
+        failed: 0,
+        stopped: 0,
+        retried: 0,
+      },
+    ]),
+  );
   return {
     jobId,
     pipeline,
@@ -46,15 +48,29 @@ export function initialJobState(
 }
 
 export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transition {
-  // Copy what changes (the job record and the touched node); the pipeline is shared, never mutated.
-  const state: JobState = { ...prev, nodes: { ...prev.nodes }, version: prev.version + 1 };
+  // Copy what changes (the job record and the touched nodes, gathered in `touched` and put into a
+  // new version of the node map at the end); the pipeline is shared, never mutated.
+  const state: JobState = { ...prev, version: prev.version + 1 };
   const effects: EngineEffect[] = [];
+  const touched = new Map<string, NodeState>();
+  const get = (name: string): NodeState | undefined => touched.get(name) ?? prev.nodes.get(name);
+  const view = { get };
   const node = (name: string): NodeState => {
-    const n = state.nodes[name];
+    const mine = touched.get(name);
+    if (mine) return mine;
+    const n = prev.nodes.get(name);
     if (!n) throw new Error(`job ${state.jobId} has no node "${name}"`);
     const copy = { ...n };
-    state.nodes[name] = copy;
+    touched.set(name, copy);
     return copy;
+  };
+  /** Whether every node is final, counting the nodes this transition touched. */
+  const allFinal = (): boolean => {
+    let finished = prev.nodes.finished;
+    for (const [name, n] of touched) {
+      finished += (isNodeFinal(n) ? 1 : 0) - (isNodeFinal(prev.nodes.get(name) as NodeState) ? 1 : 0);
+    }
+    return finished === prev.nodes.size;
   };
   const final = isJobFinal(prev);
 
@@ -64,8 +80,8 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     if (reason) state.reason = reason;
     if (status !== 'completed') {
       effects.push({ type: 'stopTasks', reason: reason ?? status });
-      for (const [name, n] of Object.entries(state.nodes)) {
-        if (!isNodeFinal(n)) state.nodes[name] = { ...n, status: 'stopped' };
+      for (const [name, n] of prev.nodes.entries()) {
+        if (!isNodeFinal(get(name) ?? n)) node(name).status = 'stopped';
       }
     }
     effects.push({ type: 'finished', status, ...(reason ? { reason } : {}) });
@@ -79,22 +95,22 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
   const parentsOf = (name: string) => dag.parents.get(name) ?? [];
 
   const onNodeFinished = (name: string, at: number) => {
-    effects.push({ type: 'progress', level: 'info', message: `node ${name} ${state.nodes[name]?.status}` });
+    effects.push({ type: 'progress', level: 'info', message: `node ${name} ${get(name)?.status}` });
     for (const child of dag.children.get(name) ?? []) {
-      const c = state.nodes[child];
-      if (!c || isNodeFinal(c) || !isReady(state, dag, child)) continue;
+      const c = get(child);
+      if (!c || isNodeFinal(c) || !isReady(view, dag, child)) continue;
       if (c.status === 'pending') {
         effects.push({ type: 'expand', node: child });
-      } else if (streamingParentsOf(dag, child).includes(name) && streamSealed(state, dag, child)) {
+      } else if (streamingParentsOf(dag, child).includes(name) && streamSealed(view, dag, child)) {
         // The last streaming parent finished: expand again so the child is sealed with its total.
         effects.push({ type: 'expand', node: child });
       }
     }
-    if (Object.values(state.nodes).every(isNodeFinal)) finishJob('completed', at);
+    if (allFinal()) finishJob('completed', at);
   };
 
   const checkNodeDone = (name: string, at: number) => {
-    const n = state.nodes[name] as NodeState;
+    const n = get(name) as NodeState;
     if (isNodeFinal(n) || n.total === undefined || done(n) < n.total) return;
     const c = node(name);
     c.status = 'succeeded';
@@ -103,7 +119,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
 
   /** batchTolerance: the job fails when round(failed/total*100) >= tolerance (0 = any failure). */
   const checkTolerance = (name: string, at: number): boolean => {
-    const n = state.nodes[name] as NodeState;
+    const n = get(name) as NodeState;
     if (!n.batch || n.total === undefined || n.total === 0 || n.failed === 0) return false;
     const tolerance = state.pipeline.options.batchTolerance;
     const pct = Math.round((n.failed / n.total) * 100);
@@ -133,7 +149,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       break;
     }
     case 'expanded': {
-      const prevNode = state.nodes[ev.node];
+      const prevNode = prev.nodes.get(ev.node);
       if (final || !prevNode || isNodeFinal(prevNode)) return { state: prev, effects: [] };
       const n = node(ev.node);
       n.created = ev.created;
@@ -156,22 +172,22 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       if (wasPending) {
         // Children that stream from this node can start taking items as soon as it runs.
         for (const child of dag.children.get(ev.node) ?? []) {
-          const c = state.nodes[child];
+          const c = get(child);
           if (c?.status !== 'pending' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
-          if (isReady(state, dag, child)) effects.push({ type: 'expand', node: child });
+          if (isReady(view, dag, child)) effects.push({ type: 'expand', node: child });
         }
       }
       if (!checkTolerance(ev.node, ev.at)) checkNodeDone(ev.node, ev.at);
       break;
     }
     case 'taskRetried': {
-      if (!state.nodes[ev.node]) return { state: prev, effects: [] };
+      if (!prev.nodes.has(ev.node)) return { state: prev, effects: [] };
       node(ev.node).retried++;
       effects.push({ type: 'progress', level: 'warn', message: `node ${ev.node}: task retried` });
       break;
     }
     case 'taskFinished': {
-      if (!state.nodes[ev.node]) return { state: prev, effects: [] };
+      if (!prev.nodes.has(ev.node)) return { state: prev, effects: [] };
       const n = node(ev.node);
       if (ev.counts) {
         n.succeeded = Math.max(n.succeeded, ev.counts.succeeded);
@@ -200,7 +216,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       }
       if (ev.outcome === 'succeeded' && n.batch && ev.batchIndex !== undefined) {
         for (const child of dag.children.get(ev.node) ?? []) {
-          const c = state.nodes[child];
+          const c = get(child);
           if (c?.status !== 'active' || !streamingParentsOf(dag, child).includes(ev.node)) continue;
           effects.push({ type: 'expandItem', node: child, batchIndex: ev.batchIndex });
         }
@@ -226,6 +242,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       break;
     }
   }
+  if (touched.size) state.nodes = prev.nodes.withAll(touched);
   return { state, effects };
 }
 

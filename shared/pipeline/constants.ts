@@ -10,6 +10,17 @@ export const PIPELINE_NAME_PATTERN = '^[-_.:A-Za-z0-9]+$';
  * be allowed once those keys are encoded.
  */
 export const NODE_NAME_PATTERN = '^[^.#]+$';
+/**
+ * Longest node name (characters). Names travel inside task ids and store keys (a DynamoDB sort key
+ * holds at most 1,024 bytes; 128 characters are at most 512 bytes of UTF-8).
+ */
+export const NODE_NAME_MAX_LENGTH = 128;
+/**
+ * Most nodes one pipeline may have. Submission and dispatch cost stay flat up to here (node state
+ * is stored per node); a bigger graph should be split into pipelines chained by triggers, or use
+ * batch nodes, which scale to MAX_BATCH_ITEMS items.
+ */
+export const MAX_NODES = 10_000;
 /** HKube's algorithm-name rule (a Kubernetes label): at least two characters. */
 export const ALGORITHM_NAME_PATTERN = '^[a-z0-9][-a-z0-9.]*[a-z0-9]$';
 export const ALGORITHM_NAME_MAX_LENGTH = 32;

@@ -121,6 +121,14 @@ function describeSchemaError(kind: string, err: ErrorObject): Problem {
       return { field, message: `${subject} must be at least ${String(params.limit)} characters long` };
     case 'maxLength':
       return { field, message: `${subject} must be at most ${String(params.limit)} characters long` };
+    case 'maxItems':
+      if (field === 'nodes') {
+        return {
+          field,
+          message: `nodes must have at most ${String(params.limit)} items: split a bigger pipeline into pipelines chained by triggers, or use a batch node`,
+        };
+      }
+      return { field, message: `${subject} must have at most ${String(params.limit)} item(s)` };
     case 'minItems':
       return { field, message: `${subject} must have at least ${String(params.limit)} item(s)` };
     default:

@@ -2,6 +2,7 @@
 // per-task records live beside it (ports/tasks.ts), so a 100,000-item batch never becomes one
 // giant record. The engine's transitions (shared/engine) are the only code that changes it.
 import type { Pipeline } from '../pipeline/types.ts';
+import type { NodeStates } from './node-states.ts';
 
 export type JobStatus = 'pending' | 'active' | 'completed' | 'failed' | 'stopped';
 export type NodeStatus = 'pending' | 'active' | 'succeeded' | 'failed' | 'skipped' | 'stopped';
@@ -44,7 +45,8 @@ export interface JobState {
   status: JobStatus;
   /** Why the job failed or was stopped. */
   reason?: string;
-  nodes: Record<string, NodeState>;
+  /** Every node's state, in the DAG's order. */
+  nodes: NodeStates;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -70,4 +72,9 @@ export function isNodeFinal(n: { status: NodeStatus }): boolean {
 
 export function isJobFinal(s: { status: JobStatus }): boolean {
   return FINAL_JOB_STATUSES.includes(s.status);
+}
+
+/** The nodes whose state `after` replaced (transitions copy only the nodes they touch). */
+export function changedNodes(before: JobState, after: JobState): string[] {
+  return after.nodes.changedSince(before.nodes);
 }

@@ -28,8 +28,12 @@ export interface JobStore extends JobReader {
   createJob(state: JobState): Promise<void>;
   /** The job with its node counters up to date (node tallies included). */
   getJob(jobId: string): Promise<JobState | undefined>;
-  /** Writes the state only if the stored version is `expectedVersion`; false on conflict. */
-  saveJob(state: JobState, expectedVersion: number): Promise<boolean>;
+  /**
+   * Writes the state only if the stored version is `expectedVersion`; false on conflict.
+   * `changedNodes` names the nodes whose state differs from that version (all when omitted): a
+   * store writes only those, so an event costs the same whatever the number of nodes.
+   */
+  saveJob(state: JobState, expectedVersion: number, changedNodes?: readonly string[]): Promise<boolean>;
   listJobs(filter: JobFilter): Promise<JobSummary[]>;
   /** Jobs not in a final status (for recovery and ttl), oldest first. */
   unfinishedJobs(): Promise<JobState[]>;

@@ -52,7 +52,7 @@ export function awsExecution(stack: LocalAwsStack): ExecutionBackend['run'] {
     return {
       status: job.status,
       ...(job.reason ? { reason: job.reason } : {}),
-      nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+      nodes: job.nodes.toJSON() as unknown as Record<string, Record<string, unknown>>,
       results: await engine.jobs.getResults(job.jobId),
       items: (node) => engine.tasks.nodeResults(job.jobId, node),
     };

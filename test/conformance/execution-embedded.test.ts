@@ -14,7 +14,7 @@ defineExecutionSuite('the embedded engine', async () => {
       return {
         status: job.status,
         ...(job.reason ? { reason: job.reason } : {}),
-        nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+        nodes: job.nodes.toJSON() as unknown as Record<string, Record<string, unknown>>,
         results,
         items: (node) => t.engine.tasks.nodeResults(job.jobId, node),
       };

@@ -49,7 +49,7 @@ describe('typed task failures', () => {
     });
     const job = await h.host.engine.waitForJob(jobId);
     expect(job.status).toBe('failed');
-    expect(job.nodes.C).toMatchObject({ status: 'failed', retried: 1 });
+    expect(job.nodes.get('C')).toMatchObject({ status: 'failed', retried: 1 });
     const [task] = await call<Record<string, unknown>[]>(`/exec/tasks/${jobId}`);
     expect(task).toMatchObject({ status: 'failed', attempts: 2 });
     expect(task?.error).toMatch(/cp: 1 item\(s\) failed: .*sub/);
@@ -83,7 +83,7 @@ describe('typed task failures', () => {
     });
     const job = await h.host.engine.waitForJob(jobId);
     expect(job.status).toBe('failed');
-    expect(job.nodes.C).toMatchObject({ retried: 0 });
+    expect(job.nodes.get('C')).toMatchObject({ retried: 0 });
     const [task] = await call<Record<string, unknown>[]>(`/exec/tasks/${jobId}`);
     expect(task).toMatchObject({ attempts: 1, failure: { type: 'invalid-input', retryable: false } });
     expect(task?.error).toMatch(/input\[0\]\.dst is required/);

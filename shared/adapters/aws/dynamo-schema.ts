@@ -3,8 +3,10 @@
 // the deployed tables and the code that uses them cannot drift apart.
 //
 // jobs table (pk, sk)
-//   JOB#<jobId> / JOB                job record: status, version, state JSON (node statuses,
-//                                    counters as of the last transition), pipeline, results
+//   JOB#<jobId> / JOB                job record: status, version, state JSON, the nodes its last
+//                                    transition changed (delta), pipeline, results
+//   JOB#<jobId> / N#<node>           one node's state and the version it was written at
+//                                    (dynamo/job-nodes.ts: an event writes only what it changed)
 //   TALLY#<jobId>#<node>#<k> / TALLY one of TALLY_SHARDS counter shards of a node (see below)
 //   GSIs: byStatus (status, createdAt), byPipeline (pipelineName, createdAt),
 //         byDay (day = YYYY-MM-DD, createdAt) for "newest jobs" without a constant hot key.

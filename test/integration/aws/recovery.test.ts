@@ -66,7 +66,7 @@ it('an outcome written but never counted: the quiet sweep recounts and completes
   expect(tick.reconciled).toBe(1);
   const done = await settle(job.jobId);
   expect(done.status).toBe('completed');
-  expect(done.nodes.a).toMatchObject({ succeeded: 2, total: 2 });
+  expect(done.nodes.get('a')).toMatchObject({ succeeded: 2, total: 2 });
 });
 
 it('a task whose message was lost is sent again by the quiet sweep and runs', async () => {

@@ -4,7 +4,7 @@ import { planCaching } from '../../../shared/engine/caching-plan.ts';
 import { expiredTtl, passesVerbosity, progressPayload } from '../../../shared/engine/job-notices.ts';
 import { initialJobState } from '../../../shared/engine/transitions.ts';
 import { buildDag, validatePipeline } from '../../../shared/pipeline/index.ts';
-import type { JobState } from '../../../shared/ports/job-state.ts';
+import type { JobState, NodeState } from '../../../shared/ports/job-state.ts';
 
 function job(options: Record<string, unknown> = {}): { state: JobState; dag: ReturnType<typeof buildDag> } {
   const pipeline = validatePipeline({
@@ -21,13 +21,10 @@ function job(options: Record<string, unknown> = {}): { state: JobState; dag: Ret
   return { state: initialJobState('j1', pipeline, dag, 1_000), dag };
 }
 
-const withStatus = (
-  s: JobState,
-  statuses: Record<string, JobState['nodes'][string]['status']>,
-): JobState => ({
+const withStatus = (s: JobState, statuses: Record<string, NodeState['status']>): JobState => ({
   ...s,
-  nodes: Object.fromEntries(
-    Object.entries(s.nodes).map(([k, n]) => [k, { ...n, status: statuses[k] ?? n.status }]),
+  nodes: s.nodes.withAll(
+    [...s.nodes.entries()].map(([k, n]) => [k, { ...n, status: statuses[k] ?? n.status }]),
   ),
 });
 

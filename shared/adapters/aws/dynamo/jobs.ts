@@ -1,5 +1,5 @@
 // JobStore on DynamoDB: one item per job (status, version, state JSON, pipeline, results), with
-// GSIs by status, by pipeline and by day. getJob adds the node tallies of running nodes (an
+// GSIs by status, by pipeline and by day, and one item per node (job-nodes.ts). getJob adds the node tallies of running nodes (an
 // outcome that changes only a counter does not rewrite the job); readRecord() is the item alone.
 import {
   type DynamoDBDocumentClient,
@@ -13,7 +13,7 @@ import { jobStateText, loadValue, storeValue } from '../../../engine/stored-valu
 import { ConflictError } from '../../../errors.ts';
 import type { Pipeline } from '../../../pipeline/types.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
-import { isJobFinal, type JobState } from '../../../ports/job-state.ts';
+import { isJobFinal, type JobState, type NodeState } from '../../../ports/job-state.ts';
 import type { JobFilter, JobStore, JobSummary } from '../../../ports/jobs.ts';
 import { GSI } from '../dynamo-schema.ts';
 import {
@@ -24,11 +24,13 @@ import {
   queryAll,
   type Retention,
 } from './items.ts';
+import { DynamoJobNodes } from './job-nodes.ts';
 import type { DynamoTallies } from './tallies.ts';
 
 export class DynamoJobs implements JobStore {
   /** Pipelines never change once a job exists: parsed once per process. */
   private pipelines = new Map<string, Pipeline>();
+  private readonly nodes: DynamoJobNodes;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -36,7 +38,9 @@ export class DynamoJobs implements JobStore {
     private readonly blobs: BlobStore,
     private readonly tallies: DynamoTallies,
     private readonly retention: Retention,
-  ) {}
+  ) {
+    this.nodes = new DynamoJobNodes(client, tables.jobs, blobs);
+  }
 
   private attributes(state: JobState) {
     return {
@@ -65,6 +69,7 @@ export class DynamoJobs implements JobStore {
             day: new Date(state.createdAt).toISOString().slice(0, 10),
             ...(p.text !== undefined ? { pipeline: p.text } : { pipelineBlob: p.blob }),
             ...this.attributes(state),
+            ...(await this.nodes.deltaAttributes(state)),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -74,6 +79,7 @@ export class DynamoJobs implements JobStore {
       throw err;
     }
     this.pipelines.set(state.jobId, state.pipeline);
+    this.nodes.remember(state);
   }
 
   private async itemToJob(item: Item): Promise<JobState> {
@@ -83,7 +89,10 @@ export class DynamoJobs implements JobStore {
       pipeline = (await loadValue(this.blobs, item.pipeline, item.pipelineBlob)) as Pipeline;
       this.pipelines.set(jobId, pipeline);
     }
-    return { ...(JSON.parse(String(item.state)) as Omit<JobState, 'pipeline'>), pipeline };
+    const rest = JSON.parse(String(item.state)) as Omit<JobState, 'pipeline' | 'nodes'>;
+    const nodes = await this.nodes.read(jobId, item, rest, pipeline);
+    const { nodes: _legacy, ...state } = rest as typeof rest & { nodes?: unknown };
+    return { ...state, nodes, pipeline };
   }
 
   /** The job item as last written: counters as of its last transition, no tally read. */
@@ -101,31 +110,48 @@ export class DynamoJobs implements JobStore {
   async getJob(jobId: string): Promise<JobState | undefined> {
     const state = await this.readRecord(jobId);
     if (!state || isJobFinal(state)) return state;
-    const active = Object.entries(state.nodes)
-      .filter(([, n]) => n.status === 'active')
-      .map(([name]) => name);
+    const active = state.nodes.active;
     if (active.length === 0) return state;
-    const tallies = await this.tallies.tallies(jobId, active);
+    const tallies = await this.tallies.tallies(jobId, [...active]);
+    const raised: [string, NodeState][] = [];
     for (const name of active) {
       const t = tallies.get(name);
-      const n = state.nodes[name];
+      const n = state.nodes.get(name);
       if (!t || !n) continue;
-      state.nodes[name] = {
-        ...n,
-        succeeded: Math.max(n.succeeded, t.succeeded),
-        failed: Math.max(n.failed, t.failed),
-        stopped: Math.max(n.stopped, t.stopped),
-        created: Math.max(n.created, t.created),
-      };
+      raised.push([
+        name,
+        {
+          ...n,
+          succeeded: Math.max(n.succeeded, t.succeeded),
+          failed: Math.max(n.failed, t.failed),
+          stopped: Math.max(n.stopped, t.stopped),
+          created: Math.max(n.created, t.created),
+        },
+      ]);
     }
-    return state;
+    return { ...state, nodes: state.nodes.withAll(raised) };
   }
 
-  async saveJob(state: JobState, expectedVersion: number): Promise<boolean> {
+  async saveJob(state: JobState, expectedVersion: number, changed?: readonly string[]): Promise<boolean> {
+    // The delta of the version replaced goes to the node items first (see job-nodes.ts).
+    if (!(await this.nodes.settle(state.jobId, expectedVersion))) {
+      await this.readRecord(state.jobId);
+      if (!(await this.nodes.settle(state.jobId, expectedVersion))) return false;
+    }
     const a = this.attributes(state);
+    const delta = await this.nodes.deltaAttributes(state, changed);
     const names: Record<string, string> = { '#status': 'status', '#state': 'state' };
-    const sets = ['#status = :status', 'version = :version', '#state = :state', 'admitted = :admitted'];
+    const sets = [
+      '#status = :status',
+      'version = :version',
+      '#state = :state',
+      'admitted = :admitted',
+      'delta = :delta',
+      'deltaBlob = :deltaBlob',
+    ];
     const values: Record<string, unknown> = {
+      ':delta': delta.delta,
+      ':deltaBlob': delta.deltaBlob,
       ':status': a.status,
       ':version': a.version,
       ':state': a.state,
@@ -156,11 +182,16 @@ export class DynamoJobs implements JobStore {
           ExpressionAttributeValues: values,
         }),
       );
-      return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (isConditionFailure(err)) {
+        this.nodes.forget(state.jobId);
+        return false;
+      }
       throw err;
     }
+    this.nodes.remember(state, changed);
+    if (a.ttl !== undefined) await this.nodes.finish(state, a.ttl);
+    return true;
   }
 
   private summary(i: Item): JobSummary {
@@ -283,8 +314,10 @@ export class DynamoJobs implements JobStore {
 
   /** The node names of a job (they never change: read from the item, no tally read). */
   async nodeNames(jobId: string): Promise<string[]> {
+    const pipeline = this.pipelines.get(jobId);
+    if (pipeline) return [...this.nodes.orderOf(jobId, pipeline)];
     const job = await this.readRecord(jobId);
-    return job ? Object.keys(job.nodes) : [];
+    return job ? [...job.nodes.names] : [];
   }
 
   async saveResults(jobId: string, results: unknown): Promise<void> {

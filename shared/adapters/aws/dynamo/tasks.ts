@@ -3,7 +3,7 @@
 // message changes nothing and counts nothing; only the caller whose write succeeded counts the
 // task in its node's tally (tallies.ts).
 import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { storeValue } from '../../../engine/stored-values.ts';
+import { storeValue, taskBlobKey } from '../../../engine/stored-values.ts';
 import { taskIdentity } from '../../../engine/task-identity.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
 import type { NewTask, NodeCounts, NodeTally, TaskFinish, TaskStore } from '../../../ports/tasks.ts';
@@ -60,7 +60,7 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
     const items: Item[] = [];
     for (const t of fresh) {
       const k = taskKey(t.taskId);
-      const input = await storeValue(this.blobs, t.input, `tasks/${t.jobId}/${t.taskId}.input.json`);
+      const input = await storeValue(this.blobs, t.input, taskBlobKey(t.jobId, t.taskId, 'input'));
       items.push({
         pk: k.pk,
         sk: k.sk,
@@ -125,7 +125,7 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
   /** Writes a task's outcome (the first half of finishTask); false if it did not apply. */
   async writeFinish(taskId: string, f: TaskFinish): Promise<boolean> {
     const k = taskKey(taskId);
-    const res = await storeValue(this.blobs, f.result, `tasks/${k.jobId}/${taskId}.result.json`);
+    const res = await storeValue(this.blobs, f.result, taskBlobKey(k.jobId, taskId, 'result'));
     const sets = ['#s = :status', 'finishedAt = :at', '#ttl = :ttl'];
     const values: Record<string, unknown> = {
       ':status': f.status,

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadValue, storeValue } from '../../../engine/stored-values.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
+import { MOVE_NODES_OUT_OF_JOBS } from './job-nodes.ts';
 import { ADDED_COLUMNS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export type Row = Record<string, unknown>;
@@ -37,6 +38,10 @@ export class SqliteDatabase {
       if (!cols.some((c) => c.name === column))
         this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
+    const was = this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | Row
+      | undefined;
+    if (was && Number(was.value) < 3) this.db.transaction(() => this.db.exec(MOVE_NODES_OUT_OF_JOBS))();
     this.db
       .prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',

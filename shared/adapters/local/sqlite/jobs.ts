@@ -1,13 +1,15 @@
-// JobStore on SQLite: one row per job (its state as JSON, its pipeline, its results). Readers get
-// node counters brought up to date from the node tallies, because an outcome that changes only a
-// counter does not rewrite the job (see engine/outcomes.ts).
+// JobStore on SQLite: one row per job (its state as JSON, its pipeline, its results) and one row
+// per node (job-nodes.ts), so an event writes only what it changed. Readers get node counters
+// brought up to date from the node tallies, because an outcome that changes only a counter does
+// not rewrite the job (see engine/outcomes.ts).
 
 import { jobStateText } from '../../../engine/stored-values.ts';
 import { ConflictError } from '../../../errors.ts';
 import type { Pipeline } from '../../../pipeline/types.ts';
-import { isJobFinal, type JobState } from '../../../ports/job-state.ts';
+import { isJobFinal, type JobState, type NodeState } from '../../../ports/job-state.ts';
 import type { JobFilter, JobStore, JobSummary } from '../../../ports/jobs.ts';
 import type { Row, SqliteDatabase } from './database.ts';
+import { SqliteJobNodes } from './job-nodes.ts';
 import type { SqliteTallies } from './tallies.ts';
 
 export class SqliteJobs implements JobStore {
@@ -15,11 +17,14 @@ export class SqliteJobs implements JobStore {
   private pipelines = new Map<string, Pipeline>();
   /** Latest state this process wrote or read, used while the stored version still matches. */
   private states = new Map<string, JobState>();
+  private readonly nodes: SqliteJobNodes;
 
   constructor(
     private readonly d: SqliteDatabase,
     private readonly tallies: SqliteTallies,
-  ) {}
+  ) {
+    this.nodes = new SqliteJobNodes(d);
+  }
 
   async createJob(state: JobState): Promise<void> {
     const p = await this.d.encode(state.pipeline, `jobs/${state.jobId}/pipeline.json`);
@@ -48,6 +53,7 @@ export class SqliteJobs implements JobStore {
       }
       throw err;
     }
+    this.nodes.write(state);
     this.pipelines.set(state.jobId, state.pipeline);
   }
 
@@ -58,7 +64,8 @@ export class SqliteJobs implements JobStore {
       pipeline = (await this.d.decode(row.pipeline || null, row.pipeline_blob)) as Pipeline;
       this.pipelines.set(jobId, pipeline);
     }
-    return { ...(JSON.parse(String(row.state)) as Omit<JobState, 'pipeline'>), pipeline };
+    const rest = JSON.parse(String(row.state)) as Omit<JobState, 'pipeline' | 'nodes'>;
+    return { ...rest, nodes: this.nodes.read(jobId), pipeline };
   }
 
   async getJob(jobId: string): Promise<JobState | undefined> {
@@ -77,20 +84,22 @@ export class SqliteJobs implements JobStore {
   /** The state with the counters of its running nodes raised to their tallies (a copy if any moved). */
   private withTallies(state: JobState): JobState {
     if (isJobFinal(state)) return state;
-    let out = state;
-    for (const [name, n] of Object.entries(state.nodes)) {
-      if (n.status !== 'active') continue;
+    const raised: [string, NodeState][] = [];
+    for (const name of state.nodes.active) {
+      const n = state.nodes.get(name) as NodeState;
       const t = this.tallies.get(state.jobId, name);
       if (t.succeeded <= n.succeeded && t.failed <= n.failed && t.stopped <= n.stopped) continue;
-      if (out === state) out = { ...state, nodes: { ...state.nodes } };
-      out.nodes[name] = {
-        ...n,
-        succeeded: Math.max(n.succeeded, t.succeeded),
-        failed: Math.max(n.failed, t.failed),
-        stopped: Math.max(n.stopped, t.stopped),
-      };
+      raised.push([
+        name,
+        {
+          ...n,
+          succeeded: Math.max(n.succeeded, t.succeeded),
+          failed: Math.max(n.failed, t.failed),
+          stopped: Math.max(n.stopped, t.stopped),
+        },
+      ]);
     }
-    return out;
+    return raised.length ? { ...state, nodes: state.nodes.withAll(raised) } : state;
   }
 
   private remember(state: JobState): void {
@@ -102,7 +111,7 @@ export class SqliteJobs implements JobStore {
     this.states.set(state.jobId, state);
   }
 
-  async saveJob(state: JobState, expectedVersion: number): Promise<boolean> {
+  async saveJob(state: JobState, expectedVersion: number, changed?: readonly string[]): Promise<boolean> {
     this.d.batch();
     const r = this.d
       .sql(
@@ -116,8 +125,10 @@ export class SqliteJobs implements JobStore {
         state.jobId,
         expectedVersion,
       );
-    if (r.changes === 1) this.remember(state);
-    return r.changes === 1;
+    if (r.changes !== 1) return false;
+    this.nodes.write(state, changed);
+    this.remember(state);
+    return true;
   }
 
   async listJobs(filter: JobFilter): Promise<JobSummary[]> {

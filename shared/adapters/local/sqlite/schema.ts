@@ -1,11 +1,12 @@
 // The embedded backend's tables. One SQLite file (WAL) holds jobs, tasks (which double as the
 // queue), stored pipelines and algorithms, and webhook deliveries.
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Columns added after version 1, added to an older file when it is opened (an old engine reading a
- * newer file ignores them). Version 2: tasks.failure, the typed failure as JSON.
+ * newer file ignores them). Version 2: tasks.failure, the typed failure as JSON. Version 3: node
+ * states in job_nodes, one row per node (see job-nodes.ts), no longer inside jobs.state.
  */
 export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [
   { table: 'tasks', column: 'failure', type: 'TEXT' },
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_pipeline ON jobs (pipeline_name, created_at);
+CREATE TABLE IF NOT EXISTS job_nodes (
+  job_id TEXT NOT NULL,
+  node_name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (job_id, node_name)
+);
 CREATE TABLE IF NOT EXISTS tasks (
   task_id TEXT PRIMARY KEY,
   job_id TEXT NOT NULL,

@@ -1,5 +1,6 @@
 // TaskStore on SQLite: one row per task (the rows double as the queue, see queue.ts). Finishing a
 // task counts it in its node's tally (tallies.ts) in the same synchronous step as the row write.
+import { taskBlobKey } from '../../../engine/stored-values.ts';
 import { parseTaskFailure } from '../../../ports/task-failure.ts';
 import type {
   ItemResult,
@@ -29,7 +30,7 @@ export class SqliteTasks implements TaskStore {
   async insertTasks(tasks: NewTask[]): Promise<number> {
     const encoded: Encoded[] = [];
     for (const t of tasks)
-      encoded.push(await this.d.encode(t.input, `tasks/${t.jobId}/${t.taskId}.input.json`));
+      encoded.push(await this.d.encode(t.input, taskBlobKey(t.jobId, t.taskId, 'input')));
     const insert = this.d.sql(
       `INSERT INTO tasks (task_id, job_id, node_name, batch_index, algorithm_name, pipeline_name, status,
          priority, eff_priority, seq, input, input_blob, queued_at)
@@ -103,7 +104,7 @@ export class SqliteTasks implements TaskStore {
       | undefined;
     if (!row) return undefined;
     const jobId = String(row.job_id);
-    const res = await this.d.encode(f.result, `tasks/${jobId}/${taskId}.result.json`);
+    const res = await this.d.encode(f.result, taskBlobKey(jobId, taskId, 'result'));
     this.d.batch();
     const r = this.d
       .sql(

@@ -21,7 +21,7 @@ describe('embedded engine: batch fan-out and fan-in', () => {
     });
     expect(job.status).toBe('completed');
     expect(results).toEqual([{ nodeName: 'R', algorithmName: 'echo', result: [[[1], [2], [3], [4], [5]]] }]);
-    expect(job.nodes.A).toMatchObject({ status: 'succeeded', total: 5, succeeded: 5 });
+    expect(job.nodes.get('A')).toMatchObject({ status: 'succeeded', total: 5, succeeded: 5 });
   });
 
   it('orders batch results by batchIndex, not by completion order', async () => {
@@ -63,9 +63,9 @@ describe('embedded engine: batch fan-out and fan-in', () => {
       ],
     });
     expect(job.status).toBe('completed');
-    expect(job.nodes.A?.status).toBe('skipped');
-    expect(job.nodes.B?.status).toBe('skipped');
-    expect(job.nodes.C?.status).toBe('succeeded');
+    expect(job.nodes.get('A')?.status).toBe('skipped');
+    expect(job.nodes.get('B')?.status).toBe('skipped');
+    expect(job.nodes.get('C')?.status).toBe('succeeded');
     expect(results).toEqual(
       expect.arrayContaining([
         { nodeName: 'B', algorithmName: 'echo', result: [] },
@@ -160,7 +160,7 @@ describe('embedded engine: failures, tolerance and retries', () => {
     expect(results).toEqual([
       { nodeName: 'A', algorithmName: 'flaky-crash', result: { key: 'k1', runs: 3 } },
     ]);
-    expect(job.nodes.A?.retried).toBe(2);
+    expect(job.nodes.get('A')?.retried).toBe(2);
   });
 
   it('OnCrash does not retry an ordinary error', async () => {

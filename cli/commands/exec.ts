@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { connect, connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { jobFailures, reportFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
+import { registerTaskCommands } from './exec-tasks.ts';
 import { parseWorkers, runPipelineFile } from './run.ts';
 
 interface Common {
@@ -14,12 +16,14 @@ interface Common {
   json?: boolean;
 }
 
+const STRICT = 'exit 1 when any item failed, even within the batchTolerance';
+
 const ep = (o: Common) => (o.endpoint ? { endpoint: o.endpoint } : {});
 
 /** Starts a job; waits for it and prints results unless --no-wait (which needs a running engine). */
 async function submitAndMaybeWait(
   ctx: CliContext,
-  o: Common & { wait?: boolean; workers?: string },
+  o: Common & { wait?: boolean; workers?: string; strict?: boolean },
   path: string,
   body: unknown,
 ) {
@@ -40,16 +44,19 @@ async function submitAndMaybeWait(
     ctx.stderr.write(`job ${jobId} submitted\n`);
     const s = await followJob(ctx, client, jobId, { quiet: o.json === true });
     const r = await client.call<{ data: unknown }>('GET', `/exec/results/${encodeURIComponent(jobId)}`);
+    const failures = await jobFailures(client, jobId, s);
     printJson(
       ctx,
       o.json
-        ? { jobId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), results: r.data }
+        ? { jobId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), results: r.data, failures }
         : r.data,
     );
-    if (s.status !== 'completed') {
-      if (!o.json) ctx.stderr.write(`job ${jobId} ${s.status}: ${s.reason ?? ''}\n`);
-      ctx.exitCode = 1;
-    }
+    reportFailures(ctx, jobId, failures, {
+      status: s.status,
+      reason: s.reason,
+      json: o.json === true,
+      strict: o.strict === true,
+    });
   } finally {
     await client.close();
   }
@@ -89,21 +96,26 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
       .option('--flow-input <file>', "flowInput file; replaces the descriptor's flowInput")
       .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
-      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
-  ).action(async (o: Common & { file: string; flowInput?: string; wait?: boolean; workers?: string }) => {
-    if (o.wait === false) {
-      const { readDescriptorFile } = await import('./descriptor-file.ts');
-      const body = { ...((await readDescriptorFile(ctx, o.file)) as Record<string, unknown>) };
-      if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
-      return submitAndMaybeWait(ctx, o, '/exec/raw', body);
-    }
-    return runPipelineFile(
-      ctx,
-      o.file,
-      { ...o, ...(o.flowInput ? { flowInput: o.flowInput } : {}), quiet: o.json === true },
-      false,
-    );
-  });
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process')
+      .option('--strict', STRICT),
+  ).action(
+    async (
+      o: Common & { file: string; flowInput?: string; wait?: boolean; workers?: string; strict?: boolean },
+    ) => {
+      if (o.wait === false) {
+        const { readDescriptorFile } = await import('./descriptor-file.ts');
+        const body = { ...((await readDescriptorFile(ctx, o.file)) as Record<string, unknown>) };
+        if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+        return submitAndMaybeWait(ctx, o, '/exec/raw', body);
+      }
+      return runPipelineFile(
+        ctx,
+        o.file,
+        { ...o, ...(o.flowInput ? { flowInput: o.flowInput } : {}), quiet: o.json === true },
+        false,
+      );
+    },
+  );
 
   endpointOpt(
     exec
@@ -113,11 +125,18 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .option('-f, --flow-input <file>', 'flowInput file (JSON or YAML)')
       .option('--priority <n>', 'priority 1-5 (5 most urgent)')
       .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
-      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process')
+      .option('--strict', STRICT),
   ).action(
     async (
       name: string,
-      o: Common & { flowInput?: string; priority?: string; wait?: boolean; workers?: string },
+      o: Common & {
+        flowInput?: string;
+        priority?: string;
+        wait?: boolean;
+        workers?: string;
+        strict?: boolean;
+      },
     ) => {
       const body: Record<string, unknown> = { name };
       if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
@@ -186,8 +205,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .description("run NODE and its descendants again, reusing the other nodes' outputs of JOBID")
       .argument('<jobId>')
       .argument('<node>')
-      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
-  ).action((jobId: string, node: string, o: Common & { wait?: boolean }) =>
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)')
+      .option('--strict', STRICT),
+  ).action((jobId: string, node: string, o: Common & { wait?: boolean; strict?: boolean }) =>
     submitAndMaybeWait(ctx, o, '/exec/caching', { jobId, nodeName: node }),
   );
 
@@ -196,8 +216,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .command('rerun')
       .description('run the pipeline of JOBID again (same descriptor and flowInput)')
       .argument('<jobId>')
-      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
-  ).action((jobId: string, o: Common & { wait?: boolean }) =>
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)')
+      .option('--strict', STRICT),
+  ).action((jobId: string, o: Common & { wait?: boolean; strict?: boolean }) =>
     submitAndMaybeWait(ctx, o, '/exec/rerun', { jobId }),
   );
 
@@ -219,4 +240,6 @@ export function registerExec(program: Command, ctx: CliContext): void {
       printTable(ctx, jobs, ['jobId', 'pipelineName', 'status', 'priority', 'createdAt', 'reason']);
     }),
   );
+
+  registerTaskCommands(exec, ctx, endpointOpt);
 }

@@ -8,6 +8,7 @@ import { algorithmFilesIn, applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { jobFailures, reportFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 import { readDescriptorFile, readFlowInputFile } from './descriptor-file.ts';
 
@@ -18,6 +19,7 @@ export interface RunFlags {
   algorithms?: string[];
   endpoint?: string;
   quiet?: boolean;
+  strict?: boolean;
 }
 
 export function parseWorkers(v: string | undefined): number | undefined {
@@ -67,16 +69,17 @@ export async function runPipelineFile(
       'GET',
       `/exec/results/${encodeURIComponent(jobId)}`,
     );
-    if (flags.json) {
-      ctx.stdout.write(
-        `${JSON.stringify({ jobId, status: status.status, ...(status.reason ? { reason: status.reason } : {}), results: results.data }, null, 2)}\n`,
-      );
-    } else {
-      ctx.stdout.write(`${JSON.stringify(results.data, null, 2)}\n`);
-      if (status.status !== 'completed')
-        ctx.stderr.write(`job ${jobId} ${status.status}: ${status.reason ?? ''}\n`);
-    }
-    if (status.status !== 'completed') ctx.exitCode = 1;
+    const failures = await jobFailures(client, jobId, status);
+    const { reason } = status;
+    ctx.stdout.write(
+      `${JSON.stringify(flags.json ? { jobId, status: status.status, ...(reason ? { reason } : {}), results: results.data, failures } : results.data, null, 2)}\n`,
+    );
+    reportFailures(ctx, jobId, failures, {
+      status: status.status,
+      reason,
+      json: flags.json === true,
+      strict: flags.strict === true,
+    });
   } finally {
     await client.close();
   }
@@ -95,11 +98,13 @@ export function registerRun(program: Command, ctx: CliContext): void {
       'register the algorithm definitions (*.yml, *.json) in these directories first',
     )
     .option('-q, --quiet', 'print only the results')
+    .option('--strict', 'exit 1 when any item failed, even within the batchTolerance')
     .option('--endpoint <url>', 'use the Sluice API at this URL instead of this machine')
     .addHelpText(
       'after',
       '\nDefinitions in an algorithms/ directory next to the pipeline file are registered automatically.\n' +
-        'Exit status: 0 when the job completed, 1 when it failed or was stopped, or the input was bad.\n\n' +
+        'Exit status: 0 when the job completed, 1 when it failed or was stopped (or, with --strict, when any\n' +
+        'item failed), 2 for a usage error. Failed items are summarized on stderr at the end.\n\n' +
         'Examples:\n' +
         '  sluice run examples/numbers/pipeline.yml\n' +
         '  sluice run pipeline.json -f flow.json --json\n',

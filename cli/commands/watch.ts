@@ -4,6 +4,7 @@ import type { JobStatusView } from '../../shared/api/service.ts';
 import { connect } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { formatFailureSummary, jobFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
@@ -13,7 +14,8 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .argument('<jobId>')
     .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
     .option('--interval <ms>', 'poll interval', '500')
-    .action(async (jobId: string, o: { endpoint?: string; interval: string }) => {
+    .option('--strict', 'exit 1 when any item failed, even within the batchTolerance')
+    .action(async (jobId: string, o: { endpoint?: string; interval: string; strict?: boolean }) => {
       const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
       try {
         if (!client.live) {
@@ -28,7 +30,9 @@ export function registerWatch(program: Command, ctx: CliContext): void {
           intervalMs: Math.max(50, Number(o.interval) || 500),
         });
         ctx.stdout.write(`${s.jobId} ${s.status}${s.reason ? `: ${s.reason}` : ''}\n`);
-        if (s.status !== 'completed') ctx.exitCode = 1;
+        const failures = await jobFailures(client, jobId, s);
+        ctx.stderr.write(formatFailureSummary(jobId, failures));
+        if (s.status !== 'completed' || (o.strict && failures.length > 0)) ctx.exitCode = 1;
       } finally {
         await client.close();
       }

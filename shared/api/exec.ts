@@ -128,8 +128,3 @@ export async function jobs(deps: ApiDeps, query: Record<string, string | undefin
     ...(finishedAt !== undefined ? { finishedAt: new Date(finishedAt).toISOString() } : {}),
   }));
 }
-
-export async function tasks(deps: ApiDeps, jobId: string, nodeName?: string) {
-  await getJob(deps, jobId);
-  return deps.tasks.listTasks(jobId, nodeName);
-}

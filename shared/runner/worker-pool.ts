@@ -75,7 +75,7 @@ export class WorkerPool implements TaskRunner {
       // Setup problems (a missing codePath, a bad archive): the algorithm's definition is wrong.
       return failedOutcome(`${algorithm.name}: ${(err as Error).message}`, taskLogs());
     }
-    if (warning) outcome.logs.unshift(warning);
+    if (warning) outcome.logs.stderr.unshift(warning);
     return outcome;
   }
 

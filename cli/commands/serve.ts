@@ -148,6 +148,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
           cron: true,
           auth: o.auth,
           ...(workers ? { workers } : {}),
+          onWebhookFailed: (d) =>
+            log.error('webhook', d, `webhook ${d.url} failed after ${d.attempts} attempts: ${d.error}`),
         });
         host.server.on('request', logRequestError(log));
         const unsubscribe = logJobTransitions(host.engine.feed, log);

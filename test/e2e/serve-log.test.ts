@@ -27,11 +27,15 @@ function headers(home: string): Record<string, string> {
   return h;
 }
 
-it('logs job transitions and request errors as JSON lines', async () => {
+it('logs job transitions, request errors and failed webhooks as JSON lines', async () => {
   const home = join(dir, 'home');
   served = await serve(['--log-format', 'json'], { env: sluiceEnv(home) });
   const api = `${served.url}/api/v1`;
-  const pipeline = { name: 'logged', nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }] };
+  const pipeline = {
+    name: 'logged',
+    nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }],
+    webhooks: { result: 'http://127.0.0.1:9/unreachable' },
+  };
   const r = await fetch(`${api}/exec/raw`, {
     method: 'POST',
     headers: headers(home),
@@ -62,4 +66,15 @@ it('logs job transitions and request errors as JSON lines', async () => {
       status: 404,
     }),
   );
+  // The result webhook goes to a closed port: after its attempts, one error line names it.
+  await waitFor(
+    'the webhook line',
+    () => (lines().some((l) => l.event === 'webhook') ? true : undefined),
+    30_000,
+  );
+  expect(lines().find((l) => l.event === 'webhook')).toMatchObject({
+    level: 'error',
+    url: 'http://127.0.0.1:9/unreachable',
+    attempts: 3,
+  });
 });

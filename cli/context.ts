@@ -14,7 +14,7 @@ export interface CliContext {
   isTTY: boolean;
   /** The terminal's width, when stderr is one: a redrawn progress line must fit in it. */
   columns?: number;
-  /** Where `-` as a file name reads from (default: the process's stdin). */
+  /** Where `-` as a file name reads from (default: the process's stdin, opened only when read). */
   stdin?: NodeJS.ReadableStream;
 }
 
@@ -39,7 +39,6 @@ export function processContext(): CliContext {
     cwd: process.cwd(),
     exitCode: 0,
     isTTY: Boolean(process.stderr.isTTY),
-    stdin: process.stdin,
     ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
   };
 }

@@ -213,6 +213,13 @@ export function registerExec(program: Command, ctx: CliContext): void {
           'GET',
           `/exec/results/${encodeURIComponent(jobId)}`,
         );
+        if (!['completed', 'failed', 'stopped'].includes(r.status)) {
+          // No results yet: say so instead of printing `null`.
+          if (o.json) printJson(ctx, r);
+          throw new CliError(
+            `job ${jobId} is still running (${r.status}); its results come when it ends (sluice watch ${jobId})`,
+          );
+        }
         printJson(ctx, o.json ? r : r.data);
         if (r.status !== 'completed') {
           ctx.stderr.write(`job ${jobId} is ${r.status}\n`);

@@ -17,7 +17,7 @@ it('says a running job is still running', async () => {
     name: 'long',
     nodes: [{ nodeName: 'S', algorithmName: 'sleep', input: [30_000, 'x'] }],
   });
-  const r = await runCli(['exec', 'result', job.jobId, '--endpoint', t.host.url]);
+  const r = await runCli(['exec', 'result', job.jobId], { env: { SLUICE_HOME: t.home } });
   expect(r.code).toBe(1);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(

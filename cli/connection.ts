@@ -11,6 +11,7 @@ import {
 } from '../shared/api/router.ts';
 import type { SluiceService } from '../shared/api/service.ts';
 import { taskFailure } from '../shared/ports/task-failure.ts';
+import { taskLogs } from '../shared/ports/task-logs.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import { readApiToken } from '../shared/runtime/api-token.ts';
 import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
@@ -156,7 +157,13 @@ class InProcessClient implements SluiceClient {
 const noRunner: TaskRunner = {
   run: async () => {
     const error = 'no runner in this process';
-    return { status: 'failed', error, failure: taskFailure('crashed', error), crashed: false, logs: [] };
+    return {
+      status: 'failed',
+      error,
+      failure: taskFailure('crashed', error),
+      crashed: false,
+      logs: taskLogs(),
+    };
   },
   freeSlots: () => 0,
   close: async () => {},

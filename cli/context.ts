@@ -12,6 +12,10 @@ export interface CliContext {
   exitCode: number;
   /** True when stdout is a terminal: commands may draw progress lines. */
   isTTY: boolean;
+  /** The terminal's width, when stderr is one: a redrawn progress line must fit in it. */
+  columns?: number;
+  /** Where `-` as a file name reads from (default: the process's stdin, opened only when read). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /**
@@ -35,5 +39,6 @@ export function processContext(): CliContext {
     cwd: process.cwd(),
     exitCode: 0,
     isTTY: Boolean(process.stderr.isTTY),
+    ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
   };
 }

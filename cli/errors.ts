@@ -10,3 +10,10 @@ export class CliError extends Error {
     super(message, options);
   }
 }
+
+/** The command line itself is wrong (a missing argument, a bad flag value): exit status 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}

@@ -6,16 +6,31 @@ import type { CliContext } from './context.ts';
 
 const FINAL = ['completed', 'failed', 'stopped'];
 
-export function formatStatusLine(s: JobStatusView, elapsedMs: number): string {
+/**
+ * The progress line, as long as fits in `columns` (a redrawn line that wraps scrolls the screen
+ * instead): the full form, then shorter ones, then cut. The percentage counts tasks (see
+ * taskProgress); only a running job has an ETA.
+ */
+export function formatStatusLine(
+  s: JobStatusView,
+  elapsedMs: number,
+  columns = Number.POSITIVE_INFINITY,
+): string {
   const t = s.tasks;
   const done = t.succeeded + t.failed + t.stopped;
   const rate = done / Math.max(elapsedMs / 1000, 1e-3);
   const remaining = t.remaining;
-  const eta = rate > 0 && remaining > 0 ? ` ETA ${Math.ceil(remaining / rate)}s` : '';
-  return (
-    `${s.jobId} ${s.status} ${s.progress}% | tasks ${done}/${t.created} ` +
-    `(remaining ${t.remaining}, running ${t.running}, succeeded ${t.succeeded}, failed ${t.failed}, retried ${t.retried}) | ${rate.toFixed(0)} tasks/s${eta}`
-  );
+  const running = !['completed', 'failed', 'stopped'].includes(s.status);
+  const eta = running && rate > 0 && remaining > 0 ? ` ETA ${Math.ceil(remaining / rate)}s` : '';
+  const head = `${s.jobId} ${s.status} ${s.progress}%`;
+  const forms = [
+    `${head} | tasks ${done}/${t.created} ` +
+      `(remaining ${t.remaining}, running ${t.running}, succeeded ${t.succeeded}, failed ${t.failed}, retried ${t.retried}) | ${rate.toFixed(0)} tasks/s${eta}`,
+    `${head} | ${done}/${t.created} run ${t.running} ok ${t.succeeded} fail ${t.failed} retry ${t.retried} | ${rate.toFixed(0)}/s${eta}`,
+    `${s.jobId.slice(0, 12)} ${s.status} ${s.progress}% ${done}/${t.created} fail ${t.failed}${eta}`,
+  ];
+  const width = Math.max(10, columns - 1); // the last column would wrap on some terminals
+  return forms.find((f) => f.length <= width) ?? `${forms.at(-1)!.slice(0, width - 1)}…`;
 }
 
 export async function followJob(
@@ -29,7 +44,7 @@ export async function followJob(
   for (;;) {
     const s = await client.call<JobStatusView>('GET', `/exec/status/${encodeURIComponent(jobId)}`);
     if (!opts.quiet) {
-      const line = formatStatusLine(s, Date.now() - t0);
+      const line = formatStatusLine(s, Date.now() - t0, ctx.isTTY ? ctx.columns : undefined);
       if (ctx.isTTY) ctx.stderr.write(`\r\x1b[2K${line}`);
       else if (line.replace(/\d+ tasks\/s.*$/, '') !== last.replace(/\d+ tasks\/s.*$/, ''))
         ctx.stderr.write(`${line}\n`);

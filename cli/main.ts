@@ -32,7 +32,8 @@ export async function buildProgram(ctx: CliContext, args: readonly string[] = []
       '  sluice serve                                  REST API and engine on 127.0.0.1:3000\n' +
       '  sluice cp -j 64 /mnt/efs/data s3://bucket/data copy a tree concurrently\n' +
       '  sluice fetch https://host/model.tar.lz4 -C /models   download and extract in parallel\n' +
-      '\nEvery command has --help. State lives in $SLUICE_HOME (default ./.sluice).\n',
+      '\nEvery command has --help; flags mean the same in every command (docs/cli.md).\n' +
+      'Exit status: 0 success, 1 failure, 2 usage error. State lives in $SLUICE_HOME (default ./.sluice).\n',
   );
   return program;
 }
@@ -55,8 +56,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version end with exitCode 0; usage errors were already printed by commander.
-      return err.exitCode;
+      // --help and --version end with exitCode 0; usage errors (already printed by commander)
+      // exit 2, as everywhere in the CLI.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CliError) {
       ctx.stderr.write(`sluice: ${err.message}\n`);

@@ -6,14 +6,15 @@ import { errorBody } from '../../shared/api/router.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { DescriptorValidationError, type Problem, parsePipelineText } from '../../shared/pipeline/index.ts';
 import type { CliContext } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 
 /** Parsed content of a JSON/YAML file; unreadable or malformed → CliError with one clear line. */
 export async function readDescriptorFile(ctx: CliContext, file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(resolve(ctx.cwd, file), 'utf8');
+    text = file === '-' ? await readStdin(ctx) : await readFile(resolve(ctx.cwd, file), 'utf8');
   } catch (err) {
+    if (err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
@@ -26,6 +27,18 @@ export async function readDescriptorFile(ctx: CliContext, file: string): Promise
     throw err;
   }
 }
+
+/** `-` as a file name: the whole of stdin, read once (a second `-` in one command is an error). */
+async function readStdin(ctx: CliContext): Promise<string> {
+  const stdin = ctx.stdin ?? process.stdin;
+  if (stdinRead.has(stdin)) throw new UsageError('only one file can be read from stdin (-)');
+  stdinRead.add(stdin);
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const stdinRead = new WeakSet<object>();
 
 export async function readFlowInputFile(ctx: CliContext, file: string): Promise<Record<string, unknown>> {
   const value = await readDescriptorFile(ctx, file);

@@ -3,11 +3,13 @@
 import type { Command } from 'commander';
 import { connect, connectEngine, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { jobFailures, reportFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
 import { registerExecMore, registerExecPause, registerExecStop } from './exec-more.ts';
+import { registerTaskCommands } from './exec-tasks.ts';
 import { parseWorkers, runPipelineFile } from './run.ts';
 
 interface Common {
@@ -15,12 +17,16 @@ interface Common {
   json?: boolean;
 }
 
+const STRICT = 'exit 1 when any item failed, even within the batchTolerance';
+const QUIET = 'print only the results (no progress, no notes)';
+const NO_PROGRESS = 'no progress line (the failure summary is still printed)';
+
 const ep = (o: Common) => (o.endpoint ? { endpoint: o.endpoint } : {});
 
 /** Starts a job; waits for it and prints results unless --no-wait (which needs a running engine). */
 async function submitAndMaybeWait(
   ctx: CliContext,
-  o: Common & { wait?: boolean; workers?: string },
+  o: Common & { wait?: boolean; workers?: string; strict?: boolean; quiet?: boolean; progress?: boolean },
   path: string,
   body: unknown,
 ) {
@@ -38,19 +44,24 @@ async function submitAndMaybeWait(
       else ctx.stdout.write(`${jobId}\n`);
       return;
     }
-    ctx.stderr.write(`job ${jobId} submitted\n`);
-    const s = await followJob(ctx, client, jobId, { quiet: o.json === true });
+    if (!o.json && !o.quiet) ctx.stderr.write(`job ${jobId} submitted\n`);
+    const s = await followJob(ctx, client, jobId, {
+      quiet: o.json === true || o.quiet === true || o.progress === false,
+    });
     const r = await client.call<{ data: unknown }>('GET', `/exec/results/${encodeURIComponent(jobId)}`);
+    const failures = await jobFailures(client, jobId, s);
     printJson(
       ctx,
       o.json
-        ? { jobId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), results: r.data }
+        ? { jobId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), results: r.data, failures }
         : r.data,
     );
-    if (s.status !== 'completed') {
-      if (!o.json) ctx.stderr.write(`job ${jobId} ${s.status}: ${s.reason ?? ''}\n`);
-      ctx.exitCode = 1;
-    }
+    reportFailures(ctx, jobId, failures, {
+      status: s.status,
+      reason: s.reason,
+      json: o.json === true,
+      strict: o.strict === true,
+    });
   } finally {
     await client.close();
   }
@@ -87,24 +98,58 @@ export function registerExec(program: Command, ctx: CliContext): void {
     exec
       .command('raw')
       .description('run a pipeline descriptor; waits and prints the results unless --no-wait')
-      .requiredOption('-f, --file <file>', 'pipeline descriptor (JSON or YAML)')
-      .option('--flow-input <file>', "flowInput file; replaces the descriptor's flowInput")
+      .argument('[file]', 'pipeline descriptor (JSON or YAML; - reads stdin)')
+      .option('--file <file>', 'the descriptor, as hkubectl names it (same as FILE)')
+      .option(
+        '-f, --flow-input <file>',
+        "flowInput file (JSON or YAML; - reads stdin); replaces the descriptor's",
+      )
       .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
-      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
-  ).action(async (o: Common & { file: string; flowInput?: string; wait?: boolean; workers?: string }) => {
-    if (o.wait === false) {
-      const { readDescriptorFile } = await import('./descriptor-file.ts');
-      const body = { ...((await readDescriptorFile(ctx, o.file)) as Record<string, unknown>) };
-      if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
-      return submitAndMaybeWait(ctx, o, '/exec/raw', body);
-    }
-    return runPipelineFile(
-      ctx,
-      o.file,
-      { ...o, ...(o.flowInput ? { flowInput: o.flowInput } : {}), quiet: o.json === true },
-      false,
-    );
-  });
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process')
+      .option('--strict', STRICT)
+      .option('-q, --quiet', QUIET)
+      .option('--no-progress', NO_PROGRESS),
+  ).action(
+    async (
+      arg: string | undefined,
+      o: Common & {
+        file?: string;
+        flowInput?: string;
+        wait?: boolean;
+        workers?: string;
+        strict?: boolean;
+        quiet?: boolean;
+        progress?: boolean;
+      },
+    ) => {
+      if (arg !== undefined && o.file !== undefined)
+        throw new UsageError('give the descriptor once: FILE or --file');
+      const file = arg ?? o.file;
+      if (file === undefined) {
+        throw new UsageError(
+          o.flowInput
+            ? `exec raw needs a descriptor: sluice exec raw FILE (-f ${o.flowInput} is the flowInput, as in every command)`
+            : 'exec raw needs a descriptor: sluice exec raw FILE',
+        );
+      }
+      if (o.wait === false) {
+        const { readDescriptorFile } = await import('./descriptor-file.ts');
+        const body = { ...((await readDescriptorFile(ctx, file)) as Record<string, unknown>) };
+        if (o.flowInput) body.flowInput = await readFlowInputFile(ctx, o.flowInput);
+        return submitAndMaybeWait(ctx, o, '/exec/raw', body);
+      }
+      return runPipelineFile(
+        ctx,
+        file,
+        {
+          ...o,
+          ...(o.flowInput ? { flowInput: o.flowInput } : {}),
+          quiet: o.json === true || o.quiet === true,
+        },
+        false,
+      );
+    },
+  );
 
   endpointOpt(
     exec
@@ -119,11 +164,20 @@ export function registerExec(program: Command, ctx: CliContext): void {
       )
       .option('--priority <n>', 'priority 1-5 (5 most urgent)')
       .option('--no-wait', 'print the jobId and return at once (needs a running engine)')
-      .option('-w, --workers <n>', 'worker processes if the engine runs in this process'),
+      .option('-w, --workers <n>', 'worker processes if the engine runs in this process')
+      .option('--strict', STRICT)
+      .option('-q, --quiet', QUIET)
+      .option('--no-progress', NO_PROGRESS),
   ).action(
     async (
       name: string | undefined,
-      o: Common & { flowInput?: string; priority?: string; wait?: boolean; workers?: string },
+      o: Common & {
+        flowInput?: string;
+        priority?: string;
+        wait?: boolean;
+        workers?: string;
+        strict?: boolean;
+      },
     ) => {
       let body: Record<string, unknown>;
       if (name !== undefined) {
@@ -191,6 +245,13 @@ export function registerExec(program: Command, ctx: CliContext): void {
           'GET',
           `/exec/results/${encodeURIComponent(jobId)}`,
         );
+        if (!['completed', 'failed', 'stopped'].includes(r.status)) {
+          // No results yet: say so instead of printing `null`.
+          if (o.json) printJson(ctx, r);
+          throw new CliError(
+            `job ${jobId} is still running (${r.status}); its results come when it ends (sluice watch ${jobId})`,
+          );
+        }
         printJson(ctx, o.json ? r : r.data);
         if (r.status !== 'completed') {
           ctx.stderr.write(`job ${jobId} is ${r.status}\n`);
@@ -210,8 +271,11 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .description("run NODE and its descendants again, reusing the other nodes' outputs of JOBID")
       .argument('<jobId>')
       .argument('<node>')
-      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
-  ).action((jobId: string, node: string, o: Common & { wait?: boolean }) =>
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)')
+      .option('--strict', STRICT)
+      .option('-q, --quiet', QUIET)
+      .option('--no-progress', NO_PROGRESS),
+  ).action((jobId: string, node: string, o: Common & { wait?: boolean; strict?: boolean }) =>
     submitAndMaybeWait(ctx, o, '/exec/caching', { jobId, nodeName: node }),
   );
 
@@ -220,8 +284,11 @@ export function registerExec(program: Command, ctx: CliContext): void {
       .command('rerun')
       .description('run the pipeline of JOBID again (same descriptor and flowInput)')
       .argument('<jobId>')
-      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)'),
-  ).action((jobId: string, o: Common & { wait?: boolean }) =>
+      .option('--no-wait', 'print the new jobId and return at once (needs a running engine)')
+      .option('--strict', STRICT)
+      .option('-q, --quiet', QUIET)
+      .option('--no-progress', NO_PROGRESS),
+  ).action((jobId: string, o: Common & { wait?: boolean; strict?: boolean }) =>
     submitAndMaybeWait(ctx, o, '/exec/rerun', { jobId }),
   );
 
@@ -243,4 +310,6 @@ export function registerExec(program: Command, ctx: CliContext): void {
       printTable(ctx, jobs, ['jobId', 'pipelineName', 'status', 'priority', 'createdAt', 'reason']);
     }),
   );
+
+  registerTaskCommands(exec, ctx, endpointOpt);
 }

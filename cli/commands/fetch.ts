@@ -9,7 +9,7 @@ import { FETCH_DEFAULTS, fetchArchive } from '../../shared/io/fetch/fetch.ts';
 import type { FetchOutput } from '../../shared/io/fetch/types.ts';
 import { newCounters, startProgress } from '../../shared/io/progress.ts';
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
 import type { RegisterCommand } from './index.ts';
 
 interface FetchFlags {
@@ -18,7 +18,8 @@ interface FetchFlags {
   extract?: boolean;
   directory?: string;
   compression?: string;
-  workers: string;
+  jobs: string;
+  workers?: string;
   chunkSize: string;
   maxMemory: string;
   speedLimit: string;
@@ -32,12 +33,13 @@ interface FetchFlags {
   preservePermissions?: boolean;
   json?: boolean;
   quiet?: boolean;
+  progress?: boolean;
 }
 
 function int(v: string, flag: string, min: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min)
-    throw new CliError(`${flag} must be an integer >= ${min} (got "${v}")`);
+    throw new UsageError(`${flag} must be an integer >= ${min} (got "${v}")`);
   return n;
 }
 
@@ -46,7 +48,7 @@ function size(v: string, flag: string, allowZero = false): number {
   try {
     return parseSize(v, flag);
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
 }
 
@@ -75,7 +77,12 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         ...COMPRESSIONS,
       ]),
     )
-    .option('-j, --workers <n>', 'concurrent ranged requests', String(FETCH_DEFAULTS.workers))
+    .option(
+      '-j, --jobs <n>',
+      'concurrent ranged requests (requests in flight)',
+      String(FETCH_DEFAULTS.workers),
+    )
+    .addOption(new Option('--workers <n>', 'old name of --jobs').hideHelp())
     .option('--chunk-size <size>', 'bytes per ranged request (e.g. 8M)', '4M')
     .option('--max-memory <size>', 'memory budget for buffered download, decoding and pending writes', '256M')
     .option(
@@ -112,6 +119,7 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
     .option('--preserve-permissions', 'keep setuid/setgid bits (default: stripped)')
     .option('--json', 'print a JSON summary on stdout')
     .option('-q, --quiet', 'no progress line and no warnings')
+    .option('--no-progress', 'no progress line (warnings are still printed)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -128,21 +136,26 @@ export const registerFetch: RegisterCommand = (program, ctx) => {
         Boolean(f.stdout),
         Boolean(f.extract) || f.directory !== undefined,
       ];
-      if (modes.filter(Boolean).length > 1) throw new CliError('choose one of -o FILE, -O, or -x [-C DIR]');
+      if (modes.filter(Boolean).length > 1) throw new UsageError('choose one of -o FILE, -O, or -x [-C DIR]');
       let output: FetchOutput;
       if (f.output !== undefined) output = { kind: 'file', path: path.resolve(ctx.cwd, f.output) };
       else if (f.stdout) output = { kind: 'stream', stream: ctx.stdout };
       else output = { kind: 'extract', dest: path.resolve(ctx.cwd, f.directory ?? '.') };
-      if (f.stdout && f.json) throw new CliError('--json cannot be combined with -O (both use stdout)');
+      if (f.stdout && f.json) throw new UsageError('--json cannot be combined with -O (both use stdout)');
       const counters = newCounters();
-      const progress = startProgress(ctx.stderr, ctx.isTTY && !f.quiet && !f.stdout, 'fetch', counters);
+      const progress = startProgress(
+        ctx.stderr,
+        ctx.isTTY && !f.quiet && f.progress !== false && !f.stdout,
+        'fetch',
+        counters,
+      );
       try {
         const summary = await fetchArchive(
           {
             url,
             output,
             compression: (f.compression as (typeof COMPRESSIONS)[number] | undefined) ?? 'auto',
-            workers: int(f.workers, '--workers', 1),
+            workers: int(f.workers ?? f.jobs, '--jobs', 1),
             chunkSize: size(f.chunkSize, '--chunk-size'),
             maxMemory: size(f.maxMemory, '--max-memory'),
             speedLimit: size(f.speedLimit, '--speed-limit', true),

@@ -16,6 +16,7 @@ export interface IoFlags {
   maxMemory: number;
   json?: boolean;
   progress?: boolean;
+  quiet?: boolean;
   volume: VolumeKind;
 }
 
@@ -56,7 +57,8 @@ export function addIoFlags(cmd: Command): Command {
         .default('auto'),
     )
     .option('--json', 'print a JSON summary (counts, bytes, seconds, failures) on stdout at the end')
-    .option('--no-progress', 'no progress line (it is only drawn when stderr is a terminal)');
+    .option('--no-progress', 'no progress line (it is only drawn when stderr is a terminal)')
+    .option('-q, --quiet', 'no progress line and no summary line (failures are still printed)');
 }
 
 /** Everything an IO operation needs from the CLI: options, counters, and the progress line. */
@@ -76,7 +78,7 @@ export async function ioRun(
   };
   const progress = startProgress(
     ctx.stderr,
-    ctx.isTTY && flags.progress !== false && !flags.json,
+    ctx.isTTY && flags.progress !== false && !flags.quiet && !flags.json,
     label,
     counters,
   );
@@ -88,7 +90,7 @@ export function reportSummary(ctx: CliContext, flags: IoFlags, s: IoSummary): vo
   for (const note of s.notes ?? []) ctx.stderr.write(`sluice ${s.operation}: note: ${note}\n`);
   for (const f of s.failures) ctx.stderr.write(`sluice ${s.operation}: ${f.path}: ${f.message}\n`);
   if (flags.json) ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-  else {
+  else if (!flags.quiet) {
     const rate =
       s.seconds > 0
         ? `, ${(s.files / s.seconds).toFixed(0)} files/s, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s`

@@ -34,7 +34,7 @@ const MAX_SHOWN_JSON = 160;
 export const registerPlan: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('plan')
-    .argument('<file>', 'pipeline descriptor (.json, .yml, .yaml)')
+    .argument('<file>', 'pipeline descriptor (.json, .yml, .yaml; - reads stdin)')
     .summary('show what a pipeline would run, without running it (dry run)')
     .description('Show what a pipeline would run, in order, without running anything (a dry run).')
     .option(

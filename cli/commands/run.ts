@@ -7,7 +7,8 @@ import { validatePipeline } from '../../shared/pipeline/index.ts';
 import { algorithmFilesIn, applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { jobFailures, reportFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 import { readDescriptorFile, readFlowInputFile } from './descriptor-file.ts';
 
@@ -18,13 +19,15 @@ export interface RunFlags {
   algorithms?: string[];
   endpoint?: string;
   quiet?: boolean;
+  progress?: boolean;
+  strict?: boolean;
 }
 
 export function parseWorkers(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1024)
-    throw new CliError(`--workers must be an integer from 1 to 1024 (got "${v}")`);
+    throw new UsageError(`--workers must be an integer from 1 to 1024 (got "${v}")`);
   return n;
 }
 
@@ -35,6 +38,7 @@ export async function runPipelineFile(
   flags: RunFlags,
   registerBeside: boolean,
 ) {
+  const workers = parseWorkers(flags.workers); // a usage error comes before reading anything
   const pipeline = await readDescriptorFile(ctx, file);
   if (pipeline === null || typeof pipeline !== 'object' || Array.isArray(pipeline)) {
     throw new CliError(`${file}: a pipeline descriptor must be an object`);
@@ -43,7 +47,6 @@ export async function runPipelineFile(
   if (flags.flowInput) body.flowInput = await readFlowInputFile(ctx, flags.flowInput);
   // Checked here too (the API checks again) so a bad descriptor registers no algorithm beside it.
   validatePipeline(body);
-  const workers = parseWorkers(flags.workers);
   const { client } = await connectEngine(ctx, {
     ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
     ...(workers ? { workers } : {}),
@@ -51,7 +54,7 @@ export async function runPipelineFile(
   try {
     const dirs = [
       ...(flags.algorithms ?? []),
-      ...(registerBeside ? [join(dirname(file), 'algorithms')] : []),
+      ...(registerBeside && file !== '-' ? [join(dirname(file), 'algorithms')] : []),
     ];
     const files: string[] = [];
     for (const dir of dirs) files.push(...(await algorithmFilesIn(ctx, dir)));
@@ -61,22 +64,23 @@ export async function runPipelineFile(
     const { jobId } = await client.call<{ jobId: string }>('POST', '/exec/raw', body);
     if (!flags.quiet && !flags.json) ctx.stderr.write(`job ${jobId} submitted\n`);
     const status = await followJob(ctx, client, jobId, {
-      quiet: flags.quiet === true || flags.json === true,
+      quiet: flags.quiet === true || flags.json === true || flags.progress === false,
     });
     const results = await client.call<{ status: string; error?: string; data: unknown }>(
       'GET',
       `/exec/results/${encodeURIComponent(jobId)}`,
     );
-    if (flags.json) {
-      ctx.stdout.write(
-        `${JSON.stringify({ jobId, status: status.status, ...(status.reason ? { reason: status.reason } : {}), results: results.data }, null, 2)}\n`,
-      );
-    } else {
-      ctx.stdout.write(`${JSON.stringify(results.data, null, 2)}\n`);
-      if (status.status !== 'completed')
-        ctx.stderr.write(`job ${jobId} ${status.status}: ${status.reason ?? ''}\n`);
-    }
-    if (status.status !== 'completed') ctx.exitCode = 1;
+    const failures = await jobFailures(client, jobId, status);
+    const { reason } = status;
+    ctx.stdout.write(
+      `${JSON.stringify(flags.json ? { jobId, status: status.status, ...(reason ? { reason } : {}), results: results.data, failures } : results.data, null, 2)}\n`,
+    );
+    reportFailures(ctx, jobId, failures, {
+      status: status.status,
+      reason,
+      json: flags.json === true,
+      strict: flags.strict === true,
+    });
   } finally {
     await client.close();
   }
@@ -86,20 +90,26 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a pipeline on this machine (or --endpoint), wait, and print its results')
-    .argument('<file>', 'pipeline descriptor (JSON or YAML)')
-    .option('-f, --flow-input <file>', "flowInput file (JSON or YAML); replaces the descriptor's flowInput")
+    .argument('<file>', 'pipeline descriptor (JSON or YAML; - reads stdin)')
+    .option(
+      '-f, --flow-input <file>',
+      "flowInput file (JSON or YAML; - reads stdin); replaces the descriptor's",
+    )
     .option('--json', 'print {jobId, status, results} as JSON (no progress)')
     .option('-w, --workers <n>', 'worker processes when the engine runs in this process (default: CPU count)')
     .option(
       '-a, --algorithms <dir...>',
       'register the algorithm definitions (*.yml, *.json) in these directories first',
     )
-    .option('-q, --quiet', 'print only the results')
+    .option('-q, --quiet', 'print only the results (no progress, no notes)')
+    .option('--no-progress', 'no progress line (notes and the failure summary are still printed)')
+    .option('--strict', 'exit 1 when any item failed, even within the batchTolerance')
     .option('--endpoint <url>', 'use the Sluice API at this URL instead of this machine')
     .addHelpText(
       'after',
       '\nDefinitions in an algorithms/ directory next to the pipeline file are registered automatically.\n' +
-        'Exit status: 0 when the job completed, 1 when it failed or was stopped, or the input was bad.\n\n' +
+        'Exit status: 0 when the job completed, 1 when it failed or was stopped (or, with --strict, when any\n' +
+        'item failed), 2 for a usage error. Failed items are summarized on stderr at the end.\n\n' +
         'Examples:\n' +
         '  sluice run examples/numbers/pipeline.yml\n' +
         '  sluice run pipeline.json -f flow.json --json\n',

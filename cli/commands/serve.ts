@@ -7,7 +7,8 @@ import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
 import { isLoopbackHost } from '../../shared/runtime/http-guard.ts';
 import { closeOnSignal } from '../connection.ts';
 import type { CliContext } from '../context.ts';
-import { CliError } from '../errors.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { logJobTransitions, logRequestError, serveLog } from '../serve-log.ts';
 import { parseWorkers } from './run.ts';
 
 /** `serve --backend aws`: the Lambda handlers, glue and a worker in this process. */
@@ -97,6 +98,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       'embedded',
     )
     .option('--create <prefix>', 'with --backend aws: create tables, queues and buckets named <prefix>-*')
+    .option('--log-format <format>', 'text, or json (one JSON object per line) for machines', 'text')
+    .option('-q, --quiet', 'log only errors (failed jobs, failed requests)')
     .addHelpText(
       'after',
       '\nState lives in $SLUICE_HOME (default ./.sluice). Jobs left unfinished by a crash continue.\n' +
@@ -115,7 +118,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
         backend: string;
         create?: string;
         auth: boolean;
+        logFormat: string;
+        quiet?: boolean;
       }) => {
+        if (o.logFormat !== 'text' && o.logFormat !== 'json')
+          throw new UsageError(`--log-format must be text or json (got "${o.logFormat}")`);
+        const log = serveLog(ctx, o.logFormat, o.quiet === true);
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new CliError(`--port must be 0-65535 (got "${o.port}")`);
@@ -140,7 +148,11 @@ export function registerServe(program: Command, ctx: CliContext): void {
           cron: true,
           auth: o.auth,
           ...(workers ? { workers } : {}),
+          onWebhookFailed: (d) =>
+            log.error('webhook', d, `webhook ${d.url} failed after ${d.attempts} attempts: ${d.error}`),
         });
+        host.server.on('request', logRequestError(log));
+        const unsubscribe = logJobTransitions(host.engine.feed, log);
         announce(ctx, {
           boundUrl: host.boundUrl,
           host: o.host,
@@ -154,6 +166,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           process.once('SIGTERM', stop);
         });
         ctx.stderr.write('sluice: stopping\n');
+        unsubscribe();
         await host.close();
       },
     );

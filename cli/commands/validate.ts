@@ -16,7 +16,7 @@ interface ValidateOptions {
 export const registerValidate: RegisterCommand = (program: Command, ctx: CliContext) => {
   program
     .command('validate')
-    .argument('<file>', 'pipeline descriptor or algorithm definition (.json, .yml, .yaml)')
+    .argument('<file>', 'pipeline descriptor or algorithm definition (.json, .yml, .yaml; - reads stdin)')
     .summary('check a pipeline descriptor or an algorithm definition')
     .description('Check a pipeline descriptor or an algorithm definition; exit 0 if valid, 1 if not.')
     .option('--json', 'print the result as JSON on stdout (the normalized descriptor, or the problems)')

@@ -166,8 +166,3 @@ export async function results(deps: ApiDeps, jobId: string) {
 export async function executedPipeline(deps: ApiDeps, jobId: string): Promise<Pipeline> {
   return (await getJob(deps, jobId)).pipeline;
 }
-
-export async function tasks(deps: ApiDeps, jobId: string, nodeName?: string) {
-  await getJob(deps, jobId);
-  return deps.tasks.listTasks(jobId, nodeName);
-}

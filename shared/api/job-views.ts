@@ -3,6 +3,23 @@ import { isJobFinal, type JobState } from '../ports/job-state.ts';
 
 export type JobStatusView = ReturnType<typeof jobStatusView>;
 
+/**
+ * How far a job got, in percent of its tasks that ran to an end (succeeded or failed). A node not
+ * expanded yet (or never run) counts as one task (its size is unknown until its parents finish); a stopped task
+ * did not run, so a stopped job shows where it stopped, not 100.
+ */
+export function taskProgress(job: JobState): number {
+  if (job.status === 'completed') return 100;
+  let ran = 0;
+  let total = 0;
+  for (const n of job.nodes.values()) {
+    if (n.status === 'skipped') continue;
+    ran += n.succeeded + n.failed;
+    total += Math.max(n.total ?? n.created, n.created, n.created === 0 ? 1 : 0);
+  }
+  return total === 0 ? 0 : Math.min(99, Math.floor((ran / total) * 100));
+}
+
 export function jobStatusView(job: JobState, live?: { queued: number; active: number }) {
   const nodes = [...job.nodes.entries()].map(([nodeName, n]) => ({
     nodeName,
@@ -18,8 +35,6 @@ export function jobStatusView(job: JobState, live?: { queued: number; active: nu
   const sum = (k: 'succeeded' | 'failed' | 'stopped' | 'retried') => nodes.reduce((a, n) => a + n[k], 0);
   const created = [...job.nodes.values()].reduce((a, n) => a + n.created, 0);
   const done = sum('succeeded') + sum('failed') + sum('stopped');
-  const finishedNodes = job.nodes.finished;
-  const nodeCount = job.nodes.size;
   return {
     jobId: job.jobId,
     pipelineName: job.pipeline.name,
@@ -30,8 +45,7 @@ export function jobStatusView(job: JobState, live?: { queued: number; active: nu
     createdAt: new Date(job.createdAt).toISOString(),
     ...(job.startedAt ? { startedAt: new Date(job.startedAt).toISOString() } : {}),
     ...(job.finishedAt ? { finishedAt: new Date(job.finishedAt).toISOString() } : {}),
-    progress:
-      isJobFinal(job) && job.status === 'completed' ? 100 : Math.floor((finishedNodes / nodeCount) * 100),
+    progress: taskProgress(job),
     tasks: {
       created,
       remaining: created - done,

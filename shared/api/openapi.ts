@@ -74,6 +74,9 @@ export function openApiDocument() {
   return {
     openapi: '3.1.0',
     info: { title: 'Sluice API', version: '1', description: 'HKube-compatible pipeline execution API' },
+    // Paths carry their /api/v1 prefix: the server is whichever host served this document
+    // (`sluice serve`, or the API Gateway stage).
+    servers: [{ url: '/', description: 'the host that served this document' }],
     paths,
     components: {
       schemas: {

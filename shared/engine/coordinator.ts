@@ -208,7 +208,7 @@ export class Coordinator implements JobDriver {
       let t = transition(job, dag, ev);
       if (t.state === job) return undefined;
       let results: PipelineResult[] | undefined;
-      if (isJobFinal(t.state)) {
+      if (isJobFinal(t.state) && !isJobFinal(job)) {
         // Results are stored before the final status, so a reader never sees a finished job
         // without them; a job whose results cannot be collected fails with the reason.
         const collected = await collectJobResults(tasks, t.state, dag);
@@ -232,6 +232,15 @@ export class Coordinator implements JobDriver {
     throw new ConflictError(`job ${jobId}: too many concurrent updates`);
   }
 
+  /** The job's counts include the tasks a stop ended (the task store is the source of truth). */
+  private async countStopped(jobId: string): Promise<void> {
+    const { tasks, clock } = this.ports;
+    await tasks.rebuildTallies(jobId);
+    const stopped: Record<string, number> = {};
+    for (const [node, c] of Object.entries(await tasks.nodeCounts(jobId))) stopped[node] = c.stopped;
+    await this.apply(jobId, { type: 'tasksStopped', stopped, at: clock.now() });
+  }
+
   private async runEffect(saved: Saved, effect: EngineEffect): Promise<void> {
     const job = saved.state;
     switch (effect.type) {
@@ -244,7 +253,7 @@ export class Coordinator implements JobDriver {
         const active = await this.ports.tasks.stopTasks(job.jobId, effect.reason, this.ports.clock.now());
         if (active.length)
           this.feed.publish({ type: 'tasksAborted', taskIds: active, reason: effect.reason });
-        return;
+        return this.countStopped(job.jobId);
       }
       case 'finished':
         return jobFinished(this, job, effect.status, saved.results ?? []);

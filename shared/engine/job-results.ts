@@ -15,7 +15,13 @@ export async function collectJobResults(
 ): Promise<CollectedResults> {
   try {
     const outputs = new Map<string, NodeOutput>();
-    for (const name of dag.order) outputs.set(name, await nodeOutput(tasks, job, name));
+    for (const name of dag.order) {
+      // A node the job ended before (no task was ever created) has no output: its result says
+      // the node did not run, rather than borrowing the job's failure.
+      const n = job.nodes.get(name);
+      if (n && n.created === 0 && (n.status === 'stopped' || n.status === 'pending')) continue;
+      outputs.set(name, await nodeOutput(tasks, job, name));
+    }
     return { ok: true, results: collectResults(job.pipeline, dag, outputs) };
   } catch (err) {
     return { ok: false, reason: `results could not be collected: ${(err as Error)?.message ?? String(err)}` };

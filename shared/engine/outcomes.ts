@@ -4,6 +4,7 @@
 import { streamingParents } from '../pipeline/index.ts';
 import type { JobState, TaskOutcomeKind } from '../ports/job-state.ts';
 import { type TaskFailure, taskFailure } from '../ports/task-failure.ts';
+import type { TaskLogs } from '../ports/task-logs.ts';
 import type { QueuedTask } from '../ports/task-queue.ts';
 import type { NodeTally, TaskRecord } from '../ports/tasks.ts';
 import type { JobDriver } from './driver.ts';
@@ -17,7 +18,7 @@ export type ReportedTask = TaskIdentity & { attempt: number; startedAt?: number 
 
 export type TaskOutcomeReport = {
   taskId: string;
-  logs?: string[];
+  logs?: TaskLogs;
   /**
    * Set by claimers whose queue message is the lease (AWS): the task as the worker ran it, so the
    * status function needs no read. `attempt` is this run's number; the store applies one outcome

@@ -79,7 +79,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     state.finishedAt = at;
     if (reason) state.reason = reason;
     if (status !== 'completed') {
-      effects.push({ type: 'stopTasks', reason: reason ?? status });
+      effects.push({ type: 'stopTasks', reason: stoppedTaskReason(status, reason) });
       for (const [name, n] of prev.nodes.entries()) {
         if (!isNodeFinal(get(name) ?? n)) node(name).status = 'stopped';
       }
@@ -224,6 +224,17 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       checkNodeDone(ev.node, ev.at);
       break;
     }
+    case 'tasksStopped': {
+      let changed = false;
+      for (const [name, count] of Object.entries(ev.stopped)) {
+        const n = get(name);
+        if (!n || count <= n.stopped) continue;
+        node(name).stopped = count;
+        changed = true;
+      }
+      if (!changed) return { state: prev, effects: [] };
+      break;
+    }
     case 'stop': {
       if (final) return { state: prev, effects: [] };
       finishJob('stopped', ev.at, ev.reason);
@@ -244,6 +255,17 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
   }
   if (touched.size) state.nodes = prev.nodes.withAll(touched);
   return { state, effects };
+}
+
+/**
+ * Why an unfinished task was stopped, in its own words: a user's stop or a ttl is quoted; a job
+ * failure is named by its first line only (the failed task's trace belongs to that task).
+ */
+export function stoppedTaskReason(status: 'failed' | 'stopped', reason?: string): string {
+  const why = (reason ?? '').split('\n', 1)[0]?.trim() ?? '';
+  if (status === 'stopped') return `stopped before it finished: ${why || 'the job was stopped'}`;
+  const short = why.length > 200 ? `${why.slice(0, 199)}…` : why;
+  return `stopped before it finished: the job failed${short ? ` (${short})` : ''}`;
 }
 
 /**

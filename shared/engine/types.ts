@@ -36,6 +36,11 @@ export type EngineEvent =
       at: number;
     }
   | { type: 'taskRetried'; node: string; at: number }
+  /**
+   * The job's unfinished tasks were stopped (after it stopped or failed): each node's stopped count
+   * as the task store has it, so the job's counts add up (the transition takes the larger value).
+   */
+  | { type: 'tasksStopped'; stopped: Record<string, number>; at: number }
   | { type: 'stop'; reason: string; at: number }
   /** No new task of the job starts until `resume`; running tasks finish. */
   | { type: 'pause'; at: number }

@@ -2,9 +2,10 @@
 // rename), symlinks as symlinks, directories with their modes and mtimes, empty ones included.
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WHOLE_FILE_MAX } from './constants.ts';
-import { IoItemError } from './errors.ts';
+import { cannotWrite, IoItemError } from './errors.ts';
 import type { IoTally } from './failures.ts';
 import { readChunks } from './file-read.ts';
 import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
@@ -68,8 +69,19 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
     ctx.tally.fileDone(st.size);
   } catch (err) {
     await fs.unlink(tmp).catch(() => {});
+    // copyFile's error names the source even when the destination is the problem: say which.
+    if (await cannotWriteIn(dirname(dst))) throw cannotWrite(dst, err);
     throw err;
   }
+}
+
+async function cannotWriteIn(dir: string): Promise<boolean> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return true;
+  return access(dir, constants.W_OK).then(
+    () => false,
+    () => true,
+  );
 }
 
 /**
@@ -143,6 +155,13 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
   const dirs: { path: string; stats: NonNullable<ListedDirectory['stats']> }[] = [];
   const fail = (rel: string) => (err: unknown) =>
     ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
+  // A failure of the writing side (the destination or its temp file) is reported under the
+  // destination's name: the source is fine, blaming it would send the user to the wrong place.
+  const failCopy = (rel: string, from: string, to: string) => (err: unknown) => {
+    const at = (err as NodeJS.ErrnoException)?.path;
+    if (typeof at === 'string' && at !== from) ctx.tally.fail(to, err);
+    else fail(rel)(err);
+  };
   walkLocalTree(
     srcRoot,
     ctx.pool,
@@ -152,7 +171,7 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
         try {
           await makeDirectory(dstDir, fs);
         } catch (err) {
-          fail(dir.rel)(err);
+          ctx.tally.fail(dstDir, err);
           return false;
         }
         if (dir.stats) dirs.push({ path: dstDir, stats: dir.stats });
@@ -162,9 +181,10 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
           const rel = joinRel(dir.rel, e.name);
           const from = `${dir.path}/${e.name}`;
           const to = `${dstRoot}/${rel}`;
-          if (e.kind === 'file') ctx.pool.push(dir.rel, () => copyLocalFile(from, to, ctx).catch(fail(rel)));
+          if (e.kind === 'file')
+            ctx.pool.push(dir.rel, () => copyLocalFile(from, to, ctx).catch(failCopy(rel, from, to)));
           else if (e.kind === 'symlink')
-            ctx.pool.push(dir.rel, () => copyLocalSymlink(from, to, ctx).catch(fail(rel)));
+            ctx.pool.push(dir.rel, () => copyLocalSymlink(from, to, ctx).catch(failCopy(rel, from, to)));
           else if (e.kind !== 'dir')
             fail(rel)(
               new IoItemError(

@@ -118,12 +118,16 @@ export async function copyTree(
   };
   // Sources run one after another, each with the whole pool; a failing source does not stop the rest.
   for (const src of srcs) {
+    let target: Location | undefined;
     try {
-      const target = await resolveTarget(src, dst, dstIsDirectory);
+      target = await resolveTarget(src, dst, dstIsDirectory);
       if (target.kind === 'local') await ensureParent(target.path, opts.createParents === true);
       await copyOne(src, target, ctx);
     } catch (err) {
-      tally.fail(formatLocation(src), err);
+      // Blame the side the error is about: a system error names the path it failed on.
+      const at = (err as NodeJS.ErrnoException)?.path;
+      const aboutSource = src.kind !== 'local' || typeof at !== 'string' || at === src.path;
+      tally.fail(formatLocation(aboutSource ? src : (target ?? dst)), err);
     }
   }
   const summary = tally.summary(formatLocation(dst));
@@ -141,7 +145,10 @@ async function ensureParent(path: string, create: boolean): Promise<void> {
     await stat(parent);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new IoItemError(`cannot create ${path}: directory ${parent} does not exist`, 'ENOENT');
+      throw Object.assign(
+        new IoItemError(`cannot create ${path}: directory ${parent} does not exist`, 'ENOENT'),
+        { path },
+      );
     }
     throw err;
   }

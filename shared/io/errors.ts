@@ -46,3 +46,41 @@ export class IoFailuresError extends SluiceError {
     return { code: this.code, message: this.message };
   }
 }
+
+/**
+ * A destination that cannot be written, as one line naming it (never the temp file written on
+ * its behalf) and the cause: `cannot write /out/x.zip: directory /out does not exist`.
+ */
+export function cannotWrite(file: string, err: unknown): IoItemError {
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const dir = dirnameOf(file);
+  const why =
+    code === 'ENOENT'
+      ? `directory ${dir} does not exist`
+      : code === 'ENOTDIR'
+        ? `a parent of ${file} is not a directory`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `permission denied in ${dir}`
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'ENOSPC'
+              ? 'no space left on the device'
+              : code === 'EROFS'
+                ? 'read-only file system'
+                : String(e?.message ?? err)
+                    .replace(/^E[A-Z]+: /, '')
+                    .replace(/, \w+ '.*'( -> '.*')?$/, '');
+  const out = new IoItemError(`cannot write ${file}: ${why}`, code ?? 'OUTPUT_NOT_WRITABLE');
+  return Object.assign(out, { cause: err, path: file });
+}
+
+/** An error for a code alone (a check that found the problem before any system call did). */
+export function errno(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(code), { code });
+}
+
+function dirnameOf(file: string): string {
+  const i = file.replace(/\/+$/, '').lastIndexOf('/');
+  return i <= 0 ? '/' : file.slice(0, i);
+}

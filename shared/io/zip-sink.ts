@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { CHUNK_SIZE } from './constants.ts';
 import { tempNameFor } from './copy-local.ts';
+import { cannotWrite, errno } from './errors.ts';
 import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
 
 export interface ZipSink {
@@ -28,9 +29,15 @@ export class LocalZipSink implements ZipSink {
     return [this.tmp, this.path];
   }
 
+  /** Fails up front, naming `path`, when the zip cannot land there (a directory, no parent). */
   static async create(path: string, fs: LocalFs = threadedFs): Promise<LocalZipSink> {
+    const existing = await fs.stat(path).catch(() => undefined);
+    if (existing?.isDirectory()) throw cannotWrite(path, errno('EISDIR'));
     const tmp = tempNameFor(path);
-    return new LocalZipSink(await fs.open(tmp, 'wx', 0o666), tmp, path, fs);
+    const fh = await fs.open(tmp, 'wx', 0o666).catch((err: unknown) => {
+      throw cannotWrite(path, err);
+    });
+    return new LocalZipSink(fh, tmp, path, fs);
   }
 
   async write(chunks: Buffer[]): Promise<void> {
@@ -53,7 +60,9 @@ export class LocalZipSink implements ZipSink {
 
   async commit(): Promise<void> {
     await this.fh.close();
-    await this.fs.rename(this.tmp, this.path);
+    await this.fs.rename(this.tmp, this.path).catch((err: unknown) => {
+      throw cannotWrite(this.path, err);
+    });
   }
 
   async abort(): Promise<void> {

@@ -2,6 +2,7 @@
 // container tasks (AWS). The engine hands over a fully resolved task and gets back an outcome.
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { TaskFailure } from './task-failure.ts';
+import type { TaskLogs } from './task-logs.ts';
 
 export interface TaskInfo {
   jobId: string;
@@ -28,7 +29,7 @@ export interface TaskSpec {
 }
 
 export type TaskOutcome =
-  | { status: 'succeeded'; result: unknown; logs: string[] }
+  | { status: 'succeeded'; result: unknown; logs: TaskLogs }
   /**
    * `crashed` = the process running it died (or was lost), as opposed to the algorithm reporting
    * an error (exception, non-zero exit, bad output). Retry policy OnCrash retries only crashes.
@@ -44,7 +45,7 @@ export type TaskOutcome =
       timedOut?: boolean;
       /** Ended because the run's AbortSignal fired (a stop). */
       stopped?: boolean;
-      logs: string[];
+      logs: TaskLogs;
     };
 
 export interface TaskRunner {

@@ -3,6 +3,7 @@
 // no giant record and no read of every item.
 import type { TaskOutcomeKind, TaskStatus } from './job-state.ts';
 import type { TaskFailure } from './task-failure.ts';
+import type { TaskLogs } from './task-logs.ts';
 
 export interface NewTask {
   taskId: string;
@@ -23,7 +24,7 @@ export interface TaskRecord extends NewTask {
   /** The failure as text (kept for compatibility: `failure` has its type and details). */
   error?: string;
   failure?: TaskFailure;
-  logs?: string[];
+  logs?: TaskLogs;
   startedAt?: number;
   finishedAt?: number;
 }
@@ -39,7 +40,7 @@ export interface TaskFinish {
   result?: unknown;
   error?: string;
   failure?: TaskFailure;
-  logs?: string[];
+  logs?: TaskLogs;
   at: number;
 }
 

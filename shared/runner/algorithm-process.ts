@@ -3,9 +3,10 @@
 // markers the host writes; requests and responses travel on fds 3 and 4.
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS, MAX_LOG_LINE_LENGTH } from './constants.ts';
-import { LineSplitter, LogTail } from './log-tail.ts';
+import { LineSplitter, LogTail, tailsToLogs } from './log-tail.ts';
 import { type ChildExit, HOST_STDIO, hostPipes, ManagedChild } from './managed-child.ts';
 import {
   crashedOutcome,
@@ -34,7 +35,7 @@ export interface AlgorithmProcessOptions {
 
 interface ActiveTask {
   id: number;
-  logs: LogTail;
+  stdout: LogTail;
   stderr: LogTail;
   response?: HostResponse;
   markers: number;
@@ -74,7 +75,7 @@ export class AlgorithmProcess {
     const { stdout, stderr, requests, responses } = hostPipes(this.child.child);
     this.requests = requests;
     const out = new LineSplitter(
-      (line) => this.active?.logs.push(line),
+      (line) => this.active?.stdout.push(line),
       marker,
       () => this.onMarker(),
       MAX_LOG_LINE_LENGTH,
@@ -82,7 +83,6 @@ export class AlgorithmProcess {
     const err = new LineSplitter(
       (line) => {
         this.recentStderr.push(line);
-        this.active?.logs.push(line);
         this.active?.stderr.push(line);
       },
       marker,
@@ -109,7 +109,9 @@ export class AlgorithmProcess {
   run(input: unknown[], info: TaskInfo, stop: StopSwitch, timeoutMs?: number): Promise<TaskOutcome> {
     if (this.state === 'dead') {
       const headline = `the process running ${this.algorithmName} (pid ${this.pid}) exited before the task reached it`;
-      return Promise.resolve(crashedOutcome(headline, [], this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)));
+      return Promise.resolve(
+        crashedOutcome(headline, taskLogs(), this.recentStderr.tail(ERROR_STDERR_TAIL_LINES)),
+      );
     }
     if (this.state === 'busy') throw new Error(`process ${this.pid} is already running a task`);
     this.state = 'busy';
@@ -117,8 +119,8 @@ export class AlgorithmProcess {
     return new Promise((resolve) => {
       const task: ActiveTask = {
         id: this.nextId++,
-        logs: new LogTail(maxLogLines, maxLogBytes),
-        stderr: new LogTail(ERROR_STDERR_TAIL_LINES, 64 * 1024),
+        stdout: new LogTail(maxLogLines, maxLogBytes),
+        stderr: new LogTail(maxLogLines, maxLogBytes),
         markers: 0,
         timeoutMs,
         resolve,
@@ -171,7 +173,7 @@ export class AlgorithmProcess {
     clearTimeout(task.markerTimer);
     this.active = undefined;
     const response = task.response!;
-    const logs = task.logs.toArray();
+    const logs = tailsToLogs(task.stdout, task.stderr);
     if (task.stopReason) {
       task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, logs));
       return; // the process is being killed; its exit forgets it
@@ -194,7 +196,7 @@ export class AlgorithmProcess {
     this.markGone();
     if (!task) return;
     clearTimeout(task.markerTimer);
-    const logs = task.logs.toArray();
+    const logs = tailsToLogs(task.stdout, task.stderr);
     if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, logs));
     else if (task.response) {
       this.active = task;

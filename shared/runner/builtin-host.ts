@@ -4,6 +4,7 @@
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { failureOf } from './failure.ts';
@@ -123,7 +124,9 @@ export class BuiltinHost {
     // The pool added `weight` to `load` when it leased this host; a response takes it off.
     if (this.state === 'dead') {
       const headline = `the builtin host (pid ${this.pid}) exited before the task reached it`;
-      return Promise.resolve(crashedOutcome(headline, [], this.recentOutput.tail(ERROR_STDERR_TAIL_LINES)));
+      return Promise.resolve(
+        crashedOutcome(headline, taskLogs(), this.recentOutput.tail(ERROR_STDERR_TAIL_LINES)),
+      );
     }
     return new Promise((resolve) => {
       const task: HostTask = { name, weight, timeoutMs, resolve };
@@ -170,7 +173,7 @@ export class BuiltinHost {
     this.tasks.delete(response.id);
     this.load -= task.weight;
     this.lastUsed = Date.now();
-    const logs = response.logs ?? [];
+    const logs = taskLogs(response.logs ?? []);
     if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, logs));
     else if (response.ok) task.resolve({ status: 'succeeded', result: response.result, logs });
     else {
@@ -190,14 +193,16 @@ export class BuiltinHost {
     this.markGone();
     const tail = this.recentOutput.tail(ERROR_STDERR_TAIL_LINES);
     for (const task of this.tasks.values()) {
-      if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, []));
+      if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, taskLogs()));
       else if (exit.spawnError) {
-        task.resolve(failedOutcome(`could not start the builtin host: ${exit.spawnError.message}`, []));
+        task.resolve(
+          failedOutcome(`could not start the builtin host: ${exit.spawnError.message}`, taskLogs()),
+        );
       } else if (this.broken) {
-        task.resolve(crashedOutcome(this.broken, [], tail));
+        task.resolve(crashedOutcome(this.broken, taskLogs(), tail));
       } else {
         const headline = `the builtin host running ${task.name} (pid ${this.pid}) ${describeExit(exit.code, exit.signal)} during the task`;
-        task.resolve(crashedOutcome(headline, [], tail));
+        task.resolve(crashedOutcome(headline, taskLogs(), tail));
       }
     }
     this.tasks.clear();

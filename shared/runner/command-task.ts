@@ -1,9 +1,10 @@
 // One task of an `env: command` algorithm: a fresh process per task, `{input, info}` as JSON on
 // stdin, the result as JSON on stdout, stderr as the task's logs.
 import type { Readable, Writable } from 'node:stream';
+import { type TaskLogs, taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, MAX_LOG_LINE_LENGTH } from './constants.ts';
-import { LineSplitter, LogTail } from './log-tail.ts';
+import { LineSplitter, LogTail, tailsToLogs } from './log-tail.ts';
 import { ManagedChild } from './managed-child.ts';
 import { crashedOutcome, describeExit, failedOutcome, stoppedOutcome } from './outcome.ts';
 import type { StopSwitch } from './stop-switch.ts';
@@ -38,13 +39,10 @@ export class CommandTask {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const [stdin, stdout, stderr] = this.child.child.stdio as unknown as [Writable, Readable, Readable];
-    const logs = new LogTail(options.maxLogLines, options.maxLogBytes);
-    const stderrTail = new LogTail(ERROR_STDERR_TAIL_LINES, 64 * 1024);
+    const stderrLog = new LogTail(options.maxLogLines, options.maxLogBytes);
+    const logs = () => tailsToLogs(undefined, stderrLog);
     const errLines = new LineSplitter(
-      (line) => {
-        logs.push(line);
-        stderrTail.push(line);
-      },
+      (line) => stderrLog.push(line),
       undefined,
       undefined,
       MAX_LOG_LINE_LENGTH,
@@ -70,26 +68,21 @@ export class CommandTask {
 
     this.done = this.child.exited.then((exit) => {
       errLines.flush();
-      const tail = () => stderrTail.tail(ERROR_STDERR_TAIL_LINES);
-      if (stopReason) return stoppedOutcome(stopReason, timeoutMs, logs.toArray());
+      const tail = () => stderrLog.tail(ERROR_STDERR_TAIL_LINES);
+      if (stopReason) return stoppedOutcome(stopReason, timeoutMs, logs());
       const name = options.algorithmName;
       if (exit.spawnError) {
-        return failedOutcome(
-          `could not start ${name} (${command}): ${exit.spawnError.message}`,
-          logs.toArray(),
-        );
+        return failedOutcome(`could not start ${name} (${command}): ${exit.spawnError.message}`, logs());
       }
       if (overflow) {
         return failedOutcome(
           `${name} wrote more than ${options.maxOutputBytes} bytes to stdout (its result must be one JSON value)`,
-          logs.toArray(),
+          logs(),
           tail(),
         );
       }
-      if (exit.signal)
-        return crashedOutcome(`${name} ${describeExit(null, exit.signal)}`, logs.toArray(), tail());
-      if (exit.code !== 0)
-        return failedOutcome(`${name} ${describeExit(exit.code, null)}`, logs.toArray(), tail());
+      if (exit.signal) return crashedOutcome(`${name} ${describeExit(null, exit.signal)}`, logs(), tail());
+      if (exit.code !== 0) return failedOutcome(`${name} ${describeExit(exit.code, null)}`, logs(), tail());
       return parseResult(name, Buffer.concat(chunks).toString('utf8'), logs, tail(), options.maxLogLines);
     });
   }
@@ -111,7 +104,7 @@ export class CommandTask {
 function parseResult(
   name: string,
   stdout: string,
-  logs: LogTail,
+  logs: () => TaskLogs,
   stderrTail: string[],
   maxLogLines: number,
 ): TaskOutcome {
@@ -119,27 +112,30 @@ function parseResult(
   if (text === '') {
     return failedOutcome(
       `${name} printed nothing on stdout (expected its result as JSON)`,
-      logs.toArray(),
+      logs(),
       stderrTail,
     );
   }
   try {
-    return { status: 'succeeded', result: JSON.parse(text), logs: logs.toArray() };
+    return { status: 'succeeded', result: JSON.parse(text), logs: logs() };
   } catch (err) {
     const lines = text.split('\n');
     const last = lines.pop()!;
     try {
       const result: unknown = JSON.parse(last);
-      const all = [...lines.map((l) => l.trimEnd()), ...logs.toArray()];
-      return { status: 'succeeded', result, logs: all.slice(-maxLogLines) };
+      // The lines before the result were the command's own output: they are its stdout log.
+      const stdout = lines.map((l) => l.trimEnd());
+      const kept = stdout.slice(-maxLogLines);
+      const err = logs();
+      return {
+        status: 'succeeded',
+        result,
+        logs: taskLogs(kept, err.stderr, err.truncated || kept.length < stdout.length),
+      };
     } catch {
       const head = text.length > 200 ? `${text.slice(0, 200)}...` : text;
       const why = (err as Error).message;
-      return failedOutcome(
-        `${name} printed output that is not JSON (${why}): ${head}`,
-        logs.toArray(),
-        stderrTail,
-      );
+      return failedOutcome(`${name} printed output that is not JSON (${why}): ${head}`, logs(), stderrTail);
     }
   }
 }

@@ -4,6 +4,7 @@ import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { ObjectStores } from '../ports/object-store.ts';
 import { taskFailure } from '../ports/task-failure.ts';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import { errorFacts, failureOf } from './failure.ts';
 
@@ -24,7 +25,8 @@ export class InlineRunner implements TaskRunner {
   }
 
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
-    const logs: string[] = [];
+    const lines: string[] = [];
+    const logs = taskLogs(lines);
     const builtin = this.builtins.get(task.algorithm.name);
     if (!builtin) {
       const error = `no built-in algorithm "${task.algorithm.name}"`;
@@ -55,7 +57,7 @@ export class InlineRunner implements TaskRunner {
         builtin.run(task.input, {
           signal,
           env: process.env,
-          log: (l) => logs.push(l),
+          log: (l) => lines.push(l),
           ...(this.objectStores ? { objectStores: this.objectStores } : {}),
         }),
         stopped,

@@ -1,5 +1,6 @@
 // Bounded capture of a task's output: the last N lines / KB survive, older ones are counted as
 // dropped. Also splits a byte stream into lines and spots the hosts' end-of-task markers.
+import { type TaskLogs, taskLogs } from '../ports/task-logs.ts';
 
 export class LogTail {
   private lines: string[] = [];
@@ -16,6 +17,12 @@ export class LogTail {
     this.bytes += line.length;
     // Trim in bulk (splice at 2x) so a chatty task costs O(1) per line, not O(maxLines).
     if (this.lines.length > 2 * this.maxLines || this.bytes > 2 * this.maxBytes) this.trim();
+  }
+
+  /** Whether earlier lines were dropped to stay within the cap. */
+  get truncated(): boolean {
+    this.trim();
+    return this.dropped > 0;
   }
 
   /** The last `n` lines (for quoting in an error). */
@@ -42,6 +49,15 @@ export class LogTail {
     this.bytes = bytes;
     this.dropped += drop;
   }
+}
+
+/** A task's logs from the tails of its two streams. */
+export function tailsToLogs(stdout: LogTail | undefined, stderr: LogTail | undefined): TaskLogs {
+  return taskLogs(
+    stdout?.toArray() ?? [],
+    stderr?.toArray() ?? [],
+    (stdout?.truncated ?? false) || (stderr?.truncated ?? false),
+  );
 }
 
 /**

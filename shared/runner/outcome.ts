@@ -1,6 +1,7 @@
 // Builds the TaskOutcomes the pool reports, so every kind of failure reads the same way: a
 // one-line headline, then the traceback / stack tail, then the tail of the task's stderr.
 import { type TaskFailureType, taskFailure } from '../ports/task-failure.ts';
+import type { TaskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome } from '../ports/task-runner.ts';
 import { ERROR_STDERR_TAIL_LINES, ERROR_TRACE_TAIL_LINES } from './constants.ts';
 import { failureOf } from './failure.ts';
@@ -24,7 +25,7 @@ export function formatError(headline: string, trace?: string, stderrTail: readon
 /** An exception the algorithm raised. */
 export function exceptionOutcome(
   err: HostError,
-  logs: string[],
+  logs: TaskLogs,
   stderrTail: readonly string[],
 ): FailedOutcome {
   const headline = `${err.type}: ${err.message}`;
@@ -44,7 +45,7 @@ export function exceptionOutcome(
 export function stoppedOutcome(
   reason: StopReason,
   timeoutMs: number | undefined,
-  logs: string[],
+  logs: TaskLogs,
 ): FailedOutcome {
   if (reason === 'timeout') {
     const error = `timed out: the task ran longer than its ttl (${timeoutMs} ms) and was killed`;
@@ -70,7 +71,7 @@ export function stoppedOutcome(
 
 export function crashedOutcome(
   headline: string,
-  logs: string[],
+  logs: TaskLogs,
   stderrTail: readonly string[],
 ): FailedOutcome {
   return {
@@ -84,7 +85,7 @@ export function crashedOutcome(
 
 export function failedOutcome(
   headline: string,
-  logs: string[],
+  logs: TaskLogs,
   stderrTail: readonly string[] = [],
   type: TaskFailureType = 'algorithm-error',
 ): FailedOutcome {

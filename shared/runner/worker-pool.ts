@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';
@@ -47,8 +48,8 @@ export class WorkerPool implements TaskRunner {
   }
 
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
-    if (this.closing) return crashedOutcome('the worker pool is closed', [], []);
-    if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, []);
+    if (this.closing) return crashedOutcome('the worker pool is closed', taskLogs(), []);
+    if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
     const algorithm = task.algorithm;
     // Only a cached task waits here: the others reach their slot without a microtask hop.
     const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
@@ -67,14 +68,14 @@ export class WorkerPool implements TaskRunner {
           break;
         default: {
           const { name, env } = algorithm as { name: string; env: string };
-          return failedOutcome(`algorithm '${name}' has unknown env '${env}'`, []);
+          return failedOutcome(`algorithm '${name}' has unknown env '${env}'`, taskLogs());
         }
       }
     } catch (err) {
       // Setup problems (a missing codePath, a bad archive): the algorithm's definition is wrong.
-      return failedOutcome(`${algorithm.name}: ${(err as Error).message}`, []);
+      return failedOutcome(`${algorithm.name}: ${(err as Error).message}`, taskLogs());
     }
-    if (warning) outcome.logs.unshift(warning);
+    if (warning) outcome.logs.stderr.unshift(warning);
     return outcome;
   }
 
@@ -215,7 +216,7 @@ export class WorkerPool implements TaskRunner {
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
     const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
-    if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, [], [], 'invalid-input');
+    if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, taskLogs(), [], 'invalid-input');
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
     const leased = this.slots.acquire({ kind: 'builtin', weight }, signal);
     const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
@@ -232,7 +233,7 @@ export class WorkerPool implements TaskRunner {
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
-      return failedOutcome(`algorithm '${def.name}' (env command) has no command`, []);
+      return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
     const argv = def.command;
     const cwd = await this.code.resolve(def.codePath);
     const lease = await this.slots.acquire({ kind: 'command' }, signal);
@@ -293,8 +294,8 @@ export class WorkerPool implements TaskRunner {
   }
 
   private notStarted(task: TaskSpec, signal: AbortSignal): TaskOutcome {
-    if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, []);
-    return crashedOutcome('the worker pool closed before the task could start', [], []);
+    if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
+    return crashedOutcome('the worker pool closed before the task could start', taskLogs(), []);
   }
 
   private loadCatalog(): Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>> {

@@ -30,7 +30,7 @@ export function awsControls(stack: LocalAwsStack): JobControls {
       );
       return {
         status: job.status,
-        nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+        nodes: job.nodes.toJSON() as unknown as Record<string, Record<string, unknown>>,
         results: await engine.jobs.getResults(jobId),
         items: (node) => engine.tasks.nodeResults(jobId, node),
       };

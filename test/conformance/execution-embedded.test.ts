@@ -29,7 +29,7 @@ defineExecutionSuite('the embedded engine', async () => {
         const job = await t.engine.waitForJob(jobId);
         return {
           status: job.status,
-          nodes: job.nodes as unknown as Record<string, Record<string, unknown>>,
+          nodes: job.nodes.toJSON() as unknown as Record<string, Record<string, unknown>>,
           results: await t.engine.jobs.getResults(jobId),
           items: (node) => t.engine.tasks.nodeResults(jobId, node),
         };

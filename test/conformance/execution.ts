@@ -63,11 +63,11 @@ export function defineExecutionSuite(backendName: string, open: () => Promise<Ex
       await until(async () => (await ctl.job(jobId))?.status === 'active');
       await ctl.setPaused(jobId, true);
       // The running task finishes; B's task is created but does not start while paused.
-      await until(async () => (await ctl.job(jobId))?.nodes.A?.status === 'succeeded');
+      await until(async () => (await ctl.job(jobId))?.nodes.get('A')?.status === 'succeeded');
       await new Promise((r) => setTimeout(r, 1500));
       const paused = (await ctl.job(jobId)) as JobState;
       expect(paused).toMatchObject({ status: 'active', paused: true });
-      expect(paused.nodes.B).toMatchObject({ succeeded: 0, failed: 0 });
+      expect(paused.nodes.get('B')).toMatchObject({ succeeded: 0, failed: 0 });
       await ctl.setPaused(jobId, false);
       const done = await ctl.final(jobId);
       expect(done.status).toBe('completed');

@@ -249,7 +249,7 @@ describe('against a running sluice serve', () => {
     const applied = await sluice(['algorithm', 'apply', '-f', join(dir, 'algorithms', 'slow.yml')], { env });
     expect(applied.code, applied.stderr).toBe(0);
     // --no-wait needs an engine that outlives this command: it works only through the served one.
-    const sub = await sluice(['exec', 'raw', '-f', join(dir, 'slow4.yml'), '--no-wait'], { env });
+    const sub = await sluice(['exec', 'raw', join(dir, 'slow4.yml'), '--no-wait'], { env });
     expect(sub.code, sub.stderr).toBe(0);
     const jobId = sub.stdout.trim();
     expect(jobId).toMatch(/^slow4-/);
@@ -271,7 +271,7 @@ describe('against a running sluice serve', () => {
   it('exec stop stops a running job; stopping it again fails clearly', async () => {
     const env = sluiceEnv(serveHome());
     writeFileSync(join(dir, 'long.yml'), slowPipeline('long', 2, 30));
-    const sub = await sluice(['exec', 'raw', '-f', join(dir, 'long.yml'), '--no-wait'], { env });
+    const sub = await sluice(['exec', 'raw', join(dir, 'long.yml'), '--no-wait'], { env });
     const jobId = sub.stdout.trim();
     const stop = await sluice(['exec', 'stop', jobId, '--reason', 'not needed'], { env });
     expect(stop.code, stop.stderr).toBe(0);

@@ -13,6 +13,8 @@ export interface HttpNotifierOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   clock?: Clock;
+  /** Told when a delivery failed for good (every attempt), e.g. to log it. */
+  onFailed?: (d: { url: string; attempts: number; error: string }) => void;
 }
 
 type Row = Record<string, unknown>;
@@ -24,6 +26,7 @@ export class HttpNotifier implements Notifier {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly clock: Clock;
+  private readonly onFailed: HttpNotifierOptions['onFailed'];
 
   constructor(
     private readonly db: Database.Database,
@@ -34,6 +37,7 @@ export class HttpNotifier implements Notifier {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.fetchImpl = opts.fetch ?? fetch;
     this.clock = opts.clock ?? systemClock;
+    this.onFailed = opts.onFailed;
   }
 
   async notify(jobId: string, kind: 'progress' | 'result', url: string, payload: unknown): Promise<void> {
@@ -66,7 +70,13 @@ export class HttpNotifier implements Notifier {
     return deliverWebhook(
       url,
       payload,
-      (a) => this.update(id, a.status, a.attempt, a.responseStatus ?? null, a.error ?? null),
+      (a) => {
+        if (a.status === 'failed') {
+          const why = a.error ?? (a.responseStatus ? `HTTP ${a.responseStatus}` : 'failed');
+          this.onFailed?.({ url, attempts: a.attempt, error: why });
+        }
+        return this.update(id, a.status, a.attempt, a.responseStatus ?? null, a.error ?? null);
+      },
       {
         attempts: this.attempts,
         backoffMs: this.backoffMs,

@@ -1,6 +1,7 @@
 // Routes of HKube's /exec/* API: start, stop, re-run and read jobs.
 import * as exec from '../exec.ts';
 import { route } from '../route-table.ts';
+import { findTasks } from '../task-logs.ts';
 
 const JOB_ID = {
   type: 'object',
@@ -168,7 +169,12 @@ route({
 route({
   method: 'GET',
   path: '/exec/tasks/{jobId}',
-  summary: 'A job’s task records',
-  query: { nodeName: 'only the tasks of this node' },
-  handler: (d, r, p) => exec.tasks(d, p.jobId as string, r.query.nodeName),
+  summary: 'A job’s task records (input, status, result, error, failure, logs), ordered by node and item',
+  query: {
+    nodeName: 'only the tasks of this node',
+    item: 'only this batch item (batchIndex, from 1)',
+    status: 'only tasks with this status (queued, active, succeeded, failed, stopped)',
+  },
+  handler: (d, r, p) =>
+    findTasks(d, p.jobId as string, { node: r.query.nodeName, item: r.query.item, status: r.query.status }),
 });

@@ -1,6 +1,7 @@
 // Every area's routes, registered on import. A new area adds its file here (one line).
 import './exec-routes.ts';
 import './job-query-routes.ts';
+import './task-log-routes.ts';
 import './store-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';

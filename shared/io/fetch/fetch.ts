@@ -2,9 +2,6 @@
 // probe the source, download it in parallel ranges (RangeFetcher), then either save the bytes or
 // sniff, decompress and extract them (TarExtractor) while they arrive.
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStores } from '../../ports/object-store.ts';
@@ -14,6 +11,7 @@ import { BlockRecycler } from './block-recycler.ts';
 import { verifyDigests } from './checksum.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
 import { ArchiveError, DestinationExistsError, TransferError } from './errors.ts';
+import { checkOutputFile, writeOutputFile } from './file-output.ts';
 import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
@@ -117,6 +115,8 @@ export async function fetchArchive(
     if (warnings.length < 1000) warnings.push(line);
     o.log?.(line);
   };
+  // A destination that cannot be written fails before anything is downloaded.
+  if (o.output.kind === 'file') await checkOutputFile(o.output.path);
   const { store } = await storeForLocations([o.url], deps.objectStores);
   const abort = new AbortController();
   const onAbort = () => abort.abort(o.signal?.reason);
@@ -163,19 +163,7 @@ export async function fetchArchive(
     let extracted: Awaited<ReturnType<TarExtractor['finish']>> | undefined;
     const out = o.output;
     if (out.kind === 'file') {
-      const tmp = path.join(path.dirname(out.path), `.${path.basename(out.path)}.sluice-${process.pid}.part`);
-      const ws = createWriteStream(tmp, { highWaterMark: 4 * MiB });
-      ws.on('error', () => {}); // every error reaches writeStream or `finish`; late ones are moot
-      try {
-        await writeStream(bytes, ws);
-        ws.end();
-        await once(ws, 'finish');
-        await rename(tmp, out.path);
-      } catch (err) {
-        ws.destroy();
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      await writeOutputFile(bytes, out.path);
     } else if (out.kind === 'stream') {
       await writeStream(bytes, out.stream);
     } else {

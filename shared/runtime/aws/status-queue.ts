@@ -6,8 +6,10 @@ import type { SqsBatcher } from '../../adapters/aws/sqs-batcher.ts';
 import type { TaskOutcomeReport } from '../../engine/outcomes.ts';
 import { type BlobStore, INLINE_VALUE_LIMIT } from '../../ports/blob-store.ts';
 import { parseTaskFailure, type TaskFailure, taskFailure } from '../../ports/task-failure.ts';
+import { parseTaskLogs } from '../../ports/task-logs.ts';
 
-type Message = Partial<TaskOutcomeReport> & {
+type Message = Omit<Partial<TaskOutcomeReport>, 'logs'> & {
+  logs?: unknown;
   taskId?: unknown;
   blob?: string;
   error?: string;
@@ -52,7 +54,7 @@ export class StatusQueue {
     if (m.blob) m = JSON.parse((await this.blobs.get(m.blob)).toString('utf8')) as Message;
     const base = {
       taskId: String(m.taskId),
-      ...(m.logs ? { logs: m.logs } : {}),
+      ...(parseTaskLogs(m.logs) ? { logs: parseTaskLogs(m.logs)! } : {}),
       ...(m.task ? { task: m.task } : {}),
     };
     if (m.status === 'succeeded')

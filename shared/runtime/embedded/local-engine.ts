@@ -31,6 +31,8 @@ export interface LocalEngineOptions {
   runner?: TaskRunner;
   builtins?: ReadonlyMap<string, BuiltinAlgorithm>;
   webhookBackoffMs?: number;
+  /** Told when a webhook delivery failed for good (`sluice serve` logs it). */
+  onWebhookFailed?: (d: { url: string; attempts: number; error: string }) => void;
   /** Schedule the stored pipelines' cron triggers (a serving engine). */
   cron?: boolean;
 }
@@ -75,6 +77,7 @@ export class LocalEngine {
     this.state = openSqliteState(join(this.home, 'sluice.db'), new FileBlobStore(join(this.home, 'blobs')));
     this.notifier = new HttpNotifier(this.state.database.db, {
       ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
+      ...(opts.onWebhookFailed ? { onFailed: opts.onWebhookFailed } : {}),
       clock: this.clock,
     });
     let engine: Engine | undefined;

@@ -1,6 +1,9 @@
 // `sluice serve --backend aws` end to end on the emulators: the api function behind HTTP, the
 // glue, and a worker running the example's user algorithms in the local WorkerPool; the CLI
 // talks to it with --endpoint exactly as to a deployed API.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
@@ -54,6 +57,44 @@ it('with a guard (serve --backend aws), its HTTP front asks for the token as the
     await guarded.close();
   }
 });
+
+it('keeps each task’s stdout and stderr apart on the AWS path: exec tasks and exec logs show them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-aws-logs-'));
+  try {
+    mkdirSync(join(dir, 'algorithms'));
+    mkdirSync(join(dir, 'talk'));
+    writeFileSync(
+      join(dir, 'talk', 'main.py'),
+      'import sys\ndef start(args):\n    n = args["input"][0]\n    print(f"out {n}")\n' +
+        '    print(f"err {n}", file=sys.stderr)\n    if n == 2:\n        raise ValueError("two")\n    return n\n',
+    );
+    writeFileSync(
+      join(dir, 'algorithms', 'talk.yml'),
+      'name: talk\nenv: python\ncodePath: ../talk\nentryPoint: main.py\n',
+    );
+    writeFileSync(
+      join(dir, 'p.yml'),
+      'name: talk\noptions:\n  batchTolerance: 90\nnodes:\n  - nodeName: T\n    algorithmName: talk\n    input: ["#[1...3]"]\n',
+    );
+    const ep = ['--endpoint', stack.url as string];
+    const r = await runCli(['run', join(dir, 'p.yml'), ...ep]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('1 failed item (T: 1):');
+    const jobId = /job (\S+) submitted/.exec(r.stderr)?.[1] ?? '';
+    const logs = JSON.parse((await runCli(['exec', 'logs', jobId, 'T', '--json', ...ep])).stdout);
+    expect(
+      logs.tasks.map((t: Record<string, unknown>) => [t.batchIndex, t.status, t.stdout, t.stderr]),
+    ).toEqual([
+      [1, 'succeeded', 'out 1\n', 'err 1\n'],
+      [2, 'failed', 'out 2\n', 'err 2\n'],
+      [3, 'succeeded', 'out 3\n', 'err 3\n'],
+    ]);
+    const failed = await runCli(['exec', 'tasks', jobId, '--status', 'failed', ...ep]);
+    expect(failed.stdout).toMatch(/\nT\s+2\s+failed\s+1\s+\[2\]\s+ValueError: two/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 it('serve rejects an unknown backend and --create without --backend aws', async () => {
   const bad = await runCli(['serve', '--backend', 'cloud']);

@@ -1,5 +1,7 @@
 // The framework-free router: matching, path parameters, error mapping — without HTTP.
+
 import { afterEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../../shared/api/openapi.ts';
 import { handleApi, listRoutes } from '../../../shared/api/router.ts';
 import { SluiceService } from '../../../shared/api/service.ts';
 import { ConflictError, SluiceError } from '../../../shared/errors.ts';
@@ -142,9 +144,19 @@ describe('handleApi', () => {
       'GET /webhooks/status/{jobId}',
       'GET /webhooks/results/{jobId}',
       'GET /openapi.json',
+      'GET /exec/logs/{jobId}',
     ]) {
       expect(keys).toContain(k);
     }
+  });
+
+  it('the OpenAPI document has a servers entry and describes the task logs response', () => {
+    const doc = openApiDocument();
+    expect(doc.servers).toEqual([{ url: '/', description: 'the host that served this document' }]);
+    const logs = doc.paths['/api/v1/exec/logs/{jobId}']?.get as {
+      responses: Record<string, { content: Record<string, { schema: { required: string[] } }> }>;
+    };
+    expect(logs.responses['200']?.content['application/json']?.schema.required).toEqual(['jobId', 'tasks']);
   });
 });
 

@@ -86,3 +86,22 @@ describe('followJob', () => {
     expect(line).toMatch(/\| 2 tasks\/s ETA 1s$/);
   });
 });
+
+describe('the progress line', () => {
+  it('fits the terminal width, shortening before cutting', () => {
+    const v = {
+      ...view('active', 2, 2, 1),
+      jobId: 'a-pipeline-with-a-long-name-mx81ig8ubd0dc3c4',
+    } as JobStatusView;
+    const full = formatStatusLine(v, 1000);
+    expect(full.length).toBeGreaterThan(80);
+    for (const cols of [80, 60, 40, 20]) expect(formatStatusLine(v, 1000, cols).length).toBeLessThan(cols);
+    expect(formatStatusLine(v, 1000, 120)).toMatch(/ 2\/4 run 2 ok 2 fail 0 retry 1 /);
+  });
+
+  it('shows no ETA once the job failed', () => {
+    const failed = { ...view('failed', 2, 0), progress: 50 } as JobStatusView;
+    expect(formatStatusLine(failed, 1000)).not.toMatch(/ETA/);
+    expect(formatStatusLine(view('active', 2, 2), 1000)).toMatch(/ETA \d+s/);
+  });
+});

@@ -14,9 +14,9 @@ describe('sluice CLI shell', () => {
     expect(r.stdout).toContain('Examples:');
   });
 
-  it('rejects unknown arguments with exit 1 and a hint', async () => {
+  it('rejects unknown arguments with exit 2 (a usage error) and a hint', async () => {
     const r = await runCli(['frobnicate']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/run with --help for usage/);
   });
 

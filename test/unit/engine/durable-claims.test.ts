@@ -26,7 +26,11 @@ describe('claims are durable before tasks start', () => {
             attempts: number;
           },
         );
-        return { status: 'succeeded', result: task.input, logs: [] };
+        return {
+          status: 'succeeded',
+          result: task.input,
+          logs: { stdout: [], stderr: [], truncated: false },
+        };
       },
       close: async () => {},
     };

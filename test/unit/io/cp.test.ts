@@ -90,11 +90,11 @@ describe.each(['local', 'network'] as const)('copyTree (local, --volume %s)', (v
     expect(await readFile(join(dir, 'dst/a/b/c/deep.bin'))).toHaveLength(70_000);
   });
 
-  it('reports a file that cannot be written (a directory sits where it goes), copies the rest', async () => {
+  it('reports a file that cannot be written (a directory sits where it goes) under its destination, copies the rest', async () => {
     await makeSampleTree(join(dir, 'src'));
     await mkdir(join(dir, 'dst/a/f5.txt'), { recursive: true });
     const s = await cp([join(dir, 'src')], join(dir, 'dst'), { noTargetDirectory: true });
-    expect(s.failures.map((f) => f.path)).toEqual([join(dir, 'src/a/f5.txt')]);
+    expect(s.failures.map((f) => f.path)).toEqual([join(dir, 'dst/a/f5.txt')]);
     expect(s.files).toBe(31);
     // no temp file left behind next to it
     const left = execFileSync('find', [join(dir, 'dst'), '-name', '.sluice-*']).toString();

@@ -40,7 +40,7 @@ describe('built-in algorithms', () => {
     expect(await pool.run(task(builtin('echo'), input), never)).toEqual({
       status: 'succeeded',
       result: input,
-      logs: [],
+      logs: { stdout: [], stderr: [], truncated: false },
     });
   });
 
@@ -60,7 +60,7 @@ describe('built-in algorithms', () => {
     expect(await pool.run(task(builtin('log'), ['a', 'b']), never)).toEqual({
       status: 'succeeded',
       result: 2,
-      logs: ['a', 'b'],
+      logs: { stdout: ['a', 'b'], stderr: [], truncated: false },
     });
   });
 
@@ -103,7 +103,7 @@ describe('built-in algorithms', () => {
   it('stop and ttl end a builtin through its AbortSignal, without killing the host', async () => {
     const host = pidOf(await pool.run(task(builtin('cpu'), []), never));
     const timed = failed(await pool.run(task(builtin('wait'), [], { timeoutMs: 100 }), never));
-    expect(timed).toMatchObject({ timedOut: true, crashed: false, logs: ['waiting'] });
+    expect(timed).toMatchObject({ timedOut: true, crashed: false, logs: { stdout: ['waiting'] } });
     const stop = new AbortController();
     const running = pool.run(task(builtin('wait'), []), stop.signal);
     setTimeout(() => stop.abort(), 50);

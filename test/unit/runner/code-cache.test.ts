@@ -39,7 +39,11 @@ describe('code archives', () => {
     const pool = new WorkerPool({ cacheDir, maxWorkers: 1 });
     try {
       const alg = algorithm('tgz', 'python', { codePath: archive, entryPoint: 'main.py' });
-      expect(await pool.run(task(alg, [21]), never)).toEqual({ status: 'succeeded', result: 42, logs: [] });
+      expect(await pool.run(task(alg, [21]), never)).toEqual({
+        status: 'succeeded',
+        result: 42,
+        logs: { stdout: [], stderr: [], truncated: false },
+      });
       expect(await pool.run(task(alg, [5]), never)).toMatchObject({ result: 10 });
       const sha = execFileSync('sha256sum', [archive], { encoding: 'utf8' }).split(' ')[0];
       expect(await readdir(join(cacheDir, 'code'))).toEqual([sha]);

@@ -49,7 +49,7 @@ describe('command algorithms', () => {
     expect(await pool.run(task(cmd(), ['double', 1, 2, 3]), never)).toEqual({
       status: 'succeeded',
       result: [2, 4, 6],
-      logs: ['working on node'],
+      logs: { stdout: [], stderr: ['working on node'], truncated: false },
     });
     expect(await pool.run(task(cmd(), ['cwd']), never)).toMatchObject({ result: codePath });
   });
@@ -58,7 +58,7 @@ describe('command algorithms', () => {
     expect(await pool.run(task(cmd(), ['chatty']), never)).toEqual({
       status: 'succeeded',
       result: { done: true },
-      logs: ['progress 50%', 'working on node'],
+      logs: { stdout: ['progress 50%'], stderr: ['working on node'], truncated: false },
     });
   });
 
@@ -71,7 +71,7 @@ describe('command algorithms', () => {
 
   it('fail on a non-zero exit with the code and the stderr tail', async () => {
     const out = failed(await pool.run(task(cmd(), ['exit']), never));
-    expect(out).toMatchObject({ crashed: false, logs: ['working on node', 'cannot continue'] });
+    expect(out).toMatchObject({ crashed: false, logs: { stderr: ['working on node', 'cannot continue'] } });
     expect(out.error).toMatch(/^cmd exited with code 4\nstderr \(last 2 lines\):/);
     expect(out.error).toContain('cannot continue');
   });
@@ -95,7 +95,7 @@ describe('command algorithms', () => {
     expect(await pool.run(task(alg, []), never)).toEqual({
       status: 'succeeded',
       result: { ran: true },
-      logs: [],
+      logs: { stdout: [], stderr: [], truncated: false },
     });
   });
 

@@ -76,7 +76,11 @@ describe('WorkerPool under mixed load', () => {
         const i = spec.input[0];
         const expected = spec.algorithm.env === 'builtin' ? [i, spec.input[1]] : [spec.algorithm.name, i];
         if (fate === 'ok')
-          expect(out, `task ${i}`).toEqual({ status: 'succeeded', result: expected, logs: [] });
+          expect(out, `task ${i}`).toEqual({
+            status: 'succeeded',
+            result: expected,
+            logs: { stdout: [], stderr: [], truncated: false },
+          });
         else if (out.status === 'failed')
           expect(out.stopped || out.timedOut, `task ${i}: ${out.error}`).toBe(true);
         else

@@ -75,7 +75,7 @@ describe('nodejs algorithms', () => {
     expect(await pool.run(task(alg, ['log']), never)).toEqual({
       status: 'succeeded',
       result: 'result',
-      logs: expect.arrayContaining(['to stdout', 'to stderr']),
+      logs: { stdout: ['to stdout'], stderr: ['to stderr'], truncated: false },
     });
   });
 
@@ -105,13 +105,13 @@ describe('nodejs algorithms', () => {
     expect(await pool.run(task(alg, ['undefined']), never)).toEqual({
       status: 'succeeded',
       result: null,
-      logs: [],
+      logs: { stdout: [], stderr: [], truncated: false },
     });
   });
 
   it('kills a task past its ttl and a stopped task, each promptly', async () => {
     const timed = failed(await pool.run(task(alg, ['hang'], { timeoutMs: 200 }), never));
-    expect(timed).toMatchObject({ timedOut: true, crashed: false, logs: ['hanging'] });
+    expect(timed).toMatchObject({ timedOut: true, crashed: false, logs: { stdout: ['hanging'] } });
     const stop = new AbortController();
     const started = Date.now();
     const running = pool.run(task(alg, ['hang']), stop.signal);

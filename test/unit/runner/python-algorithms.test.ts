@@ -108,12 +108,15 @@ describe('python algorithms', () => {
     expect(out).toEqual({
       status: 'succeeded',
       result: 'result',
-      logs: expect.arrayContaining(['to stdout', 'to stderr', 'no newline']),
+      logs: { stdout: ['to stdout', 'no newline'], stderr: ['to stderr'], truncated: false },
     });
-    expect(out.logs).toHaveLength(3);
     // The next task's logs start empty: nothing leaks across tasks.
     const next = await pool.run(task(alg, ['echo']), never);
-    expect(next).toEqual({ status: 'succeeded', result: ['echo'], logs: [] });
+    expect(next).toEqual({
+      status: 'succeeded',
+      result: ['echo'],
+      logs: { stdout: [], stderr: [], truncated: false },
+    });
   });
 
   it('reports an exception with its type, message and traceback tail, and keeps the process', async () => {
@@ -156,7 +159,7 @@ describe('python algorithms', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(out.timedOut).toBe(true);
     expect(out.error).toMatch(/timed out.*300 ms/);
-    expect(out.logs).toContain('sleeping');
+    expect(out.logs.stdout).toContain('sleeping');
     expect(await waitGone(before.result.pid)).toBe(true);
     const after = (await pool.run(task(alg, ['pid']), never)) as { result: { pid: number } };
     expect(after.result.pid).not.toBe(before.result.pid);
@@ -177,9 +180,10 @@ describe('python algorithms', () => {
   it('keeps only the last 1000 log lines of a chatty task', async () => {
     const out = await pool.run(task(alg, ['chatty', 5000]), never);
     expect(out.status).toBe('succeeded');
-    expect(out.logs).toHaveLength(1001);
-    expect(out.logs[0]).toBe('[sluice: 4000 earlier log lines dropped]');
-    expect(out.logs.at(-1)).toBe('line 4999');
+    expect(out.logs.truncated).toBe(true);
+    expect(out.logs.stdout).toHaveLength(1001);
+    expect(out.logs.stdout[0]).toBe('[sluice: 4000 earlier log lines dropped]');
+    expect(out.logs.stdout.at(-1)).toBe('line 4999');
   });
 
   it('moves large inputs and results intact', async () => {
@@ -204,7 +208,7 @@ describe('python algorithms', () => {
     expect(await pool.run(task(asyncAlg, [1, 2, 3]), never)).toEqual({
       status: 'succeeded',
       result: 6,
-      logs: [],
+      logs: { stdout: [], stderr: [], truncated: false },
     });
   });
 

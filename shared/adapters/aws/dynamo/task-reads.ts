@@ -5,6 +5,7 @@ import { loadValue } from '../../../engine/stored-values.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
 import type { TaskStatus } from '../../../ports/job-state.ts';
 import { parseTaskFailure } from '../../../ports/task-failure.ts';
+import { parseTaskLogs } from '../../../ports/task-logs.ts';
 import type { ItemResult, TaskLeaseReader, TaskReader, TaskRecord } from '../../../ports/tasks.ts';
 import { TASK_SHARDS } from '../dynamo-schema.ts';
 import { type DynamoTables, type Item, queryAll, taskKey, taskPk } from './items.ts';
@@ -41,7 +42,7 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
       ...(result !== undefined ? { result } : {}),
       ...(i.error !== undefined ? { error: String(i.error) } : {}),
       ...(failure ? { failure } : {}),
-      ...(Array.isArray(i.logs) ? { logs: i.logs as string[] } : {}),
+      ...(i.logs !== undefined && parseTaskLogs(i.logs) ? { logs: parseTaskLogs(i.logs)! } : {}),
       ...(i.startedAt !== undefined ? { startedAt: Number(i.startedAt) } : {}),
       ...(i.finishedAt !== undefined ? { finishedAt: Number(i.finishedAt) } : {}),
     };

@@ -6,6 +6,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aw
 import { storeValue, taskBlobKey } from '../../../engine/stored-values.ts';
 import { taskIdentity } from '../../../engine/task-identity.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
+import { capTaskLogs, hasOutput } from '../../../ports/task-logs.ts';
 import type { NewTask, NodeCounts, NodeTally, TaskFinish, TaskStore } from '../../../ports/tasks.ts';
 import { TALLY_SHARDS } from '../dynamo-schema.ts';
 import {
@@ -18,6 +19,9 @@ import {
 } from './items.ts';
 import type { DynamoTallies } from './tallies.ts';
 import { DynamoTaskReads } from './task-reads.ts';
+
+/** Characters of logs kept in a task item (a DynamoDB item holds at most 400 KB in all). */
+const MAX_LOG_CHARS = 64 * 1024;
 
 export interface DynamoTasksOptions {
   client: DynamoDBDocumentClient;
@@ -145,7 +149,8 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
     if (res.blob !== undefined) set('resultBlob', res.blob);
     if (f.error !== undefined) set('error', f.error, 'error');
     if (f.failure !== undefined) set('failure', JSON.stringify(f.failure));
-    if (f.logs?.length) set('logs', f.logs.slice(-200));
+    // An item holds at most 400 KB: the logs keep their tails within a fixed share of it.
+    if (hasOutput(f.logs)) set('logs', JSON.stringify(capTaskLogs(f.logs, MAX_LOG_CHARS)));
     try {
       await this.client.send(
         new UpdateCommand({

@@ -2,6 +2,7 @@
 // task counts it in its node's tally (tallies.ts) in the same synchronous step as the row write.
 import { taskBlobKey } from '../../../engine/stored-values.ts';
 import { parseTaskFailure } from '../../../ports/task-failure.ts';
+import { hasOutput, parseTaskLogs } from '../../../ports/task-logs.ts';
 import type {
   ItemResult,
   NewTask,
@@ -65,6 +66,7 @@ export class SqliteTasks implements TaskStore {
   private async rowToTask(r: Row): Promise<TaskRecord> {
     const result = await this.d.decode(r.result, r.result_blob);
     const failure = r.failure ? parseTaskFailure(JSON.parse(String(r.failure))) : undefined;
+    const logs = r.logs !== null ? parseTaskLogs(String(r.logs)) : undefined;
     return {
       taskId: String(r.task_id),
       jobId: String(r.job_id),
@@ -80,7 +82,7 @@ export class SqliteTasks implements TaskStore {
       ...(result !== undefined ? { result } : {}),
       ...(r.error !== null ? { error: String(r.error) } : {}),
       ...(failure ? { failure } : {}),
-      ...(r.logs !== null ? { logs: JSON.parse(String(r.logs)) as string[] } : {}),
+      ...(logs ? { logs } : {}),
       ...(r.started_at !== null ? { startedAt: num(r.started_at) } : {}),
       ...(r.finished_at !== null ? { finishedAt: num(r.finished_at) } : {}),
     };
@@ -117,7 +119,7 @@ export class SqliteTasks implements TaskStore {
         res.blob,
         f.error ?? null,
         f.failure ? JSON.stringify(f.failure) : null,
-        f.logs?.length ? JSON.stringify(f.logs) : null,
+        hasOutput(f.logs) ? JSON.stringify(f.logs) : null,
         f.at,
         taskId,
       );

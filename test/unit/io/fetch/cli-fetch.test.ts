@@ -159,12 +159,12 @@ describe('sluice fetch (CLI)', () => {
     expect(r.stderr).toMatch(/is not a tar archive \(save it with -o FILE instead\)/);
   });
 
-  it('rejects conflicting outputs and bad sizes', async () => {
+  it('rejects conflicting outputs and bad sizes as usage errors (exit 2)', async () => {
     const a = await runCli(['fetch', 'http://127.0.0.1:9/x', '-o', 'f', '-O']);
-    expect(a.code).toBe(1);
+    expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/choose one of -o FILE, -O, or -x/);
     const b = await runCli(['fetch', 'http://127.0.0.1:9/x', '--chunk-size', 'lots']);
-    expect(b.code).toBe(1);
+    expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--chunk-size must be a size like 64M/);
   });
 

@@ -17,6 +17,11 @@ export interface FunctionSpec {
   alsoSends?: QueueName[];
   /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
   triggerBucket?: Access;
+  /**
+   * Receives, deletes and re-sends messages of the task queues without running them (priority
+   * aging moves a waiting task up a level; cap skips hand it back).
+   */
+  agesTasks?: boolean;
   /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
   /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
@@ -61,6 +66,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 1024,
     timeoutSeconds: 60,
     alsoSends: ['status'], // outcomes of tasks whose lease expired
+    agesTasks: true, // priority aging: receive from a lower level, send higher, delete
     ecs: true,
     tick: true,
   },

@@ -179,6 +179,7 @@ export class SchedulerStack extends Stack {
     for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
       for (const queue of queues[q]) queue.grantSendMessages(fn);
     }
+    if (spec.agesTasks) for (const queue of queues.tasks) queue.grantConsumeMessages(fn);
     if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
     else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
 
@@ -219,6 +220,15 @@ export class SchedulerStack extends Stack {
               arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
             }),
           ],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ListSluiceTasks',
+          // ListTasks is authorized on container instances, with the cluster as a condition key.
+          actions: ['ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': clusterArn } },
         }),
       );
       fn.addToRolePolicy(

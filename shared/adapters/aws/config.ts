@@ -37,6 +37,11 @@ export const AWS_ENV = {
   leaseSeconds: 'SLUICE_LEASE_SECONDS',
   /** Waiting tasks gain one priority level per this many seconds (default 60; 0 = no aging). */
   agingSeconds: 'SLUICE_AGING_SECONDS',
+  /**
+   * Seconds a finished job's after-steps (result webhook, triggers, admission) may be owed before
+   * the dispatch tick runs them again (default 60).
+   */
+  finishingGraceSeconds: 'SLUICE_FINISHING_GRACE_SECONDS',
   /** Days final jobs, tasks and webhook records are kept before DynamoDB TTL removes them (30). */
   retentionDays: 'SLUICE_RETENTION_DAYS',
   /** ECS capacity provider / launch: the worker service name when workers run as a service. */

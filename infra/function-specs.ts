@@ -5,7 +5,7 @@ import type { FUNCTION_NAMES } from '../shared/adapters/aws/config.ts';
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export type Access = 'read' | 'readWrite';
-export type QueueName = 'tasks' | 'status' | 'event';
+export type QueueName = 'tasks' | 'status' | 'event' | 'trigger';
 
 export interface FunctionSpec {
   description: string;
@@ -28,6 +28,8 @@ export interface FunctionSpec {
   cronRules?: boolean;
   /** Target of the periodic tick rule. */
   tick?: boolean;
+  /** Invoked asynchronously (EventBridge): failed invocations go to the failed-invocations queue. */
+  asyncInvoked?: boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     description: 'Starts a run for each pipeline descriptor put into the trigger bucket',
     memoryMiB: 512,
     timeoutSeconds: 60,
+    // S3 notifications through SQS (retries, then the DLQ); duplicates are found by job id.
+    consumes: { queue: 'trigger', batchSize: 10, maxConcurrency: 2 },
     triggerBucket: 'readWrite',
   },
   cron: {
@@ -54,6 +58,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 512,
     timeoutSeconds: 60,
     cronRules: true,
+    asyncInvoked: true,
   },
   expand: {
     description: 'Applies engine events (reconcile): expands DAG nodes and batches into tasks',
@@ -69,6 +74,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     agesTasks: true, // priority aging: receive from a lower level, send higher, delete
     ecs: true,
     tick: true,
+    asyncInvoked: true,
   },
   status: {
     description: 'Applies task outcomes reported by workers; retries or finishes nodes and jobs',

@@ -66,6 +66,16 @@ export function numberEnv(env: NodeJS.ProcessEnv, key: AwsEnvKey, fallback: numb
   return n;
 }
 
+/**
+ * The trigger bucket's layout: descriptors put under TRIGGER_UPLOAD_PREFIX start runs (the S3
+ * notification filters on it); the run's marker (`.job.json` / `.error.json`) is written under
+ * TRIGGER_MARKER_PREFIX + the descriptor's key, outside the watched prefix, so it never triggers.
+ */
+export const TRIGGER_UPLOAD_PREFIX = 'pipelines/';
+export const TRIGGER_MARKER_PREFIX = 'jobs/';
+/** Objects with these suffixes under the upload prefix start a run. */
+export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
+
 /** Entry points the stacks deploy: functions/<name>.ts export `handler`. */
 export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;
 /** The container task entry point (container-tasks/worker.ts) and its default EFS mount. */

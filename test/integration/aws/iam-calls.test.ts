@@ -233,14 +233,14 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     await uploader.send(
       new PutObjectCommand({
         Bucket: trigger,
-        Key: 'runs/iam.json',
+        Key: 'pipelines/iam.json',
         Body: JSON.stringify({
           name: 'iam-s3',
           nodes: [{ nodeName: 'a', algorithmName: 'echo', input: [1] }],
         }),
       }),
     );
-    const [started] = await handlers.s3Trigger(s3PutEvent(trigger, 'runs/iam.json'));
+    const [started] = await handlers.s3Trigger(s3PutEvent(trigger, 'pipelines/iam.json'));
     expect((await finished(started?.jobId as string)).status).toBe('completed');
 
     // A stopped job, then a last tick (ttl, recovery sweep, webhook drain) with nothing queued.

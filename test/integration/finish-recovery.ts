@@ -162,4 +162,8 @@ export async function killBetweenCompletionSteps(
   const hooks = hook.bodies.filter((h) => (h as { jobId?: string })?.jobId === first.jobId);
   expect(hooks).toHaveLength(1);
   expect((await b.jobs.finishingJobs()).map((o) => o.jobId)).not.toContain(first.jobId);
+  // Quiet before the next case (its kill must not catch this case's last steps).
+  for (const id of children) await final(b, id);
+  await waitFor(async () => ((await b.jobs.finishingJobs()).length === 0 ? true : undefined), 'quiet');
+  await b.notifier.drain();
 }

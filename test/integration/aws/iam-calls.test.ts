@@ -303,7 +303,7 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     // The scenario reached what the tick does in a real account: aging receives and deletes.
     expect(seen.get('dispatch')).toContain(`sqs:ReceiveMessage ${urls['1']}`);
     expect(seen.get('dispatch')).toContain(`sqs:DeleteMessage ${urls['1']}`);
-  }, 120_000);
+  }, 300_000);
 
   it('the EventBridge and ECS calls of the adapters are allowed to the roles that build them', () => {
     const read = (f: string) => readFileSync(path.join(REPO_ROOT, f), 'utf8');

@@ -123,7 +123,7 @@ export class StateStack extends Stack {
       autoDeleteObjects: dev,
     });
 
-    const dataBucket = (id: string, logPrefix: string): s3.Bucket =>
+    const dataBucket = (id: string, logPrefix: string, extraRules: s3.LifecycleRule[] = []): s3.Bucket =>
       new s3.Bucket(this, id, {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -131,11 +131,15 @@ export class StateStack extends Stack {
         objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: logPrefix,
-        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }, ...extraRules],
         removalPolicy,
         autoDeleteObjects: dev,
       });
-    this.blobBucket = dataBucket('BlobBucket', 'blobs/');
+    // Blobs (large values, results) expire with the records that point at them: DynamoDB TTL
+    // removes a final job after retentionDays; a day later its blobs go too.
+    this.blobBucket = dataBucket('BlobBucket', 'blobs/', [
+      { id: 'ExpireWithRecords', expiration: Duration.days(config.retentionDays + 1) },
+    ]);
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
 
     const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
@@ -149,7 +153,8 @@ export class StateStack extends Stack {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: visibility,
-        retentionPeriod: Duration.days(4),
+        // SQS's maximum: a task waiting behind a long backlog or an outage is never dropped.
+        retentionPeriod: Duration.days(14),
         deadLetterQueue: { queue: dlq, maxReceiveCount },
       });
     };

@@ -51,6 +51,8 @@ export interface InfraConfig {
    * Fargate's free 20 GiB is added to the task (cache + 10 GiB, at most 200). Default 10.
    */
   workerCacheGiB: number;
+  /** E-mail address subscribed to the alarm topic (confirm the subscription mail). Default: none. */
+  alarmEmail?: string;
   /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
   algorithmImage?: string;
 }
@@ -141,6 +143,7 @@ export function readInfraConfig(node: Node): InfraConfig {
     retentionDays: int('retentionDays', 1, 3650),
     workerCacheGiB: int('workerCacheGiB', 0, MAX_WORKER_CACHE_GIB),
     algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
+    alarmEmail: str('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
   };
   if (config.minWorkers > config.maxWorkers) {
     throw new Error(

@@ -5,7 +5,7 @@ import type { FUNCTION_NAMES } from '../shared/adapters/aws/config.ts';
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export type Access = 'read' | 'readWrite';
-export type QueueName = 'tasks' | 'status' | 'event';
+export type QueueName = 'tasks' | 'status' | 'event' | 'trigger';
 
 export interface FunctionSpec {
   description: string;
@@ -17,12 +17,19 @@ export interface FunctionSpec {
   alsoSends?: QueueName[];
   /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
   triggerBucket?: Access;
+  /**
+   * Receives, deletes and re-sends messages of the task queues without running them (priority
+   * aging moves a waiting task up a level; cap skips hand it back).
+   */
+  agesTasks?: boolean;
   /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
   /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
   cronRules?: boolean;
   /** Target of the periodic tick rule. */
   tick?: boolean;
+  /** Invoked asynchronously (EventBridge): failed invocations go to the failed-invocations queue. */
+  asyncInvoked?: boolean;
 }
 
 /**
@@ -42,6 +49,8 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     description: 'Starts a run for each pipeline descriptor put into the trigger bucket',
     memoryMiB: 512,
     timeoutSeconds: 60,
+    // S3 notifications through SQS (retries, then the DLQ); duplicates are found by job id.
+    consumes: { queue: 'trigger', batchSize: 10, maxConcurrency: 2 },
     triggerBucket: 'readWrite',
   },
   cron: {
@@ -49,6 +58,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 512,
     timeoutSeconds: 60,
     cronRules: true,
+    asyncInvoked: true,
   },
   expand: {
     description: 'Applies engine events (reconcile): expands DAG nodes and batches into tasks',
@@ -61,8 +71,10 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 1024,
     timeoutSeconds: 60,
     alsoSends: ['status'], // outcomes of tasks whose lease expired
+    agesTasks: true, // priority aging: receive from a lower level, send higher, delete
     ecs: true,
     tick: true,
+    asyncInvoked: true,
   },
   status: {
     description: 'Applies task outcomes reported by workers; retries or finishes nodes and jobs',

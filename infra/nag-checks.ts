@@ -67,6 +67,12 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
+    path: /-scheduler\/DispatchFunctionRole\//,
+    reason:
+      'ecs:ListTasks (counting running algorithm tasks) has no task-level resource; it is limited to the Sluice cluster by the ecs:cluster condition and is read-only.',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
     path: /-workers\/WorkerExecutionRole\//,
     reason:
       'ecr:GetAuthorizationToken supports no resource-level permissions (AWS requires "*"); image pulls are scoped to the repositories.',

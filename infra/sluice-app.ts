@@ -1,10 +1,12 @@
-// Builds the Sluice CDK app: four env-agnostic stacks (state → workers → scheduler → api) and the
+// Builds the Sluice CDK app: five env-agnostic stacks (state → workers → scheduler → api →
+// monitoring) and the
 // cdk-nag AwsSolutions checks (infra/nag-checks.ts), which fail the synth on any finding that is not acknowledged with a
 // reason. `infra/app.ts` (the `cdk` entry) and the tests share this.
 import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { type InfraConfig, readInfraConfig } from './config.ts';
 import { SluiceNagChecks } from './nag-checks.ts';
 import { ApiStack } from './stacks/api-stack.ts';
+import { MonitoringStack } from './stacks/monitoring-stack.ts';
 import { SchedulerStack } from './stacks/scheduler-stack.ts';
 import { StateStack } from './stacks/state-stack.ts';
 import { WorkersStack } from './stacks/workers-stack.ts';
@@ -17,6 +19,7 @@ export interface SluiceApp {
   workers: WorkersStack;
   scheduler: SchedulerStack;
   api: ApiStack;
+  monitoring: MonitoringStack;
 }
 
 export function buildSluiceApp(props: AppProps = {}): SluiceApp {
@@ -43,9 +46,17 @@ export function buildSluiceApp(props: AppProps = {}): SluiceApp {
     apiFunction: scheduler.functions.api,
     description: 'Sluice REST API (API Gateway)',
   });
+  const monitoring = new MonitoringStack(app, `${p}-monitoring`, {
+    config,
+    state,
+    workers,
+    scheduler,
+    api,
+    description: 'Sluice alarms (SNS topic) and dashboard',
+  });
   Tags.of(app).add('app', 'sluice');
   Tags.of(app).add('sluice:deployment', p);
   const nag = new SluiceNagChecks();
   Validations.of(app).addPlugins(nag);
-  return { app, config, nag, state, workers, scheduler, api };
+  return { app, config, nag, state, workers, scheduler, api, monitoring };
 }

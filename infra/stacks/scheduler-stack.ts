@@ -1,18 +1,17 @@
 // The control plane: the six Lambda functions of FUNCTION_SPECS (bundled locally with esbuild),
-// their SQS event sources, the S3 → s3-trigger notification, the periodic tick rule, and the
+// their SQS event sources (s3-trigger's is the trigger queue S3 notifies), the periodic tick rule, and the
 // permissions the cron function needs to manage one EventBridge rule per cron trigger.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
@@ -21,9 +20,6 @@ import type { InfraConfig } from '../config.ts';
 import { FUNCTION_SPECS, type FunctionName, type QueueName } from '../function-specs.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 import { REPO_ROOT, type WorkersStack } from './workers-stack.ts';
-
-/** Objects with these suffixes in the trigger bucket start a run. */
-export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
 
 export interface SchedulerStackProps extends StackProps {
   config: InfraConfig;
@@ -53,6 +49,7 @@ export class SchedulerStack extends Stack {
       tasks: PRIORITIES.map((p) => state.taskQueues[p]),
       status: [state.statusQueue],
       event: [state.eventQueue],
+      trigger: [state.triggerQueue],
     };
 
     // Cron triggers: api (on store changes) and cron keep `<prefix>-cron-*` rules that target cron.
@@ -98,6 +95,8 @@ export class SchedulerStack extends Stack {
         reservedConcurrentExecutions:
           name === 'dispatch' && config.dispatchConcurrency > 0 ? config.dispatchConcurrency : undefined,
         environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
+        // After Lambda's own retries, a failed asynchronous invocation is kept (and alarmed on).
+        ...(spec.asyncInvoked ? { onFailure: new destinations.SqsDestination(state.failedInvocations) } : {}),
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
         bundling: {
@@ -128,20 +127,8 @@ export class SchedulerStack extends Stack {
     }
     this.functions = fns;
 
-    // S3 → s3-trigger. The bucket lives in the state stack; notifying through a reference keeps
-    // the dependency one-way (state never points at compute).
-    const triggerBucket = s3.Bucket.fromBucketAttributes(this, 'TriggerBucketRef', {
-      bucketArn: state.triggerBucket.bucketArn,
-      bucketName: state.triggerBucket.bucketName,
-    });
-    for (const suffix of TRIGGER_SUFFIXES) {
-      triggerBucket.addEventNotification(
-        s3.EventType.OBJECT_CREATED,
-        new s3n.LambdaDestination(fns['s3-trigger']),
-        { suffix },
-      );
-    }
-    this.acknowledgeBucketNotificationsHandler();
+    // S3 → s3-trigger goes through the state stack's trigger queue (see StateStack): the event
+    // source above consumes it, so nothing here points back at the bucket.
 
     fns.cron.addPermission('InvokedByCronRules', {
       principal: new iam.ServicePrincipal('events.amazonaws.com'),
@@ -179,6 +166,7 @@ export class SchedulerStack extends Stack {
     for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
       for (const queue of queues[q]) queue.grantSendMessages(fn);
     }
+    if (spec.agesTasks) for (const queue of queues.tasks) queue.grantConsumeMessages(fn);
     if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
     else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
 
@@ -223,6 +211,15 @@ export class SchedulerStack extends Stack {
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
+          sid: 'ListSluiceTasks',
+          // ListTasks is authorized on container instances, with the cluster as a condition key.
+          actions: ['ecs:ListTasks'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'ecs:cluster': clusterArn } },
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
           sid: 'PassSluiceTaskRoles',
           actions: ['iam:PassRole'],
           resources: [workers.taskRole.roleArn, workers.executionRole.roleArn],
@@ -257,15 +254,5 @@ export class SchedulerStack extends Stack {
         }),
       );
     }
-  }
-
-  private acknowledgeBucketNotificationsHandler(): void {
-    const handler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
-    if (!handler) return;
-    Validations.of(handler).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "CDK's own custom resource that writes the trigger bucket's notification at deploy time; its role is not ours to shape.",
-    });
   }
 }

@@ -1,11 +1,13 @@
 // Everything that holds data and must outlive a redeploy of the compute: the DynamoDB tables, the
 // S3 buckets and the SQS queues (priority task queues, status and event queues, each with a DLQ).
 // Compute stacks only reference these; `removalPolicy` decides whether `cdk destroy` keeps them.
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { TRIGGER_SUFFIXES, TRIGGER_UPLOAD_PREFIX } from '../../shared/adapters/aws/config.ts';
 import type { InfraConfig } from '../config.ts';
 
 /** Priority levels of HKube pipelines (5 = most urgent): one task queue each. */
@@ -67,6 +69,12 @@ export class StateStack extends Stack {
   readonly taskQueues: Record<Priority, sqs.Queue>;
   readonly statusQueue: sqs.Queue;
   readonly eventQueue: sqs.Queue;
+  /** S3 notifications of new descriptors in the trigger bucket, consumed by s3-trigger. */
+  readonly triggerQueue: sqs.Queue;
+  /** Every queue's dead-letter queue (alarmed on by the monitoring stack). */
+  readonly deadLetterQueues: sqs.Queue[] = [];
+  /** Failure destination of the asynchronously invoked functions (cron, dispatch). */
+  readonly failedInvocations: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -115,7 +123,7 @@ export class StateStack extends Stack {
       autoDeleteObjects: dev,
     });
 
-    const dataBucket = (id: string, logPrefix: string): s3.Bucket =>
+    const dataBucket = (id: string, logPrefix: string, extraRules: s3.LifecycleRule[] = []): s3.Bucket =>
       new s3.Bucket(this, id, {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -123,11 +131,15 @@ export class StateStack extends Stack {
         objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: logPrefix,
-        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+        lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }, ...extraRules],
         removalPolicy,
         autoDeleteObjects: dev,
       });
-    this.blobBucket = dataBucket('BlobBucket', 'blobs/');
+    // Blobs (large values, results) expire with the records that point at them: DynamoDB TTL
+    // removes a final job after retentionDays; a day later its blobs go too.
+    this.blobBucket = dataBucket('BlobBucket', 'blobs/', [
+      { id: 'ExpireWithRecords', expiration: Duration.days(config.retentionDays + 1) },
+    ]);
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
 
     const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
@@ -136,11 +148,13 @@ export class StateStack extends Stack {
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
+      this.deadLetterQueues.push(dlq);
       return new sqs.Queue(this, id, {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: visibility,
-        retentionPeriod: Duration.days(4),
+        // SQS's maximum: a task waiting behind a long backlog or an outage is never dropped.
+        retentionPeriod: Duration.days(14),
         deadLetterQueue: { queue: dlq, maxReceiveCount },
       });
     };
@@ -152,15 +166,50 @@ export class StateStack extends Stack {
     // Lambda consumers: visibility at least 6x the function timeout (AWS guidance for SQS sources).
     this.statusQueue = queue('StatusQueue', Duration.minutes(3), MAX_RECEIVE_COUNT);
     this.eventQueue = queue('EventQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
+    this.triggerQueue = queue('TriggerQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
+    // Only descriptors under the upload prefix notify; the run markers are written elsewhere
+    // (TRIGGER_MARKER_PREFIX), so they never trigger a run.
+    for (const suffix of TRIGGER_SUFFIXES) {
+      this.triggerBucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new s3n.SqsDestination(this.triggerQueue),
+        { prefix: TRIGGER_UPLOAD_PREFIX, suffix },
+      );
+    }
+    const handler = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (handler) {
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          "CDK's own custom resource that writes the trigger bucket's notification at deploy time; its role is not ours to shape.",
+      });
+    }
+
+    this.failedInvocations = new sqs.Queue(this, 'FailedInvocations', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueues.push(this.failedInvocations);
+    Validations.of(this.failedInvocations).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter destination (Lambda failure destination of cron and dispatch), alarmed on by the monitoring stack.',
+    });
 
     new CfnOutput(this, 'TriggerBucketName', {
       value: this.triggerBucket.bucketName,
-      description: 'Put pipeline descriptors (.json, .yml, .yaml) here to run them',
+      description: `Put pipeline descriptors (.json, .yml, .yaml) under ${TRIGGER_UPLOAD_PREFIX} here to run them`,
     });
     new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
   }
 
   get allQueues(): sqs.Queue[] {
-    return [...PRIORITIES.map((p) => this.taskQueues[p]), this.statusQueue, this.eventQueue];
+    return [
+      ...PRIORITIES.map((p) => this.taskQueues[p]),
+      this.statusQueue,
+      this.eventQueue,
+      this.triggerQueue,
+    ];
   }
 }

@@ -21,6 +21,8 @@ export interface JobControl {
       options?: Record<string, unknown>;
       priority?: number;
       origin?: JobOrigin;
+      /** The caller's id for the job; creating it twice is a ConflictError. */
+      jobId?: string;
     },
   ): Promise<JobState>;
   submitCaching(jobId: string, nodeName: string): Promise<JobState>;

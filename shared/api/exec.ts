@@ -13,12 +13,27 @@ export async function getJob(deps: ApiDeps, jobId: string): Promise<JobState> {
   return job;
 }
 
-export async function execRaw(deps: ApiDeps, body: unknown, origin: JobOrigin = { kind: 'api' }) {
-  const job = await deps.control.submit(obj(body, 'the pipeline'), { origin });
+/** `jobId`: the caller's own id for the run (a duplicate of an event that started it conflicts). */
+export interface ExecOptions {
+  jobId?: string;
+}
+
+export async function execRaw(
+  deps: ApiDeps,
+  body: unknown,
+  origin: JobOrigin = { kind: 'api' },
+  opts: ExecOptions = {},
+) {
+  const job = await deps.control.submit(obj(body, 'the pipeline'), { origin, ...opts });
   return { jobId: job.jobId, status: job.status };
 }
 
-export async function execStored(deps: ApiDeps, body: unknown, origin: JobOrigin = { kind: 'api' }) {
+export async function execStored(
+  deps: ApiDeps,
+  body: unknown,
+  origin: JobOrigin = { kind: 'api' },
+  opts: ExecOptions = {},
+) {
   const b = obj(body, 'the request');
   const name = str(b, 'name');
   // The request's own shape is checked before the lookup: a malformed request is 400 either way.
@@ -49,6 +64,7 @@ export async function execStored(deps: ApiDeps, body: unknown, origin: JobOrigin
     ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),
     ...(b.priority !== undefined ? { priority: b.priority as number } : {}),
     origin,
+    ...opts,
   });
   return { jobId: job.jobId, status: job.status };
 }

@@ -42,6 +42,7 @@ export interface Engine {
   recover(
     scope: RecoveryOptions['scope'],
     continueJob?: RecoveryOptions['continueJob'],
+    opts?: Pick<RecoveryOptions, 'finishingGraceMs'>,
   ): Promise<RecoveryReport>;
   /** Fires a pipeline's cron trigger (see cron-firing.ts). */
   fireCron(pipelineName: string): Promise<CronFiring>;
@@ -90,8 +91,12 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     coordinator,
     service,
     dispatcher,
-    recover: (scope, continueJob) =>
-      recoverySweep(coordinator, { scope, continueJob: continueJob ?? ((id) => coordinator.reconcile(id)) }),
+    recover: (scope, continueJob, opts) =>
+      recoverySweep(coordinator, {
+        scope,
+        continueJob: continueJob ?? ((id) => coordinator.reconcile(id)),
+        ...opts,
+      }),
     fireCron: (name) => fireCron(coordinator, name),
   };
 }

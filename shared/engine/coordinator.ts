@@ -224,6 +224,8 @@ export class Coordinator implements JobDriver {
                 };
         }
         await jobs.saveResults(jobId, results);
+        // The after-steps are owed from here until jobFinished clears the mark (see finish.ts).
+        await jobs.markFinishing(jobId, this.ports.clock.now());
       }
       if (!(await jobs.saveJob(t.state, job.version, changedNodes(job, t.state)))) continue; // someone else wrote: re-read
       this.feed.publish({ type: 'jobChanged', job: t.state });

@@ -2,10 +2,13 @@
 // kill), the AWS dispatch tick every minute (a Lambda can die between any two writes). It reports
 // tasks whose claimer died as crashed (retried by their policy), continues jobs a lost write left
 // stuck, recounts node tallies and re-sends queued tasks whose message was lost once nothing is in
-// flight anywhere, and resends webhooks a crashed process left pending.
+// flight anywhere, runs the after-steps (result webhook, triggers, admission) of jobs that reached
+// their final status but whose process died before those ran, and resends webhooks a crashed
+// process left pending.
 import type { JobState } from '../ports/job-state.ts';
 import type { JobDriver } from './driver.ts';
 import { queuedTask } from './expansion.ts';
+import { finishPending } from './finish.ts';
 import { crashedReport, taskOutcome } from './outcomes.ts';
 
 export interface RecoveryOptions {
@@ -16,7 +19,16 @@ export interface RecoveryOptions {
   scope: 'all' | 'stuck';
   /** Carries a job on from its stored state (reconcile here, or in another process). */
   continueJob: (jobId: string) => Promise<void>;
+  /**
+   * How old a job's finishing mark must be before the sweep runs its after-steps: a live process
+   * may still be running them. Default: 0 for scope 'all' (nothing else runs), else
+   * FINISHING_GRACE_MS.
+   */
+  finishingGraceMs?: number;
 }
+
+/** A live process runs a job's after-steps within milliseconds; a mark this old was left behind. */
+export const FINISHING_GRACE_MS = 60_000;
 
 export interface RecoveryReport {
   /** Tasks whose claimer was gone, reported as crashed. */
@@ -27,6 +39,8 @@ export interface RecoveryReport {
   continued: number;
   /** Queued tasks sent to the queue again (their message was lost). */
   resent: number;
+  /** Finished jobs whose after-steps were run again. */
+  finished: number;
   /** Webhook deliveries sent again. */
   webhooks: number;
 }
@@ -37,7 +51,14 @@ export async function recoverySweep(d: JobDriver, opts: RecoveryOptions): Promis
   for (const t of lost) {
     await taskOutcome(d, crashedReport(t.taskId, 'the engine stopped while this task was running'));
   }
-  const report: RecoveryReport = { lostTasks: lost.length, jobs: 0, continued: 0, resent: 0, webhooks: 0 };
+  const report: RecoveryReport = {
+    lostTasks: lost.length,
+    jobs: 0,
+    continued: 0,
+    resent: 0,
+    finished: 0,
+    webhooks: 0,
+  };
   let quiet: boolean | undefined;
   for (const job of await jobs.unfinishedJobs()) {
     report.jobs++;
@@ -63,7 +84,12 @@ export async function recoverySweep(d: JobDriver, opts: RecoveryOptions): Promis
       report.continued++;
     }
   }
+  // Resent before the after-steps run: a result webhook those record is then sent once, not twice.
   report.webhooks = await notifier.resumePending();
+  report.finished = await finishPending(
+    d,
+    opts.finishingGraceMs ?? (opts.scope === 'all' ? 0 : FINISHING_GRACE_MS),
+  );
   return report;
 }
 

@@ -45,6 +45,17 @@ export interface JobStore extends JobReader {
    */
   countAdmittedUnfinished(pipelineName: string): Promise<number>;
 
+  /**
+   * Marks a job whose final status is about to be saved: its after-steps (result webhook,
+   * pipeline triggers, admission of waiting jobs) are owed until clearFinishing. Written before
+   * the final status, so a process that dies between the two leaves a mark the recovery sweep
+   * finds (see engine/finish.ts). Marking again only moves `since`.
+   */
+  markFinishing(jobId: string, since: number): Promise<void>;
+  /** Every marked job, oldest mark first. */
+  finishingJobs(): Promise<{ jobId: string; since: number }[]>;
+  clearFinishing(jobId: string): Promise<void>;
+
   /** Stores the job's results (the final status is saved after them). */
   saveResults(jobId: string, results: unknown): Promise<void>;
   getResults(jobId: string): Promise<unknown | undefined>;

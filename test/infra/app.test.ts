@@ -36,9 +36,10 @@ const ALL_ENV_NAMES = [
 ];
 
 describe('synth', () => {
-  it('writes a cloud assembly with the four stacks, env-agnostic', () => {
+  it('writes a cloud assembly with the five stacks, env-agnostic', () => {
     expect(s.assembly.stacks.map((st) => st.stackName).sort()).toEqual([
       'sluice-api',
+      'sluice-monitoring',
       'sluice-scheduler',
       'sluice-state',
       'sluice-workers',
@@ -124,25 +125,26 @@ describe('state stack', () => {
     }
   });
 
-  it('has five priority task queues, a status and an event queue, each with a DLQ', () => {
-    state.resourceCountIs('AWS::SQS::Queue', 14);
+  it('has five priority task queues, a status, an event and a trigger queue, each with a DLQ', () => {
+    // 8 queues, their 8 DLQs, and the failure destination of the asynchronous functions.
+    state.resourceCountIs('AWS::SQS::Queue', 17);
     const queues = resourcesOfType(state, 'AWS::SQS::Queue');
     const withDlq = Object.values(queues).filter((q) => q.Properties.RedrivePolicy);
-    expect(withDlq).toHaveLength(7);
+    expect(withDlq).toHaveLength(8);
     const dlqIds = new Set<string>();
     for (const q of withDlq) dlqIds.add(q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
     // Task messages are also received by aging copies and cap skips, so they get more receives.
     expect(withDlq.map((q) => q.Properties.RedrivePolicy.maxReceiveCount).sort()).toEqual([
-      5, 5, 50, 50, 50, 50, 50,
+      5, 5, 5, 50, 50, 50, 50, 50,
     ]);
-    expect(dlqIds.size).toBe(7); // one DLQ each, not shared
+    expect(dlqIds.size).toBe(8); // one DLQ each, not shared
     for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     for (const p of [1, 2, 3, 4, 5]) {
       const main = Object.keys(queues).filter((id) => new RegExp(`^TaskQueueP${p}[0-9A-F]{8}$`).test(id));
       expect(main, `priority ${p}`).toHaveLength(1);
       expect(queues[main[0]!]!.Properties.RedrivePolicy).toBeDefined();
     }
-    state.resourceCountIs('AWS::SQS::QueuePolicy', 14); // enforceSSL on every queue
+    state.resourceCountIs('AWS::SQS::QueuePolicy', 17); // enforceSSL on every queue
   });
 });
 
@@ -213,12 +215,13 @@ describe('scheduler stack', () => {
     }
   });
 
-  it('feeds expand from the event queue and status from the status queue, reporting partial failures', () => {
-    scheduler.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  it('feeds expand, status and s3-trigger from their queues, reporting partial failures', () => {
+    scheduler.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     const fns = functionsByName();
     for (const [fn, maxConcurrency] of [
       ['expand', 5],
       ['status', 10],
+      ['s3-trigger', 2],
     ] as const) {
       scheduler.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: fns[fn]!.id },
@@ -229,19 +232,43 @@ describe('scheduler stack', () => {
     }
   });
 
-  it('notifies s3-trigger of new .json/.yml/.yaml objects in the trigger bucket', () => {
+  it('routes new .json/.yml/.yaml objects under the upload prefix through the trigger queue to s3-trigger', () => {
     const fns = functionsByName();
-    scheduler.resourceCountIs('Custom::S3BucketNotifications', 1);
-    const [notification] = Object.values(resourcesOfType(scheduler, 'Custom::S3BucketNotifications'));
-    const configs = notification!.Properties.NotificationConfiguration.LambdaFunctionConfigurations;
+    scheduler.resourceCountIs('Custom::S3BucketNotifications', 0);
+    state.resourceCountIs('Custom::S3BucketNotifications', 1);
+    const [notification] = Object.values(resourcesOfType(state, 'Custom::S3BucketNotifications'));
+    const n = notification!.Properties.NotificationConfiguration;
+    expect(n.LambdaFunctionConfigurations).toBeUndefined();
+    const configs = n.QueueConfigurations;
     expect(configs).toHaveLength(3);
     const suffixes = configs.map((c: Json) => {
       expect(c.Events).toEqual(['s3:ObjectCreated:*']);
-      expect(c.LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [fns['s3-trigger']!.id, 'Arn'] });
-      return c.Filter.Key.FilterRules[0].Value;
+      expect(JSON.stringify(c.QueueArn)).toMatch(/TriggerQueue[0-9A-F]{8}/);
+      const rules = Object.fromEntries(
+        c.Filter.Key.FilterRules.map((r: Json) => [r.Name.toLowerCase(), r.Value]),
+      );
+      // Markers go to jobs/, outside the watched prefix: they never trigger.
+      expect(rules.prefix).toBe('pipelines/');
+      return rules.suffix;
     });
     expect(suffixes.sort()).toEqual(['.json', '.yaml', '.yml']);
     expect(JSON.stringify(notification!.Properties.BucketName)).toContain('TriggerBucket');
+    // S3 may send to the queue, only for this bucket.
+    state.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Principal: { Service: 's3.amazonaws.com' },
+            Condition: { ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+    const mapping = Object.values(resourcesOfType(scheduler, 'AWS::Lambda::EventSourceMapping')).find(
+      (m) => m.Properties.FunctionName.Ref === fns['s3-trigger']!.id,
+    );
+    expect(JSON.stringify(mapping?.Properties.EventSourceArn)).toMatch(/TriggerQueue[0-9A-F]{8}/);
   });
 
   it('ticks dispatch every minute, and lets EventBridge cron rules invoke cron', () => {
@@ -277,10 +304,20 @@ describe('scheduler stack', () => {
       );
     }
     expect(actionsOf('dispatch').has('events:PutRule')).toBe(false);
-    for (const name of ['api', 's3-trigger', 'cron', 'dispatch']) {
+    for (const name of ['api', 'cron']) {
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(false);
     }
-    for (const name of ['expand', 'status'])
+    // s3-trigger consumes the trigger queue (S3 notifications), and nothing else.
+    const s3TriggerReceives = roleStatements(
+      scheduler,
+      functionsByName()['s3-trigger']!.props.Role['Fn::GetAtt'][0],
+    )
+      .filter((st) => [st.Action].flat().includes('sqs:ReceiveMessage'))
+      .map((st) => JSON.stringify(st.Resource));
+    expect(s3TriggerReceives).toHaveLength(1);
+    expect(s3TriggerReceives[0]).toMatch(/TriggerQueue[0-9A-F]{8}/);
+    // expand and status consume their queues; dispatch ages waiting tasks (receive, re-send, delete).
+    for (const name of ['expand', 'status', 'dispatch'])
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(true);
     // No ECS control at all unless dispatchScalesWorkers (then only dispatch: variants.test.ts).
     for (const name of FUNCTION_NAMES) {

@@ -147,6 +147,7 @@ describe('sizing and dev options', () => {
     }
     expect(s.assembly.stacks.map((st) => st.stackName).sort()).toEqual([
       'dev-api',
+      'dev-monitoring',
       'dev-scheduler',
       'dev-state',
       'dev-workers',

@@ -37,6 +37,11 @@ export const AWS_ENV = {
   leaseSeconds: 'SLUICE_LEASE_SECONDS',
   /** Waiting tasks gain one priority level per this many seconds (default 60; 0 = no aging). */
   agingSeconds: 'SLUICE_AGING_SECONDS',
+  /**
+   * Seconds a finished job's after-steps (result webhook, triggers, admission) may be owed before
+   * the dispatch tick runs them again (default 60).
+   */
+  finishingGraceSeconds: 'SLUICE_FINISHING_GRACE_SECONDS',
   /** Days final jobs, tasks and webhook records are kept before DynamoDB TTL removes them (30). */
   retentionDays: 'SLUICE_RETENTION_DAYS',
   /** ECS capacity provider / launch: the worker service name when workers run as a service. */
@@ -60,6 +65,16 @@ export function numberEnv(env: NodeJS.ProcessEnv, key: AwsEnvKey, fallback: numb
   if (!Number.isFinite(n)) throw new Error(`environment variable ${name} must be a number (got "${v}")`);
   return n;
 }
+
+/**
+ * The trigger bucket's layout: descriptors put under TRIGGER_UPLOAD_PREFIX start runs (the S3
+ * notification filters on it); the run's marker (`.job.json` / `.error.json`) is written under
+ * TRIGGER_MARKER_PREFIX + the descriptor's key, outside the watched prefix, so it never triggers.
+ */
+export const TRIGGER_UPLOAD_PREFIX = 'pipelines/';
+export const TRIGGER_MARKER_PREFIX = 'jobs/';
+/** Objects with these suffixes under the upload prefix start a run. */
+export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
 
 /** Entry points the stacks deploy: functions/<name>.ts export `handler`. */
 export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;

@@ -12,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isTriggerMarker } from '../aws/handlers/s3-trigger.ts';
+import { isTriggerKey, markerKey } from '../aws/handlers/s3-trigger.ts';
 
 export function sqsRecord(m: Message, queueUrl: string, region = 'us-east-1'): SQSRecord {
   const name = queueUrl.split('/').pop() ?? 'queue';
@@ -136,31 +136,37 @@ export class S3TriggerPoller {
     return this;
   }
 
-  /** Runs the handler for every descriptor without a `.job.json` / `.error.json` marker yet. */
+  /** Runs the handler for every descriptor (under the upload prefix) without a marker yet. */
   async pollOnce(): Promise<number> {
     if (this.busy) return 0;
     this.busy = true;
     try {
-      const keys: string[] = [];
+      const objects: { key: string; eTag: string; sequencer: string }[] = [];
       let token: string | undefined;
       do {
         const r = await this.s3.send(
           new ListObjectsV2Command({ Bucket: this.bucket, ContinuationToken: token, MaxKeys: 1000 }),
         );
-        for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
+        for (const o of r.Contents ?? [])
+          if (o.Key)
+            objects.push({
+              key: o.Key,
+              eTag: o.ETag ?? '',
+              sequencer: (o.LastModified?.getTime() ?? 0).toString(16).toUpperCase(),
+            });
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);
-      const all = new Set(keys);
-      const fresh = keys.filter(
-        (k) =>
-          !isTriggerMarker(k) &&
-          !this.seen.has(k) &&
-          !all.has(`${k}.job.json`) &&
-          !all.has(`${k}.error.json`),
+      const all = new Set(objects.map((o) => o.key));
+      const fresh = objects.filter(
+        ({ key }) =>
+          isTriggerKey(key) &&
+          !this.seen.has(key) &&
+          !all.has(markerKey(key, '.job.json')) &&
+          !all.has(markerKey(key, '.error.json')),
       );
-      for (const key of fresh) {
-        this.seen.add(key);
-        await this.handler(s3PutEvent(this.bucket, key));
+      for (const o of fresh) {
+        this.seen.add(o.key);
+        await this.handler(s3PutEvent(this.bucket, o.key, 0, o));
       }
       return fresh.length;
     } finally {
@@ -173,7 +179,12 @@ export class S3TriggerPoller {
   }
 }
 
-export function s3PutEvent(bucket: string, key: string, size = 0): S3Event {
+export function s3PutEvent(
+  bucket: string,
+  key: string,
+  size = 0,
+  version: { eTag?: string; sequencer?: string } = {},
+): S3Event {
   return {
     Records: [
       {
@@ -192,8 +203,8 @@ export function s3PutEvent(bucket: string, key: string, size = 0): S3Event {
           object: {
             key: encodeURIComponent(key).replace(/%20/g, '+').replace(/%2F/g, '/'),
             size,
-            eTag: '',
-            sequencer: '0',
+            eTag: version.eTag ?? '',
+            sequencer: version.sequencer ?? Date.now().toString(16).toUpperCase(),
           },
         },
       },

@@ -11,6 +11,8 @@ export interface AwsConfig {
   triggerBucket?: string;
   leaseMs: number;
   agingMs: number;
+  /** Age of a finishing mark before the dispatch tick runs the job's after-steps again. */
+  finishingGraceMs: number;
   retentionDays: number;
 }
 
@@ -41,6 +43,7 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     ...(env[AWS_ENV.triggerBucket] ? { triggerBucket: env[AWS_ENV.triggerBucket] } : {}),
     leaseMs: numberEnv(env, 'leaseSeconds', 60) * 1000,
     agingMs: numberEnv(env, 'agingSeconds', 60) * 1000,
+    finishingGraceMs: numberEnv(env, 'finishingGraceSeconds', 60) * 1000,
     retentionDays: numberEnv(env, 'retentionDays', 30),
   };
 }

@@ -9,16 +9,26 @@ export interface DispatchResult {
   workers?: number;
   /** Jobs continued by the recovery sweep. */
   reconciled: number;
+  /** Finished jobs whose after-steps (webhook, triggers, admission) the sweep ran again. */
+  finished: number;
   /** Messages moved up a priority level by aging. */
   promoted: number;
 }
 
 export async function dispatchTick(e: AwsEngine, launcher?: EcsLauncher): Promise<DispatchResult> {
   await e.coordinator.enforceTtls();
-  const sweep = await e.engine.recover('stuck', (jobId) => e.continueJob(jobId));
+  const sweep = await e.engine.recover('stuck', (jobId) => e.continueJob(jobId), {
+    finishingGraceMs: e.config.finishingGraceMs,
+  });
   const promoted = await e.queue.age(e.clock.now(), e.config.agingMs);
   const { queued: depth, running } = await e.queue.backlog();
   const workers = launcher ? await launcher.scale(depth, running) : undefined;
   await e.notifier.drain();
-  return { depth, ...(workers !== undefined ? { workers } : {}), reconciled: sweep.continued, promoted };
+  return {
+    depth,
+    ...(workers !== undefined ? { workers } : {}),
+    reconciled: sweep.continued,
+    finished: sweep.finished,
+    promoted,
+  };
 }

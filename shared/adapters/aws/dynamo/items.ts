@@ -20,6 +20,8 @@ export const isConditionFailure = (err: unknown) =>
   (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
+/** Jobs whose after-steps are owed (JobStore.markFinishing): one small partition, read by the sweep. */
+export const finishingKey = (jobId: string) => ({ pk: 'FINISHING', sk: jobId });
 
 export const tallyKey = (jobId: string, node: string, shard: number) => ({
   pk: `TALLY#${jobId}#${node}#${shard}`,

@@ -2,6 +2,7 @@
 // GSIs by status, by pipeline and by day, and one item per node (job-nodes.ts). getJob adds the node tallies of running nodes (an
 // outcome that changes only a counter does not rewrite the job); readRecord() is the item alone.
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -18,6 +19,7 @@ import type { JobFilter, JobStore, JobSummary } from '../../../ports/jobs.ts';
 import { GSI } from '../dynamo-schema.ts';
 import {
   type DynamoTables,
+  finishingKey,
   type Item,
   isConditionFailure,
   jobKey,
@@ -318,6 +320,28 @@ export class DynamoJobs implements JobStore {
     if (pipeline) return [...this.nodes.orderOf(jobId, pipeline)];
     const job = await this.readRecord(jobId);
     return job ? [...job.nodes.names] : [];
+  }
+
+  async markFinishing(jobId: string, since: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tables.jobs, Item: { ...finishingKey(jobId), jobId, since } }),
+    );
+  }
+
+  async finishingJobs(): Promise<{ jobId: string; since: number }[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tables.jobs,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': finishingKey('').pk },
+      ConsistentRead: true,
+    });
+    return items
+      .map((i) => ({ jobId: String(i.jobId), since: Number(i.since) }))
+      .sort((a, b) => a.since - b.since);
+  }
+
+  async clearFinishing(jobId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tables.jobs, Key: finishingKey(jobId) }));
   }
 
   async saveResults(jobId: string, results: unknown): Promise<void> {

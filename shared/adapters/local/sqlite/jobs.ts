@@ -187,6 +187,25 @@ export class SqliteJobs implements JobStore {
     return Number(r.n);
   }
 
+  async markFinishing(jobId: string, since: number): Promise<void> {
+    this.d.batch();
+    this.d
+      .sql(
+        'INSERT INTO job_finishing (job_id, since) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET since = excluded.since',
+      )
+      .run(jobId, since);
+  }
+
+  async finishingJobs(): Promise<{ jobId: string; since: number }[]> {
+    const rows = this.d.sql('SELECT job_id, since FROM job_finishing ORDER BY since').all() as Row[];
+    return rows.map((r) => ({ jobId: String(r.job_id), since: Number(r.since) }));
+  }
+
+  async clearFinishing(jobId: string): Promise<void> {
+    this.d.batch();
+    this.d.sql('DELETE FROM job_finishing WHERE job_id = ?').run(jobId);
+  }
+
   async saveResults(jobId: string, results: unknown): Promise<void> {
     const e = await this.d.encode(results, `jobs/${jobId}/results.json`);
     this.d.batch();

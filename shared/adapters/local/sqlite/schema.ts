@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS webhooks (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS job_finishing (job_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS webhooks_by_job ON webhooks (job_id, kind);
 CREATE INDEX IF NOT EXISTS webhooks_pending ON webhooks (status) WHERE status = 'pending';
 `;

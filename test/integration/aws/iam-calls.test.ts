@@ -1,0 +1,341 @@
+// Every function and the worker, each on its own recorded SDK clients (as each runs under its own
+// role in AWS), drive a run through the emulators: the API stores and submits, expand expands,
+// dispatch ages a waiting task up a priority level and sweeps, the worker claims and runs, status
+// applies outcomes and sends the result webhook, cron fires, s3-trigger starts a run, a job is
+// stopped. Then every recorded (action, resource) is checked against the synthesized role policy.
+// The emulators check no IAM; this test is what does. ECS and EventBridge have no emulator here:
+// their calls are read from the adapters' Command classes instead.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_SPECS } from '../../../infra/function-specs.ts';
+import { REPO_ROOT } from '../../../infra/stacks/workers-stack.ts';
+import { createDocumentClient, createSqsClient } from '../../../shared/adapters/aws/clients.ts';
+import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
+import { allBuiltins } from '../../../shared/builtins/registry.ts';
+import { isJobFinal } from '../../../shared/ports/job-state.ts';
+import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
+import { AwsEngine, awsConfigFromEnv } from '../../../shared/runtime/aws/aws-engine.ts';
+import { createApiHandler } from '../../../shared/runtime/aws/handlers/api.ts';
+import { createCronHandler } from '../../../shared/runtime/aws/handlers/cron.ts';
+import { createDispatchHandler } from '../../../shared/runtime/aws/handlers/dispatch.ts';
+import { createExpandHandler } from '../../../shared/runtime/aws/handlers/expand.ts';
+import { createS3TriggerHandler } from '../../../shared/runtime/aws/handlers/s3-trigger.ts';
+import { createStatusHandler } from '../../../shared/runtime/aws/handlers/status.ts';
+import { type RunningWorker, startWorker } from '../../../shared/runtime/aws/worker.ts';
+import { SqsPoller, s3PutEvent } from '../../../shared/runtime/aws-emulated/glue.ts';
+import {
+  type AwsCall,
+  commandActions,
+  distinctCalls,
+  recordCalls,
+  statementsAllow,
+} from '../../helpers/aws-calls.ts';
+import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
+import { type Synthesized, synthSluice } from '../../helpers/cdk.ts';
+import { type Json, resourcesOfType, roleStatements } from '../../helpers/cfn.ts';
+import { testBuiltins } from '../../helpers/engine.ts';
+
+const builtins = allBuiltins();
+for (const b of testBuiltins) builtins.set(b.name, b);
+
+type Role = 'api' | 'expand' | 'status' | 'dispatch' | 'cron' | 's3-trigger' | 'worker';
+const calls: AwsCall[] = [];
+let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
+let synth: Synthesized;
+let hooks: Server;
+let hookUrl: string;
+const hookBodies: unknown[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  bed = await startAwsTestBed('iam', { visibilitySeconds: 2 });
+  hooks = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      hookBodies.push(JSON.parse(body || 'null'));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', () => r()));
+  hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
+}, 60_000);
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close().catch(() => {});
+  hooks?.close();
+  synth?.cleanup();
+  await bed?.close();
+});
+
+function engineOf(role: Role, opts: { deferExpansion?: boolean; agingMs?: number } = {}) {
+  const env = { ...process.env, ...bed.env };
+  const clients = { dynamo: createDocumentClient(env), sqs: createSqsClient(env), s3: createS3Client(env) };
+  recordCalls(role, calls, clients.dynamo, clients.sqs, clients.s3);
+  const config = awsConfigFromEnv(env);
+  config.agingMs = opts.agingMs ?? config.agingMs;
+  return {
+    env,
+    config,
+    clients,
+    engine: new AwsEngine({
+      config,
+      env,
+      clients,
+      builtins,
+      ...(opts.deferExpansion ? { deferExpansion: true } : {}),
+      cron: { refresh: async () => {}, list: async () => [] },
+    }),
+  };
+}
+
+const proxy = (method: string, p: string, body?: unknown): APIGatewayProxyEvent =>
+  ({
+    httpMethod: method,
+    path: p,
+    resource: '/{proxy+}',
+    headers: { 'content-type': 'application/json' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: p.slice(1) },
+    stageVariables: null,
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  }) as APIGatewayProxyEvent;
+
+async function waitFor<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('IAM: the calls each function and the worker make are allowed by its role', () => {
+  it('drives a run through every role, then checks each call against the synthesized policies', async () => {
+    const api = engineOf('api', { deferExpansion: true });
+    const expand = engineOf('expand');
+    const status = engineOf('status');
+    // Aging on, and quick: a task waiting 1 ms at priority 1 moves up at the next tick.
+    const dispatch = engineOf('dispatch', { agingMs: 1 });
+    const cron = engineOf('cron');
+    const s3t = engineOf('s3-trigger');
+    const handlers = {
+      api: createApiHandler(() => api.engine),
+      expand: createExpandHandler(() => expand.engine),
+      status: createStatusHandler(() => status.engine),
+      dispatch: createDispatchHandler(() => dispatch.engine),
+      cron: createCronHandler(() => cron.engine),
+      s3Trigger: createS3TriggerHandler(() => s3t.engine),
+    };
+    // The SQS event source mappings receive and delete with the consuming function's role.
+    const eventPoller = new SqsPoller(
+      expand.clients.sqs,
+      expand.config.eventQueueUrl as string,
+      handlers.expand,
+      {
+        waitSeconds: 1,
+      },
+    ).start();
+    const statusPoller = new SqsPoller(status.clients.sqs, status.config.statusQueueUrl, handlers.status, {
+      waitSeconds: 1,
+    }).start();
+    closers.push(
+      () => eventPoller.stop(),
+      () => statusPoller.stop(),
+    );
+    const call = async (method: string, p: string, body?: unknown) => {
+      const r = await handlers.api(proxy(method, `/api/v1${p}`, body));
+      return { status: r.statusCode, body: JSON.parse(r.body) as Json };
+    };
+    const finished = (jobId: string) =>
+      waitFor(async () => {
+        const r = await call('GET', `/exec/status/${jobId}`);
+        return r.status === 200 && isJobFinal(r.body) ? r.body : undefined;
+      });
+
+    // Store a pipeline (the cron firing runs it later) and submit a low-priority batch.
+    const stored = {
+      name: 'iam-stored',
+      nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['stored'] }],
+      triggers: { cron: { pattern: '0 3 * * *', enabled: true } },
+    };
+    expect((await call('POST', '/store/pipelines', stored)).status).toBe(201);
+    const low = await call('POST', '/exec/raw', {
+      name: 'iam-low',
+      priority: 1,
+      webhooks: { result: hookUrl, progress: hookUrl },
+      nodes: [
+        { nodeName: 'items', algorithmName: 'echo', input: ['#[1...3]'] },
+        { nodeName: 'all', algorithmName: 'echo', input: ['@items'] },
+      ],
+    });
+    expect(low.status).toBe(201);
+    // No worker yet: wait for the expand function to queue the batch at priority 1, then tick.
+    const probe = new SQSClient({ region: 'us-east-1' });
+    closers.push(async () => probe.destroy());
+    const p1 = dispatch.config.taskQueueUrls[1] as string;
+    await waitFor(async () => {
+      const a = await probe.send(
+        new GetQueueAttributesCommand({ QueueUrl: p1, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
+      return Number(a.Attributes?.ApproximateNumberOfMessages) >= 3 ? true : undefined;
+    });
+    const tick = await handlers.dispatch();
+    expect(tick.promoted).toBeGreaterThan(0);
+
+    // The worker runs what is queued; status applies outcomes, the result webhook goes out.
+    const controller = new AbortController();
+    const worker: RunningWorker = startWorker(
+      {
+        config: awsConfigFromEnv({ ...process.env, ...bed.env }),
+        env: { ...process.env, ...bed.env },
+        clients: (() => {
+          const env = { ...process.env, ...bed.env };
+          const c = { dynamo: createDocumentClient(env), sqs: createSqsClient(env), s3: createS3Client(env) };
+          recordCalls('worker', calls, c.dynamo, c.sqs, c.s3);
+          return c;
+        })(),
+        builtins,
+      },
+      { runner: new InlineRunner(builtins, 4), slots: 4, pollMs: 50 },
+      controller.signal,
+    );
+    closers.push(async () => {
+      controller.abort();
+      await worker.done;
+    });
+    expect((await finished(low.body.jobId)).status).toBe('completed');
+    const results = await call('GET', `/exec/results/${low.body.jobId}`);
+    expect(results.status).toBe(200);
+    await waitFor(async () => (hookBodies.length > 0 ? true : undefined));
+
+    // cron fires the stored pipeline; s3-trigger starts a run from a descriptor.
+    const fired = await handlers.cron({ sluiceCron: { pipelineName: 'iam-stored' } });
+    expect(fired.jobId).toBeTruthy();
+    expect((await finished(fired.jobId as string)).status).toBe('completed');
+    const trigger = s3t.config.triggerBucket as string;
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const uploader = createS3Client({ ...process.env, ...bed.env });
+    closers.push(async () => uploader.destroy());
+    await uploader.send(
+      new PutObjectCommand({
+        Bucket: trigger,
+        Key: 'pipelines/iam.json',
+        Body: JSON.stringify({
+          name: 'iam-s3',
+          nodes: [{ nodeName: 'a', algorithmName: 'echo', input: [1] }],
+        }),
+      }),
+    );
+    const [started] = await handlers.s3Trigger(s3PutEvent(trigger, 'pipelines/iam.json'));
+    expect((await finished(started?.jobId as string)).status).toBe('completed');
+
+    // A stopped job, then a last tick (ttl, recovery sweep, webhook drain) with nothing queued.
+    const slow = await call('POST', '/exec/raw', {
+      name: 'iam-stop',
+      nodes: [{ nodeName: 's', algorithmName: 'sleep', input: [5000, 'late'] }],
+    });
+    await waitFor(async () => (worker.engine.queue.leaseOf(`${slow.body.jobId}.s`) ? true : undefined));
+    expect((await call('POST', '/exec/stop', { jobId: slow.body.jobId })).status).toBe(200);
+    expect((await finished(slow.body.jobId)).status).toBe('stopped');
+    await handlers.dispatch();
+    await call('GET', '/exec/jobs');
+    await call('DELETE', '/store/pipelines/iam-stored');
+
+    // ------------------------------------------------------------- against the policies
+    synth = synthSluice({}, { bundle: false });
+    const scheduler = Template.fromStack(synth.scheduler);
+    const workers = Template.fromStack(synth.workers);
+    const fnRole = (name: string) => {
+      const id = `${name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Function`;
+      const [fn] = Object.entries(resourcesOfType(scheduler, 'AWS::Lambda::Function')).filter(([k]) =>
+        new RegExp(`^${id}[0-9A-F]{8}$`).test(k),
+      );
+      return roleStatements(scheduler, fn![1].Properties.Role['Fn::GetAtt'][0]);
+    };
+    const workerRoleId = Object.keys(resourcesOfType(workers, 'AWS::IAM::Role')).find((k) =>
+      k.startsWith('WorkerTaskRole'),
+    ) as string;
+    const statementsOf = (role: string) =>
+      role === 'worker' ? roleStatements(workers, workerRoleId) : fnRole(role);
+
+    // Emulator resource names → the logical ids of the stacks' resources.
+    const env = bed.env;
+    const urls = JSON.parse(env.SLUICE_TASK_QUEUE_URLS as string) as Record<string, string>;
+    const logicalIds = new Map<string, string>([
+      [env.SLUICE_JOBS_TABLE as string, 'JobsTable'],
+      [env.SLUICE_TASKS_TABLE as string, 'TasksTable'],
+      [env.SLUICE_REGISTRY_TABLE as string, 'RegistryTable'],
+      [env.SLUICE_STATUS_QUEUE_URL as string, 'StatusQueue'],
+      [env.SLUICE_EVENT_QUEUE_URL as string, 'EventQueue'],
+      [env.SLUICE_BLOB_BUCKET as string, 'BlobBucket'],
+      [env.SLUICE_TRIGGER_BUCKET as string, 'TriggerBucket'],
+      ...Object.entries(urls).map(([p, url]) => [url, `TaskQueueP${p}`] as [string, string]),
+    ]);
+    const denied: string[] = [];
+    const seen = distinctCalls(calls);
+    for (const role of ['api', 'expand', 'status', 'dispatch', 'cron', 's3-trigger', 'worker'] as Role[]) {
+      const set = seen.get(role);
+      expect(set?.size, `${role} made no recorded call`).toBeGreaterThan(0);
+      const statements = statementsOf(role);
+      for (const entry of set ?? []) {
+        const [action, resource] = entry.split(' ') as [string, string];
+        const logicalId = logicalIds.get(resource);
+        expect(logicalId, `${role}: ${entry} names a resource the stacks do not define`).toBeDefined();
+        if (!statementsAllow(statements, action, logicalId as string))
+          denied.push(`${role}: ${action} on ${logicalId}`);
+      }
+    }
+    expect(denied).toEqual([]);
+    // The scenario reached what the tick does in a real account: aging receives and deletes.
+    expect(seen.get('dispatch')).toContain(`sqs:ReceiveMessage ${urls['1']}`);
+    expect(seen.get('dispatch')).toContain(`sqs:DeleteMessage ${urls['1']}`);
+  }, 300_000);
+
+  it('the EventBridge and ECS calls of the adapters are allowed to the roles that build them', () => {
+    const read = (f: string) => readFileSync(path.join(REPO_ROOT, f), 'utf8');
+    const eventsActions = commandActions(read('shared/adapters/aws/eventbridge-cron.ts'), 'events');
+    const ecsActions = commandActions(read('shared/adapters/aws/ecs-launcher.ts'), 'ecs');
+    expect(eventsActions.length).toBeGreaterThan(3);
+    expect(ecsActions.length).toBeGreaterThan(1);
+    const scaled = synthSluice({ dispatchScalesWorkers: true }, { bundle: false });
+    try {
+      const scheduler = Template.fromStack(scaled.scheduler);
+      const fnStatements = (name: string) => {
+        const id = `${name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Function`;
+        const fn = Object.entries(resourcesOfType(scheduler, 'AWS::Lambda::Function')).find(([k]) =>
+          new RegExp(`^${id}[0-9A-F]{8}$`).test(k),
+        );
+        return roleStatements(scheduler, fn![1].Properties.Role['Fn::GetAtt'][0]);
+      };
+      const grants = (statements: Json[], action: string) =>
+        statements.some(
+          (st) =>
+            st.Effect === 'Allow' &&
+            [st.Action].flat().some((a: string) => a === action || a === `${action.split(':')[0]}:*`),
+        );
+      const missing: string[] = [];
+      for (const [name, spec] of Object.entries(FUNCTION_SPECS)) {
+        const st = fnStatements(name);
+        if (spec.cronRules) for (const a of eventsActions) if (!grants(st, a)) missing.push(`${name}: ${a}`);
+        if (spec.ecs) for (const a of ecsActions) if (!grants(st, a)) missing.push(`${name}: ${a}`);
+      }
+      expect(missing).toEqual([]);
+    } finally {
+      scaled.cleanup();
+    }
+  }, 120_000);
+});

@@ -93,6 +93,7 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
     at: clock.now(),
   });
   if (!tally) return;
+  d.feed.publish({ type: 'taskFinished', jobId: job.jobId, taskId: task.taskId, status: outcome });
   if (!needsTransition(d, job, task, outcome, tally)) return;
   await d.apply(job.jobId, {
     type: 'taskFinished',

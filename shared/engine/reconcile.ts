@@ -36,15 +36,18 @@ export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
     await jobs.saveJob(fixed, job.version);
   }
   const state = changed ? fixed : job;
+  // A dynamic job's tasks come from its client: nothing to expand; a closed one re-checks below.
+  if (state.dynamic && !state.dynamic.closed) return;
   for (const name of dag.order) {
     const n = state.nodes[name];
     if (!n) continue;
     if (
-      (n.status === 'pending' && isReady(state, dag, name)) ||
-      (n.status === 'active' && streamingParents(dag, name).length > 0)
+      !state.dynamic &&
+      ((n.status === 'pending' && isReady(state, dag, name)) ||
+        (n.status === 'active' && streamingParents(dag, name).length > 0))
     ) {
       await expand(d, state, dag, name);
-    } else if (n.status === 'active') {
+    } else if (n.status === 'active' || (state.dynamic && n.status === 'pending')) {
       // Re-checks completion and batchTolerance with the reconciled counters.
       await d.apply(jobId, {
         type: 'expanded',

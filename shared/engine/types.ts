@@ -36,6 +36,13 @@ export type EngineEvent =
       at: number;
     }
   | { type: 'taskRetried'; node: string; at: number }
+  /** A dynamic job's client adds `count` tasks to `node` (their batch indices follow `created`). */
+  | { type: 'tasksAdded'; node: string; count: number; at: number }
+  /**
+   * A dynamic job's client closes it: no more tasks. `created` is each node's task count as the
+   * task store has it; `failed` is the client's reason when its own run failed.
+   */
+  | { type: 'closed'; created: Record<string, number>; failed?: string; at: number }
   | { type: 'stop'; reason: string; at: number };
 
 export type EngineEffect =

@@ -5,6 +5,7 @@ import { cacheSuite } from './cache.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
+import { makeSuite } from './make.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
 
@@ -12,6 +13,7 @@ export const suites: BenchSuite[] = [
   pipelinePlanSuite,
   workerDispatch,
   engineDispatchSuite,
+  makeSuite,
   ioSuite,
   fetchSuite,
   cacheSuite,

@@ -12,8 +12,9 @@ export const EXIT_STOPPED = 122;
 export const EXIT_DISPATCH_FAILED = 123;
 
 export const RECIPE_NODE = 'recipes';
-/** How often the output of a running recipe is passed on (ms). */
-const FOLLOW_MS = 100;
+/** The output of a recipe running this long (ms) is passed on every FOLLOW_MS, not only at its end. */
+const FOLLOW_AFTER_MS = 300;
+const FOLLOW_MS = 200;
 
 interface TaskState {
   taskId: string;
@@ -189,7 +190,8 @@ export class RecipeDispatcher {
   /** Passes on what running recipes wrote since last time (those running for a while). */
   private async passOutput(): Promise<void> {
     const now = Date.now();
-    for (const p of this.pending) if (p.taskId && now - p.since >= FOLLOW_MS) await this.passOutputOf(p);
+    for (const p of this.pending)
+      if (p.taskId && now - p.since >= FOLLOW_AFTER_MS) await this.passOutputOf(p);
   }
 
   private passOutputOf(p: Pending): Promise<void> {

@@ -23,7 +23,20 @@ export interface MakeFlags {
   endpoint?: string;
   spool?: string;
   priority?: string;
+  pathMap?: string;
   quiet?: boolean;
+}
+
+/** `--path-map LOCAL=REMOTE`: absolute directories, trailing slashes dropped. */
+function parsePathMap(v: string | undefined): [string, string] | undefined {
+  if (v === undefined) return undefined;
+  const [local, remote, ...rest] = v.split('=');
+  const clean = (p: string | undefined) => (p && p.length > 1 ? p.replace(/\/+$/, '') : p);
+  const l = clean(local);
+  const r = clean(remote);
+  if (rest.length || !l?.startsWith('/') || !r?.startsWith('/'))
+    throw new CliError(`--path-map must be LOCAL=REMOTE with two absolute directories (got "${v}")`);
+  return [l, r];
 }
 
 /** What the recipe shell reads: which target a recipe is for, and whether it runs in place. */
@@ -69,14 +82,15 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
   const retry = intFlag(flags.retry, 'retry', 0, 100) ?? 0;
   const priority = intFlag(flags.priority, 'priority', 1, 5);
   const workers = parseWorkers(flags.workers);
-  const make = await findGnuMake(ctx.env);
-  const shell = await recipeShell(ctx.env);
+  const pathMap = parsePathMap(flags.pathMap);
   const endpoint = flags.endpoint ?? ctx.env.SLUICE_ENDPOINT;
   if (endpoint && !flags.spool) {
     throw new CliError(
       '--endpoint needs --spool DIR: a directory on the volume the workers share (recipes write their output there)',
     );
   }
+  const make = await findGnuMake(ctx.env);
+  const shell = await recipeShell(ctx.env);
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const spoolDir = resolve(ctx.cwd, flags.spool ?? join(sluiceHome(ctx.env, ctx.cwd), 'make'), runId);
   await mkdir(spoolDir, { recursive: true });
@@ -99,6 +113,7 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
     pipelineName: 'make',
     retry,
     ...(priority !== undefined ? { priority } : {}),
+    ...(pathMap ? { pathMap } : {}),
   });
   let interrupted: NodeJS.Signals | undefined;
   const server = await startRecipeServer(socketPath, {
@@ -160,6 +175,10 @@ export function registerMake(program: Command, ctx: CliContext): void {
     .option(
       '--spool <dir>',
       'where recipes write their output for make (with --endpoint: on the shared volume)',
+    )
+    .option(
+      '--path-map <local=remote>',
+      'a directory of this machine and where the workers see it (e.g. /efs=/mnt/sluice)',
     )
     .option('-q, --quiet', 'do not print the job line at the end')
     .allowUnknownOption()

@@ -46,6 +46,8 @@ export interface RecipeDispatcherOptions {
   /** Crashed recipes run again up to this many times. */
   retry: number;
   priority?: number;
+  /** Where a path of this machine is on the workers (GXP's directory translation): [local, remote]. */
+  pathMap?: [string, string];
 }
 
 export class RecipeDispatcher {
@@ -100,6 +102,13 @@ export class RecipeDispatcher {
     return this.job;
   }
 
+  private onWorkers(path: string): string {
+    const m = this.o.pathMap;
+    if (!m) return path;
+    if (path === m[0]) return m[1];
+    return path.startsWith(`${m[0]}/`) ? `${m[1]}${path.slice(m[0].length)}` : path;
+  }
+
   private envOf(env: Record<string, string>): { env: Record<string, string>; unset: string[] } {
     const diff: Record<string, string> = {};
     const internal = (k: string) => k.startsWith('SLUICE_MAKE_');
@@ -119,10 +128,10 @@ export class RecipeDispatcher {
           {
             target: p.req.env.SLUICE_MAKE_TARGET ?? '',
             argv: [p.req.env.SLUICE_MAKE_REAL_SHELL || '/bin/sh', ...p.req.args],
-            cwd: p.req.cwd,
+            cwd: this.onWorkers(p.req.cwd),
             ...this.envOf(p.req.env),
-            stdout: p.stdout,
-            stderr: p.stderr,
+            stdout: this.onWorkers(p.stdout),
+            stderr: this.onWorkers(p.stderr),
           },
         ],
       }));

@@ -1,9 +1,8 @@
 // Dynamic ("open") jobs: a client adds tasks to a running job while it runs, each under a key of
 // its own, and closes the job when it has no more. `sluice make` adds one task per recipe; HKube's
 // code API (an algorithm starting another) is the next user. Adding is idempotent by key (the task
-// id is derived from it), batch indices are reserved by a versioned transition (so concurrent
-// adders in several processes never share one), and the job finishes once it is closed and its
-// tasks are done.
+// id and batch index are derived from it, so any process finds the task a key names), and the job
+// finishes once it is closed and its tasks are done.
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
@@ -12,9 +11,17 @@ import type { NewTask, TaskRecord } from '../ports/tasks.ts';
 import type { Coordinator } from './coordinator.ts';
 import { addTasks } from './expansion.ts';
 
-/** The task id of `key` in node `node` of job `jobId` (stable: the same key names the same task). */
+/**
+ * The batch index of `key`: 52 bits of its SHA-256, so the same key names the same task in every
+ * process without a lookup table, and task ids keep the `<jobId>.<node>.<batchIndex>` shape the
+ * stores key by. Two keys sharing one is detected (the stored input differs) and refused.
+ */
+export function dynamicBatchIndex(key: string): number {
+  return Number.parseInt(createHash('sha256').update(key).digest('hex').slice(0, 13), 16) + 1;
+}
+
 export function dynamicTaskId(jobId: string, node: string, key: string): string {
-  return `${jobId}.${node}.k${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
+  return `${jobId}.${node}.${dynamicBatchIndex(key)}`;
 }
 
 async function openJob(c: Coordinator, jobId: string): Promise<JobState> {
@@ -41,21 +48,31 @@ export async function addDynamicTasks(
   const fresh: DynamicTaskRequest[] = [];
   for (const r of requests) {
     if (refs.has(r.key) || fresh.some((f) => f.key === r.key)) continue;
+    const batchIndex = dynamicBatchIndex(r.key);
     const taskId = dynamicTaskId(jobId, node, r.key);
     const existing = await tasks.getTask(taskId);
-    if (existing) refs.set(r.key, { key: r.key, taskId, batchIndex: existing.batchIndex ?? 0, added: false });
-    else fresh.push(r);
+    if (!existing) {
+      fresh.push(r);
+      continue;
+    }
+    if (JSON.stringify(existing.input) !== JSON.stringify(r.input)) {
+      throw new ConflictError(
+        `job ${jobId}: task key "${r.key}" is taken by a task with other input`,
+        'DYNAMIC_KEY_TAKEN',
+      );
+    }
+    refs.set(r.key, { key: r.key, taskId, batchIndex, added: false });
   }
   if (fresh.length > 0) {
     const at = clock.now();
+    // Counted before the tasks exist, by a versioned write, so a close never misses them.
     const state = await c.applyForState(jobId, { type: 'tasksAdded', node, count: fresh.length, at });
     if (!state) await openJob(c, jobId); // closed or finished meanwhile: says which
-    const first = (state?.nodes[node]?.created ?? fresh.length) - fresh.length + 1;
-    const created: NewTask[] = fresh.map((r, i) => ({
+    const created: NewTask[] = fresh.map((r) => ({
       taskId: dynamicTaskId(jobId, node, r.key),
       jobId,
       nodeName: node,
-      batchIndex: first + i,
+      batchIndex: dynamicBatchIndex(r.key),
       algorithmName: def.algorithmName,
       pipelineName: job.pipeline.name,
       priority: job.pipeline.priority,
@@ -63,14 +80,10 @@ export async function addDynamicTasks(
       queuedAt: at,
     }));
     await addTasks(c, jobId, created);
-    fresh.forEach((r, i) => {
-      refs.set(r.key, {
-        key: r.key,
-        taskId: dynamicTaskId(jobId, node, r.key),
-        batchIndex: first + i,
-        added: true,
-      });
-    });
+    for (const t of created) {
+      const key = fresh[created.indexOf(t)]!.key;
+      refs.set(key, { key, taskId: t.taskId, batchIndex: t.batchIndex as number, added: true });
+    }
   }
   return requests.map((r) => refs.get(r.key)!);
 }

@@ -22,17 +22,18 @@ describe('dynamic jobs', () => {
       { key: 'a', input: ['A'] },
       { key: 'b', input: ['B'] },
     ]);
-    expect(first.map((r) => [r.batchIndex, r.added])).toEqual([
-      [1, true],
-      [2, true],
-    ]);
+    expect(first.map((r) => r.added)).toEqual([true, true]);
+    expect(first[0]?.taskId).toBe(`${job.jobId}.N.${first[0]?.batchIndex}`);
+    await expect(c.addDynamicTasks(job.jobId, 'N', [{ key: 'b', input: ['other'] }])).rejects.toThrow(
+      /key "b" is taken/,
+    );
     const again = await c.addDynamicTasks(job.jobId, 'N', [
-      { key: 'b', input: ['other'] },
+      { key: 'b', input: ['B'] },
       { key: 'c', input: ['C', ['C']] },
     ]);
-    expect(again.map((r) => [r.key, r.batchIndex, r.added])).toEqual([
-      ['b', 2, false],
-      ['c', 3, true],
+    expect(again.map((r) => [r.key, r.taskId, r.added])).toEqual([
+      ['b', first[1]?.taskId, false],
+      ['c', again[1]?.taskId, true],
     ]);
     const ids = [...first, ...again].map((r) => r.taskId);
     const done = new Map<string, string>();

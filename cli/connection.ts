@@ -205,7 +205,11 @@ export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promi
  */
 export async function connectEngine(
   ctx: CliContext,
-  opts: ConnectOptions & { workers?: number },
+  opts: ConnectOptions & {
+    workers?: number;
+    /** False: the caller handles SIGINT/SIGTERM/SIGHUP itself and closes the client after. */
+    closeOnSignal?: boolean;
+  },
 ): Promise<{ client: SluiceClient; host?: EngineHost }> {
   const http = remote(ctx, opts);
   if (http) return { client: http };
@@ -213,7 +217,7 @@ export async function connectEngine(
     home: sluiceHome(ctx.env, ctx.cwd),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
-  const release = closeOnSignal(ctx, host);
+  const release = opts.closeOnSignal === false ? () => {} : closeOnSignal(ctx, host);
   return {
     client: new InProcessClient(
       host.engine.home,

@@ -5,6 +5,7 @@ import { cacheSuite } from './cache.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
+import { makeSuite } from './make.ts';
 import { manyNodesSuite } from './many-nodes.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
@@ -14,6 +15,7 @@ export const suites: BenchSuite[] = [
   workerDispatch,
   engineDispatchSuite,
   manyNodesSuite,
+  makeSuite,
   ioSuite,
   fetchSuite,
   cacheSuite,

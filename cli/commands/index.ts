@@ -28,6 +28,7 @@ export const commandModules: readonly CommandModule[] = [
     names: ['serve', 'resume'],
     load: async () => [(await import('./serve.ts')).registerServe],
   },
+  { names: ['make'], load: async () => [(await import('./make.ts')).registerMake] },
   { names: ['watch'], load: async () => [(await import('./watch.ts')).registerWatch] },
   { names: ['cp'], load: async () => [(await import('./cp.ts')).registerCp] },
   { names: ['zip'], load: async () => [(await import('./zip.ts')).registerZip] },

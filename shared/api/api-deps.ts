@@ -1,5 +1,6 @@
 // What the REST API's operations need of the engine: its ports, a way to start and stop jobs, and
 // the cron scheduler where one runs. assembleEngine() builds one; tests may build their own.
+import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
 import type { JobOrigin, JobState } from '../ports/job-state.ts';
 import type { JobStore } from '../ports/jobs.ts';
 import type { Notifier } from '../ports/notifier.ts';
@@ -23,8 +24,13 @@ export interface JobControl {
       origin?: JobOrigin;
       /** The caller's id for the job; creating it twice is a ConflictError. */
       jobId?: string;
+      dynamic?: boolean;
     },
   ): Promise<JobState>;
+  /** Dynamic jobs (see shared/engine/dynamic-tasks.ts). */
+  addDynamicTasks(jobId: string, nodeName: string, tasks: DynamicTaskRequest[]): Promise<DynamicTaskRef[]>;
+  closeDynamicJob(jobId: string, failed?: string): Promise<JobState>;
+  waitForDynamicTasks(jobId: string, taskIds: string[], timeoutMs: number): Promise<DynamicTaskState[]>;
   submitCaching(jobId: string, nodeName: string): Promise<JobState>;
   stop(jobId: string, reason?: string): Promise<JobState>;
   /** Pauses (no new task starts, running ones finish) or resumes a job. */

@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { buildDag, validatePipeline } from '../pipeline/index.ts';
 import type { Dag, Pipeline, PipelineResult } from '../pipeline/types.ts';
+import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
 import { changedNodes, isJobFinal, type JobState, type NodeState } from '../ports/job-state.ts';
 import { admitsNewJob } from './admission.ts';
 import { planCaching } from './caching-plan.ts';
 import type { JobDriver, SubmitOptions } from './driver.ts';
+import { addDynamicTasks, closeDynamicJob, waitForDynamicTasks } from './dynamic-tasks.ts';
 import type { EnginePorts } from './engine-ports.ts';
 import { expand, expandItem } from './expansion.ts';
 import type { EngineFeed } from './feed.ts';
@@ -83,7 +85,17 @@ export class Coordinator implements JobDriver {
     const admit = await admitsNewJob(jobs, pipeline);
     const jobId = opts.jobId ?? newJobId(pipeline.name);
     const dag = this.dagOf(jobId, pipeline);
-    await jobs.createJob(initialJobState(jobId, pipeline, dag, clock.now(), opts.origin));
+    const state = initialJobState(jobId, pipeline, dag, clock.now(), opts.origin);
+    if (opts.dynamic) {
+      // Every node of a dynamic job takes any number of tasks, like a batch.
+      state.dynamic = { closed: false };
+      const batch = state.nodes.names.map((name): [string, NodeState] => [
+        name,
+        { ...(state.nodes.get(name) as NodeState), batch: true },
+      ]);
+      state.nodes = state.nodes.withAll(batch);
+    }
+    await jobs.createJob(state);
     if (admit) await this.apply(jobId, { type: 'submitted', at: clock.now() });
     return (await jobs.getJob(jobId)) as JobState;
   }
@@ -152,6 +164,19 @@ export class Coordinator implements JobDriver {
     return (await this.ports.jobs.getJob(jobId)) as JobState;
   }
 
+  /** Dynamic jobs: see dynamic-tasks.ts. */
+  addDynamicTasks(jobId: string, nodeName: string, tasks: DynamicTaskRequest[]): Promise<DynamicTaskRef[]> {
+    return addDynamicTasks(this, jobId, nodeName, tasks);
+  }
+
+  closeDynamicJob(jobId: string, failed?: string): Promise<JobState> {
+    return closeDynamicJob(this, jobId, failed);
+  }
+
+  waitForDynamicTasks(jobId: string, taskIds: string[], timeoutMs: number): Promise<DynamicTaskState[]> {
+    return waitForDynamicTasks(this, jobId, taskIds, timeoutMs);
+  }
+
   /** A task started running: the job becomes active (activeTtl counts from here). */
   async taskStarted(jobId: string): Promise<void> {
     if (this.started.has(jobId)) return;
@@ -184,6 +209,11 @@ export class Coordinator implements JobDriver {
    * because they apply follow-up events to the same job.
    */
   async apply(jobId: string, ev: EngineEvent): Promise<void> {
+    await this.applyForState(jobId, ev);
+  }
+
+  /** apply(), answering the state the event produced (undefined: it changed nothing). */
+  async applyForState(jobId: string, ev: EngineEvent): Promise<JobState | undefined> {
     const prev = this.chains.get(jobId) ?? Promise.resolve();
     const step = prev.then(() => this.transitionAndSave(jobId, ev));
     const tail = step.then(
@@ -195,8 +225,9 @@ export class Coordinator implements JobDriver {
       if (this.chains.get(jobId) === tail) this.chains.delete(jobId);
     });
     const done = await step;
-    if (!done) return;
+    if (!done) return undefined;
     for (const effect of done.effects) await this.runEffect(done, effect);
+    return done.state;
   }
 
   private async transitionAndSave(jobId: string, ev: EngineEvent): Promise<Saved | undefined> {

@@ -14,6 +14,8 @@ export interface SubmitOptions {
   priority?: number;
   origin?: JobState['origin'];
   jobId?: string;
+  /** A dynamic ("open") job: its client adds the tasks and closes it (see dynamic-tasks.ts). */
+  dynamic?: boolean;
 }
 
 export interface JobDriver {

@@ -1,13 +1,15 @@
 // What the engine tells whoever listens in this process: job changes (watchers, `sluice run`,
 // a future event stream), finished jobs, new queued tasks (the dispatcher wakes up) and running
 // tasks to abort (stop, ttl, a failing job). Publishing costs nothing when nobody listens.
-import type { JobState } from '../ports/job-state.ts';
+import type { JobState, TaskOutcomeKind } from '../ports/job-state.ts';
 
 export type FeedEvent =
   /** A job's state was saved (any change). */
   | { type: 'jobChanged'; job: JobState }
   /** A job reached its final status and its results are stored. */
   | { type: 'jobFinished'; job: JobState }
+  /** A task's outcome was recorded (not published for tasks a stop ended). */
+  | { type: 'taskFinished'; jobId: string; taskId: string; status: TaskOutcomeKind }
   /** Tasks became claimable (new, or re-queued for a retry). */
   | { type: 'tasksQueued'; jobId: string; count: number }
   /** Running tasks must end (their job was stopped, timed out or failed). */

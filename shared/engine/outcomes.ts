@@ -94,7 +94,14 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
     at: clock.now(),
   });
   if (!tally) return;
+  d.feed.publish({ type: 'taskFinished', jobId: job.jobId, taskId: task.taskId, status: outcome });
   if (!needsTransition(d, job, task, outcome, tally)) return;
+  if (outcome === 'succeeded' && job.dynamic && !job.dynamic.closed) {
+    // An open dynamic job completes only when closed, and closing reads the tallies: no write
+    // unless it was closed meanwhile (read after the tally, so the close cannot be missed).
+    const now = await jobReads.getJob(job.jobId);
+    if (now?.dynamic && !now.dynamic.closed) return;
+  }
   await d.apply(job.jobId, {
     type: 'taskFinished',
     node: task.nodeName,

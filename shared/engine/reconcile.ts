@@ -34,15 +34,18 @@ export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
     state = { ...job, nodes: job.nodes.withAll(updates), version: job.version + 1 };
     await jobs.saveJob(state, job.version, changedNodes(job, state));
   }
+  // A dynamic job's tasks come from its client: nothing to expand; a closed one re-checks below.
+  if (state.dynamic && !state.dynamic.closed) return;
   for (const name of dag.order) {
     const n = state.nodes.get(name);
     if (!n) continue;
     if (
-      (n.status === 'pending' && isReady(state.nodes, dag, name)) ||
-      (n.status === 'active' && streamingParents(dag, name).length > 0)
+      !state.dynamic &&
+      ((n.status === 'pending' && isReady(state.nodes, dag, name)) ||
+        (n.status === 'active' && streamingParents(dag, name).length > 0))
     ) {
       await expand(d, state, dag, name);
-    } else if (n.status === 'active') {
+    } else if (n.status === 'active' || (state.dynamic && n.status === 'pending')) {
       // Re-checks completion and batchTolerance with the reconciled counters.
       await d.apply(jobId, {
         type: 'expanded',

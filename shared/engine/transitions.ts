@@ -96,7 +96,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
 
   const onNodeFinished = (name: string, at: number) => {
     effects.push({ type: 'progress', level: 'info', message: `node ${name} ${get(name)?.status}` });
-    for (const child of dag.children.get(name) ?? []) {
+    for (const child of state.dynamic ? [] : (dag.children.get(name) ?? [])) {
       const c = get(child);
       if (!c || isNodeFinal(c) || !isReady(view, dag, child)) continue;
       if (c.status === 'pending') {
@@ -113,13 +113,16 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     const n = get(name) as NodeState;
     if (isNodeFinal(n) || n.total === undefined || done(n) < n.total) return;
     const c = node(name);
-    c.status = 'succeeded';
+    c.status = n.total === 0 ? 'skipped' : 'succeeded';
+    if (state.dynamic && n.failed > 0) c.reason = `${n.failed} of ${n.total} tasks failed`;
     onNodeFinished(name, at);
   };
 
   /** batchTolerance: the job fails when round(failed/total*100) >= tolerance (0 = any failure). */
   const checkTolerance = (name: string, at: number): boolean => {
     const n = get(name) as NodeState;
+    // A dynamic job's client judges its failed tasks (make -k goes on) and says so when closing.
+    if (state.dynamic) return false;
     if (!n.batch || n.total === undefined || n.total === 0 || n.failed === 0) return false;
     const tolerance = state.pipeline.options.batchTolerance;
     const pct = Math.round((n.failed / n.total) * 100);
@@ -135,7 +138,8 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
     case 'submitted': {
       if (final || prev.admitted) return { state: prev, effects: [] };
       state.admitted = true;
-      for (const name of dag.order) {
+      // A dynamic job's tasks come from its client, never from expansion.
+      for (const name of state.dynamic ? [] : dag.order) {
         if (parentsOf(name).length === 0) effects.push({ type: 'expand', node: name });
       }
       effects.push({ type: 'progress', level: 'info', message: 'pipeline submitted' });
@@ -203,7 +207,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
           level: 'warn',
           message: `node ${ev.node}${ev.batchIndex ? ` item ${ev.batchIndex}` : ''} failed: ${ev.error ?? ''}`,
         });
-        if (!n.batch) {
+        if (!n.batch && !state.dynamic) {
           n.status = 'failed';
           n.reason = ev.error ?? 'task failed';
           finishJob('failed', ev.at, `node ${ev.node} failed: ${n.reason}`);
@@ -233,6 +237,37 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
         changed = true;
       }
       if (!changed) return { state: prev, effects: [] };
+      break;
+    }
+    case 'tasksAdded': {
+      const prevNode = get(ev.node);
+      if (final || !state.dynamic || state.dynamic.closed || !prevNode || ev.count <= 0) {
+        return { state: prev, effects: [] };
+      }
+      const n = node(ev.node);
+      n.created += ev.count;
+      if (n.status === 'pending') n.status = 'active';
+      break;
+    }
+    case 'closed': {
+      if (final || !state.dynamic || state.dynamic.closed) return { state: prev, effects: [] };
+      state.dynamic = { closed: true };
+      if (ev.failed !== undefined) {
+        for (const name of dag.order) {
+          const n = node(name);
+          n.total = ev.created[name] ?? n.created;
+        }
+        finishJob('failed', ev.at, ev.failed);
+        break;
+      }
+      for (const name of dag.order) {
+        const n = node(name);
+        // The store's count is the truth: a reservation whose insert was a duplicate adds none.
+        n.created = ev.created[name] ?? n.created;
+        n.total = n.created;
+      }
+      // Nodes whose tasks are all done finish now; the others when their last task does.
+      for (const name of dag.order) if (!isJobFinal(state)) checkNodeDone(name, ev.at);
       break;
     }
     case 'stop': {

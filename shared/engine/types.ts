@@ -41,6 +41,13 @@ export type EngineEvent =
    * as the task store has it, so the job's counts add up (the transition takes the larger value).
    */
   | { type: 'tasksStopped'; stopped: Record<string, number>; at: number }
+  /** A dynamic job's client adds `count` tasks to `node` (their batch indices follow `created`). */
+  | { type: 'tasksAdded'; node: string; count: number; at: number }
+  /**
+   * A dynamic job's client closes it: no more tasks. `created` is each node's task count as the
+   * task store has it; `failed` is the client's reason when its own run failed.
+   */
+  | { type: 'closed'; created: Record<string, number>; failed?: string; at: number }
   | { type: 'stop'; reason: string; at: number }
   /** No new task of the job starts until `resume`; running tasks finish. */
   | { type: 'pause'; at: number }

@@ -64,6 +64,11 @@ export interface JobState {
   version: number;
   /** Job that triggered this one (pipeline triggers), or how it started. */
   origin?: JobOrigin;
+  /**
+   * Set on a dynamic ("open") job: its tasks are added by its client (engine/dynamic-tasks.ts),
+   * not expanded from inputs, and it ends when the client closes it (`closed`) and they are done.
+   */
+  dynamic?: { closed: boolean };
 }
 
 export function isNodeFinal(n: { status: NodeStatus }): boolean {

@@ -5,3 +5,4 @@ import './task-log-routes.ts';
 import './store-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';
+import './dynamic-routes.ts';

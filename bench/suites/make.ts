@@ -1,0 +1,125 @@
+// `sluice make` against plain GNU make in the same run: generated Makefiles of N independent no-op
+// targets (`touch $@`) and a 3-level DAG (map over 2,000 inputs, 20 partial reduces, one final
+// reduce), each through `make -j 64` and `sluice make -j 64` (the whole command: engine start,
+// job, every recipe a task). Then the recipe shell's own cost against a process that answers at
+// once: start-up to exit status, p50/p99. docs/make.md explains the figures.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startRecipeServer } from '../../cli/make/recipe-server.ts';
+import { recipeShell } from '../../cli/make/recipe-shell.ts';
+import type { BenchSuite } from '../types.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
+const JOBS = 64;
+
+function noOpMakefile(n: number): string {
+  const t = Array.from({ length: n }, (_, i) => `out/t${i}`);
+  return `all: ${t.join(' ')}\nout/t%:\n\t@touch $@\n`;
+}
+
+function dagMakefile(inputs: number, parts: number): string {
+  const lines = [`all: out/final\n`, 'out/m%:\n\t@echo $* > $@\n'];
+  const per = inputs / parts;
+  const partNames: string[] = [];
+  for (let p = 0; p < parts; p++) {
+    const deps = Array.from({ length: per }, (_, i) => `out/m${p * per + i}`);
+    lines.push(`out/p${p}: ${deps.join(' ')}\n\t@cat $^ > $@\n`);
+    partNames.push(`out/p${p}`);
+  }
+  lines.push(`out/final: ${partNames.join(' ')}\n\t@cat $^ | wc -l > $@\n`);
+  return lines.join('');
+}
+
+/** Seconds for one build from scratch, and how many recipes it ran. */
+async function build(makefile: string, sluice: boolean): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-mk-'));
+  try {
+    await writeFile(join(dir, 'Makefile'), makefile);
+    await run('mkdir', ['-p', join(dir, 'out')]);
+    const env = { ...process.env, SLUICE_HOME: join(dir, '.sluice') };
+    const t0 = performance.now();
+    if (sluice) await run(process.execPath, [BIN, 'make', '-q', '-s', `-j${JOBS}`], { cwd: dir, env });
+    else await run('make', ['-s', `-j${JOBS}`], { cwd: dir, env });
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The recipe shell's start-up and round trip to a process that answers each recipe at once. */
+async function shellRoundTrips(n: number): Promise<{ p50: number; p99: number; localP50: number }> {
+  const shell = await recipeShell(process.env);
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-rs-'));
+  const socket = join(dir, 's.sock');
+  const server = await startRecipeServer(socket, {
+    recipe: (_r, reply) => reply.exit(0),
+    interrupt: () => {},
+  });
+  const once = (env: NodeJS.ProcessEnv, exe: string) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const c = spawn(exe, ['-c', 'true'], { env, stdio: 'ignore' });
+      c.once('error', reject);
+      c.once('exit', () => resolve(performance.now() - t0));
+    });
+  const pct = (xs: number[], p: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+  };
+  try {
+    const env = { ...process.env, SLUICE_MAKE_SOCKET: socket, SLUICE_MAKE_TARGET: 'x' };
+    const remote: number[] = [];
+    const local: number[] = [];
+    for (let i = 0; i < n; i++) remote.push(await once(env, shell));
+    for (let i = 0; i < n; i++) local.push(await once(process.env, '/bin/sh'));
+    return { p50: pct(remote, 50), p99: pct(remote, 99), localP50: pct(local, 50) };
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const makeSuite: BenchSuite = {
+  name: 'make',
+  description:
+    'sluice make -j 64 vs make -j 64: 2,000 and 10,000 no-op targets, a 3-level DAG; recipe shell cost',
+  async unavailable() {
+    try {
+      await run('make', ['--version']);
+      await run(process.env.CC ?? 'cc', ['--version']);
+      return undefined;
+    } catch {
+      return 'GNU make (the baseline) or a C compiler (the recipe shell) is not installed';
+    }
+  },
+  async run(args) {
+    const sizes = (args.find((a) => a.startsWith('--targets='))?.slice(10) ?? '2000,10000')
+      .split(',')
+      .map(Number);
+    const load = () =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+    console.log(`machine: ${availableParallelism()} cores, load ${load()}`);
+    const rs = await shellRoundTrips(500);
+    console.log('what\tplain make recipes/s\tsluice make recipes/s\tratio');
+    const cases: [string, string, number][] = [
+      ...sizes.map((n): [string, string, number] => [`${n} no-op targets`, noOpMakefile(n), n]),
+      ['3-level DAG (2,000 maps, 20 reduces, 1 final)', dagMakefile(2000, 20), 2021],
+    ];
+    for (const [what, makefile, recipes] of cases) {
+      const plain = recipes / (await build(makefile, false));
+      const sluice = recipes / (await build(makefile, true));
+      console.log(`${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}`);
+    }
+    console.log(
+      `recipe shell start-up + round trip (ms, p50 / p99; /bin/sh -c true p50)\t${rs.p50.toFixed(2)} / ${rs.p99.toFixed(2)} (${rs.localP50.toFixed(2)})`,
+    );
+    console.log(`load after\t${load()}`);
+  },
+};

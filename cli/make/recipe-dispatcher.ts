@@ -1,0 +1,257 @@
+// Hands make's recipes to the engine as tasks of one dynamic job (created with the first recipe, so
+// `make -n` or an up-to-date tree makes no job), follows each recipe's spool files while it runs,
+// and answers the recipe shell with the output and the exit status once its task is finished.
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SluiceClient } from '../connection.ts';
+import type { RecipeReply, RecipeRequest } from './recipe-server.ts';
+
+/** Exit statuses of a recipe that did not end by itself (documented in docs/make.md). */
+export const EXIT_CRASHED = 121;
+export const EXIT_STOPPED = 122;
+export const EXIT_DISPATCH_FAILED = 123;
+
+export const RECIPE_NODE = 'recipes';
+/** The output of a recipe running this long (ms) is passed on every FOLLOW_MS, not only at its end. */
+const FOLLOW_AFTER_MS = 300;
+const FOLLOW_MS = 200;
+
+interface TaskState {
+  taskId: string;
+  status: string;
+  result?: unknown;
+  error?: string;
+  failure?: { type: string; message: string; code?: string; details?: unknown };
+}
+
+interface Pending {
+  req: RecipeRequest;
+  reply: RecipeReply;
+  stdout: string;
+  stderr: string;
+  offsets: [number, number];
+  since: number;
+  taskId?: string;
+  /** Reads of its spool files, one after the other (the timer and the finish may overlap). */
+  reading: Promise<void>;
+}
+
+export interface RecipeDispatcherOptions {
+  client: SluiceClient;
+  /** The environment make started with: recipes carry only what differs from it. */
+  baseEnv: Record<string, string | undefined>;
+  /** A directory both this process and the workers see. */
+  spoolDir: string;
+  pipelineName: string;
+  /** Crashed recipes run again up to this many times. */
+  retry: number;
+  priority?: number;
+  /** Where a path of this machine is on the workers (GXP's directory translation): [local, remote]. */
+  pathMap?: [string, string];
+}
+
+export class RecipeDispatcher {
+  private job?: Promise<string>;
+  private readonly pending = new Set<Pending>();
+  private batch: Pending[] = [];
+  private seq = 0;
+  private stopping?: Promise<void>;
+  private readonly follow: NodeJS.Timeout;
+
+  constructor(private readonly o: RecipeDispatcherOptions) {
+    this.follow = setInterval(() => void this.passOutput(), FOLLOW_MS);
+    this.follow.unref();
+  }
+
+  get jobId(): Promise<string> | undefined {
+    return this.job;
+  }
+
+  recipe(req: RecipeRequest, reply: RecipeReply): void {
+    const n = ++this.seq;
+    const p: Pending = {
+      req,
+      reply,
+      stdout: join(this.o.spoolDir, `${n}.out`),
+      stderr: join(this.o.spoolDir, `${n}.err`),
+      offsets: [0, 0],
+      since: Date.now(),
+      reading: Promise.resolve(),
+    };
+    this.pending.add(p);
+    this.batch.push(p);
+    // Recipes that arrive together go in one request.
+    if (this.batch.length === 1) setImmediate(() => void this.flush());
+  }
+
+  private startJob(): Promise<string> {
+    this.job ??= this.o.client
+      .call<{ jobId: string }>('POST', '/exec/dynamic', {
+        name: this.o.pipelineName,
+        ...(this.o.priority !== undefined ? { priority: this.o.priority } : {}),
+        nodes: [
+          {
+            nodeName: RECIPE_NODE,
+            algorithmName: 'make-recipe',
+            input: [],
+            retry: this.o.retry > 0 ? { policy: 'OnCrash', limit: this.o.retry } : { policy: 'Never' },
+          },
+        ],
+      })
+      .then((r) => r.jobId);
+    return this.job;
+  }
+
+  private onWorkers(path: string): string {
+    const m = this.o.pathMap;
+    if (!m) return path;
+    if (path === m[0]) return m[1];
+    return path.startsWith(`${m[0]}/`) ? `${m[1]}${path.slice(m[0].length)}` : path;
+  }
+
+  private envOf(env: Record<string, string>): { env: Record<string, string>; unset: string[] } {
+    const diff: Record<string, string> = {};
+    const internal = (k: string) => k.startsWith('SLUICE_MAKE_');
+    for (const [k, v] of Object.entries(env)) if (!internal(k) && this.o.baseEnv[k] !== v) diff[k] = v;
+    const unset = Object.keys(this.o.baseEnv).filter((k) => !internal(k) && !(k in env));
+    return { env: diff, unset };
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch.splice(0, 1000);
+    if (this.batch.length) setImmediate(() => void this.flush());
+    try {
+      const jobId = await this.startJob();
+      const tasks = batch.map((p) => ({
+        key: p.stdout,
+        input: [
+          {
+            target: p.req.env.SLUICE_MAKE_TARGET ?? '',
+            argv: [p.req.env.SLUICE_MAKE_REAL_SHELL || '/bin/sh', ...p.req.args],
+            cwd: this.onWorkers(p.req.cwd),
+            ...this.envOf(p.req.env),
+            stdout: this.onWorkers(p.stdout),
+            stderr: this.onWorkers(p.stderr),
+          },
+        ],
+      }));
+      const added = await this.o.client.call<{ tasks: { taskId: string }[] }>(
+        'POST',
+        `/exec/dynamic/${encodeURIComponent(jobId)}/tasks`,
+        { nodeName: RECIPE_NODE, tasks },
+      );
+      batch.forEach((p, i) => {
+        p.taskId = added.tasks[i]?.taskId;
+      });
+      await this.waitFor(jobId, batch);
+    } catch (err) {
+      for (const p of batch) {
+        if (!this.pending.has(p)) continue;
+        p.reply.stderr(Buffer.from(`sluice make: could not run the recipe: ${(err as Error).message}\n`));
+        this.end(p, EXIT_DISPATCH_FAILED);
+      }
+    }
+  }
+
+  private async waitFor(jobId: string, batch: Pending[]): Promise<void> {
+    const byId = new Map(batch.map((p) => [p.taskId as string, p]));
+    while (byId.size > 0) {
+      const r = await this.o.client.call<{ tasks: TaskState[] }>(
+        'POST',
+        `/exec/dynamic/${encodeURIComponent(jobId)}/wait`,
+        { taskIds: [...byId.keys()], timeoutMs: 20_000 },
+      );
+      for (const t of r.tasks) {
+        const p = byId.get(t.taskId);
+        if (!p) continue;
+        byId.delete(t.taskId);
+        await this.finish(p, t);
+      }
+    }
+  }
+
+  private async finish(p: Pending, t: TaskState): Promise<void> {
+    await this.passOutputOf(p);
+    let code = 0;
+    if (t.status === 'stopped') {
+      code = EXIT_STOPPED;
+      p.reply.stderr(Buffer.from(`sluice make: recipe stopped: ${t.error ?? 'its job was stopped'}\n`));
+    } else if (t.status === 'failed') {
+      const exit = (t.failure?.details as { exitCode?: unknown } | undefined)?.exitCode;
+      if (t.failure?.code === 'RECIPE_FAILED' && typeof exit === 'number') code = exit;
+      else if (t.failure?.type === 'stopped') code = EXIT_STOPPED;
+      else {
+        code = t.failure?.type === 'crashed' ? EXIT_CRASHED : EXIT_DISPATCH_FAILED;
+        const why = t.failure?.message ?? t.error ?? 'failed';
+        p.reply.stderr(Buffer.from(`sluice make: recipe ${t.failure?.type ?? 'failed'}: ${why}\n`));
+      }
+    }
+    this.end(p, code);
+  }
+
+  private end(p: Pending, code: number): void {
+    this.pending.delete(p);
+    p.reply.exit(code);
+    void rm(p.stdout, { force: true });
+    void rm(p.stderr, { force: true });
+  }
+
+  /** Passes on what running recipes wrote since last time (those running for a while). */
+  private async passOutput(): Promise<void> {
+    const now = Date.now();
+    for (const p of this.pending)
+      if (p.taskId && now - p.since >= FOLLOW_AFTER_MS) await this.passOutputOf(p);
+  }
+
+  private passOutputOf(p: Pending): Promise<void> {
+    p.reading = p.reading.then(() => this.readSpool(p));
+    return p.reading;
+  }
+
+  private async readSpool(p: Pending): Promise<void> {
+    for (const i of [0, 1] as const) {
+      const file = i === 0 ? p.stdout : p.stderr;
+      let fh: Awaited<ReturnType<typeof open>>;
+      try {
+        fh = await open(file, 'r');
+      } catch {
+        continue; // not started yet
+      }
+      try {
+        for (;;) {
+          const buf = Buffer.alloc(64 * 1024);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, p.offsets[i]);
+          if (bytesRead === 0) break;
+          p.offsets[i] += bytesRead;
+          (i === 0 ? p.reply.stdout : p.reply.stderr)(buf.subarray(0, bytesRead));
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+
+  /** Stops every running recipe (once): make is being interrupted. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      if (!this.job) return;
+      const jobId = await this.job.catch(() => undefined);
+      if (!jobId) return;
+      await this.o.client.call('POST', '/exec/stop', { jobId, reason }).catch(() => {});
+    })();
+    return this.stopping;
+  }
+
+  /** After make exited: closes the job (failed with make's status when it failed). */
+  async close(makeStatus: number): Promise<{ jobId: string; status: string } | undefined> {
+    clearInterval(this.follow);
+    if (!this.job) return undefined;
+    const jobId = await this.job;
+    if (this.stopping) return { jobId, status: 'stopped' };
+    const body = makeStatus === 0 ? {} : { failed: `make exited with status ${makeStatus}` };
+    const r = await this.o.client
+      .call<{ status: string }>('POST', `/exec/dynamic/${encodeURIComponent(jobId)}/close`, body)
+      .catch((err: Error) => ({ status: `not closed (${err.message})` }));
+    return { jobId, status: r.status };
+  }
+}

@@ -1,0 +1,104 @@
+// The `sluice make` process's side of the recipe shell (recipe-shell-source.ts): a unix socket
+// server that reads one recipe per connection and answers with output frames and an exit status.
+import { createServer, type Server, type Socket } from 'node:net';
+
+export interface RecipeRequest {
+  cwd: string;
+  /** What make passed its shell: .SHELLFLAGS and the recipe text. */
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** Where a recipe's output and exit status go (the recipe shell's connection). */
+export interface RecipeReply {
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+  exit(code: number): void;
+}
+
+export interface RecipeHandler {
+  /** A recipe arrived; `reply` takes its output and status. */
+  recipe(req: RecipeRequest, reply: RecipeReply): void;
+  /** A recipe shell got SIGINT/SIGTERM/SIGHUP: make is being interrupted. */
+  interrupt(): void;
+}
+
+function frame(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeUInt32BE(data.length, 1);
+  return Buffer.concat([head, data]);
+}
+
+/** Parses a request body: NUL-terminated "SLM1", cwd, argc, args, then NAME=VALUE strings. */
+export function parseRecipeRequest(body: Buffer): RecipeRequest {
+  const parts = body.toString('utf8').split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  if (parts[0] !== 'SLM1') throw new Error('not a sluice recipe shell request');
+  const cwd = parts[1] ?? '/';
+  const argc = Number(parts[2]);
+  if (!Number.isInteger(argc) || argc < 0) throw new Error('bad argument count');
+  const args = parts.slice(3, 3 + argc);
+  const env: Record<string, string> = {};
+  for (const kv of parts.slice(3 + argc)) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { cwd, args, env };
+}
+
+function serve(socket: Socket, handler: RecipeHandler): void {
+  let buf = Buffer.alloc(0);
+  let need = -1;
+  let answered = false;
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    if (answered || need === -2) {
+      // After the request, a 'C' is the recipe shell's stop request.
+      if (buf.includes(0x43)) handler.interrupt();
+      buf = Buffer.alloc(0);
+      return;
+    }
+    if (need === -1 && buf.length >= 4) need = buf.readUInt32BE(0);
+    if (need < 0 || buf.length < 4 + need) return;
+    const body = buf.subarray(4, 4 + need);
+    const rest = buf.subarray(4 + need);
+    need = -2;
+    buf = Buffer.alloc(0);
+    if (rest.includes(0x43)) handler.interrupt();
+    let req: RecipeRequest;
+    try {
+      req = parseRecipeRequest(body);
+    } catch (err) {
+      socket.end(
+        Buffer.concat([
+          frame('2', Buffer.from(`sluice make: ${(err as Error).message}\n`)),
+          frame('x', Buffer.from('123')),
+        ]),
+      );
+      return;
+    }
+    const write = (b: Buffer) => {
+      if (!socket.destroyed) socket.write(b);
+    };
+    handler.recipe(req, {
+      stdout: (d) => d.length && write(frame('1', d)),
+      stderr: (d) => d.length && write(frame('2', d)),
+      exit: (code) => {
+        answered = true;
+        if (!socket.destroyed) socket.end(frame('x', Buffer.from(String(code))));
+      },
+    });
+  });
+}
+
+/** Listens on `path` (a unix socket); resolves once it accepts connections. */
+export async function startRecipeServer(path: string, handler: RecipeHandler): Promise<Server> {
+  const server = createServer((s) => serve(s, handler));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return server;
+}

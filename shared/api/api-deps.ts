@@ -5,6 +5,7 @@ import type { JobStore } from '../ports/jobs.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { TaskStore } from '../ports/tasks.ts';
+import type { LiveEvents } from './live-events.ts';
 
 export interface CronControl {
   list(): Promise<{ name: string; pattern: string; enabled: boolean; nextRun?: string }[]>;
@@ -36,6 +37,8 @@ export interface ApiDeps {
   builtins: ReadonlyMap<string, unknown>;
   notifier?: Notifier;
   cron?: CronControl;
+  /** The live event stream (where the engine runs in this process: `sluice serve`). */
+  events?: LiveEvents;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
   /**

@@ -3,3 +3,4 @@ import './exec-routes.ts';
 import './store-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';
+import './event-routes.ts';

@@ -99,6 +99,7 @@ export class LocalEngine {
       {
         runner,
         ...(this.cron ? { cron: this.cron } : {}),
+        liveEvents: true,
         ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
       },
     );
@@ -175,6 +176,7 @@ export class LocalEngine {
 
   async close(): Promise<void> {
     this.cron?.stop();
+    this.engine.events?.close();
     this.ttlTimer?.cancel();
     await this.dispatcher.close();
     await this.runner.close();

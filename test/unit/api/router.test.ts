@@ -142,6 +142,7 @@ describe('handleApi', () => {
       'GET /webhooks/status/{jobId}',
       'GET /webhooks/results/{jobId}',
       'GET /openapi.json',
+      'GET /events',
     ]) {
       expect(keys).toContain(k);
     }

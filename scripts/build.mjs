@@ -57,6 +57,8 @@ function build() {
 try {
   const count = build();
   console.log(`sluice: built dist/ from ${count} source files`);
+  const { buildDashboard } = await import('./dashboard-bundle.mjs');
+  console.log(`sluice: built the dashboard into ${await buildDashboard()}`);
 } catch (err) {
   if (!ifPossible) {
     console.error(`sluice build: ${err.message}`);

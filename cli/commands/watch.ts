@@ -12,7 +12,12 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .description('follow a job: tasks done, running, succeeded, failed, retried, throughput, ETA')
     .argument('<jobId>')
     .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
-    .option('--interval <ms>', 'poll interval', '500')
+    .option('--interval <ms>', 'poll interval where the engine serves no live events (e.g. AWS)', '500')
+    .addHelpText(
+      'after',
+      '\nFollows the live event stream of `sluice serve` (GET /api/v1/events); against an API without\n' +
+        'one it asks for the status every --interval ms.\n',
+    )
     .action(async (jobId: string, o: { endpoint?: string; interval: string }) => {
       const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});
       try {
@@ -26,6 +31,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         }
         const s = await followJob(ctx, client, jobId, {
           intervalMs: Math.max(50, Number(o.interval) || 500),
+          events: client.live,
         });
         ctx.stdout.write(`${s.jobId} ${s.status}${s.reason ? `: ${s.reason}` : ''}\n`);
         if (s.status !== 'completed') ctx.exitCode = 1;

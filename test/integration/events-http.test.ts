@@ -3,6 +3,7 @@
 // events it missed; an unknown id asks the client to reload; the route is in the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSse, type SseMessage } from '../../shared/api/sse-reader.ts';
+import { runCli } from '../helpers/cli.ts';
 import { startTestHost } from '../helpers/engine.ts';
 
 let h: Awaited<ReturnType<typeof startTestHost>>;
@@ -112,6 +113,17 @@ describe('GET /api/v1/events', () => {
     const got = await collect('', (g) => g.length >= 1, { 'Last-Event-ID': 'old-engine-42' });
     expect(got[0]?.event).toBe('reset');
     expect(got[0]?.id).toMatch(/^\w+-\d+$/);
+  });
+
+  it('feeds `sluice watch`: it follows the stream and ends with the job, without polling', async () => {
+    const { jobId } = await post('/exec/raw', batchPipeline('events-watch'));
+    const t0 = Date.now();
+    // A poll every minute would outlast the test: only the stream can end it in time.
+    const r = await runCli(['watch', jobId, '--endpoint', h.host.url, '--interval', '60000']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${jobId} completed\n`);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.stderr).toContain(`${jobId} completed 100%`);
   });
 
   it('is documented in the OpenAPI document as text/event-stream', async () => {

@@ -18,10 +18,17 @@ interface Figures extends DispatchFigures {
   engineMaxRssMB: number;
 }
 
-async function engineRun(items: number, workers: number): Promise<Figures> {
+async function engineRun(items: number, workers: number, events = false): Promise<Figures> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'bench/engine-dispatch-child.ts'), String(items), String(workers)],
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench/engine-dispatch-child.ts'),
+      String(items),
+      String(workers),
+      ...(events ? ['events'] : []),
+    ],
     { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Figures;
@@ -43,6 +50,27 @@ async function makeRun(items: number, jobs: number): Promise<number> {
   }
 }
 
+/**
+ * `--dashboard`: the same run with and without an open event stream (what the dashboard follows,
+ * every event, read by another process), alternated 3 times; the cost is the drop in tasks/s.
+ */
+async function dashboardCost(items: number, workers: number): Promise<void> {
+  const plain: Figures[] = [];
+  const watched: (Figures & { streamedBytes?: number })[] = [];
+  for (let i = 0; i < 3; i++) {
+    plain.push(await engineRun(items, workers));
+    watched.push(await engineRun(items, workers, true));
+  }
+  const a = median(plain, (r) => r.tasksPerSecond);
+  const b = median(watched, (r) => r.tasksPerSecond);
+  const cost = ((a - b) / a) * 100;
+  console.log('what\tvalue');
+  console.log(`tasks/s without a dashboard (median of 3, ${items} echo + 1 reduce)\t${a.toFixed(0)}`);
+  console.log(`tasks/s with the event stream open (median of 3)\t${b.toFixed(0)}`);
+  console.log(`events streamed per run (bytes, median)\t${median(watched, (r) => r.streamedBytes ?? 0)}`);
+  console.log(`cost of the event stream\t${cost.toFixed(1)}% (target < 5%: ${cost < 5 ? 'met' : 'NOT met'})`);
+}
+
 export const engineDispatchSuite: BenchSuite = {
   name: 'engine-dispatch',
   description:
@@ -58,6 +86,10 @@ export const engineDispatchSuite: BenchSuite = {
   async run(args) {
     const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 20_000);
     const workers = availableParallelism();
+    if (args.includes('--dashboard')) {
+      await dashboardCost(items, workers);
+      return;
+    }
     console.log(
       `machine: ${workers} cores, load ${loadavg()
         .map((l) => l.toFixed(2))

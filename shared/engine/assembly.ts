@@ -2,7 +2,6 @@
 // and — where the process runs tasks — the dispatcher. The embedded runtime, every Lambda
 // handler, the container worker and the emulated AWS stack all call assembleEngine(); they differ
 // only in the ports they pass and in these options.
-import { status as jobStatus } from '../api/exec.ts';
 import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
@@ -102,7 +101,12 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       opts.onAlgorithmsChanged?.();
     },
   };
-  const events = opts.liveEvents ? new EventLog(feed, (jobId) => jobStatus(deps, jobId)) : undefined;
+  const events = opts.liveEvents
+    ? new EventLog(feed, {
+        getJob: (jobId) => ports.jobs.getJob(jobId),
+        nodeCounts: (jobId) => ports.tasks.nodeCounts(jobId),
+      })
+    : undefined;
   if (events) deps.events = events;
   const service = new SluiceService(deps);
   return {

@@ -2,9 +2,18 @@
 // changed job's status view at most every `jobIntervalMs` (a 100,000-item batch would otherwise
 // send one job view per item). Kept in a bounded in-memory log so a reconnecting client resumes
 // by the id of the last event it saw. Starts listening to the feed on first use: an engine
-// nobody watches pays nothing.
+// nobody watches pays nothing. Running tasks per node are counted from the task events (after
+// one count from the store per job), so a view costs one job read, not a scan of its tasks.
+import { jobStatusView, type LiveCounts } from '../api/job-views.ts';
 import type { LiveEvent, LiveEvents } from '../api/live-events.ts';
+import { isJobFinal, type JobState } from '../ports/job-state.ts';
+import type { NodeCounts } from '../ports/tasks.ts';
 import type { EngineFeed } from './feed.ts';
+
+export interface EventLogReads {
+  getJob(jobId: string): Promise<JobState | undefined>;
+  nodeCounts(jobId: string): Promise<Record<string, NodeCounts>>;
+}
 
 export interface EventLogOptions {
   /** Events kept for resuming (default 200,000). */
@@ -27,11 +36,12 @@ export class EventLog implements LiveEvents {
   private offFeed: (() => void)[] = [];
   private readonly capacity: number;
   private readonly jobIntervalMs: number;
+  /** Running tasks per job and node: counted once from the store, then kept by the task events. */
+  private readonly active = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly feed: EngineFeed,
-    /** The job's view as the API shows it (exec/status), or undefined when it is gone. */
-    private readonly jobView: (jobId: string) => Promise<unknown>,
+    private readonly reads: EventLogReads,
     opts: EventLogOptions = {},
   ) {
     this.capacity = opts.capacity ?? 200_000;
@@ -71,6 +81,11 @@ export class EventLog implements LiveEvents {
     this.started = true;
     this.offFeed = [
       this.feed.on('taskChanged', ({ type: _t, jobId, ...task }) => {
+        const running = this.active.get(jobId);
+        if (running) {
+          const delta = task.status === 'active' ? 1 : -1;
+          running.set(task.nodeName, Math.max(0, (running.get(task.nodeName) ?? 0) + delta));
+        }
         this.append('task', jobId, task);
         this.markDirty(jobId);
       }),
@@ -106,10 +121,37 @@ export class EventLog implements LiveEvents {
 
   private async sendJob(jobId: string): Promise<void> {
     try {
-      const view = await this.jobView(jobId);
-      if (view !== undefined) this.append('job', jobId, view);
+      const job = await this.reads.getJob(jobId);
+      if (!job) return;
+      if (isJobFinal(job)) {
+        this.active.delete(jobId);
+        this.append('job', jobId, jobStatusView(job, { queued: 0, active: 0, nodes: {} }));
+        return;
+      }
+      this.append('job', jobId, jobStatusView(job, await this.liveCounts(job)));
     } catch {
-      // The job was deleted or the store closed: nothing to show.
+      // The store closed: nothing to show.
     }
+  }
+
+  /** Queued and running tasks per node, as exec/status counts them, without scanning the tasks. */
+  private async liveCounts(job: JobState): Promise<LiveCounts> {
+    let running = this.active.get(job.jobId);
+    if (!running) {
+      // Counted once; task events that arrive meanwhile are counted on top (the map is in place).
+      running = new Map();
+      this.active.set(job.jobId, running);
+      const counts = await this.reads.nodeCounts(job.jobId);
+      for (const [name, c] of Object.entries(counts)) running.set(name, (running.get(name) ?? 0) + c.active);
+    }
+    const live: LiveCounts = { queued: 0, active: 0, nodes: {} };
+    for (const [name, n] of Object.entries(job.nodes)) {
+      const active = running.get(name) ?? 0;
+      const queued = Math.max(0, n.created - n.succeeded - n.failed - n.stopped - active);
+      live.nodes![name] = { queued, active };
+      live.queued += queued;
+      live.active += active;
+    }
+    return live;
   }
 }

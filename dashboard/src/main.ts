@@ -8,6 +8,7 @@ import { JobsPage } from './pages/jobs.ts';
 import { ResultsPage } from './pages/results.ts';
 import { StoreList, StorePage } from './pages/store.ts';
 import { TasksPage } from './pages/tasks.ts';
+import { WorkersPage } from './pages/workers.ts';
 
 function currentRoute(): string[] {
   return location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
@@ -22,6 +23,7 @@ function Page({ route }: { route: string[] }) {
   if ((a === 'pipelines' || a === 'algorithms') && b)
     return html`<${StorePage} key=${`${a}/${b}`} kind=${a} name=${b} />`;
   if (a === 'pipelines' || a === 'algorithms') return html`<${StoreList} key=${a} kind=${a} />`;
+  if (a === 'workers') return html`<${WorkersPage} />`;
   return html`<${JobsPage} />`;
 }
 
@@ -39,7 +41,7 @@ function App() {
     <header class="top">
       <strong class="brand">Sluice</strong>
       <nav aria-label="Main">${link('jobs', 'Jobs')} ${link('pipelines', 'Pipelines')}
-        ${link('algorithms', 'Algorithms')}</nav>
+        ${link('algorithms', 'Algorithms')} ${link('workers', 'Workers')}</nav>
     </header>
     <main><${Page} route=${route} /></main>
   `;

@@ -13,6 +13,7 @@ import { EventLog } from './event-log.ts';
 import { EngineFeed } from './feed.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverySweep } from './recovery.ts';
+import { WorkerActivity } from './worker-activity.ts';
 
 export interface AssembleOptions {
   /** See JobDriver.deferExpansion (the AWS api function). */
@@ -35,6 +36,8 @@ export interface AssembleOptions {
    * its jobs (the embedded engine), not where the work is spread over functions (AWS).
    */
   liveEvents?: boolean;
+  /** With `liveEvents`: the worker slots this process runs, reported by `GET /workers`. */
+  workerSlots?: number;
 }
 
 export interface Engine {
@@ -108,6 +111,10 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       })
     : undefined;
   if (events) deps.events = events;
+  if (opts.liveEvents && dispatcher) {
+    const activity = new WorkerActivity(feed, opts.workerSlots);
+    deps.workers = () => activity.view();
+  }
   const service = new SluiceService(deps);
   return {
     ports,

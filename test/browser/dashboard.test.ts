@@ -111,6 +111,12 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
       .poll(() => page.locator('g[data-node="first"]').textContent(), { timeout: 20_000 })
       .toContain('succeeded');
     await page.screenshot({ path: join(REPO, 'docs/img/job-running.png') });
+    // The workers page shows the two slots busy with this job's items.
+    await page.getByRole('link', { name: 'Workers' }).click();
+    await expect.poll(() => page.getByTestId('workers-running').textContent(), { timeout: 10_000 }).toBe('2');
+    expect(await page.locator('table.grid tbody').textContent()).toContain('long');
+    await page.goBack();
+    await waitStatus('active');
     await page.getByRole('button', { name: 'Stop' }).click();
     await waitStatus('stopped', 15_000);
     expect((await api('GET', `/exec/status/${body.jobId}`)).body.status).toBe('stopped');

@@ -4,3 +4,4 @@ import './store-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';
 import './event-routes.ts';
+import './worker-routes.ts';

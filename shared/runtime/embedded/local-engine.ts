@@ -100,6 +100,7 @@ export class LocalEngine {
         runner,
         ...(this.cron ? { cron: this.cron } : {}),
         liveEvents: true,
+        ...(opts.runner ? {} : { workerSlots: opts.workers ?? availableParallelism() }),
         ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
       },
     );

@@ -10,8 +10,12 @@ import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 20_000);
 const workers = Number(process.argv[3] ?? 2);
-/** `events`: an open dashboard follows every event of the run (curl reads the stream, elsewhere). */
-const withEvents = process.argv[4] === 'events';
+/**
+ * `events`: an open dashboard's job page follows the job's events (curl reads the stream, in
+ * another process); `events-all`: a client follows every event, each task's included.
+ */
+const withEvents = process.argv[4]?.startsWith('events');
+const streamQuery = process.argv[4] === 'events-all' ? '' : '?types=job';
 const home = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 const engine = await LocalEngine.open({ home, workers });
 engine.start();
@@ -20,7 +24,7 @@ let reader: ReturnType<typeof spawn> | undefined;
 let streamed = 0;
 if (server) {
   const addr = await listen(server, 0, '127.0.0.1');
-  reader = spawn('curl', ['-sN', `http://127.0.0.1:${addr.port}/api/v1/events`], {
+  reader = spawn('curl', ['-sN', `http://127.0.0.1:${addr.port}/api/v1/events${streamQuery}`], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   reader.stdout?.on('data', (d: Buffer) => {

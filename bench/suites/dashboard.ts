@@ -43,6 +43,8 @@ export const dashboardSuite: BenchSuite = {
       });
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.addInitScript(LONG_TASKS);
+      // The link `sluice serve` prints: the tab keeps the token.
+      await page.goto(`${host.url}/#token=${host.token ?? ''}`);
       // While the job runs: navigation → the page answers a click on a DAG node.
       const t0 = performance.now();
       await page.goto(`${host.url}/#/jobs/${job.jobId}`);

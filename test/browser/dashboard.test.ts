@@ -21,7 +21,8 @@ let page: Page;
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${served!.url}/api/v1${path}`, {
     method,
-    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    headers: { ...served!.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: await res.json() };
 }
@@ -69,6 +70,10 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     for (const p of [OK, SLOW, FAILING]) expect((await api('POST', '/store/pipelines', p)).status).toBe(201);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    // The link `sluice serve` prints: the page keeps the token for this tab and sends it.
+    await page.goto(`${served.url}/#token=${served.token}`);
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    expect(page.url()).not.toContain('token');
   }, 120_000);
 
   afterAll(async () => {

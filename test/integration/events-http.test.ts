@@ -17,7 +17,7 @@ afterAll(async () => {
 async function post(path: string, body: unknown) {
   const res = await fetch(`${h.api}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...h.headers, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return res.json() as Promise<{ jobId: string }>;
@@ -32,7 +32,10 @@ async function collect(
 ): Promise<SseMessage[]> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 15_000);
-  const res = await fetch(`${h.api}/events${query}`, { headers, signal: ctl.signal });
+  const res = await fetch(`${h.api}/events${query}`, {
+    headers: { ...h.headers, ...headers },
+    signal: ctl.signal,
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const got: SseMessage[] = [];
@@ -126,7 +129,9 @@ describe('GET /api/v1/events', () => {
     const { jobId } = await post('/exec/raw', batchPipeline('events-watch'));
     const t0 = Date.now();
     // A poll every minute would outlast the test: only the stream can end it in time.
-    const r = await runCli(['watch', jobId, '--endpoint', h.host.url, '--interval', '60000']);
+    const r = await runCli(['watch', jobId, '--endpoint', h.host.url, '--interval', '60000'], {
+      env: { SLUICE_HOME: h.home },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${jobId} completed\n`);
     expect(Date.now() - t0).toBeLessThan(20_000);
@@ -134,7 +139,7 @@ describe('GET /api/v1/events', () => {
   });
 
   it('is documented in the OpenAPI document as text/event-stream', async () => {
-    const doc = (await (await fetch(`${h.api}/openapi.json`)).json()) as {
+    const doc = (await (await fetch(`${h.api}/openapi.json`, { headers: h.headers })).json()) as {
       paths: Record<string, { get?: { responses: Record<string, { content: object }> } }>;
     };
     const op = doc.paths['/api/v1/events']?.get;

@@ -8,7 +8,15 @@
 //   --if-possible (the `prepare` script): a build that cannot run (no TypeScript installed, as with
 //   `npm ci --omit=dev`) or fails only warns; `sluice` then runs the sources through tsx.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

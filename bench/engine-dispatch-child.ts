@@ -1,16 +1,38 @@
 // Runs inside a fresh process for the engine-dispatch suite: one `#[1...N]` echo batch plus a
 // reduce through the embedded engine with its real worker pool; prints the figures as JSON.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createApiServer, listen } from '../shared/runtime/embedded/http-server.ts';
 import { LocalEngine } from '../shared/runtime/embedded/local-engine.ts';
 import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 20_000);
 const workers = Number(process.argv[3] ?? 2);
+/**
+ * `events`: an open dashboard's job page follows the job's events (curl reads the stream, in
+ * another process); `events-all`: a client follows every event, each task's included.
+ */
+const withEvents = process.argv[4]?.startsWith('events');
+const streamQuery = process.argv[4] === 'events-all' ? '' : '?types=job';
 const home = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 const engine = await LocalEngine.open({ home, workers });
 engine.start();
+const server = withEvents ? createApiServer(engine.service) : undefined;
+let reader: ReturnType<typeof spawn> | undefined;
+let streamed = 0;
+if (server) {
+  const addr = await listen(server, 0, '127.0.0.1');
+  reader = spawn('curl', ['-sN', `http://127.0.0.1:${addr.port}/api/v1/events${streamQuery}`], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  reader.stdout?.on('data', (d: Buffer) => {
+    streamed += d.length;
+  });
+  // The stream is open (its hello arrived) before the run starts.
+  while (streamed === 0) await new Promise((r) => setTimeout(r, 20));
+}
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -42,7 +64,11 @@ console.log(
       results: await engine.jobs.getResults(job.jobId),
     }),
     engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
+    ...(withEvents ? { streamedBytes: streamed } : {}),
   }),
 );
+reader?.kill();
+server?.closeAllConnections();
+server?.close();
 await engine.close();
 rmSync(home, { recursive: true, force: true });

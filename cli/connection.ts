@@ -2,6 +2,7 @@
 // already running for this SLUICE_HOME, or, when none runs, the state directory in-process.
 // Every command speaks the same REST routes either way, so there is one code path per operation.
 
+import { EventStreamBody } from '../shared/api/live-events.ts';
 import {
   API_PREFIX,
   type ApiRequest,
@@ -10,6 +11,7 @@ import {
   handleApi,
 } from '../shared/api/router.ts';
 import type { SluiceService } from '../shared/api/service.ts';
+import { readSse, type SseMessage } from '../shared/api/sse-reader.ts';
 import { taskFailure } from '../shared/ports/task-failure.ts';
 import { taskLogs } from '../shared/ports/task-logs.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
@@ -31,6 +33,11 @@ export interface SluiceClient {
     body?: unknown,
     query?: Record<string, string | undefined>,
   ): Promise<T>;
+  /**
+   * Follows `GET /events` with `query` (server-sent events) until `signal` aborts or the stream
+   * ends. Live events are served by `sluice serve`'s engine; elsewhere this throws.
+   */
+  events?(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage>;
   close(): Promise<void>;
 }
 
@@ -134,6 +141,23 @@ class HttpClient implements SluiceClient {
     }
     return unwrap<T>({ status: res.status, body: parsed }, this.where);
   }
+  async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
+    const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}/events`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const res = await fetch(url, { headers: await this.headers('GET', url, undefined), signal });
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      unwrap({ status: res.ok ? 502 : res.status, body: parsed }, this.where);
+      return;
+    }
+    yield* readSse(res.body);
+  }
   async close() {}
 }
 
@@ -147,6 +171,28 @@ class InProcessClient implements SluiceClient {
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const req: ApiRequest = { method, path, query: query ?? {}, body };
     return unwrap<T>(await handleApi(this.service, req), this.where);
+  }
+  async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
+    const r = await handleApi(this.service, { method: 'GET', path: '/events', query });
+    if (!(r.body instanceof EventStreamBody)) {
+      unwrap(r, this.where);
+      return;
+    }
+    // The stream's text, parsed as a client over HTTP would.
+    const text = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = text.writable.getWriter();
+    const encoder = new TextEncoder();
+    const stop = r.body.open((chunk) => void writer.write(encoder.encode(chunk)).catch(() => {}));
+    const end = () => {
+      stop();
+      void writer.close().catch(() => {});
+    };
+    signal.addEventListener('abort', end, { once: true });
+    try {
+      yield* readSse(text.readable);
+    } finally {
+      end();
+    }
   }
   close() {
     return this.onClose();

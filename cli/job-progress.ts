@@ -33,14 +33,34 @@ export function formatStatusLine(
   return forms.find((f) => f.length <= width) ?? `${forms.at(-1)!.slice(0, width - 1)}…`;
 }
 
+/**
+ * Follows a job: from the live event stream where the engine serves one (`opts.events`), else by
+ * asking for its status every `intervalMs`. A stream that breaks falls back to asking.
+ */
 export async function followJob(
   ctx: CliContext,
   client: SluiceClient,
   jobId: string,
-  opts: { quiet?: boolean; intervalMs?: number } = {},
+  opts: { quiet?: boolean; intervalMs?: number; events?: boolean } = {},
 ): Promise<JobStatusView> {
   const t0 = Date.now();
   let last = '';
+  const show = (s: JobStatusView) => {
+    if (!opts.quiet) {
+      const line = formatStatusLine(s, Date.now() - t0);
+      if (ctx.isTTY) ctx.stderr.write(`\r\x1b[2K${line}`);
+      else if (line.replace(/\d+ tasks\/s.*$/, '') !== last.replace(/\d+ tasks\/s.*$/, ''))
+        ctx.stderr.write(`${line}\n`);
+      last = line;
+    }
+  };
+  if (opts.events) {
+    const ended = await followEvents(client, jobId, show);
+    if (ended) {
+      if (!opts.quiet && ctx.isTTY) ctx.stderr.write('\n');
+      return ended;
+    }
+  }
   for (;;) {
     const s = await client.call<JobStatusView>('GET', `/exec/status/${encodeURIComponent(jobId)}`);
     if (!opts.quiet) {
@@ -55,5 +75,36 @@ export async function followJob(
       return s;
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
+
+/** The job's final view from its event stream, or undefined if the stream broke first. */
+async function followEvents(
+  client: SluiceClient,
+  jobId: string,
+  show: (s: JobStatusView) => void,
+): Promise<JobStatusView | undefined> {
+  if (!client.events) return undefined;
+  const ctl = new AbortController();
+  try {
+    const stream = client.events({ jobId, types: 'job' }, ctl.signal);
+    // Subscribed first, then the current state: an end between the two is still seen.
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = iterator.next();
+    first.catch(() => {}); // awaited below, unless the job has already ended
+    const now = await client.call<JobStatusView>('GET', `/exec/status/${encodeURIComponent(jobId)}`);
+    show(now);
+    if (FINAL.includes(now.status)) return now;
+    for (let m = await first; !m.done; m = await iterator.next()) {
+      if (m.value.event !== 'job') continue;
+      const s = JSON.parse(m.value.data) as JobStatusView;
+      show(s);
+      if (FINAL.includes(s.status)) return s;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    ctl.abort();
   }
 }

@@ -8,7 +8,15 @@
 //   --if-possible (the `prepare` script): a build that cannot run (no TypeScript installed, as with
 //   `npm ci --omit=dev`) or fails only warns; `sluice` then runs the sources through tsx.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +65,15 @@ function build() {
 try {
   const count = build();
   console.log(`sluice: built dist/ from ${count} source files`);
+  // The web dashboard's bundle: a failure only warns (`sluice serve` builds it when missing).
+  if (existsSync(join(root, 'dashboard', 'src', 'main.ts'))) {
+    try {
+      const { buildDashboard } = await import('./dashboard-bundle.mjs');
+      console.log(`sluice: built the dashboard into ${await buildDashboard()}`);
+    } catch (err) {
+      console.warn(`sluice: the dashboard was not built: ${err.message}`);
+    }
+  }
 } catch (err) {
   if (!ifPossible) {
     console.error(`sluice build: ${err.message}`);

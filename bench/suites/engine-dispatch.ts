@@ -18,10 +18,21 @@ interface Figures extends DispatchFigures {
   engineMaxRssMB: number;
 }
 
-async function engineRun(items: number, workers: number): Promise<Figures> {
+async function engineRun(
+  items: number,
+  workers: number,
+  events?: 'events' | 'events-all',
+): Promise<Figures & { streamedBytes?: number }> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'bench/engine-dispatch-child.ts'), String(items), String(workers)],
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench/engine-dispatch-child.ts'),
+      String(items),
+      String(workers),
+      ...(events ? [events] : []),
+    ],
     { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Figures;
@@ -43,6 +54,35 @@ async function makeRun(items: number, jobs: number): Promise<number> {
   }
 }
 
+/**
+ * `--dashboard`: the same run with and without an open event stream (what the dashboard follows,
+ * every event, read by another process), alternated 3 times; the cost is the drop in tasks/s.
+ */
+async function dashboardCost(items: number, workers: number): Promise<void> {
+  const plain: Figures[] = [];
+  const page: Awaited<ReturnType<typeof engineRun>>[] = [];
+  const all: Awaited<ReturnType<typeof engineRun>>[] = [];
+  for (let i = 0; i < 3; i++) {
+    plain.push(await engineRun(items, workers));
+    page.push(await engineRun(items, workers, 'events'));
+    all.push(await engineRun(items, workers, 'events-all'));
+  }
+  const a = median(plain, (r) => r.tasksPerSecond);
+  const cost = (runs: typeof page) => ((a - median(runs, (r) => r.tasksPerSecond)) / a) * 100;
+  const row = (what: string, runs: typeof page) => {
+    const c = cost(runs);
+    console.log(
+      `${what}\t${median(runs, (r) => r.tasksPerSecond).toFixed(0)} tasks/s, ${median(runs, (r) => r.streamedBytes ?? 0)} bytes streamed, cost ${c.toFixed(1)}% (target < 5%: ${c < 5 ? 'met' : 'NOT met'})`,
+    );
+  };
+  console.log('what\tvalue');
+  console.log(
+    `no dashboard (median of 3, ${items} echo + 1 reduce, ${workers} workers)\t${a.toFixed(0)} tasks/s`,
+  );
+  row('a job page open (job events of the job)', page);
+  row('a client of every event (each task too)', all);
+}
+
 export const engineDispatchSuite: BenchSuite = {
   name: 'engine-dispatch',
   description:
@@ -58,6 +98,10 @@ export const engineDispatchSuite: BenchSuite = {
   async run(args) {
     const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 20_000);
     const workers = availableParallelism();
+    if (args.includes('--dashboard')) {
+      await dashboardCost(items, workers);
+      return;
+    }
     console.log(
       `machine: ${workers} cores, load ${loadavg()
         .map((l) => l.toFixed(2))

@@ -2,6 +2,7 @@
 import type { BenchSuite } from '../types.ts';
 import { awsDispatchSuite } from './aws-dispatch.ts';
 import { cacheSuite } from './cache.ts';
+import { dashboardSuite } from './dashboard.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
 import { ioSuite } from './io.ts';
@@ -20,4 +21,5 @@ export const suites: BenchSuite[] = [
   fetchSuite,
   cacheSuite,
   awsDispatchSuite,
+  dashboardSuite,
 ];

@@ -2,6 +2,7 @@
 // `sluice resume`: continue unfinished jobs after a crash, then exit.
 import type { Command } from 'commander';
 import { apiTokenPath, ensureApiToken } from '../../shared/runtime/api-token.ts';
+import { dashboardHandler, ensureDashboard } from '../../shared/runtime/embedded/dashboard-files.ts';
 import { EngineHost } from '../../shared/runtime/embedded/engine-host.ts';
 import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
 import { isLoopbackHost } from '../../shared/runtime/http-guard.ts';
@@ -141,12 +142,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
           });
           return;
         }
+        const dashboard = await ensureDashboard();
+        if ('missing' in dashboard) ctx.stderr.write(`sluice: ${dashboard.missing}\n`);
         const host = await EngineHost.start({
           home: sluiceHome(ctx.env, ctx.cwd),
           port,
           host: o.host,
           cron: true,
           auth: o.auth,
+          extraHandler: dashboardHandler(dashboard),
           ...(workers ? { workers } : {}),
           onWebhookFailed: (d) =>
             log.error('webhook', d, `webhook ${d.url} failed after ${d.attempts} attempts: ${d.error}`),

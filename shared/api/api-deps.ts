@@ -6,6 +6,8 @@ import type { JobStore } from '../ports/jobs.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { TaskStore } from '../ports/tasks.ts';
+import type { LiveEvents } from './live-events.ts';
+import type { WorkerActivityView } from './workers.ts';
 
 export interface CronControl {
   list(): Promise<{ name: string; pattern: string; enabled: boolean; nextRun?: string }[]>;
@@ -46,6 +48,10 @@ export interface ApiDeps {
   builtins: ReadonlyMap<string, unknown>;
   notifier?: Notifier;
   cron?: CronControl;
+  /** The live event stream (where the engine runs in this process: `sluice serve`). */
+  events?: LiveEvents;
+  /** What this engine's workers run (where it runs tasks: `sluice serve`). */
+  workers?: () => WorkerActivityView;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
   /**

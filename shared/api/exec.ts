@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Pipeline } from '../pipeline/types.ts';
 import { isJobFinal, type JobOrigin, type JobState, type JobStatus } from '../ports/job-state.ts';
 import type { ApiDeps } from './api-deps.ts';
-import { jobStatusView } from './job-views.ts';
+import { jobStatusView, type LiveCounts } from './job-views.ts';
 import { SEARCH_SCAN, timeOf } from './query-params.ts';
 import { obj, str } from './request-body.ts';
 
@@ -157,10 +157,12 @@ export async function caching(deps: ApiDeps, body: unknown) {
 
 export async function status(deps: ApiDeps, jobId: string) {
   const job = await getJob(deps, jobId);
-  let live = { queued: 0, active: 0 };
+  const live: LiveCounts = { queued: 0, active: 0, nodes: {} };
   if (!isJobFinal(job)) {
-    for (const c of Object.values(await deps.tasks.nodeCounts(jobId))) {
-      live = { queued: live.queued + c.queued, active: live.active + c.active };
+    for (const [name, c] of Object.entries(await deps.tasks.nodeCounts(jobId))) {
+      live.queued += c.queued;
+      live.active += c.active;
+      live.nodes![name] = { queued: c.queued, active: c.active };
     }
   }
   return jobStatusView(job, live);

@@ -20,7 +20,14 @@ export function taskProgress(job: JobState): number {
   return total === 0 ? 0 : Math.min(99, Math.floor((ran / total) * 100));
 }
 
-export function jobStatusView(job: JobState, live?: { queued: number; active: number }) {
+/** Tasks waiting and running now (of the whole job, and per node where known). */
+export interface LiveCounts {
+  queued: number;
+  active: number;
+  nodes?: Record<string, { queued: number; active: number }>;
+}
+
+export function jobStatusView(job: JobState, live?: LiveCounts) {
   const nodes = [...job.nodes.entries()].map(([nodeName, n]) => ({
     nodeName,
     status: n.status,
@@ -30,6 +37,9 @@ export function jobStatusView(job: JobState, live?: { queued: number; active: nu
     failed: n.failed,
     stopped: n.stopped,
     retried: n.retried,
+    ...(live?.nodes
+      ? { queued: live.nodes[nodeName]?.queued ?? 0, running: live.nodes[nodeName]?.active ?? 0 }
+      : {}),
     ...(n.reason ? { reason: n.reason } : {}),
   }));
   const sum = (k: 'succeeded' | 'failed' | 'stopped' | 'retried') => nodes.reduce((a, n) => a + n[k], 0);

@@ -57,7 +57,9 @@ export function openApiDocument() {
       responses: {
         [String(r.status)]: {
           description: r.summary,
-          content: { 'application/json': { schema: r.response ? schemaOf(r.response) : {} } },
+          content: {
+            [r.contentType ?? 'application/json']: { schema: r.response ? schemaOf(r.response) : {} },
+          },
         },
         ...(r.method !== 'GET' || params.length
           ? {

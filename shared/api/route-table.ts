@@ -9,6 +9,8 @@ export interface ApiRequest {
   path: string;
   query: Record<string, string | undefined>;
   body?: unknown;
+  /** Request headers, lower-case names (HTTP shells that have them). */
+  headers?: Record<string, string | undefined>;
 }
 
 export type Params = Record<string, string>;
@@ -35,6 +37,8 @@ export interface RouteSpec {
   query?: Record<string, string>;
   /** The success response body, documented (default: any JSON). */
   response?: SchemaRef;
+  /** The success response's media type (default application/json). */
+  contentType?: string;
 }
 
 export interface Route extends RouteSpec {

@@ -91,7 +91,7 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     if (req.method !== 'GET') await service.deps.durable?.();
     return { status: r.status, body };
   } catch (err) {
-    if (err instanceof SluiceError && err.status < 500) {
+    if (err instanceof SluiceError && (err.status < 500 || err.status === 501)) {
       const field = err instanceof ValidationError ? err.field : undefined;
       return { status: err.status, body: errorBody(err.code, err.message, err.status, field) };
     }

@@ -2,16 +2,18 @@
 // and — where the process runs tasks — the dispatcher. The embedded runtime, every Lambda
 // handler, the container worker and the emulated AWS stack all call assembleEngine(); they differ
 // only in the ports they pass and in these options.
-import { type CronControl, SluiceService } from '../api/service.ts';
+import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
 import { Coordinator } from './coordinator.ts';
 import { type CronFiring, fireCron } from './cron-firing.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { EnginePorts } from './engine-ports.ts';
+import { EventLog } from './event-log.ts';
 import { EngineFeed } from './feed.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverySweep } from './recovery.ts';
+import { WorkerActivity } from './worker-activity.ts';
 
 export interface AssembleOptions {
   /** See JobDriver.deferExpansion (the AWS api function). */
@@ -29,11 +31,20 @@ export interface AssembleOptions {
   agingMs?: number;
   /** Told when stored algorithms change (caches of definitions and caps). */
   onAlgorithmsChanged?: () => void;
+  /**
+   * Serve the live event stream (`GET /api/v1/events`): where this process sees every change of
+   * its jobs (the embedded engine), not where the work is spread over functions (AWS).
+   */
+  liveEvents?: boolean;
+  /** With `liveEvents`: the worker slots this process runs, reported by `GET /workers`. */
+  workerSlots?: number;
 }
 
 export interface Engine {
   readonly ports: EnginePorts;
   readonly feed: EngineFeed;
+  /** The live events of the API's stream (with `liveEvents`). */
+  readonly events: EventLog | undefined;
   readonly coordinator: Coordinator;
   readonly service: SluiceService;
   /** Present where the process runs tasks. */
@@ -65,13 +76,22 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       clock: ports.clock,
       builtins: ports.builtins,
       reports: { taskStarted: (jobId) => coordinator.taskStarted(jobId), taskOutcome: report },
+      onTaskStarted: (t) =>
+        feed.publish({
+          type: 'taskChanged',
+          jobId: t.jobId,
+          taskId: t.taskId,
+          nodeName: t.nodeName,
+          ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+          status: 'active',
+        }),
       ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
     });
     feed.on('tasksQueued', () => d.wake());
     feed.on('tasksAborted', (e) => d.abort(e.taskIds, e.reason));
     dispatcher = d;
   }
-  const service = new SluiceService({
+  const deps: ApiDeps = {
     jobs: ports.jobs,
     tasks: ports.tasks,
     registry: ports.registry,
@@ -84,10 +104,23 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       dispatcher?.invalidateAlgorithms();
       opts.onAlgorithmsChanged?.();
     },
-  });
+  };
+  const events = opts.liveEvents
+    ? new EventLog(feed, {
+        getJob: (jobId) => ports.jobs.getJob(jobId),
+        nodeCounts: (jobId) => ports.tasks.nodeCounts(jobId),
+      })
+    : undefined;
+  if (events) deps.events = events;
+  if (opts.liveEvents && dispatcher) {
+    const activity = new WorkerActivity(feed, opts.workerSlots);
+    deps.workers = () => activity.view();
+  }
+  const service = new SluiceService(deps);
   return {
     ports,
     feed,
+    events,
     coordinator,
     service,
     dispatcher,

@@ -42,6 +42,8 @@ export interface DispatcherDeps {
   reports: TaskReports;
   clock: Clock;
   builtins: ReadonlyMap<string, BuiltinAlgorithm>;
+  /** Told when a task starts running (the live event stream). */
+  onTaskStarted?: (task: TaskRecord) => void;
   /**
    * Waiting tasks gain one priority level per this many ms (default 60 s); 0 = this dispatcher
    * does not age the queue (on AWS the dispatch tick does).
@@ -265,6 +267,7 @@ export class Dispatcher {
       return 'released';
     }
     if (job.status === 'pending') await reports.taskStarted(job.jobId);
+    this.deps.onTaskStarted?.(task);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
     const def = await this.algorithm(task.algorithmName);
     const spec: TaskSpec = {

@@ -1,7 +1,7 @@
 // What the engine tells whoever listens in this process: job changes (watchers, `sluice run`,
-// a future event stream), finished jobs, new queued tasks (the dispatcher wakes up) and running
+// the live event stream), finished jobs, new queued tasks (the dispatcher wakes up) and running
 // tasks to abort (stop, ttl, a failing job). Publishing costs nothing when nobody listens.
-import type { JobState, TaskOutcomeKind } from '../ports/job-state.ts';
+import type { JobState, TaskOutcomeKind, TaskStatus } from '../ports/job-state.ts';
 
 export type FeedEvent =
   /** A job's state was saved (any change). */
@@ -13,7 +13,16 @@ export type FeedEvent =
   /** Tasks became claimable (new, or re-queued for a retry). */
   | { type: 'tasksQueued'; jobId: string; count: number }
   /** Running tasks must end (their job was stopped, timed out or failed). */
-  | { type: 'tasksAborted'; taskIds: string[]; reason: string };
+  | { type: 'tasksAborted'; taskIds: string[]; reason: string }
+  /** One task started, was re-queued for a retry, or ended (the live event stream shows it). */
+  | {
+      type: 'taskChanged';
+      jobId: string;
+      taskId: string;
+      nodeName: string;
+      batchIndex?: number;
+      status: TaskStatus;
+    };
 
 type Listener<T extends FeedEvent['type']> = (event: Extract<FeedEvent, { type: T }>) => void;
 

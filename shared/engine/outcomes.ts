@@ -2,7 +2,7 @@
 // tally and advance the job. A duplicate or late outcome is a no-op (the task store applies one
 // outcome per run), so at-least-once delivery counts once.
 import { streamingParents } from '../pipeline/index.ts';
-import type { JobState, TaskOutcomeKind } from '../ports/job-state.ts';
+import type { JobState, TaskOutcomeKind, TaskStatus } from '../ports/job-state.ts';
 import { type TaskFailure, taskFailure } from '../ports/task-failure.ts';
 import type { TaskLogs } from '../ports/task-logs.ts';
 import type { QueuedTask } from '../ports/task-queue.ts';
@@ -79,6 +79,7 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
       if (report.task) delete again.input;
       await queue.enqueue([again]);
       d.feed.publish({ type: 'tasksQueued', jobId: job.jobId, count: 1 });
+      publishTask(d, task, 'queued');
       return;
     }
   }
@@ -95,6 +96,7 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
   });
   if (!tally) return;
   d.feed.publish({ type: 'taskFinished', jobId: job.jobId, taskId: task.taskId, status: outcome });
+  publishTask(d, task, outcome);
   if (!needsTransition(d, job, task, outcome, tally)) return;
   if (outcome === 'succeeded' && job.dynamic && !job.dynamic.closed) {
     // An open dynamic job completes only when closed, and closing reads the tallies: no write
@@ -110,6 +112,17 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
     ...(report.status === 'failed' ? { error: report.error, failure: report.failure } : {}),
     counts: { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped },
     at: clock.now(),
+  });
+}
+
+function publishTask(d: JobDriver, task: TaskRecord, status: TaskStatus): void {
+  d.feed.publish({
+    type: 'taskChanged',
+    jobId: task.jobId,
+    taskId: task.taskId,
+    nodeName: task.nodeName,
+    ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
+    status,
   });
 }
 

@@ -6,3 +6,5 @@ import './store-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';
 import './dynamic-routes.ts';
+import './event-routes.ts';
+import './worker-routes.ts';

@@ -3,6 +3,7 @@
 // ones with 400, and never lets an exception become a hung request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EventStreamBody } from '../../api/live-events.ts';
 import { API_PREFIX, errorBody, handleApi } from '../../api/router.ts';
 import type { SluiceService } from '../../api/service.ts';
 import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
@@ -21,6 +22,20 @@ function send(
     ...headers,
   });
   res.end(text);
+}
+
+/** Writes a server-sent event stream until the client goes away. */
+function streamEvents(res: ServerResponse, stream: EventStreamBody): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  const close = stream.open((text) => {
+    if (!res.writableEnded) res.write(text);
+  });
+  res.on('close', close);
 }
 
 export type ExtraHandler = (
@@ -67,13 +82,17 @@ export function createApiServer(
       }
       const query: Record<string, string> = Object.create(null);
       for (const [k, v] of url.searchParams) query[k] = v;
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const r = await handleApi(service, {
         method: req.method ?? 'GET',
         path: url.pathname.slice(API_PREFIX.length) || '/',
         query,
         body: body.value,
+        headers,
       });
-      send(res, r.status, r.body);
+      if (r.body instanceof EventStreamBody) streamEvents(res, r.body);
+      else send(res, r.status, r.body);
     })().catch((err) => {
       if (!res.headersSent) send(res, 500, errorBody('INTERNAL', (err as Error).message));
       else res.destroy();

@@ -102,6 +102,8 @@ export class LocalEngine {
       {
         runner,
         ...(this.cron ? { cron: this.cron } : {}),
+        liveEvents: true,
+        ...(opts.runner ? {} : { workerSlots: opts.workers ?? availableParallelism() }),
         ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
       },
     );
@@ -178,6 +180,7 @@ export class LocalEngine {
 
   async close(): Promise<void> {
     this.cron?.stop();
+    this.engine.events?.close();
     this.ttlTimer?.cancel();
     await this.dispatcher.close();
     await this.runner.close();

@@ -145,6 +145,7 @@ describe('handleApi', () => {
       'GET /webhooks/results/{jobId}',
       'GET /openapi.json',
       'GET /exec/logs/{jobId}',
+      'GET /events',
     ]) {
       expect(keys).toContain(k);
     }

@@ -1,0 +1,22 @@
+// The workers operation: what the engine serving this API is running (the embedded engine; on
+// AWS the workers are ECS tasks and this answers 501 until they report).
+import { SluiceError } from '../errors.ts';
+import type { ApiDeps } from './api-deps.ts';
+
+export interface WorkerActivityView {
+  /** Worker slots (processes) of this engine. */
+  slots?: number;
+  running: { taskId: string; jobId: string; nodeName: string; batchIndex?: number; startedAt: string }[];
+  tasksDone: number;
+  tasksFailed: number;
+  /** Tasks finished per second over the last 10 s. */
+  tasksPerSecond: number;
+  since: string;
+}
+
+export function workers(deps: ApiDeps): WorkerActivityView {
+  if (!deps.workers) {
+    throw new SluiceError('worker activity is reported by `sluice serve` only', 'WORKERS_UNAVAILABLE', 501);
+  }
+  return deps.workers();
+}

@@ -145,7 +145,7 @@ export class EventLog implements LiveEvents {
       for (const [name, c] of Object.entries(counts)) running.set(name, (running.get(name) ?? 0) + c.active);
     }
     const live: LiveCounts = { queued: 0, active: 0, nodes: {} };
-    for (const [name, n] of Object.entries(job.nodes)) {
+    for (const [name, n] of job.nodes.entries()) {
       const active = running.get(name) ?? 0;
       const queued = Math.max(0, n.created - n.succeeded - n.failed - n.stopped - active);
       live.nodes![name] = { queued, active };

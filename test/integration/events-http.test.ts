@@ -61,7 +61,8 @@ const finalJob = (got: SseMessage[]) =>
 const batchPipeline = (name: string) => ({
   name,
   nodes: [
-    { nodeName: 'items', algorithmName: 'sleep', input: ['#[1...5]', 'x'] },
+    // Each item sleeps ~0.3 s, so the throttled job views see items running.
+    { nodeName: 'items', algorithmName: 'sleep', input: ['#[300...304]', 'x'] },
     { nodeName: 'after', algorithmName: 'echo', input: ['@items'] },
   ],
 });

@@ -144,7 +144,7 @@ describe('sluice cp (CLI)', () => {
     expect(await snapshot(join(dir, 'dst-network'))).toEqual(src);
     expect(await snapshot(join(dir, 'dst-local'))).toEqual(src);
     const bad = await runCli(['cp', '--volume', 'nfs', 'src', 'dst'], { cwd: dir });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Allowed choices are auto, local, network/);
   });
 

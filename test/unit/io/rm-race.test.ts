@@ -59,7 +59,9 @@ describe.each(['local', 'network'] as const)(
         await Promise.all([removeTree([victim], { recursive: true, volume }), racer]);
         deletedOutside += 50 - readdirSync(outside).length;
       }
-      expect(swapped).toBeGreaterThan(0);
+      // On a network volume the walk is slow enough for the racer to win every time; on a local
+      // disk the whole rm may end before it runs (then nothing is proven, and nothing is lost).
+      if (volume === 'network') expect(swapped).toBeGreaterThan(0);
       expect(deletedOutside).toBe(0);
     });
   },

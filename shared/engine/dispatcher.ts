@@ -4,12 +4,13 @@
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, every, type Timer } from '../ports/clock.ts';
+import type { CodeApiSession } from '../ports/code-api.ts';
 import { isJobFinal } from '../ports/job-state.ts';
 import type { JobReader } from '../ports/jobs.ts';
 import type { AlgorithmReader } from '../ports/registry.ts';
 import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
-import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import type { TaskInfo, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { taskIdentity } from './task-identity.ts';
@@ -49,10 +50,18 @@ export interface DispatcherDeps {
    * does not age the queue (on AWS the dispatch tick does).
    */
   agingMs?: number;
+  /** HKube's code API for the tasks run here (engine/code-api.ts); none: the calls answer errors. */
+  codeApi?: {
+    session(info: TaskInfo, ended: AbortSignal, lend: (waiting: boolean) => void): CodeApiSession;
+    /** The task was stopped or timed out: the children it started stop too. */
+    stopChildren(info: TaskInfo, reason: string): Promise<void>;
+  };
 }
 
 export class Dispatcher {
   private running = new Map<string, AbortController>();
+  /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
+  private lent = 0;
   private algorithms = new Map<string, AlgorithmDefinition | undefined>();
   private pumping = false;
   private again = false;
@@ -80,6 +89,14 @@ export class Dispatcher {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /**
+   * Running tasks that wait on children they started (code API). A worker counts their slots as
+   * free meanwhile, so the children can run even on one slot.
+   */
+  get lentCount(): number {
+    return this.lent;
   }
 
   /** Stops claiming new tasks; running ones go on (a worker draining before it exits). */
@@ -286,8 +303,30 @@ export class Dispatcher {
       ...((node?.cache ?? job.pipeline.options?.cache) ? { cache: true } : {}),
     };
     if (this.closed) return; // claimed as the engine shut down: recovery requeues it
-    const outcome = await runner.run(spec, controller.signal);
+    const ended = new AbortController();
+    let lending = false;
+    const lend = (waiting: boolean) => {
+      if (waiting === lending) return;
+      lending = waiting;
+      this.lent += waiting ? 1 : -1;
+      if (waiting) this.wake();
+    };
+    const codeApi = this.deps.codeApi;
+    if (codeApi) spec.codeApi = codeApi.session(spec.info, ended.signal, lend);
+    let outcome: Awaited<ReturnType<TaskRunner['run']>>;
+    try {
+      outcome = await runner.run(spec, controller.signal);
+    } finally {
+      lend(false);
+      ended.abort();
+    }
     if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
+    const stoppedEarly = controller.signal.aborted || (outcome.status === 'failed' && outcome.timedOut);
+    if (codeApi && stoppedEarly) {
+      // Not after a crash: the retried task asks for the same children again and reuses them.
+      const reason = outcome.status === 'failed' ? outcome.failure.message : 'stopped';
+      await codeApi.stopChildren(spec.info, reason);
+    }
     if (controller.signal.aborted) {
       // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.
       const error =

@@ -45,6 +45,12 @@ def start(args, hkubeApi):
         return hkubeApi.wait_all([algorithm, pipeline])
     if mode == "fail":
         return hkubeApi.start_algorithm("eval-alg", ["fail"]).get()
+    if mode == "raw":
+        nodes = [{"nodeName": "d", "algorithmName": "eval-alg", "input": ["@flowInput.x"]}]
+        whole = hkubeApi.start_raw_subpipeline({"name": "inline", "nodes": nodes}, {"x": 4})
+        hkube_style = hkubeApi.start_raw_subpipeline("inline2", nodes, {"x": 8})
+        bad = hkubeApi.start_raw_subpipeline({"name": "inline3", "nodes": []})
+        return hkubeApi.wait_all([whole, hkube_style, bad])
     if mode == "sleep":
         return hkubeApi.start_algorithm("eval-alg", ["sleep"], blocking=True)
     if mode == "crash":
@@ -171,14 +177,24 @@ export function defineCodeApiSuite(
       }, 60_000);
     }
 
+    it('start_raw_subpipeline takes a descriptor or HKube’s (name, nodes, flowInput); a bad one is an error value', async () => {
+      const job = await final((await run('caller', ['raw'])).jobId);
+      const [whole, hkubeStyle, bad] = (await mainResult(job)) as Record<string, unknown>[];
+      expect(whole?.response).toMatchObject([{ nodeName: 'd', result: 8 }]);
+      expect(hkubeStyle?.response).toMatchObject([{ nodeName: 'd', result: 16 }]);
+      expect(bad?.error).toMatch(/nodes/);
+      expect(job.status).toBe('completed');
+    }, 60_000);
+
     it('stopping the job stops the children it started', async () => {
       const { jobId } = await run('caller', ['sleep']);
       const child = await waitFor('a running child', async () => {
         const job = await c().ports.jobs.getJob(jobId);
         const id = job?.children?.[0]?.jobId;
         const tasks = id ? await c().ports.tasks.nodeResults(id, 'eval-alg') : [];
-        return id && tasks[0]?.status === 'active' ? id : undefined;
+        return id && tasks[0] ? id : undefined;
       });
+      await new Promise((r) => setTimeout(r, 1500)); // the child's task starts its 60 s sleep
       const stoppedAt = Date.now();
       await c().stop(jobId, 'enough');
       const childJob = await final(child);

@@ -123,10 +123,15 @@ export function defineCodeApiSuite(
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const run = (algorithmName: string, input: unknown[], extra: Record<string, unknown> = {}) =>
+    const run = (
+      algorithmName: string,
+      input: unknown[],
+      extra: Record<string, unknown> = {},
+      node: Record<string, unknown> = {},
+    ) =>
       c().submit({
         name: `run-${algorithmName}`,
-        nodes: [{ nodeName: 'main', algorithmName, input }],
+        nodes: [{ nodeName: 'main', algorithmName, input, ...node }],
         ...extra,
       });
     const final = (jobId: string) =>
@@ -204,6 +209,19 @@ export function defineCodeApiSuite(
       const [task] = await c().ports.tasks.nodeResults(child, 'eval-alg');
       expect(task?.status).toBe('stopped');
       expect((await final(jobId)).status).toBe('stopped');
+    }, 60_000);
+
+    it('a caller killed by its node ttl stops the children it started', async () => {
+      const { jobId } = await run('caller', ['sleep'], {}, { ttl: 4 });
+      const child = await waitFor(
+        'a child',
+        async () => (await c().ports.jobs.getJob(jobId))?.children?.[0]?.jobId,
+      );
+      const childJob = await final(child);
+      expect(childJob.status).toBe('stopped');
+      const job = await final(jobId);
+      expect(job.status).toBe('failed');
+      expect(Date.now() - job.createdAt).toBeLessThan(30_000);
     }, 60_000);
 
     it('a caller that crashes while its children run is retried and reuses them', async () => {

@@ -62,6 +62,8 @@ export class Dispatcher {
   private running = new Map<string, AbortController>();
   /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
   private lent = 0;
+  /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
+  private lentBy = new Map<string, number>();
   private algorithms = new Map<string, AlgorithmDefinition | undefined>();
   private pumping = false;
   private again = false;
@@ -194,7 +196,9 @@ export class Dispatcher {
           if (!builtin && !this.algorithms.has(t.algorithmName)) return 'skip'; // loaded below, next round
           const mine = claimedPer.get(t.algorithmName) ?? 0;
           const cap = def?.maxWorkers;
-          if (cap !== undefined && (active.get(t.algorithmName) ?? 0) + mine >= cap) return 'skip';
+          const lent = queue.releaseSlot ? 0 : (this.lentBy.get(t.algorithmName) ?? 0); // see lend()
+          const busy = (active.get(t.algorithmName) ?? 0) - lent;
+          if (cap !== undefined && busy + mine >= cap) return 'skip';
           // No worker capacity left: looking further down the queue cannot help until one frees.
           if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return 'stop';
           claimedPer.set(t.algorithmName, mine + 1);
@@ -305,11 +309,24 @@ export class Dispatcher {
     if (this.closed) return; // claimed as the engine shut down: recovery requeues it
     const ended = new AbortController();
     let lending = false;
+    let slotGiven = false;
     const lend = (waiting: boolean) => {
       if (waiting === lending) return;
       lending = waiting;
       this.lent += waiting ? 1 : -1;
-      if (waiting) this.wake();
+      const name = task.algorithmName;
+      this.lentBy.set(name, (this.lentBy.get(name) ?? 0) + (waiting ? 1 : -1));
+      if (!waiting) return;
+      this.wake();
+      // A shared maxWorkers semaphore gets the slot back for the rest of the run (it is not taken
+      // again when the code resumes: that could wait on other callers forever).
+      if (!slotGiven && this.deps.queue.releaseSlot) {
+        slotGiven = true;
+        void this.deps.queue
+          .releaseSlot(t)
+          .then(() => this.wake())
+          .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`));
+      }
     };
     const codeApi = this.deps.codeApi;
     if (codeApi) spec.codeApi = codeApi.session(spec.info, ended.signal, lend);

@@ -43,6 +43,8 @@ def start(args, hkubeApi):
         algorithm = hkubeApi.start_algorithm("eval-alg", [5])
         pipeline = hkubeApi.start_stored_subpipeline("simple", {"x": 7})
         return hkubeApi.wait_all([algorithm, pipeline])
+    if mode == "nested":
+        return hkubeApi.start_algorithm("caller", ["both"]).get()
     if mode == "fail":
         return hkubeApi.start_algorithm("eval-alg", ["fail"]).get()
     if mode == "raw":
@@ -103,10 +105,19 @@ export function defineCodeApiSuite(
       };
       b = await open(dir);
       const { registry } = c().ports;
-      const alg = (name: string, env: 'python' | 'nodejs', codePath: string, entryPoint: string) =>
-        registry.putAlgorithm({ name, env, codePath, entryPoint, minHotWorkers: 0 }, 'upsert');
+      const alg = (
+        name: string,
+        env: 'python' | 'nodejs',
+        codePath: string,
+        entryPoint: string,
+        maxWorkers?: number,
+      ) =>
+        registry.putAlgorithm(
+          { name, env, codePath, entryPoint, minHotWorkers: 0, ...(maxWorkers ? { maxWorkers } : {}) },
+          'upsert',
+        );
       await alg('eval-alg', 'python', code('eval', 'main.py', EVAL_ALG), 'main.py');
-      await alg('caller', 'python', code('caller', 'main.py', CALLER_PY), 'main.py');
+      await alg('caller', 'python', code('caller', 'main.py', CALLER_PY), 'main.py', 1);
       await alg('caller-js', 'nodejs', code('caller-js', 'index.mjs', CALLER_JS), 'index.mjs');
       const simple = validatePipeline(
         {
@@ -181,6 +192,14 @@ export function defineCodeApiSuite(
         expect(result.error).toContain("eval-alg refuses to evaluate 'fail'");
       }, 60_000);
     }
+
+    it('a caller whose child is a caller (maxWorkers 1): both wait, neither deadlocks', async () => {
+      const job = await final((await run('caller', ['nested'])).jobId);
+      const nested = (await mainResult(job)) as { response: [unknown, { response: unknown[] }] };
+      expect(nested.response[0]).toEqual({ response: 10 });
+      expect(nested.response[1].response).toMatchObject([{ nodeName: 'double', result: 14 }]);
+      expect(job.status).toBe('completed');
+    }, 60_000);
 
     it('start_raw_subpipeline takes a descriptor or HKube’s (name, nodes, flowInput); a bad one is an error value', async () => {
       const job = await final((await run('caller', ['raw'])).jobId);

@@ -56,7 +56,8 @@ def positional_arity(fn):
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
         return 1
-    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
+    # start(args, hkubeApi=None), as HKube's own examples write it, takes the API too.
+    return sum(1 for p in params if p.kind in kinds)
 
 
 class Waiter:
@@ -109,16 +110,17 @@ class HkubeApi:
         for waiter, result in zip(pending, reply["results"]):
             waiter._result, waiter._done = result, True
 
-    def start_algorithm(self, algorithmName, input=None, includeResult=True, blocking=False):
+    # includeResult and **options (resultAsRaw, ...) are HKube's; results are always included.
+    def start_algorithm(self, algorithmName, input=None, includeResult=True, blocking=False, **options):
         """Runs algorithm `algorithmName` as a task with `input` (its args["input"])."""
         return self._start({"op": "algorithm", "name": algorithmName, "input": list(input or [])}, blocking)
 
-    def start_stored_subpipeline(self, name, flowInput=None, includeResult=True, blocking=False):
+    def start_stored_subpipeline(self, name, flowInput=None, includeResult=True, blocking=False, **options):
         """Runs the stored pipeline `name`; the response is its results."""
         return self._start({"op": "stored", "name": name, "flowInput": flowInput}, blocking)
 
     def start_raw_subpipeline(self, name, nodes=None, flowInput=None, options=None, webhooks=None,
-                              includeResult=True, blocking=False):
+                              includeResult=True, blocking=False, **more):
         """Runs a pipeline descriptor: a whole dict, or HKube's (name, nodes, flowInput, options)."""
         if isinstance(name, dict):
             descriptor = dict(name)
@@ -128,6 +130,8 @@ class HkubeApi:
             descriptor = {"name": name, "nodes": nodes or []}
             if options:
                 descriptor["options"] = options
+            if webhooks:
+                descriptor["webhooks"] = webhooks
         return self._start({"op": "raw", "descriptor": descriptor, "flowInput": flowInput}, blocking)
 
     def wait_all(self, waiters):

@@ -37,10 +37,10 @@ def start(args):
 const CALLER_PY = `
 import os
 
-def start(args, hkubeApi):
+def start(args, hkubeApi=None):
     mode = args["input"][0]
     if mode == "both":
-        algorithm = hkubeApi.start_algorithm("eval-alg", [5])
+        algorithm = hkubeApi.start_algorithm("eval-alg", [5], resultAsRaw=True)
         pipeline = hkubeApi.start_stored_subpipeline("simple", {"x": 7})
         return hkubeApi.wait_all([algorithm, pipeline])
     if mode == "nested":

@@ -11,9 +11,12 @@ import { jobStatusView } from '../../shared/api/job-views.ts';
 import type { Coordinator } from '../../shared/engine/coordinator.ts';
 import { validatePipeline } from '../../shared/pipeline/validate-pipeline.ts';
 import { isJobFinal, type JobState } from '../../shared/ports/job-state.ts';
+import { runCli } from '../helpers/cli.ts';
 
 export interface CodeApiBackend {
   coordinator: Coordinator;
+  /** Where the CLI finds this engine (backends the CLI can reach). */
+  cliEnv?: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -174,6 +177,12 @@ export function defineCodeApiSuite(
         // Children of the calling node, with the caller's priority and job as their origin.
         const view = jobStatusView(job);
         expect(view.nodes[0]?.children?.map((ch) => ch.callIndex)).toEqual([1, 2]);
+        if (b.cliEnv) {
+          const cli = await runCli(['exec', 'status', job.jobId], { env: b.cliEnv });
+          const [first, second] = job.children?.sort((x, y) => x.callIndex - y.callIndex) ?? [];
+          expect(cli.stdout).toContain(`child of main (call 1): ${first?.jobId}`);
+          expect(cli.stdout).toContain(`child of main (call 2): ${second?.jobId}`);
+        }
         for (const child of await children(job)) {
           expect(child).toMatchObject({
             status: 'completed',

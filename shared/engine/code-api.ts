@@ -155,14 +155,25 @@ export function codeApiSession(
   caller: TaskInfo,
   ended: AbortSignal,
   lend: (waiting: boolean) => void,
-): CodeApiSession {
+): CodeApiSession & { starting(): Promise<void> } {
+  const starts = new Set<Promise<unknown>>();
   return {
     lend,
+    /** Resolves when no child is being started (so a stop of the task's children sees them all). */
+    async starting() {
+      while (starts.size) await Promise.allSettled([...starts]);
+    },
     async call(index, call) {
       try {
-        const parent = await c.ports.jobs.getJob(caller.jobId);
-        if (!parent || isJobFinal(parent)) return { error: `job ${caller.jobId} is no longer running` };
-        const jobId = await startChildJob(c, parent, caller, index, call);
+        // Counted from the first moment, so starting() never misses a start in flight.
+        const start = (async () => {
+          const parent = await c.ports.jobs.getJob(caller.jobId);
+          if (!parent || isJobFinal(parent)) return undefined;
+          return startChildJob(c, parent, caller, index, call);
+        })();
+        starts.add(start);
+        const jobId = await start.finally(() => starts.delete(start));
+        if (!jobId) return { error: `job ${caller.jobId} is no longer running` };
         const job = await finishedJob(c, jobId, ended);
         if (!job) return { error: 'the calling task ended before the child finished' };
         return await childResult(c, job, call);

@@ -52,7 +52,11 @@ export interface DispatcherDeps {
   agingMs?: number;
   /** HKube's code API for the tasks run here (engine/code-api.ts); none: the calls answer errors. */
   codeApi?: {
-    session(info: TaskInfo, ended: AbortSignal, lend: (waiting: boolean) => void): CodeApiSession;
+    session(
+      info: TaskInfo,
+      ended: AbortSignal,
+      lend: (waiting: boolean) => void,
+    ): CodeApiSession & { starting(): Promise<void> };
     /** The task was stopped or timed out: the children it started stop too. */
     stopChildren(info: TaskInfo, reason: string): Promise<void>;
   };
@@ -329,7 +333,17 @@ export class Dispatcher {
       }
     };
     const codeApi = this.deps.codeApi;
-    if (codeApi) spec.codeApi = codeApi.session(spec.info, ended.signal, lend);
+    let called = false;
+    const session = codeApi?.session(spec.info, ended.signal, lend);
+    if (session) {
+      spec.codeApi = {
+        call: (index, call) => {
+          called = true;
+          return session.call(index, call);
+        },
+        lend,
+      };
+    }
     let outcome: Awaited<ReturnType<TaskRunner['run']>>;
     try {
       outcome = await runner.run(spec, controller.signal);
@@ -338,11 +352,15 @@ export class Dispatcher {
       ended.abort();
     }
     if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
+    if (called) await session?.starting(); // children being started are recorded before any stop
     const stoppedEarly = controller.signal.aborted || (outcome.status === 'failed' && outcome.timedOut);
     if (codeApi && stoppedEarly) {
       // Not after a crash: the retried task asks for the same children again and reuses them.
       const reason = outcome.status === 'failed' ? outcome.failure.message : 'stopped';
       await codeApi.stopChildren(spec.info, reason);
+    } else if (codeApi && called && outcome.status === 'succeeded') {
+      // Children the code started but did not wait for end with it (no orphans of a done task).
+      await codeApi.stopChildren(spec.info, 'the calling task finished without waiting for it');
     }
     if (controller.signal.aborted) {
       // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.

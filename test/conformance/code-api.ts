@@ -46,6 +46,9 @@ def start(args, hkubeApi=None):
         algorithm = hkubeApi.start_algorithm("eval-alg", [5], resultAsRaw=True)
         pipeline = hkubeApi.start_stored_subpipeline("simple", {"x": 7})
         return hkubeApi.wait_all([algorithm, pipeline])
+    if mode == "forget":
+        hkubeApi.start_algorithm("eval-alg", ["sleep"])
+        return "not waiting"
     if mode == "nested":
         return hkubeApi.start_algorithm("caller", ["both"]).get()
     if mode == "fail":
@@ -237,6 +240,16 @@ export function defineCodeApiSuite(
       const [task] = await c().ports.tasks.nodeResults(child, 'eval-alg');
       expect(task?.status).toBe('stopped');
       expect((await final(jobId)).status).toBe('stopped');
+    }, 60_000);
+
+    it('children a caller did not wait for are stopped when it finishes', async () => {
+      const job = await final((await run('caller', ['forget'])).jobId);
+      expect(await mainResult(job)).toBe('not waiting');
+      const child = job.children?.[0]?.jobId as string;
+      expect(child).toBeTruthy();
+      const childJob = await final(child);
+      expect(childJob.status).toBe('stopped');
+      expect(childJob.reason).toContain('without waiting');
     }, 60_000);
 
     it('a caller killed by its node ttl stops the children it started', async () => {

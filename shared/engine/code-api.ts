@@ -16,6 +16,11 @@ const CALL_KEY = 'call';
 /** How often a waiter re-reads a child started or finished by another process (AWS). */
 const POLL_MS = 500;
 
+/** The node of an algorithm call's job: the algorithm's name, less what node names refuse (dots). */
+function callNode(algorithm: string): string {
+  return algorithm.replaceAll('.', '-');
+}
+
 /** The id of call `index` of task `taskId`: the same for every attempt of the task. */
 export function childJobId(taskId: string, index: number, name: string): string {
   const safe = name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40);
@@ -59,7 +64,10 @@ async function startChildJob(
   let existing = await c.ports.jobs.getJob(jobId);
   if (!existing) {
     if (call.op === 'algorithm') {
-      const descriptor = { name: call.name, nodes: [{ nodeName: call.name, algorithmName: call.name }] };
+      const descriptor = {
+        name: call.name,
+        nodes: [{ nodeName: callNode(call.name), algorithmName: call.name }],
+      };
       existing = await c.submit(descriptor, { ...common, dynamic: true, options: { ttl: ttlLeft } });
     } else {
       let raw: Record<string, unknown>;
@@ -78,7 +86,7 @@ async function startChildJob(
   }
   if (call.op === 'algorithm' && existing?.dynamic && !existing.dynamic.closed && !isJobFinal(existing)) {
     // Idempotent by key: a caller that died between these steps completes them when retried.
-    await c.addDynamicTasks(jobId, call.name, [{ key: CALL_KEY, input: call.input }]);
+    await c.addDynamicTasks(jobId, callNode(call.name), [{ key: CALL_KEY, input: call.input }]);
     await c.closeDynamicJob(jobId);
   }
   const child = { jobId, parentNode: caller.nodeName, parentTaskId: caller.taskId, callIndex: index };
@@ -134,7 +142,7 @@ async function finishedJob(
 /** The value the code gets for a finished child: its result, or why it has none. */
 async function childResult(c: Coordinator, job: JobState, call: CodeApiCall): Promise<CodeApiResult> {
   if (call.op === 'algorithm') {
-    const task = await c.ports.tasks.getTask(dynamicTaskId(job.jobId, call.name, CALL_KEY));
+    const task = await c.ports.tasks.getTask(dynamicTaskId(job.jobId, callNode(call.name), CALL_KEY));
     if (task?.status === 'succeeded') return { response: task.result ?? null };
     return { error: task?.error ?? job.reason ?? `algorithm ${call.name} ${job.status}` };
   }

@@ -53,6 +53,8 @@ def start(args, hkubeApi=None):
         return hkubeApi.start_algorithm("caller", ["both"]).get()
     if mode == "fail":
         return hkubeApi.start_algorithm("eval-alg", ["fail"]).get()
+    if mode == "dotted":
+        return hkubeApi.start_algorithm("eval.v2", [3]).get()
     if mode == "raw":
         nodes = [{"nodeName": "d", "algorithmName": "eval-alg", "input": ["@flowInput.x"]}]
         whole = hkubeApi.start_raw_subpipeline({"name": "inline", "nodes": nodes}, {"x": 4})
@@ -123,6 +125,7 @@ export function defineCodeApiSuite(
           'upsert',
         );
       await alg('eval-alg', 'python', code('eval', 'main.py', EVAL_ALG), 'main.py');
+      await alg('eval.v2', 'python', join(dir, 'eval'), 'main.py');
       await alg('caller', 'python', code('caller', 'main.py', CALLER_PY), 'main.py', 1);
       await alg('caller-js', 'nodejs', code('caller-js', 'index.mjs', CALLER_JS), 'index.mjs');
       const simple = validatePipeline(
@@ -211,6 +214,11 @@ export function defineCodeApiSuite(
       expect(nested.response[0]).toEqual({ response: 10 });
       expect(nested.response[1].response).toMatchObject([{ nodeName: 'double', result: 14 }]);
       expect(job.status).toBe('completed');
+    }, 60_000);
+
+    it('an algorithm whose name has a dot (node names cannot)', async () => {
+      const job = await final((await run('caller', ['dotted'])).jobId);
+      expect(await mainResult(job)).toEqual({ response: 6 });
     }, 60_000);
 
     it('start_raw_subpipeline takes a descriptor or HKube’s (name, nodes, flowInput); a bad one is an error value', async () => {

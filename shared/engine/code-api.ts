@@ -4,6 +4,7 @@
 // asks again finds the children it had started and reuses their results instead of starting them
 // twice. The child is listed in the caller's job (`children`), which stops it when it ends.
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { SluiceError } from '../errors.ts';
 import type { CodeApiCall, CodeApiResult, CodeApiSession } from '../ports/code-api.ts';
 import { isJobFinal, type JobState } from '../ports/job-state.ts';
@@ -165,6 +166,7 @@ export function codeApiSession(
   lend: (waiting: boolean) => void,
 ): CodeApiSession & { starting(): Promise<void> } {
   const starts = new Set<Promise<unknown>>();
+  setMaxListeners(0, ended); // one listener per call being waited for (wait_all of hundreds)
   return {
     lend,
     /** Resolves when no child is being started (so a stop of the task's children sees them all). */

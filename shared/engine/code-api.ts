@@ -123,20 +123,25 @@ async function finishedJob(
   signal: AbortSignal,
 ): Promise<JobState | undefined> {
   for (;;) {
-    const job = await c.ports.jobs.getJob(jobId);
-    if (job && isJobFinal(job)) return job;
-    if (signal.aborted) return undefined;
-    await new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        off();
-        signal.removeEventListener('abort', wake);
-        resolve();
-      };
-      const off = c.feed.on('jobFinished', (e) => e.job.jobId === jobId && wake());
-      const timer = setTimeout(wake, POLL_MS);
-      signal.addEventListener('abort', wake, { once: true });
+    // Listening before reading: a job finishing in between still wakes us (no lost event).
+    let wake = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
     });
+    const off = c.feed.on('jobFinished', (e) => e.job.jobId === jobId && wake());
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const job = await c.ports.jobs.getJob(jobId);
+      if (job && isJobFinal(job)) return job;
+      if (signal.aborted) return undefined;
+      timer = setTimeout(wake, POLL_MS);
+      signal.addEventListener('abort', wake, { once: true });
+      await woken;
+    } finally {
+      off();
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+    }
   }
 }
 

@@ -2,8 +2,8 @@
 // per-task records live beside it (ports/tasks.ts), so a 100,000-item batch never becomes one
 // giant record. The engine's transitions (shared/engine) are the only code that changes it.
 import type { Pipeline } from '../pipeline/types.ts';
-import type { NodeStates } from './node-states.ts';
 import type { ChildJobRef } from './code-api.ts';
+import type { NodeStates } from './node-states.ts';
 
 export type JobStatus = 'pending' | 'active' | 'completed' | 'failed' | 'stopped';
 export type NodeStatus = 'pending' | 'active' | 'succeeded' | 'failed' | 'skipped' | 'stopped';

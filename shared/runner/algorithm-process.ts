@@ -3,8 +3,8 @@
 // markers the host writes; requests and responses travel on fds 3 and 4.
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { taskLogs } from '../ports/task-logs.ts';
 import type { CodeApiSession } from '../ports/code-api.ts';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
 import { CodeApiRelay, isHostApiMessage } from './code-api-relay.ts';
 import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS, MAX_LOG_LINE_LENGTH } from './constants.ts';

@@ -4,8 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
-import { taskLogs } from '../ports/task-logs.ts';
 import type { CodeApiSession } from '../ports/code-api.ts';
+import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';

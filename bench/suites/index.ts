@@ -2,6 +2,7 @@
 import type { BenchSuite } from '../types.ts';
 import { awsDispatchSuite } from './aws-dispatch.ts';
 import { cacheSuite } from './cache.ts';
+import { codeApiSuite } from './code-api.ts';
 import { dashboardSuite } from './dashboard.ts';
 import { engineDispatchSuite } from './engine-dispatch.ts';
 import { fetchSuite } from './fetch.ts';
@@ -17,6 +18,7 @@ export const suites: BenchSuite[] = [
   engineDispatchSuite,
   manyNodesSuite,
   makeSuite,
+  codeApiSuite,
   ioSuite,
   fetchSuite,
   cacheSuite,

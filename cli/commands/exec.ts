@@ -224,6 +224,11 @@ export function registerExec(program: Command, ctx: CliContext): void {
         'retried',
         'reason',
       ]);
+      // Jobs the node's code started (HKube's code API), each a job of its own.
+      for (const n of nodes) {
+        for (const ch of (n.children as { jobId: string; callIndex: number }[] | undefined) ?? [])
+          ctx.stdout.write(`child of ${String(n.nodeName)} (call ${ch.callIndex}): ${ch.jobId}\n`);
+      }
     }),
   );
 

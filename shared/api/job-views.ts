@@ -20,6 +20,17 @@ export function taskProgress(job: JobState): number {
   return total === 0 ? 0 : Math.min(99, Math.floor((ran / total) * 100));
 }
 
+/** Jobs the node's tasks started through the code API (HKube's start_algorithm and the like). */
+function childrenOf(job: JobState, nodeName: string) {
+  const children = (job.children ?? [])
+    .filter((c) => c.parentNode === nodeName)
+    .sort((a, b) => a.callIndex - b.callIndex);
+  if (children.length === 0) return {};
+  return {
+    children: children.map((c) => ({ jobId: c.jobId, taskId: c.parentTaskId, callIndex: c.callIndex })),
+  };
+}
+
 /** Tasks waiting and running now (of the whole job, and per node where known). */
 export interface LiveCounts {
   queued: number;
@@ -41,6 +52,7 @@ export function jobStatusView(job: JobState, live?: LiveCounts) {
       ? { queued: live.nodes[nodeName]?.queued ?? 0, running: live.nodes[nodeName]?.active ?? 0 }
       : {}),
     ...(n.reason ? { reason: n.reason } : {}),
+    ...childrenOf(job, nodeName),
   }));
   const sum = (k: 'succeeded' | 'failed' | 'stopped' | 'retried') => nodes.reduce((a, n) => a + n[k], 0);
   const created = [...job.nodes.values()].reduce((a, n) => a + n.created, 0);

@@ -5,6 +5,7 @@
 import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
+import { codeApiSession, stopTaskChildren } from './code-api.ts';
 import { Coordinator } from './coordinator.ts';
 import { type CronFiring, fireCron } from './cron-firing.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -86,6 +87,10 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
           status: 'active',
         }),
       ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
+      codeApi: {
+        session: (info, ended, lend) => codeApiSession(coordinator, info, ended, lend),
+        stopChildren: (info, reason) => stopTaskChildren(coordinator, info, reason),
+      },
     });
     feed.on('tasksQueued', () => d.wake());
     feed.on('tasksAborted', (e) => d.abort(e.taskIds, e.reason));

@@ -10,6 +10,7 @@ import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../po
 import { changedNodes, isJobFinal, type JobState, type NodeState } from '../ports/job-state.ts';
 import { admitsNewJob } from './admission.ts';
 import { planCaching } from './caching-plan.ts';
+import { stopChildJob } from './code-api.ts';
 import type { JobDriver, SubmitOptions } from './driver.ts';
 import { addDynamicTasks, closeDynamicJob, waitForDynamicTasks } from './dynamic-tasks.ts';
 import type { EnginePorts } from './engine-ports.ts';
@@ -286,6 +287,8 @@ export class Coordinator implements JobDriver {
         const active = await this.ports.tasks.stopTasks(job.jobId, effect.reason, this.ports.clock.now());
         if (active.length)
           this.feed.publish({ type: 'tasksAborted', taskIds: active, reason: effect.reason });
+        // Work the job's code started (code API) ends with it.
+        for (const child of job.children ?? []) await stopChildJob(this, child.jobId, effect.reason);
         return this.countStopped(job.jobId);
       }
       case 'finished':

@@ -4,12 +4,13 @@
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, every, type Timer } from '../ports/clock.ts';
+import type { CodeApiSession } from '../ports/code-api.ts';
 import { isJobFinal } from '../ports/job-state.ts';
 import type { JobReader } from '../ports/jobs.ts';
 import type { AlgorithmReader } from '../ports/registry.ts';
 import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
-import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import type { TaskInfo, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { taskIdentity } from './task-identity.ts';
@@ -49,10 +50,24 @@ export interface DispatcherDeps {
    * does not age the queue (on AWS the dispatch tick does).
    */
   agingMs?: number;
+  /** HKube's code API for the tasks run here (engine/code-api.ts); none: the calls answer errors. */
+  codeApi?: {
+    session(
+      info: TaskInfo,
+      ended: AbortSignal,
+      lend: (waiting: boolean) => void,
+    ): CodeApiSession & { starting(): Promise<void> };
+    /** The task was stopped or timed out: the children it started stop too. */
+    stopChildren(info: TaskInfo, reason: string): Promise<void>;
+  };
 }
 
 export class Dispatcher {
   private running = new Map<string, AbortController>();
+  /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
+  private lent = 0;
+  /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
+  private lentBy = new Map<string, number>();
   private algorithms = new Map<string, AlgorithmDefinition | undefined>();
   private pumping = false;
   private again = false;
@@ -80,6 +95,14 @@ export class Dispatcher {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /**
+   * Running tasks that wait on children they started (code API). A worker counts their slots as
+   * free meanwhile, so the children can run even on one slot.
+   */
+  get lentCount(): number {
+    return this.lent;
   }
 
   /** Stops claiming new tasks; running ones go on (a worker draining before it exits). */
@@ -177,7 +200,9 @@ export class Dispatcher {
           if (!builtin && !this.algorithms.has(t.algorithmName)) return 'skip'; // loaded below, next round
           const mine = claimedPer.get(t.algorithmName) ?? 0;
           const cap = def?.maxWorkers;
-          if (cap !== undefined && (active.get(t.algorithmName) ?? 0) + mine >= cap) return 'skip';
+          const lent = queue.releaseSlot ? 0 : (this.lentBy.get(t.algorithmName) ?? 0); // see lend()
+          const busy = (active.get(t.algorithmName) ?? 0) - lent;
+          if (cap !== undefined && busy + mine >= cap) return 'skip';
           // No worker capacity left: looking further down the queue cannot help until one frees.
           if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return 'stop';
           claimedPer.set(t.algorithmName, mine + 1);
@@ -286,8 +311,57 @@ export class Dispatcher {
       ...((node?.cache ?? job.pipeline.options?.cache) ? { cache: true } : {}),
     };
     if (this.closed) return; // claimed as the engine shut down: recovery requeues it
-    const outcome = await runner.run(spec, controller.signal);
+    const ended = new AbortController();
+    let lending = false;
+    let slotGiven = false;
+    const lend = (waiting: boolean) => {
+      if (waiting === lending) return;
+      lending = waiting;
+      this.lent += waiting ? 1 : -1;
+      const name = task.algorithmName;
+      this.lentBy.set(name, (this.lentBy.get(name) ?? 0) + (waiting ? 1 : -1));
+      if (!waiting) return;
+      this.wake();
+      // A shared maxWorkers semaphore gets the slot back for the rest of the run (it is not taken
+      // again when the code resumes: that could wait on other callers forever).
+      if (!slotGiven && this.deps.queue.releaseSlot) {
+        slotGiven = true;
+        void this.deps.queue
+          .releaseSlot(t)
+          .then(() => this.wake())
+          .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`));
+      }
+    };
+    const codeApi = this.deps.codeApi;
+    let called = false;
+    const session = codeApi?.session(spec.info, ended.signal, lend);
+    if (session) {
+      spec.codeApi = {
+        call: (index, call) => {
+          called = true;
+          return session.call(index, call);
+        },
+        lend,
+      };
+    }
+    let outcome: Awaited<ReturnType<TaskRunner['run']>>;
+    try {
+      outcome = await runner.run(spec, controller.signal);
+    } finally {
+      lend(false);
+      ended.abort();
+    }
     if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
+    if (called) await session?.starting(); // children being started are recorded before any stop
+    const stoppedEarly = controller.signal.aborted || (outcome.status === 'failed' && outcome.timedOut);
+    if (codeApi && stoppedEarly) {
+      // Not after a crash: the retried task asks for the same children again and reuses them.
+      const reason = outcome.status === 'failed' ? outcome.failure.message : 'stopped';
+      await codeApi.stopChildren(spec.info, reason);
+    } else if (codeApi && called && outcome.status === 'succeeded') {
+      // Children the code started but did not wait for end with it (no orphans of a done task).
+      await codeApi.stopChildren(spec.info, 'the calling task finished without waiting for it');
+    }
     if (controller.signal.aborted) {
       // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.
       const error =

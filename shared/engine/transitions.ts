@@ -287,6 +287,12 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
       effects.push({ type: 'progress', level: 'info', message: 'pipeline resumed' });
       break;
     }
+    case 'childStarted': {
+      if (final || prev.children?.some((c) => c.jobId === ev.child.jobId))
+        return { state: prev, effects: [] };
+      state.children = [...(prev.children ?? []), ev.child];
+      break;
+    }
   }
   if (touched.size) state.nodes = prev.nodes.withAll(touched);
   return { state, effects };

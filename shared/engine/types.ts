@@ -1,6 +1,7 @@
 // The engine's vocabulary: the events applied to a job and the effects a transition asks for.
 // The state they act on (JobState, NodeState, statuses) lives with the ports (ports/job-state.ts).
 import type { ProgressLevel } from '../pipeline/types.ts';
+import type { ChildJobRef } from '../ports/code-api.ts';
 import type { JobState, JobStatus, TaskOutcomeKind } from '../ports/job-state.ts';
 import type { TaskFailure } from '../ports/task-failure.ts';
 
@@ -51,7 +52,9 @@ export type EngineEvent =
   | { type: 'stop'; reason: string; at: number }
   /** No new task of the job starts until `resume`; running tasks finish. */
   | { type: 'pause'; at: number }
-  | { type: 'resume'; at: number };
+  | { type: 'resume'; at: number }
+  /** A task of the job started a child job through the code API (ports/code-api.ts). */
+  | { type: 'childStarted'; child: ChildJobRef; at: number };
 
 export type EngineEffect =
   /** Create the node's tasks (or all currently available items of a streaming node). */

@@ -2,6 +2,7 @@
 // per-task records live beside it (ports/tasks.ts), so a 100,000-item batch never becomes one
 // giant record. The engine's transitions (shared/engine) are the only code that changes it.
 import type { Pipeline } from '../pipeline/types.ts';
+import type { ChildJobRef } from './code-api.ts';
 import type { NodeStates } from './node-states.ts';
 
 export type JobStatus = 'pending' | 'active' | 'completed' | 'failed' | 'stopped';
@@ -33,10 +34,13 @@ export interface NodeState {
 
 /** How a job started (`pipeline`: as the sub-job of a pipeline node of `parentJobId`). */
 export interface JobOrigin {
-  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching' | 'pipeline';
+  kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching' | 'pipeline' | 'algorithm';
   parentJobId?: string;
   /** For a triggered job: how many triggers led to it from a job started otherwise (1 = one). */
   triggerDepth?: number;
+  /** kind 'algorithm': the task whose code started this job, and its node. */
+  parentTaskId?: string;
+  parentNode?: string;
 }
 
 export interface JobState {
@@ -69,6 +73,8 @@ export interface JobState {
    * not expanded from inputs, and it ends when the client closes it (`closed`) and they are done.
    */
   dynamic?: { closed: boolean };
+  /** Jobs its tasks started through the code API (ports/code-api.ts); stopping this job stops them. */
+  children?: ChildJobRef[];
 }
 
 export function isNodeFinal(n: { status: NodeStatus }): boolean {

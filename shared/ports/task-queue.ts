@@ -52,6 +52,12 @@ export interface TaskQueue {
    */
   release(t: ClaimedTask, delayMs: number): Promise<void>;
   /**
+   * Where maxWorkers is a shared semaphore (SQS: SlotLimits), gives the task's slot back before it
+   * settles: the task waits on children it started (code API), which may need that slot. Where
+   * absent, the dispatcher leaves waiting tasks out of its own maxWorkers count instead.
+   */
+  releaseSlot?(t: ClaimedTask): Promise<void>;
+  /**
    * Resolves once the claims made so far would survive a crash. The dispatcher waits for it before
    * starting claimed tasks, so a task never runs unless its claim (status, attempt) is durable,
    * and a crash retries it by its policy instead of silently running it again.

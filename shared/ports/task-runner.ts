@@ -1,6 +1,7 @@
 // The port between the engine and whatever executes tasks: local processes (embedded) or
 // container tasks (AWS). The engine hands over a fully resolved task and gets back an outcome.
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { CodeApiSession } from './code-api.ts';
 import type { TaskFailure } from './task-failure.ts';
 import type { TaskLogs } from './task-logs.ts';
 
@@ -26,6 +27,8 @@ export interface TaskSpec {
    * pipeline or the node). A runner without a cache runs the task as usual.
    */
   cache?: boolean;
+  /** HKube's code API (`start(args, hkubeApi)`), where the engine offers it to this task. */
+  codeApi?: CodeApiSession;
 }
 
 export type TaskOutcome =

@@ -3,8 +3,10 @@
 // markers the host writes; requests and responses travel on fds 3 and 4.
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import type { CodeApiSession } from '../ports/code-api.ts';
 import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
+import { CodeApiRelay, isHostApiMessage } from './code-api-relay.ts';
 import { ERROR_STDERR_TAIL_LINES, MARKER_WAIT_MS, MAX_LOG_LINE_LENGTH } from './constants.ts';
 import { LineSplitter, LogTail, tailsToLogs } from './log-tail.ts';
 import { type ChildExit, HOST_STDIO, hostPipes, ManagedChild } from './managed-child.ts';
@@ -42,6 +44,8 @@ interface ActiveTask {
   stopReason?: StopReason;
   timeoutMs?: number;
   markerTimer?: NodeJS.Timeout;
+  /** The task's code API calls (code-api-relay.ts). */
+  relay: CodeApiRelay;
   resolve(outcome: TaskOutcome): void;
 }
 
@@ -106,7 +110,13 @@ export class AlgorithmProcess {
   }
 
   /** Runs one task. A thrown `stop` kills the process (the pool replaces it). */
-  run(input: unknown[], info: TaskInfo, stop: StopSwitch, timeoutMs?: number): Promise<TaskOutcome> {
+  run(
+    input: unknown[],
+    info: TaskInfo,
+    stop: StopSwitch,
+    timeoutMs?: number,
+    codeApi?: CodeApiSession,
+  ): Promise<TaskOutcome> {
     if (this.state === 'dead') {
       const headline = `the process running ${this.algorithmName} (pid ${this.pid}) exited before the task reached it`;
       return Promise.resolve(
@@ -123,6 +133,9 @@ export class AlgorithmProcess {
         stderr: new LogTail(maxLogLines, maxLogBytes),
         markers: 0,
         timeoutMs,
+        relay: new CodeApiRelay(codeApi, (line) => {
+          if (this.state !== 'dead') this.requests.write(line);
+        }),
         resolve,
       };
       this.active = task;
@@ -143,6 +156,14 @@ export class AlgorithmProcess {
   }
 
   private onResponseLine(line: string): void {
+    // Code API messages start with their type (code-api-relay.ts); results are not parsed twice.
+    if (line.startsWith('{"t":')) {
+      const message = parseJson(line);
+      if (isHostApiMessage(message)) {
+        if (this.active?.id === message.task) this.active.relay.handle(message);
+        return;
+      }
+    }
     const response = parseResponse(line);
     if (response) this.onResponse(response);
     else {
@@ -171,6 +192,7 @@ export class AlgorithmProcess {
   private finish(task: ActiveTask): void {
     if (this.active !== task) return;
     clearTimeout(task.markerTimer);
+    task.relay.end();
     this.active = undefined;
     const response = task.response!;
     const logs = tailsToLogs(task.stdout, task.stderr);
@@ -196,6 +218,7 @@ export class AlgorithmProcess {
     this.markGone();
     if (!task) return;
     clearTimeout(task.markerTimer);
+    task.relay.end();
     const logs = tailsToLogs(task.stdout, task.stderr);
     if (task.stopReason) task.resolve(stoppedOutcome(task.stopReason, task.timeoutMs, logs));
     else if (task.response) {
@@ -214,5 +237,13 @@ export class AlgorithmProcess {
     if (this.state === 'dead') return;
     this.state = 'dead';
     this.onGone?.(this);
+  }
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
   }
 }

@@ -3,7 +3,9 @@
 // Plain JS (no tsx) so it starts fast. Requests arrive as JSON lines on fd 3, responses leave on
 // fd 4; stdout/stderr stay the user's (the pool captures them as logs). After each task the host
 // writes MARKER on stdout and stderr, which tells the pool where that task's output ends.
-// HKube's interface: start(args) (may return a Promise); optional init(args), once, before the first task.
+// HKube's interface: start(args, hkubeApi) (may return a Promise); optional init(args), once, before
+// the first task. hkubeApi is HKube's code API: each call goes to the pool as {"t":"call"} on fd 4 and
+// a wait as {"t":"wait"}; the pool answers {"t":"reply"} on fd 3.
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -49,6 +51,43 @@ try {
 }
 let initOk = false;
 
+// The code API of the task being served. Calls are numbered in the order the code makes them, so a
+// retried task asks for the same children and gets their results again.
+let currentTask = 0;
+let calls = 0;
+let waits = 0;
+const replies = new Map();
+function send(message) {
+  responses.write(`${JSON.stringify({ ...message, task: currentTask })}\n`);
+}
+function startCall(message) {
+  const n = ++calls;
+  send({ t: 'call', n, ...message });
+  const w = ++waits;
+  send({ t: 'wait', w, calls: [n] });
+  return new Promise((resolve) => replies.set(w, (results) => resolve(results[0])));
+}
+const hkubeApi = {
+  /** Runs algorithm `name` with `input` (its args.input): resolves {response} or {error}. */
+  startAlgorithm: (name, input = []) => startCall({ op: 'algorithm', name, input }),
+  /** Runs the stored pipeline `name`: resolves {response: its results} or {error}. */
+  startStoredSubpipeline: (name, flowInput) => startCall({ op: 'stored', name, flowInput }),
+  /** Runs a pipeline descriptor (an object, or HKube's (name, nodes, flowInput, options)). */
+  startRawSubpipeline(name, nodes, flowInput, options) {
+    if (typeof name === 'object' && name !== null) {
+      return startCall({
+        op: 'raw',
+        descriptor: name,
+        flowInput: flowInput ?? (Array.isArray(nodes) ? undefined : nodes),
+      });
+    }
+    const descriptor = { name, nodes: nodes ?? [], ...(options ? { options } : {}) };
+    return startCall({ op: 'raw', descriptor, flowInput });
+  },
+  /** Waits for several started calls; their results in order (none rejects). */
+  waitAll: (promises) => Promise.all(promises),
+};
+
 async function serve(request) {
   const args = { input: request.input, info: request.info };
   let response;
@@ -58,7 +97,9 @@ async function serve(request) {
       if (algorithm.init) await algorithm.init(args);
       initOk = true;
     }
-    const result = await algorithm.start(args);
+    currentTask = request.id;
+    calls = 0;
+    const result = await algorithm.start(args, hkubeApi);
     let body;
     try {
       body = JSON.stringify(result === undefined ? null : result, rejectNonJson);
@@ -89,7 +130,11 @@ requests.on('data', (chunk) => {
     parts.push(chunk.slice(start, nl));
     const request = JSON.parse(parts.join(''));
     parts = [];
-    chain = chain.then(() => serve(request));
+    if (request.t === 'reply') {
+      const done = replies.get(request.w);
+      replies.delete(request.w);
+      done?.(request.results);
+    } else chain = chain.then(() => serve(request));
     start = nl + 1;
     nl = chunk.indexOf('\n', start);
   }

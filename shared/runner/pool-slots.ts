@@ -36,8 +36,11 @@ export class PoolSlots {
 
   constructor(private readonly settings: PoolSettings) {}
 
+  /** Slots of processes whose task waits on children it started (code API): lent, counted free. */
+  lent = 0;
+
   usedSlots(): number {
-    return this.procs.size + this.hosts.size + this.commandSlots;
+    return this.procs.size + this.hosts.size + this.commandSlots - this.lent;
   }
 
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */

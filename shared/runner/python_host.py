@@ -6,7 +6,8 @@ Requests arrive as JSON lines on fd 3 and responses leave as JSON lines on fd 4,
 stdout/stderr stay free for print(): the pool captures them as the task's logs. After each task the
 host writes MARKER on stdout and on stderr, which tells the pool where that task's output ends.
 HKube's interface: start(args) (or start(args, hkubeApi)); optional init(args), called once before
-the first task; async def is supported for both.
+the first task; async def is supported for both. hkubeApi is HKube's code API (HkubeApi below):
+each call goes to the pool as {"t":"call"} on fd 4, a wait as {"t":"wait"}, answered on fd 3.
 """
 
 import asyncio
@@ -55,11 +56,93 @@ def positional_arity(fn):
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
         return 1
-    return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
+    # start(args, hkubeApi=None), as HKube's own examples write it, takes the API too.
+    return sum(1 for p in params if p.kind in kinds)
+
+
+class Waiter:
+    """A started call; get() waits for it and answers {"response": ...} or {"error": ...}."""
+
+    def __init__(self, api, n):
+        self._api, self.n, self._result, self._done = api, n, None, False
+
+    def get(self):
+        if not self._done:
+            self._api._wait([self])
+        return self._result
+
+
+class HkubeApi:
+    """HKube's code API (the second argument of start). Calls are numbered in the order the code
+    makes them, so a retried task asks for the same children and gets their results again."""
+
+    def __init__(self, requests, responses):
+        self._requests, self._responses = requests, responses
+        self._task, self._calls, self._waits = 0, 0, 0
+
+    def _begin(self, task):
+        self._task, self._calls = task, 0
+
+    def _send(self, message):
+        message["task"] = self._task
+        self._responses.write(json.dumps(message, allow_nan=False).encode() + b"\n")
+
+    def _start(self, message, blocking):
+        self._calls += 1
+        self._send({"t": "call", "n": self._calls, **message})  # "t" first: the pool looks for it
+        waiter = Waiter(self, self._calls)
+        return waiter.get() if blocking else waiter
+
+    def _wait(self, waiters):
+        pending = [w for w in waiters if not w._done]
+        if not pending:
+            return
+        self._waits += 1
+        w = self._waits
+        self._send({"t": "wait", "w": w, "calls": [p.n for p in pending]})
+        while True:
+            line = self._requests.readline()
+            if not line:
+                raise SystemExit(0)  # the pool went away
+            reply = json.loads(line)
+            if reply.get("t") == "reply" and reply.get("w") == w:
+                break
+        for waiter, result in zip(pending, reply["results"]):
+            waiter._result, waiter._done = result, True
+
+    # includeResult and **options (resultAsRaw, ...) are HKube's; results are always included.
+    def start_algorithm(self, algorithmName, input=None, includeResult=True, blocking=False, **options):
+        """Runs algorithm `algorithmName` as a task with `input` (its args["input"])."""
+        return self._start({"op": "algorithm", "name": algorithmName, "input": list(input or [])}, blocking)
+
+    def start_stored_subpipeline(self, name, flowInput=None, includeResult=True, blocking=False, **options):
+        """Runs the stored pipeline `name`; the response is its results."""
+        return self._start({"op": "stored", "name": name, "flowInput": flowInput}, blocking)
+
+    def start_raw_subpipeline(self, name, nodes=None, flowInput=None, options=None, webhooks=None,
+                              includeResult=True, blocking=False, **more):
+        """Runs a pipeline descriptor: a whole dict, or HKube's (name, nodes, flowInput, options)."""
+        if isinstance(name, dict):
+            descriptor = dict(name)
+            if flowInput is None and isinstance(nodes, dict):
+                flowInput = nodes
+        else:
+            descriptor = {"name": name, "nodes": nodes or []}
+            if options:
+                descriptor["options"] = options
+            if webhooks:
+                descriptor["webhooks"] = webhooks
+        return self._start({"op": "raw", "descriptor": descriptor, "flowInput": flowInput}, blocking)
+
+    def wait_all(self, waiters):
+        """Waits for every waiter (one round trip) and answers their results in order."""
+        self._wait(list(waiters))
+        return [w.get() for w in waiters]
 
 
 class Algorithm:
-    def __init__(self, module):
+    def __init__(self, module, api):
+        self.api = api
         self.start = getattr(module, "start", None)
         if not callable(self.start):
             raise AttributeError(f"module {module.__name__!r} has no start(args) function")
@@ -69,8 +152,8 @@ class Algorithm:
         self.init_ok = False
 
     def call(self, fn, args):
-        # HKube passes hkubeApi as a second argument; Sluice has none to offer.
-        result = fn(args, None) if positional_arity(fn) >= 2 else fn(args)
+        # HKube passes hkubeApi as a second argument to functions that take one.
+        result = fn(args, self.api) if positional_arity(fn) >= 2 else fn(args)
         if inspect.isawaitable(result):
             result = self.loop.run_until_complete(_await(result))
         return result
@@ -106,14 +189,19 @@ def main():
     requests = os.fdopen(3, "rb")
     responses = os.fdopen(4, "wb", buffering=0)
     algorithm, load_error = None, None
+    api = HkubeApi(requests, responses)
     try:
-        algorithm = Algorithm(load_module(code_dir, entry))
+        algorithm = Algorithm(load_module(code_dir, entry), api)
     except Exception as exc:  # reported with every task; the pool then replaces the process
         load_error = describe(exc)
 
-    for line in requests:
+    # readline, not iteration: HkubeApi reads its replies from the same pipe while a task runs.
+    for line in iter(requests.readline, b""):
         request = json.loads(line)
+        if request.get("t") == "reply":
+            continue  # the answer to a wait of a task that is over
         task_id = request["id"]
+        api._begin(task_id)
         args = {"input": request["input"], "info": request["info"]}
         try:
             if load_error is not None:

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import type { CodeApiSession } from '../ports/code-api.ts';
 import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import { AlgorithmProcess } from './algorithm-process.ts';
@@ -174,8 +175,25 @@ export class WorkerPool implements TaskRunner {
     const lease = await this.slots.acquire({ kind: 'process', key, spawn }, signal);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
-      lease.proc.run(task.input, task.info, stop, task.timeoutMs),
+      lease.proc.run(task.input, task.info, stop, task.timeoutMs, this.lending(task)),
     );
+  }
+
+  /**
+   * The task's code API session, with its slot lent to the pool while the code waits on children
+   * (so they can start even when every slot is taken, one worker included).
+   */
+  private lending(task: TaskSpec): CodeApiSession | undefined {
+    const api = task.codeApi;
+    if (!api) return undefined;
+    return {
+      call: (index, call) => api.call(index, call),
+      lend: (waiting) => {
+        this.slots.lent += waiting ? 1 : -1;
+        api.lend(waiting);
+        if (waiting) this.slots.pump();
+      },
+    };
   }
 
   /** Which processes can serve `def` (its key: code, and the dataset cache they read through) and how to start one. */

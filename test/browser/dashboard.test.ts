@@ -2,7 +2,7 @@
 // processes): submit a stored pipeline from the UI and watch every node succeed, stop a running
 // job, read a failed task's error and stderr, see the API's validation message for an invalid
 // edit, and re-run from a node. Writes the README's screenshots (docs/img/job-*.png).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -103,6 +103,29 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     // Edge labels: `#@items` into again, `@again` and `@items` into total.
     const labels = await page.locator('.edge-label').allTextContents();
     expect(labels.sort()).toEqual(['#@', '@', '@']);
+  }, 90_000);
+
+  it('lists the jobs a node’s code started (code API) and opens one', async () => {
+    mkdirSync(join(dir, 'caller'));
+    writeFileSync(
+      join(dir, 'caller', 'main.py'),
+      'def start(args, hkubeApi):\n    return hkubeApi.start_algorithm("slow", [7, 0]).get()\n',
+    );
+    const alg = { name: 'dash-caller', env: 'python', codePath: join(dir, 'caller'), entryPoint: 'main.py' };
+    expect((await api('POST', '/store/algorithms', alg)).status).toBe(201);
+    const run = await api('POST', '/exec/raw', {
+      name: 'dash-code-api',
+      nodes: [{ nodeName: 'caller', algorithmName: 'dash-caller', input: [] }],
+    });
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    await page.goto(`${served!.url}/#/jobs/${encodeURIComponent(run.body.jobId)}`);
+    await waitStatus('completed');
+    const child = page.locator('tr[data-node="caller"] [data-testid="child-job"]');
+    await expect.poll(() => child.count(), { timeout: 10_000 }).toBe(1);
+    expect(await child.textContent()).toContain('call 1');
+    await child.click();
+    await page.waitForURL(/#\/jobs\/slow-sub/);
+    await waitStatus('completed');
   }, 90_000);
 
   it('stops a running job and shows it stopped', async () => {

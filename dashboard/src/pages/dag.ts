@@ -16,6 +16,8 @@ export interface NodeView {
   stopped: number;
   queued?: number;
   running?: number;
+  /** Jobs the node's code started (HKube's code API). */
+  children?: { jobId: string; callIndex: number }[];
 }
 
 interface PipelineNode {

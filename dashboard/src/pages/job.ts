@@ -116,7 +116,13 @@ export function JobPage({ jobId }: { jobId: string }) {
         <th>Queued</th><th>Retried</th></tr></thead>
       <tbody>${view.nodes.map(
         (n) => html`<tr key=${n.nodeName} data-node=${n.nodeName}>
-          <td><a href=${`#/jobs/${id}/nodes/${encodeURIComponent(n.nodeName)}`}>${n.nodeName}</a>${n.batch ? ' (batch)' : ''}</td>
+          <td><a href=${`#/jobs/${id}/nodes/${encodeURIComponent(n.nodeName)}`}>${n.nodeName}</a>${n.batch ? ' (batch)' : ''}
+            ${(n.children ?? []).map(
+              (
+                c,
+              ) => html` <a class="child-job" data-testid="child-job" href=${`#/jobs/${encodeURIComponent(c.jobId)}`}
+                title=${`job ${c.jobId}, started by this node's code`}>↳ call ${c.callIndex}</a>`,
+            )}</td>
           <td><span class=${`status s-${n.status}`}>${statusLabel(n.status)}</span></td>
           <td>${n.total}</td><td>${n.succeeded}</td><td>${n.failed}</td><td>${n.running ?? 0}</td>
           <td>${n.queued ?? 0}</td><td>${(n as { retried?: number }).retried ?? 0}</td>

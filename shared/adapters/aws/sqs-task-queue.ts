@@ -258,6 +258,13 @@ export class SqsTaskQueue implements TaskQueue {
     if (lease.slot) await this.opts.slots.release(t.algorithmName);
   }
 
+  async releaseSlot(t: ClaimedTask): Promise<void> {
+    const lease = this.held.get(t.taskId);
+    if (!lease?.slot) return;
+    lease.slot = false; // settle() gives back nothing more
+    await this.opts.slots.release(t.algorithmName);
+  }
+
   /** Late binding of the claimer's callbacks (the worker's dispatcher exists after the queue). */
   bind(cb: Pick<SqsTaskQueueOptions, 'capacity' | 'onLost'>): void {
     if (cb.capacity) this.opts.capacity = cb.capacity;

@@ -41,7 +41,8 @@ export function startWorker(
   });
   const dispatcher = engine.dispatcher as Dispatcher;
   engine.queue.bind({
-    capacity: () => Math.max(0, opts.slots - dispatcher.runningCount),
+    // A task waiting on children it started lends its slot (see Dispatcher.lentCount).
+    capacity: () => Math.max(0, opts.slots - dispatcher.runningCount + dispatcher.lentCount),
     onLost: (taskId) => dispatcher.abort([taskId], 'the task was stopped'),
   });
   dispatcher.start(opts.pollMs ?? 200);

@@ -77,6 +77,23 @@ export interface JobState {
   children?: ChildJobRef[];
 }
 
+/**
+ * A node's counts raised to what the task store counted (recovery and reconcile: the store is the
+ * truth, and a count never goes down).
+ */
+export function raisedToTally(
+  n: NodeState,
+  t: { succeeded: number; failed: number; stopped: number; created?: number },
+): NodeState {
+  return {
+    ...n,
+    succeeded: Math.max(n.succeeded, t.succeeded),
+    failed: Math.max(n.failed, t.failed),
+    stopped: Math.max(n.stopped, t.stopped),
+    ...(t.created !== undefined ? { created: Math.max(n.created, t.created) } : {}),
+  };
+}
+
 export function isNodeFinal(n: { status: NodeStatus }): boolean {
   return FINAL_NODE_STATUSES.includes(n.status);
 }

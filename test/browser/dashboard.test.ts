@@ -1,7 +1,8 @@
 // The dashboard in headless Chromium against a real `sluice serve` (its own process, real worker
 // processes): submit a stored pipeline from the UI and watch every node succeed, stop a running
 // job, read a failed task's error and stderr, see the API's validation message for an invalid
-// edit, and re-run from a node. Writes the README's screenshots (docs/img/job-*.png).
+// edit, and re-run from a node. Takes the README's screenshots: into docs/img/ with
+// SLUICE_SCREENSHOTS=1 (to refresh them), else into a temp directory, so a test run leaves the tree clean.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { REPO, type Served, serve, sluice, sluiceEnv } from '../helpers/process.
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-dash-'));
 const home = join(dir, 'home');
+const shot = (name: string) =>
+  process.env.SLUICE_SCREENSHOTS === '1' ? join(REPO, 'docs/img', name) : join(dir, name);
 let served: Served | undefined;
 let browser: Browser | undefined;
 let page: Page;
@@ -138,7 +141,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await expect
       .poll(() => page.locator('g[data-node="first"]').textContent(), { timeout: 20_000 })
       .toContain('succeeded');
-    await page.screenshot({ path: join(REPO, 'docs/img/job-running.png') });
+    await page.screenshot({ path: shot('job-running.png') });
     // The workers page shows the two slots busy with this job's items.
     await page.getByRole('link', { name: 'Workers' }).click();
     await expect.poll(() => page.getByTestId('workers-running').textContent(), { timeout: 10_000 }).toBe('2');
@@ -158,7 +161,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('job-reason').textContent(), { timeout: 10_000 })
       .toContain('write');
-    await page.screenshot({ path: join(REPO, 'docs/img/job-failed.png') });
+    await page.screenshot({ path: shot('job-failed.png') });
     await page.locator('g[data-node="write"]').focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/nodes\/write$/);

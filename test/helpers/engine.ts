@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SluiceService } from '../../shared/api/service.ts';
 import { allBuiltins } from '../../shared/builtins/registry.ts';
 import type { BuiltinAlgorithm } from '../../shared/ports/builtin-algorithm.ts';
 import type { JobState } from '../../shared/ports/job-state.ts';
@@ -72,6 +73,18 @@ export const testBuiltins: BuiltinAlgorithm[] = [
     },
   },
 ];
+
+/** The API's service over a test engine's ports, as `sluice serve` composes it. */
+export function serviceOf(t: TestEngine): SluiceService {
+  return new SluiceService({
+    jobs: t.engine.jobs,
+    tasks: t.engine.tasks,
+    registry: t.engine.registry,
+    control: t.engine.coordinator,
+    builtins: t.engine.engine.ports.builtins,
+    notifier: t.engine.notifier,
+  });
+}
 
 export interface TestEngine {
   engine: LocalEngine;

@@ -10,7 +10,7 @@ import type { ApiDeps } from '../../shared/api/api-deps.ts';
 import { putPipeline } from '../../shared/api/store.ts';
 import type { Coordinator } from '../../shared/engine/coordinator.ts';
 import { triggeredJobId } from '../../shared/engine/finish.ts';
-import { isJobFinal, type JobState } from '../../shared/ports/job-state.ts';
+import { isJobFinal } from '../../shared/ports/job-state.ts';
 import type { JobStore } from '../../shared/ports/jobs.ts';
 import type { Notifier } from '../../shared/ports/notifier.ts';
 import type { Registry } from '../../shared/ports/registry.ts';

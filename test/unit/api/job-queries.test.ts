@@ -3,8 +3,8 @@
 // and of its cron trigger, and storing an array of pipelines with ?overwrite=true.
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../../shared/api/router.ts';
-import { SluiceService } from '../../../shared/api/service.ts';
-import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import type { SluiceService } from '../../../shared/api/service.ts';
+import { openTestEngine, serviceOf, type TestEngine } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -14,14 +14,7 @@ afterEach(async () => {
 
 async function service(): Promise<SluiceService> {
   t = await openTestEngine();
-  return new SluiceService({
-    jobs: t.engine.jobs,
-    tasks: t.engine.tasks,
-    registry: t.engine.registry,
-    control: t.engine.coordinator,
-    builtins: t.engine.engine.ports.builtins,
-    notifier: t.engine.notifier,
-  });
+  return serviceOf(t);
 }
 
 async function call<T = unknown>(

@@ -3,9 +3,9 @@
 // large enough to go to the blob store runs (blob keys never contain the node name).
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../../shared/api/router.ts';
-import { SluiceService } from '../../../shared/api/service.ts';
+import type { SluiceService } from '../../../shared/api/service.ts';
 import { MAX_NODES, NODE_NAME_MAX_LENGTH } from '../../../shared/pipeline/constants.ts';
-import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import { openTestEngine, serviceOf, type TestEngine } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -15,14 +15,7 @@ afterEach(async () => {
 
 async function service(): Promise<SluiceService> {
   t = await openTestEngine();
-  return new SluiceService({
-    jobs: t.engine.jobs,
-    tasks: t.engine.tasks,
-    registry: t.engine.registry,
-    control: t.engine.coordinator,
-    builtins: t.engine.engine.ports.builtins,
-    notifier: t.engine.notifier,
-  });
+  return serviceOf(t);
 }
 
 const big = 'x'.repeat(70 * 1024);

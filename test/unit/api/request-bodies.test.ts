@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { routes } from '../../../shared/api/route-table.ts';
 import { handleApi } from '../../../shared/api/router.ts';
-import { SluiceService } from '../../../shared/api/service.ts';
-import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
+import type { SluiceService } from '../../../shared/api/service.ts';
+import { openTestEngine, serviceOf, type TestEngine } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -14,14 +14,7 @@ afterEach(async () => {
 
 async function service(): Promise<SluiceService> {
   t = await openTestEngine();
-  return new SluiceService({
-    jobs: t.engine.jobs,
-    tasks: t.engine.tasks,
-    registry: t.engine.registry,
-    control: t.engine.coordinator,
-    builtins: t.engine.engine.ports.builtins,
-    notifier: t.engine.notifier,
-  });
+  return serviceOf(t);
 }
 
 /** A body each route accepts as far as its shape goes (the names in it need not exist). */

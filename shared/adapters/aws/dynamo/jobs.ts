@@ -14,7 +14,7 @@ import { jobStateText, loadValue, storeValue } from '../../../engine/stored-valu
 import { ConflictError } from '../../../errors.ts';
 import type { Pipeline } from '../../../pipeline/types.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
-import { isJobFinal, type JobState, type NodeState } from '../../../ports/job-state.ts';
+import { isJobFinal, type JobState, type NodeState, raisedToTally } from '../../../ports/job-state.ts';
 import type { JobFilter, JobStore, JobSummary } from '../../../ports/jobs.ts';
 import { GSI } from '../dynamo-schema.ts';
 import {
@@ -120,16 +120,7 @@ export class DynamoJobs implements JobStore {
       const t = tallies.get(name);
       const n = state.nodes.get(name);
       if (!t || !n) continue;
-      raised.push([
-        name,
-        {
-          ...n,
-          succeeded: Math.max(n.succeeded, t.succeeded),
-          failed: Math.max(n.failed, t.failed),
-          stopped: Math.max(n.stopped, t.stopped),
-          created: Math.max(n.created, t.created),
-        },
-      ]);
+      raised.push([name, raisedToTally(n, t)]);
     }
     return { ...state, nodes: state.nodes.withAll(raised) };
   }

@@ -6,7 +6,7 @@
 import { jobStateText } from '../../../engine/stored-values.ts';
 import { ConflictError } from '../../../errors.ts';
 import type { Pipeline } from '../../../pipeline/types.ts';
-import { isJobFinal, type JobState, type NodeState } from '../../../ports/job-state.ts';
+import { isJobFinal, type JobState, type NodeState, raisedToTally } from '../../../ports/job-state.ts';
 import type { JobFilter, JobStore, JobSummary } from '../../../ports/jobs.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 import { SqliteJobNodes } from './job-nodes.ts';
@@ -89,15 +89,7 @@ export class SqliteJobs implements JobStore {
       const n = state.nodes.get(name) as NodeState;
       const t = this.tallies.get(state.jobId, name);
       if (t.succeeded <= n.succeeded && t.failed <= n.failed && t.stopped <= n.stopped) continue;
-      raised.push([
-        name,
-        {
-          ...n,
-          succeeded: Math.max(n.succeeded, t.succeeded),
-          failed: Math.max(n.failed, t.failed),
-          stopped: Math.max(n.stopped, t.stopped),
-        },
-      ]);
+      raised.push([name, raisedToTally(n, { succeeded: t.succeeded, failed: t.failed, stopped: t.stopped })]);
     }
     return raised.length ? { ...state, nodes: state.nodes.withAll(raised) } : state;
   }

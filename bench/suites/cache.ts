@@ -1,5 +1,5 @@
 // `npm run bench -- cache [--large=64] [--large-mb=16] [--small=2000] [--small-kb=100] [--rate=20m]
-// [--readers=4] [--one-mb=256] [--ranges=400] [--s3-objects=8] [--no-nginx] [--no-s3]`:
+// [--readers=4] [--one-mb=256] [--ranges=400] [--s3-objects=8] [--no-nginx] [--no-s3] [--no-http]`:
 // `sluice cache serve` against reading the origin directly and against nginx `proxy_cache` with
 // `slice` and `proxy_cache_lock` (Nezha's mechanism, bench/rig/nginx.ts), in the same run, on the
 // rig's rate-limited Range server (a per-connection cap, as an object store has) and, for S3, the
@@ -129,124 +129,130 @@ export const cacheSuite: BenchSuite = {
       );
       if (!nginxOn)
         console.log('# nginx not found (apt install nginx-light) or --no-nginx: its column is empty');
-      const www = join(rig.root, 'cache-www');
-      const large = makeFiles(www, 'large', o.large, o.largeMb * MiB);
-      const small = makeFiles(www, 'small', o.small, o.smallKb * 1024);
-      const part = makeFiles(www, 'part', 16, o.largeMb * MiB);
-      const [one] = makeFiles(www, 'one', 1, o.oneMb * MiB);
-      const [node, rargs] = rigScript('http-server.ts', ['--root', www, '--rate', rate]);
-      const server: Daemon = await startDaemon({
-        name: 'origin',
-        command: node,
-        args: rargs,
-        logFile: join(rig.root, 'cache-origin.log'),
-        printsPort: true,
-      });
-      const origin = `http://127.0.0.1:${server.port}`;
-      const host = `127.0.0.1:${server.port}`;
-
-      const sluice = await startSluiceCache(join(rig.root, 'sluice-cache'), process.env);
-      targets.push({ name: 'sluice', url: (p) => `${sluice.url}/http/${host}/${p}`, stop: sluice.stop });
-      let nginx: NginxCache | undefined;
-      if (nginxOn) {
-        const prefix = join(rig.root, 'nginx');
-        rmSync(prefix, { recursive: true, force: true });
-        nginx = await startNginxCache({ prefix, origin: host, maxSize: '8g', sliceBytes: BLOCK });
-        const n = nginx;
-        targets.push({ name: 'nginx', url: (p) => `${n.url}/${p}`, stop: n.stop });
-        console.log(`# baseline: ${nginx.version}`);
-      }
-      const direct: Target = { name: 'direct', url: (p) => `${origin}/${p}`, stop: async () => {} };
       const rows: string[][] = [];
       const row = (what: string, cells: Record<string, string>, target: string) =>
         rows.push([what, cells.direct ?? '', cells.sluice ?? '', cells.nginx ?? '', target]);
-      const originDelta = async (f: () => Promise<Pass>) => {
-        const before = await sent(origin);
-        const pass = await f();
-        return { pass, originBytes: (await sent(origin)) - before };
-      };
+      if (!args.includes('--no-http')) {
+        const www = join(rig.root, 'cache-www');
+        const large = makeFiles(www, 'large', o.large, o.largeMb * MiB);
+        const small = makeFiles(www, 'small', o.small, o.smallKb * 1024);
+        const part = makeFiles(www, 'part', 16, o.largeMb * MiB);
+        const [one] = makeFiles(www, 'one', 1, o.oneMb * MiB);
+        const [node, rargs] = rigScript('http-server.ts', ['--root', www, '--rate', rate]);
+        const server: Daemon = await startDaemon({
+          name: 'origin',
+          command: node,
+          args: rargs,
+          logFile: join(rig.root, 'cache-origin.log'),
+          printsPort: true,
+        });
+        const origin = `http://127.0.0.1:${server.port}`;
+        const host = `127.0.0.1:${server.port}`;
 
-      // Large objects: direct, cold and warm through each cache.
-      const d = await readUrls(large.map(direct.url), o.readers);
-      const cells: Record<string, Record<string, string>> = { cold: {}, warm: {}, herd: {}, partial: {} };
-      cells.cold!.direct = `${secs(d)} s (${mbps(d)} MiB/s)`;
-      const warmLarge: Record<string, Pass> = {};
-      for (const t of targets) {
-        const cold = await originDelta(() => readUrls(large.map(t.url), o.readers));
-        cells.cold![t.name] = `${secs(cold.pass)} s, ${(cold.pass.seconds / d.seconds).toFixed(2)}× direct`;
-        const warm = await originDelta(() => readUrls(large.map(t.url), o.readers));
-        warmLarge[t.name] = warm.pass;
-        cells.warm![t.name] =
-          `${secs(warm.pass)} s (${mbps(warm.pass)} MiB/s), ${(d.seconds / warm.pass.seconds).toFixed(1)}× direct, origin ${(warm.originBytes / MiB).toFixed(0)} MiB`;
-      }
-      row(`cold read, ${o.large} × ${o.largeMb} MiB`, cells.cold!, 'sluice ≤ 1.1× direct');
-      row(`warm read, ${o.large} × ${o.largeMb} MiB`, cells.warm!, 'sluice ≥ 10× direct; ≥ 0.6× nginx');
-      if (warmLarge.sluice && warmLarge.nginx)
+        const sluice = await startSluiceCache(join(rig.root, 'sluice-cache'), process.env);
+        targets.push({ name: 'sluice', url: (p) => `${sluice.url}/http/${host}/${p}`, stop: sluice.stop });
+        let nginx: NginxCache | undefined;
+        if (nginxOn) {
+          const prefix = join(rig.root, 'nginx');
+          rmSync(prefix, { recursive: true, force: true });
+          nginx = await startNginxCache({ prefix, origin: host, maxSize: '8g', sliceBytes: BLOCK });
+          const n = nginx;
+          targets.push({ name: 'nginx', url: (p) => `${n.url}/${p}`, stop: n.stop });
+          console.log(`# baseline: ${nginx.version}`);
+        }
+        const direct: Target = { name: 'direct', url: (p) => `${origin}/${p}`, stop: async () => {} };
+        const originDelta = async (f: () => Promise<Pass>) => {
+          const before = await sent(origin);
+          const pass = await f();
+          return { pass, originBytes: (await sent(origin)) - before };
+        };
+
+        // Large objects: direct, cold and warm through each cache.
+        const d = await readUrls(large.map(direct.url), o.readers);
+        const cells: Record<string, Record<string, string>> = { cold: {}, warm: {}, herd: {}, partial: {} };
+        cells.cold!.direct = `${secs(d)} s (${mbps(d)} MiB/s)`;
+        const warmLarge: Record<string, Pass> = {};
+        for (const t of targets) {
+          const cold = await originDelta(() => readUrls(large.map(t.url), o.readers));
+          cells.cold![t.name] = `${secs(cold.pass)} s, ${(cold.pass.seconds / d.seconds).toFixed(2)}× direct`;
+          const warm = await originDelta(() => readUrls(large.map(t.url), o.readers));
+          warmLarge[t.name] = warm.pass;
+          cells.warm![t.name] =
+            `${secs(warm.pass)} s (${mbps(warm.pass)} MiB/s), ${(d.seconds / warm.pass.seconds).toFixed(1)}× direct, origin ${(warm.originBytes / MiB).toFixed(0)} MiB`;
+        }
+        row(`cold read, ${o.large} × ${o.largeMb} MiB`, cells.cold!, 'sluice ≤ 1.1× direct');
+        row(`warm read, ${o.large} × ${o.largeMb} MiB`, cells.warm!, 'sluice ≥ 10× direct; ≥ 0.6× nginx');
+        if (warmLarge.sluice && warmLarge.nginx)
+          row(
+            'warm, sluice throughput / nginx',
+            { sluice: (warmLarge.nginx.seconds / warmLarge.sluice.seconds).toFixed(2) },
+            '≥ 0.6',
+          );
+
+        // Partly cached objects: the first half of each is read, then the whole objects. Origin
+        // bytes count both passes: a cache may fetch ahead while the first halves are read.
+        for (const t of targets) {
+          const before = await sent(origin);
+          await readRanges(
+            part.map((p) => ({ url: t.url(p), start: 0, length: (o.largeMb * MiB) / 2 })),
+            o.readers,
+          );
+          const whole = await readUrls(part.map(t.url), o.readers);
+          const originMiB = ((await sent(origin)) - before) / MiB;
+          cells.partial![t.name] = `${secs(whole)} s, origin ${originMiB.toFixed(0)} MiB over both passes`;
+        }
         row(
-          'warm, sluice throughput / nginx',
-          { sluice: (warmLarge.nginx.seconds / warmLarge.sluice.seconds).toFixed(2) },
-          '≥ 0.6',
+          `16 × ${o.largeMb} MiB: first halves read, then whole objects (${o.largeMb * 16} MiB in all)`,
+          cells.partial!,
+          'ahead of nginx; origin ≈ the objects once',
         );
 
-      // Partly cached objects: the first half of each is read, then the whole objects. Origin
-      // bytes count both passes: a cache may fetch ahead while the first halves are read.
-      for (const t of targets) {
-        const before = await sent(origin);
-        await readRanges(
-          part.map((p) => ({ url: t.url(p), start: 0, length: (o.largeMb * MiB) / 2 })),
-          o.readers,
+        // A herd: 32 readers of one cold object at once.
+        for (const t of targets) {
+          const herd = await originDelta(() => readUrls(Array(32).fill(t.url(one!)), 32));
+          cells.herd![t.name] =
+            `${secs(herd.pass)} s, origin ${(herd.originBytes / (o.oneMb * MiB)).toFixed(2)}× the object`;
+        }
+        row(
+          `32 concurrent cold readers of one ${o.oneMb} MiB object`,
+          cells.herd!,
+          'origin ≤ 1.05× the object',
         );
-        const whole = await readUrls(part.map(t.url), o.readers);
-        const originMiB = ((await sent(origin)) - before) / MiB;
-        cells.partial![t.name] = `${secs(whole)} s, origin ${originMiB.toFixed(0)} MiB over both passes`;
-      }
-      row(
-        `16 × ${o.largeMb} MiB: first halves read, then whole objects (${o.largeMb * 16} MiB in all)`,
-        cells.partial!,
-        'ahead of nginx; origin ≈ the objects once',
-      );
 
-      // A herd: 32 readers of one cold object at once.
-      for (const t of targets) {
-        const herd = await originDelta(() => readUrls(Array(32).fill(t.url(one!)), 32));
-        cells.herd![t.name] =
-          `${secs(herd.pass)} s, origin ${(herd.originBytes / (o.oneMb * MiB)).toFixed(2)}× the object`;
-      }
-      row(
-        `32 concurrent cold readers of one ${o.oneMb} MiB object`,
-        cells.herd!,
-        'origin ≤ 1.05× the object',
-      );
-
-      // Many small objects: warm objects/s (after a cold pass).
-      const smallCells: Record<string, string> = {};
-      const ds = await readUrls(small.map(direct.url), 32);
-      smallCells.direct = `${(small.length / ds.seconds).toFixed(0)} obj/s`;
-      for (const t of targets) {
-        await readUrls(small.map(t.url), 32);
-        const w = await readUrls(small.map(t.url), 32);
-        smallCells[t.name] = `${(small.length / w.seconds).toFixed(0)} obj/s`;
-      }
-      row(`warm small objects, ${o.small} × ${o.smallKb} KiB, 32 readers`, smallCells, 'objects/s vs nginx');
-
-      // Random 1 MiB ranges over the warm large objects.
-      const rangeCells: Record<string, string> = {};
-      const picks = Array.from({ length: o.ranges }, (_, i) => {
-        const start = ((i * 7919 * MiB) % (o.largeMb * MiB - MiB)) + ((i * 4099) % 4096);
-        return { path: large[(i * 31) % large.length]!, start, length: MiB };
-      });
-      for (const t of [direct, ...targets]) {
-        const r = await readRanges(
-          picks.map((p) => ({ url: t.url(p.path), start: p.start, length: p.length })),
-          4,
+        // Many small objects: warm objects/s (after a cold pass).
+        const smallCells: Record<string, string> = {};
+        const ds = await readUrls(small.map(direct.url), 32);
+        smallCells.direct = `${(small.length / ds.seconds).toFixed(0)} obj/s`;
+        for (const t of targets) {
+          await readUrls(small.map(t.url), 32);
+          const w = await readUrls(small.map(t.url), 32);
+          smallCells[t.name] = `${(small.length / w.seconds).toFixed(0)} obj/s`;
+        }
+        row(
+          `warm small objects, ${o.small} × ${o.smallKb} KiB, 32 readers`,
+          smallCells,
+          'objects/s vs nginx',
         );
-        rangeCells[t.name] =
-          `p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms`;
-      }
-      row(`random 1 MiB ranges (${o.ranges}, 4 readers), warm`, rangeCells, 'p50/p99');
 
-      for (const t of targets.splice(0)) await t.stop();
-      await server.stop();
+        // Random 1 MiB ranges over the warm large objects.
+        const rangeCells: Record<string, string> = {};
+        const picks = Array.from({ length: o.ranges }, (_, i) => {
+          const start = ((i * 7919 * MiB) % (o.largeMb * MiB - MiB)) + ((i * 4099) % 4096);
+          return { path: large[(i * 31) % large.length]!, start, length: MiB };
+        });
+        for (const t of [direct, ...targets]) {
+          const r = await readRanges(
+            picks.map((p) => ({ url: t.url(p.path), start: p.start, length: p.length })),
+            4,
+          );
+          rangeCells[t.name] =
+            `p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms`;
+        }
+        row(`random 1 MiB ranges (${o.ranges}, 4 readers), warm`, rangeCells, 'p50/p99');
+
+        for (const t of targets.splice(0)) await t.stop();
+        await server.stop();
+      }
 
       // S3 (the delayed s3rver): direct GETs against reads through the cache, cold then warm.
       if (!args.includes('--no-s3')) {

@@ -13,6 +13,7 @@ import type { Coordinator } from '../../engine/coordinator.ts';
 import type { Dispatcher } from '../../engine/dispatcher.ts';
 import type { EngineFeed } from '../../engine/feed.ts';
 import type { RecoveryReport } from '../../engine/recovery.ts';
+import { ValidationError } from '../../errors.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock, type Timer } from '../../ports/clock.ts';
 import { isJobFinal, type JobState } from '../../ports/job-state.ts';
@@ -37,7 +38,13 @@ export interface LocalEngineOptions {
   cron?: boolean;
 }
 
+/** $SLUICE_HOME (else ./.sluice) as an absolute path; set but empty is an error, not the cwd. */
 export function sluiceHome(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.SLUICE_HOME !== undefined && env.SLUICE_HOME.trim() === '')
+    throw new ValidationError(
+      'SLUICE_HOME is set but empty: unset it (./.sluice) or name a directory',
+      'SLUICE_HOME',
+    );
   return resolve(cwd, env.SLUICE_HOME ?? '.sluice');
 }
 

@@ -42,6 +42,9 @@ function freshDistEntry(root) {
   } catch {
     return { stale: 'dist/ has not been built (npm run build)' };
   }
+  // An installed package (npm install -g, a dependency) is never edited, and npm's tarballs give
+  // every file the same fixed mtime, so the recorded mtimes cannot match: its build is the one.
+  if (/[\\/]node_modules[\\/]/.test(root) && stamp.sources) return { entry: join(root, ENTRY) };
   const built = stamp.sources ?? {};
   let now;
   try {

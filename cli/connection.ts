@@ -2,6 +2,9 @@
 // already running for this SLUICE_HOME, or, when none runs, the state directory in-process.
 // Every command speaks the same REST routes either way, so there is one code path per operation.
 
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventStreamBody } from '../shared/api/live-events.ts';
 import {
   API_PREFIX,
@@ -241,8 +244,58 @@ export async function connect(ctx: CliContext, opts: ConnectOptions = {}): Promi
   const http = remote(ctx, opts);
   if (http) return http;
   const home = sluiceHome(ctx.env, ctx.cwd);
+  if (existsSync(home)) return openHome(home);
+  return new HomeOnFirstWrite(home);
+}
+
+async function openHome(home: string): Promise<InProcessClient> {
   const engine = await LocalEngine.open({ home, runner: noRunner });
   return new InProcessClient(home, engine.service, () => engine.close(), false);
+}
+
+/**
+ * A home that does not exist yet is created by the first request that changes state, never by one
+ * that only reads (`sluice exec jobs` in some directory must not leave a `.sluice` behind): reads
+ * are answered by an empty state in a temporary directory, removed on close.
+ */
+class HomeOnFirstWrite implements SluiceClient {
+  readonly live = false;
+  private empty: Promise<{ client: InProcessClient; dir: string }> | undefined;
+  private real: Promise<InProcessClient> | undefined;
+  constructor(readonly where: string) {}
+  private reader(): Promise<SluiceClient> {
+    if (this.real) return this.real;
+    this.empty ??= (async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-empty-home-'));
+      return { client: await openHome(dir), dir };
+    })();
+    return this.empty.then((e) => e.client);
+  }
+  call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Record<string, string | undefined>,
+  ): Promise<T> {
+    if (method === 'GET' || method === 'HEAD')
+      return this.reader().then((c) => c.call<T>(method, path, body, query));
+    this.real ??= openHome(this.where);
+    return this.real.then((c) => c.call<T>(method, path, body, query));
+  }
+  async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
+    const client = await this.reader();
+    if (client.events) yield* client.events(query, signal);
+  }
+  async close(): Promise<void> {
+    const empty = this.empty;
+    this.empty = undefined;
+    if (empty) {
+      const { client, dir } = await empty;
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (this.real) await (await this.real).close();
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Where a worker machine keeps its read-through dataset cache (tasks of pipelines with
 // `options.cache`), for every runtime that runs a WorkerPool: the embedded engine, the emulated AWS
 // stack and the Fargate worker. The pool starts `sluice cache serve` on the directory at first need.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultCacheDir } from '../cache/index.ts';
 import type { DatasetCacheOptions } from '../runner/dataset-cache.ts';
@@ -8,7 +9,13 @@ import type { DatasetCacheOptions } from '../runner/dataset-cache.ts';
 /** Size cap of the machine's dataset cache unless SLUICE_CACHE_MAX_SIZE says otherwise. */
 export const DEFAULT_DATASET_CACHE_SIZE = '10G';
 
-const SLUICE_BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
+/** bin/sluice.js beside the sources (shared/runtime/) or, compiled, beside dist/ (dist/shared/runtime/). */
+const SLUICE_BIN = [
+  new URL('../../bin/sluice.js', import.meta.url),
+  new URL('../../../bin/sluice.js', import.meta.url),
+]
+  .map((url) => fileURLToPath(url))
+  .find((path) => existsSync(path)) as string;
 
 /** Where a Fargate worker keeps it: the task's ephemeral storage, sized by the workers stack. */
 export const WORKER_DATASET_CACHE_DIR = '/tmp/sluice-dataset-cache';

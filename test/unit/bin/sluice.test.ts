@@ -84,4 +84,46 @@ describe('bin/sluice.js: dist/ or the TypeScript sources', () => {
     expect(deleted.ran).toMatch(/\/cli\/main\.ts 42$/);
     expect(deleted.said).toContain('shared/extra.ts was deleted since the build');
   });
+
+  it('runs dist/ of an installed package although npm gave every file the same mtime', async () => {
+    await build();
+    const installed = join(dir, 'prefix/lib/node_modules/sluice');
+    await mkdir(installed, { recursive: true });
+    for (const path of [
+      'bin',
+      'cli',
+      'shared',
+      'dist',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'package.json',
+    ]) {
+      await cp(join(dir, path), join(installed, path), { recursive: true });
+    }
+    await symlink(join(REPO, 'node_modules'), join(installed, 'node_modules'), 'dir');
+    const npmTarballTime = Date.parse('1985-10-26T08:15:00Z') / 1000;
+    await utimes(join(installed, 'shared/answer.ts'), npmTarballTime, npmTarballTime);
+    const { stdout } = await exec(process.execPath, [join(installed, 'bin/sluice.js'), '--version']);
+    expect(stdout.trim()).toMatch(/\/prefix\/lib\/node_modules\/sluice\/dist\/cli\/main\.js 42$/);
+  });
+});
+
+// What `npm pack` / `npm install -g` ship: the command, its sources and build, the examples and
+// docs; no tests, benchmarks or infrastructure code.
+it('the package holds what `sluice` needs at run time and no tests', async () => {
+  const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO });
+  const files = new Set<string>(JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path));
+  for (const needed of [
+    'bin/sluice.js',
+    'bin/build-freshness.js',
+    'cli/main.ts',
+    'shared/runner/python_host.py',
+    'shared/runner/node_host.mjs',
+    'examples/numbers/pipeline.yml',
+    'README.md',
+    'package.json',
+  ]) {
+    expect(files.has(needed), needed).toBe(true);
+  }
+  for (const path of files) expect(path).not.toMatch(/^(test|bench|infra|node_modules)\//);
 });

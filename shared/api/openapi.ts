@@ -2,6 +2,7 @@
 // own body, query and response) and from the same JSON Schemas that validate pipelines and
 // algorithms (one source for both).
 import { algorithmSchema, pipelineSchema } from '../pipeline/index.ts';
+import { RESPONSE_COMPONENTS } from './response-schemas.ts';
 import { routes, type SchemaRef } from './route-table.ts';
 
 const API_PREFIX = '/api/v1';
@@ -84,6 +85,7 @@ export function openApiDocument() {
       schemas: {
         Pipeline: stripIds(pipelineSchema),
         Algorithm: stripIds(algorithmSchema),
+        ...RESPONSE_COMPONENTS,
         Error: {
           type: 'object',
           required: ['error'],

@@ -8,10 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRoutes } from '../../shared/api/router.ts';
 import { algorithmSchema, pipelineSchema } from '../../shared/pipeline/index.ts';
 import { startTestHost } from '../helpers/engine.ts';
+import { ResponseChecker } from '../helpers/openapi-responses.ts';
 
 let h: Awaited<ReturnType<typeof startTestHost>>;
+/** Every answer below is checked against the OpenAPI document the server serves. */
+let responses: ResponseChecker;
 beforeAll(async () => {
   h = await startTestHost({ slots: 4, cron: true });
+  const doc = await fetch(`${h.api}/openapi.json`, { headers: h.headers });
+  responses = new ResponseChecker((await doc.json()) as ConstructorParameters<typeof ResponseChecker>[0]);
 });
 afterAll(async () => {
   await h?.close();
@@ -31,7 +36,16 @@ async function call<T = any>(method: string, path: string, body?: unknown): Prom
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  const answer = { status: res.status, body: text ? JSON.parse(text) : undefined };
+  const wrong = responses.problem(
+    method,
+    new URL(`${h.api}${path}`).pathname,
+    res.status,
+    answer.body,
+    res.headers.get('content-type') ?? undefined,
+  );
+  expect(wrong, 'the answer matches the OpenAPI document').toBeUndefined();
+  return answer;
 }
 
 async function waitFinal(jobId: string) {
@@ -399,10 +413,32 @@ describe('OpenAPI document', () => {
     const validate = ajv.compile(oas);
     expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
     expect(validate({ ...doc, paths: { '/x': { get: { responses: 5 } } } })).toBe(false);
+    // Components refer to each other (#/components/schemas/X): compiled as one set of $defs.
+    const defs = JSON.parse(
+      JSON.stringify(doc.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/'),
+    );
     const strict = new Ajv2020({ strict: true, validateFormats: false });
-    for (const [name, schema] of Object.entries(doc.components.schemas)) {
-      expect(() => strict.compile(schema as object), name).not.toThrow();
+    for (const name of Object.keys(defs)) {
+      expect(() => strict.compile({ $ref: `#/$defs/${name}`, $defs: defs }), name).not.toThrow();
     }
+    // Every operation documents its success body: no `{}` (any JSON) left.
+    type Op = { responses: Record<string, { content?: Record<string, { schema?: object }> }> };
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Op>>)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const ok = Object.entries(op.responses).find(([s]) => s.startsWith('2'));
+        const schema = Object.values(ok?.[1].content ?? {})[0];
+        expect(Object.keys(schema?.schema ?? {}).length, `${method} ${path}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('the response checker catches an answer that drifted from the document', () => {
+    expect(responses.problem('GET', '/api/v1/exec/status/x', 200, { jobId: 'x' })).toMatch(
+      /must have required property 'pipelineName'/,
+    );
+    expect(responses.problem('GET', '/api/v1/exec/jobs', 200, [{ jobId: 1 }])).toMatch(/must be string/);
+    expect(responses.problem('GET', '/api/v1/exec/jobs', 201, [])).toMatch(/does not document/);
+    expect(responses.problem('GET', '/api/v1/exec/jobs', 400, { error: {} })).toMatch(/required property/);
   });
 });
 

@@ -1,5 +1,6 @@
 // Routes of dynamic jobs: a client (sluice make) adds tasks to a running job and closes it.
 import * as dyn from '../exec-dynamic.ts';
+import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 
 route({
@@ -8,6 +9,7 @@ route({
   status: 201,
   summary: 'Start a dynamic job: its tasks are added by the caller, it ends when the caller closes it',
   body: { ref: 'Pipeline' },
+  response: RESPONSES.dynamicStarted,
   handler: (d, r) => dyn.startDynamic(d, r.body),
 });
 route({
@@ -33,6 +35,7 @@ route({
       },
     },
   },
+  response: RESPONSES.dynamicAdded,
   handler: (d, r, p) => dyn.addDynamicTasks(d, p.jobId as string, r.body),
 });
 route({
@@ -50,6 +53,7 @@ route({
       },
     },
   },
+  response: RESPONSES.dynamicFinished,
   handler: (d, r, p) => dyn.waitDynamicTasks(d, p.jobId as string, r.body),
 });
 route({
@@ -59,5 +63,6 @@ route({
   body: {
     schema: { type: 'object', additionalProperties: false, properties: { failed: { type: 'string' } } },
   },
+  response: RESPONSES.dynamicClosed,
   handler: (d, r, p) => dyn.closeDynamic(d, p.jobId as string, r.body),
 });

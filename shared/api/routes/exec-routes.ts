@@ -1,5 +1,6 @@
 // Routes of HKube's /exec/* API: start, stop, re-run and read jobs.
 import * as exec from '../exec.ts';
+import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 import { findTasks } from '../task-logs.ts';
 
@@ -78,6 +79,7 @@ route({
       },
     },
   },
+  response: RESPONSES.stop,
   handler: (d, r) => exec.stop(d, r.body),
 });
 for (const [action, paused] of [
@@ -151,12 +153,14 @@ route({
   method: 'GET',
   path: '/exec/status/{jobId}',
   summary: 'A job’s status, per-node counts and progress',
+  response: RESPONSES.status,
   handler: (d, _r, p) => exec.status(d, p.jobId as string),
 });
 route({
   method: 'GET',
   path: '/exec/results/{jobId}',
   summary: 'A finished job’s results',
+  response: RESPONSES.results,
   handler: (d, _r, p) => exec.results(d, p.jobId as string),
 });
 route({
@@ -175,6 +179,7 @@ route({
     item: 'only this batch item (batchIndex, from 1)',
     status: 'only tasks with this status (queued, active, succeeded, failed, stopped)',
   },
+  response: RESPONSES.tasks,
   handler: (d, r, p) =>
     findTasks(d, p.jobId as string, { node: r.query.nodeName, item: r.query.item, status: r.query.status }),
 });

@@ -1,6 +1,7 @@
 // Routes that read many jobs: listings, search, the trigger tree, and the latest runs of a stored
 // pipeline or of its cron trigger.
 import * as q from '../job-queries.ts';
+import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 
 const STATUS = 'pending, active, completed, failed or stopped';
@@ -14,6 +15,7 @@ route({
     pipelineName: 'only jobs of this pipeline',
     limit: 'at most this many (1–10000, default 100)',
   },
+  response: RESPONSES.jobs,
   handler: (d, r) => q.jobs(d, r.query),
 });
 route({
@@ -29,6 +31,7 @@ route({
     limit: 'page size (1–1000, default 100)',
     cursor: 'the cursor of the previous page',
   },
+  response: RESPONSES.search,
   handler: (d, r) => q.search(d, r.query),
 });
 route({
@@ -36,6 +39,7 @@ route({
   path: '/exec/tree/{jobId}',
   summary:
     'The tree of jobs started by pipeline triggers and pipeline nodes, from the root of this job’s chain',
+  response: RESPONSES.tree,
   handler: (d, _r, p) => q.tree(d, p.jobId as string),
 });
 const LATEST = {
@@ -47,6 +51,7 @@ route({
   path: '/pipelines/results/{name}',
   summary: 'Results of the latest runs of a pipeline',
   query: LATEST,
+  response: RESPONSES.resultsList,
   handler: (d, r, p) => q.latestRuns(d, p.name as string, r.query, 'results', false),
 });
 route({
@@ -54,6 +59,7 @@ route({
   path: '/pipelines/status/{name}',
   summary: 'Status of the latest runs of a pipeline',
   query: LATEST,
+  response: RESPONSES.statuses,
   handler: (d, r, p) => q.latestRuns(d, p.name as string, r.query, 'status', false),
 });
 route({
@@ -61,6 +67,7 @@ route({
   path: '/cron/results/{name}',
   summary: 'Results of the latest runs a pipeline’s cron trigger started',
   query: LATEST,
+  response: RESPONSES.resultsList,
   handler: (d, r, p) => q.latestRuns(d, p.name as string, r.query, 'results', true),
 });
 route({
@@ -68,5 +75,6 @@ route({
   path: '/cron/status/{name}',
   summary: 'Status of the latest runs a pipeline’s cron trigger started',
   query: LATEST,
+  response: RESPONSES.statuses,
   handler: (d, r, p) => q.latestRuns(d, p.name as string, r.query, 'status', true),
 });

@@ -1,4 +1,6 @@
 // Routes of HKube's /store/* API: stored pipelines and algorithm definitions.
+
+import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 import * as store from '../store.ts';
 
@@ -6,6 +8,7 @@ route({
   method: 'GET',
   path: '/store/pipelines',
   summary: 'Stored pipelines',
+  response: RESPONSES.pipelines,
   handler: (d) => store.listPipelines(d),
 });
 route({
@@ -37,12 +40,14 @@ route({
   method: 'DELETE',
   path: '/store/pipelines/{name}',
   summary: 'Delete a stored pipeline',
+  response: RESPONSES.deleted,
   handler: (d, _r, p) => store.deletePipeline(d, p.name as string),
 });
 route({
   method: 'GET',
   path: '/store/algorithms',
   summary: 'Registered algorithms',
+  response: RESPONSES.algorithms,
   handler: (d) => store.listAlgorithms(d),
 });
 route({
@@ -73,5 +78,6 @@ route({
   method: 'DELETE',
   path: '/store/algorithms/{name}',
   summary: 'Delete a registered algorithm',
+  response: RESPONSES.deleted,
   handler: (d, _r, p) => store.deleteAlgorithm(d, p.name as string),
 });

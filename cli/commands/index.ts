@@ -31,6 +31,13 @@ export const commandModules: readonly CommandModule[] = [
   { names: ['make'], load: async () => [(await import('./make.ts')).registerMake] },
   { names: ['watch'], load: async () => [(await import('./watch.ts')).registerWatch] },
   { names: ['cp'], load: async () => [(await import('./cp.ts')).registerCp] },
+  {
+    names: ['sync', 'check'],
+    load: async () => {
+      const m = await import('./sync.ts');
+      return [m.registerSync, m.registerCheck];
+    },
+  },
   { names: ['zip'], load: async () => [(await import('./zip.ts')).registerZip] },
   { names: ['rm'], load: async () => [(await import('./rm.ts')).registerRm] },
   { names: ['fetch'], load: async () => [(await import('./fetch.ts')).registerFetch] },

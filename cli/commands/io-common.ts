@@ -1,6 +1,9 @@
 // Flags and output shared by `sluice cp`, `sluice zip` and `sluice rm`: -j, --max-memory, --json,
 // the progress line, the S3 store (only built when an s3:// argument is given), and the summary.
 // The IO commands are where the CLI composes the AWS object stores into shared/io.
+import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createAwsObjectStores } from '../../shared/adapters/aws/s3-object-stores.ts';
 import { DEFAULT_JOBS, DEFAULT_MAX_MEMORY } from '../../shared/io/constants.ts';
@@ -10,6 +13,7 @@ import { newCounters, type ProgressCounters, startProgress } from '../../shared/
 import { formatBytes, parseSize } from '../../shared/io/size.ts';
 import type { IoOptions, IoSummary } from '../../shared/io/types.ts';
 import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 export interface IoFlags {
   jobs: number;
@@ -27,12 +31,115 @@ function parseJobs(v: string): number {
   return n;
 }
 
-function parseMemory(v: string): number {
-  try {
-    return parseSize(v, '--max-memory');
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+function sizeParser(flag: string): (v: string) => number {
+  return (v) => {
+    try {
+      return parseSize(v, flag);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+const parseMemory = sizeParser('--max-memory');
+
+/** A repeatable flag: each use adds one value. */
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+/** --bwlimit and its curl/wget spelling --limit-rate: one meaning (bytes/s) in cp, sync and fetch. */
+export function addRateFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--bwlimit <size>',
+        'move at most SIZE bytes per second, e.g. 512K, 10M (also --limit-rate)',
+      ).argParser(sizeParser('--bwlimit')),
+    )
+    .addOption(
+      new Option('--limit-rate <size>', 'the same as --bwlimit')
+        .argParser(sizeParser('--limit-rate'))
+        .hideHelp(),
+    );
+}
+
+export interface RateFlags {
+  bwlimit?: number;
+  limitRate?: number;
+}
+
+export function rateOf(flags: RateFlags): number | undefined {
+  return flags.bwlimit ?? flags.limitRate;
+}
+
+export interface CopyFlags extends IoFlags, RateFlags {
+  include?: string[];
+  exclude?: string[];
+  checksum?: boolean;
+  dryRun?: boolean;
+  logFile?: string;
+}
+
+/** The flags cp and sync share with rclone (--include/--exclude, --checksum, --dry-run, --log-file). */
+export function addCopyFlags(cmd: Command, dryRunWhat: string): Command {
+  return addRateFlags(
+    cmd
+      .option(
+        '--include <glob>',
+        'copy only what matches (repeatable; rclone globs, relative to SRC: see below)',
+        collect,
+      )
+      .option('--exclude <glob>', 'leave out what matches (repeatable; tried before --include)', collect)
+      .option('--checksum', 'compare content (MD5), not size and mtime, to decide what is up to date')
+      .option('--dry-run', dryRunWhat)
+      .option('--log-file <file>', 'append one line per action (copy, link, delete, fail) to FILE'),
+  );
+}
+
+export const GLOB_HELP =
+  '\nGlobs (rclone rules): * any characters but /, ** anything, ? one character, [a-z], {a,b}.\n' +
+  'A glob starting with / matches from the root of SRC, otherwise the end of a path (*.jpg: every .jpg);\n' +
+  'one ending in / names directories (an excluded directory is not walked). All --exclude are tried\n' +
+  'before all --include; the first match decides; with any --include, what matches none is left out.\n';
+
+/** Opens --log-file for appending (one line, naming FILE, when it cannot be). */
+export async function openActionLog(
+  ctx: CliContext,
+  file: string | undefined,
+): Promise<{ log?: (line: string) => void; close(): Promise<void> }> {
+  if (file === undefined) return { close: async () => {} };
+  const path = resolve(ctx.cwd, file);
+  const fh = await open(path, 'a').catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot write the log file ${path}: ${err.code ?? err.message}`);
+  });
+  const out = createWriteStream('', { fd: fh.fd, autoClose: false });
+  return {
+    log: (line) => out.write(`${new Date().toISOString()} ${line}\n`),
+    close: async () => {
+      await new Promise<void>((r) => out.end(r));
+      await fh.close();
+    },
+  };
+}
+
+/** --dry-run: each planned action on stdout (or the JSON), what it amounts to on stderr. */
+export function reportDryRun(ctx: CliContext, flags: IoFlags, s: IoSummary): void {
+  if (flags.json) {
+    ctx.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+  } else {
+    for (const a of s.actions ?? [])
+      ctx.stdout.write(
+        a.action === 'copy' ? `copy ${a.from} -> ${a.to} (${formatBytes(a.bytes)})\n` : `delete ${a.path}\n`,
+      );
   }
+  for (const f of s.failures) ctx.stderr.write(`sluice ${s.operation}: ${f.path}: ${f.message}\n`);
+  if (!flags.quiet) {
+    const deleted = s.deleted !== undefined ? `, ${s.deleted} to delete` : '';
+    ctx.stderr.write(
+      `sluice ${s.operation}: dry run: ${s.files} files (${formatBytes(s.bytes)}) to copy${deleted}; nothing was changed\n`,
+    );
+  }
+  if (s.failures.length > 0) ctx.exitCode = 1;
 }
 
 export function addIoFlags(cmd: Command): Command {
@@ -96,9 +203,10 @@ export function reportSummary(ctx: CliContext, flags: IoFlags, s: IoSummary): vo
         ? `, ${(s.files / s.seconds).toFixed(0)} files/s, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s`
         : '';
     const skipped = s.skipped ? `, ${s.skipped} skipped (up to date)` : '';
+    const deleted = s.deleted !== undefined ? `, ${s.deleted} deleted` : '';
     const failed = s.failures.length ? `, ${s.failures.length} FAILED` : '';
     ctx.stderr.write(
-      `sluice ${s.operation}: ${s.files} files (${formatBytes(s.bytes)}), ${s.directories} directories, ${s.symlinks} symlinks${skipped}${failed} in ${s.seconds.toFixed(2)} s${rate}\n`,
+      `sluice ${s.operation}: ${s.files} files (${formatBytes(s.bytes)}), ${s.directories} directories, ${s.symlinks} symlinks${skipped}${deleted}${failed} in ${s.seconds.toFixed(2)} s${rate}\n`,
     );
   }
   if (s.failures.length > 0) ctx.exitCode = 1;

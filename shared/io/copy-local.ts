@@ -10,6 +10,8 @@ import type { IoTally } from './failures.ts';
 import { readChunks } from './file-read.ts';
 import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { PathFilter } from './path-filter.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { TaskPool } from './task-pool.ts';
 import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
 
@@ -20,6 +22,19 @@ export interface LocalCopyContext {
   update: boolean;
   /** How file calls are made (local-fs.ts); threaded when absent. */
   fs?: LocalFs;
+  /** --include/--exclude: files it does not select are left out, directories it prunes are not walked. */
+  filter?: PathFilter;
+  /** Files (relative to the source root) already known identical (--checksum): skipped. */
+  unchanged?: ReadonlySet<string>;
+  /** --bwlimit: bytes are asked of it before they move. */
+  rate?: RateLimiter;
+}
+
+/** What to do with the file at `rel` (relative to the source root): copy it, skip it (up to date), or leave it out. */
+export function selectFile(ctx: LocalCopyContext, rel: string): 'copy' | 'skip' | 'exclude' {
+  if (ctx.filter && !ctx.filter.selects(rel)) return 'exclude';
+  if (ctx.unchanged?.has(rel)) return 'skip';
+  return 'copy';
 }
 
 const UMASK = process.umask();
@@ -61,12 +76,13 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
   }
   const tmp = tempNameFor(dst);
   try {
-    if (st.size <= WHOLE_FILE_MAX) {
+    if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
+      await ctx.rate?.take(st.size);
       await fs.copyFile(src, tmp, constants.COPYFILE_EXCL);
       await fs.utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
     } else await copyLargeFile(src, tmp, st, ctx, fs);
     await fs.rename(tmp, dst);
-    ctx.tally.fileDone(st.size);
+    ctx.tally.copied(src, dst, st.size);
   } catch (err) {
     await fs.unlink(tmp).catch(() => {});
     // copyFile's error names the source even when the destination is the problem: say which.
@@ -100,7 +116,11 @@ async function copyLargeFile(
   try {
     out = await fs.open(tmp, 'wx', st.mode & 0o7777);
     let pos = 0;
-    for await (const chunk of readChunks(inp, st.size, { budget: ctx.budget })) {
+    for await (const chunk of readChunks(inp, st.size, {
+      budget: ctx.budget,
+      ...(ctx.rate ? { chunkSize: ctx.rate.chunkSize } : {}),
+    })) {
+      await ctx.rate?.take(chunk.length);
       let done = 0;
       while (done < chunk.length)
         done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;
@@ -133,7 +153,7 @@ export async function copyLocalSymlink(src: string, dst: string, ctx: LocalCopyC
     await fs.unlink(tmp).catch(() => {});
     throw err;
   }
-  ctx.tally.symlinks++;
+  ctx.tally.linked(src, dst);
 }
 
 export async function makeDirectory(path: string, fs: LocalFs = threadedFs): Promise<void> {
@@ -167,6 +187,7 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
     ctx.pool,
     {
       directory: async (dir) => {
+        if (ctx.filter && !ctx.filter.walks(dir.rel)) return false;
         const dstDir = dir.rel === '' ? dstRoot : `${dstRoot}/${dir.rel}`;
         try {
           await makeDirectory(dstDir, fs);
@@ -181,6 +202,18 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
           const rel = joinRel(dir.rel, e.name);
           const from = `${dir.path}/${e.name}`;
           const to = `${dstRoot}/${rel}`;
+          if (e.kind !== 'dir') {
+            const what = selectFile(ctx, rel);
+            if (what === 'exclude') {
+              if (e.kind === 'file') ctx.tally.found(-1);
+              continue;
+            }
+            if (what === 'skip') {
+              if (e.kind === 'file') ctx.tally.skipFile();
+              else ctx.tally.skipped++;
+              continue;
+            }
+          }
           if (e.kind === 'file')
             ctx.pool.push(dir.rel, () => copyLocalFile(from, to, ctx).catch(failCopy(rel, from, to)));
           else if (e.kind === 'symlink')

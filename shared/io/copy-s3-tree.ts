@@ -2,6 +2,7 @@
 // through this process.
 import { dirname } from 'node:path';
 import type { ObjectInfo } from '../ports/object-store.ts';
+import { selectFile } from './copy-local.ts';
 import { listExisting, type S3CopyContext } from './copy-s3-context.ts';
 import { noSuchPrefix } from './errors.ts';
 import { walkS3Prefix } from './walk.ts';
@@ -22,6 +23,16 @@ export async function copyS3Tree(
     for (const obj of page) {
       const rel = obj.key.slice(src.prefix.length);
       const key = `${dst.prefix}${rel}`;
+      const what = rel.endsWith('/')
+        ? ctx.filter && !ctx.filter.walks(rel.slice(0, -1))
+          ? 'exclude'
+          : 'copy'
+        : selectFile(ctx, rel);
+      if (what !== 'copy') {
+        if (what === 'skip') ctx.tally.skipFile();
+        else ctx.tally.found(-1);
+        continue;
+      }
       ctx.pool.push(dirname(rel), () => copyObject(src.bucket, obj, dst.bucket, key, ctx, existing));
     }
   });
@@ -44,7 +55,7 @@ export async function copyObject(
   }
   try {
     await ctx.store.copy({ bucket: srcBucket, key: obj.key }, { bucket: dstBucket, key: dstKey }, obj.size);
-    ctx.tally.fileDone(obj.size);
+    ctx.tally.copied(`s3://${srcBucket}/${obj.key}`, `s3://${dstBucket}/${dstKey}`, obj.size);
   } catch (err) {
     ctx.tally.fail(`s3://${srcBucket}/${obj.key}`, err);
   }

@@ -10,12 +10,15 @@ import { type S3CopyContext, writesInline } from './copy-s3-context.ts';
 import { copyObject, copyS3Tree } from './copy-s3-tree.ts';
 import { downloadObject, downloadTree } from './download-tree.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
-import { IoTally } from './failures.ts';
+import { type ActionLog, IoTally } from './failures.ts';
 import { chooseLocalFs, threadedFs } from './local-fs.ts';
 import { asPrefix, formatLocation, locationBasename, parseLocation } from './location.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { PathFilter } from './path-filter.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { poolFor } from './task-pool.ts';
-import type { IoOptions, IoSummary, Location } from './types.ts';
+import { compareTrees, itemPath, listTree } from './tree-compare.ts';
+import type { IoOptions, IoSummary, Location, PlannedAction } from './types.ts';
 import { uploadFile, uploadTree } from './upload-tree.ts';
 import { startListing } from './walk.ts';
 
@@ -28,6 +31,19 @@ export interface CopyOptions extends IoOptions {
   createParents?: boolean;
   /** Resolve relative local paths against this directory. */
   cwd?: string;
+  /** --include/--exclude globs (rclone rules, relative to each source: path-filter.ts). */
+  include?: readonly string[];
+  exclude?: readonly string[];
+  /** Skip files whose content already matches (MD5), whatever their mtimes; implies `update`. */
+  checksum?: boolean;
+  /** List what would be copied (the summary's `actions`); change nothing. */
+  dryRun?: boolean;
+  /** Bytes per second moved at most (--bwlimit); server-side S3 copies move none. */
+  bwlimit?: number;
+  /** One line per action as it happens (--log-file). */
+  log?: ActionLog;
+  /** Files (relative to the source) already known to be identical: skipped (sync's plan). */
+  unchanged?: ReadonlySet<string>;
 }
 
 /** Where a source lands: `DST/basename(SRC)` when DST is a directory, else DST itself. */
@@ -47,7 +63,7 @@ async function isLocalDirectory(path: string): Promise<boolean> {
 }
 
 /** Resolves symlinks in the longest existing ancestor of `path` (it may not exist yet). */
-async function realpathLoose(path: string): Promise<string> {
+export async function realpathLoose(path: string): Promise<string> {
   try {
     return await realpath(path);
   } catch {
@@ -97,6 +113,8 @@ export async function copyTree(
   }
 
   const tally = new IoTally('cp', opts.progress);
+  if (opts.log) tally.log = opts.log;
+  const filter = new PathFilter({ include: opts.include ?? [], exclude: opts.exclude ?? [] });
   // Local to local: file calls made directly or on threads by the file systems' type (local-fs.ts).
   const fs = needsS3
     ? threadedFs
@@ -109,18 +127,32 @@ export async function copyTree(
     fs,
     budget: new MemoryBudget(opts.maxMemory ?? DEFAULT_MAX_MEMORY),
     tally,
-    update: opts.update ?? false,
+    update: (opts.update ?? false) && !opts.checksum,
+    ...(filter.empty ? {} : { filter }),
+    ...(opts.unchanged ? { unchanged: opts.unchanged } : {}),
+    ...(opts.bwlimit ? { rate: new RateLimiter(opts.bwlimit) } : {}),
     // Only read on s3:// paths, which needStore() above guaranteed a store for.
     store: store as ObjectStore,
     notes: [],
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.volume ? { volume: opts.volume } : {}),
   };
+  const actions: PlannedAction[] = [];
   // Sources run one after another, each with the whole pool; a failing source does not stop the rest.
   for (const src of srcs) {
     let target: Location | undefined;
     try {
       target = await resolveTarget(src, dst, dstIsDirectory);
+      if (opts.dryRun || opts.checksum) {
+        // Both sides listed and compared first: a dry run reports the copies, --checksum skips
+        // what has the same content.
+        const plan = await planCopy(src, target, ctx, opts);
+        if (opts.dryRun) {
+          actions.push(...plan.actions);
+          continue;
+        }
+        ctx.unchanged = plan.same;
+      }
       if (target.kind === 'local') await ensureParent(target.path, opts.createParents === true);
       await copyOne(src, target, ctx);
     } catch (err) {
@@ -131,7 +163,54 @@ export async function copyTree(
     }
   }
   const summary = tally.summary(formatLocation(dst));
+  if (opts.dryRun) {
+    summary.dryRun = true;
+    summary.actions = actions;
+    summary.files = actions.length;
+    summary.bytes = actions.reduce((n, a) => n + (a.action === 'copy' ? a.bytes : 0), 0);
+  }
   return ctx.notes.length ? { ...summary, notes: ctx.notes } : summary;
+}
+
+/**
+ * What copying `src` to `target` would do, from listings of both sides: the files to copy (all
+ * of them, or with --update/--checksum those missing or different), and the set already the same.
+ */
+async function planCopy(
+  src: Location,
+  target: Location,
+  ctx: S3CopyContext,
+  opts: CopyOptions,
+): Promise<{ actions: PlannedAction[]; same: Set<string> }> {
+  const list = {
+    pool: ctx.pool,
+    fs: ctx.fs ?? threadedFs,
+    store: ctx.store,
+    ...(ctx.filter ? { filter: ctx.filter } : {}),
+  };
+  const s = await listTree(src, list);
+  if (!s.exists)
+    throw Object.assign(new IoItemError('no such file or directory', 'ENOENT'), {
+      path: formatLocation(src),
+    });
+  const t = await listTree(target, list);
+  const diff = await compareTrees(
+    { loc: src, listing: s },
+    { loc: target, listing: t },
+    { pool: ctx.pool, store: ctx.store, checksum: opts.checksum === true },
+  );
+  const copies = [...diff.missingOnDestination, ...diff.differ];
+  if (!opts.update && !opts.checksum) copies.push(...diff.same);
+  for (const e of diff.errors) ctx.tally.fail(e.path, new IoItemError(e.message, e.code));
+  return {
+    actions: copies.sort().map((rel) => ({
+      action: 'copy' as const,
+      from: itemPath(src, rel),
+      to: itemPath(target, rel),
+      bytes: s.entries.get(rel)?.size ?? 0,
+    })),
+    same: new Set(opts.update || opts.checksum ? diff.same : []),
+  };
 }
 
 /** The destination's parent must exist (as with `cp -r`), unless asked to create it. */
@@ -155,6 +234,11 @@ async function ensureParent(path: string, create: boolean): Promise<void> {
 }
 
 async function copyOne(src: Location, target: Location, ctx: S3CopyContext): Promise<void> {
+  // A single file --checksum found identical (its entry in the plan is '').
+  if (ctx.unchanged?.has('')) {
+    ctx.tally.skipFile();
+    return;
+  }
   if (src.kind === 'local') {
     const st = await lstat(src.path);
     if (target.kind === 'local') {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
-import { sameMtime, tempNameFor } from './copy-local.ts';
+import { sameMtime, selectFile, tempNameFor } from './copy-local.ts';
 import { type S3CopyContext, withSignal, writesInline } from './copy-s3-context.ts';
 import { IoItemError, noSuchPrefix } from './errors.ts';
 import { walkS3Prefix } from './walk.ts';
@@ -40,12 +40,14 @@ export async function downloadObject(
   const held = Math.max(1, Math.min(obj.size, WRITE_BATCH)) * streams;
   await ctx.budget.acquire(held);
   const tmp = tempNameFor(dst);
-  if (inlineWrites && obj.size <= WRITE_BATCH) {
+  const url = `s3://${bucket}/${obj.key}`;
+  if (inlineWrites && obj.size <= (ctx.rate ? Math.min(WRITE_BATCH, ctx.rate.chunkSize) : WRITE_BATCH)) {
     try {
+      await ctx.rate?.take(obj.size, ctx.signal);
       const r = await ctx.store.get(bucket, obj.key, withSignal(ctx));
       const chunks = await gather(r.body, obj.size);
       writeFileInline(tmp, dst, chunks, obj.size, mtimeMs);
-      ctx.tally.fileDone(obj.size);
+      ctx.tally.copied(url, dst, obj.size);
     } finally {
       ctx.budget.release(held);
     }
@@ -76,6 +78,7 @@ export async function downloadObject(
         batched = 0;
       };
       for await (const chunk of body as AsyncIterable<Buffer>) {
+        await ctx.rate?.take(chunk.length, ctx.signal);
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH) await flush();
@@ -112,7 +115,7 @@ export async function downloadObject(
     if (mtimeMs !== undefined) await out.utimes(mtimeMs / 1000, mtimeMs / 1000);
     await out.close();
     await rename(tmp, dst);
-    ctx.tally.fileDone(obj.size);
+    ctx.tally.copied(url, dst, obj.size);
   } catch (err) {
     await out.close().catch(() => {});
     await unlink(tmp).catch(() => {});
@@ -209,6 +212,21 @@ export async function downloadTree(
       const url = `s3://${bucket}/${obj.key}`;
       const rel = safeRelativeKey(obj.key.slice(prefix.length));
       if (obj.key === prefix) continue; // the prefix's own marker
+      if (rel !== undefined && ctx.filter) {
+        const dirRel = obj.key.endsWith('/') ? rel : dirname(rel);
+        if (dirRel !== '.' && !ctx.filter.walks(dirRel)) {
+          ctx.tally.found(-1);
+          continue;
+        }
+      }
+      if (rel !== undefined && !obj.key.endsWith('/')) {
+        const what = selectFile(ctx, rel);
+        if (what !== 'copy') {
+          if (what === 'skip') ctx.tally.skipFile();
+          else ctx.tally.found(-1);
+          continue;
+        }
+      }
       if (rel === undefined) {
         ctx.tally.fail(
           url,

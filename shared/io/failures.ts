@@ -16,8 +16,13 @@ export function describeError(err: unknown): { message: string; code?: string } 
   return { message: String(err) };
 }
 
+/** One line per action a command took (`--log-file`): a copy, a symlink, a deletion, a failure. */
+export type ActionLog = (line: string) => void;
+
 export class IoTally {
   readonly failures: IoFailure[] = [];
+  /** Where each action is written as it happens (`--log-file`); absent: nowhere. */
+  log?: ActionLog;
   directories = 0;
   symlinks = 0;
   skipped = 0;
@@ -29,8 +34,22 @@ export class IoTally {
   ) {}
 
   fail(path: string, err: unknown): void {
-    this.failures.push({ path, ...describeError(err) });
+    const failure = { path, ...describeError(err) };
+    this.failures.push(failure);
     this.counters.failed++;
+    this.log?.(`fail ${path}: ${failure.message}`);
+  }
+
+  /** A file was copied (counted, and logged with both ends). */
+  copied(from: string, to: string, bytes: number): void {
+    this.fileDone(bytes);
+    this.log?.(`copy ${from} -> ${to} (${bytes} bytes)`);
+  }
+
+  /** A symlink was recreated. */
+  linked(from: string, to: string): void {
+    this.symlinks++;
+    this.log?.(`link ${from} -> ${to}`);
   }
 
   /** Items discovered by the walk: the progress line's total (and so its ETA) grows with it. */

@@ -17,7 +17,7 @@ export interface IoFailure {
 
 /** What every operation reports when it ends (`--json` prints it; the IO algorithms return it). */
 export interface IoSummary {
-  operation: 'cp' | 'zip' | 'rm';
+  operation: 'cp' | 'zip' | 'rm' | 'sync';
   /** Regular files (or objects) copied, zipped or removed. */
   files: number;
   directories: number;
@@ -31,7 +31,17 @@ export interface IoSummary {
   notes?: string[];
   /** Where the result went (cp destination, zip file), when there is one. */
   output?: string;
+  /** sync: files, symlinks and directories deleted from the destination. */
+  deleted?: number;
+  /** --dry-run: nothing was changed; `actions` is what would have been done. */
+  dryRun?: boolean;
+  actions?: PlannedAction[];
 }
+
+/** One thing a --dry-run would have done. */
+export type PlannedAction =
+  | { action: 'copy'; from: string; to: string; bytes: number }
+  | { action: 'delete'; path: string };
 
 /** Options common to cp, zip and rm. */
 export interface IoOptions {

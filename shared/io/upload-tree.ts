@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
+import { selectFile } from './copy-local.ts';
 import { listExisting, type S3CopyContext, withSignal } from './copy-s3-context.ts';
 import { IoItemError } from './errors.ts';
 import { readChunks, readWhole } from './file-read.ts';
@@ -38,9 +39,10 @@ export async function uploadFile(
       return;
     }
     const metadata = { mtime: (st.mtimeMs / 1000).toFixed(3) };
-    if (st.size <= WHOLE_FILE_MAX) {
+    if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
       await ctx.budget.acquire(st.size);
       held = st.size;
+      await ctx.rate?.take(st.size, ctx.signal);
       const buf = await readWhole(fh, st.size);
       await ctx.store.put(bucket, key, buf, { size: st.size, metadata, ...withSignal(ctx) });
     } else {
@@ -48,7 +50,10 @@ export async function uploadFile(
       // taking chunks one by one while holding the parts' share could wait on itself.
       held = CHUNK_SIZE * (CHUNKS_IN_FLIGHT + UPLOAD_PARTS_IN_FLIGHT);
       await ctx.budget.acquire(held);
-      const body = Readable.from(readChunks(fh, st.size, {}), { objectMode: false });
+      const chunks = readChunks(fh, st.size, ctx.rate ? { chunkSize: ctx.rate.chunkSize } : {});
+      const body = Readable.from(ctx.rate ? ctx.rate.pace(chunks, ctx.signal) : chunks, {
+        objectMode: false,
+      });
       await ctx.store.put(bucket, key, body, {
         size: st.size,
         partSize: CHUNK_SIZE,
@@ -57,7 +62,7 @@ export async function uploadFile(
         ...withSignal(ctx),
       });
     }
-    ctx.tally.fileDone(st.size);
+    ctx.tally.copied(src, `s3://${bucket}/${key}`, st.size);
   } finally {
     if (held) ctx.budget.release(held);
     await fh.close().catch(() => {});
@@ -76,6 +81,7 @@ export async function uploadTree(
     ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
   walkLocalTree(srcRoot, ctx.pool, {
     directory: (dir) => {
+      if (ctx.filter && !ctx.filter.walks(dir.rel)) return false;
       ctx.tally.directories++;
       ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
       if (dir.entries.length === 0 && dir.rel !== '') {
@@ -87,6 +93,16 @@ export async function uploadTree(
       }
       for (const e of dir.entries) {
         const rel = joinRel(dir.rel, e.name);
+        if (e.kind !== 'dir') {
+          const what = selectFile(ctx, rel);
+          if (what !== 'copy') {
+            if (e.kind === 'file') {
+              if (what === 'skip') ctx.tally.skipFile();
+              else ctx.tally.found(-1);
+            }
+            continue;
+          }
+        }
         if (e.kind === 'file')
           ctx.pool.push(dir.rel, () =>
             uploadFile(`${dir.path}/${e.name}`, bucket, `${prefix}${rel}`, ctx, existing).catch(fail(rel)),

@@ -41,6 +41,7 @@ const SHORT: Record<string, { long: string; except?: Record<string, string> }> =
     },
   },
   '-j': { long: '--jobs' },
+  '-c': { long: '--continue' },
   '-w': { long: '--workers' },
   '-q': { long: '--quiet' },
 };
@@ -53,6 +54,8 @@ const LONG_COMMANDS = [
   'exec caching',
   'watch',
   'cp',
+  'sync',
+  'check',
   'zip',
   'rm',
   'fetch',

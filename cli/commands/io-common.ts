@@ -43,7 +43,7 @@ function sizeParser(flag: string): (v: string) => number {
 const parseMemory = sizeParser('--max-memory');
 
 /** A repeatable flag: each use adds one value. */
-function collect(v: string, prev: string[] | undefined): string[] {
+export function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }
 

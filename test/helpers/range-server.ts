@@ -23,8 +23,8 @@ export interface RangeServerOptions {
 
 export interface RangeServer {
   url: string;
-  /** Every request seen: its Range header and the status answered. */
-  requests: { range: string | undefined; status: number }[];
+  /** Every request seen: its Range header, the status answered, and its headers. */
+  requests: { range: string | undefined; status: number; headers?: http.IncomingHttpHeaders }[];
   /** The most requests that were being answered at the same time. */
   readonly maxInFlight: number;
   close(): Promise<void>;
@@ -56,7 +56,7 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
     }
     const fault = opts.fault?.(i, range);
     if (fault && 'status' in fault) {
-      requests.push({ range: req.headers.range, status: fault.status });
+      requests.push({ range: req.headers.range, headers: req.headers, status: fault.status });
       res.writeHead(
         fault.status,
         fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
@@ -66,7 +66,7 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
     }
     const ifMatch = req.headers['if-match'];
     if (ifMatch && etag && ifMatch !== etag) {
-      requests.push({ range: req.headers.range, status: 412 });
+      requests.push({ range: req.headers.range, headers: req.headers, status: 412 });
       res.writeHead(412);
       res.end();
       return;
@@ -78,7 +78,7 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
     let status = 200;
     if (range) {
       if (range.start >= body.length) {
-        requests.push({ range: req.headers.range, status: 416 });
+        requests.push({ range: req.headers.range, headers: req.headers, status: 416 });
         res.writeHead(416, { 'content-range': `bytes */${body.length}` });
         res.end();
         return;
@@ -88,7 +88,7 @@ export async function startRangeServer(opts: RangeServerOptions): Promise<RangeS
       headers['content-range'] = `bytes ${range.start}-${range.end}/${body.length}`;
     }
     headers['content-length'] = String(slice.length);
-    requests.push({ range: req.headers.range, status });
+    requests.push({ range: req.headers.range, headers: req.headers, status });
     res.writeHead(status, headers);
     if (fault && 'dropAfter' in fault) {
       res.write(slice.subarray(0, fault.dropAfter), () => setTimeout(() => req.socket.destroy(), 20));

@@ -64,6 +64,18 @@ export class TransferError extends FetchError {
   }
 }
 
+/**
+ * The host could not be reached at all: its name does not resolve (ENOTFOUND, EAI_AGAIN) or nothing listens
+ * on the port (ECONNREFUSED). A retry would meet the same answer, so the download fails at once
+ * (a mirror that fails this way is dropped).
+ */
+export class UnreachableError extends FetchError {
+  override name = 'UnreachableError';
+  constructor(url: string, detail: string, options?: ErrorOptions) {
+    super(`${url}: ${detail}`, 'UNREACHABLE', 502, { ...options, retryable: false });
+  }
+}
+
 /** The byte stream is not what it claims: corrupt compression, a bad tar header, a truncated archive. */
 export class ArchiveError extends FetchError {
   override name = 'ArchiveError';

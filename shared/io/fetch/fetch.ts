@@ -2,16 +2,26 @@
 // probe the source, download it in parallel ranges (RangeFetcher), then either save the bytes or
 // sniff, decompress and extract them (TarExtractor) while they arrive.
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStores } from '../../ports/object-store.ts';
 import { storeForLocations } from '../object-stores.ts';
 import type { ProgressCounters } from '../progress.ts';
+import { RateLimiter } from '../rate-limit.ts';
 import { BlockRecycler } from './block-recycler.ts';
 import { verifyDigests } from './checksum.ts';
 import { type Compression, decompress, looksLikeTar, peek, sniffCompression } from './decompress.ts';
 import { ArchiveError, DestinationExistsError, TransferError } from './errors.ts';
-import { checkOutputFile, writeOutputFile } from './file-output.ts';
+import {
+  checkOutputFile,
+  type PartialRecord,
+  partialPath,
+  readPartial,
+  removePartial,
+  writeOutputFile,
+} from './file-output.ts';
+import { MirrorSource, OffsetSource } from './mirror-source.ts';
 import { openSource } from './open-source.ts';
 import { RangeFetcher } from './range-fetcher.ts';
 import type { ByteSource, SourceInfo } from './source.ts';
@@ -121,15 +131,25 @@ export async function fetchArchive(
   const abort = new AbortController();
   const onAbort = () => abort.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const source = openSource(o.url, {
-    ...(store ? { objectStore: store } : {}),
-    ...(deps.cwd ? { cwd: deps.cwd } : {}),
-    maxSockets: o.workers + 4,
-  });
+  const urls = [o.url, ...(o.mirrors ?? [])];
+  const sources = urls.map((url) =>
+    openSource(url, {
+      ...(store ? { objectStore: store } : {}),
+      ...(deps.cwd ? { cwd: deps.cwd } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+      maxSockets: o.workers + 4,
+    }),
+  );
+  const mirrors = sources.length > 1 ? new MirrorSource(sources, log) : undefined;
+  const source = mirrors ?? sources[0]!;
   let downloaded = 0;
   try {
     const info = await probeWithRetry(source, o, abort.signal, log);
-    if (counters && info.size !== undefined) counters.totalBytes = info.size;
+    // -c: what an earlier run left of this file, if the source is still the one it recorded.
+    const out0 = o.output;
+    const offset =
+      out0.kind === 'file' ? await resumeOffset(out0.path, o.url, info, o.continue === true, log) : 0;
+    if (counters && info.size !== undefined) counters.totalBytes = info.size - offset;
     // 1/8 of the budget buys read-ahead (parallel requests: 8 chunks of 4 MiB keep 400 MB/s in
     // flight against a 50 MB/s-per-connection server, twice what extraction consumes on two cores;
     // read-ahead counts whole chunks, so smaller chunks buy the same parallelism with less memory);
@@ -137,7 +157,8 @@ export async function fetchArchive(
     // HTTP client's buffers the GC has not handed back yet, and Node itself (~70 MB).
     // Measured, tar.lz4 1.1 GB, --max-memory 256M: peak RSS 300-330 MB; with 1/4 and 1/8 and
     // 8 MiB chunks it was 355-385 MB for the same speed.
-    const fetcher = new RangeFetcher(source, info, {
+    const ranged = offset > 0 ? new OffsetSource(source, offset, info) : undefined;
+    const fetcher = new RangeFetcher(ranged ?? source, ranged ? ranged.info() : info, {
       workers: o.workers,
       chunkSize: o.chunkSize,
       maxBuffered: Math.max(o.chunkSize, Math.floor(o.maxMemory / 8)),
@@ -158,12 +179,29 @@ export async function fetchArchive(
     });
     // Every digest the user or the server gives is checked as the bytes stream past.
     const digests = [...(o.checksum ? [o.checksum] : []), ...(info.digests ?? [])];
-    const bytes = verifyDigests(fetcher, digests, o.url);
+    const paced = o.bwlimit ? new RateLimiter(o.bwlimit).pace(fetcher, abort.signal) : fetcher;
+    // A resumed download's digest covers the bytes already on disk: they are read back through it.
+    const bytes =
+      offset > 0 && digests.length > 0 && out0.kind === 'file'
+        ? skipBytes(verifyDigests(prepend(partialPath(out0.path), offset, paced), digests, o.url), offset)
+        : verifyDigests(paced, digests, o.url);
     let compression: Compression | null = null;
     let extracted: Awaited<ReturnType<TarExtractor['finish']>> | undefined;
     const out = o.output;
     if (out.kind === 'file') {
-      await writeOutputFile(bytes, out.path);
+      const record: PartialRecord = {
+        url: o.url,
+        size: info.size ?? -1,
+        ...(info.etag ? { etag: info.etag } : {}),
+        ...(info.lastModified ? { lastModified: info.lastModified } : {}),
+      };
+      try {
+        await writeOutputFile(bytes, out.path, { offset, keepPartial: o.continue === true, record });
+      } catch (err) {
+        // Bytes that fail their digest are no base to resume from.
+        if ((err as { code?: string }).code === 'CHECKSUM_MISMATCH') await removePartial(out.path);
+        throw err;
+      }
     } else if (out.kind === 'stream') {
       await writeStream(bytes, out.stream);
     } else {
@@ -230,12 +268,71 @@ export async function fetchArchive(
       requests: fetcher.stats.requests + 1,
       retries: fetcher.stats.retries,
       parallel: fetcher.stats.parallel,
+      ...(offset > 0 ? { resumedFrom: offset } : {}),
+      ...(mirrors ? { mirrors: mirrors.live } : {}),
       warnings,
     };
   } finally {
     abort.abort(new Error('fetch finished'));
     o.signal?.removeEventListener('abort', onAbort);
-    source.close?.();
+    for (const s of sources) s.close?.();
+  }
+}
+
+/**
+ * Where `-c` resumes FILE: the size of its partial download when the source still has the size,
+ * ETag and Last-Modified recorded with it (and serves ranges); 0 (start again) otherwise.
+ */
+async function resumeOffset(
+  file: string,
+  url: string,
+  info: SourceInfo,
+  resume: boolean,
+  log: (line: string) => void,
+): Promise<number> {
+  if (!resume) return 0;
+  const partial = await readPartial(file);
+  if (!partial) return 0;
+  const r = partial.record;
+  const why =
+    !info.ranges || info.size === undefined
+      ? 'the source does not serve ranges'
+      : r.size !== info.size
+        ? `its size changed (${r.size} -> ${info.size})`
+        : !r.etag && !r.lastModified
+          ? 'the source gave no ETag or Last-Modified to check it against'
+          : r.etag !== info.etag
+            ? `its ETag changed (${r.etag ?? 'none'} -> ${info.etag ?? 'none'})`
+            : r.lastModified !== info.lastModified
+              ? `its Last-Modified changed (${r.lastModified ?? 'none'} -> ${info.lastModified ?? 'none'})`
+              : partial.bytes > info.size
+                ? 'the partial file is longer than the source'
+                : undefined;
+  if (why) {
+    log(`not resuming ${file} from ${url}: ${why}; starting again`);
+    await removePartial(file);
+    return 0;
+  }
+  if (r.url !== url) log(`resuming ${file} (started from ${r.url}) from ${url}: same size and validators`);
+  return partial.bytes;
+}
+
+/** The first `n` bytes of a file, then `rest`. */
+async function* prepend(file: string, n: number, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  if (n > 0) for await (const b of createReadStream(file, { start: 0, end: n - 1 })) yield b as Buffer;
+  yield* rest;
+}
+
+/** `input` without its first `n` bytes. */
+async function* skipBytes(input: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let left = n;
+  for await (const b of input) {
+    if (left >= b.length) {
+      left -= b.length;
+      continue;
+    }
+    yield left > 0 ? b.subarray(left) : b;
+    left = 0;
   }
 }
 

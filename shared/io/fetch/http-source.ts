@@ -6,7 +6,13 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { base64ToHex, ContentMd5Check, wholeObjectDigests } from './checksum.ts';
-import { FetchError, HttpStatusError, SourceChangedError, TransferError } from './errors.ts';
+import {
+  FetchError,
+  HttpStatusError,
+  SourceChangedError,
+  TransferError,
+  UnreachableError,
+} from './errors.ts';
 import type { ByteRange, ByteSource, SourceInfo } from './source.ts';
 
 const MAX_REDIRECTS = 5;
@@ -37,11 +43,18 @@ export class HttpSource implements ByteSource {
     opts: { maxSockets?: number; headers?: Record<string, string> } = {},
   ) {
     this.url = new URL(name);
-    this.headers = { 'user-agent': 'sluice-fetch/0.1', 'accept-encoding': 'identity', ...opts.headers };
+    this.origin = this.url.origin;
+    this.userHeaders = Object.fromEntries(
+      Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    this.headers = { 'user-agent': 'sluice-fetch/0.1', 'accept-encoding': 'identity' };
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 64 };
     this.agents = { http: new http.Agent(agentOpts), https: new https.Agent(agentOpts) };
   }
   private readonly headers: Record<string, string>;
+  /** --header: sent to the URL's own origin only, never after a redirect to another host (as curl). */
+  private readonly userHeaders: Record<string, string>;
+  private readonly origin: string;
 
   /** Sends one GET, following redirects (the final URL is kept for the chunk requests). */
   private request(headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {
@@ -51,7 +64,16 @@ export class HttpSource implements ByteSource {
         const agent = url.protocol === 'https:' ? this.agents.https : this.agents.http;
         const req = mod.request(
           url,
-          { method: 'GET', headers: { ...this.headers, ...headers }, agent, signal },
+          {
+            method: 'GET',
+            headers: {
+              ...this.headers,
+              ...(url.origin === this.origin ? this.userHeaders : {}),
+              ...headers,
+            },
+            agent,
+            signal,
+          },
           (res) => {
             const status = res.statusCode ?? 0;
             if (status >= 300 && status < 400 && res.headers.location) {
@@ -66,8 +88,22 @@ export class HttpSource implements ByteSource {
             resolve(res);
           },
         );
-        req.on('error', (err) => {
+        req.on('error', (err: NodeJS.ErrnoException) => {
           if (signal.aborted) reject(signal.reason ?? err);
+          else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+            // As curl: a name that does not resolve is not retried (EAI_AGAIN is what a resolver
+            // without a network answers; a retry a second later meets the same).
+            reject(
+              new UnreachableError(this.name, `cannot resolve host ${url.hostname} (DNS: ${err.code})`, {
+                cause: err,
+              }),
+            );
+          else if (err.code === 'ECONNREFUSED')
+            reject(
+              new UnreachableError(this.name, `connection refused by ${url.host} (ECONNREFUSED)`, {
+                cause: err,
+              }),
+            );
           else reject(new TransferError(`${this.name}: ${err.message}`, { cause: err }));
         });
         req.end();

@@ -15,10 +15,16 @@ export interface SourceDeps {
   objectStore?: ObjectStore;
   cwd?: string;
   maxSockets?: number;
+  /** Extra request headers for http(s):// URLs (--header). */
+  headers?: Record<string, string>;
 }
 
 export function openSource(url: string, deps: SourceDeps = {}): ByteSource & { close?(): void } {
-  if (/^https?:\/\//i.test(url)) return new HttpSource(url, { maxSockets: deps.maxSockets ?? 64 });
+  if (/^https?:\/\//i.test(url))
+    return new HttpSource(url, {
+      maxSockets: deps.maxSockets ?? 64,
+      ...(deps.headers ? { headers: deps.headers } : {}),
+    });
   if (isS3Url(url)) {
     if (!deps.objectStore) throw new ValidationError(`${url}: no S3 client configured`, 'url');
     return new S3Source(url, deps.objectStore);

@@ -41,6 +41,18 @@ export interface FetchOptions {
   stripComponents?: number;
   overwrite?: boolean;
   preservePermissions?: boolean;
+  /** Other URLs of the same file (`--mirror`): chunks are spread across all of them. */
+  mirrors?: string[];
+  /** Extra request headers for http(s):// URLs (`--header 'K: V'`). */
+  headers?: Record<string, string>;
+  /**
+   * `-c`: with a file output, resume the partial download an earlier run left (when the source's
+   * size and ETag/Last-Modified are those it recorded; otherwise start again), and keep the partial
+   * file when this run fails too.
+   */
+  continue?: boolean;
+  /** Bytes per second at most (`--limit-rate`, `--bwlimit`). */
+  bwlimit?: number;
   /** `--checksum ALG=HEX` (parseChecksum): the whole download must match it. */
   checksum?: ExpectedDigest;
   signal?: AbortSignal;
@@ -72,5 +84,9 @@ export interface FetchSummary {
   retries: number;
   /** False when the source had no range support and one stream was used. */
   parallel: boolean;
+  /** `-c`: bytes a partial download already had (0 when it started from the beginning). */
+  resumedFrom?: number;
+  /** With mirrors: those still in use at the end. */
+  mirrors?: string[];
   warnings: string[];
 }

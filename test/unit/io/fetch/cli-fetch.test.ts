@@ -162,7 +162,7 @@ describe('sluice fetch (CLI)', () => {
   it('rejects conflicting outputs and bad sizes as usage errors (exit 2)', async () => {
     const a = await runCli(['fetch', 'http://127.0.0.1:9/x', '-o', 'f', '-O']);
     expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/choose one of -o FILE, -O, or -x/);
+    expect(a.stderr).toMatch(/choose one of -o FILE, -O, -x \[-C DIR\], or -d DIR/);
     const b = await runCli(['fetch', 'http://127.0.0.1:9/x', '--chunk-size', 'lots']);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--chunk-size must be a size like 64M/);

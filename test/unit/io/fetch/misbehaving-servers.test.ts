@@ -79,7 +79,7 @@ describe('fetch: a wrong Content-Length', () => {
           ...quick,
         });
         await expect(extract).rejects.toBeInstanceOf(FetchError);
-        // No out.tgz and no .out.tgz.*.part (x/ is there when extraction had begun).
+        // No out.tgz and no .out.tgz.sluice-part(.json) (x/ is there when extraction had begun).
         expect((await readdir(dir)).filter((n) => n !== 'x')).toEqual([]);
       });
     }

@@ -96,6 +96,18 @@ describe('sync and check with s3:// (s3rver)', () => {
     expect(await readFile(join(dir, 'csv/a/z.csv'), 'utf8')).toBe('zzz');
   });
 
+  it('sync between prefixes copies server-side and deletes extra objects', async () => {
+    await cli('cp', '-T', 'src', 's3://sync-test/from');
+    await store.put('sync-test', 'to/old.txt', Buffer.from('old'));
+    const r = await cli('sync', '--json', 's3://sync-test/from', 's3://sync-test/to');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 4, deleted: 1, failures: [] });
+    expect(await keys('to/')).toEqual(['to/a/z.csv', 'to/tmp/t', 'to/x.csv', 'to/y.txt']);
+    expect((await cli('check', '--checksum', 's3://sync-test/from', 's3://sync-test/to')).code).toBe(0);
+    const again = await cli('sync', '--json', 's3://sync-test/from', 's3://sync-test/to');
+    expect(JSON.parse(again.stdout)).toMatchObject({ files: 0, skipped: 4, deleted: 0 });
+  });
+
   it('refuses to sync a prefix into itself (same bucket, nested prefixes)', async () => {
     const r = await cli('sync', 's3://sync-test/p', 's3://sync-test/p/sub');
     expect(r.code).toBe(1);

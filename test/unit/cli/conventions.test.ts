@@ -42,6 +42,9 @@ const SHORT: Record<string, { long: string; except?: Record<string, string> }> =
   },
   '-j': { long: '--jobs' },
   '-c': { long: '--continue' },
+  '-H': { long: '--header' },
+  '-i': { long: '--input-file' },
+  '-d': { long: '--dir' },
   '-w': { long: '--workers' },
   '-q': { long: '--quiet' },
 };

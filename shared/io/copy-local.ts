@@ -77,7 +77,7 @@ export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyCont
   const tmp = tempNameFor(dst);
   try {
     if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
-      await ctx.rate?.take(st.size);
+      if (ctx.rate) await ctx.rate.take(st.size);
       await fs.copyFile(src, tmp, constants.COPYFILE_EXCL);
       await fs.utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
     } else await copyLargeFile(src, tmp, st, ctx, fs);
@@ -120,7 +120,7 @@ async function copyLargeFile(
       budget: ctx.budget,
       ...(ctx.rate ? { chunkSize: ctx.rate.chunkSize } : {}),
     })) {
-      await ctx.rate?.take(chunk.length);
+      if (ctx.rate) await ctx.rate.take(chunk.length);
       let done = 0;
       while (done < chunk.length)
         done += (await out.write(chunk, done, chunk.length - done, pos + done)).bytesWritten;

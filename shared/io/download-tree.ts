@@ -43,7 +43,7 @@ export async function downloadObject(
   const url = `s3://${bucket}/${obj.key}`;
   if (inlineWrites && obj.size <= (ctx.rate ? Math.min(WRITE_BATCH, ctx.rate.chunkSize) : WRITE_BATCH)) {
     try {
-      await ctx.rate?.take(obj.size, ctx.signal);
+      if (ctx.rate) await ctx.rate.take(obj.size, ctx.signal);
       const r = await ctx.store.get(bucket, obj.key, withSignal(ctx));
       const chunks = await gather(r.body, obj.size);
       writeFileInline(tmp, dst, chunks, obj.size, mtimeMs);
@@ -78,7 +78,7 @@ export async function downloadObject(
         batched = 0;
       };
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        await ctx.rate?.take(chunk.length, ctx.signal);
+        if (ctx.rate) await ctx.rate.take(chunk.length, ctx.signal);
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH) await flush();

@@ -42,7 +42,7 @@ export async function uploadFile(
     if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
       await ctx.budget.acquire(st.size);
       held = st.size;
-      await ctx.rate?.take(st.size, ctx.signal);
+      if (ctx.rate) await ctx.rate.take(st.size, ctx.signal);
       const buf = await readWhole(fh, st.size);
       await ctx.store.put(bucket, key, buf, { size: st.size, metadata, ...withSignal(ctx) });
     } else {

@@ -15,18 +15,37 @@ import { parseWorkers } from './run.ts';
 /** `serve --backend aws`: the Lambda handlers, glue and a worker in this process. */
 async function serveAws(
   ctx: CliContext,
-  o: { port: number; host: string; auth: boolean; workers?: number; create?: string },
+  o: { port: number; host: string; auth: boolean; workers?: number; create?: string; emulators?: boolean },
 ): Promise<void> {
   const home = sluiceHome(ctx.env, ctx.cwd);
   const token = o.auth ? ensureApiToken(home) : undefined;
   const { startLocalAwsStack } = await import('../../shared/runtime/aws-emulated/stack.ts');
   const env = { ...ctx.env };
-  if (o.create) {
+  let emulators: { close(): Promise<void> } | undefined;
+  if (o.emulators) {
+    const { startLocalEmulators } = await import('../../shared/runtime/aws-emulated/emulators.ts');
+    try {
+      const started = await startLocalEmulators();
+      emulators = started;
+      Object.assign(env, started.env);
+      // The SDK clients of the handlers read endpoints and credentials from process.env.
+      Object.assign(process.env, started.env);
+    } catch (err) {
+      throw new CliError(`cannot start the AWS emulators: ${(err as Error).message}`);
+    }
+    ctx.stderr.write(
+      `sluice: AWS emulators on 127.0.0.1 (DynamoDB ${started(env.AWS_ENDPOINT_URL_DYNAMODB)}, SQS ${started(env.AWS_ENDPOINT_URL_SQS)}, S3 ${started(env.AWS_ENDPOINT_URL_S3)}); their state ends with this process\n`,
+    );
+  }
+  const create = o.create ?? (o.emulators ? 'sluice-local' : undefined);
+  if (create) {
     const { provisionAwsResources } = await import('../../shared/runtime/aws-emulated/provision.ts');
-    const p = await provisionAwsResources({ prefix: o.create, env });
+    const p = await provisionAwsResources({ prefix: create, env });
     Object.assign(env, p.env);
-    ctx.stderr.write(`sluice: resources ${o.create}-* ready; to reuse them:\n`);
-    for (const [k, v] of Object.entries(p.env)) ctx.stderr.write(`  export ${k}='${v}'\n`);
+    if (!o.emulators) {
+      ctx.stderr.write(`sluice: resources ${create}-* ready; to reuse them:\n`);
+      for (const [k, v] of Object.entries(p.env)) ctx.stderr.write(`  export ${k}='${v}'\n`);
+    }
   }
   let stack: Awaited<ReturnType<typeof startLocalAwsStack>>;
   try {
@@ -36,6 +55,7 @@ async function serveAws(
       ...(o.workers ? { slots: o.workers } : {}),
     });
   } catch (err) {
+    await emulators?.close();
     throw new CliError(`cannot start the AWS backend: ${(err as Error).message}`);
   }
   announce(ctx, {
@@ -51,6 +71,12 @@ async function serveAws(
   });
   ctx.stderr.write('sluice: stopping\n');
   await stack.close();
+  await emulators?.close();
+}
+
+/** The port of an emulator's endpoint URL, for the banner. */
+function started(url: string | undefined): string {
+  return url ? new URL(url).port : '?';
 }
 
 /** What `serve` says about who can reach it, before the first request can arrive. */
@@ -99,6 +125,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       'embedded',
     )
     .option('--create <prefix>', 'with --backend aws: create tables, queues and buckets named <prefix>-*')
+    .option(
+      '--emulators',
+      'with --backend aws: start AWS-protocol emulators (DynamoDB, SQS, S3 from npm) on 127.0.0.1 in this process and create the resources there (no account, no Docker)',
+    )
     .option('--log-format <format>', 'text, or json (one JSON object per line) for machines', 'text')
     .option('-q, --quiet', 'log only errors (failed jobs, failed requests)')
     .addHelpText(
@@ -109,6 +139,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         'With --backend aws, state lives where the standard AWS variables point (AWS_ENDPOINT_URL for\n' +
         'LocalStack, or an account) and SLUICE_* names the tables and queues (README "AWS backend").\n' +
         'Examples:\n  sluice serve\n  sluice serve --port 8080 --workers 8\n' +
+        '  sluice serve --backend aws --emulators         # the AWS path offline, on emulators\n' +
         '  AWS_ENDPOINT_URL=http://localhost:4566 sluice serve --backend aws --create sluice-dev\n',
     )
     .action(
@@ -118,6 +149,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         workers?: string;
         backend: string;
         create?: string;
+        emulators?: boolean;
         auth: boolean;
         logFormat: string;
         quiet?: boolean;
@@ -132,6 +164,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         if (o.backend !== 'embedded' && o.backend !== 'aws')
           throw new CliError(`--backend must be embedded or aws (got "${o.backend}")`);
         if (o.create && o.backend !== 'aws') throw new CliError('--create needs --backend aws');
+        if (o.emulators && o.backend !== 'aws') throw new CliError('--emulators needs --backend aws');
         if (o.backend === 'aws') {
           await serveAws(ctx, {
             port,
@@ -139,6 +172,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
             auth: o.auth,
             ...(workers ? { workers } : {}),
             ...(o.create ? { create: o.create } : {}),
+            ...(o.emulators ? { emulators: true } : {}),
           });
           return;
         }

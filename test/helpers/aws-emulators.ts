@@ -4,10 +4,9 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EMULATOR_ENV_BASE, startLocalEmulators } from '../../shared/runtime/aws-emulated/emulators.ts';
 import { type Provisioned, provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
 
 export interface Emulators {
@@ -18,20 +17,12 @@ export interface Emulators {
   close(): Promise<void>;
 }
 
-const listenPort = (server: Server) => (server.address() as AddressInfo).port;
-
 /** True when the tests should use a real endpoint (LocalStack or an account) instead. */
 export function useRealAws(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.SLUICE_TEST_AWS === '1';
 }
 
-const ENV_BASE = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'S3RVER',
-  AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-  AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-};
+const ENV_BASE = EMULATOR_ENV_BASE;
 
 /** Each emulator in its own child process (benchmarks: they get a core each instead of one). */
 async function startEmulatorProcesses(): Promise<Emulators> {
@@ -73,42 +64,7 @@ export async function startEmulators(opts: { processes?: boolean } = {}): Promis
     return { env: {}, close: async () => {} };
   }
   if (opts.processes) return startEmulatorProcesses();
-  const { default: dynalite } = (await import('dynalite')) as unknown as {
-    default: (o: object) => Server;
-  };
-  const { createSqsServer } = (await import('local-aws-sqs')) as typeof import('local-aws-sqs');
-  const { default: S3rver } = (await import('s3rver')) as unknown as {
-    default: new (
-      o: object,
-    ) => NodeJS.EventEmitter & {
-      run(): Promise<AddressInfo>;
-      close(): Promise<void>;
-    };
-  };
-  const ddb = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((r) => ddb.listen(0, '127.0.0.1', () => r()));
-  const sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
-  if (!sqs.listening) await new Promise<void>((r) => sqs.once('listening', () => r()));
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-s3rver-'));
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const s3addr = await s3.run();
-  const env = {
-    ...ENV_BASE,
-    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${listenPort(ddb)}`,
-    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${listenPort(sqs)}`,
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3addr.port}`,
-  };
-  return {
-    env,
-    s3Events: s3,
-    async close() {
-      await s3.close();
-      await new Promise<void>((r) => sqs.close(() => r()));
-      sqs.closeAllConnections?.();
-      await new Promise<void>((r) => ddb.close(() => r()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startLocalEmulators();
 }
 
 /** Emulators (or the real endpoint) plus a fresh, uniquely named set of resources. */

@@ -70,7 +70,10 @@ export interface Served {
  * Starts `sluice serve --port 0 ARGS` in its own process group and waits for the URL it prints.
  * The group lets a test kill the engine alone (kill -9 of its pid), as a crash would.
  */
-export function serve(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<Served> {
+export function serve(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string; startTimeoutMs?: number },
+): Promise<Served> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
       cwd: opts.cwd ?? REPO,
@@ -82,7 +85,10 @@ export function serve(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: stri
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
       child.on('exit', (code, signal) => r({ code, signal })),
     );
-    const timer = setTimeout(() => reject(new Error(`sluice serve did not start: ${err}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`sluice serve did not start: ${err}`)),
+      opts.startTimeoutMs ?? 20_000,
+    );
     child.stderr?.on('data', (d) => {
       err += d;
       const m = /serving (http:\/\/[^\s/]+)\/api\/v1/.exec(err);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { runCli } from '../../helpers/cli.ts';
+import { serve, sluice, sluiceEnv } from '../../helpers/process.ts';
 
 let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let stack: LocalAwsStack;
@@ -104,3 +105,29 @@ it('serve rejects an unknown backend and --create without --backend aws', async 
   expect(create.code).not.toBe(0);
   expect(create.stderr).toMatch(/--create needs --backend aws/);
 });
+
+it('`sluice serve --backend aws --emulators` brings up the AWS path offline in one command', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'sluice-serve-emulators-'));
+  const pipeline = join(home, 'p.yml');
+  writeFileSync(
+    pipeline,
+    'name: hello\nnodes:\n  - nodeName: a\n    algorithmName: echo\n    input: ["@flowInput.x"]\nflowInput: { x: 7 }\n',
+  );
+  const served = await serve(['--backend', 'aws', '--emulators', '--workers', '1'], {
+    env: sluiceEnv(home),
+    startTimeoutMs: 60_000,
+  });
+  try {
+    expect(served.stderr()).toMatch(/AWS emulators on 127\.0\.0\.1 \(DynamoDB \d+, SQS \d+, S3 \d+\)/);
+    const r = await sluice(['run', pipeline, '--endpoint', served.url, '-q'], {
+      env: sluiceEnv(home),
+      timeoutMs: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([{ nodeName: 'a', algorithmName: 'echo', result: [7] }]);
+  } finally {
+    process.kill(served.child.pid as number, 'SIGTERM');
+    expect((await served.exited).code).toBe(0);
+    rmSync(home, { recursive: true, force: true });
+  }
+}, 150_000);

@@ -3,7 +3,7 @@
 // the synth with the option's name instead of deploying something unexpected.
 import type { Node } from 'constructs';
 
-export type NetworkMode = 'nat' | 'endpoints';
+export type NetworkMode = 'nat' | 'endpoints' | 'public';
 export type ApiAuth = 'iam' | 'apiKey';
 export type WorkerArch = 'arm64' | 'x86_64';
 
@@ -22,10 +22,24 @@ export interface InfraConfig {
   workerArch: WorkerArch;
   /**
    * `nat`: private subnets with one NAT gateway (workers can fetch http(s):// inputs).
-   * `endpoints`: isolated subnets, no internet; SQS/ECR/Logs interface endpoints instead. Both
-   * get the free S3 and DynamoDB gateway endpoints. Default `nat`.
+   * `endpoints`: isolated subnets, no internet; SQS/ECR/Logs interface endpoints instead.
+   * `public`: public subnets, no NAT (the NAT is most of the idle bill); workers get public IPs
+   * for outbound traffic and accept no inbound connection (security group without ingress).
+   * All get the free S3 and DynamoDB gateway endpoints. Default `nat`.
    */
   network: NetworkMode;
+  /**
+   * Run workers on Fargate Spot (about 70% cheaper; AWS may take a task back with two minutes'
+   * notice, and the worker hands its tasks back to the queues): 4 of 5 workers on Spot, 1 on
+   * regular Fargate so work goes on when Spot capacity is short. Default false.
+   */
+  workerSpot: boolean;
+  /**
+   * API Gateway writes access logs through one CloudWatch role per account and region. `true`
+   * creates it and sets it on the account (kept on `cdk destroy`: other APIs may use it); `false`
+   * leaves the account's setting alone (it must already name a role, or the deploy fails). Default true.
+   */
+  apiCloudWatchRole: boolean;
   /** `iam` (SigV4-signed requests) or `apiKey` (x-api-key + usage plan). Never open. Default `iam`. */
   apiAuth: ApiAuth;
   /** `retain` keeps tables, buckets and the file system on `cdk destroy`; `destroy` (dev) removes them. Default `retain`. */
@@ -76,6 +90,8 @@ export const DEFAULT_CONFIG: InfraConfig = {
   workerMemoryMiB: 2048,
   workerArch: 'arm64',
   network: 'nat',
+  workerSpot: false,
+  apiCloudWatchRole: true,
   apiAuth: 'iam',
   removalPolicy: 'retain',
   functionsDir: 'functions',
@@ -133,7 +149,9 @@ export function readInfraConfig(node: Node): InfraConfig {
     workerCpu: int('workerCpu', 256, 16384),
     workerMemoryMiB: int('workerMemoryMiB', 512, 122880),
     workerArch: oneOf('workerArch', ['arm64', 'x86_64'] as const),
-    network: oneOf('network', ['nat', 'endpoints'] as const),
+    network: oneOf('network', ['nat', 'endpoints', 'public'] as const),
+    workerSpot: bool('workerSpot'),
+    apiCloudWatchRole: bool('apiCloudWatchRole'),
     apiAuth: oneOf('apiAuth', ['iam', 'apiKey'] as const),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'] as const),
     functionsDir: str('functionsDir', /^[\w./-]+$/, 'a relative directory')!,

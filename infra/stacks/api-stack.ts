@@ -1,6 +1,6 @@
 // The REST API: API Gateway (regional, throttled, access-logged) proxying every path to the `api`
 // function. Never open: IAM (SigV4) authorization by default, or API keys with a usage plan.
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -33,7 +33,10 @@ export class ApiStack extends Stack {
       handler: props.apiFunction,
       proxy: true,
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: false,
+      // Access logging needs the account's API Gateway CloudWatch role: created and set here unless
+      // the deployer manages it (apiCloudWatchRole=false); kept on destroy, other APIs may use it.
+      cloudWatchRole: config.apiCloudWatchRole,
+      ...(config.apiCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: iamAuth
         ? { authorizationType: apigw.AuthorizationType.IAM }
         : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true },
@@ -44,6 +47,8 @@ export class ApiStack extends Stack {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         throttlingRateLimit: 100,
         throttlingBurstLimit: 200,
+        // Execution logs (errors only: no request bodies) go through the same account role.
+        ...(config.apiCloudWatchRole ? { loggingLevel: apigw.MethodLoggingLevel.ERROR } : {}),
       },
     });
 
@@ -102,12 +107,20 @@ export class ApiStack extends Stack {
         reason:
           'Authenticated and throttled API; a WAF web ACL costs ~$5/month idle and can be associated by the operator.',
       },
-      {
+    );
+    if (config.apiCloudWatchRole) {
+      Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level logging role: AWS's managed policy made for exactly this (write the API's own log groups).",
+      });
+    } else {
+      Validations.of(this.api).acknowledge({
         id: 'AwsSolutions-APIG6',
         reason:
-          'Access logging is on; execution logging needs the account-wide API Gateway CloudWatch role, which this app does not take over.',
-      },
-    );
+          'apiCloudWatchRole=false: access logging is on through the role the account already has; execution logging is left to the account owner.',
+      });
+    }
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
   }
 }

@@ -51,7 +51,12 @@ export class WorkersStack extends Stack {
     const names = physicalNames(config.prefix);
     const dev = config.removalPolicy === 'destroy';
     const isolated = config.network === 'endpoints';
-    const workerSubnetType = isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS;
+    const publicOnly = config.network === 'public';
+    const workerSubnetType = isolated
+      ? ec2.SubnetType.PRIVATE_ISOLATED
+      : publicOnly
+        ? ec2.SubnetType.PUBLIC
+        : ec2.SubnetType.PRIVATE_WITH_EGRESS;
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -59,11 +64,13 @@ export class WorkersStack extends Stack {
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
-      natGateways: isolated ? 0 : 1,
-      subnetConfiguration: [
-        ...(isolated ? [] : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
-        { name: 'workers', subnetType: workerSubnetType, cidrMask: 20 },
-      ],
+      natGateways: config.network === 'nat' ? 1 : 0,
+      subnetConfiguration: publicOnly
+        ? [{ name: 'workers', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 20 }]
+        : [
+            ...(isolated ? [] : [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }]),
+            { name: 'workers', subnetType: workerSubnetType, cidrMask: 20 },
+          ],
       // Free, and they keep S3/DynamoDB traffic off the NAT gateway's per-GB charge.
       gatewayEndpoints: {
         S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
@@ -122,6 +129,7 @@ export class WorkersStack extends Stack {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      enableFargateCapacityProviders: config.workerSpot,
     });
 
     // One task role for the worker and for algorithm images (both run the worker entry point).
@@ -237,8 +245,18 @@ export class WorkersStack extends Stack {
       maxHealthyPercent: 200,
       securityGroups: [this.workerSecurityGroup],
       vpcSubnets: { subnetType: workerSubnetType },
-      assignPublicIp: false,
+      // network=public: the address is for outbound traffic only (the security group has no ingress).
+      assignPublicIp: publicOnly,
       circuitBreaker: { rollback: true },
+      // Spot for 4 of 5 workers; the on-demand fifth keeps work going when Spot capacity is short.
+      ...(config.workerSpot
+        ? {
+            capacityProviderStrategies: [
+              { capacityProvider: 'FARGATE_SPOT', weight: 4 },
+              { capacityProvider: 'FARGATE', weight: 1 },
+            ],
+          }
+        : {}),
     });
     this.addQueueDepthScaling(config, state);
   }

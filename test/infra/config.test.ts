@@ -32,7 +32,7 @@ describe('readInfraConfig', () => {
   it.each([
     [{ maxWorkers: 'ten' }, /context maxWorkers must be an integer in \[1, 1000\] \(got "ten"\)/],
     [{ maxWorkers: 0 }, /maxWorkers must be an integer/],
-    [{ network: 'vpn' }, /context network must be one of nat, endpoints \(got "vpn"\)/],
+    [{ network: 'vpn' }, /context network must be one of nat, endpoints, public \(got "vpn"\)/],
     [{ apiAuth: 'none' }, /context apiAuth must be one of iam, apiKey/],
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be one of retain, destroy/],
     [{ prefix: 'Sluice_Prod' }, /context prefix must be lowercase letters/],

@@ -25,6 +25,7 @@ beforeAll(() => {
       algorithmImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-algos:v3',
       dispatchScalesWorkers: 'true',
       workerCacheGiB: '100',
+      apiCloudWatchRole: 'false',
     },
     { bundle: false },
   );
@@ -57,6 +58,17 @@ describe('workerCacheGiB=100', () => {
         expect.arrayContaining([{ Name: 'SLUICE_CACHE_MAX_SIZE', Value: '100G' }]),
       );
     }
+  });
+});
+
+describe('apiCloudWatchRole=false', () => {
+  it("leaves the account's API Gateway logging role alone and logs access through it", () => {
+    const api = Template.fromStack(s.api);
+    api.resourceCountIs('AWS::ApiGateway::Account', 0);
+    api.resourceCountIs('AWS::IAM::Role', 0);
+    const stage = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Stage'))[0];
+    expect(stage?.Properties.AccessLogSetting.DestinationArn).toBeDefined();
+    for (const m of stage?.Properties.MethodSettings ?? []) expect(m.LoggingLevel).toBeUndefined();
   });
 });
 

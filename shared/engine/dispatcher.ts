@@ -144,8 +144,8 @@ export class Dispatcher {
 
   /**
    * Stops taking tasks and aborts the running ones, then waits until nothing touches the store.
-   * A task aborted by the shutdown is left `active` on purpose: the next engine's recovery counts
-   * it as crashed and retries it by its policy, exactly as after a kill -9 (it is not "stopped").
+   * An interrupted task goes back to the queue (`TaskQueue.release`): the engine's stop costs it
+   * no attempt, whatever its policy. Only a crash leaves tasks `active`, retried by policy.
    */
   async close(): Promise<void> {
     this.closed = true;
@@ -310,7 +310,7 @@ export class Dispatcher {
       ...(node?.ttl ? { timeoutMs: node.ttl * 1000 } : {}),
       ...((node?.cache ?? job.pipeline.options?.cache) ? { cache: true } : {}),
     };
-    if (this.closed) return; // claimed as the engine shut down: recovery requeues it
+    if (this.closed) return this.deps.queue.release(t, 0).then(() => 'released'); // see close()
     const ended = new AbortController();
     let lending = false;
     let slotGiven = false;
@@ -351,9 +351,14 @@ export class Dispatcher {
       lend(false);
       ended.abort();
     }
-    if (controller.signal.reason === SHUTTING_DOWN) return; // see close()
+    if (controller.signal.reason === SHUTTING_DOWN && outcome.status !== 'succeeded') {
+      await this.deps.queue.release(t, 0); // see close()
+      return 'released';
+    }
     if (called) await session?.starting(); // children being started are recorded before any stop
-    const stoppedEarly = controller.signal.aborted || (outcome.status === 'failed' && outcome.timedOut);
+    // A stop, a ttl, a failing job; not a shutdown the task outran (it succeeded: reported so).
+    const stopped = controller.signal.aborted && controller.signal.reason !== SHUTTING_DOWN;
+    const stoppedEarly = stopped || (outcome.status === 'failed' && outcome.timedOut);
     if (codeApi && stoppedEarly) {
       // Not after a crash: the retried task asks for the same children again and reuses them.
       const reason = outcome.status === 'failed' ? outcome.failure.message : 'stopped';
@@ -362,7 +367,7 @@ export class Dispatcher {
       // Children the code started but did not wait for end with it (no orphans of a done task).
       await codeApi.stopChildren(spec.info, 'the calling task finished without waiting for it');
     }
-    if (controller.signal.aborted) {
+    if (stopped) {
       // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.
       const error =
         outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped');

@@ -64,10 +64,12 @@ export interface LocalAwsStack {
   statusPoller: SqsPoller;
   s3Poller?: S3TriggerPoller;
   /** Starts a worker with its own engine (a container task); abort `signal` to drain it. */
+  /** `drainMs`: how long a SIGTERM (the signal) waits for running tasks (default 25 s). */
   startWorker(
     runner: TaskRunner,
     slots: number,
     signal: AbortSignal,
+    drainMs?: number,
   ): { engine: AwsEngine; worker: RunningWorker };
   close(): Promise<void>;
 }
@@ -130,10 +132,10 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   const tick = every(clock, opts.dispatchEveryMs ?? 1000, () => void handlers.dispatch().catch(onError));
 
   const workers: { engine: AwsEngine; worker: RunningWorker; controller?: AbortController }[] = [];
-  const spawnWorker = (runner: TaskRunner, slots: number, signal: AbortSignal) => {
+  const spawnWorker = (runner: TaskRunner, slots: number, signal: AbortSignal, drainMs?: number) => {
     const worker = startWorker(
       { ...common, queue: { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}) } },
-      { runner, slots, pollMs: 50 },
+      { runner, slots, pollMs: 50, ...(drainMs !== undefined ? { drainMs } : {}) },
       signal,
     );
     const w = { engine: worker.engine, worker };

@@ -1,9 +1,9 @@
 // The AWS worker: long-polls the priority queues most urgent first, claims tasks through their
 // SQS leases, runs several at once on a TaskRunner (the local WorkerPool in containers; an
 // InlineRunner in tests), heartbeats, and sends every outcome to the status queue. On abort
-// (SIGTERM) it stops claiming and drains; tasks still running at the deadline are abandoned:
-// their messages come back after the lease, and the next worker reports that attempt as crashed,
-// so the retry policy puts them back.
+// (SIGTERM) it stops claiming and drains; tasks still running at the deadline are interrupted
+// and released: a fresh copy of each message, visible at once, carries the same attempt, so a
+// stop of the worker costs no task a retry (only a lost worker's expired lease counts as a crash).
 import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { sleep } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
@@ -53,14 +53,16 @@ export function startWorker(
       // Claimed-but-not-started tasks (held leases) and a claim round in flight count as running.
       const busy = () => dispatcher.runningCount > 0 || engine.queue.heldCount > 0 || dispatcher.claiming;
       while (busy() && engine.clock.now() < deadline) await sleep(engine.clock, 50);
-      // Still running at the deadline: their messages are left to expire; the next worker that
-      // receives one reports that attempt as crashed, so the retry policy puts it back.
+      // Still running at the deadline: interrupted, their messages released (visible at once, the
+      // attempt not counted); one that succeeded as it was interrupted is reported as usual.
       const left = dispatcher.runningTaskIds();
       if (left.length)
-        process.emitWarning(`worker: ${left.length} task(s) still running at the drain deadline`);
+        process.emitWarning(
+          `worker: ${left.length} task(s) still running at the drain deadline: interrupted and put back on the queue`,
+        );
+      await dispatcher.close();
       gone = true;
       engine.queue.abandon();
-      await dispatcher.close();
       resolve();
     };
     if (signal.aborted) void drain();

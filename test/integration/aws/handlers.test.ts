@@ -452,6 +452,36 @@ describe('worker', () => {
     console.error('DONE', JSON.stringify(await engine.jobs.getJob(job.jobId)));
     expect((await finalJob(job.jobId)).status).toBe('completed');
   });
+
+  it('SIGTERM past the drain deadline: the task is released at once, its attempt not counted (Never)', async () => {
+    const { engine } = stack;
+    const c = new AbortController();
+    const w = stack.startWorker(new InlineRunner(builtins, 2), 2, c.signal, 100);
+    const job = await engine.coordinator.submit({
+      name: 'interrupted-worker',
+      nodes: [{ nodeName: 'n', algorithmName: 'sleep', input: [1500, 'ok'], retry: { policy: 'Never' } }],
+    });
+    await waitFor(async () => (w.engine.queue.leaseOf(`${job.jobId}.n`) ? true : undefined));
+    const t0 = Date.now();
+    c.abort(); // ECS's SIGTERM: 100 ms of drain, then the running task is interrupted
+    await w.worker.done;
+    expect(w.engine.queue.heldCount).toBe(0);
+    // Released with visibility 0: the next worker gets it at once (the lease is 1 s; a message
+    // left to expire would also be reported as crashed, which fails a Never task).
+    const d = new AbortController();
+    const next = stack.startWorker(new InlineRunner(builtins, 2), 2, d.signal);
+    try {
+      const done = await finalJob(job.jobId);
+      expect(done.status).toBe('completed');
+      expect(done.nodes.get('n')).toMatchObject({ status: 'succeeded', retried: 0 });
+      const [task] = await engine.tasks.listTasks(job.jobId, 'n');
+      expect(task).toMatchObject({ status: 'succeeded', attempts: 1, result: 'ok' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      d.abort();
+      await next.worker.done;
+    }
+  });
 });
 
 describe('SQS priority queues and caps', () => {

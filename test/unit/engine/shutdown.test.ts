@@ -1,5 +1,6 @@
-// Closing the engine while tasks run (Ctrl-C, SIGTERM) must not end them as "stopped": they stay
-// claimed, and the next engine on the same state recovers them like after a crash.
+// Closing the engine while tasks run (Ctrl-C, SIGTERM) must not end them as "stopped", nor bill
+// them a retry: they go back to the queue with their attempt given back, and the next engine on the
+// same state runs them as if for the first time (issue 11 item 5), even under `Never`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('engine close with tasks running', () => {
-  it('leaves them for recovery; the next engine retries them and the job completes', async () => {
+  it('puts them back in the queue unbilled; the next engine runs them and the job completes', async () => {
     home = mkdtempSync(join(tmpdir(), 'sluice-shutdown-'));
     // Like the process pool, this runner's close() takes a while (it waits for its children), so
     // the outcomes of the aborted tasks arrive before the store closes.
@@ -33,7 +34,14 @@ describe('engine close with tasks running', () => {
     const first = await openTestEngine({ home, runner, builtins });
     const job = await first.engine.coordinator.submit({
       name: 'interrupted',
-      nodes: [{ nodeName: 'S', algorithmName: 'sleep', input: ['@flowInput.ms', '#[1...3]'] }],
+      nodes: [
+        {
+          nodeName: 'S',
+          algorithmName: 'sleep',
+          input: ['@flowInput.ms', '#[1...3]'],
+          retry: { policy: 'Never' },
+        },
+      ],
       flowInput: { ms: 400 },
     });
     for (let i = 0; i < 100 && first.engine.dispatcher.runningCount < 2; i++) {
@@ -43,17 +51,22 @@ describe('engine close with tasks running', () => {
     await first.close(); // resolves only once nothing touches the store any more
     t = await openTestEngine({ home, slots: 2 });
     const before = await t.engine.tasks.listTasks(job.jobId);
-    expect(before.map((x) => x.status).sort()).toEqual(['active', 'active', 'queued']);
-    await t.engine.recover();
+    expect(before.map((x) => [x.status, x.attempts])).toEqual([
+      ['queued', 0],
+      ['queued', 0],
+      ['queued', 0],
+    ]);
+    expect((await t.engine.recover()).lostTasks).toBe(0);
     t.engine.start();
     const final = await t.engine.waitForJob(job.jobId);
     expect(final.status).toBe('completed');
     const tasks = await t.engine.tasks.listTasks(job.jobId);
     expect(tasks.map((x) => [x.batchIndex, x.status, x.attempts])).toEqual([
-      [1, 'succeeded', 2],
-      [2, 'succeeded', 2],
+      [1, 'succeeded', 1],
+      [2, 'succeeded', 1],
       [3, 'succeeded', 1],
     ]);
+    expect(final.nodes.get('S')).toMatchObject({ status: 'succeeded', retried: 0 });
     expect(await t.engine.jobs.getResults(job.jobId)).toEqual([
       expect.objectContaining({ batchIndex: 1, result: 1 }),
       expect.objectContaining({ batchIndex: 2, result: 2 }),

@@ -1,13 +1,14 @@
 // One engine per SLUICE_HOME: the process that runs it (`sluice run`, `serve`, `resume`) holds a
 // lock file and publishes its API URL in engine.json, so every other process talks to it instead
 // of writing the state behind its back.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { SluiceService } from '../../api/service.ts';
 import { ConflictError } from '../../errors.ts';
 import { ensureApiToken } from '../api-token.ts';
 import type { BodyLimits } from './body-reader.ts';
+import { processAlive, releaseEngineLock, takeEngineLock } from './engine-lock.ts';
 import { createApiServer, type ExtraHandler, listen } from './http-server.ts';
 import { LocalEngine, type LocalEngineOptions } from './local-engine.ts';
 
@@ -17,43 +18,14 @@ export interface EngineInfo {
   startedAt: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The engine running for this home, if any (stale records of dead processes are ignored). */
 export function runningEngine(home: string): EngineInfo | undefined {
   try {
     const info = JSON.parse(readFileSync(join(home, 'engine.json'), 'utf8')) as EngineInfo;
-    return alive(info.pid) ? info : undefined;
+    return processAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
   }
-}
-
-function takeLock(home: string): void {
-  const lock = join(home, 'engine.lock');
-  for (let i = 0; i < 2; i++) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(lock, 'utf8'));
-      if (pid && alive(pid) && pid !== process.pid) {
-        throw new ConflictError(`an engine (pid ${pid}) is already running for ${home}`, 'ENGINE_RUNNING');
-      }
-      rmSync(lock, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new ConflictError(`could not lock ${lock}`, 'ENGINE_RUNNING');
 }
 
 export interface EngineHostOptions extends LocalEngineOptions {
@@ -89,7 +61,7 @@ export class EngineHost {
     const engine = await LocalEngine.open(opts);
     const home = engine.home;
     try {
-      takeLock(home);
+      takeEngineLock(home, engine.state.database);
     } catch (err) {
       await engine.close();
       throw err;
@@ -137,7 +109,7 @@ export class EngineHost {
       server.close();
       await engine.close();
       rmSync(join(home, 'engine.json'), { force: true });
-      rmSync(join(home, 'engine.lock'), { force: true });
+      releaseEngineLock(home);
       throw err;
     }
   }
@@ -149,6 +121,6 @@ export class EngineHost {
     });
     await this.engine.close();
     rmSync(join(this.engine.home, 'engine.json'), { force: true });
-    rmSync(join(this.engine.home, 'engine.lock'), { force: true });
+    releaseEngineLock(this.engine.home);
   }
 }

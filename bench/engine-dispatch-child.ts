@@ -16,8 +16,14 @@ const workers = Number(process.argv[3] ?? 2);
  */
 const withEvents = process.argv[4]?.startsWith('events');
 const streamQuery = process.argv[4] === 'events-all' ? '' : '?types=job';
+/** `--synchronous=normal|full`: SQLite's setting (default the engine's, full). */
+const sync = process.argv.find((a) => a.startsWith('--synchronous='))?.slice(14);
 const home = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-const engine = await LocalEngine.open({ home, workers });
+const engine = await LocalEngine.open({
+  home,
+  workers,
+  ...(sync === 'normal' || sync === 'full' ? { synchronous: sync } : {}),
+});
 engine.start();
 const server = withEvents ? createApiServer(engine.service) : undefined;
 let reader: ReturnType<typeof spawn> | undefined;

@@ -21,7 +21,8 @@ interface Figures extends DispatchFigures {
 async function engineRun(
   items: number,
   workers: number,
-  events?: 'events' | 'events-all',
+  events?: 'events' | 'events-all' | '',
+  synchronous?: 'normal' | 'full',
 ): Promise<Figures & { streamedBytes?: number }> {
   const { stdout } = await run(
     process.execPath,
@@ -31,7 +32,8 @@ async function engineRun(
       join(repoRoot, 'bench/engine-dispatch-child.ts'),
       String(items),
       String(workers),
-      ...(events ? [events] : []),
+      events ?? '',
+      ...(synchronous ? [`--synchronous=${synchronous}`] : []),
     ],
     { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 },
   );
@@ -83,6 +85,32 @@ async function dashboardCost(items: number, workers: number): Promise<void> {
   row('a client of every event (each task too)', all);
 }
 
+/**
+ * `--synchronous=compare`: SQLite `synchronous=FULL` (the default: commits survive a power cut)
+ * against NORMAL, alternated `rounds` times in the same run; the cost is the drop in tasks/s.
+ */
+async function synchronousCost(items: number, workers: number, rounds: number): Promise<void> {
+  const full: Figures[] = [];
+  const normal: Figures[] = [];
+  for (let i = 0; i < rounds; i++) {
+    normal.push(await engineRun(items, workers, '', 'normal'));
+    full.push(await engineRun(items, workers, '', 'full'));
+  }
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const tps = (runs: Figures[]) => median(runs, (r) => r.tasksPerSecond);
+  const row = (what: string, runs: Figures[]) =>
+    console.log(
+      `${what}\t${tps(runs).toFixed(0)} tasks/s (runs ${runs.map((r) => r.tasksPerSecond.toFixed(0)).join(', ')}), p50 / p99 ready→started ${median(runs, (r) => r.p50ReadyToStartedMs)} / ${median(runs, (r) => r.p99ReadyToStartedMs)} ms`,
+    );
+  console.log(`machine: ${workers} cores, load after ${load}`);
+  console.log('what\tvalue');
+  row(`synchronous=NORMAL (median of ${rounds}, ${items} echo + 1 reduce)`, normal);
+  row(`synchronous=FULL (median of ${rounds}, alternated)`, full);
+  console.log(`ratio FULL/NORMAL tasks/s\t${(tps(full) / tps(normal)).toFixed(2)}`);
+}
+
 export const engineDispatchSuite: BenchSuite = {
   name: 'engine-dispatch',
   description:
@@ -98,6 +126,12 @@ export const engineDispatchSuite: BenchSuite = {
   async run(args) {
     const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 20_000);
     const workers = availableParallelism();
+    const sync = args.find((a) => a.startsWith('--synchronous='))?.slice(14);
+    if (sync === 'compare') {
+      const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3);
+      await synchronousCost(items, workers, rounds);
+      return;
+    }
     if (args.includes('--dashboard')) {
       await dashboardCost(items, workers);
       return;

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FileBlobStore } from '../../adapters/local/file-blob-store.ts';
 import { HttpNotifier } from '../../adapters/local/http-notifier.ts';
+import type { SqliteSynchronous } from '../../adapters/local/sqlite/database.ts';
 import { openSqliteState, type SqliteState } from '../../adapters/local/sqlite/sqlite-state.ts';
 import type { SluiceService } from '../../api/service.ts';
 import { allBuiltins } from '../../builtins/registry.ts';
@@ -36,6 +37,8 @@ export interface LocalEngineOptions {
   onWebhookFailed?: (d: { url: string; attempts: number; error: string }) => void;
   /** Schedule the stored pipelines' cron triggers (a serving engine). */
   cron?: boolean;
+  /** SQLite's `synchronous` (default: $SLUICE_SQLITE_SYNCHRONOUS, else 'full'; see database.ts). */
+  synchronous?: SqliteSynchronous;
 }
 
 /** $SLUICE_HOME (else ./.sluice) as an absolute path; set but empty is an error, not the cwd. */
@@ -46,6 +49,17 @@ export function sluiceHome(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       'SLUICE_HOME',
     );
   return resolve(cwd, env.SLUICE_HOME ?? '.sluice');
+}
+
+/** $SLUICE_SQLITE_SYNCHRONOUS: `full` (default, commits survive a power cut) or `normal` (faster). */
+export function synchronousFromEnv(env: NodeJS.ProcessEnv = process.env): SqliteSynchronous {
+  const v = env.SLUICE_SQLITE_SYNCHRONOUS?.trim().toLowerCase();
+  if (v === undefined || v === '' || v === 'full') return 'full';
+  if (v === 'normal') return 'normal';
+  throw new ValidationError(
+    `SLUICE_SQLITE_SYNCHRONOUS must be full or normal, not "${env.SLUICE_SQLITE_SYNCHRONOUS}"`,
+    'SLUICE_SQLITE_SYNCHRONOUS',
+  );
 }
 
 /** How often pipeline ttl and activeTtl are checked. */
@@ -81,7 +95,11 @@ export class LocalEngine {
     this.home = opts.home;
     this.clock = opts.clock ?? systemClock;
     this.runner = runner;
-    this.state = openSqliteState(join(this.home, 'sluice.db'), new FileBlobStore(join(this.home, 'blobs')));
+    this.state = openSqliteState(
+      join(this.home, 'sluice.db'),
+      new FileBlobStore(join(this.home, 'blobs')),
+      opts.synchronous ?? synchronousFromEnv(),
+    );
     this.notifier = new HttpNotifier(this.state.database.db, {
       ...(opts.webhookBackoffMs !== undefined ? { backoffMs: opts.webhookBackoffMs } : {}),
       ...(opts.onWebhookFailed ? { onFailed: opts.onWebhookFailed } : {}),

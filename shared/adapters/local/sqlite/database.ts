@@ -17,6 +17,14 @@ export interface Encoded {
   blob: string | null;
 }
 
+/**
+ * `full` (the default): every group commit syncs the WAL, so a power cut or an OS crash loses
+ * nothing committed. `normal`: the WAL is synced only at checkpoints: the file stays consistent,
+ * but the last commits before a cut can be lost (a crash of the process alone loses nothing either
+ * way). docs/reliability.md has the cost of each.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
 export class SqliteDatabase {
   readonly db: Database.Database;
   private batchOpen = false;
@@ -26,11 +34,12 @@ export class SqliteDatabase {
   constructor(
     file: string,
     private readonly blobs: BlobStore,
+    synchronous: SqliteSynchronous = 'full',
   ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     for (const { table, column, type } of ADDED_COLUMNS) {

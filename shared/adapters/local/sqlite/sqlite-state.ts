@@ -2,7 +2,7 @@
 // tallies and the registry, over one connection. Values over INLINE_VALUE_LIMIT go to the blob
 // store and only their key is kept.
 import type { BlobStore } from '../../../ports/blob-store.ts';
-import { SqliteDatabase } from './database.ts';
+import { SqliteDatabase, type SqliteSynchronous } from './database.ts';
 import { SqliteJobs } from './jobs.ts';
 import { SqliteTaskQueue } from './queue.ts';
 import { SqliteRegistry } from './registry.ts';
@@ -17,8 +17,12 @@ export interface SqliteState {
   registry: SqliteRegistry;
 }
 
-export function openSqliteState(file: string, blobs: BlobStore): SqliteState {
-  const database = new SqliteDatabase(file, blobs);
+export function openSqliteState(
+  file: string,
+  blobs: BlobStore,
+  synchronous: SqliteSynchronous = 'full',
+): SqliteState {
+  const database = new SqliteDatabase(file, blobs, synchronous);
   const tallies = new SqliteTallies(database);
   return {
     database,

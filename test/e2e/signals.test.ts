@@ -41,10 +41,14 @@ describe.each([
       stderr += d;
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const pids = await waitFor('two items running', () => {
-      const starts = readLog(logFile).filter((e) => e.kind === 'start');
-      return starts.length >= 2 ? starts.map((e) => e.pid as number) : undefined;
-    });
+    const pids = await waitFor(
+      'two items running',
+      () => {
+        const starts = readLog(logFile).filter((e) => e.kind === 'start');
+        return starts.length >= 2 ? starts.map((e) => e.pid as number) : undefined;
+      },
+      60_000,
+    ); // a loaded 2-core box takes more than 15 s to start `sluice run` and two processes
     const t0 = Date.now();
     child.kill(signal);
     expect(await exited).toBe(exitCode);
@@ -54,9 +58,16 @@ describe.each([
     expect(existsSync(join(home, 'engine.lock'))).toBe(false);
     expect(existsSync(join(home, 'engine.json'))).toBe(false);
 
-    const resumed = await sluice(['resume'], { env: { ...env, SLUICE_TEST_SLEEP: '0.05' } });
+    const resumed = await sluice(['resume'], {
+      env: { ...env, SLUICE_TEST_SLEEP: '0.05' },
+      timeoutMs: 60_000,
+    });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/^interrupted-\S+ completed\n$/);
+    // The interrupted items were put back, not billed: nothing was retried.
+    const jobId = resumed.stdout.split(' ')[0] as string;
+    const status = await sluice(['exec', 'status', jobId, '--json'], { env });
+    expect(JSON.parse(status.stdout).tasks).toMatchObject({ succeeded: 4, retried: 0 });
     expect(
       readLog(logFile)
         .filter((e) => e.kind === 'end')

@@ -446,10 +446,8 @@ describe('worker', () => {
       nodes: [{ nodeName: 'n', algorithmName: 'sleep', input: [400, 'ok'] }],
     });
     await waitFor(async () => (w.engine.queue.leaseOf(`${job.jobId}.n`) ? true : undefined));
-    console.error('HELD');
     c.abort();
     await w.worker.done;
-    console.error('DONE', JSON.stringify(await engine.jobs.getJob(job.jobId)));
     expect((await finalJob(job.jobId)).status).toBe('completed');
   });
 

@@ -119,6 +119,14 @@ async function treeNode(deps: ApiDeps, job: JobState, depth: number): Promise<Jo
  * after it, whose origin names it.
  */
 async function childJobs(deps: ApiDeps, job: JobState): Promise<JobState[]> {
+  const out: JobState[] = [];
+  const ids = new Set<string>();
+  // Sub-jobs of pipeline nodes and of the code API are listed in the job itself.
+  for (const ref of job.children ?? []) {
+    const child = ids.has(ref.jobId) ? undefined : await deps.jobs.getJob(ref.jobId);
+    ids.add(ref.jobId);
+    if (child) out.push(child);
+  }
   const names = new Set<string>();
   for (const p of await deps.registry.listPipelines()) {
     if (p.triggers?.pipelines?.includes(job.pipeline.name)) names.add(p.name);
@@ -126,10 +134,9 @@ async function childJobs(deps: ApiDeps, job: JobState): Promise<JobState[]> {
   for (const n of job.pipeline.nodes) {
     if (n.kind === 'pipeline' && n.spec?.name) names.add(n.spec.name);
   }
-  const out: JobState[] = [];
   for (const name of names) {
     for (const s of await deps.jobs.listJobs({ pipelineName: name, limit: 1000 })) {
-      if (s.createdAt < job.createdAt) continue;
+      if (s.createdAt < job.createdAt || ids.has(s.jobId)) continue;
       const child = await deps.jobs.getJob(s.jobId);
       if (child?.origin?.parentJobId === job.jobId) out.push(child);
     }

@@ -1,7 +1,7 @@
 // The store operations of the REST API (HKube's /store/*): pipelines and algorithm definitions.
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
-import { MAX_TRIGGER_DEPTH, triggerCycleThrough } from '../pipeline/trigger-cycles.ts';
+import { refusePipelineCycle, subPipelinesOf } from '../pipeline/pipeline-cycles.ts';
 import type { AlgorithmDefinition, Pipeline } from '../pipeline/types.ts';
 import type { ApiDeps } from './api-deps.ts';
 
@@ -16,20 +16,14 @@ export async function getPipeline(deps: ApiDeps, name: string) {
 export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' | 'update' | 'upsert') {
   // A stored pipeline's flowInput may come with each run (exec stored, triggers' flowInput.parent).
   const p = validatePipeline(body, { checkFlowInput: false });
-  if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, await deps.registry.listPipelines());
+  if (startsOthers(p)) refusePipelineCycle(p, await deps.registry.listPipelines());
   await deps.registry.putPipeline(p, mode);
   await deps.cron?.refresh();
   return p;
 }
-function refuseTriggerCycle(p: Pipeline, others: readonly Pipeline[]): void {
-  const cycle = triggerCycleThrough(p, others);
-  if (cycle) {
-    throw new ValidationError(
-      `triggers.pipelines of "${p.name}" closes a trigger cycle (${cycle.join(' → ')}): each job would start the next for ever; a chain of triggered jobs stops after ${MAX_TRIGGER_DEPTH} anyway`,
-      'triggers.pipelines',
-      'TRIGGER_CYCLE',
-    );
-  }
+/** A pipeline that can close a cycle: it lists triggers or runs pipelines (pipeline-cycles.ts). */
+function startsOthers(p: Pipeline): boolean {
+  return (p.triggers?.pipelines?.length ?? 0) > 0 || subPipelinesOf(p).length > 0;
 }
 
 /**
@@ -60,10 +54,10 @@ export async function postPipelines(deps: ApiDeps, body: unknown, overwrite: str
   const names = pipelines.map((p) => p.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new ValidationError(`pipeline "${twice}" is given twice`, 'name');
-  // Trigger cycles are looked for in the stored pipelines as they will be once all are stored.
+  // Cycles (triggers, pipeline nodes) are looked for in the pipelines as they will be once stored.
   const after = new Map((await deps.registry.listPipelines()).map((p) => [p.name, p]));
   for (const p of pipelines) after.set(p.name, p);
-  for (const p of pipelines) if (p.triggers?.pipelines?.length) refuseTriggerCycle(p, [...after.values()]);
+  for (const p of pipelines) if (startsOthers(p)) refusePipelineCycle(p, [...after.values()]);
   if (mode === 'create') {
     for (const p of pipelines) {
       if (await deps.registry.getPipeline(p.name)) {

@@ -13,6 +13,7 @@ import type { EnginePorts } from './engine-ports.ts';
 import { EventLog } from './event-log.ts';
 import { EngineFeed } from './feed.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
+import { runPipelineNode } from './pipeline-node.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverySweep } from './recovery.ts';
 import { WorkerActivity } from './worker-activity.ts';
 
@@ -90,6 +91,8 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       codeApi: {
         session: (info, ended, lend) => codeApiSession(coordinator, info, ended, lend),
         stopChildren: (info, reason) => stopTaskChildren(coordinator, info, reason),
+        pipelineNode: (info, node, input, ended, lend, timeoutMs) =>
+          runPipelineNode(coordinator, info, node, input, ended, lend, timeoutMs),
       },
     });
     feed.on('tasksQueued', () => d.wake());

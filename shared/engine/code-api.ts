@@ -35,12 +35,12 @@ function callName(call: CodeApiCall): string {
 }
 
 /** Seconds the parent has left before its ttl ends it (children get no more). */
-function remainingTtl(parent: JobState, now: number): number {
+export function remainingTtl(parent: JobState, now: number): number {
   const left = parent.pipeline.options.ttl - (now - parent.createdAt) / 1000;
   return Math.max(1, Math.floor(left));
 }
 
-function ownTtl(raw: Record<string, unknown>): number | undefined {
+export function ownTtl(raw: Record<string, unknown>): number | undefined {
   const ttl = (raw.options as { ttl?: unknown } | undefined)?.ttl;
   return typeof ttl === 'number' && ttl > 0 ? ttl : undefined;
 }
@@ -117,7 +117,7 @@ export async function stopChildJob(c: Coordinator, jobId: string, reason: string
 }
 
 /** Resolves once job `jobId` is final (or `signal` fired: undefined). */
-async function finishedJob(
+export async function finishedJob(
   c: Coordinator,
   jobId: string,
   signal: AbortSignal,

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { buildDag, validatePipeline } from '../pipeline/index.ts';
+import { refusePipelineCycle, subPipelinesOf } from '../pipeline/pipeline-cycles.ts';
 import type { Dag, Pipeline, PipelineResult } from '../pipeline/types.ts';
 import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
 import { changedNodes, isJobFinal, type JobState, type NodeState } from '../ports/job-state.ts';
@@ -82,6 +83,7 @@ export class Coordinator implements JobDriver {
     if (opts.priority !== undefined) merged.priority = opts.priority;
     const pipeline = validatePipeline(typeof raw === 'object' && raw !== null ? merged : raw);
     await this.checkAlgorithms(pipeline);
+    await this.checkSubPipelines(pipeline);
     const { jobs, clock } = this.ports;
     const admit = await admitsNewJob(jobs, pipeline);
     const jobId = opts.jobId ?? newJobId(pipeline.name);
@@ -101,10 +103,31 @@ export class Coordinator implements JobDriver {
     return (await jobs.getJob(jobId)) as JobState;
   }
 
+  /**
+   * A pipeline node runs a stored pipeline: it must exist, and the pipeline may not start itself
+   * through pipeline nodes and triggers (a cycle, refused as when it is stored).
+   */
+  private async checkSubPipelines(pipeline: Pipeline): Promise<void> {
+    const subs = subPipelinesOf(pipeline);
+    if (subs.length === 0) return;
+    const stored = await this.ports.registry.listPipelines();
+    const names = new Set(stored.map((p) => p.name));
+    const missing = subs.filter((s) => !names.has(s.to) && s.to !== pipeline.name);
+    if (missing.length) {
+      const first = pipeline.nodes.findIndex((n) => n.nodeName === missing[0]?.node);
+      throw new ValidationError(
+        `${missing.map((s) => `pipeline "${s.to}" (node "${s.node}")`).join(', ')} is not stored: store it with \`sluice pipeline store -f FILE\``,
+        `nodes[${first}].spec.name`,
+        'PIPELINE_NOT_FOUND',
+      );
+    }
+    refusePipelineCycle(pipeline, stored);
+  }
+
   private async checkAlgorithms(pipeline: Pipeline): Promise<void> {
     const missing: string[] = [];
     for (const n of pipeline.nodes) {
-      if (n.kind === 'output' || this.ports.builtins.has(n.algorithmName)) continue;
+      if (n.kind === 'output' || n.kind === 'pipeline' || this.ports.builtins.has(n.algorithmName)) continue;
       if (!(await this.ports.registry.getAlgorithm(n.algorithmName)))
         missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
     }

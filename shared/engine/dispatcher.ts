@@ -4,15 +4,15 @@
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, every, type Timer } from '../ports/clock.ts';
-import type { CodeApiSession } from '../ports/code-api.ts';
 import { isJobFinal } from '../ports/job-state.ts';
 import type { JobReader } from '../ports/jobs.ts';
 import type { AlgorithmReader } from '../ports/registry.ts';
 import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
-import type { TaskInfo, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
+import { noSubPipelines, type TaskChildWork } from './pipeline-node.ts';
 import { taskIdentity } from './task-identity.ts';
 
 /** How long the tasks of a job seen paused are passed over before the job is read again. */
@@ -50,16 +50,11 @@ export interface DispatcherDeps {
    * does not age the queue (on AWS the dispatch tick does).
    */
   agingMs?: number;
-  /** HKube's code API for the tasks run here (engine/code-api.ts); none: the calls answer errors. */
-  codeApi?: {
-    session(
-      info: TaskInfo,
-      ended: AbortSignal,
-      lend: (waiting: boolean) => void,
-    ): CodeApiSession & { starting(): Promise<void> };
-    /** The task was stopped or timed out: the children it started stop too. */
-    stopChildren(info: TaskInfo, reason: string): Promise<void>;
-  };
+  /**
+   * The work a task starts: HKube's code API (engine/code-api.ts) and pipeline nodes' sub-jobs
+   * (engine/pipeline-node.ts); none: the calls answer errors, pipeline nodes fail.
+   */
+  codeApi?: TaskChildWork;
 }
 
 export class Dispatcher {
@@ -346,7 +341,13 @@ export class Dispatcher {
     }
     let outcome: Awaited<ReturnType<TaskRunner['run']>>;
     try {
-      outcome = await runner.run(spec, controller.signal);
+      if (node?.kind === 'pipeline') {
+        // Not an algorithm: the task waits for its sub-job (its slot lent meanwhile).
+        called = true;
+        outcome = codeApi
+          ? await codeApi.pipelineNode(spec.info, node, task.input, controller.signal, lend, spec.timeoutMs)
+          : noSubPipelines();
+      } else outcome = await runner.run(spec, controller.signal);
     } finally {
       lend(false);
       ended.abort();

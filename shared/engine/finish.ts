@@ -6,7 +6,7 @@
 // idempotent: the result webhook is sent once per job, a trigger's job has an id derived from its
 // parent (created once), and admission re-reads what is waiting.
 import { createHash } from 'node:crypto';
-import { MAX_TRIGGER_DEPTH } from '../pipeline/trigger-cycles.ts';
+import { MAX_CHAIN_DEPTH } from '../pipeline/pipeline-cycles.ts';
 import type { PipelineResult } from '../pipeline/types.ts';
 import { isJobFinal, type JobState, type JobStatus } from '../ports/job-state.ts';
 import { admitWaiting } from './admission.ts';
@@ -61,18 +61,27 @@ export function triggeredJobId(pipelineName: string, parentJobId: string): strin
   return `${safe}-t${digest.slice(0, 16)}`;
 }
 
+/**
+ * How many triggers and pipeline nodes led to this job from one started otherwise (0: none). The
+ * run-time guard against cycles of pipelines (pipeline-cycles.ts) ends a chain past MAX_CHAIN_DEPTH.
+ */
+export function chainDepthOf(job: JobState): number {
+  const kind = job.origin?.kind;
+  return kind === 'trigger' || kind === 'pipeline' ? (job.origin?.triggerDepth ?? 1) : 0;
+}
+
 /** Pipeline triggers: every stored pipeline listing this one runs with flowInput.parent. */
 async function fireTriggers(d: JobDriver, job: JobState, results: PipelineResult[]): Promise<void> {
-  const depth = (job.origin?.kind === 'trigger' ? (job.origin.triggerDepth ?? 1) : 0) + 1;
+  const depth = chainDepthOf(job) + 1;
   for (const p of await d.ports.registry.listPipelines()) {
     if (!p.triggers?.pipelines?.includes(job.pipeline.name)) continue;
-    if (depth > MAX_TRIGGER_DEPTH) {
+    if (depth > MAX_CHAIN_DEPTH) {
       // A cycle stored before cycles were refused, or two updates racing: end the chain here.
       await sendProgress(
         d,
         job,
         'error',
-        `trigger of pipeline ${p.name} not fired: a chain of ${MAX_TRIGGER_DEPTH} triggered jobs ends here (a trigger cycle?)`,
+        `trigger of pipeline ${p.name} not fired: a chain of ${MAX_CHAIN_DEPTH} triggered jobs and sub-pipelines ends here (a cycle of pipelines?)`,
       );
       continue;
     }

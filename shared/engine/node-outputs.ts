@@ -1,7 +1,7 @@
 // What the engine hands the pipeline language: a node's output as NodeOutput (from its task
 // records), and new task records for an expansion. Shared by expansion, fan-in and results.
-import { OUTPUT_NODE_ALGORITHM } from '../pipeline/constants.ts';
-import type { Dag, NodeOutput, TaskInput } from '../pipeline/types.ts';
+import { OUTPUT_NODE_ALGORITHM, PIPELINE_NODE_ALGORITHM } from '../pipeline/constants.ts';
+import type { Dag, NodeOutput, PipelineNode, TaskInput } from '../pipeline/types.ts';
 import type { JobState } from '../ports/job-state.ts';
 import type { NewTask, TaskStore } from '../ports/tasks.ts';
 
@@ -45,6 +45,13 @@ export async function parentOutputs(
   return outputs;
 }
 
+/** What a node's tasks run: its algorithm, or the stand-in of a node kind without one. */
+function taskAlgorithm(def: PipelineNode): string {
+  if (def.kind === 'output') return OUTPUT_NODE_ALGORITHM;
+  if (def.kind === 'pipeline') return PIPELINE_NODE_ALGORITHM;
+  return def.algorithmName;
+}
+
 /** Task records for an expansion. Ids are deterministic, so expanding twice inserts nothing new. */
 export function newTasks(job: JobState, node: string, inputs: TaskInput[], at: number): NewTask[] {
   const def = job.pipeline.nodes.find((n) => n.nodeName === node);
@@ -54,7 +61,7 @@ export function newTasks(job: JobState, node: string, inputs: TaskInput[], at: n
     jobId: job.jobId,
     nodeName: node,
     ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
-    algorithmName: def.kind === 'output' ? OUTPUT_NODE_ALGORITHM : def.algorithmName,
+    algorithmName: taskAlgorithm(def),
     pipelineName: job.pipeline.name,
     priority: job.pipeline.priority,
     input: t.input,

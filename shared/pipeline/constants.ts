@@ -47,15 +47,20 @@ export const RESERVED_NODE_NAMES: readonly string[] = [FLOW_INPUT, DATA_SOURCE, 
 export const NODE_KINDS = ['algorithm', 'pipeline', 'output', 'dataSource', 'debug', 'gateway'] as const;
 /**
  * The kinds Sluice runs today. Validation rejects the others by name (validate-nodes.ts,
- * `checkRunnableKinds`); `pipeline` and `output` are validated for their HKube shape already, so
- * running them means adding them here and teaching the engine.
+ * `checkRunnableKinds`); running another kind means adding it here and teaching the engine.
  */
-export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm', 'output'];
+export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm', 'output', 'pipeline'];
 /**
  * What an output node's one task runs: the built-in `echo`, whose result is its resolved input
  * (the parents' outputs the node names), which becomes the job's results.
  */
 export const OUTPUT_NODE_ALGORITHM = 'echo';
+/**
+ * The algorithm name a pipeline node's tasks carry (task records, views, per-algorithm counts).
+ * The dispatcher runs such a task as a sub-job of `spec.name` (engine/pipeline-node.ts), never
+ * as an algorithm; the name fails the algorithm-name rule, so no registered algorithm can take it.
+ */
+export const PIPELINE_NODE_ALGORITHM = 'sluice:pipeline';
 /** HKube's pipeline kinds: Sluice runs batch pipelines only. */
 export const PIPELINE_KINDS = ['batch', 'stream'] as const;
 export const DEFAULT_PIPELINE_KIND = 'batch';

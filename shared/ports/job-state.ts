@@ -36,9 +36,12 @@ export interface NodeState {
 export interface JobOrigin {
   kind: 'api' | 'cli' | 'trigger' | 'cron' | 's3' | 'rerun' | 'caching' | 'pipeline' | 'algorithm';
   parentJobId?: string;
-  /** For a triggered job: how many triggers led to it from a job started otherwise (1 = one). */
+  /**
+   * kinds 'trigger' and 'pipeline': how many triggers and pipeline nodes led to it from a job
+   * started otherwise (1 = one); a chain ends past MAX_CHAIN_DEPTH (pipeline/pipeline-cycles.ts).
+   */
   triggerDepth?: number;
-  /** kind 'algorithm': the task whose code started this job, and its node. */
+  /** kinds 'algorithm' and 'pipeline': the task that started this job, and its node. */
   parentTaskId?: string;
   parentNode?: string;
 }

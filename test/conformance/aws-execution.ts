@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { isJobFinal, type JobState } from '../../shared/ports/job-state.ts';
 import type { LocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
-import type { ExecutionBackend, JobControls } from './execution.ts';
+import { type ExecutionBackend, type JobControls, storePipeline } from './execution.ts';
 
 async function waitFinal(get: () => Promise<JobState | undefined>, results: () => Promise<unknown>) {
   for (let i = 0; ; i++) {
@@ -19,6 +19,10 @@ export function awsControls(stack: LocalAwsStack): JobControls {
   const { engine } = stack;
   return {
     submit: async (pipeline) => (await engine.coordinator.submit(pipeline)).jobId,
+    store: (pipeline) => storePipeline(engine.registry, pipeline),
+    stop: async (jobId) => {
+      await engine.coordinator.stop(jobId);
+    },
     setPaused: async (jobId, paused) => {
       await engine.coordinator.setPaused(jobId, paused);
     },
@@ -40,7 +44,8 @@ export function awsControls(stack: LocalAwsStack): JobControls {
 
 export function awsExecution(stack: LocalAwsStack): ExecutionBackend['run'] {
   const { engine } = stack;
-  return async (pipeline, flowInput) => {
+  return async (pipeline, flowInput, stored = []) => {
+    for (const s of stored) await storePipeline(engine.registry, s);
     // Test built-ins count runs by key: a fresh suffix keeps cases independent across runs.
     const salt = randomBytes(4).toString('hex');
     const p = JSON.parse(JSON.stringify(pipeline).replaceAll('$RUN', salt));

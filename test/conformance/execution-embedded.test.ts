@@ -1,12 +1,13 @@
 // The conformance execution cases on the embedded backend (SQLite, in-process built-ins).
 import { randomBytes } from 'node:crypto';
 import { openTestEngine } from '../helpers/engine.ts';
-import { defineExecutionSuite } from './execution.ts';
+import { defineExecutionSuite, storePipeline } from './execution.ts';
 
 defineExecutionSuite('the embedded engine', async () => {
   const t = await openTestEngine({ slots: 4 });
   return {
-    async run(pipeline, flowInput) {
+    async run(pipeline, flowInput, stored = []) {
+      for (const s of stored) await storePipeline(t.engine.registry, s);
       // Test built-ins count runs by key: a fresh suffix keeps cases independent across runs.
       const salt = randomBytes(4).toString('hex');
       const p = JSON.parse(JSON.stringify(pipeline).replaceAll('$RUN', salt));
@@ -21,6 +22,10 @@ defineExecutionSuite('the embedded engine', async () => {
     },
     controls: {
       submit: async (pipeline) => (await t.engine.coordinator.submit(pipeline)).jobId,
+      store: (pipeline) => storePipeline(t.engine.registry, pipeline),
+      stop: async (jobId) => {
+        await t.engine.coordinator.stop(jobId);
+      },
       setPaused: async (jobId, paused) => {
         await t.engine.coordinator.setPaused(jobId, paused);
       },

@@ -3,8 +3,9 @@
 // defineExecutionSuite with a factory, so the same cases prove the same semantics on both.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePipelineText } from '../../shared/pipeline/index.ts';
+import { parsePipelineText, validatePipeline } from '../../shared/pipeline/index.ts';
 import type { JobState } from '../../shared/ports/job-state.ts';
+import type { Registry } from '../../shared/ports/registry.ts';
 import { loadCases } from './load-cases.ts';
 
 export interface ExecutedJob {
@@ -19,6 +20,9 @@ export interface ExecutedJob {
 /** Driving one job while it runs (pause/resume), where a backend offers it. */
 export interface JobControls {
   submit(pipeline: unknown): Promise<string>;
+  /** Stores a pipeline (for pipeline nodes), replacing one of the same name. */
+  store(pipeline: unknown): Promise<void>;
+  stop(jobId: string): Promise<void>;
   setPaused(jobId: string, paused: boolean): Promise<void>;
   job(jobId: string): Promise<JobState | undefined>;
   /** The job once it is final and its results are stored. */
@@ -26,9 +30,15 @@ export interface JobControls {
 }
 
 export interface ExecutionBackend {
-  run(pipeline: unknown, flowInput?: Record<string, unknown>): Promise<ExecutedJob>;
+  /** Stores `stored` first (pipelines its pipeline nodes run), then runs `pipeline` to its end. */
+  run(pipeline: unknown, flowInput?: Record<string, unknown>, stored?: unknown[]): Promise<ExecutedJob>;
   controls?: JobControls;
   close(): Promise<void>;
+}
+
+/** Stores a pipeline as the API does (validated, its flowInput not checked), replacing one of its name. */
+export async function storePipeline(registry: Pick<Registry, 'putPipeline'>, raw: unknown): Promise<void> {
+  await registry.putPipeline(validatePipeline(raw, { checkFlowInput: false }), 'upsert');
 }
 
 export function executionCases() {
@@ -74,6 +84,32 @@ export function defineExecutionSuite(backendName: string, open: () => Promise<Ex
       expect(done.results).toMatchObject([{ nodeName: 'B', result: ['a'] }]);
     });
 
+    it('sub-pipelines: stopping the parent stops the running child job; the tree and status show the child', async () => {
+      const ctl = backend.controls;
+      if (!ctl) return;
+      await ctl.store({
+        name: 'sub-stop-child',
+        nodes: [{ nodeName: 'S', algorithmName: 'sleep', input: [20_000, 's'] }],
+      });
+      const jobId = await ctl.submit({
+        name: 'sub-stop-parent',
+        nodes: [{ nodeName: 'P', kind: 'pipeline', spec: { name: 'sub-stop-child' } }],
+      });
+      let childId = '';
+      await until(async () => {
+        childId = (await ctl.job(jobId))?.children?.[0]?.jobId ?? '';
+        return childId !== '' && (await ctl.job(childId))?.status === 'active';
+      });
+      expect(await ctl.job(childId)).toMatchObject({
+        origin: { kind: 'pipeline', parentJobId: jobId, parentNode: 'P', triggerDepth: 1 },
+      });
+      await ctl.stop(jobId);
+      await until(async () => (await ctl.job(childId))?.status === 'stopped', 10_000);
+      const parent = await ctl.final(jobId);
+      expect(parent.status).toBe('stopped');
+      expect((await ctl.job(childId))?.reason).toContain('parent stopped');
+    });
+
     for (const c of cases) {
       const pending = c.expect.run?.pending;
       // A pending case stays visible in every run, with the reason it cannot pass yet.
@@ -84,7 +120,8 @@ export function defineExecutionSuite(backendName: string, open: () => Promise<Ex
           ? (JSON.parse(readFileSync(c.flowInputFile, 'utf8')) as Record<string, unknown>)
           : undefined;
         const want = c.expect.run!;
-        const job = await backend.run(raw, flowInput);
+        const stored = c.storedFiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as unknown);
+        const job = await backend.run(raw, flowInput, stored);
         expect({ status: job.status, reason: job.reason }).toMatchObject({ status: want.status });
         if (want.reason) expect(job.reason ?? '').toContain(want.reason);
         if (want.results) expect(job.results).toEqual(want.results);

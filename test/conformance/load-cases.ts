@@ -1,5 +1,6 @@
 // Loads the golden conformance cases: one directory per case under cases/, holding the descriptor
-// (pipeline.json or pipeline.yml), an optional flowInput.json, and case.json with what to expect.
+// (pipeline.json or pipeline.yml), an optional flowInput.json, optional stored/*.json (pipelines
+// stored before it runs), and case.json with what to expect.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,8 @@ export interface ConformanceCase {
   dir: string;
   pipelineFile: string;
   flowInputFile?: string;
+  /** Pipelines stored before the case runs (`stored/*.json`): what its pipeline nodes run. */
+  storedFiles: string[];
   description: string;
   /** Simulated outputs of finished nodes, as the engine would pass them. */
   outputs: Record<string, NodeOutput>;
@@ -91,6 +94,13 @@ export function loadCases(): ConformanceCase[] {
         .find((f) => existsSync(f));
       if (!pipelineFile) throw new Error(`conformance case ${name} has no pipeline.json or pipeline.yml`);
       const flowInputFile = join(dir, 'flowInput.json');
+      const storedDir = join(dir, 'stored');
+      const storedFiles = existsSync(storedDir)
+        ? readdirSync(storedDir)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .map((f) => join(storedDir, f))
+        : [];
       const spec = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as {
         description: string;
         outputs?: Record<string, NodeOutput>;
@@ -101,6 +111,7 @@ export function loadCases(): ConformanceCase[] {
         dir,
         pipelineFile,
         ...(existsSync(flowInputFile) ? { flowInputFile } : {}),
+        storedFiles,
         description: spec.description,
         outputs: spec.outputs ?? {},
         expect: spec.expect,

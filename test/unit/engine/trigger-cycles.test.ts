@@ -4,7 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../../shared/api/router.ts';
 import { validatePipeline } from '../../../shared/pipeline/index.ts';
-import { MAX_TRIGGER_DEPTH, triggerCycleThrough } from '../../../shared/pipeline/trigger-cycles.ts';
+import {
+  MAX_CHAIN_DEPTH as MAX_TRIGGER_DEPTH,
+  triggerCycleThrough,
+} from '../../../shared/pipeline/pipeline-cycles.ts';
 import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;

@@ -30,6 +30,7 @@ export const commandModules: readonly CommandModule[] = [
   },
   { names: ['make'], load: async () => [(await import('./make.ts')).registerMake] },
   { names: ['watch'], load: async () => [(await import('./watch.ts')).registerWatch] },
+  { names: ['debug'], load: async () => [(await import('./debug.ts')).registerDebug] },
   { names: ['cp'], load: async () => [(await import('./cp.ts')).registerCp] },
   {
     names: ['sync', 'check'],

@@ -1,5 +1,6 @@
 // What the REST API's operations need of the engine: its ports, a way to start and stop jobs, and
 // the cron scheduler where one runs. assembleEngine() builds one; tests may build their own.
+import type { DebugSessions } from '../ports/debug-sessions.ts';
 import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
 import type { JobOrigin, JobState } from '../ports/job-state.ts';
 import type { JobStore } from '../ports/jobs.ts';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   events?: LiveEvents;
   /** What this engine's workers run (where it runs tasks: `sluice serve`). */
   workers?: () => WorkerActivityView;
+  /** Debug sessions (`sluice debug`), where the API and the dispatcher share a process. */
+  debug?: DebugSessions;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
   /**

@@ -8,6 +8,7 @@ import type { TaskRunner } from '../ports/task-runner.ts';
 import { codeApiSession, stopTaskChildren } from './code-api.ts';
 import { Coordinator } from './coordinator.ts';
 import { type CronFiring, fireCron } from './cron-firing.ts';
+import { DebugHub } from './debug-hub.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { EnginePorts } from './engine-ports.ts';
 import { EventLog } from './event-log.ts';
@@ -67,6 +68,8 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     ...(opts.deferExpansion ? { deferExpansion: opts.deferExpansion } : {}),
   });
   let dispatcher: Dispatcher | undefined;
+  // Debug sessions need the API and the dispatcher in one process (the embedded engine).
+  const debug = opts.runner && opts.liveEvents ? new DebugHub() : undefined;
   if (opts.runner) {
     const report = opts.reportOutcome ?? ((o: TaskOutcomeReport) => coordinator.taskOutcome(o));
     const d = new Dispatcher({
@@ -88,6 +91,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
           status: 'active',
         }),
       ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
+      ...(debug ? { debug } : {}),
       codeApi: {
         session: (info, ended, lend) => codeApiSession(coordinator, info, ended, lend),
         stopChildren: (info, reason) => stopTaskChildren(coordinator, info, reason),
@@ -107,6 +111,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     builtins: ports.builtins,
     notifier: ports.notifier,
     durable: () => ports.queue.durable(),
+    ...(debug ? { debug } : {}),
     ...(opts.cron ? { cron: opts.cron } : {}),
     onAlgorithmsChanged: () => {
       dispatcher?.invalidateAlgorithms();

@@ -11,6 +11,7 @@ import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
+import type { DebugHub } from './debug-hub.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import { noSubPipelines, type TaskChildWork } from './pipeline-node.ts';
 import { taskIdentity } from './task-identity.ts';
@@ -50,11 +51,10 @@ export interface DispatcherDeps {
    * does not age the queue (on AWS the dispatch tick does).
    */
   agingMs?: number;
-  /**
-   * The work a task starts: HKube's code API (engine/code-api.ts) and pipeline nodes' sub-jobs
-   * (engine/pipeline-node.ts); none: the calls answer errors, pipeline nodes fail.
-   */
+  /** Work tasks start: the code API (code-api.ts), pipeline nodes' sub-jobs (pipeline-node.ts). */
   codeApi?: TaskChildWork;
+  /** Debug sessions (debug-hub.ts): a debug node's task goes to its algorithm's session, if any. */
+  debug?: DebugHub;
 }
 
 export class Dispatcher {
@@ -347,7 +347,12 @@ export class Dispatcher {
         outcome = codeApi
           ? await codeApi.pipelineNode(spec.info, node, task.input, controller.signal, lend, spec.timeoutMs)
           : noSubPipelines();
-      } else outcome = await runner.run(spec, controller.signal);
+      } else {
+        // A debug node's task goes to its algorithm's debug session, if one is attached; none (or
+        // it detached before reporting): the normal workers run it.
+        const debugged = await this.deps.debug?.runIfDebugged(job.pipeline, node, spec, controller.signal);
+        outcome = debugged ?? (await runner.run(spec, controller.signal));
+      }
     } finally {
       lend(false);
       ended.abort();

@@ -49,7 +49,7 @@ export const NODE_KINDS = ['algorithm', 'pipeline', 'output', 'dataSource', 'deb
  * The kinds Sluice runs today. Validation rejects the others by name (validate-nodes.ts,
  * `checkRunnableKinds`); running another kind means adding it here and teaching the engine.
  */
-export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm', 'output', 'pipeline'];
+export const RUNNABLE_NODE_KINDS: readonly string[] = ['algorithm', 'output', 'pipeline', 'debug'];
 /**
  * What an output node's one task runs: the built-in `echo`, whose result is its resolved input
  * (the parents' outputs the node names), which becomes the job's results.

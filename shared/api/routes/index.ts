@@ -8,3 +8,4 @@ import './docs-routes.ts';
 import './dynamic-routes.ts';
 import './event-routes.ts';
 import './worker-routes.ts';
+import './debug-routes.ts';

@@ -1,0 +1,38 @@
+// Debugging one algorithm on a developer's machine (HKube's debug node): `sluice debug ALGORITHM`
+// attaches a session to a running engine; the engine hands the session the tasks of that
+// algorithm's debug nodes (`kind: debug`, or listed in `options.debugOverride`) instead of running
+// them, and the session's client runs them and reports each outcome. Detaching (or a session that
+// stops asking) gives every task it had not finished back to the normal workers.
+import type { TaskInfo } from './task-runner.ts';
+
+/** A task as a debug session gets it: what the algorithm's wrapper would receive. */
+export interface DebugTask {
+  info: TaskInfo;
+  algorithmName: string;
+  input: unknown[];
+}
+
+export type DebugReport = { taskId: string; result: unknown } | { taskId: string; error: string };
+
+export interface DebugSessionView {
+  sessionId: string;
+  algorithmName: string;
+  attachedAt: string;
+  /** Tasks handed to the session and not reported yet. */
+  running: string[];
+  /** Tasks waiting for the session to ask. */
+  waiting: number;
+}
+
+/** The sessions of one engine process (`sluice serve`); the API's side of them. */
+export interface DebugSessions {
+  /** Attaches a session to `algorithmName` (ConflictError if one is attached already). */
+  attach(algorithmName: string): DebugSessionView;
+  /** The next task for the session, waiting up to `waitMs` for one (undefined: none came). */
+  lease(sessionId: string, waitMs: number): Promise<DebugTask | undefined>;
+  /** The outcome of a task the session leased; false if the task is no longer its own. */
+  report(sessionId: string, report: DebugReport): boolean;
+  /** Ends the session; its unfinished tasks go back to the normal workers. Answers how many. */
+  detach(sessionId: string): number;
+  list(): DebugSessionView[];
+}

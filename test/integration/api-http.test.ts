@@ -359,6 +359,69 @@ describe('rejections: 400, 404, 405, and nothing half-stored', () => {
   });
 });
 
+describe('sub-pipelines and debug sessions over HTTP', () => {
+  it('a pipeline node: status lists the child job under the node, the tree shows it', async () => {
+    expect((await call('POST', '/store/pipelines', echo('http-leaf'))).status).toBe(201);
+    const r = await call('POST', '/exec/raw', {
+      name: 'http-parent',
+      nodes: [{ nodeName: 'P', kind: 'pipeline', spec: { name: 'http-leaf' } }],
+    });
+    expect(r.status).toBe(201);
+    const done = await waitFinal(r.body.jobId);
+    expect(done.status).toBe('completed');
+    const child = done.nodes.find((n: { nodeName: string }) => n.nodeName === 'P').children[0];
+    expect(child).toMatchObject({ jobId: expect.any(String), callIndex: 1 });
+    const tree = await call('GET', `/exec/tree/${child.jobId}`);
+    expect(tree.body).toMatchObject({
+      jobId: r.body.jobId,
+      children: [{ jobId: child.jobId, pipelineName: 'http-leaf' }],
+    });
+    const cyc = await call('POST', '/store/pipelines', {
+      name: 'http-leaf-2',
+      nodes: [{ nodeName: 'P', kind: 'pipeline', spec: { name: 'http-leaf-2' } }],
+    });
+    expect(cyc.status).toBe(400);
+    expect(cyc.body.error.type).toBe('PIPELINE_CYCLE');
+  });
+
+  it('a debug session leases the task of a debug node and reports its result; detach ends it', async () => {
+    const s = await call('POST', '/debug/attach', { algorithmName: 'echo' });
+    expect(s.status).toBe(201);
+    expect((await call('POST', '/debug/lease', { sessionId: s.body.sessionId, waitMs: 0 })).body).toEqual({
+      task: null,
+    });
+    const r = await call('POST', '/exec/raw', {
+      name: 'http-debug',
+      nodes: [{ nodeName: 'D', kind: 'debug', algorithmName: 'echo', input: [1] }],
+    });
+    const lease = await call('POST', '/debug/lease', { sessionId: s.body.sessionId, waitMs: 10_000 });
+    expect(lease.body.task).toMatchObject({
+      algorithmName: 'echo',
+      input: [1],
+      info: { jobId: r.body.jobId, nodeName: 'D' },
+    });
+    expect((await call('GET', '/debug')).body).toMatchObject([
+      { algorithmName: 'echo', running: [lease.body.task.info.taskId] },
+    ]);
+    const rep = await call('POST', '/debug/report', {
+      sessionId: s.body.sessionId,
+      taskId: lease.body.task.info.taskId,
+      result: 'from the debugger',
+    });
+    expect(rep.body).toEqual({ taskId: lease.body.task.info.taskId, accepted: true });
+    expect((await waitFinal(r.body.jobId)).status).toBe('completed');
+    expect((await call('GET', `/exec/results/${r.body.jobId}`)).body.data).toMatchObject([
+      { nodeName: 'D', result: 'from the debugger' },
+    ]);
+    expect((await call('POST', '/debug/detach', { sessionId: s.body.sessionId })).body).toEqual({
+      sessionId: s.body.sessionId,
+      detached: true,
+      returned: 0,
+    });
+    expect((await call('POST', '/debug/lease', { sessionId: s.body.sessionId })).status).toBe(404);
+  });
+});
+
 describe('OpenAPI document', () => {
   it('lists every route, and its Pipeline and Algorithm schemas are the validation schemas', async () => {
     const doc = (await call('GET', '/openapi.json')).body;

@@ -5,6 +5,38 @@ import { route } from '../route-table.ts';
 
 const session = { sessionId: { type: 'string' } };
 
+const SESSION_VIEW = {
+  type: 'object',
+  required: ['sessionId', 'algorithmName', 'attachedAt', 'running', 'waiting'],
+  properties: {
+    sessionId: { type: 'string' },
+    algorithmName: { type: 'string' },
+    attachedAt: { type: 'string', description: 'ISO 8601 time (UTC)' },
+    running: { type: 'array', items: { type: 'string' }, description: 'task ids handed to the session' },
+    waiting: { type: 'integer', minimum: 0, description: 'tasks waiting for the session to ask' },
+  },
+};
+const DEBUG_TASK = {
+  type: ['object', 'null'],
+  required: ['info', 'algorithmName', 'input'],
+  properties: {
+    info: {
+      type: 'object',
+      required: ['jobId', 'taskId', 'nodeName', 'pipelineName'],
+      properties: {
+        jobId: { type: 'string' },
+        taskId: { type: 'string' },
+        nodeName: { type: 'string' },
+        batchIndex: { type: 'integer' },
+        pipelineName: { type: 'string' },
+        extraData: {},
+      },
+    },
+    algorithmName: { type: 'string' },
+    input: { type: 'array' },
+  },
+};
+
 route({
   method: 'POST',
   path: '/debug/attach',
@@ -19,6 +51,7 @@ route({
       properties: { algorithmName: { type: 'string' } },
     },
   },
+  response: { schema: SESSION_VIEW },
   handler: (d, r) => dbg.attachDebug(d, r.body),
 });
 route({
@@ -33,6 +66,7 @@ route({
       properties: { ...session, waitMs: { type: 'integer', minimum: 0, maximum: dbg.MAX_DEBUG_WAIT_MS } },
     },
   },
+  response: { schema: { type: 'object', required: ['task'], properties: { task: DEBUG_TASK } } },
   handler: (d, r) => dbg.leaseDebugTask(d, r.body),
 });
 route({
@@ -47,6 +81,13 @@ route({
       properties: { ...session, taskId: { type: 'string' }, result: {}, error: { type: 'string' } },
     },
   },
+  response: {
+    schema: {
+      type: 'object',
+      required: ['taskId', 'accepted'],
+      properties: { taskId: { type: 'string' }, accepted: { type: 'boolean' } },
+    },
+  },
   handler: (d, r) => dbg.reportDebugTask(d, r.body),
 });
 route({
@@ -56,11 +97,23 @@ route({
   body: {
     schema: { type: 'object', required: ['sessionId'], additionalProperties: false, properties: session },
   },
+  response: {
+    schema: {
+      type: 'object',
+      required: ['sessionId', 'detached', 'returned'],
+      properties: {
+        sessionId: { type: 'string' },
+        detached: { type: 'boolean' },
+        returned: { type: 'integer', minimum: 0, description: 'unfinished tasks given back to the workers' },
+      },
+    },
+  },
   handler: (d, r) => dbg.detachDebug(d, r.body),
 });
 route({
   method: 'GET',
   path: '/debug',
   summary: 'The attached debug sessions',
+  response: { schema: { type: 'array', items: SESSION_VIEW } },
   handler: (d) => dbg.listDebug(d),
 });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN, REPO, type Served, serve, sluice, sluiceEnv } from '../helpers/process.ts';
 
-vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
+// Generous: the debug command's start-up alone takes seconds on a loaded machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
 
 let dir: string;
 let served: Served | undefined;
@@ -99,7 +100,7 @@ describe('sluice debug', () => {
     expect(applied.code, applied.stderr).toBe(0);
 
     const dbg = startDebug(['who', '--code-path', join(dir, 'my-code')]);
-    for (let i = 0; i < 200 && !dbg.err().includes('debug session'); i++)
+    for (let i = 0; i < 1200 && !dbg.err().includes('debug session'); i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(dbg.err()).toMatch(/debug session debug-\w+: tasks of algorithm who's debug nodes run here/);
     expect((await api<unknown[]>('GET', '/debug')).body).toMatchObject([{ algorithmName: 'who' }]);

@@ -224,10 +224,14 @@ export function registerExec(program: Command, ctx: CliContext): void {
         'retried',
         'reason',
       ]);
-      // Jobs the node's code started (HKube's code API), each a job of its own.
+      // Jobs the node's tasks started (a pipeline node's sub-jobs, HKube's code API), each a job
+      // of its own; a batch node's children are told apart by their task.
       for (const n of nodes) {
-        for (const ch of (n.children as { jobId: string; callIndex: number }[] | undefined) ?? [])
-          ctx.stdout.write(`child of ${String(n.nodeName)} (call ${ch.callIndex}): ${ch.jobId}\n`);
+        for (const ch of (n.children as { jobId: string; taskId: string; callIndex: number }[] | undefined) ??
+          []) {
+          const task = n.batch ? `task ${ch.taskId}, ` : '';
+          ctx.stdout.write(`child of ${String(n.nodeName)} (${task}call ${ch.callIndex}): ${ch.jobId}\n`);
+        }
       }
     }),
   );

@@ -15,6 +15,50 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+describe('a pipeline node from the CLI', () => {
+  it('exec status names each child job under its node (by task for a batch); exec tree shows them', async () => {
+    h = await startTestHost();
+    const ep = ['--endpoint', h.host.url];
+    const env = { SLUICE_HOME: h.home };
+    dir = mkdtempSync(join(tmpdir(), 'sluice-cli-sub-'));
+    const leaf = join(dir, 'leaf.json');
+    writeFileSync(
+      leaf,
+      JSON.stringify({
+        name: 'leaf',
+        nodes: [{ nodeName: 'L', algorithmName: 'echo', input: ['@flowInput.input'] }],
+      }),
+    );
+    expect((await runCli(['pipeline', 'store', '-f', leaf, ...ep], { env })).code).toBe(0);
+    const parent = join(dir, 'parent.json');
+    writeFileSync(
+      parent,
+      JSON.stringify({
+        name: 'parent',
+        nodes: [{ nodeName: 'P', kind: 'pipeline', spec: { name: 'leaf' }, input: ['#[x, y]'] }],
+      }),
+    );
+    const run = await runCli(['exec', 'raw', parent, '--json', ...ep], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const done = JSON.parse(run.stdout) as {
+      jobId: string;
+      results: { batchIndex: number; result: unknown }[];
+    };
+    expect(done.results.map((r) => r.result)).toEqual([
+      [{ nodeName: 'L', algorithmName: 'echo', result: [['x']] }],
+      [{ nodeName: 'L', algorithmName: 'echo', result: [['y']] }],
+    ]);
+    const status = await runCli(['exec', 'status', done.jobId, ...ep], { env });
+    const lines = status.stdout.split('\n').filter((l) => l.startsWith('child of P'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      new RegExp(`^child of P \\(task ${done.jobId}\\.P\\.1, call 1\\): leaf-sub\\w+$`),
+    );
+    const tree = JSON.parse((await runCli(['exec', 'tree', done.jobId, '--json', ...ep], { env })).stdout);
+    expect(tree.children.map((c: { pipelineName: string }) => c.pipelineName)).toEqual(['leaf', 'leaf']);
+  });
+});
+
 describe('exec search/tree/algorithm/stop and pipeline runs from the CLI', () => {
   it('drives the new routes and prints what a user needs', async () => {
     h = await startTestHost();

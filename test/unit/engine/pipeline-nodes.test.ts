@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../../shared/api/router.ts';
 import type { SluiceService } from '../../../shared/api/service.ts';
-import { validatePipeline } from '../../../shared/pipeline/index.ts';
+import { runPipelineNode } from '../../../shared/engine/pipeline-node.ts';
+import { type PipelineNode, validatePipeline } from '../../../shared/pipeline/index.ts';
 import { MAX_CHAIN_DEPTH, pipelineCycleThrough } from '../../../shared/pipeline/pipeline-cycles.ts';
 import { FakeClock } from '../../../shared/testing/fake-clock.ts';
 import { openTestEngine, serviceOf, type TestEngine } from '../../helpers/engine.ts';
@@ -162,6 +163,39 @@ describe('the child job', () => {
       parentJobId: job.jobId,
       parentNode: 'P',
     });
+  });
+
+  it('a task run again (a retry, a recovered crash) finds the child it started instead of starting another', async () => {
+    t = await openTestEngine();
+    await t.engine.registry.putPipeline(validatePipeline(runs('once'), { checkFlowInput: false }), 'create');
+    const parent = await t.engine.coordinator.submit({
+      name: 'holder',
+      nodes: [
+        { nodeName: 'P', kind: 'pipeline', spec: { name: 'once' } },
+        { nodeName: 'W', algorithmName: 'sleep', input: [60_000] },
+      ],
+    });
+    let childId = '';
+    for (let i = 0; i < 500 && !childId; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      childId = (await t.engine.jobs.getJob(parent.jobId))?.children?.[0]?.jobId ?? '';
+    }
+    await t.engine.waitForJob(childId);
+    const node = (await t.engine.jobs.getJob(parent.jobId))?.pipeline.nodes[0] as PipelineNode;
+    const info = { jobId: parent.jobId, taskId: `${parent.jobId}.P`, nodeName: 'P', pipelineName: 'holder' };
+    const again = await runPipelineNode(
+      t.engine.coordinator,
+      info,
+      node,
+      [],
+      new AbortController().signal,
+      () => {},
+    );
+    expect(again).toMatchObject({ status: 'succeeded', result: [{ nodeName: 'N', result: ['once'] }] });
+    const onceJobs = (await t.engine.jobs.listJobs({ limit: 100 })).filter((j) => j.pipelineName === 'once');
+    expect(onceJobs.map((j) => j.jobId)).toEqual([childId]);
+    expect((await t.engine.jobs.getJob(parent.jobId))?.children).toHaveLength(1);
+    await t.engine.coordinator.stop(parent.jobId);
   });
 
   it("the parent's ttl stops the running child", async () => {

@@ -13,7 +13,8 @@ import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import type { DebugHub } from './debug-hub.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
-import { noSubPipelines, type TaskChildWork } from './pipeline-node.ts';
+import type { TaskChildWork } from './pipeline-node.ts';
+import { runClaimedTask } from './task-execution.ts';
 import { taskIdentity } from './task-identity.ts';
 
 /** How long the tasks of a job seen paused are passed over before the job is read again. */
@@ -272,7 +273,7 @@ export class Dispatcher {
     t: ClaimedTask,
     controller: AbortController,
   ): Promise<'released' | undefined> {
-    const { jobs, reports, runner, builtins } = this.deps;
+    const { jobs, reports, builtins } = this.deps;
     const [task, job] = await Promise.all([this.taskOf(t), jobs.getJob(t.jobId)]);
     if (!task || !job) return;
     if (isJobFinal(job)) {
@@ -341,18 +342,8 @@ export class Dispatcher {
     }
     let outcome: Awaited<ReturnType<TaskRunner['run']>>;
     try {
-      if (node?.kind === 'pipeline') {
-        // Not an algorithm: the task waits for its sub-job (its slot lent meanwhile).
-        called = true;
-        outcome = codeApi
-          ? await codeApi.pipelineNode(spec.info, node, task.input, controller.signal, lend, spec.timeoutMs)
-          : noSubPipelines();
-      } else {
-        // A debug node's task goes to its algorithm's debug session, if one is attached; none (or
-        // it detached before reporting): the normal workers run it.
-        const debugged = await this.deps.debug?.runIfDebugged(job.pipeline, node, spec, controller.signal);
-        outcome = debugged ?? (await runner.run(spec, controller.signal));
-      }
+      called ||= node?.kind === 'pipeline'; // its sub-job is a child of the task (see below)
+      outcome = await runClaimedTask(this.deps, job.pipeline, node, spec, controller.signal, lend);
     } finally {
       lend(false);
       ended.abort();

@@ -1,0 +1,31 @@
+// How the dispatcher runs a claimed task: a pipeline node's task waits for its sub-job
+// (pipeline-node.ts), a debug node's task goes to its algorithm's debug session when one is
+// attached (debug-hub.ts), and every other task — or a debug task without a session, or whose
+// session detached before reporting — runs on the task runner.
+import type { Pipeline, PipelineNode } from '../pipeline/types.ts';
+import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import type { DebugHub } from './debug-hub.ts';
+import { noSubPipelines, type TaskChildWork } from './pipeline-node.ts';
+
+export interface TaskExecutors {
+  runner: TaskRunner;
+  codeApi?: TaskChildWork;
+  debug?: DebugHub;
+}
+
+export async function runClaimedTask(
+  x: TaskExecutors,
+  pipeline: Pipeline,
+  node: PipelineNode | undefined,
+  spec: TaskSpec,
+  signal: AbortSignal,
+  lend: (waiting: boolean) => void,
+): Promise<TaskOutcome> {
+  if (node?.kind === 'pipeline') {
+    // Not an algorithm: the task waits for its sub-job, its slot lent meanwhile.
+    if (!x.codeApi) return noSubPipelines();
+    return x.codeApi.pipelineNode(spec.info, node, spec.input, signal, lend, spec.timeoutMs);
+  }
+  const debugged = await x.debug?.runIfDebugged(pipeline, node, spec, signal);
+  return debugged ?? x.runner.run(spec, signal);
+}

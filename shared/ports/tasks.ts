@@ -67,6 +67,19 @@ export interface NodeTally {
   stopped: number;
 }
 
+/** A page of one node's tasks, in batchIndex order (`TaskStore.pageTasks`). */
+export interface TaskPageQuery {
+  /** Only tasks with a greater batchIndex: the last one of the previous page. */
+  after?: number;
+  limit: number;
+  status?: TaskStatus;
+  /** Leave out input, result and logs (the rows of a table; read one task for them). */
+  summary?: boolean;
+}
+
+/** A task record as a page returns it: without input, result and logs when `summary` was asked. */
+export type TaskPageRecord = Omit<TaskRecord, 'input'> & { input?: unknown[] };
+
 /** Reading one task. */
 export interface TaskReader {
   getTask(taskId: string): Promise<TaskRecord | undefined>;
@@ -98,6 +111,8 @@ export interface TaskStore extends TaskReader, TaskLeaseReader {
   nodeResults(jobId: string, nodeName: string): Promise<ItemResult[]>;
   itemResult(jobId: string, nodeName: string, batchIndex: number): Promise<ItemResult | undefined>;
   listTasks(jobId: string, nodeName?: string): Promise<TaskRecord[]>;
+  /** A page of a node's tasks, reading only that page (100,000-task nodes are paged, never loaded). */
+  pageTasks(jobId: string, nodeName: string, q: TaskPageQuery): Promise<TaskPageRecord[]>;
   /** Copies the finished task records (results) of some nodes from one job to another. */
   copyTasks(fromJobId: string, toJobId: string, nodeNames: string[]): Promise<void>;
 }

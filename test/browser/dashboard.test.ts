@@ -172,6 +172,52 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
       .toContain('disk full');
   }, 90_000);
 
+  it('pages a node’s tasks: a jump to the last rows fetches only their page', async () => {
+    const items = 2000;
+    const run = await api('POST', '/exec/raw', {
+      name: 'dash-many',
+      nodes: [{ nodeName: 'many', algorithmName: 'echo', input: [`#[1...${items}]`] }],
+    });
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    const jobId = run.body.jobId as string;
+    await expect
+      .poll(async () => (await api('GET', `/exec/status/${jobId}`)).body.status, { timeout: 60_000 })
+      .toBe('completed');
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes('/exec/tasks/')) asked.push(decodeURIComponent(r.url()));
+    };
+    page.on('request', onRequest);
+    try {
+      await page.goto(`${served!.url}/#/jobs/${jobId}/nodes/many`);
+      await page.getByRole('heading', { name: `Node many: ${items} tasks` }).waitFor();
+      await page.locator(`.vrow[data-task="${jobId}.many.1"]`).waitFor();
+      await page.locator('.vbody').evaluate((el) => {
+        el.scrollTop = el.scrollHeight;
+      });
+      const lastRow = page.locator(`.vrow[data-task="${jobId}.many.${items}"]`);
+      await lastRow.waitFor({ timeout: 10_000 });
+      expect(await lastRow.textContent()).toContain('succeeded');
+      // Virtualized: a few dozen rows in the DOM; paged: the first page and the last, never all.
+      expect(await page.locator('.vrow[data-task]').count()).toBeLessThan(60);
+      const pages = asked.filter((u) => u.includes('limit=200'));
+      expect(pages.some((u) => u.includes(`after=${items - 200}`))).toBe(true);
+      expect(pages.length).toBeLessThanOrEqual(3);
+      expect(asked.every((u) => u.includes('limit=') || u.includes('item='))).toBe(true);
+      // The selected task's values are read on their own.
+      await lastRow.click();
+      await expect
+        .poll(() => page.getByTestId('task-detail').textContent(), { timeout: 10_000 })
+        .toContain(`many.${items}`);
+      await expect
+        .poll(() => page.locator('.task-detail .value pre').first().textContent())
+        .toContain(`${items}`);
+      expect(asked.some((u) => u.includes(`item=${items}`))).toBe(true);
+    } finally {
+      page.off('request', onRequest);
+    }
+  }, 120_000);
+
   it('shows the API’s validation message for an invalid edit and keeps the stored pipeline', async () => {
     await page.goto(`${served!.url}/#/pipelines/dash-ok`);
     await page.getByRole('button', { name: 'JSON' }).click();

@@ -2,7 +2,7 @@
 import * as exec from '../exec.ts';
 import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
-import { findTasks } from '../task-logs.ts';
+import { findTasks, TASK_PAGE_MAX } from '../task-logs.ts';
 
 const JOB_ID = {
   type: 'object',
@@ -178,8 +178,19 @@ route({
     nodeName: 'only the tasks of this node',
     item: 'only this batch item (batchIndex, from 1)',
     status: 'only tasks with this status (queued, active, succeeded, failed, stopped)',
+    limit: `with nodeName: a page of at most this many tasks (1 to ${TASK_PAGE_MAX}), in batchIndex order`,
+    after:
+      'with nodeName: only tasks after this batchIndex (the last of the previous page; a shorter page is the last)',
+    values: '`false`: leave out input, result and logs (a table’s rows)',
   },
   response: RESPONSES.tasks,
   handler: (d, r, p) =>
-    findTasks(d, p.jobId as string, { node: r.query.nodeName, item: r.query.item, status: r.query.status }),
+    findTasks(d, p.jobId as string, {
+      node: r.query.nodeName,
+      item: r.query.item,
+      status: r.query.status,
+      limit: r.query.limit,
+      after: r.query.after,
+      values: r.query.values,
+    }),
 });

@@ -6,9 +6,17 @@ import type { BlobStore } from '../../../ports/blob-store.ts';
 import type { TaskStatus } from '../../../ports/job-state.ts';
 import { parseTaskFailure } from '../../../ports/task-failure.ts';
 import { parseTaskLogs } from '../../../ports/task-logs.ts';
-import type { ItemResult, TaskLeaseReader, TaskReader, TaskRecord } from '../../../ports/tasks.ts';
+import type {
+  ItemResult,
+  TaskLeaseReader,
+  TaskPageQuery,
+  TaskPageRecord,
+  TaskReader,
+  TaskRecord,
+} from '../../../ports/tasks.ts';
 import { TASK_SHARDS } from '../dynamo-schema.ts';
 import { type DynamoTables, type Item, queryAll, taskKey, taskPk } from './items.ts';
+import { pageShards } from './task-pages.ts';
 
 const RESERVED: Record<string, string> = { '#s': 'status', '#r': 'result', '#e': 'error' };
 /** The attribute-name placeholders a projection uses (DynamoDB rejects unused ones). */
@@ -24,8 +32,8 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
     protected readonly nodeNames: (jobId: string) => Promise<string[]>,
   ) {}
 
-  protected async itemToTask(i: Item): Promise<TaskRecord> {
-    const result = await loadValue(this.blobs, i.result, i.resultBlob);
+  /** An item without its values (input, result, logs), as a page of table rows has it. */
+  protected itemToSummary(i: Item): TaskPageRecord {
     const failure = typeof i.failure === 'string' ? parseTaskFailure(JSON.parse(i.failure)) : undefined;
     return {
       taskId: String(i.taskId),
@@ -35,16 +43,24 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
       algorithmName: String(i.algorithmName),
       pipelineName: String(i.pipelineName),
       priority: Number(i.priority),
-      input: ((await loadValue(this.blobs, i.input, i.inputBlob)) ?? []) as unknown[],
       queuedAt: Number(i.queuedAt),
       status: i.status as TaskStatus,
       attempts: Number(i.attempts ?? 0),
-      ...(result !== undefined ? { result } : {}),
       ...(i.error !== undefined ? { error: String(i.error) } : {}),
       ...(failure ? { failure } : {}),
-      ...(i.logs !== undefined && parseTaskLogs(i.logs) ? { logs: parseTaskLogs(i.logs)! } : {}),
       ...(i.startedAt !== undefined ? { startedAt: Number(i.startedAt) } : {}),
       ...(i.finishedAt !== undefined ? { finishedAt: Number(i.finishedAt) } : {}),
+    };
+  }
+
+  protected async itemToTask(i: Item): Promise<TaskRecord> {
+    const result = await loadValue(this.blobs, i.result, i.resultBlob);
+    const logs = i.logs !== undefined ? parseTaskLogs(i.logs) : undefined;
+    return {
+      ...this.itemToSummary(i),
+      input: ((await loadValue(this.blobs, i.input, i.inputBlob)) ?? []) as unknown[],
+      ...(result !== undefined ? { result } : {}),
+      ...(logs ? { logs } : {}),
     };
   }
 
@@ -121,5 +137,12 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
     const out: TaskRecord[] = [];
     for (const n of nodes) for (const i of await this.nodeItems(jobId, n)) out.push(await this.itemToTask(i));
     return out;
+  }
+
+  async pageTasks(jobId: string, nodeName: string, q: TaskPageQuery): Promise<TaskPageRecord[]> {
+    const items = await pageShards(this.client, this.tables.tasks, jobId, nodeName, q);
+    return q.summary
+      ? items.map((i) => this.itemToSummary(i))
+      : Promise.all(items.map((i) => this.itemToTask(i)));
   }
 }

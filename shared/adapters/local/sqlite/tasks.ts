@@ -9,11 +9,17 @@ import type {
   NodeCounts,
   NodeTally,
   TaskFinish,
+  TaskPageQuery,
+  TaskPageRecord,
   TaskRecord,
   TaskStore,
 } from '../../../ports/tasks.ts';
 import type { Encoded, Row, SqliteDatabase } from './database.ts';
 import type { SqliteTallies } from './tallies.ts';
+
+/** The columns of a task row without its values (see pageTasks). */
+const SUMMARY_COLUMNS = `task_id, job_id, node_name, batch_index, algorithm_name, pipeline_name, priority,
+  queued_at, status, attempts, error, failure, started_at, finished_at`;
 
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
@@ -63,10 +69,9 @@ export class SqliteTasks implements TaskStore {
     return run();
   }
 
-  private async rowToTask(r: Row): Promise<TaskRecord> {
-    const result = await this.d.decode(r.result, r.result_blob);
+  /** A row without its values (input, result, logs): what a page of table rows needs. */
+  private rowToSummary(r: Row): TaskPageRecord {
     const failure = r.failure ? parseTaskFailure(JSON.parse(String(r.failure))) : undefined;
-    const logs = r.logs !== null ? parseTaskLogs(String(r.logs)) : undefined;
     return {
       taskId: String(r.task_id),
       jobId: String(r.job_id),
@@ -75,16 +80,24 @@ export class SqliteTasks implements TaskStore {
       algorithmName: String(r.algorithm_name),
       pipelineName: String(r.pipeline_name),
       priority: Number(r.priority),
-      input: ((await this.d.decode(r.input, r.input_blob)) ?? []) as unknown[],
       queuedAt: Number(r.queued_at),
       status: r.status as TaskRecord['status'],
       attempts: Number(r.attempts),
-      ...(result !== undefined ? { result } : {}),
       ...(r.error !== null ? { error: String(r.error) } : {}),
       ...(failure ? { failure } : {}),
-      ...(logs ? { logs } : {}),
       ...(r.started_at !== null ? { startedAt: num(r.started_at) } : {}),
       ...(r.finished_at !== null ? { finishedAt: num(r.finished_at) } : {}),
+    };
+  }
+
+  private async rowToTask(r: Row): Promise<TaskRecord> {
+    const result = await this.d.decode(r.result, r.result_blob);
+    const logs = r.logs !== null ? parseTaskLogs(String(r.logs)) : undefined;
+    return {
+      ...this.rowToSummary(r),
+      input: ((await this.d.decode(r.input, r.input_blob)) ?? []) as unknown[],
+      ...(result !== undefined ? { result } : {}),
+      ...(logs ? { logs } : {}),
     };
   }
 
@@ -219,6 +232,27 @@ export class SqliteTasks implements TaskStore {
         : this.d.sql('SELECT * FROM tasks WHERE job_id = ? ORDER BY seq').all(jobId)
     ) as Row[];
     return Promise.all(rows.map((r) => this.rowToTask(r)));
+  }
+
+  async pageTasks(jobId: string, nodeName: string, q: TaskPageQuery): Promise<TaskPageRecord[]> {
+    const columns = q.summary ? SUMMARY_COLUMNS : '*';
+    // Keyset paging on the (job_id, node_name, batch_index) index: a late page costs what the first does.
+    const rows = this.d
+      .sql(
+        `SELECT ${columns} FROM tasks WHERE job_id = ? AND node_name = ?
+         ${q.after !== undefined ? 'AND batch_index > ?' : ''} ${q.status ? 'AND status = ?' : ''}
+         ORDER BY batch_index LIMIT ?`,
+      )
+      .all(
+        jobId,
+        nodeName,
+        ...(q.after !== undefined ? [q.after] : []),
+        ...(q.status ? [q.status] : []),
+        q.limit,
+      ) as Row[];
+    return q.summary
+      ? rows.map((r) => this.rowToSummary(r))
+      : Promise.all(rows.map((r) => this.rowToTask(r)));
   }
 
   async copyTasks(fromJobId: string, toJobId: string, nodeNames: string[]): Promise<void> {

@@ -33,6 +33,18 @@ export function duration(ms?: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+export function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1000;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
 export function since(startIso?: string, endIso?: string): number | undefined {
   if (!startIso) return undefined;
   return (endIso ? Date.parse(endIso) : Date.now()) - Date.parse(startIso);

@@ -340,6 +340,11 @@ export const RESPONSES = {
         tasksDone: COUNT,
         tasksFailed: COUNT,
         tasksPerSecond: { type: 'number', minimum: 0, description: 'over the last 10 s' },
+        ioBytes: {
+          ...COUNT,
+          description: 'bytes the built-in IO tasks (cp, zip, rm, fetch) reported as they ended',
+        },
+        ioBytesPerSecond: { type: 'number', minimum: 0, description: 'ioBytes over the last 10 s' },
         since: ISO_TIME,
       },
     },

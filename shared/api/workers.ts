@@ -11,6 +11,12 @@ export interface WorkerActivityView {
   tasksFailed: number;
   /** Tasks finished per second over the last 10 s. */
   tasksPerSecond: number;
+  /**
+   * Bytes the built-in IO tasks (cp, zip, rm, fetch) moved, counted as each ends (from the summary
+   * it returns), and per second over the last 10 s. Absent where the workers do not report them.
+   */
+  ioBytes?: number;
+  ioBytesPerSecond?: number;
   since: string;
 }
 

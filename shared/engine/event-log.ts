@@ -80,7 +80,7 @@ export class EventLog implements LiveEvents {
     if (this.started) return;
     this.started = true;
     this.offFeed = [
-      this.feed.on('taskChanged', ({ type: _t, jobId, ...task }) => {
+      this.feed.on('taskChanged', ({ type: _t, jobId, ioBytes: _b, ...task }) => {
         const running = this.active.get(jobId);
         if (running) {
           const delta = task.status === 'active' ? 1 : -1;

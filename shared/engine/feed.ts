@@ -22,6 +22,8 @@ export type FeedEvent =
       nodeName: string;
       batchIndex?: number;
       status: TaskStatus;
+      /** Bytes a built-in IO task (cp, zip, rm, fetch) moved, when it succeeded. */
+      ioBytes?: number;
     };
 
 type Listener<T extends FeedEvent['type']> = (event: Extract<FeedEvent, { type: T }>) => void;

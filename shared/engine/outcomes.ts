@@ -9,6 +9,7 @@ import type { QueuedTask } from '../ports/task-queue.ts';
 import type { NodeTally, TaskRecord } from '../ports/tasks.ts';
 import type { JobDriver } from './driver.ts';
 import { queuedTask } from './expansion.ts';
+import { ioBytesOf } from './io-bytes.ts';
 import { shouldRetry } from './retry.ts';
 import { type TaskIdentity, taskIdentity } from './task-identity.ts';
 import { isJobFinal } from './transitions.ts';
@@ -96,7 +97,12 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
   });
   if (!tally) return;
   d.feed.publish({ type: 'taskFinished', jobId: job.jobId, taskId: task.taskId, status: outcome });
-  publishTask(d, task, outcome);
+  publishTask(
+    d,
+    task,
+    outcome,
+    report.status === 'succeeded' ? ioBytesOf(task.algorithmName, report.result) : undefined,
+  );
   if (!needsTransition(d, job, task, outcome, tally)) return;
   if (outcome === 'succeeded' && job.dynamic && !job.dynamic.closed) {
     // An open dynamic job completes only when closed, and closing reads the tallies: no write
@@ -115,7 +121,7 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
   });
 }
 
-function publishTask(d: JobDriver, task: TaskRecord, status: TaskStatus): void {
+function publishTask(d: JobDriver, task: TaskRecord, status: TaskStatus, ioBytes?: number): void {
   d.feed.publish({
     type: 'taskChanged',
     jobId: task.jobId,
@@ -123,6 +129,7 @@ function publishTask(d: JobDriver, task: TaskRecord, status: TaskStatus): void {
     nodeName: task.nodeName,
     ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
     status,
+    ...(ioBytes !== undefined ? { ioBytes } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 // What this engine's workers are doing, for the dashboard's workers page (`GET /api/v1/workers`):
-// the tasks running now, tasks finished since the engine started and the recent rate. Kept from
-// the feed's task events, so it costs a map update per task and no store read.
+// the tasks running now, tasks finished since the engine started and the recent rate, and the
+// bytes the built-in IO tasks moved (counted when each ends, from its summary). Kept from the
+// feed's task events, so it costs a map update per task and no store read.
 import type { WorkerActivityView } from '../api/workers.ts';
 import type { EngineFeed } from './feed.ts';
 
@@ -15,6 +16,9 @@ export class WorkerActivity {
   private failed = 0;
   /** Finish times of the last RATE_WINDOW_MS (for tasks/s). */
   private recent: number[] = [];
+  private ioBytes = 0;
+  /** [finish time, bytes] of the IO tasks of the last RATE_WINDOW_MS (for bytes/s). */
+  private recentIo: [number, number][] = [];
   private readonly since = Date.now();
 
   constructor(
@@ -37,6 +41,12 @@ export class WorkerActivity {
       this.done++;
       if (e.status === 'failed') this.failed++;
       const now = Date.now();
+      if (e.ioBytes) {
+        this.ioBytes += e.ioBytes;
+        this.recentIo.push([now, e.ioBytes]);
+        if ((this.recentIo[0]?.[0] ?? now) < now - RATE_WINDOW_MS)
+          this.recentIo = this.recentIo.filter(([t]) => t >= now - RATE_WINDOW_MS);
+      }
       this.recent.push(now);
       if (this.recent.length > 4096 || (this.recent[0] ?? now) < now - RATE_WINDOW_MS)
         this.recent = this.recent.filter((t) => t >= now - RATE_WINDOW_MS);
@@ -56,6 +66,11 @@ export class WorkerActivity {
       tasksDone: this.done,
       tasksFailed: this.failed,
       tasksPerSecond: span > 0 ? Math.round((window.length / span) * 10) / 10 : 0,
+      ioBytes: this.ioBytes,
+      ioBytesPerSecond:
+        span > 0
+          ? Math.round(this.recentIo.reduce((a, [t, b]) => (t >= now - RATE_WINDOW_MS ? a + b : a), 0) / span)
+          : 0,
       since: new Date(this.since).toISOString(),
     };
   }

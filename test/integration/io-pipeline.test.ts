@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workers } from '../../shared/api/workers.ts';
 import { LocalEngine } from '../../shared/runtime/embedded/local-engine.ts';
 import { type S3rverHandle, startS3rver } from '../helpers/s3rver.ts';
 
@@ -79,6 +80,15 @@ describe('IO algorithms in a pipeline', () => {
     );
     const copies = await engine.tasks.nodeResults(job.jobId, 'Copy');
     expect(copies.map((c) => (c.result as { files: number }).files)).toEqual([2, 1]);
+    // The workers view counts the bytes each IO task reported (GET /api/v1/workers).
+    let reported = 0;
+    for (const node of ['Copy', 'Zip', 'Fetch'])
+      for (const r of await engine.tasks.nodeResults(job.jobId, node))
+        reported += (r.result as { bytes: number }).bytes;
+    expect(reported).toBeGreaterThan(3 + 3 + 5);
+    const activity = workers(engine.service.deps);
+    expect(activity.ioBytes).toBe(reported);
+    expect(activity.ioBytesPerSecond).toBeGreaterThan(0);
   });
 
   it('copies to and from s3:// and fetches from it: the host hands the algorithms the AWS stores', async () => {

@@ -1,8 +1,9 @@
 // Workers: what the engine runs now (job, node, item, running for how long), tasks done and
-// failed, tasks/s. The first view comes from GET /workers, then task events keep it current.
+// failed, tasks/s, and the bytes the built-in IO tasks moved. GET /workers, read again when a
+// job's view arrives on the event stream (at most once a second).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, followEvents } from '../api.ts';
-import { duration, localTime } from '../format.ts';
+import { bytes, duration, localTime } from '../format.ts';
 import { html } from '../html.ts';
 
 interface Running {
@@ -18,66 +19,64 @@ interface Activity {
   tasksDone: number;
   tasksFailed: number;
   tasksPerSecond: number;
+  ioBytes?: number;
+  ioBytesPerSecond?: number;
   since: string;
 }
+
+const REFRESH_MS = 1000;
 
 export function WorkersPage() {
   const [a, setA] = useState<Activity | undefined>();
   const [error, setError] = useState('');
-  const [reload, setReload] = useState(0);
-  const finishes = useRef<number[]>([]);
   const [, tick] = useState(0);
+  const last = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => {
-    api<Activity>('GET', '/workers')
-      .then(setA)
-      .catch((e: Error) => setError(e.message));
-  }, [reload]);
-
-  useEffect(() => {
-    const stop = followEvents(
-      { types: 'task' },
-      {
-        onEvent: (_t, e) =>
-          setA((cur) => {
-            if (!cur) return cur;
-            if (e.status === 'active') {
-              const r: Running = { ...e, startedAt: new Date().toISOString() };
-              return { ...cur, running: [...cur.running.filter((x) => x.taskId !== e.taskId), r] };
-            }
-            const running = cur.running.filter((x) => x.taskId !== e.taskId);
-            if (e.status === 'queued') return { ...cur, running };
-            finishes.current.push(Date.now());
-            return {
-              ...cur,
-              running,
-              tasksDone: cur.tasksDone + 1,
-              tasksFailed: cur.tasksFailed + (e.status === 'failed' ? 1 : 0),
-            };
-          }),
-        onReset: () => setReload((n) => n + 1),
-      },
-    );
-    // Redraws the running times and the rate once a second (no request).
-    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    const load = () => {
+      last.current = Date.now();
+      api<Activity>('GET', '/workers')
+        .then(setA)
+        .catch((e: Error) => setError(e.message));
+    };
+    // Read again when a job moves (its views arrive at most every 250 ms), at most once a second:
+    // no task events, so an open workers page costs the engine next to nothing.
+    const changed = () => {
+      if (timer.current) return;
+      timer.current = setTimeout(
+        () => {
+          timer.current = undefined;
+          load();
+        },
+        Math.max(0, last.current + REFRESH_MS - Date.now()),
+      );
+    };
+    load();
+    const stop = followEvents({ types: 'job' }, { onEvent: changed, onReset: changed });
+    // Redraws the running times once a second (no request).
+    const clock = setInterval(() => tick((n) => n + 1), 1000);
     return () => {
       stop();
-      clearInterval(timer);
+      clearInterval(clock);
+      if (timer.current) clearTimeout(timer.current);
     };
   }, []);
 
   if (error) return html`<h1>Workers</h1><p role="alert" class="error">${error}</p>`;
   if (!a) return html`<h1>Workers</h1><p>Loading…</p>`;
   const now = Date.now();
-  finishes.current = finishes.current.filter((t) => t > now - 10_000);
-  const rate = finishes.current.length ? finishes.current.length / 10 : a.tasksPerSecond;
   return html`
     <h1>Workers</h1>
     <section class="summary" aria-label="Worker summary">
       <div><span class="label">Slots</span>${a.slots ?? '—'}</div>
       <div><span class="label">Running</span><span data-testid="workers-running">${a.running.length}</span></div>
       <div><span class="label">Tasks done</span>${a.tasksDone} (${a.tasksFailed} failed)</div>
-      <div><span class="label">Rate (last 10 s)</span>${rate.toFixed(1)} tasks/s</div>
+      <div><span class="label">Rate (last 10 s)</span>${a.tasksPerSecond.toFixed(1)} tasks/s</div>
+      <div><span class="label">IO (last 10 s)</span><span data-testid="workers-io">${
+        a.ioBytesPerSecond === undefined ? '—' : `${bytes(a.ioBytesPerSecond)}/s`
+      }</span></div>
+      <div><span class="label">IO moved</span>${a.ioBytes === undefined ? '—' : bytes(a.ioBytes)}</div>
       <div><span class="label">Engine up since</span>${localTime(a.since)}</div>
     </section>
     <table class="grid">

@@ -9,7 +9,7 @@ route({
   path: '/workers',
   summary:
     'What the engine’s workers run now: slots, running tasks (job, node, item, start), tasks done ' +
-    'and failed since the engine started, tasks/s over the last 10 s',
+    'and failed since the engine started, tasks/s over the last 10 s, bytes the built-in IO tasks moved',
   response: RESPONSES.workers,
   handler: (d) => workers(d),
 });

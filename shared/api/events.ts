@@ -8,6 +8,17 @@ import type { ApiRequest } from './route-table.ts';
 /** Events are gathered this long before they are written: one write per batch, not per event. */
 const FLUSH_MS = 50;
 
+/** Each event's text, made once however many streams write it. */
+const texts = new WeakMap<LiveEvent, string>();
+function textOf(e: LiveEvent): string {
+  let t = texts.get(e);
+  if (t === undefined) {
+    t = sseText(e);
+    texts.set(e, t);
+  }
+  return t;
+}
+
 export function eventStream(deps: ApiDeps, req: ApiRequest): EventStreamBody {
   const log = deps.events;
   if (!log) {
@@ -30,7 +41,7 @@ export function eventStream(deps: ApiDeps, req: ApiRequest): EventStreamBody {
     };
     const push = (e: LiveEvent) => {
       if ((jobId && e.jobId !== jobId) || (types && !types.has(e.type))) return;
-      pending.push(sseText(e));
+      pending.push(textOf(e));
       timer ??= setTimeout(flush, FLUSH_MS);
     };
     // Subscribed before the backlog is read: nothing falls between the two.

@@ -1,11 +1,13 @@
 // What this engine's workers are doing, for the dashboard's workers page (`GET /api/v1/workers`):
 // the tasks running now, tasks finished since the engine started and the recent rate, and the
 // bytes the built-in IO tasks moved (counted when each ends, from its summary). Kept from the
-// feed's task events, so it costs a map update per task and no store read.
+// feed's task events in per-second buckets, so a task costs a map update and no store read,
+// whatever the rate.
 import type { WorkerActivityView } from '../api/workers.ts';
 import type { EngineFeed } from './feed.ts';
 
-const RATE_WINDOW_MS = 10_000;
+/** The rates are over this many one-second buckets. */
+const WINDOW_S = 10;
 
 export class WorkerActivity {
   private readonly running = new Map<
@@ -14,11 +16,11 @@ export class WorkerActivity {
   >();
   private done = 0;
   private failed = 0;
-  /** Finish times of the last RATE_WINDOW_MS (for tasks/s). */
-  private recent: number[] = [];
   private ioBytes = 0;
-  /** [finish time, bytes] of the IO tasks of the last RATE_WINDOW_MS (for bytes/s). */
-  private recentIo: [number, number][] = [];
+  /** Tasks and IO bytes finished per second: bucket `s % WINDOW_S` holds second `second[...]`. */
+  private readonly second = new Array<number>(WINDOW_S).fill(-1);
+  private readonly tasks = new Array<number>(WINDOW_S).fill(0);
+  private readonly bytes = new Array<number>(WINDOW_S).fill(0);
   private readonly since = Date.now();
 
   constructor(
@@ -40,23 +42,34 @@ export class WorkerActivity {
       if (e.status === 'queued') return; // a retry: not finished
       this.done++;
       if (e.status === 'failed') this.failed++;
-      const now = Date.now();
+      const s = Math.floor(Date.now() / 1000);
+      const k = s % WINDOW_S;
+      if (this.second[k] !== s) {
+        this.second[k] = s;
+        this.tasks[k] = 0;
+        this.bytes[k] = 0;
+      }
+      this.tasks[k]!++;
       if (e.ioBytes) {
         this.ioBytes += e.ioBytes;
-        this.recentIo.push([now, e.ioBytes]);
-        if ((this.recentIo[0]?.[0] ?? now) < now - RATE_WINDOW_MS)
-          this.recentIo = this.recentIo.filter(([t]) => t >= now - RATE_WINDOW_MS);
+        this.bytes[k]! += e.ioBytes;
       }
-      this.recent.push(now);
-      if (this.recent.length > 4096 || (this.recent[0] ?? now) < now - RATE_WINDOW_MS)
-        this.recent = this.recent.filter((t) => t >= now - RATE_WINDOW_MS);
     });
   }
 
   view(): WorkerActivityView {
     const now = Date.now();
-    const window = this.recent.filter((t) => t >= now - RATE_WINDOW_MS);
-    const span = Math.min(RATE_WINDOW_MS, now - this.since) / 1000;
+    const s = Math.floor(now / 1000);
+    let tasks = 0;
+    let bytes = 0;
+    for (let k = 0; k < WINDOW_S; k++) {
+      // The last WINDOW_S whole seconds and the current one's part.
+      if (this.second[k]! > s - WINDOW_S) {
+        tasks += this.tasks[k]!;
+        bytes += this.bytes[k]!;
+      }
+    }
+    const span = Math.min(WINDOW_S - 1 + (now % 1000) / 1000, (now - this.since) / 1000);
     return {
       ...(this.slots !== undefined ? { slots: this.slots } : {}),
       running: [...this.running.values()].map((r) => ({
@@ -65,12 +78,9 @@ export class WorkerActivity {
       })),
       tasksDone: this.done,
       tasksFailed: this.failed,
-      tasksPerSecond: span > 0 ? Math.round((window.length / span) * 10) / 10 : 0,
+      tasksPerSecond: span > 0 ? Math.round((tasks / span) * 10) / 10 : 0,
       ioBytes: this.ioBytes,
-      ioBytesPerSecond:
-        span > 0
-          ? Math.round(this.recentIo.reduce((a, [t, b]) => (t >= now - RATE_WINDOW_MS ? a + b : a), 0) / span)
-          : 0,
+      ioBytesPerSecond: span > 0 ? Math.round(bytes / span) : 0,
       since: new Date(this.since).toISOString(),
     };
   }

@@ -53,14 +53,29 @@ export function JobPage({ jobId }: { jobId: string }) {
       .catch(() => {});
   }, [jobId, reload]);
 
-  useEffect(
-    () =>
-      followEvents(
-        { jobId, types: 'job' },
-        { onEvent: (_t, v) => setView(v), onReset: () => setReload((n) => n + 1) },
-      ),
-    [jobId],
-  );
+  useEffect(() => {
+    // At most one render per frame: views that arrive together (a reconnect's backlog, a burst
+    // after a busy moment) are drawn once, the newest.
+    let latest: JobView | undefined;
+    let frame = 0;
+    const stop = followEvents(
+      { jobId, types: 'job' },
+      {
+        onEvent: (_t, v) => {
+          latest = v;
+          frame ||= requestAnimationFrame(() => {
+            frame = 0;
+            setView(latest);
+          });
+        },
+        onReset: () => setReload((n) => n + 1),
+      },
+    );
+    return () => {
+      stop();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [jobId]);
 
   const { rate, eta } = useRate(view);
   const act = async (what: () => Promise<{ jobId?: string }>, go: boolean) => {

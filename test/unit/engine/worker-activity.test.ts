@@ -1,0 +1,34 @@
+// The workers view (GET /workers) from the feed's task events: running tasks, tasks done and
+// failed, and the bytes IO tasks reported, in total and per second over the last 10 s.
+import { expect, it } from 'vitest';
+import { EngineFeed } from '../../../shared/engine/feed.ts';
+import { WorkerActivity } from '../../../shared/engine/worker-activity.ts';
+
+it('counts running and finished tasks and the IO bytes, with rates over the last seconds', () => {
+  const feed = new EngineFeed();
+  const activity = new WorkerActivity(feed, 2);
+  const task = (n: number, status: 'active' | 'succeeded' | 'failed' | 'queued', ioBytes?: number) =>
+    feed.publish({
+      type: 'taskChanged',
+      jobId: 'j',
+      taskId: `j.n.${n}`,
+      nodeName: 'n',
+      batchIndex: n,
+      status,
+      ...(ioBytes !== undefined ? { ioBytes } : {}),
+    });
+  for (let n = 1; n <= 1000; n++) task(n, 'active');
+  expect(activity.view().running).toHaveLength(1000);
+  for (let n = 1; n <= 998; n++) task(n, 'succeeded', 1000);
+  task(999, 'failed');
+  task(1000, 'queued'); // a retry: not finished
+  const v = activity.view();
+  expect(v).toMatchObject({ slots: 2, tasksDone: 999, tasksFailed: 1, ioBytes: 998_000 });
+  expect(v.running).toEqual([]);
+  expect(v.tasksPerSecond).toBeGreaterThan(0);
+  // Over less than a second since the engine started, the rate is over that time: at least the total.
+  expect(v.ioBytesPerSecond).toBeGreaterThanOrEqual(998_000);
+  // A finish of a task never seen starting (before this engine) counts nothing.
+  task(5000, 'succeeded', 7);
+  expect(activity.view().ioBytes).toBe(998_000);
+});

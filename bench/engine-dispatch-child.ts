@@ -1,7 +1,7 @@
 // Runs inside a fresh process for the engine-dispatch suite: one `#[1...N]` echo batch plus a
 // reduce through the embedded engine with its real worker pool; prints the figures as JSON.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiServer, listen } from '../shared/runtime/embedded/http-server.ts';
@@ -64,22 +64,38 @@ peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const rows = engine.db
   .prepare("SELECT started_at - queued_at AS lat FROM tasks WHERE job_id = ? AND node_name = 'fan'")
   .all(job.jobId) as { lat: number }[];
-console.log(
-  JSON.stringify({
-    ...dispatchFigures({
-      status: final.status,
-      items,
-      seconds,
-      latenciesMs: rows.map((r) => r.lat),
-      results: await engine.jobs.getResults(job.jobId),
-    }),
-    engineCpuUsPerTask: Math.round((cpu.user + cpu.system) / (items + 1)),
-    engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
-    ...(withEvents ? { streamedBytes: streamed } : {}),
+const figures = {
+  ...dispatchFigures({
+    status: final.status,
+    items,
+    seconds,
+    latenciesMs: rows.map((r) => r.lat),
+    results: await engine.jobs.getResults(job.jobId),
   }),
+  engineCpuUsPerTask: Math.round((cpu.user + cpu.system) / (items + 1)),
+  engineMaxRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6),
+  ...(withEvents ? { streamedBytes: streamed } : {}),
+};
+const children0 = childrenCpuMs();
+await engine.close();
+// The worker processes have exited and been reaped: their CPU is in this process's children's
+// (the stream reader is still running, so it is not).
+const workersMs = childrenCpuMs() - children0;
+console.log(
+  JSON.stringify({ ...figures, workersCpuUsPerTask: Math.round((workersMs * 1000) / (items + 1)) }),
 );
 reader?.kill();
 server?.closeAllConnections();
 server?.close();
-await engine.close();
 rmSync(home, { recursive: true, force: true });
+
+/** CPU time (ms) of this process's children that have ended: /proc/self/stat cutime + cstime. */
+function childrenCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // After "pid (comm) ": state is field 3; cutime and cstime are fields 16 and 17 (clock ticks, 100/s).
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -102,6 +102,14 @@ describe('exec routes', () => {
 
     const tasks = await call('GET', `/exec/tasks/${sub.body.jobId}?nodeName=E`);
     expect(tasks.body).toHaveLength(1);
+    // A page of rows without values (the dashboard's task table), as the document describes it.
+    const rows = await call('GET', `/exec/tasks/${sub.body.jobId}?nodeName=E&limit=10&values=false`);
+    expect(rows.body).toEqual([
+      expect.objectContaining({ taskId: tasks.body[0].taskId, status: 'succeeded' }),
+    ]);
+    expect(rows.body[0]).not.toHaveProperty('input');
+    const after = await call('GET', `/exec/tasks/${sub.body.jobId}?nodeName=E&limit=10&after=0`);
+    expect(after.body).toEqual([]);
   });
 
   it('exec/stored takes the stored pipeline; flowInput replaces the stored one', async () => {

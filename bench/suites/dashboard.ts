@@ -16,6 +16,10 @@ import type { BenchSuite } from '../types.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
 
+interface StatusView {
+  tasks: { succeeded: number };
+}
+
 interface Serving {
   child: ChildProcess;
   url: string;
@@ -104,7 +108,30 @@ export const dashboardSuite: BenchSuite = {
       const interactiveMs = performance.now() - t0;
       const interactiveBusy = (await busy()) - b0;
       console.log(
-        `job page interactive after navigation (ms, ${items}-task job running)\t${interactiveMs.toFixed(0)} (main thread busy ${interactiveBusy.toFixed(0)} ms)`,
+        `job page interactive after navigation, right after the submit (ms; the engine is still inserting the ${items} tasks)\t${interactiveMs.toFixed(0)} (main thread busy ${interactiveBusy.toFixed(0)} ms)`,
+      );
+      // Once the tasks run: from the jobs list to the job page, 5 times.
+      while (
+        ((await host.api('GET', `/exec/status/${job.jobId}`)) as unknown as StatusView).tasks.succeeded < 1
+      )
+        await new Promise((r) => setTimeout(r, 250));
+      const navs: number[] = [];
+      const navBusy: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await page.goto(`${host.url}/#/jobs`);
+        await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+        await page.waitForTimeout(500);
+        const bn = await busy();
+        const tn = performance.now();
+        await page.goto(`${host.url}/#/jobs/${job.jobId}`);
+        await page.locator('g[data-node="fan"]').click();
+        await page.getByRole('button', { name: 'Run from fan' }).waitFor();
+        navs.push(performance.now() - tn);
+        navBusy.push((await busy()) - bn);
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+      console.log(
+        `job page interactive after navigation while the job runs (ms): median / max of 5\t${med(navs).toFixed(0)} / ${Math.max(...navs).toFixed(0)} (main thread busy, median ${med(navBusy).toFixed(0)} ms; target < 1,000 ms: ${med(navs) < 1000 ? 'met' : 'NOT met'})`,
       );
       const watchMs = 10_000;
       const before = await page.getByTestId('job-status').textContent();

@@ -8,12 +8,19 @@ import { WHOLE_FILE_MAX } from './constants.ts';
 import { cannotWrite, IoItemError } from './errors.ts';
 import type { IoTally } from './failures.ts';
 import { readChunks } from './file-read.ts';
-import { type LocalFile, type LocalFs, threadedFs } from './local-fs.ts';
+import { type LocalFile, type LocalFs, PROC_FD, threadedFs } from './local-fs.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { PathFilter } from './path-filter.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { TaskPool } from './task-pool.ts';
-import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
+import {
+  type DirEntryInfo,
+  joinRel,
+  type ListedDirectory,
+  openListedFile,
+  releaseAfter,
+  walkLocalTree,
+} from './walk.ts';
 
 export interface LocalCopyContext {
   pool: TaskPool;
@@ -59,35 +66,52 @@ async function writeAttributes(out: LocalFile, st: Stats): Promise<void> {
 
 /**
  * Copies one regular file, keeping mode and mtime; lands by rename, so `dst` is never partial.
- * Small files go through copyFile (one threadpool job: open, sendfile/copy_file_range in the
- * kernel, fchmod to the source mode), which costs a third of the read/write path's JS work on a
- * local disk and the same round trips (lookup, open, read) on a network volume.
+ * The source is opened once without following a symlink (`src` may be `${dir.at}/${name}` from the
+ * walk; `shownAs` is its path for messages and the log), and everything is read through that open
+ * file: small files go through copyFile of its `/proc/self/fd/N` (one threadpool job: open,
+ * sendfile/copy_file_range in the kernel, fchmod to the source mode), which costs a third of the
+ * read/write path's JS work on a local disk and the same round trips on a network volume; larger
+ * ones are read from the fd.
  */
-export async function copyLocalFile(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
+export async function copyLocalFile(
+  src: string,
+  dst: string,
+  ctx: LocalCopyContext,
+  shownAs = src,
+): Promise<void> {
   const fs = ctx.fs ?? threadedFs;
-  const st = await fs.lstat(src);
-  if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
-  if (ctx.update) {
-    const d = await fs.lstat(dst).catch(() => undefined);
-    if (d?.isFile() && d.size === st.size && sameMtime(d.mtimeMs, st.mtimeMs)) {
-      ctx.tally.skipFile();
-      return;
-    }
-  }
-  const tmp = tempNameFor(dst);
+  const inp = await openListedFile(fs, src);
   try {
-    if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
-      if (ctx.rate) await ctx.rate.take(st.size);
-      await fs.copyFile(src, tmp, constants.COPYFILE_EXCL);
-      await fs.utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
-    } else await copyLargeFile(src, tmp, st, ctx, fs);
-    await fs.rename(tmp, dst);
-    ctx.tally.copied(src, dst, st.size);
-  } catch (err) {
-    await fs.unlink(tmp).catch(() => {});
-    // copyFile's error names the source even when the destination is the problem: say which.
-    if (await cannotWriteIn(dirname(dst))) throw cannotWrite(dst, err);
-    throw err;
+    const st = await inp.stat();
+    if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
+    if (ctx.update) {
+      const d = await fs.lstat(dst).catch(() => undefined);
+      if (d?.isFile() && d.size === st.size && sameMtime(d.mtimeMs, st.mtimeMs)) {
+        ctx.tally.skipFile();
+        return;
+      }
+    }
+    const tmp = tempNameFor(dst);
+    try {
+      if (st.size <= (ctx.rate ? Math.min(WHOLE_FILE_MAX, ctx.rate.chunkSize) : WHOLE_FILE_MAX)) {
+        if (ctx.rate) await ctx.rate.take(st.size);
+        const opened = PROC_FD ? `/proc/self/fd/${inp.fd}` : src;
+        await fs.copyFile(opened, tmp, constants.COPYFILE_EXCL).catch((err: NodeJS.ErrnoException) => {
+          if (err.path === opened) err.path = src; // a source error names the source
+          throw err;
+        });
+        await fs.utimes(tmp, st.atimeMs / 1000, st.mtimeMs / 1000);
+      } else await copyLargeFile(inp, tmp, st, ctx, fs);
+      await fs.rename(tmp, dst);
+      ctx.tally.copied(shownAs, dst, st.size);
+    } catch (err) {
+      await fs.unlink(tmp).catch(() => {});
+      // copyFile's error names the source even when the destination is the problem: say which.
+      if (await cannotWriteIn(dirname(dst))) throw cannotWrite(dst, err);
+      throw err;
+    }
+  } finally {
+    await inp.close().catch(() => {});
   }
 }
 
@@ -105,13 +129,12 @@ async function cannotWriteIn(dir: string): Promise<boolean> {
  * reader ~2 requests in flight), written at their positions, within the memory budget.
  */
 async function copyLargeFile(
-  src: string,
+  inp: LocalFile,
   tmp: string,
   st: Stats,
   ctx: LocalCopyContext,
   fs: LocalFs,
 ): Promise<void> {
-  const inp = await fs.open(src, 'r');
   let out: LocalFile | undefined;
   try {
     out = await fs.open(tmp, 'wx', st.mode & 0o7777);
@@ -129,12 +152,16 @@ async function copyLargeFile(
     await writeAttributes(out, st);
   } finally {
     await out?.close().catch(() => {});
-    await inp.close().catch(() => {});
   }
 }
 
-/** Recreates a symlink (never follows it), with its own mtime. */
-export async function copyLocalSymlink(src: string, dst: string, ctx: LocalCopyContext): Promise<void> {
+/** Recreates a symlink (never follows it), with its own mtime. `shownAs`: as in copyLocalFile. */
+export async function copyLocalSymlink(
+  src: string,
+  dst: string,
+  ctx: LocalCopyContext,
+  shownAs = src,
+): Promise<void> {
   const fs = ctx.fs ?? threadedFs;
   const [target, st] = await Promise.all([fs.readlink(src), fs.lstat(src)]);
   if (ctx.update) {
@@ -153,7 +180,7 @@ export async function copyLocalSymlink(src: string, dst: string, ctx: LocalCopyC
     await fs.unlink(tmp).catch(() => {});
     throw err;
   }
-  ctx.tally.linked(src, dst);
+  ctx.tally.linked(shownAs, dst);
 }
 
 export async function makeDirectory(path: string, fs: LocalFs = threadedFs): Promise<void> {
@@ -187,21 +214,24 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
     ctx.pool,
     {
       directory: async (dir) => {
-        if (ctx.filter && !ctx.filter.walks(dir.rel)) return false;
+        if (ctx.filter && !ctx.filter.walks(dir.rel)) {
+          dir.release();
+          return false;
+        }
         const dstDir = dir.rel === '' ? dstRoot : `${dstRoot}/${dir.rel}`;
         try {
           await makeDirectory(dstDir, fs);
         } catch (err) {
+          dir.release();
           ctx.tally.fail(dstDir, err);
           return false;
         }
         if (dir.stats) dirs.push({ path: dstDir, stats: dir.stats });
         ctx.tally.directories++;
         ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
+        const copies: DirEntryInfo[] = [];
         for (const e of dir.entries) {
           const rel = joinRel(dir.rel, e.name);
-          const from = `${dir.path}/${e.name}`;
-          const to = `${dstRoot}/${rel}`;
           if (e.kind !== 'dir') {
             const what = selectFile(ctx, rel);
             if (what === 'exclude') {
@@ -214,10 +244,7 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
               continue;
             }
           }
-          if (e.kind === 'file')
-            ctx.pool.push(dir.rel, () => copyLocalFile(from, to, ctx).catch(failCopy(rel, from, to)));
-          else if (e.kind === 'symlink')
-            ctx.pool.push(dir.rel, () => copyLocalSymlink(from, to, ctx).catch(failCopy(rel, from, to)));
+          if (e.kind === 'file' || e.kind === 'symlink') copies.push(e);
           else if (e.kind !== 'dir')
             fail(rel)(
               new IoItemError(
@@ -226,11 +253,26 @@ export async function copyLocalTree(srcRoot: string, dstRoot: string, ctx: Local
               ),
             );
         }
+        // Files and links are read through the directory's open fd (never a path that may have
+        // changed since the listing); it is let go once the last of them is done.
+        const done = releaseAfter(dir, copies.length);
+        for (const e of copies) {
+          const rel = joinRel(dir.rel, e.name);
+          const from = `${dir.at}/${e.name}`;
+          const shown = `${dir.path}/${e.name}`;
+          const to = `${dstRoot}/${rel}`;
+          const copy = e.kind === 'file' ? copyLocalFile : copyLocalSymlink;
+          ctx.pool.push(dir.rel, () =>
+            copy(from, to, ctx, shown)
+              .catch(failCopy(rel, from, to))
+              .finally(done),
+          );
+        }
         return true;
       },
       failed: (rel, _path, err) => fail(rel)(err),
     },
-    { statDirectories: true, fs },
+    { statDirectories: true, fs, keepOpen: true },
   );
   await ctx.pool.idle();
   for (const d of dirs) {

@@ -12,6 +12,7 @@ import {
   close as closeCb,
   closeSync,
   type Dirent,
+  existsSync,
   fchmodSync,
   constants as fsConstants,
   fstatSync,
@@ -41,6 +42,8 @@ import { promisify } from 'node:util';
 
 /** The part of a FileHandle that the IO commands use; an open fd in direct mode. */
 export interface LocalFile {
+  /** The open file descriptor (for `/proc/self/fd/N`). */
+  readonly fd: number;
   stat(): Promise<Stats>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -58,7 +61,7 @@ export interface LocalFs {
   stat(path: string): Promise<Stats>;
   readdir(path: string): Promise<Dirent[]>;
   readlink(path: string): Promise<string>;
-  open(path: string, flags: string, mode?: number): Promise<LocalFile>;
+  open(path: string, flags: string | number, mode?: number): Promise<LocalFile>;
   copyFile(src: string, dst: string, mode: number): Promise<void>;
   mkdir(path: string, mode: number): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
@@ -75,6 +78,16 @@ export interface LocalFs {
   openDirectory(path: string, follow?: boolean): Promise<number>;
   closeFd(fd: number): Promise<void>;
 }
+
+/** Acting through /proc/self/fd/N (an open directory, an open file): Linux with /proc mounted. */
+export const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
+
+/**
+ * Opening a file the walk found: never through a symlink in the last component (a file swapped
+ * for a link fails with ELOOP), and never blocking on a FIFO swapped in (it is then refused as
+ * "not a regular file" by the fstat that follows).
+ */
+export const READ_NOFOLLOW = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
 
 const O_DIRECTORY = fsConstants.O_RDONLY | fsConstants.O_DIRECTORY;
 const dirFlags = (follow?: boolean) => (follow ? O_DIRECTORY : O_DIRECTORY | fsConstants.O_NOFOLLOW);
@@ -120,7 +133,7 @@ const writevAsync = promisify(writevCb);
 
 /** An open fd: metadata calls direct, data transfers on the threadpool. */
 class DirectFile implements LocalFile {
-  constructor(private fd: number) {}
+  constructor(public fd: number) {}
   stat = direct(() => fstatSync(this.fd));
   read = (buffer: Buffer, offset: number, length: number, position: number) =>
     readAsync(this.fd, buffer, offset, length, position);
@@ -143,7 +156,9 @@ export const directFs: LocalFs = {
   stat: direct((p: string) => statSync(p)),
   readdir: direct((p: string) => readdirSync(p, { withFileTypes: true })),
   readlink: direct((p: string) => readlinkSync(p)),
-  open: direct((p: string, flags: string, mode?: number) => new DirectFile(openSync(p, flags, mode))),
+  open: direct(
+    (p: string, flags: string | number, mode?: number) => new DirectFile(openSync(p, flags, mode)),
+  ),
   copyFile: (s, d, mode) => fsp.copyFile(s, d, mode),
   mkdir: direct((p: string, mode: number) => {
     mkdirSync(p, { mode });

@@ -2,7 +2,6 @@
 // uploads read at several offsets at once. S3 has no modes, symlinks or directories: the mtime
 // travels as `mtime` user metadata (the name rclone uses), an empty directory becomes a zero-byte
 // "dir/" marker object, and symlinks are not uploaded (listed in the summary's notes).
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ObjectInfo } from '../ports/object-store.ts';
 import { CHUNK_SIZE, CHUNKS_IN_FLIGHT, WHOLE_FILE_MAX } from './constants.ts';
@@ -10,23 +9,30 @@ import { selectFile } from './copy-local.ts';
 import { listExisting, type S3CopyContext, withSignal } from './copy-s3-context.ts';
 import { IoItemError } from './errors.ts';
 import { readChunks, readWhole } from './file-read.ts';
-import { joinRel, walkLocalTree } from './walk.ts';
+import { threadedFs } from './local-fs.ts';
+import { joinRel, openListedFile, releaseAfter, walkLocalTree } from './walk.ts';
 
 /** Parts of one multipart upload in flight. */
 const UPLOAD_PARTS_IN_FLIGHT = 4;
 
-/** Uploads one local file; large files stream through a multipart upload, read at several offsets. */
+/**
+ * Uploads one local file; large files stream through a multipart upload, read at several offsets.
+ * `src` is opened once, without following a symlink (it may be `${dir.at}/${name}` from the walk;
+ * `shownAs` is its path for the log).
+ */
 export async function uploadFile(
   src: string,
   bucket: string,
   key: string,
   ctx: S3CopyContext,
   existing?: Map<string, ObjectInfo>,
+  shownAs = src,
 ): Promise<void> {
-  const fh = await open(src, 'r');
+  const fh = await openListedFile(threadedFs, src);
   let held = 0;
   try {
     const st = await fh.stat();
+    if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
     const prev = existing?.get(key);
     // S3 lists LastModified in whole seconds: an object written in the file's last second counts.
     if (
@@ -62,7 +68,7 @@ export async function uploadFile(
         ...withSignal(ctx),
       });
     }
-    ctx.tally.copied(src, `s3://${bucket}/${key}`, st.size);
+    ctx.tally.copied(shownAs, `s3://${bucket}/${key}`, st.size);
   } finally {
     if (held) ctx.budget.release(held);
     await fh.close().catch(() => {});
@@ -79,44 +85,60 @@ export async function uploadTree(
   const existing = ctx.update ? await listExisting(ctx.store, bucket, prefix) : undefined;
   const fail = (rel: string) => (err: unknown) =>
     ctx.tally.fail(rel === '' ? srcRoot : `${srcRoot}/${rel}`, err);
-  walkLocalTree(srcRoot, ctx.pool, {
-    directory: (dir) => {
-      if (ctx.filter && !ctx.filter.walks(dir.rel)) return false;
-      ctx.tally.directories++;
-      ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
-      if (dir.entries.length === 0 && dir.rel !== '') {
-        const key = `${prefix}${dir.rel}/`;
-        if (!existing?.has(key))
-          ctx.pool.push(dir.rel, () =>
-            ctx.store.put(bucket, key, Buffer.alloc(0), { size: 0 }).catch(fail(dir.rel)),
-          );
-      }
-      for (const e of dir.entries) {
-        const rel = joinRel(dir.rel, e.name);
-        if (e.kind !== 'dir') {
-          const what = selectFile(ctx, rel);
-          if (what !== 'copy') {
-            if (e.kind === 'file') {
-              if (what === 'skip') ctx.tally.skipFile();
-              else ctx.tally.found(-1);
-            }
-            continue;
-          }
+  walkLocalTree(
+    srcRoot,
+    ctx.pool,
+    {
+      directory: (dir) => {
+        if (ctx.filter && !ctx.filter.walks(dir.rel)) {
+          dir.release();
+          return false;
         }
-        if (e.kind === 'file')
+        ctx.tally.directories++;
+        ctx.tally.found(dir.entries.filter((e) => e.kind === 'file').length);
+        if (dir.entries.length === 0 && dir.rel !== '') {
+          const key = `${prefix}${dir.rel}/`;
+          if (!existing?.has(key))
+            ctx.pool.push(dir.rel, () =>
+              ctx.store.put(bucket, key, Buffer.alloc(0), { size: 0 }).catch(fail(dir.rel)),
+            );
+        }
+        const uploads: string[] = [];
+        for (const e of dir.entries) {
+          const rel = joinRel(dir.rel, e.name);
+          if (e.kind !== 'dir') {
+            const what = selectFile(ctx, rel);
+            if (what !== 'copy') {
+              if (e.kind === 'file') {
+                if (what === 'skip') ctx.tally.skipFile();
+                else ctx.tally.found(-1);
+              }
+              continue;
+            }
+          }
+          if (e.kind === 'file') uploads.push(e.name);
+          else if (e.kind === 'symlink')
+            ctx.notes.push(`${srcRoot}/${rel}: symlink not copied (S3 has no symlinks)`);
+          else if (e.kind !== 'dir')
+            fail(rel)(
+              new IoItemError(`is a ${e.kind}: only files and directories are uploaded`, 'SPECIAL_FILE'),
+            );
+        }
+        // Files are read through the directory's open fd, let go once the last is uploaded.
+        const done = releaseAfter(dir, uploads.length);
+        for (const name of uploads) {
+          const rel = joinRel(dir.rel, name);
           ctx.pool.push(dir.rel, () =>
-            uploadFile(`${dir.path}/${e.name}`, bucket, `${prefix}${rel}`, ctx, existing).catch(fail(rel)),
+            uploadFile(`${dir.at}/${name}`, bucket, `${prefix}${rel}`, ctx, existing, `${dir.path}/${name}`)
+              .catch(fail(rel))
+              .finally(done),
           );
-        else if (e.kind === 'symlink')
-          ctx.notes.push(`${srcRoot}/${rel}: symlink not copied (S3 has no symlinks)`);
-        else if (e.kind !== 'dir')
-          fail(rel)(
-            new IoItemError(`is a ${e.kind}: only files and directories are uploaded`, 'SPECIAL_FILE'),
-          );
-      }
-      return true;
+        }
+        return true;
+      },
+      failed: (rel, _path, err) => fail(rel)(err),
     },
-    failed: (rel, _path, err) => fail(rel)(err),
-  });
+    { keepOpen: true },
+  );
   await ctx.pool.idle();
 }

@@ -2,9 +2,13 @@
 // its own task in the TaskPool, so sibling directories are listed at once, and the entry types
 // come from the listing (dirent types) — no lstat per entry. S3 prefixes: listed page by page,
 // each page handed over as soon as it arrives, pausing while too much work is queued.
-import { type Dirent, existsSync } from 'node:fs';
+// Every local directory is opened without following symlinks, relative to its parent's open fd,
+// and what cp, zip and rm do to its entries goes through that fd (`dir.at`), never through a path
+// that may have changed since: a directory swapped for a symlink cannot send them outside the tree.
+import type { Dirent } from 'node:fs';
 import type { ObjectInfo } from '../ports/object-store.ts';
-import { type LocalFs, threadedFs } from './local-fs.ts';
+import { IoItemError } from './errors.ts';
+import { type LocalFile, type LocalFs, PROC_FD, READ_NOFOLLOW, threadedFs } from './local-fs.ts';
 import type { TaskPool } from './task-pool.ts';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device';
@@ -28,8 +32,19 @@ export interface ListedDirectory {
   /** With `keepOpen`: the caller is done with `at` (rm: the directory is removed). */
   release(): void;
   entries: DirEntryInfo[];
-  /** The directory's own attributes, when the walk was asked for them (cp keeps modes/mtimes). */
-  stats?: { mode: number; atimeMs: number; mtimeMs: number };
+  /**
+   * The directory's own attributes, when the walk was asked for them (cp keeps modes/mtimes; dev
+   * and ino tell it from whatever its path leads to later: `ListedDirectories`).
+   */
+  stats?: DirectoryStats;
+}
+
+export interface DirectoryStats {
+  mode: number;
+  atimeMs: number;
+  mtimeMs: number;
+  dev: number;
+  ino: number;
 }
 
 export interface LocalWalkHandlers {
@@ -58,10 +73,6 @@ export function joinRel(rel: string, name: string): string {
   if (rel === '') return name;
   return name === '' ? rel : `${rel}/${name}`;
 }
-
-/** Schedules the walk of a local directory tree on `pool`; await `pool.idle()` for the end. */
-/** Acting through /proc/self/fd/N: Linux with /proc mounted. */
-const PROC_FD = process.platform === 'linux' && existsSync('/proc/self/fd');
 
 /**
  * Schedules the walk of a local directory tree on `pool`; await `pool.idle()` for the end.
@@ -109,17 +120,28 @@ export function walkLocalTree(
             fs.readdir(at),
             opts.statDirectories ? fs.stat(at) : undefined,
           ]);
+          if (opts.keepOpen) own.hold(); // the caller's: dropped by release()
           dir = {
             rel,
             path,
             at,
             release: () => {
-              if (released) return;
+              if (released || !opts.keepOpen) return;
               released = true;
               own.drop();
             },
             entries: dirents.map((d) => ({ name: d.name, kind: entryKind(d) })),
-            ...(st ? { stats: { mode: st.mode, atimeMs: st.atimeMs, mtimeMs: st.mtimeMs } } : {}),
+            ...(st
+              ? {
+                  stats: {
+                    mode: st.mode,
+                    atimeMs: st.atimeMs,
+                    mtimeMs: st.mtimeMs,
+                    dev: st.dev,
+                    ino: st.ino,
+                  },
+                }
+              : {}),
           };
         } catch (err) {
           own.drop();
@@ -139,10 +161,93 @@ export function walkLocalTree(
           list(joinRel(rel, e.name), `${path}/${e.name}`, `${dir.at}/${e.name}`, o);
         }
       } finally {
-        if (!opts.keepOpen) dir.release();
+        o.drop(); // the walk's own (a caller may release before the subdirectories are open)
       }
     });
   list('', root, root);
+}
+
+/**
+ * Opens a file the walk listed (`${dir.at}/${name}`) for reading, never through a symlink: a file
+ * swapped for one since the listing is refused, not followed. The caller checks it is a file.
+ */
+export async function openListedFile(fs: LocalFs, at: string): Promise<LocalFile> {
+  try {
+    return await fs.open(at, READ_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new IoItemError('replaced by a symlink while being read (not followed)', 'FILE_CHANGED');
+    throw err;
+  }
+}
+
+/**
+ * With `keepOpen`: a callback to call once per entry acted on through `dir.at`; the directory is
+ * released after the `n`th call (at once when `n` is 0).
+ */
+export function releaseAfter(dir: ListedDirectory, n: number): () => void {
+  let left = n;
+  if (left === 0) dir.release();
+  return () => {
+    if (--left === 0) dir.release();
+  };
+}
+
+/**
+ * Directories listed by a walk that has let them go, opened again for reading their entries
+ * (zip --sort reads after the whole walk, when holding every directory open could exhaust the
+ * fds). A path now leading to another directory (a symlink swapped in, a directory moved in) is
+ * refused by device and inode. Open directories are shared and closed when no reader holds them.
+ */
+export class ListedDirectories {
+  private readonly held = new Map<string, { fd: Promise<number>; refs: number }>();
+
+  constructor(private readonly fs: LocalFs) {}
+
+  /** Where to act on the entries of the directory at `path` that the walk saw as `stats`. */
+  async acquire(path: string, stats: DirectoryStats | undefined): Promise<{ at: string; release(): void }> {
+    if (!PROC_FD || stats === undefined) return { at: path, release: () => {} };
+    let h = this.held.get(path);
+    if (!h) {
+      h = { fd: this.open(path, stats), refs: 0 };
+      this.held.set(path, h);
+    }
+    h.refs++;
+    const entry = h;
+    let fd: number;
+    try {
+      fd = await entry.fd;
+    } catch (err) {
+      entry.refs--;
+      if (this.held.get(path) === entry) this.held.delete(path);
+      throw err;
+    }
+    let released = false;
+    return {
+      at: `/proc/self/fd/${fd}`,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--entry.refs > 0) return;
+        if (this.held.get(path) === entry) this.held.delete(path);
+        void this.fs.closeFd(fd).catch(() => {});
+      },
+    };
+  }
+
+  private async open(path: string, stats: DirectoryStats): Promise<number> {
+    // Following symlinks is safe here: what counts is that the directory reached is the one listed.
+    const fd = await this.fs.openDirectory(path, true);
+    try {
+      const st = await this.fs.stat(`/proc/self/fd/${fd}`);
+      if (st.dev !== stats.dev || st.ino !== stats.ino)
+        throw new IoItemError('directory replaced while it was being read', 'FILE_CHANGED');
+      return fd;
+    } catch (err) {
+      await this.fs.closeFd(fd).catch(() => {});
+      throw err;
+    }
+  }
 }
 
 /**

@@ -23,7 +23,14 @@ import { MemoryBudget } from './memory-budget.ts';
 import { OrderedSlots } from './ordered-slots.ts';
 import { poolFor } from './task-pool.ts';
 import type { IoOptions, IoSummary } from './types.ts';
-import { joinRel, type ListedDirectory, walkLocalTree } from './walk.ts';
+import {
+  joinRel,
+  ListedDirectories,
+  type ListedDirectory,
+  openListedFile,
+  releaseAfter,
+  walkLocalTree,
+} from './walk.ts';
 import type { ZipEntryMeta } from './zip-format.ts';
 import { LocalZipSink, S3ZipSink, type ZipSink } from './zip-sink.ts';
 import { METHOD_DEFLATE, METHOD_STORED, ZipWriter } from './zip-writer.ts';
@@ -60,9 +67,16 @@ export type Prepared =
 /** An entry found by the walk, before its data is read. */
 interface Found {
   name: string;
+  /** For messages (and the zip's own files). */
   path: string;
   kind: 'file' | 'symlink' | 'directory';
   stats?: ListedDirectory['stats'];
+  /** A file or link in a walked directory, unsorted: where to read it (`${dir.at}/${name}`)... */
+  at?: string;
+  /** ...and what to call once it is read (the walk's directory fd is let go after the last one). */
+  done?: () => void;
+  /** Sorted (read after the whole walk): the directory it was listed in, to open again. */
+  listedIn?: { path: string; stats: ListedDirectory['stats']; entry: string };
 }
 
 /** The zip name of `path` relative to `base`, '/'-separated; refuses names that leave `base`. */
@@ -125,6 +139,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
   const slots = new OrderedSlots<Prepared>();
   let seq = 0;
 
+  const reopened = new ListedDirectories(fs);
   const prepare = async (f: Found, ticket: number): Promise<Prepared> => {
     try {
       if (f.kind === 'directory') {
@@ -138,69 +153,89 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           },
         };
       }
-      if (f.kind === 'symlink') {
-        // Info-ZIP's convention: the entry's data is the link target, its mode says "symlink".
-        const [target, st] = await Promise.all([fs.readlink(f.path), fs.lstat(f.path)]);
-        const data = Buffer.from(target, 'utf8');
-        tally.symlinks++;
-        return {
-          kind: 'buffered',
-          meta: { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs },
-          data,
-          crc: crc32(data),
-          size: data.length,
-          method: METHOD_STORED,
-          held: 0,
-        };
-      }
-      const fh = await fs.open(f.path, 'r');
-      let keep = false;
-      try {
-        const st = await fh.stat();
-        if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
-        const meta = { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs };
-        if (st.size > WHOLE_FILE_MAX) {
-          // A reservation bounds how many large files sit open waiting for the writer.
-          await budget.acquire(CHUNK_SIZE, ticket);
-          keep = true;
-          return { kind: 'streamed', meta, fh, size: st.size, held: CHUNK_SIZE, path: f.path };
-        }
-        await budget.acquire(st.size, ticket);
-        const read = buffers.take(st.size);
+      // Entries of a walked directory are read through its open fd: a directory swapped for a
+      // symlink since the listing cannot redirect the read (walk.ts).
+      if (f.listedIn) {
+        const dir = await reopened.acquire(f.listedIn.path, f.listedIn.stats);
         try {
-          await readExactly(fh, read, st.size, 0);
-        } catch (err) {
-          buffers.give(read);
-          budget.release(st.size);
-          throw err;
+          return await readEntry(f, `${dir.at}/${f.listedIn.entry}`, ticket);
+        } finally {
+          dir.release();
         }
-        const crc = crc32(read);
-        let data = read;
-        if (method === METHOD_DEFLATE && read.length > 0) {
-          data = await deflateRawAsync(read);
-          buffers.give(read);
-        }
-        return {
-          kind: 'buffered',
-          meta,
-          data,
-          crc,
-          size: st.size,
-          method: data.length === 0 ? METHOD_STORED : method,
-          held: st.size,
-          ...(data === read ? { pooled: read } : {}),
-        };
-      } finally {
-        if (!keep) await fh.close().catch(() => {});
       }
+      return await readEntry(f, f.at ?? f.path, ticket);
     } catch (err) {
       tally.fail(f.path, err);
       return { kind: 'failed' };
+    } finally {
+      f.done?.();
+    }
+  };
+
+  /** A file or symlink, read through `at`. */
+  const readEntry = async (f: Found, at: string, ticket: number): Promise<Prepared> => {
+    if (f.kind === 'symlink') {
+      // Info-ZIP's convention: the entry's data is the link target, its mode says "symlink".
+      const [target, st] = await Promise.all([fs.readlink(at), fs.lstat(at)]);
+      const data = Buffer.from(target, 'utf8');
+      tally.symlinks++;
+      return {
+        kind: 'buffered',
+        meta: { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs },
+        data,
+        crc: crc32(data),
+        size: data.length,
+        method: METHOD_STORED,
+        held: 0,
+      };
+    }
+    const fh = await openListedFile(fs, at);
+    let keep = false;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new IoItemError('not a regular file', 'NOT_A_FILE');
+      const meta = { name: f.name, mode: st.mode, mtimeMs: st.mtimeMs };
+      if (st.size > WHOLE_FILE_MAX) {
+        // A reservation bounds how many large files sit open waiting for the writer.
+        await budget.acquire(CHUNK_SIZE, ticket);
+        keep = true;
+        return { kind: 'streamed', meta, fh, size: st.size, held: CHUNK_SIZE, path: f.path };
+      }
+      await budget.acquire(st.size, ticket);
+      const read = buffers.take(st.size);
+      try {
+        await readExactly(fh, read, st.size, 0);
+      } catch (err) {
+        buffers.give(read);
+        budget.release(st.size);
+        throw err;
+      }
+      const crc = crc32(read);
+      let data = read;
+      if (method === METHOD_DEFLATE && read.length > 0) {
+        data = await deflateRawAsync(read);
+        buffers.give(read);
+      }
+      return {
+        kind: 'buffered',
+        meta,
+        data,
+        crc,
+        size: st.size,
+        method: data.length === 0 ? METHOD_STORED : method,
+        held: st.size,
+        ...(data === read ? { pooled: read } : {}),
+      };
+    } finally {
+      if (!keep) await fh.close().catch(() => {});
     }
   };
 
   const schedule = (f: Found) => {
-    if (skip.has(f.path)) return;
+    if (skip.has(f.path)) {
+      f.done?.();
+      return;
+    }
     if (f.kind === 'file') tally.found();
     const ticket = seq++;
     let resolveSlot!: (p: Prepared) => void;
@@ -244,10 +279,25 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
                 kind: 'directory',
                 ...(dir.stats ? { stats: dir.stats } : {}),
               });
+            // Unsorted, entries are read soon: through the walk's fd, let go after the last one.
+            // Sorted, after the whole walk: the directory is opened again then (and checked).
+            const done = opts.sort
+              ? undefined
+              : releaseAfter(
+                  dir,
+                  dir.entries.filter((e) => e.kind === 'file' || e.kind === 'symlink').length,
+                );
             for (const e of dir.entries) {
               const path = `${dir.path}/${e.name}`;
               if (e.kind === 'file' || e.kind === 'symlink')
-                emit({ name: joinRel(dirName, e.name), path, kind: e.kind });
+                emit({
+                  name: joinRel(dirName, e.name),
+                  path,
+                  kind: e.kind,
+                  ...(done
+                    ? { at: `${dir.at}/${e.name}`, done }
+                    : { listedIn: { path: dir.path, stats: dir.stats, entry: e.name } }),
+                });
               else if (e.kind !== 'dir')
                 tally.fail(
                   path,
@@ -261,7 +311,7 @@ export async function zipTree(output: string, inputs: string[], opts: ZipOptions
           },
           failed: (_rel, path, err) => tally.fail(path, err),
         },
-        { statDirectories: true, fs },
+        { statDirectories: true, fs, keepOpen: !opts.sort },
       );
       // The walk of each input schedules its reads on the pool; wait for the listing to finish.
       await pool.idle();

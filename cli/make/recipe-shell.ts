@@ -3,16 +3,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { userCacheDir } from '../../shared/runtime/user-cache-dir.ts';
 import { CliError } from '../errors.ts';
 import { RECIPE_SHELL_C } from './recipe-shell-source.ts';
 
-/** The per-user cache: $SLUICE_CACHE_DIR, else $XDG_CACHE_HOME/sluice, else ~/.cache/sluice. */
-export function userCacheDir(env: NodeJS.ProcessEnv): string {
-  return env.SLUICE_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sluice');
-}
+export { userCacheDir };
 
 /** The path of the compiled recipe shell, compiling it first if this version is not cached. */
 export async function recipeShell(env: NodeJS.ProcessEnv): Promise<string> {

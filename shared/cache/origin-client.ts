@@ -31,6 +31,26 @@ export class OriginClient {
     body?: Readable | Buffer,
   ): Promise<http.IncomingMessage> {
     this.stats.originRequests++;
+    return this.attempt(
+      method,
+      up,
+      origin,
+      body,
+      body === undefined && (method === 'GET' || method === 'HEAD'),
+    );
+  }
+
+  /**
+   * One try. A kept-alive connection the origin closed just as it was reused fails with ECONNRESET
+   * before any answer (Node's agent race): a GET or HEAD is sent once more, on another connection.
+   */
+  private attempt(
+    method: string,
+    up: UpstreamRequest,
+    origin: string,
+    body: Readable | Buffer | undefined,
+    replayable: boolean,
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       let url: URL;
       try {
@@ -50,7 +70,11 @@ export class OriginClient {
         req.destroy(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })),
       );
       req.on('error', (err) => {
-        if (!answered) reject(new OriginUnreachableError(origin, err));
+        if (answered) return;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (replayable && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
+          this.attempt(method, up, origin, body, false).then(resolve, reject);
+        else reject(new OriginUnreachableError(origin, err));
       });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);

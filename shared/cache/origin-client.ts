@@ -42,7 +42,7 @@ export class OriginClient {
 
   /**
    * One try. A kept-alive connection the origin closed just as it was reused fails with ECONNRESET
-   * before any answer (Node's agent race): a GET or HEAD is sent once more, on another connection.
+   * before any answer (Node's agent race): a GET or HEAD is sent once more, on a new connection.
    */
   private attempt(
     method: string,
@@ -50,6 +50,7 @@ export class OriginClient {
     origin: string,
     body: Readable | Buffer | undefined,
     replayable: boolean,
+    fresh = false,
   ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       let url: URL;
@@ -60,7 +61,8 @@ export class OriginClient {
         return;
       }
       const lib = url.protocol === 'https:' ? https : http;
-      const agent = url.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'];
+      // The retry takes a new connection of its own: the pool's other idle ones may be as stale.
+      const agent = fresh ? false : url.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'];
       let answered = false;
       const req = lib.request(url, { method, headers: up.headers, agent }, (res) => {
         answered = true;
@@ -73,7 +75,7 @@ export class OriginClient {
         if (answered) return;
         const code = (err as NodeJS.ErrnoException).code;
         if (replayable && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE'))
-          this.attempt(method, up, origin, body, false).then(resolve, reject);
+          this.attempt(method, up, origin, body, false, true).then(resolve, reject);
         else reject(new OriginUnreachableError(origin, err));
       });
       if (body === undefined) req.end();

@@ -65,6 +65,23 @@ describe('OriginClient', () => {
     expect(o.connections()).toBe(2);
   });
 
+  it('sends it again on a new connection, not on another idle one that may be as stale', async () => {
+    const o = await resettingOrigin();
+    const client = new OriginClient(newStats());
+    close.push(
+      () => client.close(),
+      () => o.server.close(),
+    );
+    // Two idle kept-alive connections, both of which the origin resets when reused.
+    const two = await Promise.all(
+      [1, 2].map(() => client.send('GET', { url: o.url, headers: {} }, 'origin')),
+    );
+    for (const r of two) expect(await body(r)).toBe('ok');
+    const again = await client.send('GET', { url: o.url, headers: {} }, 'origin');
+    expect(await body(again)).toBe('ok');
+    expect(o.connections()).toBe(3);
+  });
+
   it('does not replay a write: the reset is an unreachable origin', async () => {
     const o = await resettingOrigin();
     const client = new OriginClient(newStats());

@@ -1,14 +1,13 @@
 // One block on its way from the origin to the disk, and to every reader that wants it meanwhile:
 // one origin request per block however many readers follow it. Received bytes are written to the
-// block's temporary file in batches of at least WRITE_BATCH bytes (each write is a trip to the
-// thread pool; writes coalesce while one is in flight; the answer is paused when the backlog
-// grows) and kept in memory for a short window behind the newest byte, so readers keeping up
-// are served from memory and only readers that fell behind read the file. Memory stays
+// block's temporary file (writes coalesce while one is in flight; the answer is paused when the
+// backlog grows) and kept in memory for a short window behind the newest byte, so readers keeping
+// up are served from memory and only readers that fell behind read the file. Memory stays
 // bounded per fetch (backlog + window), whatever the block or object size.
 import type { IncomingMessage } from 'node:http';
 import { crc32, encodeHeader } from './block-file.ts';
 import type { TempBlock } from './block-store.ts';
-import { BLOCK_HEADER_BYTES, FOLLOW_WINDOW, WRITE_BACKLOG, WRITE_BATCH } from './constants.ts';
+import { BLOCK_HEADER_BYTES, FOLLOW_WINDOW, WRITE_BACKLOG } from './constants.ts';
 import { BlockStoreError, isDiskFull, OriginAnswerError, OriginUnreachableError } from './errors.ts';
 import type { CacheStats } from './types.ts';
 
@@ -159,7 +158,7 @@ export class BlockFetch {
       };
       const flush = async () => {
         writing = true;
-        while (pending.length > 0 && !failed && (ended || pendingBytes >= WRITE_BATCH)) {
+        while (pending.length > 0 && !failed) {
           const bufs = pending;
           const n = pendingBytes;
           pending = [];
@@ -191,11 +190,11 @@ export class BlockFetch {
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= WRITE_BACKLOG) res.pause();
-        if (!writing && pendingBytes >= WRITE_BATCH) void flush();
+        if (!writing) void flush();
       });
       res.on('end', () => {
         ended = true;
-        if (!writing) void flush();
+        if (!writing) finish();
       });
       res.on('error', (err) => fail(new OriginUnreachableError(this.origin, err)));
       res.on('close', () => {

@@ -30,8 +30,6 @@ export const BLOCK_MAGIC = 'SLC1';
 export const SERVE_CHUNK = 1 * MiB;
 /** An origin response is paused while this many received bytes wait to be written to disk. */
 export const WRITE_BACKLOG = 1 * MiB;
-/** Received bytes are written to a block's file in batches of at least this many (fewer calls). */
-export const WRITE_BATCH = 256 * 1024;
 /** Bytes of a block in flight kept in memory behind the newest byte, for readers keeping up. */
 export const FOLLOW_WINDOW = 1 * MiB;
 

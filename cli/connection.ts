@@ -38,7 +38,7 @@ export interface SluiceClient {
   ): Promise<T>;
   /**
    * Follows `GET /events` with `query` (server-sent events) until `signal` aborts or the stream
-   * ends. Live events are served by `sluice serve`'s engine; elsewhere this throws.
+   * ends. Served by `sluice serve`'s engine and the AWS API; an API without it throws.
    */
   events?(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage>;
   close(): Promise<void>;
@@ -88,6 +88,32 @@ export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv, homeToken?: string)
   return { kind: 'none' };
 }
 
+/** The pause before following a stream that ended again (the bounded stream's `retry:` hint). */
+const RECONNECT_MS = 100;
+
+/** The headers of a request to `url`: JSON content type, and the authorization apiAuthFor() picks. */
+export async function authorizedHeaders(
+  where: string,
+  env: NodeJS.ProcessEnv,
+  homeToken: string | undefined,
+  method: string,
+  url: URL,
+  body: string | undefined,
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
+  const auth = apiAuthFor(url, env, homeToken);
+  if (auth.kind === 'token') return { ...headers, authorization: `Bearer ${auth.token}` };
+  if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };
+  if (auth.kind === 'none') return headers;
+  // Loaded only here: the AWS SDK's credential chain is needed for signed requests alone.
+  const { signApiRequest } = await import('../shared/adapters/aws/api-request-signer.ts');
+  try {
+    return await signApiRequest({ method, url, headers, ...(body !== undefined ? { body } : {}) }, env);
+  } catch (err) {
+    throw new CliError(`cannot sign the request to ${where} with AWS credentials: ${(err as Error).message}`);
+  }
+}
+
 class HttpClient implements SluiceClient {
   readonly live = true;
   /** discoveredIn: the SLUICE_HOME whose engine.json named this URL (not given by the user). */
@@ -98,24 +124,8 @@ class HttpClient implements SluiceClient {
     /** The api-token of the home whose engine this is (never sent to a host that is not local). */
     private readonly homeToken?: string,
   ) {}
-  private async headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
-    const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
-    const auth = apiAuthFor(url, this.env, this.homeToken);
-    if (auth.kind === 'token') return { ...headers, authorization: `Bearer ${auth.token}` };
-    if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };
-    if (auth.kind === 'none') return headers;
-    // Loaded only here: the AWS SDK's credential chain is needed for signed requests alone.
-    const { signApiRequest } = await import('../shared/adapters/aws/api-request-signer.ts');
-    try {
-      return await signApiRequest(
-        { method, url, headers, ...(body !== undefined ? { body } : {}) },
-        this.env,
-      );
-    } catch (err) {
-      throw new CliError(
-        `cannot sign the request to ${this.where} with AWS credentials: ${(err as Error).message}`,
-      );
-    }
+  private headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
+    return authorizedHeaders(this.where, this.env, this.homeToken, method, url, body);
   }
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
@@ -144,22 +154,35 @@ class HttpClient implements SluiceClient {
     }
     return unwrap<T>({ status: res.status, body: parsed }, this.where);
   }
+  /**
+   * Follows the stream; when it ends (a bounded stream: AWS answers each request with the events
+   * of up to 20 s, then ends it), reconnects with the last event id, so nothing is lost.
+   */
   async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
-    const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}/events`);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const res = await fetch(url, { headers: await this.headers('GET', url, undefined), signal });
-    if (!res.ok || !res.body) {
-      const text = await res.text().catch(() => '');
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
+    let lastId: string | undefined;
+    for (;;) {
+      const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}/events`);
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      if (lastId) url.searchParams.set('lastEventId', lastId);
+      const res = await fetch(url, { headers: await this.headers('GET', url, undefined), signal });
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        unwrap({ status: res.ok ? 502 : res.status, body: parsed }, this.where);
+        return;
       }
-      unwrap({ status: res.ok ? 502 : res.status, body: parsed }, this.where);
-      return;
+      for await (const m of readSse(res.body)) {
+        if (m.id) lastId = m.id;
+        yield m;
+      }
+      if (signal.aborted || !lastId) return;
+      await new Promise((r) => setTimeout(r, RECONNECT_MS));
     }
-    yield* readSse(res.body);
   }
   async close() {}
 }

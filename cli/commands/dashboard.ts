@@ -8,7 +8,7 @@ import { createApiProxy } from '../../shared/runtime/api-proxy.ts';
 import { readApiToken } from '../../shared/runtime/api-token.ts';
 import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
 import { isLoopbackHost } from '../../shared/runtime/http-guard.ts';
-import { authorizedHeaders } from '../connection.ts';
+import { authorizedHeaders } from '../api-auth.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 

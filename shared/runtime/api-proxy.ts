@@ -63,11 +63,18 @@ export function createApiProxy(opts: ApiProxyOptions): Server {
       }
       const ctl = new AbortController();
       res.on('close', () => ctl.abort());
+      let auth: Record<string, string>;
+      try {
+        auth = await opts.authHeaders(method, url, body);
+      } catch (err) {
+        // No credentials (or none that sign): the browser is told why, in one line.
+        return refuse(res, 502, 'BAD_GATEWAY', (err as Error).message);
+      }
       let answer: Response;
       try {
         answer = await fetch(url, {
           method,
-          headers: { ...headers, ...(await opts.authHeaders(method, url, body)) },
+          headers: { ...headers, ...auth },
           ...(body !== undefined ? { body } : {}),
           redirect: 'manual',
           signal: ctl.signal,

@@ -284,6 +284,27 @@ describe('the dashboard on the AWS path', () => {
         headers: { ...auth, origin: 'https://evil.example' },
       });
       expect(foreign.status).toBe(403);
+      // Without credentials to sign with, the browser is told why (one line), not sent on unsigned.
+      const unsigned = createApiProxy({
+        target: `${guarded.url}/`,
+        guard: { boundHost: '127.0.0.1', token: proxyToken },
+        authHeaders: async () => {
+          throw new Error('cannot sign the request with AWS credentials: none found');
+        },
+      });
+      await new Promise<void>((r) => unsigned.listen(0, '127.0.0.1', () => r()));
+      try {
+        const r = await fetch(
+          `http://127.0.0.1:${(unsigned.address() as AddressInfo).port}/api/v1/exec/jobs`,
+          {
+            headers: auth,
+          },
+        );
+        expect(r.status).toBe(502);
+        expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/none found/);
+      } finally {
+        await new Promise<void>((r) => unsigned.close(() => r()));
+      }
     } finally {
       proxy.closeAllConnections();
       await new Promise<void>((r) => proxy.close(() => r()));

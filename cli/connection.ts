@@ -22,8 +22,11 @@ import { readApiToken } from '../shared/runtime/api-token.ts';
 import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-host.ts';
 import { LocalEngine, sluiceHome } from '../shared/runtime/embedded/local-engine.ts';
 import { isLoopbackHost } from '../shared/runtime/http-guard.ts';
+import { authorizedHeaders } from './api-auth.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
+
+export { type ApiAuth, apiAuthFor, authorizedHeaders } from './api-auth.ts';
 
 export interface SluiceClient {
   /** Where requests go, for messages. */
@@ -38,7 +41,7 @@ export interface SluiceClient {
   ): Promise<T>;
   /**
    * Follows `GET /events` with `query` (server-sent events) until `signal` aborts or the stream
-   * ends. Live events are served by `sluice serve`'s engine; elsewhere this throws.
+   * ends. Served by `sluice serve`'s engine and the AWS API; an API without it throws.
    */
   events?(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage>;
   close(): Promise<void>;
@@ -53,40 +56,8 @@ function unwrap<T>(r: ApiResponse, where: string): T {
   );
 }
 
-/**
- * How requests to an API authenticate: the token of a `sluice serve` (sent as `Authorization:
- * Bearer`; $SLUICE_API_TOKEN, else the api-token file of the home whose engine is asked), an API
- * key ($SLUICE_API_KEY, sent as x-api-key), or SigV4 with the standard AWS credentials
- * ($SLUICE_API_AUTH=iam, the default for API Gateway hosts), or nothing.
- */
-export type ApiAuth =
-  | { kind: 'none' }
-  | { kind: 'token'; token: string }
-  | { kind: 'apiKey'; key: string }
-  | { kind: 'iam' };
-
-export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv, homeToken?: string): ApiAuth {
-  const mode = env.SLUICE_API_AUTH;
-  if (mode !== undefined && !['iam', 'apiKey', 'token', 'none'].includes(mode)) {
-    throw new CliError(`SLUICE_API_AUTH must be iam, apiKey, token or none (got "${mode}")`);
-  }
-  if (mode === 'none') return { kind: 'none' };
-  if (mode === 'apiKey' || (mode === undefined && env.SLUICE_API_KEY)) {
-    if (!env.SLUICE_API_KEY) throw new CliError('SLUICE_API_AUTH=apiKey needs the key in SLUICE_API_KEY');
-    return { kind: 'apiKey', key: env.SLUICE_API_KEY };
-  }
-  if (
-    mode === 'iam' ||
-    (mode === undefined && /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(url.hostname))
-  )
-    return { kind: 'iam' };
-  const token = env.SLUICE_API_TOKEN || homeToken;
-  if (token) return { kind: 'token', token };
-  if (mode === 'token') {
-    throw new CliError('SLUICE_API_AUTH=token needs the token in SLUICE_API_TOKEN or $SLUICE_HOME/api-token');
-  }
-  return { kind: 'none' };
-}
+/** The pause before following a stream that ended again (the bounded stream's `retry:` hint). */
+const RECONNECT_MS = 100;
 
 class HttpClient implements SluiceClient {
   readonly live = true;
@@ -98,24 +69,8 @@ class HttpClient implements SluiceClient {
     /** The api-token of the home whose engine this is (never sent to a host that is not local). */
     private readonly homeToken?: string,
   ) {}
-  private async headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
-    const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
-    const auth = apiAuthFor(url, this.env, this.homeToken);
-    if (auth.kind === 'token') return { ...headers, authorization: `Bearer ${auth.token}` };
-    if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };
-    if (auth.kind === 'none') return headers;
-    // Loaded only here: the AWS SDK's credential chain is needed for signed requests alone.
-    const { signApiRequest } = await import('../shared/adapters/aws/api-request-signer.ts');
-    try {
-      return await signApiRequest(
-        { method, url, headers, ...(body !== undefined ? { body } : {}) },
-        this.env,
-      );
-    } catch (err) {
-      throw new CliError(
-        `cannot sign the request to ${this.where} with AWS credentials: ${(err as Error).message}`,
-      );
-    }
+  private headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
+    return authorizedHeaders(this.where, this.env, this.homeToken, method, url, body);
   }
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
@@ -144,22 +99,35 @@ class HttpClient implements SluiceClient {
     }
     return unwrap<T>({ status: res.status, body: parsed }, this.where);
   }
+  /**
+   * Follows the stream; when it ends (a bounded stream: AWS answers each request with the events
+   * of up to 20 s, then ends it), reconnects with the last event id, so nothing is lost.
+   */
   async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
-    const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}/events`);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const res = await fetch(url, { headers: await this.headers('GET', url, undefined), signal });
-    if (!res.ok || !res.body) {
-      const text = await res.text().catch(() => '');
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
+    let lastId: string | undefined;
+    for (;;) {
+      const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}/events`);
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      if (lastId) url.searchParams.set('lastEventId', lastId);
+      const res = await fetch(url, { headers: await this.headers('GET', url, undefined), signal });
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        unwrap({ status: res.ok ? 502 : res.status, body: parsed }, this.where);
+        return;
       }
-      unwrap({ status: res.ok ? 502 : res.status, body: parsed }, this.where);
-      return;
+      for await (const m of readSse(res.body)) {
+        if (m.id) lastId = m.id;
+        yield m;
+      }
+      if (signal.aborted || !lastId) return;
+      await new Promise((r) => setTimeout(r, RECONNECT_MS));
     }
-    yield* readSse(res.body);
   }
   async close() {}
 }

@@ -96,8 +96,12 @@ async function followEvents(
     show(now);
     if (FINAL.includes(now.status)) return now;
     for (let m = await first; !m.done; m = await iterator.next()) {
-      if (m.value.event !== 'job') continue;
-      const s = JSON.parse(m.value.data) as JobStatusView;
+      if (m.value.event !== 'job' && m.value.event !== 'reset') continue;
+      // `reset`: the events since the last id are gone; the job's state is read again instead.
+      const s =
+        m.value.event === 'job'
+          ? (JSON.parse(m.value.data) as JobStatusView)
+          : await client.call<JobStatusView>('GET', `/exec/status/${encodeURIComponent(jobId)}`);
       show(s);
       if (FINAL.includes(s.status)) return s;
     }

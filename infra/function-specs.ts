@@ -30,6 +30,8 @@ export interface FunctionSpec {
   tick?: boolean;
   /** Invoked asynchronously (EventBridge): failed invocations go to the failed-invocations queue. */
   asyncInvoked?: boolean;
+  /** The dashboard's bundle (dist/dashboard) is built into its code asset, served at the API's `/`. */
+  servesDashboard?: boolean;
 }
 
 /**
@@ -40,10 +42,12 @@ export interface FunctionSpec {
  */
 export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   api: {
-    description: 'REST API /api/v1 (exec, store, status, results) behind API Gateway',
+    description:
+      'REST API /api/v1 (exec, store, status, results, events) and the dashboard behind API Gateway',
     memoryMiB: 1024,
     timeoutSeconds: 29, // API Gateway's integration timeout
     cronRules: true, // storing a pipeline with a cron trigger refreshes its rule
+    servesDashboard: true, // GET / and its files, behind the API's own authorization
   },
   's3-trigger': {
     description: 'Starts a run for each pipeline descriptor put into the trigger bucket',

@@ -31,6 +31,7 @@ export const commandModules: readonly CommandModule[] = [
   { names: ['make'], load: async () => [(await import('./make.ts')).registerMake] },
   { names: ['watch'], load: async () => [(await import('./watch.ts')).registerWatch] },
   { names: ['debug'], load: async () => [(await import('./debug.ts')).registerDebug] },
+  { names: ['dashboard'], load: async () => [(await import('./dashboard.ts')).registerDashboard] },
   { names: ['cp'], load: async () => [(await import('./cp.ts')).registerCp] },
   {
     names: ['sync', 'check'],

@@ -47,11 +47,18 @@ async function serveAws(
       for (const [k, v] of Object.entries(p.env)) ctx.stderr.write(`  export ${k}='${v}'\n`);
     }
   }
+  const dashboard = await ensureDashboard();
+  if ('missing' in dashboard) ctx.stderr.write(`sluice: ${dashboard.missing}\n`);
   let stack: Awaited<ReturnType<typeof startLocalAwsStack>>;
   try {
     stack = await startLocalAwsStack({
       env,
-      http: { port: o.port, host: o.host, guard: { boundHost: o.host, ...(token ? { token } : {}) } },
+      http: {
+        port: o.port,
+        host: o.host,
+        guard: { boundHost: o.host, ...(token ? { token } : {}) },
+        dashboard,
+      },
       ...(o.workers ? { slots: o.workers } : {}),
     });
   } catch (err) {

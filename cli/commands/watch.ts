@@ -13,15 +13,16 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .description('follow a job: tasks done, running, succeeded, failed, retried, throughput, ETA')
     .argument('<jobId>')
     .option('--endpoint <url>', 'Sluice API URL (default: $SLUICE_ENDPOINT or this machine)')
-    .option('--interval <ms>', 'poll interval where the engine serves no live events (e.g. AWS)', '500')
+    .option('--interval <ms>', 'poll interval where the API serves no event stream', '500')
     .option('--strict', 'exit 1 when any item failed, even within the batchTolerance')
     .option('-q, --quiet', 'no progress line: wait, then print the final status and the failures')
     .option('--no-progress', 'no progress line (same as -q for watch)')
     .option('--json', 'print the final status (with the failed items) as JSON')
     .addHelpText(
       'after',
-      '\nFollows the live event stream of `sluice serve` (GET /api/v1/events); against an API without\n' +
-        'one it asks for the status every --interval ms.\n',
+      "\nFollows the API's event stream (GET /api/v1/events: `sluice serve`, or the AWS API, whose\n" +
+        'stream ends every few seconds and is resumed); against an API without one it asks for the\n' +
+        'status every --interval ms.\n',
     )
     .action(
       async (

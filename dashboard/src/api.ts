@@ -3,6 +3,8 @@
 import { readSse } from '../../shared/api/sse-reader.ts';
 
 const TOKEN_KEY = 'sluice-token';
+/** Relative to the page: on AWS it is served under API Gateway's stage (`/prod/`), not at `/`. */
+const API = 'api/v1';
 
 /** Takes the token from a `#token=...` link into sessionStorage and out of the address bar. */
 export function captureToken(): void {
@@ -29,7 +31,7 @@ export class ApiError extends Error {
 
 // biome-ignore lint/suspicious/noExplicitAny: response shapes are the API's; pages read fields
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, {
+  const res = await fetch(`${API}${path}`, {
     method,
     headers: authHeaders(body === undefined ? {} : { 'content-type': 'application/json' }),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -58,7 +60,9 @@ export interface StreamHandlers {
 
 /**
  * Follows `GET /api/v1/events` (fetch streaming, so the auth header goes along); reconnects after
- * a drop with the last event id, so no event is lost. Returns the function that stops it.
+ * a drop with the last event id, so no event is lost. A stream that ends by itself (AWS answers
+ * with the events of up to 20 s, then ends) is followed again at once. Returns the function that
+ * stops it.
  */
 export function followEvents(query: Record<string, string>, h: StreamHandlers): () => void {
   const ctl = new AbortController();
@@ -67,7 +71,7 @@ export function followEvents(query: Record<string, string>, h: StreamHandlers): 
   void (async () => {
     while (!ctl.signal.aborted) {
       try {
-        const res = await fetch(`/api/v1/events${qs ? `?${qs}` : ''}`, {
+        const res = await fetch(`${API}/events${qs ? `?${qs}` : ''}`, {
           headers: authHeaders(lastId ? { 'last-event-id': lastId } : {}),
           signal: ctl.signal,
         });
@@ -77,6 +81,10 @@ export function followEvents(query: Record<string, string>, h: StreamHandlers): 
           if (m.id) lastId = m.id;
           if (m.event === 'reset') h.onReset?.();
           else if (m.event !== 'hello') h.onEvent(m.event, JSON.parse(m.data));
+        }
+        if (lastId) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
         }
       } catch {
         if (ctl.signal.aborted) return;

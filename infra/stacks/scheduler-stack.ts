@@ -111,6 +111,19 @@ export class SchedulerStack extends Stack {
           // CommonJS dependencies call require(); give them one inside the ESM bundle.
           banner:
             "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);",
+          // The dashboard beside the handler (functions/api.ts serves it): built from dashboard/ by
+          // esbuild like the function itself, offline; nothing is fetched at run time.
+          ...(spec.servesDashboard
+            ? {
+                commandHooks: {
+                  beforeBundling: () => [],
+                  beforeInstall: () => [],
+                  afterBundling: (inputDir: string, outputDir: string) => [
+                    `node "${path.join(inputDir, 'scripts', 'build-dashboard.mjs')}" "${path.join(outputDir, 'dashboard')}"`,
+                  ],
+                },
+              }
+            : {}),
         },
       });
       this.grant(fn, name, state, workers, queues, cronRuleArn);

@@ -8,6 +8,7 @@ import type { Notifier } from '../ports/notifier.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { TaskStore } from '../ports/tasks.ts';
 import type { LiveEvents } from './live-events.ts';
+import type { PolledEventsOptions } from './polled-events.ts';
 import type { WorkerActivityView } from './workers.ts';
 
 export interface CronControl {
@@ -51,6 +52,8 @@ export interface ApiDeps {
   cron?: CronControl;
   /** The live event stream (where the engine runs in this process: `sluice serve`). */
   events?: LiveEvents;
+  /** Without `events`: serve the stream as bounded responses read from the job records (AWS). */
+  polledEvents?: PolledEventsOptions;
   /** What this engine's workers run (where it runs tasks: `sluice serve`). */
   workers?: () => WorkerActivityView;
   /** Debug sessions (`sluice debug`), where the API and the dispatcher share a process. */

@@ -1,8 +1,11 @@
 // The events operation: a stream of a job's (or every job's) live events that resumes after the
-// last id a client saw (the `Last-Event-ID` header, or `lastEventId` in the query).
+// last id a client saw (the `Last-Event-ID` header, or `lastEventId` in the query). Where the
+// engine keeps a live log (embedded) the stream stays open; elsewhere (AWS) each request is a
+// bounded stream read from the job records (polled-events.ts).
 import { SluiceError } from '../errors.ts';
 import type { ApiDeps } from './api-deps.ts';
-import { EventStreamBody, type LiveEvent, sseText } from './live-events.ts';
+import { type BoundedEventStream, EventStreamBody, type LiveEvent, sseText } from './live-events.ts';
+import { polledEvents } from './polled-events.ts';
 import type { ApiRequest } from './route-table.ts';
 
 /** Events are gathered this long before they are written: one write per batch, not per event. */
@@ -19,18 +22,25 @@ function textOf(e: LiveEvent): string {
   return t;
 }
 
-export function eventStream(deps: ApiDeps, req: ApiRequest): EventStreamBody {
+export function eventStream(deps: ApiDeps, req: ApiRequest): EventStreamBody | Promise<BoundedEventStream> {
+  const jobId = req.query.jobId || undefined;
+  const types = req.query.types ? new Set(req.query.types.split(',')) : undefined;
+  const resumeFrom = req.headers?.['last-event-id'] || req.query.lastEventId || undefined;
   const log = deps.events;
   if (!log) {
+    if (deps.polledEvents) {
+      return polledEvents(
+        deps,
+        { ...(jobId ? { jobId } : {}), ...(types ? { types } : {}), ...(resumeFrom ? { resumeFrom } : {}) },
+        deps.polledEvents,
+      );
+    }
     throw new SluiceError(
       'live events are served by `sluice serve` (this backend has no event stream)',
       'EVENTS_UNAVAILABLE',
       501,
     );
   }
-  const jobId = req.query.jobId || undefined;
-  const types = req.query.types ? new Set(req.query.types.split(',')) : undefined;
-  const resumeFrom = req.headers?.['last-event-id'] ?? req.query.lastEventId;
   return new EventStreamBody((send) => {
     let pending: string[] = [];
     let timer: NodeJS.Timeout | undefined;

@@ -156,7 +156,12 @@ export async function caching(deps: ApiDeps, body: unknown) {
 }
 
 export async function status(deps: ApiDeps, jobId: string) {
-  const job = await getJob(deps, jobId);
+  return statusOf(deps, await getJob(deps, jobId));
+}
+
+/** The status view of a job already read: its queued and running counts from the task store. */
+export async function statusOf(deps: ApiDeps, job: JobState) {
+  const jobId = job.jobId;
   const live: LiveCounts = { queued: 0, active: 0, nodes: {} };
   if (!isJobFinal(job)) {
     for (const [name, c] of Object.entries(await deps.tasks.nodeCounts(jobId))) {

@@ -36,3 +36,11 @@ export class EventStreamBody {
 export function sseText(e: { id: string; type: string; data: unknown }): string {
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
 }
+
+/**
+ * A response that is a whole, finite event stream (the polled stream, polled-events.ts): an HTTP
+ * shell that cannot hold a response open (API Gateway and Lambda) sends it as one body.
+ */
+export class BoundedEventStream {
+  constructor(readonly text: string) {}
+}

@@ -2,6 +2,7 @@
 // and — where the process runs tasks — the dispatcher. The embedded runtime, every Lambda
 // handler, the container worker and the emulated AWS stack all call assembleEngine(); they differ
 // only in the ports they pass and in these options.
+import type { PolledEventsOptions } from '../api/polled-events.ts';
 import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
@@ -39,6 +40,11 @@ export interface AssembleOptions {
    * its jobs (the embedded engine), not where the work is spread over functions (AWS).
    */
   liveEvents?: boolean;
+  /**
+   * Without `liveEvents`: serve `GET /api/v1/events` as bounded responses read from the job
+   * records (api/polled-events.ts), where the changes happen in other processes (AWS).
+   */
+  polledEvents?: PolledEventsOptions;
   /** With `liveEvents`: the worker slots this process runs, reported by `GET /workers`. */
   workerSlots?: number;
 }
@@ -125,6 +131,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
       })
     : undefined;
   if (events) deps.events = events;
+  else if (opts.polledEvents) deps.polledEvents = opts.polledEvents;
   if (opts.liveEvents && dispatcher) {
     const activity = new WorkerActivity(feed, opts.workerSlots);
     deps.workers = () => activity.view();

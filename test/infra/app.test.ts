@@ -24,7 +24,7 @@ beforeAll(() => {
   workers = Template.fromStack(s.workers);
   scheduler = Template.fromStack(s.scheduler);
   api = Template.fromStack(s.api);
-}, 120_000);
+}, 900_000); // bundles six functions and the dashboard: minutes on a loaded machine
 afterAll(() => s?.cleanup());
 
 /** Every variable of the contract infra is responsible for (lease/aging keep runtime defaults). */
@@ -490,6 +490,39 @@ describe('workers stack', () => {
 });
 
 describe('api stack', () => {
+  it('serves the dashboard from the api function: its bundle beside that handler only', () => {
+    const fns = resourcesOfType(scheduler, 'AWS::Lambda::Function');
+    const withDashboard: string[] = [];
+    for (const [id, fn] of Object.entries(fns)) {
+      const key = fn.Properties.Code?.S3Key as string | undefined;
+      if (!key) continue;
+      const dir = path.join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      if (existsSync(path.join(dir, 'dashboard'))) {
+        withDashboard.push(id);
+        expect(readdirSync(path.join(dir, 'dashboard')).sort()).toEqual(['app.css', 'app.js', 'index.html']);
+        // Under the stage (`/prod/`) the page must load its files and the API relative to itself.
+        const html = readFileSync(path.join(dir, 'dashboard', 'index.html'), 'utf8');
+        expect(html).toMatch(/src="app\.js"/);
+        expect(html).not.toMatch(/(?:src|href)="\//);
+        expect(readFileSync(path.join(dir, 'dashboard', 'app.js'), 'utf8')).not.toContain('"/api/v1');
+      }
+    }
+    expect(withDashboard).toHaveLength(1);
+    expect(withDashboard[0]).toMatch(/^ApiFunction/);
+  });
+
+  it('routes the stage root (the dashboard) and every path to the api function, IAM-authorized', () => {
+    const methods = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Method'));
+    const onRoot = methods.filter((m) => JSON.stringify(m.Properties.ResourceId).includes('RootResourceId'));
+    expect(onRoot.map((m) => m.Properties.HttpMethod)).toEqual(['ANY']);
+    expect(onRoot[0]!.Properties.AuthorizationType).toBe('AWS_IAM');
+    api.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    for (const m of methods) {
+      expect(m.Properties.Integration.Type).toBe('AWS_PROXY');
+      expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
   it('fronts the api function with IAM auth on every method', () => {
     api.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     const methods = Object.values(resourcesOfType(api, 'AWS::ApiGateway::Method'));

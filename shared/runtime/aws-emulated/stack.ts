@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { PolledEventsOptions } from '../../api/polled-events.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
@@ -18,6 +19,7 @@ import { createS3TriggerHandler } from '../aws/handlers/s3-trigger.ts';
 import { createStatusHandler } from '../aws/handlers/status.ts';
 import { type RunningWorker, startWorker } from '../aws/worker.ts';
 import { CronTimers } from '../cron-timers.ts';
+import type { DashboardFiles } from '../dashboard-assets.ts';
 import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
 import { S3TriggerPoller, SqsPoller } from './glue.ts';
 
@@ -33,7 +35,15 @@ export interface LocalAwsStackOptions {
   /** Trigger-bucket listing period (0 = off). */
   s3PollMs?: number;
   /** Serve the api function on node:http (API Gateway's job); `guard` checks who asks as `sluice serve` does. */
-  http?: { port: number; host: string; guard?: Omit<HttpGuardOptions, 'apiPrefix'> };
+  http?: {
+    port: number;
+    host: string;
+    guard?: Omit<HttpGuardOptions, 'apiPrefix'>;
+    /** Serve the dashboard at `/`, as the deployed api function does. */
+    dashboard?: DashboardFiles;
+  };
+  /** The api function's bounded event stream (window, poll period). */
+  events?: PolledEventsOptions;
   leaseMs?: number;
   heartbeatMs?: number;
   agingMs?: number;
@@ -99,9 +109,14 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   const get = () => engine;
   // The api function's own engine (as in its own Lambda container): it defers expansions to the
   // expand function through the event queue, like the deployed one.
-  const apiEngine = new AwsEngine({ ...common, deferExpansion: true, cron: cronControl });
+  const apiEngine = new AwsEngine({
+    ...common,
+    deferExpansion: true,
+    cron: cronControl,
+    ...(opts.events ? { events: opts.events } : {}),
+  });
   const handlers = {
-    api: createApiHandler(() => apiEngine),
+    api: createApiHandler(() => apiEngine, opts.http?.dashboard ? { dashboard: opts.http.dashboard } : {}),
     status: createStatusHandler(get),
     expand: createExpandHandler(get),
     dispatch: createDispatchHandler(get),

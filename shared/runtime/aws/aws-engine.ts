@@ -11,6 +11,7 @@ import { S3BlobStore } from '../../adapters/aws/s3-blob-store.ts';
 import { createS3Client } from '../../adapters/aws/s3-client.ts';
 import { SqsBatcher } from '../../adapters/aws/sqs-batcher.ts';
 import { type SqsLease, SqsTaskQueue, type SqsTaskQueueOptions } from '../../adapters/aws/sqs-task-queue.ts';
+import type { PolledEventsOptions } from '../../api/polled-events.ts';
 import type { CronControl, SluiceService } from '../../api/service.ts';
 import { allBuiltins } from '../../builtins/registry.ts';
 import { assembleEngine, type Engine } from '../../engine/assembly.ts';
@@ -47,6 +48,8 @@ export interface AwsEngineOptions {
    * 100,000-item batch is created there, not inside an API Gateway request).
    */
   deferExpansion?: boolean;
+  /** The bounded event stream of `GET /api/v1/events` (api/polled-events.ts; defaults there). */
+  events?: PolledEventsOptions;
   /** Extra options of the task queue (heartbeat, lease). */
   queue?: Partial<Pick<SqsTaskQueueOptions, 'heartbeatMs' | 'leaseMs'>>;
   /** Run tasks in this process (a worker): outcomes go to the status queue. */
@@ -142,6 +145,7 @@ export class AwsEngine {
                 run.dropOutcomes?.() ? Promise.resolve() : this.reportFromWorker(o, t),
             }
           : {}),
+        polledEvents: opts.events ?? {},
         // Workers do not age the queues: the dispatch tick does.
         agingMs: 0,
         onAlgorithmsChanged: () => this.caps.clear(),

@@ -1,15 +1,10 @@
 // The web dashboard as `sluice serve` serves it at `/`: the bundle in dist/dashboard, built from
 // dashboard/ with esbuild when it is missing or older than its sources (a fresh clone, an edit).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const TYPES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-};
+import { type DashboardFiles, dashboardAnswer } from '../dashboard-assets.ts';
 
 /** The checkout this module runs from (sources or dist/): the folder with dashboard/index.html. */
 function repoRoot(): string | undefined {
@@ -31,7 +26,7 @@ function newestMtime(dir: string): number {
 }
 
 /** Builds the bundle if needed; returns its folder, or why there is none. */
-export async function ensureDashboard(): Promise<{ dir: string } | { missing: string }> {
+export async function ensureDashboard(): Promise<DashboardFiles> {
   const root = repoRoot();
   if (!root) return { missing: 'the dashboard sources are not in this installation' };
   const dir = join(root, 'dist', 'dashboard');
@@ -54,27 +49,13 @@ export async function ensureDashboard(): Promise<{ dir: string } | { missing: st
 }
 
 /** Answers GET / and the bundle's files; anything else is left to the API server (404). */
-export function dashboardHandler(where: { dir: string } | { missing: string }) {
+export function dashboardHandler(where: DashboardFiles) {
   return (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const name = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
-    const type = TYPES[name];
-    if (!type) return false;
-    if ('missing' in where) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`Sluice dashboard unavailable: ${where.missing}\n`);
-      return true;
-    }
-    const body = readFileSync(join(where.dir, name));
-    res.writeHead(200, {
-      'content-type': type,
-      'content-length': body.length,
-      'cache-control': name === 'index.html' ? 'no-cache' : 'no-cache, max-age=0',
-      'x-content-type-options': 'nosniff',
-      'content-security-policy':
-        "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'",
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    const a = dashboardAnswer(where, url.pathname);
+    if (!a) return false;
+    res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length });
+    res.end(req.method === 'HEAD' ? undefined : a.body);
     return true;
   };
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { userCacheDir } from '../../shared/runtime/user-cache-dir.ts';
+import { userCacheDir } from '../../shared/io/native/user-cache-dir.ts';
 import { CliError } from '../errors.ts';
 import { RECIPE_SHELL_C } from './recipe-shell-source.ts';
 

@@ -2,8 +2,8 @@
 // into the same tally the JS walker keeps: counts, the progress line, one failure per item.
 import { spawn } from 'node:child_process';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
-import { compiledHelper } from '../../runtime/compiled-helper.ts';
 import type { IoTally } from '../failures.ts';
+import { compiledHelper } from './compiled-helper.ts';
 import { RM_TREE_C } from './rm-tree-source.ts';
 
 let built: Promise<string | undefined> | undefined;

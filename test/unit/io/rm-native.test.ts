@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compiledHelper, HelperBuildError } from '../../../shared/io/native/compiled-helper.ts';
 import { rmTreeHelper } from '../../../shared/io/native/rm-tree.ts';
 import { newCounters } from '../../../shared/io/progress.ts';
 import { removeTree } from '../../../shared/io/rm.ts';
-import { compiledHelper, HelperBuildError } from '../../../shared/runtime/compiled-helper.ts';
 import { makeSampleTree, tempDir } from '../../helpers/tree.ts';
 
 let dir: string;

@@ -29,7 +29,12 @@ export const RUNTIME_ENV = {
   retentionDays: AWS_ENV.retentionDays,
 } as const;
 /** AWS_ENV keys infra leaves unset on purpose: the runtime's documented defaults apply. */
-export const RUNTIME_DEFAULTED_KEYS = ['leaseSeconds', 'agingSeconds', 'finishingGraceSeconds'];
+export const RUNTIME_DEFAULTED_KEYS = [
+  'leaseSeconds',
+  'agingSeconds',
+  'finishingGraceSeconds',
+  'expandMaxItems',
+];
 
 /** Tasks one worker container runs at once: one per vCPU (the worker's own default). */
 export const workerSlots = (config: InfraConfig): number => Math.max(1, Math.floor(config.workerCpu / 1024));

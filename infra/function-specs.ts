@@ -67,6 +67,8 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   expand: {
     description: 'Applies engine events (reconcile): expands DAG nodes and batches into tasks',
     memoryMiB: 1769, // one full vCPU: expanding a 100,000-item batch is CPU-bound
+    // One invocation creates at most SLUICE_EXPAND_MAX_ITEMS (5,000) tasks of a batch, a few
+    // seconds of batched writes; a larger batch continues from its checkpoint in the next one.
     timeoutSeconds: 60,
     consumes: { queue: 'event', batchSize: 10, maxConcurrency: 5 },
   },

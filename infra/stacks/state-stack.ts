@@ -9,6 +9,19 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TRIGGER_SUFFIXES, TRIGGER_UPLOAD_PREFIX } from '../../shared/adapters/aws/config.ts';
 import type { InfraConfig } from '../config.ts';
+import { FUNCTION_SPECS, type QueueName } from '../function-specs.ts';
+
+/** Visibility timeout of a queue a Lambda function consumes, in multiples of its timeout. */
+export const LAMBDA_VISIBILITY_FACTOR = 6;
+
+/** The longest timeout of the functions consuming a queue (what its visibility must cover). */
+export function consumerTimeoutSeconds(queue: QueueName): number {
+  const timeouts = Object.values(FUNCTION_SPECS)
+    .filter((s) => s.consumes?.queue === queue)
+    .map((s) => s.timeoutSeconds);
+  if (timeouts.length === 0) throw new Error(`no function consumes the ${queue} queue`);
+  return Math.max(...timeouts);
+}
 
 /** Priority levels of HKube pipelines (5 = most urgent): one task queue each. */
 export const PRIORITIES = [1, 2, 3, 4, 5] as const;
@@ -163,10 +176,13 @@ export class StateStack extends Stack {
     this.taskQueues = Object.fromEntries(
       PRIORITIES.map((p) => [p, queue(`TaskQueueP${p}`, Duration.seconds(60), TASK_QUEUE_MAX_RECEIVES)]),
     ) as Record<Priority, sqs.Queue>;
-    // Lambda consumers: visibility at least 6x the function timeout (AWS guidance for SQS sources).
-    this.statusQueue = queue('StatusQueue', Duration.minutes(3), MAX_RECEIVE_COUNT);
-    this.eventQueue = queue('EventQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
-    this.triggerQueue = queue('TriggerQueue', Duration.minutes(6), MAX_RECEIVE_COUNT);
+    // Lambda consumers: visibility 6x the consuming function's timeout (AWS guidance for SQS
+    // sources), derived from FUNCTION_SPECS so the two cannot drift apart. A message whose
+    // invocation timed out (an expansion part, say) comes back after it, never during it.
+    const consumed = (q: QueueName) => Duration.seconds(LAMBDA_VISIBILITY_FACTOR * consumerTimeoutSeconds(q));
+    this.statusQueue = queue('StatusQueue', consumed('status'), MAX_RECEIVE_COUNT);
+    this.eventQueue = queue('EventQueue', consumed('event'), MAX_RECEIVE_COUNT);
+    this.triggerQueue = queue('TriggerQueue', consumed('trigger'), MAX_RECEIVE_COUNT);
     // Only descriptors under the upload prefix notify; the run markers are written elsewhere
     // (TRIGGER_MARKER_PREFIX), so they never trigger a run.
     for (const suffix of TRIGGER_SUFFIXES) {

@@ -11,6 +11,7 @@ import { Coordinator } from './coordinator.ts';
 import { type CronFiring, fireCron } from './cron-firing.ts';
 import { DebugHub } from './debug-hub.ts';
 import { Dispatcher } from './dispatcher.ts';
+import type { ExpansionSplit } from './driver.ts';
 import type { EnginePorts } from './engine-ports.ts';
 import { EventLog } from './event-log.ts';
 import { EngineFeed } from './feed.ts';
@@ -22,6 +23,8 @@ import { WorkerActivity } from './worker-activity.ts';
 export interface AssembleOptions {
   /** See JobDriver.deferExpansion (the AWS api function). */
   deferExpansion?: (jobId: string) => Promise<void>;
+  /** See JobDriver.expansionSplit (the AWS functions). */
+  expansionSplit?: ExpansionSplit;
   /** The cron scheduler the API refreshes and lists (none: the API lists patterns only). */
   cron?: CronControl;
   /** Runs tasks in this process: a dispatcher claims them from the queue and runs them here. */
@@ -72,6 +75,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
   const feed = new EngineFeed();
   const coordinator = new Coordinator(ports, feed, {
     ...(opts.deferExpansion ? { deferExpansion: opts.deferExpansion } : {}),
+    ...(opts.expansionSplit ? { expansionSplit: opts.expansionSplit } : {}),
   });
   let dispatcher: Dispatcher | undefined;
   // Debug sessions need the API and the dispatcher in one process (the embedded engine).

@@ -12,7 +12,7 @@ import { changedNodes, isJobFinal, type JobState, type NodeState } from '../port
 import { admitsNewJob } from './admission.ts';
 import { planCaching } from './caching-plan.ts';
 import { stopChildJob } from './code-api.ts';
-import type { JobDriver, SubmitOptions } from './driver.ts';
+import type { ExpansionSplit, JobDriver, SubmitOptions } from './driver.ts';
 import { addDynamicTasks, closeDynamicJob, waitForDynamicTasks } from './dynamic-tasks.ts';
 import type { EnginePorts } from './engine-ports.ts';
 import { expand, expandItem } from './expansion.ts';
@@ -43,6 +43,8 @@ interface Saved {
 export interface CoordinatorOptions {
   /** See JobDriver.deferExpansion. */
   deferExpansion?: (jobId: string) => Promise<void>;
+  /** See JobDriver.expansionSplit. */
+  expansionSplit?: ExpansionSplit;
 }
 
 export class Coordinator implements JobDriver {
@@ -52,6 +54,7 @@ export class Coordinator implements JobDriver {
   /** Jobs known to have started (a worker reports many task starts per job). */
   private started = new Set<string>();
   readonly deferExpansion: ((jobId: string) => Promise<void>) | undefined;
+  readonly expansionSplit: ExpansionSplit | undefined;
 
   constructor(
     readonly ports: EnginePorts,
@@ -59,6 +62,7 @@ export class Coordinator implements JobDriver {
     opts: CoordinatorOptions = {},
   ) {
     this.deferExpansion = opts.deferExpansion;
+    this.expansionSplit = opts.expansionSplit;
   }
 
   dagOf(jobId: string, pipeline: Pipeline): Dag {

@@ -18,6 +18,17 @@ export interface SubmitOptions {
   dynamic?: boolean;
 }
 
+/**
+ * Where one process may not run long enough to create a whole batch (AWS: a Lambda's timeout),
+ * an expansion creates at most `maxItems` tasks, records how far it got on the node (a
+ * checkpoint, `NodeState.expandedItems`) and asks `continue` for another invocation, which
+ * carries on from there. Repeating a part inserts nothing twice (task ids are deterministic).
+ */
+export interface ExpansionSplit {
+  maxItems: number;
+  continue(jobId: string): Promise<void>;
+}
+
 export interface JobDriver {
   readonly ports: EnginePorts;
   readonly feed: EngineFeed;
@@ -27,6 +38,8 @@ export interface JobDriver {
    * the job with `reconcile`.
    */
   readonly deferExpansion: ((jobId: string) => Promise<void>) | undefined;
+  /** A batch expansion over this many items is split across invocations (see ExpansionSplit). */
+  readonly expansionSplit: ExpansionSplit | undefined;
   /** Applies one event to a job (read, transition, conditional save), then carries out its effects. */
   apply(jobId: string, ev: EngineEvent): Promise<void>;
   dagOf(jobId: string, pipeline: Pipeline): Dag;

@@ -7,7 +7,7 @@ import type { Dag, TaskInput } from '../pipeline/types.ts';
 import type { JobState } from '../ports/job-state.ts';
 import type { QueuedTask } from '../ports/task-queue.ts';
 import type { NewTask, TaskRecord } from '../ports/tasks.ts';
-import type { JobDriver } from './driver.ts';
+import type { ExpansionSplit, JobDriver } from './driver.ts';
 import { newTasks, parentOutputs } from './node-outputs.ts';
 import { streamSealed } from './readiness.ts';
 import { taskIdentity } from './task-identity.ts';
@@ -58,7 +58,10 @@ export async function expand(d: JobDriver, job: JobState, dag: Dag, node: string
         at: at(),
       });
     }
-    const tasks = newTasks(job, node, exp.kind === 'single' ? [exp.task] : exp.tasks, at());
+    const inputs = exp.kind === 'single' ? [exp.task] : exp.tasks;
+    const split = d.expansionSplit;
+    if (split && inputs.length > split.maxItems) return expandPart(d, job, node, inputs, split);
+    const tasks = newTasks(job, node, inputs, at());
     await addTasks(d, job.jobId, tasks);
     return d.apply(job.jobId, { type: 'expanded', node, created: tasks.length, sealed: true, at: at() });
   }
@@ -78,6 +81,30 @@ export async function expand(d: JobDriver, job: JobState, dag: Dag, node: string
   const sealed = streamSealed(latest.nodes, dag, node);
   const created = (await d.ports.tasks.nodeCounts(job.jobId))[node]?.created ?? 0;
   return d.apply(job.jobId, { type: 'expanded', node, created, sealed, at: at() });
+}
+
+/**
+ * One part of a split expansion (see ExpansionSplit): the items from the node's checkpoint on, at
+ * most `maxItems`, then the checkpoint moves past them and another invocation is asked for the
+ * rest; the last part seals the node. A part repeated after a crash re-inserts nothing and
+ * re-sends its messages (delivery is at least once; outcomes apply once per attempt).
+ */
+async function expandPart(
+  d: JobDriver,
+  job: JobState,
+  node: string,
+  inputs: TaskInput[],
+  split: ExpansionSplit,
+): Promise<void> {
+  const at = () => d.ports.clock.now();
+  const from = Math.min(job.nodes.get(node)?.expandedItems ?? 0, inputs.length);
+  const to = Math.min(inputs.length, from + split.maxItems);
+  await addTasks(d, job.jobId, newTasks(job, node, inputs.slice(from, to), at()));
+  if (to === inputs.length) {
+    return d.apply(job.jobId, { type: 'expanded', node, created: to, sealed: true, at: at() });
+  }
+  await d.apply(job.jobId, { type: 'expanded', node, created: to, sealed: false, through: to, at: at() });
+  await split.continue(job.jobId);
 }
 
 /** Creates a streaming node's item for parent item `batchIndex`, if every parent has it. */

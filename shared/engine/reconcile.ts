@@ -42,7 +42,9 @@ export async function reconcile(d: JobDriver, jobId: string): Promise<void> {
     if (
       !state.dynamic &&
       ((n.status === 'pending' && isReady(state.nodes, dag, name)) ||
-        (n.status === 'active' && streamingParents(dag, name).length > 0))
+        (n.status === 'active' && streamingParents(dag, name).length > 0) ||
+        // A split expansion (see ExpansionSplit) continues from its checkpoint.
+        (n.status === 'active' && n.expandedItems !== undefined))
     ) {
       await expand(d, state, dag, name);
     } else if (n.status === 'active' || (state.dynamic && n.status === 'pending')) {

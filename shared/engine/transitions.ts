@@ -164,7 +164,12 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
         onNodeFinished(ev.node, ev.at);
         break;
       }
-      if (ev.sealed) n.total = ev.created;
+      if (ev.sealed) {
+        n.total = ev.created;
+        delete n.expandedItems;
+      } else if (ev.through !== undefined) {
+        n.expandedItems = Math.max(n.expandedItems ?? 0, ev.through);
+      }
       if (ev.sealed && ev.created === 0) {
         n.status = 'skipped';
         n.reason = 'no items: every parent item failed or was skipped';

@@ -17,6 +17,8 @@ export type EngineEvent =
       created: number;
       /** Set when the node will get no more tasks (always, except streaming nodes). */
       sealed: boolean;
+      /** Unsealed part of a split expansion: its items before this index exist (a checkpoint). */
+      through?: number;
       skipped?: string;
       at: number;
     }

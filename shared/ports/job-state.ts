@@ -30,6 +30,11 @@ export interface NodeState {
   retried: number;
   /** Why it was skipped or failed. */
   reason?: string;
+  /**
+   * Items of a batch whose expansion is split across invocations (AWS: `expandMaxItems`) created
+   * so far: the next invocation starts at this index. Unset once the node is sealed.
+   */
+  expandedItems?: number;
 }
 
 /** How a job started (`pipeline`: as the sub-job of a pipeline node of `parentJobId`). */

@@ -42,6 +42,11 @@ export const AWS_ENV = {
    * the dispatch tick runs them again (default 60).
    */
   finishingGraceSeconds: 'SLUICE_FINISHING_GRACE_SECONDS',
+  /**
+   * Most tasks one invocation creates for a batch node (default 5000): a larger batch is expanded
+   * in parts, each continued by the expand function from a checkpoint on the node.
+   */
+  expandMaxItems: 'SLUICE_EXPAND_MAX_ITEMS',
   /** Days final jobs, tasks and webhook records are kept before DynamoDB TTL removes them (30). */
   retentionDays: 'SLUICE_RETENTION_DAYS',
   /** ECS capacity provider / launch: the worker service name when workers run as a service. */

@@ -2,6 +2,12 @@
 // adapters/aws/config.ts); fails fast naming the missing variable.
 import { AWS_ENV, numberEnv, requireEnv } from '../../adapters/aws/config.ts';
 
+/**
+ * Tasks one invocation creates for a batch node: 200 BatchWriteItem and 500 SendMessageBatch
+ * requests, a few seconds in AWS, far inside the status (30 s) and expand (60 s) timeouts.
+ */
+export const DEFAULT_EXPAND_MAX_ITEMS = 5000;
+
 export interface AwsConfig {
   tables: { jobs: string; tasks: string; registry: string };
   taskQueueUrls: Record<number, string>;
@@ -14,6 +20,8 @@ export interface AwsConfig {
   /** Age of a finishing mark before the dispatch tick runs the job's after-steps again. */
   finishingGraceMs: number;
   retentionDays: number;
+  /** Most tasks one invocation creates for a batch node (see ExpansionSplit). */
+  expandMaxItems: number;
 }
 
 export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
@@ -30,6 +38,9 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     if (!u) throw new Error(`${AWS_ENV.taskQueueUrls} has no queue URL for priority ${p}`);
     taskQueueUrls[p] = u;
   }
+  const expandMaxItems = numberEnv(env, 'expandMaxItems', DEFAULT_EXPAND_MAX_ITEMS);
+  if (!Number.isInteger(expandMaxItems) || expandMaxItems < 1)
+    throw new Error(`${AWS_ENV.expandMaxItems} must be a whole number of at least 1 (got ${expandMaxItems})`);
   return {
     tables: {
       jobs: requireEnv(env, 'jobsTable'),
@@ -45,5 +56,6 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     agingMs: numberEnv(env, 'agingSeconds', 60) * 1000,
     finishingGraceMs: numberEnv(env, 'finishingGraceSeconds', 60) * 1000,
     retentionDays: numberEnv(env, 'retentionDays', 30),
+    expandMaxItems,
   };
 }

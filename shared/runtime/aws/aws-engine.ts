@@ -95,7 +95,11 @@ export class AwsEngine {
     this.queue = new SqsTaskQueue({
       sqs: this.sqs,
       urls: this.config.taskQueueUrls,
-      relatedUrls: [this.config.statusQueueUrl],
+      // Engine events too: a split expansion's continuation is always among them (see quiet()).
+      relatedUrls: [
+        this.config.statusQueueUrl,
+        ...(this.config.eventQueueUrl ? [this.config.eventQueueUrl] : []),
+      ],
       slots: this.state.slots,
       leases: this.state.tasks,
       leaseMs: this.config.leaseMs,
@@ -138,6 +142,12 @@ export class AwsEngine {
           ? { deferExpansion: (jobId: string) => this.continueJob(jobId) }
           : {}),
         ...(opts.cron ? { cron: opts.cron } : {}),
+        // A batch too large for one invocation is created in parts, each part continued by the
+        // expand function (through the event queue) from the node's checkpoint.
+        expansionSplit: {
+          maxItems: this.config.expandMaxItems,
+          continue: (jobId: string) => this.continueJob(jobId),
+        },
         ...(run
           ? {
               runner: run.runner,

@@ -1,6 +1,8 @@
 // Runs in a child process for the aws-dispatch suite (the emulators stay in the parent, so each
 // gets a core): the AWS path in-process (status function on an SQS poller, one worker) runs a
-// `#[1...N]` echo batch plus a reduce; prints the figures as JSON.
+// `#[1...N]` echo batch plus a reduce; prints the figures as JSON. With `expand-only` no worker
+// runs: it times the expansion alone (split into parts of SLUICE_EXPAND_MAX_ITEMS, each continued
+// by the expand function through the event queue) until the batch node is sealed.
 
 import { allBuiltins } from '../shared/builtins/registry.ts';
 import { isJobFinal } from '../shared/engine/transitions.ts';
@@ -10,8 +12,10 @@ import { dispatchFigures } from './dispatch-figures.ts';
 
 const items = Number(process.argv[2] ?? 5000);
 const slots = Number(process.argv[3] ?? 64);
+const expandOnly = process.argv[4] === 'expand-only';
 const builtins = allBuiltins();
 const stack = await startLocalAwsStack({
+  noWorker: expandOnly,
   builtins,
   runner: new InlineRunner(builtins, slots),
   slots,
@@ -30,6 +34,20 @@ const job = await engine.coordinator.submit({
     { nodeName: 'reduce', algorithmName: 'echo', input: ['@fan'] },
   ],
 });
+if (expandOnly) {
+  let reconciles = 0;
+  const reconcile = engine.coordinator.reconcile.bind(engine.coordinator);
+  engine.coordinator.reconcile = (id: string) => {
+    reconciles++;
+    return reconcile(id);
+  };
+  while ((await engine.jobs.getJob(job.jobId))?.nodes.get('fan')?.total !== items)
+    await new Promise((r) => setTimeout(r, 100));
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ items, seconds, itemsPerSecond: items / seconds, continuations: reconciles }));
+  await stack.close();
+  process.exit(0);
+}
 let final = await engine.jobs.getJob(job.jobId);
 while (!final || !isJobFinal(final) || (await engine.jobs.getResults(job.jobId)) === undefined) {
   await new Promise((r) => setTimeout(r, 100));

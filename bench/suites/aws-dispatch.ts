@@ -1,9 +1,15 @@
 // Dispatch throughput of the AWS path against the AWS-protocol emulators (dynalite, local-aws-sqs,
-// s3rver): a `#[1...N]` echo batch plus a reduce, from submission through DynamoDB, the SQS
-// priority queues, a worker and the status function; p50/p99 ready→started latency. Each
-// emulator and the engine run in their own processes. Compare with
-// `npm run bench -- engine-dispatch` (the embedded engine on SQLite).
+// s3rver), two ways, alternating in one run:
+// - in-process: a `#[1...N]` echo batch plus a reduce, submitted to the coordinator, through
+//   DynamoDB, the SQS priority queues, a worker running built-ins inline and the status function;
+// - end to end: what `sluice serve --backend aws` does for a user — a Python batch POSTed to the
+//   api function over HTTP, the event queue and the expand function, the task queues, the real
+//   worker pool (Python processes), the status queue, the status route polled until the results.
+// Each emulator and the engine run in their own processes. Compare with
+// `npm run bench -- engine-dispatch` (the embedded engine on SQLite). `--expand-items=100000`
+// times an expansion alone (split across invocations by SLUICE_EXPAND_MAX_ITEMS).
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -56,45 +62,107 @@ async function conditionalUpdatesPerSecond(n = 2000): Promise<number> {
   return rate;
 }
 
+interface E2eFigures {
+  status: string;
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+  p50ReadyToStartedMs: number;
+  p99ReadyToStartedMs: number;
+  resultItems: number;
+}
+
+const flag = (args: string[], name: string, fallback: number) =>
+  Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+
+async function child<T>(script: string, argv: string[], env: Record<string, string>): Promise<T> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(repoRoot, script), ...argv], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
+}
+
+const load = () => loadavg()[0]?.toFixed(1) ?? '?';
+
 export const awsDispatchSuite: BenchSuite = {
   name: 'aws-dispatch',
-  description: 'AWS adapters on the emulators: tasks/s and ready→started latency for a 5,000-item echo batch',
+  description:
+    'AWS path on the emulators: tasks/s in-process (5,000 echo items) and end to end through the API and the worker pool (200 Python items)',
   async run(args) {
-    const items = Number(args.find((a) => a.startsWith('--items='))?.slice(8) ?? 5000);
-    const slots = Number(args.find((a) => a.startsWith('--slots='))?.slice(8) ?? 64);
+    const items = flag(args, 'items', 5000);
+    const slots = flag(args, 'slots', 64);
+    const e2eItems = flag(args, 'e2e-items', 200);
+    const e2eSlots = flag(args, 'e2e-slots', 4);
+    const rounds = flag(args, 'rounds', 3);
+    const expandItems = flag(args, 'expand-items', 0);
     const emu = await startEmulators({ processes: true });
     Object.assign(process.env, emu.env);
+    const fresh = async (tag: string) =>
+      (await provisionAwsResources({ prefix: `bench-${Date.now().toString(36)}-${tag}` })).env;
     try {
-      const ceiling = await conditionalUpdatesPerSecond();
-      const rounds: Figures[] = [];
-      for (let i = 0; i < 3; i++) {
-        const p = await provisionAwsResources({ prefix: `bench-${Date.now().toString(36)}-${i}` });
-        const { stdout } = await run(
-          process.execPath,
-          ['--import', 'tsx', join(repoRoot, 'bench/aws-dispatch-child.ts'), String(items), String(slots)],
-          { cwd: repoRoot, env: { ...process.env, ...p.env }, maxBuffer: 16 * 1024 * 1024 },
+      if (expandItems > 0) {
+        const f = await child<{ seconds: number; itemsPerSecond: number; continuations: number }>(
+          'bench/aws-dispatch-child.ts',
+          [String(expandItems), '1', 'expand-only'],
+          await fresh('x'),
         );
-        rounds.push(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Figures);
+        console.log('what\tvalue');
+        console.log(
+          `expansion of a ${expandItems}-item batch, in parts of SLUICE_EXPAND_MAX_ITEMS (${process.env.SLUICE_EXPAND_MAX_ITEMS ?? 5000}) (load ${load()})\t${f.seconds.toFixed(1)} s, ${f.itemsPerSecond.toFixed(0)} tasks created/s, ${f.continuations} expand invocations`,
+        );
+        return;
       }
-      const med = (f: (x: Figures) => number) => median(rounds, f);
-      const tps = med((r) => r.tasksPerSecond);
+      const ceiling = await conditionalUpdatesPerSecond();
+      const inProcess: Figures[] = [];
+      const e2e: E2eFigures[] = [];
+      const loads: string[] = [];
+      // Alternating, so both modes see the same background load.
+      for (let i = 0; i < rounds; i++) {
+        loads.push(load());
+        inProcess.push(
+          await child<Figures>(
+            'bench/aws-dispatch-child.ts',
+            [String(items), String(slots)],
+            await fresh(`p${i}`),
+          ),
+        );
+        loads.push(load());
+        e2e.push(
+          await child<E2eFigures>(
+            'bench/aws-e2e-child.ts',
+            [String(e2eItems), String(e2eSlots)],
+            await fresh(`e${i}`),
+          ),
+        );
+      }
+      const tps = median(inProcess, (r) => r.tasksPerSecond);
+      const e2eTps = median(e2e, (r) => r.tasksPerSecond);
       console.log('what\tvalue');
+      console.log(`load average (1 min) before each run\t${loads.join(', ')}`);
       console.log(
-        `aws path tasks/s (median of 3, ${items} echo + 1 reduce, 1 worker × ${slots} slots)\t${tps.toFixed(0)}`,
+        `in-process tasks/s (median of ${rounds}, ${items} echo + 1 reduce, 1 worker × ${slots} slots)\t${tps.toFixed(0)}`,
       );
       console.log(
-        `aws path p50 / p99 ready→started (ms)\t${med((r) => r.p50ReadyToStartedMs)} / ${med((r) => r.p99ReadyToStartedMs)}`,
+        `in-process p50 / p99 ready→started (ms)\t${median(inProcess, (r) => r.p50ReadyToStartedMs)} / ${median(inProcess, (r) => r.p99ReadyToStartedMs)}`,
       );
+      console.log(
+        `end-to-end tasks/s (median of ${rounds}, ${e2eItems} Python items via the API, worker pool × ${e2eSlots})\t${e2eTps.toFixed(0)} (runs: ${e2e.map((r) => r.tasksPerSecond.toFixed(0)).join(', ')})`,
+      );
+      console.log(`end-to-end seconds, POST to results\t${median(e2e, (r) => r.seconds).toFixed(2)}`);
       console.log(
         `baseline: the DynamoDB emulator's conditional UpdateItem rate here (32 in flight)\t${ceiling.toFixed(0)}/s`,
       );
       console.log(
-        `ratio tasks/s ÷ conditional updates/s (the path needs ~1.1 conditional writes per task)\t${(tps / ceiling).toFixed(2)}`,
+        `ratio tasks/s ÷ conditional updates/s (in-process; the path needs ~1.1 conditional writes per task)\t${(tps / ceiling).toFixed(2)}`,
       );
-      console.log(`target >= 300 tasks/s on the emulators\t${tps >= 300 ? 'met' : 'NOT met'}`);
-      if (rounds.some((r) => r.status !== 'completed' || r.reducedItems !== items)) {
-        console.log('WARNING: a run did not complete with every item reduced');
-      }
+      console.log(`target >= 300 tasks/s in-process\t${tps >= 300 ? 'met' : 'NOT met'}`);
+      console.log(`target >= 100 tasks/s end to end\t${e2eTps >= 100 ? 'met' : 'NOT met'}`);
+      if (inProcess.some((r) => r.status !== 'completed' || r.reducedItems !== items))
+        console.log('WARNING: an in-process run did not complete with every item reduced');
+      if (e2e.some((r) => r.status !== 'completed' || r.resultItems !== e2eItems))
+        console.log('WARNING: an end-to-end run did not complete with every item in its results');
     } finally {
       await emu.close();
     }

@@ -2,9 +2,11 @@
 // message carries the whole task (its input too, when small), so starting a task costs no
 // database write: the message's visibility timeout is the task's lease.
 //
-// - Claim: receive from queue 5, then 4, ... (never more messages than free local slots); a
-//   queue found empty is skipped for 250 ms, so a more urgent task sent by another process can
-//   wait that long before it overtakes.
+// - Claim: receive from queue 5, then 4, ... in batches of up to 10; a queue found empty is
+//   skipped for 250 ms, so a more urgent task sent by another process can wait that long before
+//   it overtakes. Messages beyond the free local slots (at most `prefetch` of them) are kept,
+//   under their lease, for the next claims: a worker finishing a task starts the next one without
+//   a round trip to SQS (what a consumer receiving batches of 10 does against real SQS too).
 // - Lease: a held message's visibility is extended by a heartbeat every `heartbeatMs`, which also
 //   reads the task's status: a task stopped meanwhile is aborted. A message received again
 //   (ApproximateReceiveCount > 1) was lost by a worker that died: its attempt is reported as
@@ -54,11 +56,22 @@ export interface SqsLease {
   timer?: ReturnType<typeof setInterval>;
 }
 
+/** A message received ahead of a free slot: invisible to others while its heartbeat runs. */
+interface Buffered {
+  queueUrl: string;
+  level: number;
+  message: Message;
+  body: TaskMessage;
+  timer: ReturnType<typeof setInterval>;
+  /** Claims that skipped it so far. */
+  skips: number;
+}
+
 export interface SqsTaskQueueOptions {
   sqs: SQSClient;
   /** Queue URL per priority level 1..5. */
   urls: Record<number, string>;
-  /** Other queues whose messages are work about tasks (the status queue): see quiet(). */
+  /** Other queues whose messages are work about tasks (status, engine events): see quiet(). */
   relatedUrls?: string[];
   /** The fleet-wide maxWorkers semaphore. */
   slots: SlotLimits;
@@ -72,8 +85,13 @@ export interface SqsTaskQueueOptions {
   batcher?: SqsBatcher;
   /** The cap of an algorithm (maxWorkers), if any. */
   capOf?: (algorithm: string) => Promise<number | undefined>;
-  /** Free local slots: never receive more messages than can start now. */
+  /** Free local slots: never hold more messages than these plus `prefetch`. */
   capacity?: () => number;
+  /**
+   * Messages received ahead of free slots and kept for the next claims (default 0: receive only
+   * what can start now). The worker sets it to its slot count.
+   */
+  prefetch?: number;
   /** A held task was stopped (or its status can no longer be read): abort its run. */
   onLost?: (taskId: string) => void;
   /** A task's previous worker died (its message came back): report that attempt as crashed. */
@@ -90,6 +108,10 @@ export class SqsTaskQueue implements TaskQueue {
   /** Algorithms the claimer skipped because it had not loaded them yet (see queuedAlgorithms). */
   private skipped = new Set<string>();
   private emptyUntil = new Map<number, number>();
+  /** Received ahead of free slots (see `prefetch`), most urgent first when claimed. */
+  private buffered: Buffered[] = [];
+  /** When age() last looked at the queues. */
+  private agedAt: number | undefined;
 
   constructor(opts: SqsTaskQueueOptions) {
     this.opts = { ...opts };
@@ -130,15 +152,21 @@ export class SqsTaskQueue implements TaskQueue {
   async claim(max: number, accept: (t: QueuedTask) => ClaimDecision, at: number): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
     const room = () => Math.min(max, this.opts.capacity?.() ?? max) - claimed.length;
+    const prefetch = this.opts.prefetch ?? 0;
     for (const level of PRIORITIES) {
+      // Kept messages of this level (or more urgent) first: no request, and they came first. A
+      // kept message waits only for the more urgent queues, which were polled before it.
+      if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
       // A queue found empty is skipped for EMPTY_BACKOFF_MS: polling five queues per round would
       // otherwise cost four empty receives for every useful one.
       if ((this.emptyUntil.get(level) ?? 0) > at) continue;
       while (room() > 0) {
+        const want = Math.min(10, room() + prefetch - this.buffered.length);
+        if (want <= 0) break; // enough is held here already
         const r = await this.opts.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.url(level),
-            MaxNumberOfMessages: Math.min(10, room()),
+            MaxNumberOfMessages: want,
             WaitTimeSeconds: 0,
             VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
             AttributeNames: ['All'],
@@ -149,50 +177,117 @@ export class SqsTaskQueue implements TaskQueue {
           this.emptyUntil.set(level, at + EMPTY_BACKOFF_MS);
           break;
         }
-        let stop = false;
-        for (const m of messages) {
-          if (stop) {
-            await resend(this.opts.sqs, this.url(level), m);
-            continue;
-          }
-          const got = await this.claimOne(this.url(level), m, accept, at);
-          if (got === 'stop') stop = true;
-          else if (got) claimed.push(got);
-        }
-        if (stop) return claimed;
+        for (const m of messages) await this.keep(this.url(level), level, m);
+        if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
       }
     }
     return claimed;
   }
 
-  private async claimOne(
-    queueUrl: string,
-    m: Message,
-    accept: (t: QueuedTask) => ClaimDecision,
-    at: number,
-  ): Promise<ClaimedTask | 'stop' | undefined> {
+  /** A received message into the buffer (a message another worker lost is reported at once). */
+  private async keep(queueUrl: string, level: number, m: Message): Promise<void> {
     const body = parseTaskMessage(m);
-    if (!body) return undefined; // poison: left invisible; the redrive policy moves it to the DLQ
-    const attempt = body.attempt ?? 1;
+    if (!body) return; // poison: left invisible; the redrive policy moves it to the DLQ
     if (Number(m.Attributes?.ApproximateReceiveCount ?? 1) > 1) {
       // Received before and not deleted: the worker that held it died (or lost its lease).
       const cap = await this.opts.capOf?.(body.algorithmName);
       if (cap !== undefined) await this.opts.slots.release(body.algorithmName);
-      await this.opts.onExpired?.({ ...body, attempt });
+      await this.opts.onExpired?.({ ...body, attempt: body.attempt ?? 1 });
       await deleteMessage(this.opts.sqs, queueUrl, m.ReceiptHandle ?? '');
-      return undefined;
+      return;
     }
+    const entry: Buffered = {
+      queueUrl,
+      level,
+      message: m,
+      body,
+      skips: 0,
+      timer: setInterval(() => void this.extend(queueUrl, m.ReceiptHandle ?? ''), this.heartbeatMs),
+    };
+    entry.timer.unref();
+    // Most urgent first; within a level, in the order received.
+    const at = this.buffered.findIndex((b) => b.level < level);
+    if (at < 0) this.buffered.push(entry);
+    else this.buffered.splice(at, 0, entry);
+  }
+
+  /**
+   * Offers buffered messages of `minLevel` or above to `accept` while there is room; 'stop' when
+   * it said so.
+   */
+  private async takeBuffered(
+    claimed: ClaimedTask[],
+    room: () => number,
+    accept: (t: QueuedTask) => ClaimDecision,
+    at: number,
+    minLevel: number,
+  ): Promise<'stop' | undefined> {
+    let i = 0;
+    while (i < this.buffered.length && room() > 0) {
+      const b = this.buffered[i] as Buffered;
+      if (b.level < minLevel) break; // most urgent first: the rest are below it too
+      const got = await this.claimOne(b, accept, at);
+      if (got === 'stop') return 'stop'; // it stays buffered for the next claim
+      // Skipped once (often: its algorithm was not loaded yet, which the claimer does next), it
+      // is offered again at the next claim; skipped twice (a cap, a paused job), it goes back.
+      if (got === 'skip' && b.skips++ === 0) {
+        i++;
+        continue;
+      }
+      this.buffered.splice(i, 1);
+      clearInterval(b.timer);
+      // A fresh copy, not made visible again: see the header on receive counts.
+      if (got === 'skip' || got === 'capped') await resend(this.opts.sqs, b.queueUrl, b.message, 1);
+      else claimed.push(got);
+    }
+    return undefined;
+  }
+
+  /** Extends the visibility of a buffered message (its lease while it waits for a slot). */
+  private async extend(queueUrl: string, receipt: string): Promise<void> {
+    try {
+      await this.opts.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: receipt,
+          VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
+        }),
+      );
+    } catch (err) {
+      process.emitWarning(`keeping a received task message: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Puts every buffered message back as a fresh copy (a draining worker): they were never
+   * started, so they must not come back as "lost by a worker".
+   */
+  async returnBuffered(): Promise<void> {
+    const all = this.buffered.splice(0);
+    for (const b of all) clearInterval(b.timer);
+    await Promise.all(all.map((b) => resend(this.opts.sqs, b.queueUrl, b.message)));
+  }
+
+  /** Messages received ahead of free slots, waiting in this process. */
+  get bufferedCount(): number {
+    return this.buffered.length;
+  }
+
+  private async claimOne(
+    b: Buffered,
+    accept: (t: QueuedTask) => ClaimDecision,
+    at: number,
+  ): Promise<ClaimedTask | 'stop' | 'skip' | 'capped'> {
+    const { body, message: m, queueUrl } = b;
+    const attempt = body.attempt ?? 1;
     const decision = accept(body);
-    if (decision === 'skip') this.skipped.add(body.algorithmName);
-    if (decision !== 'take') {
-      await resend(this.opts.sqs, queueUrl, m, decision === 'skip' ? 1 : 0);
-      return decision === 'stop' ? 'stop' : undefined;
+    if (decision === 'skip') {
+      this.skipped.add(body.algorithmName);
+      return 'skip';
     }
+    if (decision === 'stop') return 'stop';
     const cap = await this.opts.capOf?.(body.algorithmName);
-    if (cap !== undefined && !(await this.opts.slots.acquire(body.algorithmName, cap))) {
-      await resend(this.opts.sqs, queueUrl, m, 1);
-      return undefined;
-    }
+    if (cap !== undefined && !(await this.opts.slots.acquire(body.algorithmName, cap))) return 'capped';
     const lease: SqsLease = {
       receipt: m.ReceiptHandle ?? '',
       queueUrl,
@@ -275,6 +370,7 @@ export class SqsTaskQueue implements TaskQueue {
   abandon(): void {
     for (const l of this.held.values()) if (l.timer) clearInterval(l.timer);
     this.held.clear();
+    for (const b of this.buffered.splice(0)) clearInterval(b.timer);
   }
 
   get heldCount(): number {
@@ -293,6 +389,11 @@ export class SqsTaskQueue implements TaskQueue {
    */
   async age(at: number, agingMs: number, batch = 10): Promise<number> {
     if (agingMs <= 0) return 0;
+    // Every look re-sends what it saw (to the back of its queue): a look per tick would churn the
+    // queues of a fast tick (`serve --backend aws`: every second) for promotions due once per
+    // agingMs. A quarter of it is soon enough.
+    if (this.agedAt !== undefined && at - this.agedAt < agingMs / 4) return 0;
+    this.agedAt = at;
     let moved = 0;
     for (const level of [4, 3, 2, 1]) {
       const r = await this.opts.sqs.send(

@@ -50,8 +50,8 @@ export interface AwsEngineOptions {
   deferExpansion?: boolean;
   /** The bounded event stream of `GET /api/v1/events` (api/polled-events.ts; defaults there). */
   events?: PolledEventsOptions;
-  /** Extra options of the task queue (heartbeat, lease). */
-  queue?: Partial<Pick<SqsTaskQueueOptions, 'heartbeatMs' | 'leaseMs'>>;
+  /** Extra options of the task queue (heartbeat, lease, prefetch). */
+  queue?: Partial<Pick<SqsTaskQueueOptions, 'heartbeatMs' | 'leaseMs' | 'prefetch'>>;
   /** Run tasks in this process (a worker): outcomes go to the status queue. */
   runTasks?: {
     runner: TaskRunner;

@@ -13,6 +13,11 @@ export interface WorkerOptions {
   runner: TaskRunner;
   /** Tasks run at once by this worker (never more messages are held than this). */
   slots: number;
+  /**
+   * Task messages received ahead of free slots and kept for the next claims (default: `slots`):
+   * a finished task's slot is refilled without a round trip to SQS.
+   */
+  prefetch?: number;
   /** Claim poll period when the queues were empty (ms, default 200). */
   pollMs?: number;
   /** How long a drain waits for running tasks before abandoning them (ms, default 25 s). */
@@ -37,6 +42,7 @@ export function startWorker(
   let gone = false;
   const engine = new AwsEngine({
     ...engineOptions,
+    queue: { prefetch: opts.prefetch ?? opts.slots, ...engineOptions.queue },
     runTasks: { runner: opts.runner, dropOutcomes: () => gone },
   });
   const dispatcher = engine.dispatcher as Dispatcher;
@@ -55,6 +61,7 @@ export function startWorker(
       while (busy() && engine.clock.now() < deadline) await sleep(engine.clock, 50);
       // Still running at the deadline: interrupted, their messages released (visible at once, the
       // attempt not counted); one that succeeded as it was interrupted is reported as usual.
+      await engine.queue.returnBuffered(); // never started: back to the queue as they were
       const left = dispatcher.runningTaskIds();
       if (left.length)
         process.emitWarning(

@@ -1,0 +1,82 @@
+// Runs in a child process for `aws-dispatch --e2e`: `sluice serve --backend aws` as a user starts
+// it (the api function behind HTTP, the event queue and expand, the task queues, the real worker
+// pool running a Python algorithm, the status function), then a client submits an N-item Python
+// batch over HTTP and polls the status route until the results are there. Prints the figures as
+// JSON: seconds from the POST to the results, and per-hop timestamps of the tasks.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalAwsStack } from '../shared/runtime/aws-emulated/stack.ts';
+
+const items = Number(process.argv[2] ?? 200);
+const slots = Number(process.argv[3] ?? 4);
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-'));
+mkdirSync(join(dir, 'double'));
+writeFileSync(join(dir, 'double', 'main.py'), 'def start(args):\n    return args["input"][0] * 2\n');
+const stack = await startLocalAwsStack({
+  http: { port: 0, host: '127.0.0.1' },
+  slots,
+  s3PollMs: 0,
+  onError: (e) => process.stderr.write(`${(e as Error).message}\n`),
+});
+const api = `${stack.url}/api/v1`;
+const call = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(`${api}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as Record<string, unknown>;
+};
+await call('PUT', '/store/algorithms', {
+  name: 'double',
+  env: 'python',
+  codePath: join(dir, 'double'),
+  entryPoint: 'main.py',
+});
+const runOnce = async (n: number) => {
+  const t0 = performance.now();
+  const { jobId } = (await call('POST', '/exec/raw', {
+    name: 'bench-aws-e2e',
+    nodes: [{ nodeName: 'D', algorithmName: 'double', input: [`#[1...${n}]`] }],
+  })) as { jobId: string };
+  let status = '';
+  for (;;) {
+    const s = await call('GET', `/exec/status/${jobId}`);
+    status = String(s.status);
+    if (['completed', 'failed', 'stopped'].includes(status)) {
+      const r = await call('GET', `/exec/results/${jobId}`);
+      if (r.data !== null && r.data !== undefined)
+        return { jobId, status, seconds: (performance.now() - t0) / 1000, data: r.data };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+// A warm-up run starts the Python hosts (a deployed worker is warm after its first tasks too).
+await runOnce(Math.min(items, 2 * slots));
+const cpu0 = process.cpuUsage();
+const run = await runOnce(items);
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+const tasks = await stack.engine.tasks.listTasks(run.jobId, 'D');
+// One entry per item of the batch node (ordered by batchIndex).
+const results = (run.data as { nodeName?: string }[]).filter((r) => r.nodeName === 'D');
+const lat = tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt).sort((a, b) => a - b);
+const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
+console.log(
+  JSON.stringify({
+    status: run.status,
+    tasks: items,
+    seconds: run.seconds,
+    tasksPerSecond: items / run.seconds,
+    p50ReadyToStartedMs: pct(50),
+    p99ReadyToStartedMs: pct(99),
+    resultItems: results.length,
+    /** CPU of this process (api, expand, status functions and the worker; not Python, not the emulators). */
+    cpuMsPerTask: cpuMs / items,
+  }),
+);
+await stack.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

@@ -86,7 +86,7 @@ export async function expand(d: JobDriver, job: JobState, dag: Dag, node: string
 /**
  * One part of a split expansion (see ExpansionSplit): the items from the node's checkpoint on, at
  * most `maxItems`, then the checkpoint moves past them and another invocation is asked for the
- * rest; the last part seals the node. A part repeated after a crash re-inserts nothing and
+ * rest; the node's total is the whole batch from the first part on, and the last part seals it. A part repeated after a crash re-inserts nothing and
  * re-sends its messages (delivery is at least once; outcomes apply once per attempt).
  */
 async function expandPart(
@@ -103,7 +103,15 @@ async function expandPart(
   if (to === inputs.length) {
     return d.apply(job.jobId, { type: 'expanded', node, created: to, sealed: true, at: at() });
   }
-  await d.apply(job.jobId, { type: 'expanded', node, created: to, sealed: false, through: to, at: at() });
+  await d.apply(job.jobId, {
+    type: 'expanded',
+    node,
+    created: to,
+    sealed: false,
+    through: to,
+    total: inputs.length,
+    at: at(),
+  });
   await split.continue(job.jobId);
 }
 

@@ -65,14 +65,11 @@ export async function recoverySweep(d: JobDriver, opts: RecoveryOptions): Promis
     const sealed = sealedRunningNodes(job);
     // Counters reach the total but the node still runs: its final transition was lost.
     let stuck = sealed.some(([, n]) => n.succeeded + n.failed + n.stopped >= (n.total ?? 0));
-    // A split expansion (see ExpansionSplit) always has a continuation in flight; with nothing in
-    // flight anywhere, its continuation was lost.
-    const splitting = [...job.nodes.values()].some(
-      (n) => n.status === 'active' && n.expandedItems !== undefined,
-    );
-    // Short of the total while nothing is in flight anywhere: a count or a message was lost.
+    // Short of the total while nothing is in flight anywhere: a count or a message was lost (or
+    // the continuation of a split expansion, which is in flight as long as the expansion goes on;
+    // its node's total is the whole batch from the first part on).
     // Recount from the task records and send the queued tasks again.
-    if (!stuck && (sealed.length > 0 || splitting) && job.admitted) {
+    if (!stuck && sealed.length > 0 && job.admitted) {
       quiet ??= await queue.quiet();
       if (quiet) {
         await tasks.rebuildTallies(job.jobId);

@@ -169,6 +169,7 @@ export function transition(prev: JobState, dag: Dag, ev: EngineEvent): Transitio
         delete n.expandedItems;
       } else if (ev.through !== undefined) {
         n.expandedItems = Math.max(n.expandedItems ?? 0, ev.through);
+        if (ev.total !== undefined) n.total = ev.total;
       }
       if (ev.sealed && ev.created === 0) {
         n.status = 'skipped';

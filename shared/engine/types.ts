@@ -19,6 +19,12 @@ export type EngineEvent =
       sealed: boolean;
       /** Unsealed part of a split expansion: its items before this index exist (a checkpoint). */
       through?: number;
+      /**
+       * With `through`: the batch's size, known before all its parts exist. The node's total is
+       * set at once, so item outcomes need no job write until the last one (and the node cannot
+       * complete before every part exists: its items are counted against the whole batch).
+       */
+      total?: number;
       skipped?: string;
       at: number;
     }

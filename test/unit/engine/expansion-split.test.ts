@@ -1,6 +1,7 @@
 // A batch expansion split across invocations (ExpansionSplit), as the pure transition records it:
 // each part moves the node's checkpoint forward (never back, whatever order parts are applied in)
-// and leaves the node open; only the last part seals it, and a node finishes only once sealed.
+// and sets the node's total to the whole batch; the last part seals it; the node finishes only
+// once every item of the whole batch has finished.
 import { expect, it } from 'vitest';
 import { initialJobState, transition } from '../../../shared/engine/transitions.ts';
 import type { EngineEvent } from '../../../shared/engine/types.ts';
@@ -24,6 +25,7 @@ const part = (through: number): EngineEvent => ({
   created: through,
   sealed: false,
   through,
+  total: 6,
   at: 2,
 });
 const done = (batchIndex: number): EngineEvent => ({
@@ -39,8 +41,8 @@ const done = (batchIndex: number): EngineEvent => ({
 it('a part records its checkpoint and keeps the node open; the last part seals it', () => {
   let s = apply(initialJobState('j', pipeline, dag, 1), { type: 'submitted', at: 1 });
   s = apply(s, part(2));
-  expect(s.nodes.get('fan')).toMatchObject({ status: 'active', created: 2, expandedItems: 2 });
-  expect(s.nodes.get('fan')?.total).toBeUndefined();
+  // The total is the whole batch at once: item outcomes need no job write until the last one.
+  expect(s.nodes.get('fan')).toMatchObject({ status: 'active', created: 2, expandedItems: 2, total: 6 });
   // The items of the first part finish before the rest exists: the node is not done.
   s = apply(s, done(1), done(2));
   expect(s.nodes.get('fan')?.status).toBe('active');

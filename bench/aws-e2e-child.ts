@@ -16,6 +16,7 @@ writeFileSync(join(dir, 'double', 'main.py'), 'def start(args):\n    return args
 const stack = await startLocalAwsStack({
   http: { port: 0, host: '127.0.0.1' },
   slots,
+  workerProcess: true, // as `sluice serve --backend aws` runs it
   s3PollMs: 0,
   onError: (e) => process.stderr.write(`${(e as Error).message}\n`),
 });
@@ -50,7 +51,7 @@ const runOnce = async (n: number) => {
       if (r.data !== null && r.data !== undefined)
         return { jobId, status, seconds: (performance.now() - t0) / 1000, data: r.data };
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100)); // `sluice run` asks every 200 ms
   }
 };
 // A warm-up run starts the Python hosts (a deployed worker is warm after its first tasks too).
@@ -73,7 +74,7 @@ console.log(
     p50ReadyToStartedMs: pct(50),
     p99ReadyToStartedMs: pct(99),
     resultItems: results.length,
-    /** CPU of this process (api, expand, status functions and the worker; not Python, not the emulators). */
+    /** CPU of this process (the api, expand and status functions; not the worker, Python or the emulators). */
     cpuMsPerTask: cpuMs / items,
   }),
 );

@@ -60,6 +60,8 @@ async function serveAws(
         dashboard,
       },
       ...(o.workers ? { slots: o.workers } : {}),
+      // The worker in its own process, as a deployment's container: it gets a core of its own.
+      workerProcess: true,
     });
   } catch (err) {
     await emulators?.close();

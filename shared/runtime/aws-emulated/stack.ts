@@ -2,10 +2,15 @@
 // s3-trigger) and a worker, wired by the local glue against whatever endpoints the standard AWS
 // variables point to (the emulators, LocalStack, or an account). `sluice serve --backend aws`,
 // the AWS conformance suite and the aws-dispatch benchmark all run this.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { AWS_ENV } from '../../adapters/aws/config.ts';
 import type { PolledEventsOptions } from '../../api/polled-events.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock } from '../../ports/clock.ts';
@@ -50,6 +55,12 @@ export interface LocalAwsStackOptions {
   webhookBackoffMs?: number;
   /** Start no worker (tests that drive workers themselves). */
   noWorker?: boolean;
+  /**
+   * Run the worker as its own process, the worker container's entry point with this stack's
+   * environment (what a deployment does: the functions and the worker do not share a CPU).
+   * `sluice serve --backend aws` does; tests keep it in-process to reach its engine.
+   */
+  workerProcess?: boolean;
   /** The clock of every engine, the dispatch tick and the cron rules (default: the system's). */
   clock?: Clock;
   onError?: (err: unknown) => void;
@@ -160,13 +171,14 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   let main: { engine: AwsEngine; worker: RunningWorker } | undefined;
   let mainController: AbortController | undefined;
   let ownRunner: TaskRunner | undefined;
-  if (!opts.noWorker) {
+  let workerChild: WorkerProcess | undefined;
+  if (!opts.noWorker && opts.workerProcess) {
+    workerChild = startWorkerProcess(env, opts.slots ?? 4, onError);
+  } else if (!opts.noWorker) {
     const slots = opts.slots ?? 4;
     let runner = opts.runner;
     if (!runner) {
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
-      const { tmpdir } = await import('node:os');
-      const { join } = await import('node:path');
       const { withDatasetCache } = await import('../dataset-cache.ts');
       const cacheDir = join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
       runner = new WorkerPool({ maxWorkers: slots, cacheDir, ...withDatasetCache(env) });
@@ -249,11 +261,51 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
         await w.worker.dispatcher.close();
         w.engine.queue.abandon();
       }
+      await workerChild?.stop();
       await statusPoller.stop();
       await eventPoller?.stop();
       await engine.notifier.drain();
       await apiEngine.notifier.drain();
       await ownRunner?.close();
+    },
+  };
+}
+
+interface WorkerProcess {
+  /** SIGTERM (the worker drains its running tasks), then waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** The worker container's entry point in a child process, with the stack's environment. */
+function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  slots: number,
+  onError: (err: unknown) => void,
+): WorkerProcess {
+  // Beside this module in the sources (run through tsx) or in dist/ (compiled).
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = fileURLToPath(
+    new URL(`../../../container-tasks/worker.${compiled ? 'js' : 'ts'}`, import.meta.url),
+  );
+  const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), entry], {
+    env: {
+      ...env,
+      [AWS_ENV.workerSlots]: String(slots),
+      // The code cache of user algorithms (EFS in a deployment).
+      [AWS_ENV.sharedVolumePath]: env[AWS_ENV.sharedVolumePath] ?? join(tmpdir(), 'sluice-aws-worker'),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) onError(new Error(`the worker process exited (${signal ?? `code ${code}`})`));
+  });
+  return {
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }

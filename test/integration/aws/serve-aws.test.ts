@@ -19,6 +19,8 @@ beforeAll(async () => {
     env: { ...process.env, ...bed.env },
     http: { port: 0, host: '127.0.0.1' },
     slots: 2,
+    // As `sluice serve --backend aws` runs it: the worker container's entry point in a process.
+    workerProcess: true,
     s3PollMs: 0,
     onError: () => {},
   });

@@ -53,11 +53,17 @@ export async function runContainerTask<E, R>(
     signal: controller.signal,
     getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER,
   };
+  // The engine's timers are unref'd (they must never keep a process alive on their own), so an
+  // idle worker between two polls had nothing holding the event loop: Node ended the process with
+  // code 0 while the handler still awaited. The task lives until its handler settles.
+  const alive = setInterval(() => {}, 2 ** 30);
   try {
     await handler(event, context);
     d.exit(0);
   } catch (err) {
     d.log(`${name}: ${(err as Error)?.stack ?? String(err)}`);
     d.exit(1);
+  } finally {
+    clearInterval(alive);
   }
 }

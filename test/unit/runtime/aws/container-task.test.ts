@@ -135,3 +135,26 @@ describe('EcsLauncher', () => {
     ]);
   });
 });
+
+describe('runContainerTask in a process', () => {
+  it('keeps the process alive while the handler waits on nothing but unref’d timers (an idle worker)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { fileURLToPath } = await import('node:url');
+    const module = fileURLToPath(
+      new URL('../../../../shared/runtime/aws/container-task.ts', import.meta.url),
+    );
+    // The engine's timers are unref'd: before the fix, Node ended this process with code 0 and
+    // without "done" while the handler still awaited.
+    const script = `
+      import { runContainerTask } from ${JSON.stringify(module)};
+      runContainerTask('idle', () => new Promise((r) => setTimeout(() => { console.log('done'); r(); }, 300).unref()));
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 30_000 },
+    );
+    expect(stdout.trim()).toBe('done');
+  }, 40_000);
+});

@@ -25,6 +25,13 @@ const stack = await startLocalAwsStack({
   onError: (e) => process.stderr.write(`${(e as Error).message}\n`),
 });
 const { engine } = stack;
+// Expand invocations (each continues a split expansion from its checkpoint).
+let reconciles = 0;
+const reconcile = engine.coordinator.reconcile.bind(engine.coordinator);
+engine.coordinator.reconcile = (id: string) => {
+  reconciles++;
+  return reconcile(id);
+};
 const t0 = performance.now();
 const job = await engine.coordinator.submit({
   name: 'bench-aws-dispatch',
@@ -35,14 +42,12 @@ const job = await engine.coordinator.submit({
   ],
 });
 if (expandOnly) {
-  let reconciles = 0;
-  const reconcile = engine.coordinator.reconcile.bind(engine.coordinator);
-  engine.coordinator.reconcile = (id: string) => {
-    reconciles++;
-    return reconcile(id);
+  // Sealed: every part exists (the node's total is known from the first part on).
+  const sealed = async () => {
+    const n = (await engine.jobs.getJob(job.jobId))?.nodes.get('fan');
+    return n?.total === items && n.expandedItems === undefined;
   };
-  while ((await engine.jobs.getJob(job.jobId))?.nodes.get('fan')?.total !== items)
-    await new Promise((r) => setTimeout(r, 100));
+  while (!(await sealed())) await new Promise((r) => setTimeout(r, 100));
   const seconds = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ items, seconds, itemsPerSecond: items / seconds, continuations: reconciles }));
   await stack.close();

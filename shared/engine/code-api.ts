@@ -90,7 +90,22 @@ async function startChildJob(
     await c.addDynamicTasks(jobId, callNode(call.name), [{ key: CALL_KEY, input: call.input }]);
     await c.closeDynamicJob(jobId);
   }
-  const child = { jobId, parentNode: caller.nodeName, parentTaskId: caller.taskId, callIndex: index };
+  await recordChildJob(c, parent, caller, jobId, index);
+  return jobId;
+}
+
+/**
+ * Records on the parent job that the task `caller` started child job `jobId` (its call number
+ * `callIndex`); if the parent ended meanwhile, the child is stopped too.
+ */
+export async function recordChildJob(
+  c: Coordinator,
+  parent: JobState,
+  caller: TaskInfo,
+  jobId: string,
+  callIndex: number,
+): Promise<void> {
+  const child = { jobId, parentNode: caller.nodeName, parentTaskId: caller.taskId, callIndex };
   const recorded = await c.applyForState(parent.jobId, {
     type: 'childStarted',
     child,
@@ -102,7 +117,6 @@ async function startChildJob(
     if (now && isJobFinal(now))
       await stopChildJob(c, jobId, now.reason ?? `job ${parent.jobId} ${now.status}`);
   }
-  return jobId;
 }
 
 /** Stops a child job unless it has finished (or never came to exist). */

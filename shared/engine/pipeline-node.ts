@@ -12,7 +12,7 @@ import { isJobFinal, type JobState } from '../ports/job-state.ts';
 import { taskFailure } from '../ports/task-failure.ts';
 import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskInfo, TaskOutcome } from '../ports/task-runner.ts';
-import { childJobId, finishedJob, ownTtl, remainingTtl, stopChildJob } from './code-api.ts';
+import { childJobId, finishedJob, ownTtl, recordChildJob, remainingTtl } from './code-api.ts';
 import type { Coordinator } from './coordinator.ts';
 import { chainDepthOf } from './finish.ts';
 
@@ -93,18 +93,7 @@ async function startSubJob(
       },
     });
   }
-  const child = { jobId, parentNode: caller.nodeName, parentTaskId: caller.taskId, callIndex: CALL_INDEX };
-  const recorded = await c.applyForState(parent.jobId, {
-    type: 'childStarted',
-    child,
-    at: c.ports.clock.now(),
-  });
-  if (!recorded) {
-    const now = await c.ports.jobs.getJob(parent.jobId);
-    // The parent ended while the child started: the child ends too.
-    if (now && isJobFinal(now))
-      await stopChildJob(c, jobId, now.reason ?? `job ${parent.jobId} ${now.status}`);
-  }
+  await recordChildJob(c, parent, caller, jobId, CALL_INDEX);
   return jobId;
 }
 

@@ -4,16 +4,14 @@
 // were complete, so a failure never turns into a deletion. Excluded files are neither copied nor
 // deleted (as rclone does without --delete-excluded).
 import { sep } from 'node:path';
-import { ValidationError } from '../errors.ts';
-import { DEFAULT_JOBS, DELETE_BATCH } from './constants.ts';
+import { DELETE_BATCH } from './constants.ts';
 import { type CopyOptions, copyTree, realpathLoose } from './cp.ts';
 import { IoItemError, UnsafeTargetError } from './errors.ts';
 import { IoTally } from './failures.ts';
-import { chooseLocalFs, type LocalFs, threadedFs } from './local-fs.ts';
+import type { LocalFs } from './local-fs.ts';
 import { asPrefix, formatLocation, parseLocation } from './location.ts';
-import { PathFilter } from './path-filter.ts';
-import { poolFor, type TaskPool } from './task-pool.ts';
-import { compareTrees, itemPath, listTree, type TreeDiff } from './tree-compare.ts';
+import type { TaskPool } from './task-pool.ts';
+import { itemPath, listAndCompare, type TreeDiff } from './tree-compare.ts';
 import type { IoSummary, Location, PlannedAction } from './types.ts';
 
 export type SyncOptions = Omit<CopyOptions, 'noTargetDirectory' | 'createParents' | 'unchanged'>;
@@ -50,32 +48,17 @@ export async function syncTree(
   const src = parseLocation(source, cwd);
   const dst = parseLocation(destination, cwd);
   await assertSeparate(src, dst);
-  if ((src.kind === 's3' || dst.kind === 's3') && !opts.store)
-    throw new ValidationError('s3:// locations need an object store (none configured)', 'store');
-  const fs: LocalFs =
-    src.kind === 's3' || dst.kind === 's3'
-      ? threadedFs
-      : chooseLocalFs(
-          [src, dst].flatMap((l) => (l.kind === 'local' ? [l.path] : [])),
-          opts.volume,
-        );
-  const pool = poolFor(fs, opts.jobs ?? DEFAULT_JOBS);
-  const filter = new PathFilter({ include: opts.include ?? [], exclude: opts.exclude ?? [] });
-  const list = {
-    pool,
+  const {
     fs,
-    ...(opts.store ? { store: opts.store } : {}),
-    ...(filter.empty ? {} : { filter }),
-  };
-  const s = await listTree(src, list);
-  // A missing source would make an empty tree of the destination: refuse instead.
-  if (!s.exists)
-    throw new ValidationError(`${formatLocation(src)}: no such file or directory (nothing synced)`, 'src');
-  const d = await listTree(dst, list);
-  const diff = await compareTrees(
-    { loc: src, listing: s },
-    { loc: dst, listing: d },
-    { pool, checksum: opts.checksum === true, ...(opts.store ? { store: opts.store } : {}) },
+    pool,
+    source: s,
+    diff,
+  } = await listAndCompare(
+    src,
+    dst,
+    opts,
+    // A missing source would make an empty tree of the destination: refuse instead.
+    ' (nothing synced)',
   );
   const deletions = s.single ? [] : [...diff.missingOnSource, ...diff.extraDirectories.map((x) => x.rel)];
 

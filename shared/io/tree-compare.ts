@@ -5,14 +5,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { ValidationError } from '../errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { DEFAULT_JOBS } from './constants.ts';
 import { sameMtime } from './copy-local.ts';
 import { describeError } from './failures.ts';
-import type { LocalFs } from './local-fs.ts';
+import { chooseLocalFs, type LocalFs, threadedFs } from './local-fs.ts';
 import { asPrefix, formatLocation } from './location.ts';
-import type { PathFilter } from './path-filter.ts';
-import type { TaskPool } from './task-pool.ts';
-import type { IoFailure, Location } from './types.ts';
+import { PathFilter } from './path-filter.ts';
+import { poolFor, type TaskPool } from './task-pool.ts';
+import type { IoFailure, IoOptions, Location } from './types.ts';
 import { joinRel, walkLocalTree } from './walk.ts';
 
 export interface TreeEntry {
@@ -258,4 +260,52 @@ export function itemPath(loc: Location, rel: string): string {
   if (rel === '') return formatLocation(loc);
   if (loc.kind === 'local') return `${loc.path}/${rel}`;
   return `s3://${loc.bucket}/${asPrefix(loc.key)}${rel}`;
+}
+
+/** Both sides listed (with the same filter) and compared, and the file system and pool used. */
+export interface SideBySide {
+  fs: LocalFs;
+  pool: TaskPool;
+  source: TreeListing;
+  destination: TreeListing;
+  diff: TreeDiff;
+}
+
+/**
+ * Lists SRC and DST and compares them, as `sluice check` and `sync` do; a missing SRC is an error
+ * (its message ends with `missingNote`).
+ */
+export async function listAndCompare(
+  src: Location,
+  dst: Location,
+  opts: IoOptions & { include?: readonly string[]; exclude?: readonly string[]; checksum?: boolean },
+  missingNote = '',
+): Promise<SideBySide> {
+  if ((src.kind === 's3' || dst.kind === 's3') && !opts.store)
+    throw new ValidationError('s3:// locations need an object store (none configured)', 'store');
+  const fs: LocalFs =
+    src.kind === 's3' || dst.kind === 's3'
+      ? threadedFs
+      : chooseLocalFs(
+          [src, dst].flatMap((l) => (l.kind === 'local' ? [l.path] : [])),
+          opts.volume,
+        );
+  const pool = poolFor(fs, opts.jobs ?? DEFAULT_JOBS);
+  const filter = new PathFilter({ include: opts.include ?? [], exclude: opts.exclude ?? [] });
+  const list = {
+    pool,
+    fs,
+    ...(opts.store ? { store: opts.store } : {}),
+    ...(filter.empty ? {} : { filter }),
+  };
+  const source = await listTree(src, list);
+  if (!source.exists)
+    throw new ValidationError(`${formatLocation(src)}: no such file or directory${missingNote}`, 'src');
+  const destination = await listTree(dst, list);
+  const diff = await compareTrees(
+    { loc: src, listing: source },
+    { loc: dst, listing: destination },
+    { pool, checksum: opts.checksum === true, ...(opts.store ? { store: opts.store } : {}) },
+  );
+  return { fs, pool, source, destination, diff };
 }

@@ -54,8 +54,8 @@ export interface ApiDeps {
   events?: LiveEvents;
   /** Without `events`: serve the stream as bounded responses read from the job records (AWS). */
   polledEvents?: PolledEventsOptions;
-  /** What this engine's workers run (where it runs tasks: `sluice serve`). */
-  workers?: () => WorkerActivityView;
+  /** What the workers run: this engine's (`sluice serve`), or what they reported (AWS). */
+  workers?: () => WorkerActivityView | Promise<WorkerActivityView>;
   /** Debug sessions (`sluice debug`), where the API and the dispatcher share a process. */
   debug?: DebugSessions;
   /** Told when stored algorithms change (the dispatcher caches definitions). */

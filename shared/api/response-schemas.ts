@@ -3,6 +3,7 @@
 // return; test/integration/api-responses.test.ts checks real responses of a running engine
 // against them, so a field added to a view without its schema (or a schema that drifts) fails.
 import type { SchemaRef } from './route-table.ts';
+import { WORKERS_SCHEMA } from './worker-schema.ts';
 
 const JOB_STATUS = { enum: ['pending', 'active', 'completed', 'failed', 'stopped'] };
 const NODE_STATUS = { enum: ['pending', 'active', 'succeeded', 'failed', 'skipped', 'stopped'] };
@@ -316,38 +317,7 @@ export const RESPONSES = {
       description: 'an OpenAPI 3.1 document',
     },
   },
-  workers: {
-    schema: {
-      type: 'object',
-      required: ['running', 'tasksDone', 'tasksFailed', 'tasksPerSecond', 'since'],
-      properties: {
-        slots: COUNT,
-        running: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['taskId', 'jobId', 'nodeName', 'startedAt'],
-            properties: {
-              taskId: { type: 'string' },
-              jobId: { type: 'string' },
-              nodeName: { type: 'string' },
-              batchIndex: { type: 'integer' },
-              startedAt: ISO_TIME,
-            },
-          },
-        },
-        tasksDone: COUNT,
-        tasksFailed: COUNT,
-        tasksPerSecond: { type: 'number', minimum: 0, description: 'over the last 10 s' },
-        ioBytes: {
-          ...COUNT,
-          description: 'bytes the built-in IO tasks (cp, zip, rm, fetch) reported as they ended',
-        },
-        ioBytesPerSecond: { type: 'number', minimum: 0, description: 'ioBytes over the last 10 s' },
-        since: ISO_TIME,
-      },
-    },
-  },
+  workers: { schema: WORKERS_SCHEMA },
   dynamicStarted: {
     schema: {
       type: 'object',

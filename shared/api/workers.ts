@@ -1,12 +1,20 @@
-// The workers operation: what the engine serving this API is running (the embedded engine; on
-// AWS the workers are ECS tasks and this answers 501 until they report).
+// The workers operation: what the engine serving this API is running (the embedded engine), or on
+// AWS what the worker tasks reported lately (runtime/aws/worker-reports.ts).
 import { SluiceError } from '../errors.ts';
 import type { ApiDeps } from './api-deps.ts';
 
 export interface WorkerActivityView {
   /** Worker slots (processes) of this engine. */
   slots?: number;
-  running: { taskId: string; jobId: string; nodeName: string; batchIndex?: number; startedAt: string }[];
+  running: {
+    taskId: string;
+    jobId: string;
+    nodeName: string;
+    batchIndex?: number;
+    startedAt: string;
+    /** AWS: the worker (ECS task) running it. */
+    workerId?: string;
+  }[];
   tasksDone: number;
   tasksFailed: number;
   /** Tasks finished per second over the last 10 s. */
@@ -20,7 +28,7 @@ export interface WorkerActivityView {
   since: string;
 }
 
-export function workers(deps: ApiDeps): WorkerActivityView {
+export function workers(deps: ApiDeps): WorkerActivityView | Promise<WorkerActivityView> {
   if (!deps.workers) {
     throw new SluiceError('worker activity is reported by `sluice serve` only', 'WORKERS_UNAVAILABLE', 501);
   }

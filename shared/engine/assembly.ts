@@ -50,6 +50,8 @@ export interface AssembleOptions {
   polledEvents?: PolledEventsOptions;
   /** With `liveEvents`: the worker slots this process runs, reported by `GET /workers`. */
   workerSlots?: number;
+  /** Where the workers run elsewhere (AWS): how `GET /workers` learns what they do. */
+  workers?: ApiDeps['workers'];
 }
 
 export interface Engine {
@@ -139,7 +141,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
   if (opts.liveEvents && dispatcher) {
     const activity = new WorkerActivity(feed, opts.workerSlots);
     deps.workers = () => activity.view();
-  }
+  } else if (opts.workers) deps.workers = opts.workers;
   const service = new SluiceService(deps);
   return {
     ports,

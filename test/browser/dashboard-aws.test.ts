@@ -113,4 +113,15 @@ describe.skipIf(!haveChromium())('the dashboard on the AWS path, in Chromium', (
     expect(await page.getByText('100%').count()).toBeGreaterThan(0);
     expect(await page.evaluate(() => (globalThis as unknown as Tab).sluiceMarker)).toBe(1);
   }, 180_000);
+
+  it('lists each worker with what it finished on the workers page', async () => {
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/workers';
+    });
+    const lines = page.getByTestId('worker-lines');
+    await lines.waitFor({ timeout: 30_000 });
+    // The worker of the job above reported its 4 gate tasks and the sink (every 5 s).
+    await lines.getByText(/^5 \(0 failed\)$/).waitFor({ timeout: 30_000 });
+    expect(await lines.locator('tbody tr').count()).toBe(1);
+  }, 60_000);
 });

@@ -86,7 +86,7 @@ describe('IO algorithms in a pipeline', () => {
       for (const r of await engine.tasks.nodeResults(job.jobId, node))
         reported += (r.result as { bytes: number }).bytes;
     expect(reported).toBeGreaterThan(3 + 3 + 5);
-    const activity = workers(engine.service.deps);
+    const activity = await workers(engine.service.deps);
     expect(activity.ioBytes).toBe(reported);
     expect(activity.ioBytesPerSecond).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 // Workers: what the engine runs now (job, node, item, running for how long), tasks done and
-// failed, tasks/s, and the bytes the built-in IO tasks moved. GET /workers, read again when a
-// job's view arrives on the event stream (at most once a second).
+// failed, tasks/s, and the bytes the built-in IO tasks moved; on AWS also one line per worker.
+// GET /workers, read again when a job's view arrives on the event stream (at most once a second).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, followEvents } from '../api.ts';
 import { bytes, duration, localTime } from '../format.ts';
@@ -12,6 +12,19 @@ interface Running {
   nodeName: string;
   batchIndex?: number;
   startedAt: string;
+  /** AWS: the worker (ECS task) running it. */
+  workerId?: string;
+}
+/** AWS: one worker's line (each worker reports what it runs every few seconds). */
+interface WorkerLine {
+  workerId: string;
+  slots?: number;
+  running: number;
+  tasksDone: number;
+  tasksFailed: number;
+  tasksPerSecond: number;
+  ioBytesPerSecond?: number;
+  updatedAt: string;
 }
 interface Activity {
   slots?: number;
@@ -22,9 +35,12 @@ interface Activity {
   ioBytes?: number;
   ioBytesPerSecond?: number;
   since: string;
+  workers?: WorkerLine[];
 }
 
 const REFRESH_MS = 1000;
+/** How often an AWS worker reports what it runs (runtime/aws/worker-reports.ts), plus a margin. */
+const AWS_REPORT_MS = 6000;
 
 export function WorkersPage() {
   const [a, setA] = useState<Activity | undefined>();
@@ -37,12 +53,17 @@ export function WorkersPage() {
     const load = () => {
       last.current = Date.now();
       api<Activity>('GET', '/workers')
-        .then(setA)
+        .then((v) => {
+          setA(v);
+          // AWS: workers report every few seconds, after the job events that made this page read
+          // again; while something runs, one more read once the next reports are in.
+          if (v.workers && v.running.length > 0) setTimeout(changed, AWS_REPORT_MS);
+        })
         .catch((e: Error) => setError(e.message));
     };
     // Read again when a job moves (its views arrive at most every 250 ms), at most once a second:
     // no task events, so an open workers page costs the engine next to nothing.
-    const changed = () => {
+    function changed() {
       if (timer.current) return;
       timer.current = setTimeout(
         () => {
@@ -51,7 +72,7 @@ export function WorkersPage() {
         },
         Math.max(0, last.current + REFRESH_MS - Date.now()),
       );
-    };
+    }
     load();
     const stop = followEvents({ types: 'job' }, { onEvent: changed, onReset: changed });
     // Redraws the running times once a second (no request).
@@ -79,11 +100,30 @@ export function WorkersPage() {
       <div><span class="label">IO moved</span>${a.ioBytes === undefined ? '—' : bytes(a.ioBytes)}</div>
       <div><span class="label">Engine up since</span>${localTime(a.since)}</div>
     </section>
+    ${
+      a.workers &&
+      html`<table class="grid" data-testid="worker-lines">
+        <caption>Workers (reported in the last 30 s)</caption>
+        <thead><tr><th>Worker</th><th>Slots</th><th>Running</th><th>Tasks done</th><th>Tasks/s</th><th>IO/s</th><th>Reported</th></tr></thead>
+        <tbody>${a.workers.map(
+          (w) => html`<tr key=${w.workerId}>
+            <td>${w.workerId}</td>
+            <td>${w.slots ?? '—'}</td>
+            <td>${w.running}</td>
+            <td>${w.tasksDone} (${w.tasksFailed} failed)</td>
+            <td>${w.tasksPerSecond.toFixed(1)}</td>
+            <td>${w.ioBytesPerSecond === undefined ? '—' : `${bytes(w.ioBytesPerSecond)}/s`}</td>
+            <td>${duration(now - Date.parse(w.updatedAt))} ago</td>
+          </tr>`,
+        )}</tbody>
+      </table>`
+    }
     <table class="grid">
       <caption>Tasks running now</caption>
-      <thead><tr><th>Job</th><th>Node</th><th>Item</th><th>Running for</th></tr></thead>
+      <thead><tr>${a.workers && html`<th>Worker</th>`}<th>Job</th><th>Node</th><th>Item</th><th>Running for</th></tr></thead>
       <tbody>${a.running.map(
         (r) => html`<tr key=${r.taskId}>
+          ${a.workers && html`<td>${r.workerId ?? '—'}</td>`}
           <td><a href=${`#/jobs/${encodeURIComponent(r.jobId)}`}>${r.jobId}</a></td>
           <td><a href=${`#/jobs/${encodeURIComponent(r.jobId)}/nodes/${encodeURIComponent(r.nodeName)}`}>${r.nodeName}</a></td>
           <td>${r.batchIndex ?? '—'}</td>

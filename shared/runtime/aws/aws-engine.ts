@@ -17,6 +17,7 @@ import { allBuiltins } from '../../builtins/registry.ts';
 import { assembleEngine, type Engine } from '../../engine/assembly.ts';
 import type { Coordinator } from '../../engine/coordinator.ts';
 import type { Dispatcher } from '../../engine/dispatcher.ts';
+import { ioBytesOf } from '../../engine/io-bytes.ts';
 import { ReadThroughJobCache } from '../../engine/job-cache.ts';
 import { crashedReport, reportedTask, type TaskOutcomeReport } from '../../engine/outcomes.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
@@ -25,6 +26,7 @@ import type { ClaimedTask } from '../../ports/task-queue.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
 import { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
 import { StatusQueue } from './status-queue.ts';
+import { workerActivityOnAws } from './worker-reports.ts';
 
 export { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
 
@@ -151,10 +153,27 @@ export class AwsEngine {
         ...(run
           ? {
               runner: run.runner,
-              reportOutcome: (o: TaskOutcomeReport, t: ClaimedTask) =>
-                run.dropOutcomes?.() ? Promise.resolve() : this.reportFromWorker(o, t),
+              reportOutcome: (o: TaskOutcomeReport, t: ClaimedTask) => {
+                // This worker's own count of what it ran (worker-reports.ts): the outcome itself
+                // is applied by the status function, in another process.
+                this.engine.feed.publish({
+                  type: 'taskChanged',
+                  jobId: t.jobId,
+                  taskId: t.taskId,
+                  nodeName: t.nodeName,
+                  ...(t.batchIndex !== undefined ? { batchIndex: t.batchIndex } : {}),
+                  status: o.status,
+                  ...(o.status === 'succeeded' && ioBytesOf(t.algorithmName, o.result) !== undefined
+                    ? { ioBytes: ioBytesOf(t.algorithmName, o.result) as number }
+                    : {}),
+                });
+                return run.dropOutcomes?.() ? Promise.resolve() : this.reportFromWorker(o, t);
+              },
             }
-          : {}),
+          : {
+              // The api function: what the workers reported lately (worker-reports.ts).
+              workers: () => workerActivityOnAws(this.dynamo, this.config.tables.registry),
+            }),
         polledEvents: opts.events ?? {},
         // Workers do not age the queues: the dispatch tick does.
         agingMs: 0,

@@ -8,6 +8,7 @@ import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { sleep } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
 import { AwsEngine, type AwsEngineOptions } from './aws-engine.ts';
+import { WorkerReporter } from './worker-reports.ts';
 
 export interface WorkerOptions {
   runner: TaskRunner;
@@ -52,6 +53,13 @@ export function startWorker(
     onLost: (taskId) => dispatcher.abort([taskId], 'the task was stopped'),
   });
   dispatcher.start(opts.pollMs ?? 200);
+  // What it runs, for GET /api/v1/workers (the api function adds up the workers' reports).
+  const reporter = new WorkerReporter(
+    engine.dynamo,
+    engine.config.tables.registry,
+    engine.engine.feed,
+    opts.slots,
+  );
   const done = new Promise<void>((resolve) => {
     const drain = async () => {
       dispatcher.pause();
@@ -70,6 +78,7 @@ export function startWorker(
       await dispatcher.close();
       gone = true;
       engine.queue.abandon();
+      await reporter.stop();
       resolve();
     };
     if (signal.aborted) void drain();
@@ -80,6 +89,7 @@ export function startWorker(
     dispatcher.pause();
     engine.queue.abandon();
     await dispatcher.close();
+    await reporter.stop();
   };
   return { engine, dispatcher, done, kill };
 }

@@ -25,14 +25,10 @@ import {
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SlotLimits } from '../../ports/slots.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../../ports/task-queue.ts';
-import type { TaskLeaseReader } from '../../ports/tasks.ts';
-import type { SqsBatcher } from './sqs-batcher.ts';
+import { ageTaskQueues, queueBacklog, queuesQuiet } from './sqs-queue-ops.ts';
 import {
-  countMessages,
   deleteMessage,
   PRIORITIES,
   parseTaskMessage,
@@ -40,64 +36,13 @@ import {
   sendTaskBatch,
   type TaskMessage,
 } from './sqs-task-messages.ts';
+import type { Buffered, SqsLease, SqsTaskQueueOptions } from './sqs-task-queue-options.ts';
 
 export { PRIORITIES, type TaskMessage } from './sqs-task-messages.ts';
+export type { SqsLease, SqsTaskQueueOptions } from './sqs-task-queue-options.ts';
 
 /** How long a queue found empty is not polled again by the same claimer (ms). */
 const EMPTY_BACKOFF_MS = 250;
-
-export interface SqsLease {
-  receipt: string;
-  queueUrl: string;
-  startedAt: number;
-  attempt: number;
-  /** Holds a maxWorkers slot of its algorithm. */
-  slot: boolean;
-  timer?: ReturnType<typeof setInterval>;
-}
-
-/** A message received ahead of a free slot: invisible to others while its heartbeat runs. */
-interface Buffered {
-  queueUrl: string;
-  level: number;
-  message: Message;
-  body: TaskMessage;
-  timer: ReturnType<typeof setInterval>;
-  /** Claims that skipped it so far. */
-  skips: number;
-}
-
-export interface SqsTaskQueueOptions {
-  sqs: SQSClient;
-  /** Queue URL per priority level 1..5. */
-  urls: Record<number, string>;
-  /** Other queues whose messages are work about tasks (status, engine events): see quiet(). */
-  relatedUrls?: string[];
-  /** The fleet-wide maxWorkers semaphore. */
-  slots: SlotLimits;
-  /** Where a heartbeat reads whether its task was stopped meanwhile. */
-  leases: TaskLeaseReader;
-  /** Visibility of a received message without a heartbeat (default 60 s). */
-  leaseMs?: number;
-  /** Heartbeat period (default 5 s): also how fast a stop reaches a running task. */
-  heartbeatMs?: number;
-  /** Coalesces the deletes of finished tasks' messages. */
-  batcher?: SqsBatcher;
-  /** The cap of an algorithm (maxWorkers), if any. */
-  capOf?: (algorithm: string) => Promise<number | undefined>;
-  /** Free local slots: never hold more messages than these plus `prefetch`. */
-  capacity?: () => number;
-  /**
-   * Messages received ahead of free slots and kept for the next claims (default 0: receive only
-   * what can start now). The worker sets it to its slot count.
-   */
-  prefetch?: number;
-  /** A held task was stopped (or its status can no longer be read): abort its run. */
-  onLost?: (taskId: string) => void;
-  /** A task's previous worker died (its message came back): report that attempt as crashed. */
-  onExpired?: (task: QueuedTask & { attempt: number }) => Promise<void>;
-  clock?: () => number;
-}
 
 export class SqsTaskQueue implements TaskQueue {
   private readonly leaseMs: number;
@@ -394,30 +339,7 @@ export class SqsTaskQueue implements TaskQueue {
     // agingMs. A quarter of it is soon enough.
     if (this.agedAt !== undefined && at - this.agedAt < agingMs / 4) return 0;
     this.agedAt = at;
-    let moved = 0;
-    for (const level of [4, 3, 2, 1]) {
-      const r = await this.opts.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.url(level),
-          MaxNumberOfMessages: Math.min(10, batch),
-          WaitTimeSeconds: 0,
-          VisibilityTimeout: 30,
-        }),
-      );
-      for (const m of r.Messages ?? []) {
-        const body = parseTaskMessage(m);
-        if (!body) continue; // poison: left for the DLQ
-        const effective = Math.min(5, body.priority + Math.floor((at - body.queuedAt) / agingMs));
-        if (effective > level) {
-          await sendTaskBatch(this.opts.sqs, this.url(effective), [{ ...body, level: effective }]);
-          await deleteMessage(this.opts.sqs, this.url(level), m.ReceiptHandle ?? '');
-          moved++;
-        } else {
-          await resend(this.opts.sqs, this.url(level), m);
-        }
-      }
-    }
-    return moved;
+    return ageTaskQueues(this.opts.sqs, (l) => this.url(l), at, agingMs, batch);
   }
 
   // ----------------------------------------------------------------------------- status
@@ -434,13 +356,10 @@ export class SqsTaskQueue implements TaskQueue {
    * running node whose counters are short of its total lost a count or a message.
    */
   async quiet(): Promise<boolean> {
-    const urls = [...PRIORITIES.map((l) => this.url(l)), ...(this.opts.relatedUrls ?? [])];
-    const n = await countMessages(this.opts.sqs, urls, [
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-      'ApproximateNumberOfMessagesDelayed',
+    return queuesQuiet(this.opts.sqs, [
+      ...PRIORITIES.map((l) => this.url(l)),
+      ...(this.opts.relatedUrls ?? []),
     ]);
-    return Object.values(n).every((v) => v === 0);
   }
 
   /** Approximate number of visible messages over all priority queues (includes aged copies). */
@@ -453,15 +372,10 @@ export class SqsTaskQueue implements TaskQueue {
    * over all priority queues: what the worker fleet is scaled on.
    */
   async backlog(): Promise<{ queued: number; running: number }> {
-    const n = await countMessages(
+    return queueBacklog(
       this.opts.sqs,
       PRIORITIES.map((l) => this.url(l)),
-      ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     );
-    return {
-      queued: n.ApproximateNumberOfMessages ?? 0,
-      running: n.ApproximateNumberOfMessagesNotVisible ?? 0,
-    };
   }
 
   /** Algorithms seen in messages since the last call (the claimer loads their definitions). */

@@ -117,13 +117,14 @@ it('`sluice serve --backend aws --emulators` brings up the AWS path offline in o
   );
   const served = await serve(['--backend', 'aws', '--emulators', '--workers', '1'], {
     env: sluiceEnv(home),
-    startTimeoutMs: 60_000,
+    startTimeoutMs: 120_000,
   });
   try {
     expect(served.stderr()).toMatch(/AWS emulators on 127\.0\.0\.1 \(DynamoDB \d+, SQS \d+, S3 \d+\)/);
     const r = await sluice(['run', pipeline, '--endpoint', served.url, '-q'], {
       env: sluiceEnv(home),
-      timeoutMs: 60_000,
+      // Under a loaded full run the worker process (started by serve) takes a while to come up.
+      timeoutMs: 180_000,
     });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([{ nodeName: 'a', algorithmName: 'echo', result: [7] }]);
@@ -132,4 +133,4 @@ it('`sluice serve --backend aws --emulators` brings up the AWS path offline in o
     expect((await served.exited).code).toBe(0);
     rmSync(home, { recursive: true, force: true });
   }
-}, 150_000);
+}, 360_000);

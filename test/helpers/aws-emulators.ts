@@ -6,8 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { allBuiltins } from '../../shared/builtins/registry.ts';
+import { InlineRunner } from '../../shared/runner/inline-runner.ts';
 import { EMULATOR_ENV_BASE, startLocalEmulators } from '../../shared/runtime/aws-emulated/emulators.ts';
 import { type Provisioned, provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
+import { type LocalAwsStack, startLocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
+import { testBuiltins } from './engine.ts';
 
 export interface Emulators {
   /** Environment for the SDK (endpoints, region, credentials). */
@@ -78,4 +82,38 @@ export async function startAwsTestBed(
   const prefix = `sl-${label}-${randomBytes(3).toString('hex')}`.toLowerCase();
   const p = await provisionAwsResources({ prefix, ...opts });
   return { ...emu, ...p, prefix };
+}
+
+/**
+ * A test bed plus the emulated stack on it with an in-process worker running the built-ins and the
+ * test built-ins (sleep, fail...) inline: what most AWS integration tests start in beforeAll.
+ */
+export async function startInlineAwsStack(
+  label: string,
+  opts: { slots?: number } = {},
+): Promise<{
+  bed: Awaited<ReturnType<typeof startAwsTestBed>>;
+  stack: LocalAwsStack;
+  close(): Promise<void>;
+}> {
+  const builtins = allBuiltins();
+  for (const b of testBuiltins) builtins.set(b.name, b);
+  const bed = await startAwsTestBed(label);
+  const slots = opts.slots ?? 2;
+  const stack = await startLocalAwsStack({
+    env: { ...process.env, ...bed.env },
+    builtins,
+    runner: new InlineRunner(builtins, slots),
+    slots,
+    s3PollMs: 0,
+    onError: () => {},
+  });
+  return {
+    bed,
+    stack,
+    async close() {
+      await stack.close();
+      await bed.close();
+    },
+  };
 }

@@ -3,33 +3,18 @@
 // its own reason, as on the embedded backend (test/unit/engine/stopped-items.test.ts).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { status } from '../../../shared/api/exec.ts';
-import { allBuiltins } from '../../../shared/builtins/registry.ts';
-import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
-import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
-import { testBuiltins } from '../../helpers/engine.ts';
+import type { LocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
+import { startInlineAwsStack } from '../../helpers/aws-emulators.ts';
 
-const builtins = allBuiltins();
-for (const b of testBuiltins) builtins.set(b.name, b);
-
-let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let stack: LocalAwsStack;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  bed = await startAwsTestBed('stopped');
-  stack = await startLocalAwsStack({
-    env: { ...process.env, ...bed.env },
-    builtins,
-    runner: new InlineRunner(builtins, 2),
-    slots: 2,
-    s3PollMs: 0,
-    onError: () => {},
-  });
+  ({ stack, close } = await startInlineAwsStack('stopped'));
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.close();
-  await bed?.close();
+  await close?.();
 });
 
 const waitUntil = async (f: () => Promise<boolean>, ms = 30_000) => {

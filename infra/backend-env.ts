@@ -27,6 +27,7 @@ export const RUNTIME_ENV = {
   workerService: AWS_ENV.workerService,
   workerSlots: AWS_ENV.workerSlots,
   retentionDays: AWS_ENV.retentionDays,
+  minWorkers: AWS_ENV.minWorkers,
 } as const;
 /** AWS_ENV keys infra leaves unset on purpose: the runtime's documented defaults apply. */
 export const RUNTIME_DEFAULTED_KEYS = [
@@ -85,5 +86,6 @@ export function backendEnvironment(
     [RUNTIME_ENV.workerService]: names.workerService,
     [RUNTIME_ENV.workerSlots]: String(workerSlots(config)),
     [RUNTIME_ENV.retentionDays]: String(config.retentionDays),
+    [RUNTIME_ENV.minWorkers]: String(config.minWorkers),
   };
 }

@@ -51,10 +51,10 @@ export interface InfraConfig {
   /** Reserved concurrency of `dispatch` (0 = none; needs 10 unreserved in the account). Default 1. */
   dispatchConcurrency: number;
   /**
-   * Let the dispatch tick also resize the worker service from the queue depth (it reads
-   * SLUICE_ECS_CLUSTER). Off by default: the runtime's launcher scales in whenever no message is
-   * *visible*, which stops workers that are still running claimed tasks; the step-scaling policy
-   * (in-flight aware) scales alone until that is fixed. Default false.
+   * Let the dispatch tick resize the worker service from the queues (waiting + running tasks) every
+   * tick, instead of waiting minutes for CloudWatch's SQS metrics; it scales in only when nothing
+   * waits and nothing runs, never below minWorkers. The step-scaling policy stays as the guard
+   * that works without it. Default true.
    */
   dispatchScalesWorkers: boolean;
   /** Days final jobs, their tasks and webhook records are kept before DynamoDB TTL deletes them. Default 30. */
@@ -97,7 +97,7 @@ export const DEFAULT_CONFIG: InfraConfig = {
   functionsDir: 'functions',
   tickMinutes: 1,
   dispatchConcurrency: 1,
-  dispatchScalesWorkers: false,
+  dispatchScalesWorkers: true,
   retentionDays: 30,
   workerCacheGiB: 10,
 };

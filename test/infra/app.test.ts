@@ -51,10 +51,7 @@ describe('synth', () => {
   it('passes cdk-nag AwsSolutions: nothing unacknowledged, every acknowledgment used and reasoned', () => {
     // The synth above would have thrown on any unacknowledged finding.
     const used = new Set(s.nag.acknowledged.map((a) => a.reason));
-    // The dispatch ECS grants exist only with dispatchScalesWorkers (variants.test.ts checks those).
-    for (const ack of FINDING_ACKNOWLEDGMENTS.filter(
-      (a) => !a.path.source.includes('DispatchFunctionRole'),
-    )) {
+    for (const ack of FINDING_ACKNOWLEDGMENTS) {
       expect(ack.reason.length).toBeGreaterThan(30);
       expect(used.has(ack.reason), `unused acknowledgment ${ack.finding}`).toBe(true);
     }
@@ -168,11 +165,11 @@ describe('scheduler stack', () => {
       expect(props.Handler).toBe('index.handler');
       expect(props.MemorySize).toBe(FUNCTION_SPECS[name as keyof typeof FUNCTION_SPECS].memoryMiB);
       expect(props.Timeout).toBe(FUNCTION_SPECS[name as keyof typeof FUNCTION_SPECS].timeoutSeconds);
-      // SLUICE_ECS_CLUSTER switches the runtime's launcher on: only with dispatchScalesWorkers.
-      expect(Object.keys(props.Environment.Variables)).toEqual(
-        expect.arrayContaining(ALL_ENV_NAMES.filter((n) => n !== AWS_ENV.ecsCluster)),
-      );
-      expect(props.Environment.Variables[AWS_ENV.ecsCluster]).toBeUndefined();
+      // SLUICE_ECS_CLUSTER switches the launcher on (dispatchScalesWorkers, the default): only
+      // dispatch uses it, and only dispatch may call ECS (below).
+      expect(Object.keys(props.Environment.Variables)).toEqual(expect.arrayContaining(ALL_ENV_NAMES));
+      expect(props.Environment.Variables[AWS_ENV.ecsCluster]).toBeDefined();
+      expect(props.Environment.Variables[AWS_ENV.minWorkers]).toBe('0');
       expect(props.Environment.Variables[AWS_ENV.sharedVolumePath]).toBe(DEFAULT_SHARED_VOLUME);
       expect(props.Environment.Variables[AWS_ENV.maxWorkers]).toBe('10');
       expect(props.Environment.Variables[AWS_ENV.cronRulePrefix]).toBe('sluice-cron-');
@@ -319,12 +316,25 @@ describe('scheduler stack', () => {
     // expand and status consume their queues; dispatch ages waiting tasks (receive, re-send, delete).
     for (const name of ['expand', 'status', 'dispatch'])
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(true);
-    // No ECS control at all unless dispatchScalesWorkers (then only dispatch: variants.test.ts).
-    for (const name of FUNCTION_NAMES) {
+    // Only dispatch controls ECS: it resizes the worker service every tick (dispatchScalesWorkers,
+    // the default; variants.test.ts checks the app without it).
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'dispatch')) {
       expect(actionsOf(name).has('ecs:UpdateService'), name).toBe(false);
       expect(actionsOf(name).has('ecs:RunTask'), name).toBe(false);
       expect(actionsOf(name).has('iam:PassRole'), name).toBe(false);
     }
+    const dispatchRole = functionsByName().dispatch!.props.Role['Fn::GetAtt'][0];
+    const dispatchStatements = roleStatements(scheduler, dispatchRole);
+    const scale = dispatchStatements.find((st) => [st.Action].flat().includes('ecs:UpdateService'));
+    expect(scale?.Action).toEqual(['ecs:DescribeServices', 'ecs:UpdateService']);
+    expect(JSON.stringify(scale?.Resource)).toContain('sluice-workers');
+    const run = dispatchStatements.find((st) => st.Action === 'ecs:RunTask');
+    expect(Object.keys(run?.Condition.ArnEquals)).toEqual(['ecs:cluster']);
+    const passRole = policyStatements(scheduler).filter((st) => st.Action === 'iam:PassRole');
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]!.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
     for (const name of ['s3-trigger', 'expand', 'dispatch', 'status']) {
       expect(actionsOf(name).has('events:PutRule'), name).toBe(false);
     }
@@ -549,6 +559,7 @@ describe('IAM across the app', () => {
       'ecr:GetAuthorizationToken', // no resource-level permissions
       's3:PutBucketNotification', // CDK's notification custom resource (deploy time only)
       'logs:CreateLogDelivery', // CDK flow-log/API access-log plumbing (never granted to Sluice code)
+      'ecs:ListTasks', // authorized on container instances; dispatch's grant is scoped by ecs:cluster
     ]);
     for (const t of [state, workers, scheduler, api]) {
       for (const st of policyStatements(t)) {
@@ -556,6 +567,8 @@ describe('IAM across the app', () => {
         for (const a of actions) expect(a === '*' || /^[\w-]+:\*$/.test(a), a).toBe(false);
         if ([st.Resource].flat().includes('*')) {
           for (const a of actions) expect(allowedOnStar.has(a), `${a} on "*"`).toBe(true);
+          if (actions.includes('ecs:ListTasks'))
+            expect(Object.keys(st.Condition.ArnEquals)).toEqual(['ecs:cluster']);
         }
       }
     }

@@ -13,6 +13,7 @@ describe('readInfraConfig', () => {
       network: 'nat',
       removalPolicy: 'retain',
       minWorkers: 0,
+      dispatchScalesWorkers: true,
     });
   });
 

@@ -2,9 +2,8 @@
 // x86 workers, an algorithm image from ECR). Bundling is skipped: app.test.ts covers it.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINDING_ACKNOWLEDGMENTS } from '../../infra/nag-checks.ts';
 import { type Synthesized, synthSluice } from '../helpers/cdk.ts';
-import { policyStatements, resourcesOfType, roleStatements } from '../helpers/cfn.ts';
+import { policyStatements, resourcesOfType } from '../helpers/cfn.ts';
 
 let s: Synthesized;
 
@@ -23,7 +22,7 @@ beforeAll(() => {
       dispatchConcurrency: '0',
       prefix: 'dev',
       algorithmImage: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-algos:v3',
-      dispatchScalesWorkers: 'true',
+      dispatchScalesWorkers: 'false',
       workerCacheGiB: '100',
       apiCloudWatchRole: 'false',
     },
@@ -167,39 +166,15 @@ describe('sizing and dev options', () => {
   });
 });
 
-describe('dispatchScalesWorkers=true', () => {
-  const dispatch = () => {
+describe('dispatchScalesWorkers=false', () => {
+  it('gives no function the cluster or any ECS action: only the step-scaling policy sizes the fleet', () => {
     const scheduler = Template.fromStack(s.scheduler);
-    const fns = resourcesOfType(scheduler, 'AWS::Lambda::Function');
-    const id = Object.keys(fns).find((k) => k.startsWith('DispatchFunction'))!;
-    return { scheduler, props: fns[id]!.Properties };
-  };
-
-  it('gives dispatch the cluster and lets only it resize the worker service', () => {
-    const { scheduler, props } = dispatch();
-    expect(props.Environment.Variables.SLUICE_ECS_CLUSTER).toBeDefined();
-    const statements = roleStatements(scheduler, props.Role['Fn::GetAtt'][0]);
-    const scale = statements.find((st) => [st.Action].flat().includes('ecs:UpdateService'));
-    expect(scale?.Action).toEqual(['ecs:DescribeServices', 'ecs:UpdateService']);
-    expect(JSON.stringify(scale?.Resource)).toContain('dev-workers');
-    const run = statements.find((st) => st.Action === 'ecs:RunTask');
-    expect(Object.keys(run?.Condition.ArnEquals)).toEqual(['ecs:cluster']);
-    const passRole = policyStatements(scheduler).filter((st) => st.Action === 'iam:PassRole');
-    expect(passRole).toHaveLength(1);
-    expect(passRole[0]!.Condition).toEqual({
-      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-    });
-    expect(passRole[0]!.Resource).toHaveLength(2);
+    for (const fn of Object.values(resourcesOfType(scheduler, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment?.Variables?.SLUICE_ECS_CLUSTER).toBeUndefined();
+    }
     const ecsActions = policyStatements(scheduler)
       .flatMap((st) => [st.Action].flat())
-      .filter((a) => a.startsWith('ecs:'));
-    expect(ecsActions.length).toBeGreaterThan(0);
-  });
-
-  it('uses the dispatch ECS acknowledgments', () => {
-    const used = new Set(s.nag.acknowledged.map((a) => a.reason));
-    for (const ack of FINDING_ACKNOWLEDGMENTS.filter((a) => a.path.source.includes('DispatchFunctionRole'))) {
-      expect(used.has(ack.reason), String(ack.finding)).toBe(true);
-    }
+      .filter((a) => a.startsWith('ecs:') || a === 'iam:PassRole');
+    expect(ecsActions).toEqual([]);
   });
 });

@@ -51,6 +51,8 @@ export const AWS_ENV = {
   retentionDays: 'SLUICE_RETENTION_DAYS',
   /** ECS capacity provider / launch: the worker service name when workers run as a service. */
   workerService: 'SLUICE_WORKER_SERVICE',
+  /** Workers the dispatch tick keeps when the queues are empty (default 0). */
+  minWorkers: 'SLUICE_MIN_WORKERS',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;

@@ -52,6 +52,7 @@ export function launcherFromEnv(env: NodeJS.ProcessEnv = process.env): () => Ecs
       ...(env[AWS_ENV.workerService] ? { service: env[AWS_ENV.workerService] } : {}),
       slotsPerWorker: slots,
       maxTasks: numberEnv(env, 'maxWorkers', 100),
+      minWorkers: numberEnv(env, 'minWorkers', 0),
     });
     return launcher;
   };

@@ -282,12 +282,14 @@ function startWorkerProcess(
   slots: number,
   onError: (err: unknown) => void,
 ): WorkerProcess {
-  // Beside this module in the sources (run through tsx) or in dist/ (compiled).
+  // The build compiles cli/ and shared/ only: from dist/ (this module compiled) the worker's
+  // TypeScript entry is run through tsx from the package root, as from the sources.
   const compiled = import.meta.url.endsWith('.js');
   const entry = fileURLToPath(
-    new URL(`../../../container-tasks/worker.${compiled ? 'js' : 'ts'}`, import.meta.url),
+    new URL(`${compiled ? '../../../../' : '../../../'}container-tasks/worker.ts`, import.meta.url),
   );
-  const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), entry], {
+  // tsx resolved from here, not from the working directory (sluice installed elsewhere).
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry], {
     env: {
       ...env,
       [AWS_ENV.workerSlots]: String(slots),

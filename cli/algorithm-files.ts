@@ -1,10 +1,11 @@
 // Algorithm definition files: read, make codePath absolute (relative paths are relative to the
 // file's directory, so a definition works from any working directory), and register.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { ValidationError } from '../shared/errors.ts';
 import { validateAlgorithm } from '../shared/pipeline/index.ts';
+import { packDirectory } from './code-archive-pack.ts';
 import { readDescriptorFile } from './commands/descriptor-file.ts';
 import type { SluiceClient } from './connection.ts';
 import type { CliContext } from './context.ts';
@@ -36,27 +37,50 @@ export async function readAlgorithmFile(ctx: CliContext, file: string): Promise<
   return def;
 }
 
+type Applied = { file: string; def: Record<string, unknown> & { name: string }; messages?: string[] };
+
 /**
  * Registers the definitions in these files: all are read and checked first, so one bad file
- * registers none of them.
+ * registers none of them. With `upload` (an API that cannot read this machine's disk), each
+ * codePath goes with its definition (`POST /store/algorithms/apply`): a directory packed as a
+ * .tar.gz, an archive as it is.
  */
 export async function applyAlgorithmFiles(
   ctx: CliContext,
   client: SluiceClient,
   files: string[],
-): Promise<{ file: string; def: Record<string, unknown> & { name: string } }[]> {
+  upload = false,
+): Promise<Applied[]> {
   const defs: { file: string; body: Record<string, unknown> }[] = [];
   for (const file of files) defs.push({ file, body: await readAlgorithmFile(ctx, file) });
-  const applied = [];
+  const applied: Applied[] = [];
   for (const { file, body } of defs) {
-    const def = await client.call<Record<string, unknown> & { name: string }>(
-      'PUT',
-      '/store/algorithms',
-      body,
-    );
+    if (upload && client.upload) {
+      applied.push({ file, ...(await uploadDefinition(client, body)) });
+      continue;
+    }
+    const def = await client.call<Applied['def']>('PUT', '/store/algorithms', body);
     applied.push({ file, def });
   }
   return applied;
+}
+
+async function uploadDefinition(client: SluiceClient, body: Record<string, unknown>) {
+  const { codePath, ...payload } = body;
+  const files: Record<string, { filename: string; data: Buffer }> = {};
+  if (typeof codePath === 'string' && isAbsolute(codePath)) {
+    const dir = (await stat(codePath)).isDirectory();
+    files.file = dir
+      ? { filename: `${basename(codePath)}.tar.gz`, data: await packDirectory(codePath) }
+      : { filename: basename(codePath), data: await readFile(codePath) };
+  } else if (codePath !== undefined) {
+    payload.codePath = codePath; // a URL: the server's business
+  }
+  const r = await (client.upload as NonNullable<SluiceClient['upload']>)<{
+    algorithm: Applied['def'];
+    messages: string[];
+  }>('/store/algorithms/apply', { fields: { payload: JSON.stringify(payload) }, files });
+  return { def: r.algorithm, messages: r.messages };
 }
 
 /** Definition files (*.yml, *.yaml, *.json) in a directory, sorted; none if it does not exist. */

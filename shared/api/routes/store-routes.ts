@@ -1,5 +1,6 @@
 // Routes of HKube's /store/* API: stored pipelines and algorithm definitions.
 
+import { applyAlgorithm } from '../code-upload.ts';
 import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 import * as store from '../store.ts';
@@ -80,4 +81,31 @@ route({
   summary: 'Delete a registered algorithm',
   response: RESPONSES.deleted,
   handler: (d, _r, p) => store.deleteAlgorithm(d, p.name as string),
+});
+route({
+  method: 'POST',
+  path: '/store/algorithms/apply',
+  summary:
+    'Register an algorithm with its code (multipart: payload = the definition as JSON, file = a .tar.gz or .tar of the code, options = {"setAsCurrent": bool}); every change is a new version',
+  bodyMediaType: 'multipart/form-data',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['payload'],
+      properties: {
+        payload: { type: 'string', description: 'the algorithm definition, JSON' },
+        file: {
+          type: 'string',
+          format: 'binary',
+          description: 'the code: a .tar.gz, .tgz or .tar (at most 50 MiB)',
+        },
+        options: {
+          type: 'string',
+          description: 'JSON: {"setAsCurrent": false} stores the version without making it current',
+        },
+      },
+    },
+  },
+  response: RESPONSES.algorithmApplied,
+  handler: (d, r) => applyAlgorithm(d, r.body),
 });

@@ -24,6 +24,7 @@ import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { ClaimedTask } from '../../ports/task-queue.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
+import { BlobCodeStore } from '../../runner/code-store.ts';
 import { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
 import { StatusQueue } from './status-queue.ts';
 import { workerActivityOnAws } from './worker-reports.ts';
@@ -69,6 +70,8 @@ export class AwsEngine {
   readonly s3: S3Client;
   readonly clock: Clock;
   readonly blobs: S3BlobStore;
+  /** Uploaded algorithm code (the code bucket). */
+  readonly code: BlobCodeStore;
   readonly state: DynamoState;
   readonly queue: SqsTaskQueue;
   readonly notifier: DynamoNotifier;
@@ -87,6 +90,7 @@ export class AwsEngine {
     this.builtins = opts.builtins ?? allBuiltins();
     const batcher = new SqsBatcher(this.sqs);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
+    this.code = new BlobCodeStore(new S3BlobStore(this.s3, this.config.codeBucket));
     this.outcomes = new StatusQueue(batcher, this.config.statusQueueUrl, this.blobs);
     this.state = openDynamoState({
       client: this.dynamo,
@@ -175,6 +179,7 @@ export class AwsEngine {
               workers: () => workerActivityOnAws(this.dynamo, this.config.tables.registry),
             }),
         polledEvents: opts.events ?? {},
+        codeStore: this.code,
         // Workers do not age the queues: the dispatch tick does.
         agingMs: 0,
         onAlgorithmsChanged: () => this.caps.clear(),

@@ -76,11 +76,22 @@ async function uploadDefinition(client: SluiceClient, body: Record<string, unkno
   } else if (codePath !== undefined) {
     payload.codePath = codePath; // a URL: the server's business
   }
-  const r = await (client.upload as NonNullable<SluiceClient['upload']>)<{
-    algorithm: Applied['def'];
-    messages: string[];
-  }>('/store/algorithms/apply', { fields: { payload: JSON.stringify(payload) }, files });
-  return { def: r.algorithm, messages: r.messages };
+  try {
+    const r = await (client.upload as NonNullable<SluiceClient['upload']>)<{
+      algorithm: Applied['def'];
+      messages: string[];
+    }>('/store/algorithms/apply', { fields: { payload: JSON.stringify(payload) }, files });
+    return { def: r.algorithm, messages: r.messages };
+  } catch (err) {
+    // A proxy in front (API Gateway: 10 MB, Lambda: 6 MB, base64 included) refuses in its own words.
+    const size = files.file?.data.length;
+    if (size !== undefined && err instanceof CliError && /HTTP 413/.test(err.message)) {
+      throw new CliError(
+        `the code archive of ${String(codePath)} is ${(size / 1024 / 1024).toFixed(1)} MiB, more than ${client.where} accepts (an AWS API takes about 4.5 MiB; sluice serve 50 MiB)`,
+      );
+    }
+    throw err;
+  }
 }
 
 /** Definition files (*.yml, *.yaml, *.json) in a directory, sorted; none if it does not exist. */

@@ -1,12 +1,14 @@
 // Code upload and algorithm versions on the embedded backend: a `sluice serve` engine with its
 // real worker pool (uploaded code is fetched from its blob directory), driven over HTTP and by
 // the CLI with --endpoint (algorithm-versions-scenario.ts); and what the upload refuses.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../shared/runtime/embedded/engine-host.ts';
+import { runCli } from '../helpers/cli.ts';
 import { VersionsClient, versionsScenario } from './algorithm-versions-scenario.ts';
 
 let host: EngineHost;
@@ -98,4 +100,32 @@ describe('the upload refuses', () => {
     big[1] = 0x8b;
     await refused(form(def, { name: 'big.tgz', data: big }), 413, /at most 50 MiB/);
   }, 30_000);
+});
+
+it('the CLI explains a 413 from a proxy in front (API Gateway words), naming the archive size', async () => {
+  const proxy = createServer((req, res) => {
+    req.resume();
+    res.writeHead(413, { 'content-type': 'application/json' });
+    res.end('{"message":"Request Too Long"}');
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const dir = join(home, 'big-client');
+  mkdirSync(join(dir, 'code'), { recursive: true });
+  writeFileSync(join(dir, 'code', 'index.js'), 'module.exports.start = () => 1;\n');
+  writeFileSync(join(dir, 'def.yml'), 'name: big\nenv: nodejs\ncodePath: ./code\nentryPoint: index.js\n');
+  try {
+    const port = (proxy.address() as { port: number }).port;
+    const r = await runCli(
+      ['algorithm', 'apply', '-f', join(dir, 'def.yml'), '--endpoint', `http://127.0.0.1:${port}`],
+      {
+        env: { SLUICE_API_TOKEN: 'x', SLUICE_HOME: join(home, 'client-home') },
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /code archive of .*code is 0\.0 MiB, more than http:\/\/127\.0\.0\.1:\d+ accepts/,
+    );
+  } finally {
+    proxy.close();
+  }
 });

@@ -28,7 +28,11 @@ function archiveKind(data: Buffer): AlgorithmFileInfo['fileExt'] {
 }
 
 export class BlobCodeStore implements CodeStore {
-  constructor(readonly blobs: BlobStore) {}
+  constructor(
+    readonly blobs: BlobStore,
+    /** What an upload may expand to (a Lambda function's /tmp holds 512 MB by default). */
+    private readonly maxExtractedBytes = MAX_CODE_EXTRACTED_BYTES,
+  ) {}
 
   async store(file: UploadedCode): Promise<AlgorithmFileInfo> {
     if (file.data.length > MAX_CODE_ARCHIVE_BYTES) {
@@ -39,7 +43,7 @@ export class BlobCodeStore implements CodeStore {
       );
     }
     const fileExt = archiveKind(file.data);
-    await checkArchive(file, fileExt);
+    await checkArchive(file, fileExt, this.maxExtractedBytes);
     const info: AlgorithmFileInfo = {
       checksum: createHash('sha256').update(file.data).digest('hex'),
       fileSize: file.data.length,
@@ -56,7 +60,11 @@ export class BlobCodeStore implements CodeStore {
 }
 
 /** Extracts the archive into a scratch directory, as a worker would, and removes it again. */
-async function checkArchive(file: UploadedCode, ext: AlgorithmFileInfo['fileExt']): Promise<void> {
+async function checkArchive(
+  file: UploadedCode,
+  ext: AlgorithmFileInfo['fileExt'],
+  maxBytes: number,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-code-check-'));
   try {
     const archive = join(dir, `code.${ext}`);
@@ -64,7 +72,7 @@ async function checkArchive(file: UploadedCode, ext: AlgorithmFileInfo['fileExt'
     const root = join(dir, 'x');
     await mkdir(root);
     await extractCodeArchive(archive, root, {
-      maxBytes: MAX_CODE_EXTRACTED_BYTES,
+      maxBytes,
       maxEntries: MAX_CODE_ENTRIES,
     });
   } catch (err) {

@@ -90,7 +90,8 @@ export class AwsEngine {
     this.builtins = opts.builtins ?? allBuiltins();
     const batcher = new SqsBatcher(this.sqs);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
-    this.code = new BlobCodeStore(new S3BlobStore(this.s3, this.config.codeBucket));
+    // The api function checks an upload by extracting it into /tmp (512 MB by default on Lambda).
+    this.code = new BlobCodeStore(new S3BlobStore(this.s3, this.config.codeBucket, ''), 256 * 1024 * 1024);
     this.outcomes = new StatusQueue(batcher, this.config.statusQueueUrl, this.blobs);
     this.state = openDynamoState({
       client: this.dynamo,

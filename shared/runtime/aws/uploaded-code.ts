@@ -10,7 +10,7 @@ import { awsConfigFromEnv } from './aws-config.ts';
 export function uploadedCodeReader(env: NodeJS.ProcessEnv): (info: AlgorithmFileInfo) => Promise<Buffer> {
   let store: BlobCodeStore | undefined;
   return (info) => {
-    store ??= new BlobCodeStore(new S3BlobStore(createS3Client(env), awsConfigFromEnv(env).codeBucket));
+    store ??= new BlobCodeStore(new S3BlobStore(createS3Client(env), awsConfigFromEnv(env).codeBucket, ''));
     return store.fetch(info);
   };
 }

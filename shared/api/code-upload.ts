@@ -2,7 +2,7 @@
 // (`payload`, JSON) and optionally its code (`file`, a .tar.gz or .tar), as multipart/form-data.
 // The engine's CodeStore checks the archive and keeps it in the object store; the definition names
 // it in `fileInfo`, so a client that cannot see the server's disk deploys code all the same.
-import { ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
 import { validateAlgorithm } from '../pipeline/index.ts';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import { refuseMissingField, versioned } from './algorithm-versions.ts';
@@ -51,11 +51,7 @@ export async function applyAlgorithm(deps: ApiDeps, body: unknown) {
   }
   let a: AlgorithmDefinition = validateAlgorithm(file ? def : payload);
   if (deps.builtins.has(a.name)) {
-    throw new ValidationError(
-      `"${a.name}" is a built-in algorithm; choose another name`,
-      'name',
-      'BUILTIN_ALGORITHM',
-    );
+    throw new ConflictError(`"${a.name}" is a built-in algorithm; choose another name`, 'BUILTIN_ALGORITHM');
   }
   const messages: string[] = [];
   if (file) {

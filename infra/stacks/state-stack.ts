@@ -158,7 +158,10 @@ export class StateStack extends Stack {
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
     // Code archives are named by algorithm versions, which live as long as the registry keeps them:
     // never expired (the blob bucket's rule would delete a version's code after retentionDays).
-    this.codeBucket = dataBucket('CodeBucket', 'code/');
+    // Only archives PUT through a presigned URL and never applied (uploads/) expire, after a day.
+    this.codeBucket = dataBucket('CodeBucket', 'code/', [
+      { id: 'ExpireUnusedUploads', prefix: 'uploads/', expiration: Duration.days(1) },
+    ]);
 
     const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
       const dlq = new sqs.Queue(this, `${id}Dlq`, {

@@ -5,6 +5,7 @@
 import { ConflictError, ValidationError } from '../errors.ts';
 import { validateAlgorithm } from '../pipeline/index.ts';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
+import type { UploadedCode } from '../ports/code-store.ts';
 import { refuseMissingField, versioned } from './algorithm-versions.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { MultipartForm } from './multipart.ts';
@@ -23,6 +24,19 @@ function parseJsonField(form: MultipartForm, field: string): unknown {
   }
 }
 
+/** The archive PUT to the URL of `POST /store/algorithms/apply/upload` (uploadTarget). */
+async function uploaded(deps: ApiDeps, uploadId: string | undefined): Promise<UploadedCode | undefined> {
+  if (uploadId === undefined) return undefined;
+  if (!deps.codeStore) throw new ValidationError('this API cannot store code archives', 'upload');
+  return { filename: `upload ${uploadId}`, data: await deps.codeStore.takeUpload(uploadId) };
+}
+
+/** POST /store/algorithms/apply/upload: where to PUT an archive too large for a request. */
+export function uploadTarget(deps: ApiDeps) {
+  if (!deps.codeStore) throw new ValidationError('this API cannot store code archives', 'body');
+  return deps.codeStore.uploadTarget();
+}
+
 export async function applyAlgorithm(deps: ApiDeps, body: unknown) {
   if (!(body instanceof MultipartForm)) {
     throw new ValidationError(
@@ -30,7 +44,7 @@ export async function applyAlgorithm(deps: ApiDeps, body: unknown) {
       'body',
     );
   }
-  onlyFields(body.fields, ['payload', 'options'], 'the form of POST /store/algorithms/apply');
+  onlyFields(body.fields, ['payload', 'options', 'upload'], 'the form of POST /store/algorithms/apply');
   onlyFields(body.files, ['file'], 'the files of POST /store/algorithms/apply');
   const payload = parseJsonField(body, 'payload') ?? refuseMissingField('payload');
   const options = (parseJsonField(body, 'options') ?? {}) as Record<string, unknown>;
@@ -41,7 +55,10 @@ export async function applyAlgorithm(deps: ApiDeps, body: unknown) {
   if (options.setAsCurrent !== undefined && typeof options.setAsCurrent !== 'boolean') {
     throw new ValidationError('options.setAsCurrent must be true or false', 'options.setAsCurrent');
   }
-  const file = body.files.file;
+  if (body.fields.upload !== undefined && body.files.file) {
+    throw new ValidationError('send the code as "file" or as "upload" (an uploadId), not both', 'upload');
+  }
+  const file = body.files.file ?? (await uploaded(deps, body.fields.upload));
   const def: Record<string, unknown> =
     payload && typeof payload === 'object' && !Array.isArray(payload) ? { ...payload } : {};
   // The client's codePath is a path on its own disk: the uploaded archive replaces it.

@@ -30,6 +30,18 @@ export const VERSION_RESPONSES = {
       },
     },
   },
+  uploadTarget: {
+    schema: {
+      type: 'object',
+      required: ['uploadId', 'url', 'method', 'expiresInSeconds'],
+      properties: {
+        uploadId: { type: 'string' },
+        url: { type: 'string', description: 'PUT the archive here (no other headers needed)' },
+        method: { const: 'PUT' },
+        expiresInSeconds: { type: 'integer' },
+      },
+    },
+  },
   versionDeleted: {
     schema: {
       type: 'object',

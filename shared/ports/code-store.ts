@@ -14,6 +14,20 @@ export interface CodeStore {
    * the size cap a 413) and stores it; what a definition's `fileInfo` says of it.
    */
   store(file: UploadedCode): Promise<AlgorithmFileInfo>;
+  /**
+   * Where a client PUTs an archive too large for the API's requests (AWS: a presigned S3 URL);
+   * a 501 where requests carry archives of any accepted size (`sluice serve`).
+   */
+  uploadTarget(): Promise<UploadTarget>;
+  /** The archive PUT for `uploadId` (removed from where it waited). */
+  takeUpload(uploadId: string): Promise<Buffer>;
+}
+
+export interface UploadTarget {
+  uploadId: string;
+  url: string;
+  method: 'PUT';
+  expiresInSeconds: number;
 }
 
 /** Where an uploaded archive lives (content-addressed: the same code is one object). */

@@ -3,6 +3,8 @@
 // deleted right after (the server never sees the client's disk), jobs run it, v2 is applied, v1
 // restored, and each job records and runs the version it started with. Every answer is checked
 // against the OpenAPI document the server serves.
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,4 +191,40 @@ export async function versionsScenario(t: VersionsTarget): Promise<void> {
   expect((await c.call('GET', `/versions/algorithms/${alg}`)).body).toHaveLength(1);
   expect((await c.call('GET', `/versions/algorithms/${alg}/${v1.version}`)).status).toBe(404);
   expect((await c.call('GET', '/versions/algorithms/no-such-alg')).status).toBe(404);
+}
+
+/**
+ * An archive over what an AWS API takes in a request (5 MiB of random bytes beside the code): on
+ * AWS the CLI PUTs it to the presigned URL the API hands out, elsewhere it goes in the form.
+ */
+export async function largeArchiveScenario(t: VersionsTarget, presigned: boolean): Promise<void> {
+  const c = new VersionsClient(t);
+  const alg = `big${Date.now().toString(36)}`;
+  const root = mkdtempSync(join(tmpdir(), 'sluice-client-big-'));
+  try {
+    const def = writeAlgorithm(root, alg, 'big');
+    writeFileSync(join(root, alg, 'weights.bin'), randomBytes(5 * 1024 * 1024));
+    const r = await runCli(['algorithm', 'apply', '-f', def, '--endpoint', t.url, '--json'], { env: t.env });
+    expect(r.code, r.stderr).toBe(0);
+    if (presigned) expect(r.stderr).toMatch(/uploaded the code archive \(5\.\d MiB\) to the object store/);
+    else expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).fileInfo.fileSize).toBeGreaterThan(5 * 1024 * 1024);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const run = await c.run(pipelineOf(alg, 7));
+  expect(run.results.data[0].result).toEqual({ version: 'big', x: 7 });
+  // An uploadId is used once.
+  const target = await c.call('POST', '/store/algorithms/apply/upload', {});
+  if (!presigned) {
+    expect(target.status).toBe(501);
+    return;
+  }
+  expect(target.status).toBe(201);
+  const f = new FormData();
+  f.set('payload', JSON.stringify({ name: alg, env: 'nodejs', entryPoint: 'index.js' }));
+  f.set('upload', target.body.uploadId);
+  const nothing = await c.upload(f);
+  expect(nothing.status).toBe(400);
+  expect(nothing.body.error.message).toMatch(/nothing was uploaded/);
 }

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../shared/runtime/embedded/engine-host.ts';
 import { runCli } from '../helpers/cli.ts';
-import { VersionsClient, versionsScenario } from './algorithm-versions-scenario.ts';
+import { largeArchiveScenario, VersionsClient, versionsScenario } from './algorithm-versions-scenario.ts';
 
 let host: EngineHost;
 let home: string;
@@ -33,6 +33,10 @@ afterAll(async () => {
 it('uploads code, runs it, applies v2, restores v1; each job runs the version it recorded', async () => {
   await versionsScenario(target());
 }, 90_000);
+
+it('a large archive goes in the form (this API has no separate upload: 501)', async () => {
+  await largeArchiveScenario(target(), false);
+}, 60_000);
 
 /** A tar entry's header (ustar), enough to build hostile archives by hand. */
 function tarHeader(name: string, type: string, size: number, linkname = ''): Buffer {

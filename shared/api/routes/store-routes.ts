@@ -1,9 +1,10 @@
 // Routes of HKube's /store/* API: stored pipelines and algorithm definitions.
 
-import { applyAlgorithm } from '../code-upload.ts';
+import { applyAlgorithm, uploadTarget } from '../code-upload.ts';
 import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 import * as store from '../store.ts';
+import { VERSION_RESPONSES } from '../version-schemas.ts';
 
 route({
   method: 'GET',
@@ -108,4 +109,14 @@ route({
   },
   response: RESPONSES.algorithmApplied,
   handler: (d, r) => applyAlgorithm(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/store/algorithms/apply/upload',
+  status: 201,
+  summary:
+    'A URL to PUT a code archive to when it is too large for a request (AWS: a presigned S3 URL, valid 15 minutes); then apply with the field upload = uploadId. 501 where requests take the archive (sluice serve)',
+  body: { schema: { type: 'object', additionalProperties: false, properties: {} } },
+  response: VERSION_RESPONSES.uploadTarget,
+  handler: (d) => uploadTarget(d),
 });

@@ -9,6 +9,7 @@ import { type DynamoState, openDynamoState } from '../../adapters/aws/dynamo/dyn
 import { DynamoNotifier } from '../../adapters/aws/dynamo-notifier.ts';
 import { S3BlobStore } from '../../adapters/aws/s3-blob-store.ts';
 import { createS3Client } from '../../adapters/aws/s3-client.ts';
+import { presignPut } from '../../adapters/aws/s3-presign.ts';
 import { SqsBatcher } from '../../adapters/aws/sqs-batcher.ts';
 import { type SqsLease, SqsTaskQueue, type SqsTaskQueueOptions } from '../../adapters/aws/sqs-task-queue.ts';
 import type { PolledEventsOptions } from '../../api/polled-events.ts';
@@ -91,7 +92,12 @@ export class AwsEngine {
     const batcher = new SqsBatcher(this.sqs);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
     // The api function checks an upload by extracting it into /tmp (512 MB by default on Lambda).
-    this.code = new BlobCodeStore(new S3BlobStore(this.s3, this.config.codeBucket, ''), 256 * 1024 * 1024);
+    // Archives over the API's request limit are PUT to the code bucket through a presigned URL.
+    this.code = new BlobCodeStore(
+      new S3BlobStore(this.s3, this.config.codeBucket, ''),
+      256 * 1024 * 1024,
+      (key, seconds) => presignPut(this.s3, this.config.codeBucket, key, seconds),
+    );
     this.outcomes = new StatusQueue(batcher, this.config.statusQueueUrl, this.blobs);
     this.state = openDynamoState({
       client: this.dynamo,

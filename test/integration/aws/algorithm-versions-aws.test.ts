@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, it } from 'vitest';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
-import { versionsScenario } from '../algorithm-versions-scenario.ts';
+import { largeArchiveScenario, versionsScenario } from '../algorithm-versions-scenario.ts';
 
 const TOKEN = 'v'.repeat(43);
 let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
@@ -35,3 +35,14 @@ it('uploads code to S3, runs it on the worker, applies v2, restores v1; jobs kee
     env: { SLUICE_API_TOKEN: TOKEN },
   });
 }, 180_000);
+
+it('an archive over the API Gateway/Lambda request limit goes to S3 through a presigned URL', async () => {
+  await largeArchiveScenario(
+    {
+      url: stack.url as string,
+      headers: { authorization: `Bearer ${TOKEN}` },
+      env: { SLUICE_API_TOKEN: TOKEN },
+    },
+    true,
+  );
+}, 120_000);

@@ -20,7 +20,8 @@ async function service(): Promise<SluiceService> {
 
 /** A body each route accepts as far as its shape goes (the names in it need not exist). */
 function plausibleBody(method: string, path: string): Record<string, unknown> {
-  if (path.startsWith('/store/algorithms')) return { name: 'algo-x', env: 'command', command: ['true'] };
+  if (path.startsWith('/store/algorithms') && !path.endsWith('/upload'))
+    return { name: 'algo-x', env: 'command', command: ['true'] };
   if (path.startsWith('/store/pipelines') || path === '/exec/raw')
     return { name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }] };
   const r = routes().find((x) => x.method === method && x.path === path);

@@ -38,16 +38,17 @@ export function apiAuthFor(url: URL, env: NodeJS.ProcessEnv, homeToken?: string)
   return { kind: 'none' };
 }
 
-/** The headers of a request to `url`: JSON content type, and the authorization apiAuthFor() picks. */
+/** The headers of a request to `url`: its content type (JSON unless told), and the authorization apiAuthFor() picks. */
 export async function authorizedHeaders(
   where: string,
   env: NodeJS.ProcessEnv,
   homeToken: string | undefined,
   method: string,
   url: URL,
-  body: string | undefined,
+  body: string | Uint8Array | undefined,
+  contentType = 'application/json',
 ): Promise<Record<string, string>> {
-  const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
+  const headers: Record<string, string> = body !== undefined ? { 'content-type': contentType } : {};
   const auth = apiAuthFor(url, env, homeToken);
   if (auth.kind === 'token') return { ...headers, authorization: `Bearer ${auth.token}` };
   if (auth.kind === 'apiKey') return { ...headers, 'x-api-key': auth.key };

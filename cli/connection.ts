@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStreamBody } from '../shared/api/live-events.ts';
+import { encodeMultipart, MultipartForm } from '../shared/api/multipart.ts';
 import {
   API_PREFIX,
   type ApiRequest,
@@ -44,7 +45,25 @@ export interface SluiceClient {
    * ends. Served by `sluice serve`'s engine and the AWS API; an API without it throws.
    */
   events?(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage>;
+  /**
+   * POSTs a multipart/form-data form (text fields and files): the code upload. An engine reached
+   * in-process is handed the parsed form.
+   */
+  upload?<T = unknown>(path: string, form: FormFields): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface FormFields {
+  fields: Record<string, string>;
+  files: Record<string, { filename: string; data: Buffer }>;
+}
+
+/** The form as one in-process request body (what the HTTP shells parse a multipart body into). */
+function formBody(form: FormFields): MultipartForm {
+  const body = new MultipartForm(0);
+  Object.assign(body.fields, form.fields);
+  Object.assign(body.files, form.files);
+  return body;
 }
 
 function unwrap<T>(r: ApiResponse, where: string): T {
@@ -69,14 +88,32 @@ class HttpClient implements SluiceClient {
     /** The api-token of the home whose engine this is (never sent to a host that is not local). */
     private readonly homeToken?: string,
   ) {}
-  private headers(method: string, url: URL, body: string | undefined): Promise<Record<string, string>> {
-    return authorizedHeaders(this.where, this.env, this.homeToken, method, url, body);
+  private headers(
+    method: string,
+    url: URL,
+    body: string | Uint8Array | undefined,
+    contentType?: string,
+  ): Promise<Record<string, string>> {
+    return authorizedHeaders(this.where, this.env, this.homeToken, method, url, body, contentType);
   }
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
+    const payload = body !== undefined ? JSON.stringify(body) : undefined;
+    return this.send<T>(method, path, payload, query);
+  }
+  async upload<T>(path: string, form: FormFields) {
+    const { body, contentType } = encodeMultipart(form.fields, form.files);
+    return this.send<T>('POST', path, body, {}, contentType);
+  }
+  private async send<T>(
+    method: string,
+    path: string,
+    payload: string | Uint8Array | undefined,
+    query?: Record<string, string | undefined>,
+    contentType?: string,
+  ) {
     const url = new URL(`${this.where.replace(/\/$/, '')}${API_PREFIX}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const payload = body !== undefined ? JSON.stringify(body) : undefined;
-    const headers = await this.headers(method, url, payload);
+    const headers = await this.headers(method, url, payload, contentType);
     let res: Response;
     try {
       res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
@@ -142,6 +179,9 @@ class InProcessClient implements SluiceClient {
   async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | undefined>) {
     const req: ApiRequest = { method, path, query: query ?? {}, body };
     return unwrap<T>(await handleApi(this.service, req), this.where);
+  }
+  upload<T>(path: string, form: FormFields) {
+    return this.call<T>('POST', path, formBody(form));
   }
   async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
     const r = await handleApi(this.service, { method: 'GET', path: '/events', query });
@@ -249,6 +289,10 @@ class HomeOnFirstWrite implements SluiceClient {
       return this.reader().then((c) => c.call<T>(method, path, body, query));
     this.real ??= openHome(this.where);
     return this.real.then((c) => c.call<T>(method, path, body, query));
+  }
+  upload<T = unknown>(path: string, form: FormFields): Promise<T> {
+    this.real ??= openHome(this.where);
+    return this.real.then((c) => c.upload<T>(path, form));
   }
   async *events(query: Record<string, string>, signal: AbortSignal): AsyncIterable<SseMessage> {
     const client = await this.reader();

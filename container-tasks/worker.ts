@@ -11,6 +11,7 @@ import type { TaskRunner } from '../shared/ports/task-runner.ts';
 import { WorkerPool } from '../shared/runner/worker-pool.ts';
 import { awsConfigFromEnv } from '../shared/runtime/aws/aws-config.ts';
 import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
+import { uploadedCodeReader } from '../shared/runtime/aws/uploaded-code.ts';
 import { startWorker } from '../shared/runtime/aws/worker.ts';
 import { withDatasetCache } from '../shared/runtime/dataset-cache.ts';
 
@@ -27,6 +28,7 @@ function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
   return new WorkerPool({
     maxWorkers: slots,
     cacheDir: join(volume, 'cache'),
+    fetchUploadedCode: uploadedCodeReader(env),
     ...withDatasetCache(env),
   });
 }

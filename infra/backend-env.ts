@@ -65,6 +65,7 @@ export function backendEnvironment(
     statusQueueUrl: state.statusQueue.queueUrl,
     eventQueueUrl: state.eventQueue.queueUrl,
     blobBucket: state.blobBucket.bucketName,
+    codeBucket: state.codeBucket.bucketName,
     triggerBucket: state.triggerBucket.bucketName,
     cronTargetArn: Stack.of(scope).formatArn({
       service: 'lambda',

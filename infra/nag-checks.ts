@@ -30,9 +30,10 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
       "Table grants include the table's own GSIs (<table>/index/*): listing jobs by status, pipeline or time queries them.",
   },
   {
-    finding: /^AwsSolutions-IAM5\[Resource::.*(Blob|Trigger)Bucket\w*\W*\/\*\]$/,
+    finding: /^AwsSolutions-IAM5\[Resource::.*(Blob|Trigger|Code)Bucket\w*\W*\/\*\]$/,
     path: GRANTED_ROLES,
-    reason: 'Objects of one Sluice bucket (<bucket>/*): blob keys are created per job at run time.',
+    reason:
+      'Objects of one Sluice bucket (<bucket>/*): blob keys are created per job at run time, code keys per upload (its SHA-256).',
   },
   {
     finding: /^AwsSolutions-IAM5\[Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*\]$/,

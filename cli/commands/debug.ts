@@ -12,6 +12,7 @@ import type { DebugSessionView, DebugTask } from '../../shared/ports/debug-sessi
 import type { TaskRunner } from '../../shared/ports/task-runner.ts';
 import { connect, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
 
 /** How long one lease request waits for a task (the API's limit is 20 s). */
 const LEASE_WAIT_MS = 10_000;
@@ -32,7 +33,14 @@ async function definition(
     .call<AlgorithmDefinition>('GET', `/store/algorithms/${encodeURIComponent(name)}`)
     .catch(() => undefined);
   if (!stored) return { name, env: 'builtin' }; // attach has checked it exists: a built-in
-  return codePath ? { ...stored, codePath: resolve(cwd, codePath) } : stored;
+  if (!codePath && stored.fileInfo) {
+    throw new CliError(
+      `algorithm ${name}'s code was uploaded (it is in the engine's store, not on this machine): pass --code-path DIR, your copy of it`,
+    );
+  }
+  if (!codePath) return stored;
+  const { fileInfo: _uploaded, ...local } = stored; // the local copy replaces the uploaded code
+  return { ...local, codePath: resolve(cwd, codePath) };
 }
 
 async function runOne(

@@ -58,7 +58,9 @@ export async function runPipelineFile(
     ];
     const files: string[] = [];
     for (const dir of dirs) files.push(...(await algorithmFilesIn(ctx, dir)));
-    for (const a of await applyAlgorithmFiles(ctx, client, files)) {
+    // An API named by URL may run elsewhere: the code goes with the definitions (as algorithm apply).
+    const upload = Boolean(flags.endpoint ?? ctx.env.SLUICE_ENDPOINT);
+    for (const a of await applyAlgorithmFiles(ctx, client, files, upload)) {
       if (!flags.quiet && !flags.json) ctx.stderr.write(`registered algorithm ${a.def.name} (${a.file})\n`);
     }
     const { jobId } = await client.call<{ jobId: string }>('POST', '/exec/raw', body);

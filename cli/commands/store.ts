@@ -92,7 +92,9 @@ function algorithmCommands(a: Command, ctx: CliContext): void {
   common(
     a
       .command('apply')
-      .description('register (or replace) algorithm definitions; relative codePaths are relative to the file')
+      .description(
+        'register (or replace) algorithm definitions, each change a new version; relative codePaths are relative to the file. With --endpoint (or $SLUICE_ENDPOINT) the code is uploaded: a directory packed as .tar.gz',
+      )
       .requiredOption('-f, --file <files...>', 'algorithm definition files (YAML or JSON)')
       .addHelpText(
         'after',
@@ -102,10 +104,57 @@ function algorithmCommands(a: Command, ctx: CliContext): void {
       ),
   ).action((o: Common & { file: string[] }) =>
     withClient(ctx, o, async (c) => {
-      for (const { def } of await applyAlgorithmFiles(ctx, c, o.file)) {
+      // An API named by URL may run on another machine: it gets the code, not a path to it.
+      const upload = Boolean(o.endpoint ?? ctx.env.SLUICE_ENDPOINT);
+      for (const { def } of await applyAlgorithmFiles(ctx, c, o.file, upload)) {
         if (o.json) printJson(ctx, def);
-        else ctx.stdout.write(`registered algorithm ${def.name}\n`);
+        else ctx.stdout.write(`registered algorithm ${def.name} (version ${def.version ?? 'none'})\n`);
       }
+    }),
+  );
+  common(
+    a
+      .command('versions')
+      .description('list the versions of an algorithm, newest first (* = current)')
+      .argument('<name>'),
+  ).action((name: string, o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const path = `/${['versions', 'algorithms', name].map(encodeURIComponent).join('/')}`;
+      const [versions, current] = await Promise.all([
+        c.call<{ version: string; semver: string; created: number; algorithm: Record<string, unknown> }[]>(
+          'GET',
+          path,
+        ),
+        c.call<{ version?: string }>('GET', `/store/algorithms/${encodeURIComponent(name)}`),
+      ]);
+      if (o.json) return printJson(ctx, versions);
+      printTable(
+        ctx,
+        versions.map((v) => ({
+          current: v.version === current.version ? '*' : '',
+          version: v.version,
+          semver: v.semver,
+          created: new Date(v.created).toISOString(),
+          code: codeOf(v.algorithm),
+        })),
+        ['current', 'version', 'semver', 'created', 'code'],
+      );
+    }),
+  );
+  common(
+    a
+      .command('restore')
+      .description('make a stored version the current one again (running jobs keep their version)')
+      .argument('<name>')
+      .argument('<version>', 'the version id, or its semver (1.0.2)'),
+  ).action((name: string, version: string, o: Common) =>
+    withClient(ctx, o, async (c) => {
+      const v = await c.call<{ version: string; semver: string }>('POST', '/versions/algorithms/apply', {
+        name,
+        version,
+      });
+      if (o.json) return printJson(ctx, v);
+      ctx.stdout.write(`algorithm ${name} is at version ${v.version} (${v.semver})\n`);
     }),
   );
   common(a.command('get').description('print an algorithm definition').argument('<name>')).action(
@@ -195,4 +244,11 @@ function registerLatestRuns(
       }),
     );
   }
+}
+
+/** Where a version's code is: its upload (checksum) or its codePath. */
+function codeOf(def: Record<string, unknown>): string {
+  const info = def.fileInfo as { checksum?: string } | undefined;
+  if (info?.checksum) return `upload ${info.checksum.slice(0, 12)}`;
+  return typeof def.codePath === 'string' ? def.codePath : '';
 }

@@ -33,6 +33,8 @@ export class ApiStack extends Stack {
       handler: props.apiFunction,
       proxy: true,
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // The code upload (POST /store/algorithms/apply) reaches the function base64-encoded, intact.
+      binaryMediaTypes: ['multipart/form-data'],
       // Access logging needs the account's API Gateway CloudWatch role: created and set here unless
       // the deployer manages it (apiCloudWatchRole=false); kept on destroy, other APIs may use it.
       cloudWatchRole: config.apiCloudWatchRole,

@@ -176,6 +176,8 @@ export class SchedulerStack extends Stack {
     for (const table of [state.jobsTable, state.tasksTable, state.registryTable])
       table.grantReadWriteData(fn);
     state.blobBucket.grantReadWrite(fn);
+    // Code uploads arrive through the API; the workers read them (workers-stack.ts).
+    if (name === 'api') state.codeBucket.grantReadWrite(fn);
     for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
       for (const queue of queues[q]) queue.grantSendMessages(fn);
     }

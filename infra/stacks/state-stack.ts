@@ -78,6 +78,8 @@ export class StateStack extends Stack {
   readonly tasksTable: dynamodb.Table;
   readonly registryTable: dynamodb.Table;
   readonly blobBucket: s3.Bucket;
+  /** Uploaded algorithm code (`POST /store/algorithms/apply`): kept while definitions name it. */
+  readonly codeBucket: s3.Bucket;
   readonly triggerBucket: s3.Bucket;
   readonly taskQueues: Record<Priority, sqs.Queue>;
   readonly statusQueue: sqs.Queue;
@@ -154,6 +156,12 @@ export class StateStack extends Stack {
       { id: 'ExpireWithRecords', expiration: Duration.days(config.retentionDays + 1) },
     ]);
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
+    // Code archives are named by algorithm versions, which live as long as the registry keeps them:
+    // never expired (the blob bucket's rule would delete a version's code after retentionDays).
+    // Only archives PUT through a presigned URL and never applied (uploads/) expire, after a day.
+    this.codeBucket = dataBucket('CodeBucket', 'code/', [
+      { id: 'ExpireUnusedUploads', prefix: 'uploads/', expiration: Duration.days(1) },
+    ]);
 
     const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {
       const dlq = new sqs.Queue(this, `${id}Dlq`, {
@@ -218,6 +226,7 @@ export class StateStack extends Stack {
       description: `Put pipeline descriptors (.json, .yml, .yaml) under ${TRIGGER_UPLOAD_PREFIX} here to run them`,
     });
     new CfnOutput(this, 'BlobBucketName', { value: this.blobBucket.bucketName });
+    new CfnOutput(this, 'CodeBucketName', { value: this.codeBucket.bucketName });
   }
 
   get allQueues(): sqs.Queue[] {

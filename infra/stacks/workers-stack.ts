@@ -147,6 +147,7 @@ export class WorkersStack extends Stack {
       table.grantReadWriteData(this.taskRole);
     }
     state.blobBucket.grantReadWrite(this.taskRole);
+    state.codeBucket.grantRead(this.taskRole); // uploaded algorithm code
     for (const p of PRIORITIES) {
       state.taskQueues[p].grantConsumeMessages(this.taskRole);
       state.taskQueues[p].grantSendMessages(this.taskRole);

@@ -1,5 +1,6 @@
 // What the REST API's operations need of the engine: its ports, a way to start and stop jobs, and
 // the cron scheduler where one runs. assembleEngine() builds one; tests may build their own.
+import type { CodeStore } from '../ports/code-store.ts';
 import type { DebugSessions } from '../ports/debug-sessions.ts';
 import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
 import type { JobOrigin, JobState } from '../ports/job-state.ts';
@@ -58,6 +59,8 @@ export interface ApiDeps {
   workers?: () => WorkerActivityView | Promise<WorkerActivityView>;
   /** Debug sessions (`sluice debug`), where the API and the dispatcher share a process. */
   debug?: DebugSessions;
+  /** Where uploaded code archives go (`code/<sha256>.<ext>`), read by the workers. */
+  codeStore?: CodeStore;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
   /**

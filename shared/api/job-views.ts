@@ -38,6 +38,14 @@ export interface LiveCounts {
   nodes?: Record<string, { queued: number; active: number }>;
 }
 
+/** The version of its algorithm a node runs, as the job recorded it (coordinator.ts). */
+function versionOf(job: JobState, nodeName: string): { algorithmVersion?: string } {
+  if (!job.algorithmVersions) return {};
+  const algorithm = job.pipeline.nodes.find((p) => p.nodeName === nodeName)?.algorithmName;
+  const version = algorithm === undefined ? undefined : job.algorithmVersions[algorithm];
+  return version ? { algorithmVersion: version } : {};
+}
+
 export function jobStatusView(job: JobState, live?: LiveCounts) {
   const nodes = [...job.nodes.entries()].map(([nodeName, n]) => ({
     nodeName,
@@ -52,6 +60,7 @@ export function jobStatusView(job: JobState, live?: LiveCounts) {
       ? { queued: live.nodes[nodeName]?.queued ?? 0, running: live.nodes[nodeName]?.active ?? 0 }
       : {}),
     ...(n.reason ? { reason: n.reason } : {}),
+    ...versionOf(job, nodeName),
     ...childrenOf(job, nodeName),
   }));
   const sum = (k: 'succeeded' | 'failed' | 'stopped' | 'retried') => nodes.reduce((a, n) => a + n[k], 0);

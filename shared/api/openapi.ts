@@ -48,7 +48,7 @@ export function openApiDocument() {
             requestBody: {
               required: true,
               content: {
-                'application/json': {
+                [r.bodyMediaType ?? 'application/json']: {
                   schema: schemaOf(body),
                 },
               },

@@ -23,7 +23,8 @@ export function str(body: Record<string, unknown>, field: string): string {
 export function onlyFields(body: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(body)) {
     if (!allowed.includes(k)) {
-      throw new ValidationError(`unknown field "${k}" in ${where} (allowed: ${allowed.join(', ')})`, k);
+      const known = allowed.length ? `allowed: ${allowed.join(', ')}` : 'it takes no fields';
+      throw new ValidationError(`unknown field "${k}" in ${where} (${known})`, k);
     }
   }
 }

@@ -3,6 +3,7 @@
 // return; test/integration/api-responses.test.ts checks real responses of a running engine
 // against them, so a field added to a view without its schema (or a schema that drifts) fails.
 import type { SchemaRef } from './route-table.ts';
+import { ALGORITHM_VERSION, VERSION_RESPONSES } from './version-schemas.ts';
 import { WORKERS_SCHEMA } from './worker-schema.ts';
 
 const JOB_STATUS = { enum: ['pending', 'active', 'completed', 'failed', 'stopped'] };
@@ -90,6 +91,10 @@ export const JOB_STATUS_VIEW = {
           queued: COUNT,
           running: COUNT,
           reason: { type: 'string' },
+          algorithmVersion: {
+            type: 'string',
+            description: 'the version of its algorithm the node runs (recorded when the job started)',
+          },
           children: {
             type: 'array',
             description: 'jobs the node’s tasks started (code API) or ran (pipeline nodes)',
@@ -247,6 +252,7 @@ const DYNAMIC_TASK_STATE = {
 
 /** Schemas the document lists under components/schemas (they refer to themselves). */
 export const RESPONSE_COMPONENTS = {
+  AlgorithmVersion: ALGORITHM_VERSION,
   JobStatus: JOB_STATUS_VIEW,
   JobResults: JOB_RESULTS,
   Task: TASK_RECORD,
@@ -310,6 +316,7 @@ export const RESPONSES = {
   cronEntry: { schema: CRON_ENTRY },
   pipelines: { schema: { type: 'array', items: { $ref: '#/components/schemas/Pipeline' } } },
   algorithms: { schema: { type: 'array', items: { $ref: '#/components/schemas/Algorithm' } } },
+  ...VERSION_RESPONSES,
   openapi: {
     schema: {
       type: 'object',

@@ -31,8 +31,10 @@ export interface RouteSpec {
   /** Success status (default 200). */
   status?: number;
   summary: string;
-  /** The JSON request body, documented. */
+  /** The request body, documented (JSON unless `bodyMediaType` says otherwise). */
   body?: SchemaRef;
+  /** multipart/form-data: the body reaches the handler as a MultipartForm (api/multipart.ts). */
+  bodyMediaType?: 'multipart/form-data';
   /** Query parameters: name → description. */
   query?: Record<string, string>;
   /** The success response body, documented (default: any JSON). */

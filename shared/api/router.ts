@@ -1,6 +1,7 @@
 // The REST API as one framework-free router: (method, path, query, body) -> (status, body).
 // `sluice serve` puts it behind node:http; the AWS api function puts it behind API Gateway.
 import { SluiceError, ValidationError } from '../errors.ts';
+import { MultipartForm } from './multipart.ts';
 import { checkBody } from './request-body.ts';
 import { type ApiRequest, type Params, routes } from './route-table.ts';
 import './routes/index.ts';
@@ -18,6 +19,7 @@ export const API_PREFIX = '/api/v1';
 /** The statuses of the error types answered without a SluiceError (the HTTP shells use them too). */
 const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
   INVALID_JSON: 400,
+  INVALID_BODY: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   TOO_LARGE: 413,
@@ -81,11 +83,19 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
       };
     }
   }
+  const multipart = r.bodyMediaType === 'multipart/form-data';
+  if (req.body instanceof MultipartForm !== multipart && (multipart || req.body !== undefined)) {
+    const message = multipart
+      ? `${req.method} ${API_PREFIX}${r.path} takes multipart/form-data`
+      : `${req.method} ${API_PREFIX}${r.path} takes a JSON body (Content-Type: application/json), not multipart/form-data`;
+    return { status: 415, body: errorBody('UNSUPPORTED_MEDIA_TYPE', message, 415) };
+  }
   try {
     // The documented body is the checked body: unknown fields, types and required fields are 400
     // before the operation looks anything up. (Pipeline and algorithm bodies are checked by their
     // own validators, which say more.)
-    if (r.body && 'schema' in r.body) checkBody(r.body.schema, req.body, `${r.method} ${r.path}`);
+    if (r.body && 'schema' in r.body && !multipart)
+      checkBody(r.body.schema, req.body, `${r.method} ${r.path}`);
     const body = await r.handler(service.deps, req, params);
     // Acknowledged means durable: a change is answered only once it is committed.
     if (req.method !== 'GET') await service.deps.durable?.();

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { validateAlgorithm, validatePipeline } from '../pipeline/index.ts';
 import { refusePipelineCycle, subPipelinesOf } from '../pipeline/pipeline-cycles.ts';
 import type { AlgorithmDefinition, Pipeline } from '../pipeline/types.ts';
+import { versioned } from './algorithm-versions.ts';
 import type { ApiDeps } from './api-deps.ts';
 
 export async function listPipelines(deps: ApiDeps) {
@@ -94,9 +95,14 @@ export async function putAlgorithm(
   if (deps.builtins.has(a.name)) {
     throw new ConflictError(`"${a.name}" is a built-in algorithm; choose another name`, 'BUILTIN_ALGORITHM');
   }
-  await deps.registry.putAlgorithm(a, mode);
+  const current = await deps.registry.getAlgorithm(a.name);
+  if (mode === 'create' && current) throw new ConflictError(`algorithm "${a.name}" already exists`);
+  if (mode === 'update' && !current) throw new NotFoundError(`algorithm "${a.name}" does not exist`);
+  // Every change is a new version (algorithm-versions.ts); an unchanged definition keeps its own.
+  const { algorithm } = await versioned(deps, a, current);
+  await deps.registry.putAlgorithm(algorithm, mode);
   deps.onAlgorithmsChanged?.();
-  return a;
+  return algorithm;
 }
 export async function deleteAlgorithm(deps: ApiDeps, name: string) {
   if (!(await deps.registry.deleteAlgorithm(name))) {

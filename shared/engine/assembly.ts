@@ -4,6 +4,7 @@
 // only in the ports they pass and in these options.
 import type { PolledEventsOptions } from '../api/polled-events.ts';
 import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
+import type { CodeStore } from '../ports/code-store.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
 import { codeApiSession, stopTaskChildren } from './code-api.ts';
@@ -38,6 +39,8 @@ export interface AssembleOptions {
   agingMs?: number;
   /** Told when stored algorithms change (caches of definitions and caps). */
   onAlgorithmsChanged?: () => void;
+  /** Where the API keeps uploaded code (`POST /store/algorithms/apply`). */
+  codeStore?: CodeStore;
   /**
    * Serve the live event stream (`GET /api/v1/events`): where this process sees every change of
    * its jobs (the embedded engine), not where the work is spread over functions (AWS).
@@ -125,6 +128,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     durable: () => ports.queue.durable(),
     ...(debug ? { debug } : {}),
     ...(opts.cron ? { cron: opts.cron } : {}),
+    ...(opts.codeStore ? { codeStore: opts.codeStore } : {}),
     onAlgorithmsChanged: () => {
       dispatcher?.invalidateAlgorithms();
       opts.onAlgorithmsChanged?.();

@@ -86,13 +86,14 @@ export class Coordinator implements JobDriver {
     if (opts.options) merged.options = { ...((base.options as object) ?? {}), ...opts.options };
     if (opts.priority !== undefined) merged.priority = opts.priority;
     const pipeline = validatePipeline(typeof raw === 'object' && raw !== null ? merged : raw);
-    await this.checkAlgorithms(pipeline);
+    const versions = await this.checkAlgorithms(pipeline);
     await this.checkSubPipelines(pipeline);
     const { jobs, clock } = this.ports;
     const admit = await admitsNewJob(jobs, pipeline);
     const jobId = opts.jobId ?? newJobId(pipeline.name);
     const dag = this.dagOf(jobId, pipeline);
     const state = initialJobState(jobId, pipeline, dag, clock.now(), opts.origin);
+    if (versions) state.algorithmVersions = versions;
     if (opts.dynamic) {
       // Every node of a dynamic job takes any number of tasks, like a batch.
       state.dynamic = { closed: false };
@@ -128,12 +129,18 @@ export class Coordinator implements JobDriver {
     refusePipelineCycle(pipeline, stored);
   }
 
-  private async checkAlgorithms(pipeline: Pipeline): Promise<void> {
+  /** Refuses unregistered algorithms; the versions the job will run (none: all unversioned). */
+  private async checkAlgorithms(pipeline: Pipeline): Promise<Record<string, string> | undefined> {
     const missing: string[] = [];
+    let versions: Record<string, string> | undefined;
     for (const n of pipeline.nodes) {
       if (n.kind === 'output' || n.kind === 'pipeline' || this.ports.builtins.has(n.algorithmName)) continue;
-      if (!(await this.ports.registry.getAlgorithm(n.algorithmName)))
-        missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
+      const def = await this.ports.registry.getAlgorithm(n.algorithmName);
+      if (!def) missing.push(`"${n.algorithmName}" (node "${n.nodeName}")`);
+      else if (def.version) {
+        versions ??= Object.create(null) as Record<string, string>;
+        versions[n.algorithmName] = def.version;
+      }
     }
     if (missing.length) {
       throw new ValidationError(
@@ -142,6 +149,7 @@ export class Coordinator implements JobDriver {
         'UNKNOWN_ALGORITHM',
       );
     }
+    return versions;
   }
 
   /**
@@ -160,6 +168,7 @@ export class Coordinator implements JobDriver {
       parentJobId: jobId,
     });
     state.admitted = true;
+    if (old.algorithmVersions) state.algorithmVersions = old.algorithmVersions;
     state.nodes = state.nodes.withAll(
       keep.flatMap((n): [string, NodeState][] => {
         const kept = old.nodes.get(n);

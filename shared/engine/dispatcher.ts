@@ -1,7 +1,6 @@
 // Moves tasks from the queue to the task runner: most urgent first, within the caps (global
 // worker slots, per-algorithm maxWorkers), and reports each outcome (to the coordinator, or on
 // AWS to the status queue). Used by the embedded engine and by the AWS worker.
-import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, every, type Timer } from '../ports/clock.ts';
 import { isJobFinal } from '../ports/job-state.ts';
@@ -11,6 +10,7 @@ import { taskFailure } from '../ports/task-failure.ts';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports/task-queue.ts';
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
+import { AlgorithmDefinitions } from './algorithm-definitions.ts';
 import type { DebugHub } from './debug-hub.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import type { TaskChildWork } from './pipeline-node.ts';
@@ -64,7 +64,7 @@ export class Dispatcher {
   private lent = 0;
   /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
   private lentBy = new Map<string, number>();
-  private algorithms = new Map<string, AlgorithmDefinition | undefined>();
+  private readonly algorithms: AlgorithmDefinitions;
   private pumping = false;
   private again = false;
   private scheduled = false;
@@ -81,7 +81,9 @@ export class Dispatcher {
   /** Pumps and task executions under way; close() waits for them before the store closes. */
   private inflight = new Set<Promise<unknown>>();
 
-  constructor(readonly deps: DispatcherDeps) {}
+  constructor(readonly deps: DispatcherDeps) {
+    this.algorithms = new AlgorithmDefinitions(deps.registry);
+  }
 
   start(pollMs = 250): void {
     if (this.timer || this.closed) return;
@@ -161,11 +163,6 @@ export class Dispatcher {
     await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
-  private async algorithm(name: string): Promise<AlgorithmDefinition | undefined> {
-    if (!this.algorithms.has(name)) this.algorithms.set(name, await this.deps.registry.getAlgorithm(name));
-    return this.algorithms.get(name);
-  }
-
   private async pump(): Promise<void> {
     if (this.pumping) {
       this.again = true;
@@ -184,7 +181,7 @@ export class Dispatcher {
         }
         const active = await queue.activeByAlgorithm();
         // Definitions needed by accept() must be loaded before the (synchronous) claim scan.
-        for (const name of active.keys()) await this.algorithm(name);
+        for (const name of active.keys()) await this.algorithms.load(name);
         const claimedPer = new Map<string, number>();
         let claimedTotal = 0;
         for (const [jobId, seen] of this.pausedJobs)
@@ -192,7 +189,7 @@ export class Dispatcher {
         const accept = (t: QueuedTask): ClaimDecision => {
           if (this.pausedJobs.has(t.jobId)) return 'skip';
           const builtin = builtins.get(t.algorithmName);
-          const def = this.algorithms.get(t.algorithmName);
+          const def = this.algorithms.loaded(t.algorithmName);
           if (!builtin && !this.algorithms.has(t.algorithmName)) return 'skip'; // loaded below, next round
           const mine = claimedPer.get(t.algorithmName) ?? 0;
           const cap = def?.maxWorkers;
@@ -228,7 +225,7 @@ export class Dispatcher {
     let loaded = false;
     for (const n of await this.deps.queue.queuedAlgorithms()) {
       if (this.deps.builtins.has(n) || this.algorithms.has(n)) continue;
-      await this.algorithm(n);
+      await this.algorithms.load(n);
       loaded = true;
     }
     return loaded;
@@ -290,7 +287,15 @@ export class Dispatcher {
     if (job.status === 'pending') await reports.taskStarted(job.jobId);
     this.deps.onTaskStarted?.(task);
     const node = job.pipeline.nodes.find((n) => n.nodeName === task.nodeName);
-    const def = await this.algorithm(task.algorithmName);
+    const def = builtins.has(task.algorithmName)
+      ? undefined
+      : await this.algorithms.forJob(task.algorithmName, job.algorithmVersions?.[task.algorithmName]);
+    if (def === 'deleted') {
+      const error = `version ${job.algorithmVersions?.[task.algorithmName]} of algorithm "${task.algorithmName}", which job ${job.jobId} runs, was deleted`;
+      const failure = taskFailure('invalid-input', error);
+      await reports.taskOutcome({ taskId: t.taskId, status: 'failed', error, failure }, t);
+      return;
+    }
     const spec: TaskSpec = {
       info: {
         jobId: job.jobId,

@@ -249,6 +249,22 @@ export const algorithmSchema = {
     retry: retrySchema,
     maxWorkers: { type: 'integer', minimum: 1 },
     minHotWorkers: { type: 'integer', minimum: 0, default: 0 },
+    version: {
+      type: 'string',
+      minLength: 1,
+      description: 'The stored version (set by the engine; a given one is replaced).',
+    },
+    fileInfo: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['checksum', 'fileSize', 'fileExt'],
+      description: 'Uploaded code (set by POST /store/algorithms/apply).',
+      properties: {
+        checksum: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        fileSize: { type: 'integer', minimum: 0 },
+        fileExt: { enum: ['tar.gz', 'tar'] },
+      },
+    },
   },
 } as const;
 

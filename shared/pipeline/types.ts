@@ -111,6 +111,18 @@ export interface AlgorithmDefinition {
   maxWorkers?: number;
   minHotWorkers: number;
   description?: string;
+  /** The stored version this definition is (set by the registry on every change; HKube's id). */
+  version?: string;
+  /** Code uploaded with `POST /store/algorithms/apply`, kept in the object store (HKube's field). */
+  fileInfo?: AlgorithmFileInfo;
+}
+
+/** An uploaded code archive: `code/<checksum>.<fileExt>` in the engine's object store. */
+export interface AlgorithmFileInfo {
+  /** SHA-256 of the archive, hex. */
+  checksum: string;
+  fileSize: number;
+  fileExt: 'tar.gz' | 'tar';
 }
 
 /**

@@ -83,6 +83,11 @@ export interface JobState {
   dynamic?: { closed: boolean };
   /** Jobs its tasks started through the code API (ports/code-api.ts); stopping this job stops them. */
   children?: ChildJobRef[];
+  /**
+   * The version of each algorithm the job runs (name → version id), recorded when it is submitted:
+   * its tasks run these definitions even if another version is applied or restored meanwhile.
+   */
+  algorithmVersions?: Record<string, string>;
 }
 
 /**

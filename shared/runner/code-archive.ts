@@ -108,7 +108,32 @@ async function resolveChain(path: string): Promise<string> {
   return cur;
 }
 
-export async function extractCodeArchive(archive: string, root: string): Promise<void> {
+/** Bounds on what an archive may expand to (an uploaded archive: a small gzip can hold terabytes). */
+export interface ExtractLimits {
+  /** Bytes of file content in all. */
+  maxBytes?: number;
+  /** Entries of any kind. */
+  maxEntries?: number;
+}
+
+export async function extractCodeArchive(
+  archive: string,
+  root: string,
+  limits: ExtractLimits = {},
+): Promise<void> {
+  const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+  const maxEntries = limits.maxEntries ?? Number.POSITIVE_INFINITY;
+  let written = 0;
+  let entries = 0;
+  const count = (bytes: number) => {
+    written += bytes;
+    if (written > maxBytes) {
+      throw new ValidationError(
+        `code archive expands to more than ${Math.round(maxBytes / 1024 / 1024)} MiB`,
+        'codePath',
+      );
+    }
+  };
   const magic = Buffer.alloc(2);
   const fh = await open(archive, 'r');
   await fh.read(magic, 0, 2, 0).finally(() => fh.close());
@@ -140,6 +165,10 @@ export async function extractCodeArchive(archive: string, root: string): Promise
       pax = {};
       longName = undefined;
       longLink = undefined;
+      if (++entries > maxEntries) {
+        throw new ValidationError(`code archive has more than ${maxEntries} entries`, 'codePath');
+      }
+      if (type !== '5' && type !== '2' && type !== '1') count(size);
       const target = safeTarget(root, name);
       if (type === '0' || type === '\0' || type === '7') {
         if (!target) throw new ValidationError(`code archive has a file with no name`, 'codePath');
@@ -173,6 +202,8 @@ export async function extractCodeArchive(archive: string, root: string): Promise
       if (!hard) continue;
       const source = safeTarget(root, linkname);
       if (!source) throw new ValidationError(`code archive hard link '${target}' has no target`, 'codePath');
+      // A hard link is a copy here: it counts against the bound as much as its target.
+      count((await lstat(source)).size);
       await mkdir(dirname(target), { recursive: true });
       await copyFile(source, target);
     }

@@ -1,4 +1,5 @@
 // Options of the local worker pool and the wire messages between the pool and its host processes.
+import type { AlgorithmFileInfo } from '../pipeline/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DatasetCacheOptions } from './dataset-cache.ts';
 
@@ -12,6 +13,8 @@ export interface BuiltinModuleRef {
 export interface WorkerPoolOptions {
   /** Where extracted `.tar.gz` code paths are cached (`<cacheDir>/code/<sha256>`). Required. */
   cacheDir: string;
+  /** The bytes of uploaded code (`fileInfo`: the object store, BlobCodeStore.fetch). */
+  fetchUploadedCode?: (info: AlgorithmFileInfo) => Promise<Buffer>;
   /** Total process slots (hot processes, running commands, builtin hosts). Default: os.availableParallelism(). */
   maxWorkers?: number;
   /**

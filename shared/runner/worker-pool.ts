@@ -37,7 +37,7 @@ export class WorkerPool implements TaskRunner {
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
     this.slots = new PoolSlots(this.settings);
-    this.code = new CodeCache(options.cacheDir);
+    this.code = new CodeCache(options.cacheDir, options.fetchUploadedCode);
     if (options.datasetCache)
       this.datasetCache = new DatasetCache({ env: this.settings.env, ...options.datasetCache });
     const idle = this.settings.idleTimeoutMs;
@@ -201,7 +201,7 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     cacheUrl?: string,
   ): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
-    const codeDir = await this.code.resolve(def.codePath);
+    const codeDir = await this.code.codeDir(def);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
     const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}${cacheUrl ? `\0${cacheUrl}` : ''}`;
@@ -253,7 +253,7 @@ export class WorkerPool implements TaskRunner {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
     const argv = def.command;
-    const cwd = await this.code.resolve(def.codePath);
+    const cwd = await this.code.codeDir(def);
     const lease = await this.slots.acquire({ kind: 'command' }, signal);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
     if (this.closing) {

@@ -6,6 +6,8 @@
 // rebinding points a page's own name at 127.0.0.1).
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { routes } from '../api/route-table.ts';
+import '../api/routes/index.ts';
 import { sameToken } from './api-token.ts';
 
 export interface HttpGuardOptions {
@@ -39,6 +41,13 @@ function hostName(hostHeader: string): string {
 }
 
 const JSON_MEDIA = /^application\/(?:[\w.+-]+\+)?json$/;
+
+function takesMultipart(url: string | undefined, apiPrefix: string): boolean {
+  const path = new URL(url ?? '/', 'http://localhost').pathname;
+  if (!path.startsWith(apiPrefix)) return false;
+  const rest = path.slice(apiPrefix.length);
+  return routes().some((r) => r.bodyMediaType === 'multipart/form-data' && r.pattern.test(rest));
+}
 
 function hasBody(headers: IncomingHttpHeaders): boolean {
   if (headers['transfer-encoding']) return true;
@@ -97,7 +106,10 @@ export function checkRequest(
   }
   if (hasBody(req.headers)) {
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!JSON_MEDIA.test(type)) {
+    // multipart/form-data only where a route takes it (the code upload). A browser may send it
+    // cross-site without a preflight: the token and Origin checks above still apply.
+    const form = type === 'multipart/form-data' && takesMultipart(req.url, opts.apiPrefix);
+    if (!JSON_MEDIA.test(type) && !form) {
       return {
         status: 415,
         type: 'UNSUPPORTED_MEDIA_TYPE',

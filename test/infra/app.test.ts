@@ -99,7 +99,7 @@ describe('state stack', () => {
   });
 
   it('has encrypted, private, TLS-only buckets with access logs', () => {
-    state.resourceCountIs('AWS::S3::Bucket', 3);
+    state.resourceCountIs('AWS::S3::Bucket', 4);
     const buckets = resourcesOfType(state, 'AWS::S3::Bucket');
     for (const b of Object.values(buckets)) {
       expect(
@@ -112,9 +112,9 @@ describe('state stack', () => {
         RestrictPublicBuckets: true,
       });
     }
-    expect(Object.values(buckets).filter((b) => b.Properties.LoggingConfiguration)).toHaveLength(2);
+    expect(Object.values(buckets).filter((b) => b.Properties.LoggingConfiguration)).toHaveLength(3);
     const policies = resourcesOfType(state, 'AWS::S3::BucketPolicy');
-    expect(Object.keys(policies)).toHaveLength(3);
+    expect(Object.keys(policies)).toHaveLength(4);
     for (const p of Object.values(policies)) {
       expect(p.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -345,6 +345,13 @@ describe('scheduler stack', () => {
       ),
     );
     expect(triggerReaders).toEqual(['s3-trigger']);
+    // Only the api function stores uploaded code (POST /store/algorithms/apply).
+    const codeWriters = FUNCTION_NAMES.filter((n) =>
+      roleStatements(scheduler, functionsByName()[n]!.props.Role['Fn::GetAtt'][0]).some((st) =>
+        JSON.stringify(st.Resource).includes('CodeBucket'),
+      ),
+    );
+    expect(codeWriters).toEqual(['api']);
     // Only dispatch may report outcomes (of tasks whose lease expired) besides the workers.
     const statusSenders = FUNCTION_NAMES.filter((n) =>
       roleStatements(scheduler, functionsByName()[n]!.props.Role['Fn::GetAtt'][0]).some(
@@ -549,6 +556,8 @@ describe('api stack', () => {
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'execute-api:Invoke', Effect: 'Allow' })] },
     });
     api.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    // The code upload's multipart body reaches the function intact (base64).
+    api.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['multipart/form-data'] });
   });
 });
 

@@ -29,6 +29,12 @@ it('expires blobs a day after their records (retentionDays + 1), and only in the
   expect(rulesOf('BlobBucket')).toContainEqual(
     expect.objectContaining({ Id: 'ExpireWithRecords', ExpirationInDays: 8, Status: 'Enabled' }),
   );
-  // Descriptors in the trigger bucket are the user's: never expired.
+  // Descriptors in the trigger bucket are the user's: never expired; nor is uploaded algorithm code,
+  // which algorithm versions name as long as they exist.
   expect(rulesOf('TriggerBucket').some((r: { ExpirationInDays?: number }) => r.ExpirationInDays)).toBe(false);
+  // (only presigned uploads never applied expire, after a day).
+  const codeExpiring = rulesOf('CodeBucket').filter((r: { ExpirationInDays?: number }) => r.ExpirationInDays);
+  expect(codeExpiring).toEqual([
+    expect.objectContaining({ Id: 'ExpireUnusedUploads', Prefix: 'uploads/', ExpirationInDays: 1 }),
+  ]);
 });

@@ -35,7 +35,8 @@ export interface SignableRequest {
   method: string;
   url: URL;
   headers: Record<string, string>;
-  body?: string;
+  /** Text (JSON) or bytes (a multipart upload). */
+  body?: string | Uint8Array;
 }
 
 /** Returns the headers to send (the given ones plus host, x-amz-date, authorization, token). */

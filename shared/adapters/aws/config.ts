@@ -17,6 +17,11 @@ export const AWS_ENV = {
   eventQueueUrl: 'SLUICE_EVENT_QUEUE_URL',
   /** S3 bucket for blobs: results, large flowInputs, logs. */
   blobBucket: 'SLUICE_BLOB_BUCKET',
+  /**
+   * S3 bucket of uploaded algorithm code (`code/<sha256>.<ext>`; never expires). Default: the blob
+   * bucket (whose objects expire after the retention period: set this in a deployment).
+   */
+  codeBucket: 'SLUICE_CODE_BUCKET',
   /** S3 bucket watched for pipeline descriptors (s3-trigger). */
   triggerBucket: 'SLUICE_TRIGGER_BUCKET',
   /** EventBridge: the cron function's ARN and the rule name prefix it manages. */

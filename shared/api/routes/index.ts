@@ -3,6 +3,7 @@ import './exec-routes.ts';
 import './job-query-routes.ts';
 import './task-log-routes.ts';
 import './store-routes.ts';
+import './version-routes.ts';
 import './trigger-routes.ts';
 import './docs-routes.ts';
 import './dynamic-routes.ts';

@@ -1,8 +1,10 @@
 // Routes of HKube's /store/* API: stored pipelines and algorithm definitions.
 
+import { applyAlgorithm, uploadTarget } from '../code-upload.ts';
 import { RESPONSES } from '../response-schemas.ts';
 import { route } from '../route-table.ts';
 import * as store from '../store.ts';
+import { VERSION_RESPONSES } from '../version-schemas.ts';
 
 route({
   method: 'GET',
@@ -80,4 +82,41 @@ route({
   summary: 'Delete a registered algorithm',
   response: RESPONSES.deleted,
   handler: (d, _r, p) => store.deleteAlgorithm(d, p.name as string),
+});
+route({
+  method: 'POST',
+  path: '/store/algorithms/apply',
+  summary:
+    'Register an algorithm with its code (multipart: payload = the definition as JSON, file = a .tar.gz or .tar of the code, options = {"setAsCurrent": bool}); every change is a new version',
+  bodyMediaType: 'multipart/form-data',
+  body: {
+    schema: {
+      type: 'object',
+      required: ['payload'],
+      properties: {
+        payload: { type: 'string', description: 'the algorithm definition, JSON' },
+        file: {
+          type: 'string',
+          format: 'binary',
+          description: 'the code: a .tar.gz, .tgz or .tar (at most 50 MiB)',
+        },
+        options: {
+          type: 'string',
+          description: 'JSON: {"setAsCurrent": false} stores the version without making it current',
+        },
+      },
+    },
+  },
+  response: RESPONSES.algorithmApplied,
+  handler: (d, r) => applyAlgorithm(d, r.body),
+});
+route({
+  method: 'POST',
+  path: '/store/algorithms/apply/upload',
+  status: 201,
+  summary:
+    'A URL to PUT a code archive to when it is too large for a request (AWS: a presigned S3 URL, valid 15 minutes); then apply with the field upload = uploadId. 501 where requests take the archive (sluice serve)',
+  body: { schema: { type: 'object', additionalProperties: false, properties: {} } },
+  response: VERSION_RESPONSES.uploadTarget,
+  handler: (d) => uploadTarget(d),
 });

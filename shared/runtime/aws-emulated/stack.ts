@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AWS_ENV } from '../../adapters/aws/config.ts';
+import { isMultipart } from '../../api/multipart.ts';
 import type { PolledEventsOptions } from '../../api/polled-events.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock } from '../../ports/clock.ts';
@@ -181,7 +182,13 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
       const { withDatasetCache } = await import('../dataset-cache.ts');
       const cacheDir = join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
-      runner = new WorkerPool({ maxWorkers: slots, cacheDir, ...withDatasetCache(env) });
+      const { uploadedCodeReader } = await import('../aws/uploaded-code.ts');
+      runner = new WorkerPool({
+        maxWorkers: slots,
+        cacheDir,
+        fetchUploadedCode: uploadedCodeReader(env),
+        ...withDatasetCache(env),
+      });
       ownRunner = runner;
     }
     mainController = new AbortController();
@@ -207,6 +214,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       req.on('end', () => {
         void (async () => {
           const u = new URL(req.url ?? '/', 'http://localhost');
+          const binary = isMultipart(req.headers['content-type']);
           const query: Record<string, string> = {};
           for (const [k, v] of u.searchParams) query[k] = v;
           const event = {
@@ -219,8 +227,9 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
             multiValueQueryStringParameters: null,
             pathParameters: { proxy: u.pathname.slice(1) },
             stageVariables: null,
-            body: chunks.length ? Buffer.concat(chunks).toString('utf8') : null,
-            isBase64Encoded: false,
+            // As API Gateway with binaryMediaTypes ['multipart/form-data'] (infra/stacks/api-stack.ts).
+            body: chunks.length ? Buffer.concat(chunks).toString(binary ? 'base64' : 'utf8') : null,
+            isBase64Encoded: binary,
             requestContext: { requestId: randomUUID() } as APIGatewayProxyEvent['requestContext'],
           } as APIGatewayProxyEvent;
           const r = await handlers.api(event);

@@ -14,6 +14,8 @@ export interface AwsConfig {
   statusQueueUrl: string;
   eventQueueUrl?: string;
   blobBucket: string;
+  /** Uploaded algorithm code (default: the blob bucket). */
+  codeBucket: string;
   triggerBucket?: string;
   leaseMs: number;
   agingMs: number;
@@ -51,6 +53,7 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     statusQueueUrl: requireEnv(env, 'statusQueueUrl'),
     ...(env[AWS_ENV.eventQueueUrl] ? { eventQueueUrl: env[AWS_ENV.eventQueueUrl] } : {}),
     blobBucket: requireEnv(env, 'blobBucket'),
+    codeBucket: env[AWS_ENV.codeBucket] || requireEnv(env, 'blobBucket'),
     ...(env[AWS_ENV.triggerBucket] ? { triggerBucket: env[AWS_ENV.triggerBucket] } : {}),
     leaseMs: numberEnv(env, 'leaseSeconds', 60) * 1000,
     agingMs: numberEnv(env, 'agingSeconds', 60) * 1000,

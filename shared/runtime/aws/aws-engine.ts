@@ -9,6 +9,7 @@ import { type DynamoState, openDynamoState } from '../../adapters/aws/dynamo/dyn
 import { DynamoNotifier } from '../../adapters/aws/dynamo-notifier.ts';
 import { S3BlobStore } from '../../adapters/aws/s3-blob-store.ts';
 import { createS3Client } from '../../adapters/aws/s3-client.ts';
+import { presignPut } from '../../adapters/aws/s3-presign.ts';
 import { SqsBatcher } from '../../adapters/aws/sqs-batcher.ts';
 import { type SqsLease, SqsTaskQueue, type SqsTaskQueueOptions } from '../../adapters/aws/sqs-task-queue.ts';
 import type { PolledEventsOptions } from '../../api/polled-events.ts';
@@ -24,6 +25,7 @@ import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { ClaimedTask } from '../../ports/task-queue.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
+import { BlobCodeStore } from '../../runner/code-store.ts';
 import { type AwsConfig, awsConfigFromEnv } from './aws-config.ts';
 import { StatusQueue } from './status-queue.ts';
 import { workerActivityOnAws } from './worker-reports.ts';
@@ -69,6 +71,8 @@ export class AwsEngine {
   readonly s3: S3Client;
   readonly clock: Clock;
   readonly blobs: S3BlobStore;
+  /** Uploaded algorithm code (the code bucket). */
+  readonly code: BlobCodeStore;
   readonly state: DynamoState;
   readonly queue: SqsTaskQueue;
   readonly notifier: DynamoNotifier;
@@ -87,6 +91,13 @@ export class AwsEngine {
     this.builtins = opts.builtins ?? allBuiltins();
     const batcher = new SqsBatcher(this.sqs);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
+    // The api function checks an upload by extracting it into /tmp (512 MB by default on Lambda).
+    // Archives over the API's request limit are PUT to the code bucket through a presigned URL.
+    this.code = new BlobCodeStore(
+      new S3BlobStore(this.s3, this.config.codeBucket, ''),
+      256 * 1024 * 1024,
+      (key, seconds) => presignPut(this.s3, this.config.codeBucket, key, seconds),
+    );
     this.outcomes = new StatusQueue(batcher, this.config.statusQueueUrl, this.blobs);
     this.state = openDynamoState({
       client: this.dynamo,
@@ -175,6 +186,7 @@ export class AwsEngine {
               workers: () => workerActivityOnAws(this.dynamo, this.config.tables.registry),
             }),
         polledEvents: opts.events ?? {},
+        codeStore: this.code,
         // Workers do not age the queues: the dispatch tick does.
         agingMs: 0,
         onAlgorithmsChanged: () => this.caps.clear(),

@@ -1,7 +1,9 @@
-// Reads a JSON request body within limits: one body at most `maxBodyBytes` (413), and all bodies
+// Reads a JSON (or multipart/form-data: api/multipart.ts) request body within limits: one body at most `maxBodyBytes` (413), and all bodies
 // being buffered at once at most `maxBufferedBytes` (503: a burst of large requests cannot take
 // the engine's memory). Bytes that are not UTF-8 are refused (400), never silently replaced.
 import type { IncomingMessage } from 'node:http';
+import { isMultipart, parseMultipart } from '../../api/multipart.ts';
+import { ValidationError } from '../../errors.ts';
 
 export interface BodyLimits {
   /** One request body (default 64 MiB). */
@@ -58,6 +60,15 @@ export class BodyBudget {
       this.used -= size;
     }
     if (size === 0) return { ok: true, value: undefined };
+    const type = req.headers['content-type'];
+    if (isMultipart(type)) {
+      try {
+        return { ok: true, value: parseMultipart(Buffer.concat(chunks), type as string) };
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        return { ok: false, status: 400, type: 'INVALID_BODY', message: err.message };
+      }
+    }
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));

@@ -19,6 +19,7 @@ import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock, type Timer } from '../../ports/clock.ts';
 import { isJobFinal, type JobState } from '../../ports/job-state.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
+import { BlobCodeStore } from '../../runner/code-store.ts';
 import { CronTimers } from '../cron-timers.ts';
 
 export interface LocalEngineOptions {
@@ -85,6 +86,7 @@ export class LocalEngine {
       runner = new WorkerPool({
         maxWorkers: opts.workers ?? availableParallelism(),
         cacheDir: join(home, 'cache'),
+        fetchUploadedCode: (info) => new BlobCodeStore(new FileBlobStore(join(home, 'blobs'))).fetch(info),
         ...withDatasetCache(process.env),
       });
     }
@@ -95,9 +97,10 @@ export class LocalEngine {
     this.home = opts.home;
     this.clock = opts.clock ?? systemClock;
     this.runner = runner;
+    const blobs = new FileBlobStore(join(this.home, 'blobs'));
     this.state = openSqliteState(
       join(this.home, 'sluice.db'),
-      new FileBlobStore(join(this.home, 'blobs')),
+      blobs,
       opts.synchronous ?? synchronousFromEnv(),
     );
     this.notifier = new HttpNotifier(this.state.database.db, {
@@ -128,6 +131,7 @@ export class LocalEngine {
         runner,
         ...(this.cron ? { cron: this.cron } : {}),
         liveEvents: true,
+        codeStore: new BlobCodeStore(blobs),
         ...(opts.runner ? {} : { workerSlots: opts.workers ?? availableParallelism() }),
         ...(opts.agingMs !== undefined ? { agingMs: opts.agingMs } : {}),
       },

@@ -1,6 +1,7 @@
 // Every route that takes a request body rejects a field it does not know with 400 naming the field,
 // before it looks anything up, and accepts the body it documents.
 import { afterEach, describe, expect, it } from 'vitest';
+import { MultipartForm } from '../../../shared/api/multipart.ts';
 import { routes } from '../../../shared/api/route-table.ts';
 import { handleApi } from '../../../shared/api/router.ts';
 import type { SluiceService } from '../../../shared/api/service.ts';
@@ -19,7 +20,8 @@ async function service(): Promise<SluiceService> {
 
 /** A body each route accepts as far as its shape goes (the names in it need not exist). */
 function plausibleBody(method: string, path: string): Record<string, unknown> {
-  if (path.startsWith('/store/algorithms')) return { name: 'algo-x', env: 'command', command: ['true'] };
+  if (path.startsWith('/store/algorithms') && !path.endsWith('/upload'))
+    return { name: 'algo-x', env: 'command', command: ['true'] };
   if (path.startsWith('/store/pipelines') || path === '/exec/raw')
     return { name: 'p', nodes: [{ nodeName: 'A', algorithmName: 'echo', input: [1] }] };
   const r = routes().find((x) => x.method === method && x.path === path);
@@ -40,6 +42,16 @@ describe('request bodies', () => {
   it('every body-taking route answers 400 naming an unknown field, and stores or starts nothing', async () => {
     const s = await service();
     for (const r of bodyRoutes) {
+      if (r.bodyMediaType === 'multipart/form-data') {
+        // A form: its fields are checked as a JSON body's are.
+        const form = new MultipartForm(0);
+        form.fields.payload = JSON.stringify(plausibleBody(r.method, r.path));
+        form.fields.zzUnknownField = '1';
+        const res = await handleApi(s, { method: r.method, path: r.path, query: {}, body: form });
+        expect(res.status, `${r.method} ${r.path}`).toBe(400);
+        expect((res.body as { error: { field?: string } }).error.field).toBe('zzUnknownField');
+        continue;
+      }
       const path = r.path.replace(/\{(\w+)\}/g, 'x');
       const body = { ...plausibleBody(r.method, r.path), zzUnknownField: 1 };
       const res = await handleApi(s, { method: r.method, path, query: {}, body });

@@ -1,8 +1,9 @@
-// Registry on DynamoDB: PIPELINE / <name> and ALGORITHM / <name> items of the registry table.
+// Registry on DynamoDB: PIPELINE / <name> and ALGORITHM / <name> items of the registry table, and
+// ALGVER#<name> / <version> items for the versions of algorithm definitions.
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../../errors.ts';
 import type { AlgorithmDefinition, Pipeline } from '../../../pipeline/types.ts';
-import type { PutMode, Registry } from '../../../ports/registry.ts';
+import type { AlgorithmVersion, PutMode, Registry } from '../../../ports/registry.ts';
 import { isConditionFailure, queryAll } from './items.ts';
 
 type Kind = 'PIPELINE' | 'ALGORITHM';
@@ -76,7 +77,64 @@ export class DynamoRegistry implements Registry {
   listAlgorithms(): Promise<AlgorithmDefinition[]> {
     return this.list<AlgorithmDefinition>('ALGORITHM');
   }
-  deleteAlgorithm(name: string): Promise<boolean> {
+  async deleteAlgorithm(name: string): Promise<boolean> {
+    for (const v of await this.listAlgorithmVersions(name))
+      await this.deleteAlgorithmVersion(name, v.version);
     return this.remove('ALGORITHM', name);
   }
+
+  async putAlgorithmVersion(v: AlgorithmVersion): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: versionPk(v.name), sk: v.version, body: JSON.stringify(v), created: v.created },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      throw new ConflictError(`version ${v.version} of algorithm "${v.name}" already exists`);
+    }
+  }
+  async getAlgorithmVersion(name: string, version: string): Promise<AlgorithmVersion | undefined> {
+    const r = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: versionPk(name), sk: version },
+        ConsistentRead: true,
+      }),
+    );
+    return r.Item ? (JSON.parse(String(r.Item.body)) as AlgorithmVersion) : undefined;
+  }
+  async listAlgorithmVersions(name: string): Promise<AlgorithmVersion[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :k',
+      ExpressionAttributeValues: { ':k': versionPk(name) },
+      ConsistentRead: true,
+    });
+    const versions = items.map((i) => JSON.parse(String(i.body)) as AlgorithmVersion);
+    return versions.sort((a, b) => b.created - a.created || semverOrder(b.semver, a.semver));
+  }
+  async deleteAlgorithmVersion(name: string, version: string): Promise<boolean> {
+    const r = await this.client.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: versionPk(name), sk: version },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return r.Attributes !== undefined;
+  }
+}
+
+const versionPk = (name: string) => `ALGVER#${name}`;
+
+/** Orders versions made in the same millisecond. */
+function semverOrder(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
 }

@@ -1,7 +1,7 @@
 // Registry on SQLite: stored pipelines and registered algorithms, one row each (JSON body).
 import { ConflictError, NotFoundError } from '../../../errors.ts';
 import type { AlgorithmDefinition, Pipeline } from '../../../pipeline/types.ts';
-import type { PutMode, Registry } from '../../../ports/registry.ts';
+import type { AlgorithmVersion, PutMode, Registry } from '../../../ports/registry.ts';
 import type { Row, SqliteDatabase } from './database.ts';
 
 type Table = 'pipelines' | 'algorithms';
@@ -64,6 +64,38 @@ export class SqliteRegistry implements Registry {
     return this.list<AlgorithmDefinition>('algorithms');
   }
   async deleteAlgorithm(name: string): Promise<boolean> {
+    this.d.sql('DELETE FROM algorithm_versions WHERE name = ?').run(name);
     return this.remove('algorithms', name);
+  }
+
+  async putAlgorithmVersion(v: AlgorithmVersion): Promise<void> {
+    try {
+      this.d
+        .sql('INSERT INTO algorithm_versions (name, version, created_at, body) VALUES (?, ?, ?, ?)')
+        .run(v.name, v.version, v.created, JSON.stringify(v));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new ConflictError(`version ${v.version} of algorithm "${v.name}" already exists`);
+      }
+      throw err;
+    }
+  }
+  async getAlgorithmVersion(name: string, version: string): Promise<AlgorithmVersion | undefined> {
+    const r = this.d
+      .sql('SELECT body FROM algorithm_versions WHERE name = ? AND version = ?')
+      .get(name, version) as Row | undefined;
+    return r ? (JSON.parse(String(r.body)) as AlgorithmVersion) : undefined;
+  }
+  async listAlgorithmVersions(name: string): Promise<AlgorithmVersion[]> {
+    const rows = this.d
+      .sql('SELECT body FROM algorithm_versions WHERE name = ? ORDER BY created_at DESC, rowid DESC')
+      .all(name) as Row[];
+    return rows.map((r) => JSON.parse(String(r.body)) as AlgorithmVersion);
+  }
+  async deleteAlgorithmVersion(name: string, version: string): Promise<boolean> {
+    return (
+      this.d.sql('DELETE FROM algorithm_versions WHERE name = ? AND version = ?').run(name, version)
+        .changes === 1
+    );
   }
 }

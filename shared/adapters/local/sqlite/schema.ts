@@ -65,6 +65,13 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks (algorithm_name) WHERE status =
 CREATE INDEX IF NOT EXISTS tasks_queued_alg ON tasks (algorithm_name) WHERE status = 'queued';
 CREATE TABLE IF NOT EXISTS pipelines (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS algorithms (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS algorithm_versions (
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+);
 CREATE TABLE IF NOT EXISTS webhooks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id TEXT NOT NULL,

@@ -2,6 +2,7 @@
 // dashboard's files on every other GET path (behind the same authorization: API Gateway's).
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { BoundedEventStream } from '../../../api/live-events.ts';
+import { isMultipart, parseMultipart } from '../../../api/multipart.ts';
 import { API_PREFIX, type ApiRequest, errorBody, handleApi } from '../../../api/router.ts';
 import { type DashboardFiles, dashboardAnswer } from '../../dashboard-assets.ts';
 import type { AwsEngine } from '../aws-engine.ts';
@@ -23,7 +24,16 @@ export function apiRequestOf(event: APIGatewayProxyEvent | APIGatewayProxyEventV
   const headers: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
   let body: unknown;
-  if (event.body) {
+  const type = headers['content-type'];
+  if (event.body && isMultipart(type)) {
+    // Binary media types (the API stage lists multipart/form-data) arrive base64-encoded.
+    const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    try {
+      body = parseMultipart(bytes, type as string);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  } else if (event.body) {
     const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     try {
       body = JSON.parse(text);

@@ -88,6 +88,8 @@ export class StateStack extends Stack {
   readonly deadLetterQueues: sqs.Queue[] = [];
   /** Failure destination of the asynchronously invoked functions (cron, dispatch). */
   readonly failedInvocations: sqs.Queue;
+  /** Cron events EventBridge Scheduler could not deliver to the cron function after its retries. */
+  readonly cronDeadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -211,6 +213,18 @@ export class StateStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason:
         'This queue is itself a dead-letter destination (Lambda failure destination of cron and dispatch), alarmed on by the monitoring stack.',
+    });
+
+    this.cronDeadLetters = new sqs.Queue(this, 'CronDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueues.push(this.cronDeadLetters);
+    Validations.of(this.cronDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter destination (the cron schedules' DeadLetterConfig), alarmed on by the monitoring stack.",
     });
 
     new CfnOutput(this, 'TriggerBucketName', {

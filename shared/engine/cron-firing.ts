@@ -1,6 +1,6 @@
 // Firing a pipeline's cron trigger, the same for every scheduler (the embedded engine's croner
-// timers, EventBridge rules on AWS, their local emulation): the stored pipeline runs only if it
-// still exists and its trigger is enabled (a rule may outlive a change by a moment).
+// timers, EventBridge Scheduler schedules on AWS, their local emulation): the stored pipeline runs
+// only if it still exists and its trigger is enabled (a schedule may outlive a change by a moment).
 import type { JobDriver } from './driver.ts';
 
 export type CronFiring = { jobId: string } | { skipped: string };

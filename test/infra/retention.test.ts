@@ -17,7 +17,7 @@ afterAll(() => s?.cleanup());
 
 it('keeps every queue message 14 days (SQS maximum)', () => {
   const queues = Object.values(resourcesOfType(state, 'AWS::SQS::Queue'));
-  expect(queues.length).toBe(17);
+  expect(queues.length).toBe(18); // the 8 queues, their DLQs, failed invocations, cron dead letters
   for (const q of queues) expect(q.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
 });
 

@@ -19,9 +19,15 @@ export const AWS_ENV = {
   blobBucket: 'SLUICE_BLOB_BUCKET',
   /** S3 bucket watched for pipeline descriptors (s3-trigger). */
   triggerBucket: 'SLUICE_TRIGGER_BUCKET',
-  /** EventBridge: the cron function's ARN and the rule name prefix it manages. */
+  /**
+   * EventBridge Scheduler: the cron function's ARN, the schedule group the stack owns (one schedule
+   * per cron trigger lives there), the role Scheduler assumes to invoke the cron function, and the
+   * SQS queue an undeliverable cron event goes to.
+   */
   cronTargetArn: 'SLUICE_CRON_TARGET_ARN',
-  cronRulePrefix: 'SLUICE_CRON_RULE_PREFIX',
+  cronScheduleGroup: 'SLUICE_CRON_SCHEDULE_GROUP',
+  cronSchedulerRoleArn: 'SLUICE_CRON_SCHEDULER_ROLE_ARN',
+  cronDeadLetterArn: 'SLUICE_CRON_DEAD_LETTER_ARN',
   /** ECS: cluster, worker task definition, subnets (comma-separated), security group. */
   ecsCluster: 'SLUICE_ECS_CLUSTER',
   workerTaskDefinition: 'SLUICE_WORKER_TASK_DEFINITION',

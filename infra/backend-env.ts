@@ -37,6 +37,7 @@ export const RUNTIME_DEFAULTED_KEYS = [
   'agingSeconds',
   'finishingGraceSeconds',
   'expandMaxItems',
+  'apiInlineMaxBytes',
 ];
 
 /** Tasks one worker container runs at once: one per vCPU (the worker's own default). */

@@ -7,7 +7,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { TRIGGER_SUFFIXES, TRIGGER_UPLOAD_PREFIX } from '../../shared/adapters/aws/config.ts';
+import {
+  LARGE_ANSWER_PREFIX,
+  TRIGGER_SUFFIXES,
+  TRIGGER_UPLOAD_PREFIX,
+} from '../../shared/adapters/aws/config.ts';
 import type { InfraConfig } from '../config.ts';
 import { FUNCTION_SPECS, type QueueName } from '../function-specs.ts';
 
@@ -152,8 +156,11 @@ export class StateStack extends Stack {
       });
     // Blobs (large values, results) expire with the records that point at them: DynamoDB TTL
     // removes a final job after retentionDays; a day later its blobs go too.
+    // Answers too large for a Lambda response (api-answers/) are read once, within the 15 minutes
+    // their presigned URL works: a day is plenty.
     this.blobBucket = dataBucket('BlobBucket', 'blobs/', [
       { id: 'ExpireWithRecords', expiration: Duration.days(config.retentionDays + 1) },
+      { id: 'ExpireLargeApiAnswers', prefix: LARGE_ANSWER_PREFIX, expiration: Duration.days(1) },
     ]);
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
 

@@ -29,6 +29,15 @@ it('expires blobs a day after their records (retentionDays + 1), and only in the
   expect(rulesOf('BlobBucket')).toContainEqual(
     expect.objectContaining({ Id: 'ExpireWithRecords', ExpirationInDays: 8, Status: 'Enabled' }),
   );
+  // Answers too large for a Lambda response, handed out by presigned URL, go after a day.
+  expect(rulesOf('BlobBucket')).toContainEqual(
+    expect.objectContaining({
+      Id: 'ExpireLargeApiAnswers',
+      Prefix: 'api-answers/',
+      ExpirationInDays: 1,
+      Status: 'Enabled',
+    }),
+  );
   // Descriptors in the trigger bucket are the user's: never expired.
   expect(rulesOf('TriggerBucket').some((r: { ExpirationInDays?: number }) => r.ExpirationInDays)).toBe(false);
 });

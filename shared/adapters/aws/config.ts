@@ -59,6 +59,12 @@ export const AWS_ENV = {
   workerService: 'SLUICE_WORKER_SERVICE',
   /** Workers the dispatch tick keeps when the queues are empty (default 0). */
   minWorkers: 'SLUICE_MIN_WORKERS',
+  /**
+   * Largest api function answer returned inline, in bytes of the Lambda response (default
+   * 5,242,880; Lambda stops at 6 MB): a larger GET answer is written to the blob bucket under
+   * `api-answers/` and answered with a 303 to a presigned URL of it.
+   */
+  apiInlineMaxBytes: 'SLUICE_API_INLINE_MAX_BYTES',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;
@@ -88,6 +94,12 @@ export const TRIGGER_UPLOAD_PREFIX = 'pipelines/';
 export const TRIGGER_MARKER_PREFIX = 'jobs/';
 /** Objects with these suffixes under the upload prefix start a run. */
 export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
+
+/**
+ * Where the api function writes answers too large for a Lambda response (SLUICE_API_INLINE_MAX_BYTES)
+ * in the blob bucket; a lifecycle rule expires them after a day.
+ */
+export const LARGE_ANSWER_PREFIX = 'api-answers/';
 
 /** Entry points the stacks deploy: functions/<name>.ts export `handler`. */
 export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;

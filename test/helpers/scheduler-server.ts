@@ -2,8 +2,9 @@
 // REST-JSON protocol the real SDK sends (POST/PUT/GET/DELETE /schedules/{Name}, GET /schedules),
 // schedules stored per group with the checks Scheduler makes on them (group exists, name, cron
 // expression with `?` in a day field, IANA time zone, flexible window, retry policy bounds), and
-// firing: a schedule due in its time zone delivers its Target.Input to `deliver`, retries a failed
-// delivery up to its RetryPolicy, then hands it to `deadLetter` with Scheduler's error attributes.
+// firing: a schedule due in its time zone delivers its Target.Input (context attributes filled in)
+// to `deliver`, retries a failed delivery up to its RetryPolicy, then hands it to `deadLetter`
+// with Scheduler's error attributes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cron } from 'croner';
@@ -229,12 +230,16 @@ export async function startSchedulerStandIn(opts: SchedulerStandInOptions): Prom
     );
   };
 
-  const fire = async (s: StoredSchedule): Promise<Firing> => {
+  const fire = async (s: StoredSchedule, at: Date): Promise<Firing> => {
     const retries = s.Target.RetryPolicy?.MaximumRetryAttempts ?? 185;
+    // Context attributes, filled in as Scheduler does (the same scheduled time on every retry).
+    const input = (s.Target.Input ?? '{}')
+      .replaceAll('<aws.scheduler.scheduled-time>', at.toISOString().replace(/\.\d{3}Z$/, 'Z'))
+      .replaceAll('<aws.scheduler.schedule-arn>', s.Arn);
     let lastError = '';
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       try {
-        await opts.deliver(s.Target.Arn, s.Target.Input === undefined ? {} : JSON.parse(s.Target.Input));
+        await opts.deliver(s.Target.Arn, JSON.parse(input));
         return { schedule: s.Name, attempts: attempt, delivered: true, deadLettered: false };
       } catch (err) {
         lastError = (err as Error).message;
@@ -242,7 +247,7 @@ export async function startSchedulerStandIn(opts: SchedulerStandInOptions): Prom
     }
     const dlq = s.Target.DeadLetterConfig?.Arn;
     if (dlq && opts.deadLetter) {
-      await opts.deadLetter(dlq, s.Target.Input ?? '{}', {
+      await opts.deadLetter(dlq, input, {
         ERROR_CODE: 'AWS.Scheduler.TargetInvocationFailed',
         ERROR_MESSAGE: lastError,
         EXECUTION_ID: `${s.Name}-${Date.now()}`,
@@ -267,7 +272,7 @@ export async function startSchedulerStandIn(opts: SchedulerStandInOptions): Prom
         for (const s of g.values()) {
           if (s.State !== 'ENABLED') continue;
           const next = nextFire(s, from);
-          if (next && next.getTime() <= to.getTime()) out.push(await fire(s));
+          if (next && next.getTime() <= to.getTime()) out.push(await fire(s, next));
         }
       }
       return out;

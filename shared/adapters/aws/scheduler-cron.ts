@@ -49,10 +49,16 @@ export function scheduleName(pipelineName: string): string {
   return `${pipelineName.replace(/[^-_.A-Za-z0-9]/g, '_').slice(0, 55)}-${hash}`;
 }
 
-/** What the schedule passes to the cron function (Scheduler sends `Input` as the event). */
+/**
+ * What the schedule passes to the cron function (Scheduler sends `Input` as the event, with its
+ * context attributes filled in: `scheduledTime` names the firing, the same on every retry).
+ */
 export interface CronEventInput {
-  sluiceCron: { pipelineName: string };
+  sluiceCron: { pipelineName: string; scheduledTime?: string };
 }
+
+/** Scheduler replaces this in a target's Input with the firing's scheduled time. */
+export const SCHEDULED_TIME_ATTRIBUTE = '<aws.scheduler.scheduled-time>';
 
 export interface SchedulerCronOptions {
   /** The schedule group the stack created (SLUICE_CRON_SCHEDULE_GROUP). */
@@ -77,7 +83,7 @@ export class SchedulerCron implements CronControl {
 
   /** The CreateSchedule/UpdateSchedule request of one pipeline's trigger. */
   scheduleRequest(pipelineName: string, trigger: CronTrigger): CreateScheduleCommandInput {
-    const input: CronEventInput = { sluiceCron: { pipelineName } };
+    const input: CronEventInput = { sluiceCron: { pipelineName, scheduledTime: SCHEDULED_TIME_ATTRIBUTE } };
     return {
       Name: scheduleName(pipelineName),
       GroupName: this.opts.group,

@@ -1,8 +1,9 @@
 // Cron triggers on AWS through EventBridge Scheduler: the api handler (store and cron routes) keeps
 // one schedule per enabled trigger in the group, sent by the real SDK to the Scheduler stand-in
 // (test/helpers/scheduler-server.ts); a due schedule invokes the cron handler, which runs the
-// pipeline; an event the cron function never accepts is retried, then lands in the dead-letter
-// queue (SQS emulator). Everything else runs on the emulators.
+// pipeline once per firing however often it is delivered; an event the cron function never
+// accepts is retried, then lands in the dead-letter queue (SQS emulator). Everything else runs on
+// the emulators.
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -136,7 +137,7 @@ describe('cron triggers as EventBridge Scheduler schedules', () => {
       },
     });
     expect(JSON.parse(tokyo?.Target.Input ?? '{}')).toEqual({
-      sluiceCron: { pipelineName: 'tokyo-nightly' },
+      sluiceCron: { pipelineName: 'tokyo-nightly', scheduledTime: '<aws.scheduler.scheduled-time>' },
     });
     expect(s.get('weekdays')).toMatchObject({
       ScheduleExpression: 'cron(0 12 ? * 2-6 *)',
@@ -178,6 +179,12 @@ describe('cron triggers as EventBridge Scheduler schedules', () => {
     const job = (await engine.jobs.getJob(result?.jobId as string)) as JobState;
     expect(job.pipeline.name).toBe('tokyo-nightly');
     expect(job.origin).toEqual({ kind: 'cron' });
+    // The same firing delivered again (Scheduler and Lambda deliver at least once) starts nothing.
+    await standIn.fireDue(new Date('2026-01-01T17:59:30Z'), new Date('2026-01-01T18:00:00Z'));
+    expect(fired[1]).toEqual({ jobId: result?.jobId, duplicate: true });
+    // The next night is another firing, another job.
+    await standIn.fireDue(new Date('2026-01-02T17:59:30Z'), new Date('2026-01-02T18:00:00Z'));
+    expect((fired[2] as { jobId: string }).jobId).not.toBe(result?.jobId);
   });
 
   it('retries an event the cron function does not take, then dead-letters it', async () => {
@@ -198,7 +205,9 @@ describe('cron triggers as EventBridge Scheduler schedules', () => {
       new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
     );
     const [m] = got.Messages ?? [];
-    expect(JSON.parse(m?.Body ?? '{}')).toEqual({ sluiceCron: { pipelineName: 'team:hourly' } });
+    expect(JSON.parse(m?.Body ?? '{}')).toEqual({
+      sluiceCron: { pipelineName: 'team:hourly', scheduledTime: '2026-01-01T19:15:00Z' },
+    });
     expect(m?.MessageAttributes?.ERROR_CODE?.StringValue).toBe('AWS.Scheduler.TargetInvocationFailed');
   });
 

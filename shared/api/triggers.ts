@@ -54,7 +54,7 @@ export async function cronSet(deps: ApiDeps, body: unknown, enabled: boolean) {
     { checkFlowInput: false },
   );
   await deps.registry.putPipeline(updated, 'update');
-  await deps.cron?.refresh();
+  await deps.cron?.refresh([name]);
   return { name, pattern, enabled };
 }
 

@@ -2,7 +2,9 @@
 // trigger, in the schedule group the stack owns (deleting the stack deletes them), read in the
 // trigger's time zone (UTC without one), retried and dead-lettered by Scheduler, invoking the cron
 // function through the one role the stack lets Scheduler assume. `refresh` (called when stored
-// pipelines change) creates, updates and deletes schedules to match the store.
+// pipelines change) creates, updates and deletes schedules to match the store: the changed
+// pipelines' schedules are written, missing ones created and strays deleted; the others are left
+// alone, so a store change costs a few calls however many cron triggers there are.
 import { createHash } from 'node:crypto';
 import {
   ConflictException,
@@ -105,7 +107,8 @@ export class SchedulerCron implements CronControl {
     };
   }
 
-  async refresh(): Promise<void> {
+  async refresh(changed?: string[]): Promise<void> {
+    const rewrite = changed ? new Set(changed.map(scheduleName)) : undefined;
     const wanted = new Map<string, CreateScheduleCommandInput>();
     for (const p of await this.store.listPipelines()) {
       const c = p.triggers?.cron;
@@ -121,6 +124,7 @@ export class SchedulerCron implements CronControl {
     for (const [name, request] of wanted) {
       // Another refresh may create or delete it meanwhile: each call falls back to the other.
       if (existing.has(name)) {
+        if (rewrite && !rewrite.has(name)) continue;
         await this.scheduler
           .send(new UpdateScheduleCommand(request))
           .catch(

@@ -78,7 +78,7 @@ beforeAll(async () => {
     clients: { dynamo: createDocumentClient(env), sqs, s3: createS3Client(env) },
     builtins: allBuiltins(),
     cron: {
-      refresh: () => cronControl.refresh(),
+      refresh: (changed) => cronControl.refresh(changed),
       list: () => cronControl.list(),
     },
   });
@@ -227,9 +227,12 @@ describe('cron triggers as EventBridge Scheduler schedules', () => {
     const put = standIn.requests.length;
     const started = await call('POST', '/cron/start', { name: 'weekdays', pattern: '*/5 * * * 1-5' });
     expect(started.status).toBe(200);
-    expect(
-      standIn.requests.slice(put).some((r) => r.method === 'PUT' && r.path.startsWith('/schedules/weekdays')),
-    ).toBe(true);
+    // One list, the changed schedule rewritten, the stray deleted; the others are left alone.
+    expect(standIn.requests.slice(put).map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /schedules',
+      'DELETE /schedules/stray',
+      'PUT /schedules/weekdays',
+    ]);
     let s = byName();
     expect(s.get('weekdays')?.ScheduleExpression).toBe('cron(*/5 * ? * 2-6 *)');
     expect(s.has('stray')).toBe(false);

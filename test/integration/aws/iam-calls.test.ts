@@ -114,7 +114,7 @@ function engineOf(
     clients,
     builtins,
     ...(opts.deferExpansion ? { deferExpansion: true } : {}),
-    cron: { refresh: async () => cron?.refresh(), list: async () => cron?.list() ?? [] },
+    cron: { refresh: async (changed) => cron?.refresh(changed), list: async () => cron?.list() ?? [] },
   });
   if (opts.cronSchedules) {
     // The api function's cron control, as engineFromEnv builds it, on a recorded Scheduler client.

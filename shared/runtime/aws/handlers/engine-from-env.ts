@@ -21,7 +21,7 @@ export function engineFromEnv(
     const built: AwsEngine = AwsEngine.fromEnv(env, {
       ...(opts.deferExpansion ? { deferExpansion: true } : {}),
       cron: {
-        refresh: () => cron?.refresh() ?? Promise.resolve(),
+        refresh: (changed) => cron?.refresh(changed) ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),
       },
     });

@@ -1,9 +1,10 @@
 // Answers too large for a Lambda response, on the emulated AWS stack (api function on node:http,
 // S3 emulator) with the inline limit made small (SLUICE_API_INLINE_MAX_BYTES=4096): a large result
 // or task list is answered 303 with a presigned URL of a copy in the blob bucket (api-answers/),
-// which `sluice exec result` / `exec tasks --endpoint` and the Python client follow transparently,
-// dropping their own credentials; small answers and pages stay inline.
+// which `sluice exec result` / `exec tasks --endpoint`, the Python client and `sluice dashboard`'s
+// proxy follow transparently, dropping their own credentials; small answers and pages stay inline.
 import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
 import { handleApi } from '../../../shared/api/router.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
+import { createApiProxy } from '../../../shared/runtime/api-proxy.ts';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { runCli } from '../../helpers/cli.ts';
@@ -132,5 +134,27 @@ describe('answers over the Lambda response limit', () => {
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual((inline as { data: unknown }).data);
+  });
+
+  it("the dashboard's proxy fetches it and answers the browser with the whole answer", async () => {
+    const token = 't'.repeat(43);
+    const proxy = createApiProxy({
+      target: `${stack.url}/`,
+      guard: { boundHost: '127.0.0.1', token },
+      authHeaders: async () => ({ authorization: 'Bearer not-for-s3' }),
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const res = await fetch(`${at}/api/v1/exec/results/${jobId}`, {
+        headers: { authorization: `Bearer ${token}` },
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(inline);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 });

@@ -75,6 +75,20 @@ function unwrap<T>(r: ApiResponse, where: string): T {
   );
 }
 
+/**
+ * The AWS api function answers what is too large for a Lambda response with a 303 to a presigned
+ * S3 URL. It is fetched with no header of ours: the URL carries its own signature, and S3 refuses
+ * a second authorization (a SigV4 or bearer header) on it.
+ */
+async function answerBehindRedirect(res: Response, hops = 3): Promise<Response> {
+  const location = res.headers.get('location');
+  if (res.status < 300 || res.status > 308 || !location || hops === 0) return res;
+  const next = new URL(location, res.url || undefined);
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') return res;
+  await res.body?.cancel();
+  return answerBehindRedirect(await fetch(next, { redirect: 'manual' }), hops - 1);
+}
+
 /** The pause before following a stream that ended again (the bounded stream's `retry:` hint). */
 const RECONNECT_MS = 100;
 
@@ -116,7 +130,14 @@ class HttpClient implements SluiceClient {
     const headers = await this.headers(method, url, payload, contentType);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+      // Redirects are followed here, not by fetch: see answerBehindRedirect.
+      res = await fetch(url, {
+        method,
+        headers,
+        redirect: 'manual',
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
+      res = await answerBehindRedirect(res);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;

@@ -13,8 +13,10 @@ import { PRIORITIES } from './stacks/state-stack.ts';
 export const physicalNames = (prefix: string) => ({
   /** Fixed so its ARN can sit in its own environment (EventBridge targets name it). */
   cronFunction: `${prefix}-cron`,
-  /** EventBridge rule names the cron function creates: `<prefix>-cron-<pipeline>-<n>`. */
-  cronRulePrefix: `${prefix}-cron-`,
+  /** The EventBridge Scheduler group of the cron schedules (one per cron trigger, made at run time). */
+  cronScheduleGroup: `${prefix}-cron`,
+  /** The role Scheduler assumes to invoke the cron function; IAM role names are per account. */
+  cronSchedulerRole: (region: string) => `${prefix}-cron-scheduler-${region}`,
   /** Task definition families: RunTask by family runs the latest revision. */
   workerFamily: `${prefix}-worker`,
   algorithmFamily: `${prefix}-algorithm`,
@@ -35,6 +37,7 @@ export const RUNTIME_DEFAULTED_KEYS = [
   'agingSeconds',
   'finishingGraceSeconds',
   'expandMaxItems',
+  'apiInlineMaxBytes',
 ];
 
 /** Tasks one worker container runs at once: one per vCPU (the worker's own default). */
@@ -73,7 +76,15 @@ export function backendEnvironment(
       resourceName: names.cronFunction,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
-    cronRulePrefix: names.cronRulePrefix,
+    cronScheduleGroup: names.cronScheduleGroup,
+    cronSchedulerRoleArn: Stack.of(scope).formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: names.cronSchedulerRole(Stack.of(scope).region),
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+    cronDeadLetterArn: state.cronDeadLetters.queueArn,
     ...(compute.clusterName ? { ecsCluster: compute.clusterName } : {}),
     workerTaskDefinition: names.workerFamily,
     workerSubnets: compute.subnetIds.join(','),

@@ -24,11 +24,14 @@ export interface FunctionSpec {
   agesTasks?: boolean;
   /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
-  /** Manages the EventBridge rules SLUICE_CRON_RULE_PREFIX* that target the cron function. */
-  cronRules?: boolean;
+  /**
+   * Manages the schedules of the cron schedule group (SLUICE_CRON_SCHEDULE_GROUP) and passes the
+   * Scheduler role that invokes the cron function.
+   */
+  cronSchedules?: boolean;
   /** Target of the periodic tick rule. */
   tick?: boolean;
-  /** Invoked asynchronously (EventBridge): failed invocations go to the failed-invocations queue. */
+  /** Invoked asynchronously (EventBridge, Scheduler): failed invocations go to the failed-invocations queue. */
   asyncInvoked?: boolean;
   /** The dashboard's bundle (dist/dashboard) is built into its code asset, served at the API's `/`. */
   servesDashboard?: boolean;
@@ -46,7 +49,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
       'REST API /api/v1 (exec, store, status, results, events) and the dashboard behind API Gateway',
     memoryMiB: 1024,
     timeoutSeconds: 29, // API Gateway's integration timeout
-    cronRules: true, // storing a pipeline with a cron trigger refreshes its rule
+    cronSchedules: true, // storing a pipeline with a cron trigger refreshes its schedule
     servesDashboard: true, // GET / and its files, behind the API's own authorization
   },
   's3-trigger': {
@@ -58,10 +61,9 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     triggerBucket: 'readWrite',
   },
   cron: {
-    description: 'Runs a stored pipeline when its EventBridge cron rule fires',
+    description: 'Runs a stored pipeline when its EventBridge Scheduler cron schedule fires',
     memoryMiB: 512,
     timeoutSeconds: 60,
-    cronRules: true,
     asyncInvoked: true,
   },
   expand: {

@@ -55,16 +55,17 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
   },
 
   {
-    finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:events:.*:rule\/[a-z0-9-]+-cron-\*\]$/,
-    path: /-scheduler\/(Api|Cron)FunctionRole\//,
+    finding:
+      /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:scheduler:.*:schedule\/[a-z0-9-]+-cron\/\*\]$/,
+    path: /-scheduler\/ApiFunctionRole\//,
     reason:
-      'api (when stored pipelines change) and cron manage only the rules named SLUICE_CRON_RULE_PREFIX*, one per cron trigger, created at run time.',
+      'api (when stored pipelines change) manages only the schedules of the Sluice cron group (SLUICE_CRON_SCHEDULE_GROUP), one per cron trigger, created at run time.',
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
-    path: /-scheduler\/(Api|Cron)FunctionRole\//,
+    path: /-scheduler\/ApiFunctionRole\//,
     reason:
-      'events:ListRules supports no resource-level permissions, so AWS requires "*"; it is read-only (rule names by prefix).',
+      'scheduler:ListSchedules supports no resource-level permissions, so AWS requires "*"; it is read-only (schedule names of the group the request names).',
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,

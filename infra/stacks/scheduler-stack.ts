@@ -1,6 +1,7 @@
 // The control plane: the six Lambda functions of FUNCTION_SPECS (bundled locally with esbuild),
 // their SQS event sources (s3-trigger's is the trigger queue S3 notifies), the periodic tick rule, and the
-// permissions the cron function needs to manage one EventBridge rule per cron trigger.
+// cron triggers' EventBridge Scheduler group (schedules made at run time by the api function live
+// in it and go with the stack) with the one role its schedules may use: invoking the cron function.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
@@ -12,6 +13,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
@@ -32,6 +34,10 @@ const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) =
 export class SchedulerStack extends Stack {
   readonly functions: Record<FunctionName, NodejsFunction>;
   readonly tickRule: events.Rule;
+  /** The group every cron schedule is created in (SLUICE_CRON_SCHEDULE_GROUP). */
+  readonly cronScheduleGroup: scheduler.ScheduleGroup;
+  /** What the cron schedules run as: may invoke the cron function and dead-letter to its queue. */
+  readonly cronSchedulerRole: iam.Role;
   private readonly dispatchScalesWorkers: boolean;
 
   constructor(scope: Construct, id: string, props: SchedulerStackProps) {
@@ -52,13 +58,47 @@ export class SchedulerStack extends Stack {
       trigger: [state.triggerQueue],
     };
 
-    // Cron triggers: api (on store changes) and cron keep `<prefix>-cron-*` rules that target cron.
-    const cronRuleArn = this.formatArn({
-      service: 'events',
-      resource: 'rule',
-      resourceName: `${names.cronRulePrefix}*`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    // Cron triggers: the api function (on store changes) keeps one schedule per enabled trigger in
+    // this group; deleting the stack deletes the group and so every schedule in it.
+    this.cronScheduleGroup = new scheduler.ScheduleGroup(this, 'CronScheduleGroup', {
+      scheduleGroupName: names.cronScheduleGroup,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    const cronFunctionArn = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: names.cronFunction,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.cronSchedulerRole = new iam.Role(this, 'CronSchedulerRole', {
+      roleName: names.cronSchedulerRole(this.region),
+      description: 'EventBridge Scheduler: runs the Sluice cron schedules (invokes the cron function only)',
+      // Only schedules of this account's Sluice group may use it (confused-deputy guard).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnEquals: { 'aws:SourceArn': this.cronScheduleGroup.scheduleGroupArn },
+        },
+      }),
+    });
+    this.cronSchedulerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeCronFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [cronFunctionArn],
+      }),
+    );
+    // Scheduler sends an event it could not deliver to the schedule's DeadLetterConfig with this role.
+    state.cronDeadLetters.grantSendMessages(this.cronSchedulerRole);
+    const cronSchedules = {
+      scheduleArn: this.formatArn({
+        service: 'scheduler',
+        resource: 'schedule',
+        resourceName: `${names.cronScheduleGroup}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      roleArn: this.cronSchedulerRole.roleArn,
+    };
 
     const fns = {} as Record<FunctionName, NodejsFunction>;
     for (const name of FUNCTION_NAMES) {
@@ -126,7 +166,7 @@ export class SchedulerStack extends Stack {
             : {}),
         },
       });
-      this.grant(fn, name, state, workers, queues, cronRuleArn);
+      this.grant(fn, name, state, workers, queues, cronSchedules);
       if (spec.consumes) {
         fn.addEventSource(
           new SqsEventSource(queues[spec.consumes.queue][0]!, {
@@ -142,12 +182,6 @@ export class SchedulerStack extends Stack {
 
     // S3 → s3-trigger goes through the state stack's trigger queue (see StateStack): the event
     // source above consumes it, so nothing here points back at the bucket.
-
-    fns.cron.addPermission('InvokedByCronRules', {
-      principal: new iam.ServicePrincipal('events.amazonaws.com'),
-      sourceArn: cronRuleArn,
-      sourceAccount: this.account,
-    });
 
     // The tick (dispatch): ttl enforcement, stuck-job reconciliation, worker fleet size. Its rule
     // name is outside the cron prefix, so it is never mistaken for a cron trigger.
@@ -169,7 +203,7 @@ export class SchedulerStack extends Stack {
     state: StateStack,
     workers: WorkersStack,
     queues: Record<QueueName, sqs.IQueue[]>,
-    cronRuleArn: string,
+    cronSchedules: { scheduleArn: string; roleArn: string },
   ): void {
     const spec = FUNCTION_SPECS[name];
     // What every coordinator needs (see FUNCTION_SPECS).
@@ -243,29 +277,33 @@ export class SchedulerStack extends Stack {
       );
     }
 
-    if (spec.cronRules) {
+    if (spec.cronSchedules) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          sid: 'ManageCronRules',
+          sid: 'ManageCronSchedules',
           actions: [
-            'events:PutRule',
-            'events:DeleteRule',
-            'events:DescribeRule',
-            'events:EnableRule',
-            'events:DisableRule',
-            'events:PutTargets',
-            'events:RemoveTargets',
-            'events:ListTargetsByRule',
+            'scheduler:CreateSchedule',
+            'scheduler:UpdateSchedule',
+            'scheduler:DeleteSchedule',
+            'scheduler:GetSchedule',
           ],
-          resources: [cronRuleArn],
+          resources: [cronSchedules.scheduleArn],
         }),
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          sid: 'ListCronRules',
-          // ListRules has no resource type (`*` is required); read-only, returns rule names.
-          actions: ['events:ListRules'],
+          sid: 'ListCronSchedules',
+          // ListSchedules has no resource type (`*` is required); read-only, the request names the group.
+          actions: ['scheduler:ListSchedules'],
           resources: ['*'],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'PassCronSchedulerRole',
+          actions: ['iam:PassRole'],
+          resources: [cronSchedules.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
         }),
       );
     }

@@ -7,7 +7,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { TRIGGER_SUFFIXES, TRIGGER_UPLOAD_PREFIX } from '../../shared/adapters/aws/config.ts';
+import {
+  LARGE_ANSWER_PREFIX,
+  TRIGGER_SUFFIXES,
+  TRIGGER_UPLOAD_PREFIX,
+} from '../../shared/adapters/aws/config.ts';
 import type { InfraConfig } from '../config.ts';
 import { FUNCTION_SPECS, type QueueName } from '../function-specs.ts';
 
@@ -90,6 +94,8 @@ export class StateStack extends Stack {
   readonly deadLetterQueues: sqs.Queue[] = [];
   /** Failure destination of the asynchronously invoked functions (cron, dispatch). */
   readonly failedInvocations: sqs.Queue;
+  /** Cron events EventBridge Scheduler could not deliver to the cron function after its retries. */
+  readonly cronDeadLetters: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -152,8 +158,11 @@ export class StateStack extends Stack {
       });
     // Blobs (large values, results) expire with the records that point at them: DynamoDB TTL
     // removes a final job after retentionDays; a day later its blobs go too.
+    // Answers too large for a Lambda response (api-answers/) are read once, within the 15 minutes
+    // their presigned URL works: a day is plenty.
     this.blobBucket = dataBucket('BlobBucket', 'blobs/', [
       { id: 'ExpireWithRecords', expiration: Duration.days(config.retentionDays + 1) },
+      { id: 'ExpireLargeApiAnswers', prefix: LARGE_ANSWER_PREFIX, expiration: Duration.days(1) },
     ]);
     this.triggerBucket = dataBucket('TriggerBucket', 'trigger/');
     // Code archives are named by algorithm versions, which live as long as the registry keeps them:
@@ -219,6 +228,18 @@ export class StateStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason:
         'This queue is itself a dead-letter destination (Lambda failure destination of cron and dispatch), alarmed on by the monitoring stack.',
+    });
+
+    this.cronDeadLetters = new sqs.Queue(this, 'CronDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueues.push(this.cronDeadLetters);
+    Validations.of(this.cronDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter destination (the cron schedules' DeadLetterConfig), alarmed on by the monitoring stack.",
     });
 
     new CfnOutput(this, 'TriggerBucketName', {

@@ -14,8 +14,12 @@ import type { WorkerActivityView } from './workers.ts';
 
 export interface CronControl {
   list(): Promise<{ name: string; pattern: string; enabled: boolean; nextRun?: string }[]>;
-  /** Re-reads stored pipelines and (re)schedules their cron triggers. */
-  refresh(): Promise<void>;
+  /**
+   * Re-reads stored pipelines and (re)schedules their cron triggers. `changed` names the pipelines
+   * just stored or deleted: a backend whose schedules live elsewhere (AWS) rewrites only theirs
+   * (and creates missing ones, deletes strays); without it, every schedule is rewritten.
+   */
+  refresh(changed?: string[]): Promise<void>;
 }
 
 /** How the API starts and stops jobs (the engine's Coordinator). */

@@ -213,6 +213,7 @@ const CRON_ENTRY = {
     name: { type: 'string' },
     pattern: { type: 'string' },
     enabled: { type: 'boolean' },
+    timeZone: { type: 'string', description: 'IANA time zone of the pattern, when the pipeline names one' },
     nextRun: { ...ISO_TIME, description: 'when it fires next (where a scheduler runs)' },
   },
 };

@@ -19,7 +19,7 @@ export async function putPipeline(deps: ApiDeps, body: unknown, mode: 'create' |
   const p = validatePipeline(body, { checkFlowInput: false });
   if (startsOthers(p)) refusePipelineCycle(p, await deps.registry.listPipelines());
   await deps.registry.putPipeline(p, mode);
-  await deps.cron?.refresh();
+  await deps.cron?.refresh([p.name]);
   return p;
 }
 /** A pipeline that can close a cycle: it lists triggers or runs pipelines (pipeline-cycles.ts). */
@@ -67,14 +67,14 @@ export async function postPipelines(deps: ApiDeps, body: unknown, overwrite: str
     }
   }
   for (const p of pipelines) await deps.registry.putPipeline(p, mode);
-  await deps.cron?.refresh();
+  await deps.cron?.refresh(names);
   return pipelines;
 }
 export async function deletePipeline(deps: ApiDeps, name: string) {
   if (!(await deps.registry.deletePipeline(name))) {
     throw new NotFoundError(`pipeline "${name}" is not stored`, 'PIPELINE_NOT_FOUND');
   }
-  await deps.cron?.refresh();
+  await deps.cron?.refresh([name]);
   return { name, deleted: true };
 }
 

@@ -23,7 +23,16 @@ export async function cronList(deps: ApiDeps) {
   if (deps.cron) return deps.cron.list();
   return (await deps.registry.listPipelines()).flatMap((p) => {
     const c = p.triggers?.cron;
-    return c?.pattern ? [{ name: p.name, pattern: c.pattern, enabled: c.enabled }] : [];
+    return c?.pattern
+      ? [
+          {
+            name: p.name,
+            pattern: c.pattern,
+            enabled: c.enabled,
+            ...(c.timeZone ? { timeZone: c.timeZone } : {}),
+          },
+        ]
+      : [];
   });
 }
 
@@ -40,11 +49,12 @@ export async function cronSet(deps: ApiDeps, body: unknown, enabled: boolean) {
   if (!enabled && stored === undefined) return { name, enabled: false };
   const pattern = given ?? stored ?? DEFAULT_CRON_PATTERN;
   const updated = validatePipeline(
-    { ...p, triggers: { ...p.triggers, cron: { pattern, enabled } } },
+    // The time zone (if any) stays with the trigger.
+    { ...p, triggers: { ...p.triggers, cron: { ...p.triggers?.cron, pattern, enabled } } },
     { checkFlowInput: false },
   );
   await deps.registry.putPipeline(updated, 'update');
-  await deps.cron?.refresh();
+  await deps.cron?.refresh([name]);
   return { name, pattern, enabled };
 }
 

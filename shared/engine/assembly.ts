@@ -72,8 +72,8 @@ export interface Engine {
     continueJob?: RecoveryOptions['continueJob'],
     opts?: Pick<RecoveryOptions, 'finishingGraceMs'>,
   ): Promise<RecoveryReport>;
-  /** Fires a pipeline's cron trigger (see cron-firing.ts). */
-  fireCron(pipelineName: string): Promise<CronFiring>;
+  /** Fires a pipeline's cron trigger (see cron-firing.ts); a scheduled time makes it idempotent. */
+  fireCron(pipelineName: string, firing?: { scheduledTime?: string }): Promise<CronFiring>;
 }
 
 export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): Engine {
@@ -160,6 +160,6 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
         continueJob: continueJob ?? ((id) => coordinator.reconcile(id)),
         ...opts,
       }),
-    fireCron: (name) => fireCron(coordinator, name),
+    fireCron: (name, firing) => fireCron(coordinator, name, firing),
   };
 }

@@ -6,6 +6,7 @@ export interface CronTriggerView {
   name: string;
   pattern: string;
   enabled: boolean;
+  timeZone?: string;
   nextRun?: string;
 }
 
@@ -22,6 +23,7 @@ export function listCronTriggers(
       name: p.name,
       pattern: c.pattern,
       enabled: c.enabled,
+      ...(c.timeZone ? { timeZone: c.timeZone } : {}),
       ...(next ? { nextRun: next.toISOString() } : {}),
     });
   }

@@ -174,6 +174,12 @@ export const pipelineSchema = {
               default: DEFAULT_CRON_ENABLED,
               description: 'false by default, as in HKube: cron start enables it.',
             },
+            timeZone: {
+              type: 'string',
+              minLength: 1,
+              description:
+                'IANA time zone the pattern is read in (Europe/Berlin); default: the local one (UTC on AWS).',
+            },
           },
         },
       },

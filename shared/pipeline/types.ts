@@ -90,9 +90,17 @@ export interface Pipeline {
   webhooks: { progress?: string; result?: string };
   /** 1..5, 5 is the most urgent. */
   priority: number;
-  triggers: { pipelines: string[]; cron?: { pattern: string; enabled: boolean } };
+  triggers: { pipelines: string[]; cron?: CronTrigger };
   options: PipelineOptions;
   tags: string[];
+}
+
+/** `triggers.cron`: a 5- or 6-field pattern, read in `timeZone` (IANA) when given. */
+export interface CronTrigger {
+  pattern: string;
+  enabled: boolean;
+  /** IANA time zone the pattern is read in; without it, the local time zone (UTC on AWS). */
+  timeZone?: string;
 }
 
 export type AlgorithmEnv = 'python' | 'nodejs' | 'command';

@@ -144,6 +144,16 @@ function checkBatches(pipeline: Pipeline, checkFlowInput: boolean): Problem[] {
   return problems;
 }
 
+/** An IANA time zone name this runtime knows (EventBridge Scheduler takes the same names). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkTriggers(pipeline: Pipeline): Problem[] {
   const problems: Problem[] = [];
   const cron = pipeline.triggers.cron;
@@ -154,6 +164,12 @@ function checkTriggers(pipeline: Pipeline): Problem[] {
       problems.push({
         field: 'triggers.cron.pattern',
         message: `triggers.cron.pattern "${cron.pattern}" is not a valid cron pattern: ${(err as Error).message}`,
+      });
+    }
+    if (cron.timeZone !== undefined && !isTimeZone(cron.timeZone)) {
+      problems.push({
+        field: 'triggers.cron.timeZone',
+        message: `triggers.cron.timeZone "${cron.timeZone}" is not an IANA time zone (such as Europe/Berlin or UTC)`,
       });
     }
   }

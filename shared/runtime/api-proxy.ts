@@ -1,7 +1,9 @@
 // A loopback front for a remote Sluice API that a browser cannot call by itself (AWS: SigV4 or an
 // API key): it checks the browser's requests as `sluice serve` does (token, Host, Origin, JSON
 // bodies; ./http-guard.ts), then forwards each one — the dashboard's files, the API, the event
-// stream — with the caller's own credentials added, streaming the answer back as it arrives.
+// stream — with the caller's own credentials added, streaming the answer back as it arrives. An
+// API answer too large for Lambda (a 303 to a presigned S3 URL) is fetched here, without those
+// credentials, and passed back as the answer: the browser could not read S3 across origins.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_PREFIX, errorBody } from '../api/router.ts';
 import { checkRequest, type HttpGuardOptions } from './http-guard.ts';
@@ -82,6 +84,21 @@ export function createApiProxy(opts: ApiProxyOptions): Server {
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
         return refuse(res, 502, 'BAD_GATEWAY', `cannot reach the Sluice API at ${base}: ${cause}`);
+      }
+      const elsewhere = answer.status === 303 ? answer.headers.get('location') : null;
+      if (elsewhere && incoming.pathname.includes(API_PREFIX)) {
+        await answer.body?.cancel();
+        try {
+          answer = await fetch(new URL(elsewhere, url), { redirect: 'manual', signal: ctl.signal });
+        } catch (err) {
+          const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+          return refuse(
+            res,
+            502,
+            'BAD_GATEWAY',
+            `cannot fetch the large answer the API handed out: ${cause}`,
+          );
+        }
       }
       const out: Record<string, string> = {};
       for (const name of PASSED_ANSWER) {

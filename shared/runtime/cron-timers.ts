@@ -1,7 +1,7 @@
 // Cron triggers scheduled in this process: every stored pipeline with an enabled `triggers.cron`
 // gets a timer on the engine's clock for its next run (croner computes it from the 5- or 6-field
-// pattern). The embedded engine fires the cron trigger itself; the emulated AWS stack calls the
-// cron function as an EventBridge rule would. A run still going is not overlapped by the next.
+// pattern, in the trigger's time zone when it names one). The embedded engine fires the cron trigger itself; the emulated AWS stack calls the
+// cron function as an EventBridge schedule would. A run still going is not overlapped by the next.
 import { Cron } from 'croner';
 import type { CronControl } from '../api/service.ts';
 import { type CronTriggerView, listCronTriggers } from '../engine/cron-triggers.ts';
@@ -13,6 +13,7 @@ const MAX_TIMER_MS = 24 * 3600_000;
 
 interface Rule {
   pattern: string;
+  timeZone?: string;
   cron: Cron;
   timer?: Timer;
   running: boolean;
@@ -33,19 +34,26 @@ export class CronTimers implements CronControl {
   /** Re-reads the stored pipelines and (re)schedules their cron triggers. */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    const wanted = new Map<string, string>();
+    const wanted = new Map<string, { pattern: string; timeZone?: string }>();
     for (const p of await this.registry.listPipelines()) {
       const c = p.triggers?.cron;
-      if (c?.enabled && c.pattern) wanted.set(p.name, c.pattern);
+      if (c?.enabled && c.pattern)
+        wanted.set(p.name, { pattern: c.pattern, ...(c.timeZone ? { timeZone: c.timeZone } : {}) });
     }
     for (const [name, r] of this.rules) {
-      if (wanted.get(name) === r.pattern) continue;
+      const w = wanted.get(name);
+      if (w?.pattern === r.pattern && w.timeZone === r.timeZone) continue;
       r.timer?.cancel();
       this.rules.delete(name);
     }
-    for (const [name, pattern] of wanted) {
+    for (const [name, { pattern, timeZone }] of wanted) {
       if (this.rules.has(name)) continue;
-      const rule: Rule = { pattern, cron: new Cron(pattern, { paused: true }), running: false };
+      const rule: Rule = {
+        pattern,
+        ...(timeZone ? { timeZone } : {}),
+        cron: new Cron(pattern, { paused: true, ...(timeZone ? { timezone: timeZone } : {}) }),
+        running: false,
+      };
       this.rules.set(name, rule);
       this.arm(name, rule);
     }

@@ -9,7 +9,7 @@ export interface AwsCall {
   role: string;
   /** IAM action, e.g. `sqs:ReceiveMessage`. */
   action: string;
-  /** Table, queue URL or bucket the call names. */
+  /** Table, queue URL, bucket, role ARN or `schedule/<group>/<name>` the call names. */
   resources: string[];
 }
 
@@ -31,6 +31,7 @@ const SERVICES: Record<string, string> = {
   S3Client: 's3',
   ECSClient: 'ecs',
   EventBridgeClient: 'events',
+  SchedulerClient: 'scheduler',
 };
 
 /** Operations whose IAM action has another name (batch APIs are authorized per entry). */
@@ -47,6 +48,9 @@ const ACTION_OF: Record<string, string[]> = {
   's3:UploadPart': ['s3:PutObject'],
   's3:CompleteMultipartUpload': ['s3:PutObject'],
   'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // A schedule's target role is passed to Scheduler on every create and update.
+  'scheduler:CreateSchedule': ['scheduler:CreateSchedule', 'iam:PassRole'],
+  'scheduler:UpdateSchedule': ['scheduler:UpdateSchedule', 'iam:PassRole'],
 };
 
 export function iamActions(service: string, operation: string): string[] {
@@ -54,7 +58,14 @@ export function iamActions(service: string, operation: string): string[] {
   return ACTION_OF[raw] ?? [raw];
 }
 
-function resourcesOf(input: Record<string, unknown>): string[] {
+function resourcesOf(input: Record<string, unknown>, action: string): string[] {
+  if (action === 'iam:PassRole') {
+    const role = (input.Target as { RoleArn?: unknown } | undefined)?.RoleArn;
+    return typeof role === 'string' ? [role] : [];
+  }
+  // A schedule is named by its group and name (`schedule/<group>/<name>` in its ARN).
+  if (action.startsWith('scheduler:') && typeof input.Name === 'string')
+    return [`schedule/${typeof input.GroupName === 'string' ? input.GroupName : 'default'}/${input.Name}`];
   if (typeof input.TableName === 'string') return [input.TableName];
   if (input.RequestItems && typeof input.RequestItems === 'object') return Object.keys(input.RequestItems);
   if (typeof input.QueueUrl === 'string') return [input.QueueUrl];
@@ -69,8 +80,9 @@ export function recordCalls(role: string, into: AwsCall[], ...clients: unknown[]
       (next, context) => async (args) => {
         const service = SERVICES[context.clientName ?? ''] ?? context.clientName ?? '?';
         const operation = (context.commandName ?? '').replace(/Command$/, '');
-        const resources = resourcesOf((args.input ?? {}) as Record<string, unknown>);
-        for (const action of iamActions(service, operation)) into.push({ role, action, resources });
+        const input = (args.input ?? {}) as Record<string, unknown>;
+        for (const action of iamActions(service, operation))
+          into.push({ role, action, resources: resourcesOf(input, action) });
         return next(args);
       },
       { step: 'initialize', name: `sluiceRecordCalls-${role}` },
@@ -104,6 +116,27 @@ export function statementsAllow(statements: Json[], action: string, logicalId: s
       st.Effect === 'Allow' &&
       [st.Action].flat().some((a: string) => glob(a, action)) &&
       [st.Resource].flat().some((r: Json) => r === '*' || resource.test(JSON.stringify(r))),
+  );
+}
+
+/** A statement's Resource as text, CloudFormation references and parameters read as `*`. */
+function resourcePattern(r: Json): string {
+  if (typeof r === 'string') return r;
+  const join = r?.['Fn::Join'];
+  if (Array.isArray(join)) return (join[1] as Json[]).map(resourcePattern).join(join[0] as string);
+  return '*';
+}
+
+/**
+ * True when an Allow statement grants `action` on `arn` (a resource named by an ARN, not a stack
+ * resource: a schedule of a group), or on `*` when `arn` is `*` (actions with no resource type).
+ */
+export function statementsAllowArn(statements: Json[], action: string, arn: string): boolean {
+  return statements.some(
+    (st) =>
+      st.Effect === 'Allow' &&
+      [st.Action].flat().some((a: string) => glob(a, action)) &&
+      [st.Resource].flat().some((r: Json) => r === '*' || (arn !== '*' && glob(resourcePattern(r), arn))),
   );
 }
 

@@ -123,8 +123,9 @@ describe('state stack', () => {
   });
 
   it('has five priority task queues, a status, an event and a trigger queue, each with a DLQ', () => {
-    // 8 queues, their 8 DLQs, and the failure destination of the asynchronous functions.
-    state.resourceCountIs('AWS::SQS::Queue', 17);
+    // 8 queues, their 8 DLQs, the failure destination of the asynchronous functions and the
+    // dead-letter queue of the cron schedules.
+    state.resourceCountIs('AWS::SQS::Queue', 18);
     const queues = resourcesOfType(state, 'AWS::SQS::Queue');
     const withDlq = Object.values(queues).filter((q) => q.Properties.RedrivePolicy);
     expect(withDlq).toHaveLength(8);
@@ -141,7 +142,7 @@ describe('state stack', () => {
       expect(main, `priority ${p}`).toHaveLength(1);
       expect(queues[main[0]!]!.Properties.RedrivePolicy).toBeDefined();
     }
-    state.resourceCountIs('AWS::SQS::QueuePolicy', 17); // enforceSSL on every queue
+    state.resourceCountIs('AWS::SQS::QueuePolicy', 18); // enforceSSL on every queue
   });
 });
 
@@ -172,7 +173,7 @@ describe('scheduler stack', () => {
       expect(props.Environment.Variables[AWS_ENV.minWorkers]).toBe('0');
       expect(props.Environment.Variables[AWS_ENV.sharedVolumePath]).toBe(DEFAULT_SHARED_VOLUME);
       expect(props.Environment.Variables[AWS_ENV.maxWorkers]).toBe('10');
-      expect(props.Environment.Variables[AWS_ENV.cronRulePrefix]).toBe('sluice-cron-');
+      expect(props.Environment.Variables[AWS_ENV.cronScheduleGroup]).toBe('sluice-cron');
       expect(props.Environment.Variables[AWS_ENV.workerTaskDefinition]).toBe('sluice-worker');
       expect(props.Environment.Variables[RUNTIME_ENV.workerService]).toBe('sluice-workers');
       expect(props.Environment.Variables[RUNTIME_ENV.workerSlots]).toBe('1');
@@ -268,7 +269,7 @@ describe('scheduler stack', () => {
     expect(JSON.stringify(mapping?.Properties.EventSourceArn)).toMatch(/TriggerQueue[0-9A-F]{8}/);
   });
 
-  it('ticks dispatch every minute, and lets EventBridge cron rules invoke cron', () => {
+  it('ticks dispatch every minute; cron is invoked only through the Scheduler role (no resource policy)', () => {
     const fns = functionsByName();
     scheduler.hasResourceProperties('AWS::Events::Rule', {
       Name: 'sluice-tick',
@@ -276,12 +277,10 @@ describe('scheduler stack', () => {
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fns.dispatch!.id, 'Arn'] } })],
     });
-    scheduler.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [fns.cron!.id, 'Arn'] },
-      SourceArn: { 'Fn::Join': ['', Match.arrayWith([':rule/sluice-cron-*'])] },
-    });
+    const cronPermissions = Object.values(resourcesOfType(scheduler, 'AWS::Lambda::Permission')).filter((p) =>
+      JSON.stringify(p.Properties.FunctionName).includes(fns.cron!.id),
+    );
+    expect(cronPermissions).toEqual([]);
   });
 
   it('grants each function only what its spec lists', () => {
@@ -290,17 +289,21 @@ describe('scheduler stack', () => {
       const roleId = fns[name]!.props.Role['Fn::GetAtt'][0];
       return new Set(roleStatements(scheduler, roleId).flatMap((st) => [st.Action].flat()));
     };
-    for (const name of ['api', 'cron']) {
-      expect([...actionsOf(name)], name).toEqual(
-        expect.arrayContaining([
-          'events:PutRule',
-          'events:PutTargets',
-          'events:DeleteRule',
-          'events:ListRules',
-        ]),
-      );
+    expect([...actionsOf('api')]).toEqual(
+      expect.arrayContaining([
+        'scheduler:CreateSchedule',
+        'scheduler:UpdateSchedule',
+        'scheduler:DeleteSchedule',
+        'scheduler:ListSchedules',
+      ]),
+    );
+    // Only the api function changes schedules (store and cron routes); cron only runs pipelines.
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'api')) {
+      expect(
+        [...actionsOf(name)].filter((a) => a.startsWith('scheduler:') || a.startsWith('events:')),
+        name,
+      ).toEqual([]);
     }
-    expect(actionsOf('dispatch').has('events:PutRule')).toBe(false);
     for (const name of ['api', 'cron']) {
       expect(actionsOf(name).has('sqs:ReceiveMessage'), name).toBe(false);
     }
@@ -321,7 +324,8 @@ describe('scheduler stack', () => {
     for (const name of FUNCTION_NAMES.filter((n) => n !== 'dispatch')) {
       expect(actionsOf(name).has('ecs:UpdateService'), name).toBe(false);
       expect(actionsOf(name).has('ecs:RunTask'), name).toBe(false);
-      expect(actionsOf(name).has('iam:PassRole'), name).toBe(false);
+      // api passes the cron Scheduler role only (cron-schedules.test.ts); nobody else passes one.
+      if (name !== 'api') expect(actionsOf(name).has('iam:PassRole'), name).toBe(false);
     }
     const dispatchRole = functionsByName().dispatch!.props.Role['Fn::GetAtt'][0];
     const dispatchStatements = roleStatements(scheduler, dispatchRole);
@@ -330,14 +334,11 @@ describe('scheduler stack', () => {
     expect(JSON.stringify(scale?.Resource)).toContain('sluice-workers');
     const run = dispatchStatements.find((st) => st.Action === 'ecs:RunTask');
     expect(Object.keys(run?.Condition.ArnEquals)).toEqual(['ecs:cluster']);
-    const passRole = policyStatements(scheduler).filter((st) => st.Action === 'iam:PassRole');
+    const passRole = roleStatements(scheduler, dispatchRole).filter((st) => st.Action === 'iam:PassRole');
     expect(passRole).toHaveLength(1);
     expect(passRole[0]!.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
     });
-    for (const name of ['s3-trigger', 'expand', 'dispatch', 'status']) {
-      expect(actionsOf(name).has('events:PutRule'), name).toBe(false);
-    }
     // Only s3-trigger reads the trigger bucket.
     const triggerReaders = FUNCTION_NAMES.filter((n) =>
       roleStatements(scheduler, functionsByName()[n]!.props.Role['Fn::GetAtt'][0]).some((st) =>
@@ -564,7 +565,7 @@ describe('api stack', () => {
 describe('IAM across the app', () => {
   it('never allows Action "*" and uses Resource "*" only where AWS requires it', () => {
     const allowedOnStar = new Set([
-      'events:ListRules', // no resource-level permissions
+      'scheduler:ListSchedules', // no resource-level permissions
       'ecr:GetAuthorizationToken', // no resource-level permissions
       's3:PutBucketNotification', // CDK's notification custom resource (deploy time only)
       'logs:CreateLogDelivery', // CDK flow-log/API access-log plumbing (never granted to Sluice code)

@@ -33,9 +33,9 @@ describe('monitoring stack', () => {
     for (const a of all) expect(a.AlarmActions).toEqual([topicRef()]);
   });
 
-  it('alarms on the depth of every dead-letter queue (9: 8 queues + failed invocations)', () => {
+  it('alarms on the depth of every dead-letter queue (10: 8 queues, failed invocations, cron events)', () => {
     const dlq = alarms().filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
-    expect(dlq).toHaveLength(9);
+    expect(dlq).toHaveLength(10);
     for (const a of dlq)
       expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });

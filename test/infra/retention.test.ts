@@ -17,7 +17,7 @@ afterAll(() => s?.cleanup());
 
 it('keeps every queue message 14 days (SQS maximum)', () => {
   const queues = Object.values(resourcesOfType(state, 'AWS::SQS::Queue'));
-  expect(queues.length).toBe(17);
+  expect(queues.length).toBe(18); // the 8 queues, their DLQs, failed invocations, cron dead letters
   for (const q of queues) expect(q.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
 });
 
@@ -28,6 +28,15 @@ it('expires blobs a day after their records (retentionDays + 1), and only in the
       .Rules;
   expect(rulesOf('BlobBucket')).toContainEqual(
     expect.objectContaining({ Id: 'ExpireWithRecords', ExpirationInDays: 8, Status: 'Enabled' }),
+  );
+  // Answers too large for a Lambda response, handed out by presigned URL, go after a day.
+  expect(rulesOf('BlobBucket')).toContainEqual(
+    expect.objectContaining({
+      Id: 'ExpireLargeApiAnswers',
+      Prefix: 'api-answers/',
+      ExpirationInDays: 1,
+      Status: 'Enabled',
+    }),
   );
   // Descriptors in the trigger bucket are the user's: never expired; nor is uploaded algorithm code,
   // which algorithm versions name as long as they exist.

@@ -145,7 +145,7 @@ describe('sizing and dev options', () => {
       FunctionName: 'dev-cron',
       Environment: {
         Variables: Match.objectLike({
-          SLUICE_CRON_RULE_PREFIX: 'dev-cron-',
+          SLUICE_CRON_SCHEDULE_GROUP: 'dev-cron',
           // 3 containers x 2 slots (2 vCPUs each)
           SLUICE_MAX_WORKERS: '6',
           SLUICE_WORKER_SLOTS: '2',
@@ -172,7 +172,9 @@ describe('dispatchScalesWorkers=false', () => {
     for (const fn of Object.values(resourcesOfType(scheduler, 'AWS::Lambda::Function'))) {
       expect(fn.Properties.Environment?.Variables?.SLUICE_ECS_CLUSTER).toBeUndefined();
     }
+    // The one role still passed is the cron schedules' (to Scheduler, cron-schedules.test.ts).
     const ecsActions = policyStatements(scheduler)
+      .filter((st) => st.Condition?.StringEquals?.['iam:PassedToService'] !== 'scheduler.amazonaws.com')
       .flatMap((st) => [st.Action].flat())
       .filter((a) => a.startsWith('ecs:') || a === 'iam:PassRole');
     expect(ecsActions).toEqual([]);

@@ -51,6 +51,25 @@ def _failure_reason(view):
     return "; ".join(reasons) or "no reason given"
 
 
+class _AnswerRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, dropping our credentials when the host changes.
+
+    The AWS API answers what is too large for a Lambda response with a 303 to a presigned S3 URL;
+    that URL carries its own signature, and S3 refuses a request with a second authorization.
+    """
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+            for name in ("Authorization", "X-api-key"):
+                new.headers.pop(name, None)
+                new.unredirected_hdrs.pop(name, None)
+        return new
+
+
+_opener = urllib.request.build_opener(_AnswerRedirects)
+
+
 def _is_loopback(host):
     return host in LOOPBACK or (host or "").startswith("127.")
 
@@ -103,7 +122,7 @@ class Client:
             extra["Content-Type"] = "application/json"
         req = urllib.request.Request(self.api + path, data=data, method=method, headers=self._headers(extra))
         try:
-            return urllib.request.urlopen(req, timeout=timeout or self.timeout)
+            return _opener.open(req, timeout=timeout or self.timeout)
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
         except urllib.error.URLError as e:

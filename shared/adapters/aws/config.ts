@@ -24,9 +24,15 @@ export const AWS_ENV = {
   codeBucket: 'SLUICE_CODE_BUCKET',
   /** S3 bucket watched for pipeline descriptors (s3-trigger). */
   triggerBucket: 'SLUICE_TRIGGER_BUCKET',
-  /** EventBridge: the cron function's ARN and the rule name prefix it manages. */
+  /**
+   * EventBridge Scheduler: the cron function's ARN, the schedule group the stack owns (one schedule
+   * per cron trigger lives there), the role Scheduler assumes to invoke the cron function, and the
+   * SQS queue an undeliverable cron event goes to.
+   */
   cronTargetArn: 'SLUICE_CRON_TARGET_ARN',
-  cronRulePrefix: 'SLUICE_CRON_RULE_PREFIX',
+  cronScheduleGroup: 'SLUICE_CRON_SCHEDULE_GROUP',
+  cronSchedulerRoleArn: 'SLUICE_CRON_SCHEDULER_ROLE_ARN',
+  cronDeadLetterArn: 'SLUICE_CRON_DEAD_LETTER_ARN',
   /** ECS: cluster, worker task definition, subnets (comma-separated), security group. */
   ecsCluster: 'SLUICE_ECS_CLUSTER',
   workerTaskDefinition: 'SLUICE_WORKER_TASK_DEFINITION',
@@ -58,6 +64,12 @@ export const AWS_ENV = {
   workerService: 'SLUICE_WORKER_SERVICE',
   /** Workers the dispatch tick keeps when the queues are empty (default 0). */
   minWorkers: 'SLUICE_MIN_WORKERS',
+  /**
+   * Largest api function answer returned inline, in bytes of the Lambda response (default
+   * 5,242,880; Lambda stops at 6 MB): a larger GET answer is written to the blob bucket under
+   * `api-answers/` and answered with a 303 to a presigned URL of it.
+   */
+  apiInlineMaxBytes: 'SLUICE_API_INLINE_MAX_BYTES',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;
@@ -87,6 +99,12 @@ export const TRIGGER_UPLOAD_PREFIX = 'pipelines/';
 export const TRIGGER_MARKER_PREFIX = 'jobs/';
 /** Objects with these suffixes under the upload prefix start a run. */
 export const TRIGGER_SUFFIXES = ['.json', '.yml', '.yaml'] as const;
+
+/**
+ * Where the api function writes answers too large for a Lambda response (SLUICE_API_INLINE_MAX_BYTES)
+ * in the blob bucket; a lifecycle rule expires them after a day.
+ */
+export const LARGE_ANSWER_PREFIX = 'api-answers/';
 
 /** Entry points the stacks deploy: functions/<name>.ts export `handler`. */
 export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;

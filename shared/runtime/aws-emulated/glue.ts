@@ -1,7 +1,7 @@
 // What AWS does between its services, done in-process: SQS event source mappings (poll, build an
 // SQSEvent, delete what succeeded, leave `batchItemFailures` for redelivery and the DLQ), S3
-// notifications of the trigger bucket, synthetic events (scheduled, S3 put). EventBridge's cron
-// rules are runtime/cron-timers.ts here, calling the cron function as a rule target would.
+// notifications of the trigger bucket, synthetic events (scheduled, S3 put). The cron schedules of
+// EventBridge Scheduler are runtime/cron-timers.ts here, calling the cron function as a schedule would.
 // `sluice serve --backend aws` and the tests run the real handlers on this glue.
 import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';

@@ -62,7 +62,7 @@ export interface LocalAwsStackOptions {
    * `sluice serve --backend aws` does; tests keep it in-process to reach its engine.
    */
   workerProcess?: boolean;
-  /** The clock of every engine, the dispatch tick and the cron rules (default: the system's). */
+  /** The clock of every engine, the dispatch tick and the cron timers (default: the system's). */
   clock?: Clock;
   onError?: (err: unknown) => void;
 }

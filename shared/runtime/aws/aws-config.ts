@@ -24,7 +24,12 @@ export interface AwsConfig {
   retentionDays: number;
   /** Most tasks one invocation creates for a batch node (see ExpansionSplit). */
   expandMaxItems: number;
+  /** Largest api answer returned inline (bytes of the Lambda response); larger ones go by URL. */
+  apiInlineMaxBytes: number;
 }
+
+/** Under Lambda's 6 MB response limit with room for the envelope and headers. */
+export const DEFAULT_API_INLINE_MAX_BYTES = 5 * 1024 * 1024;
 
 export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
   const urlsText = requireEnv(env, 'taskQueueUrls');
@@ -60,5 +65,6 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     finishingGraceMs: numberEnv(env, 'finishingGraceSeconds', 60) * 1000,
     retentionDays: numberEnv(env, 'retentionDays', 30),
     expandMaxItems,
+    apiInlineMaxBytes: numberEnv(env, 'apiInlineMaxBytes', DEFAULT_API_INLINE_MAX_BYTES),
   };
 }

@@ -1,17 +1,13 @@
 // The Lambda handlers with real event shapes, on the AWS adapters against the emulators (or
 // LocalStack / an account with SLUICE_TEST_AWS=1): API Gateway proxy events, S3 puts of valid and
-// invalid descriptors, scheduled events and EventBridge rule sync, SQS batches with a poison
+// invalid descriptors, cron events (their schedules: cron-schedules-aws.test.ts), SQS batches with a poison
 // message (batchItemFailures, then the DLQ), duplicate status messages, a worker lost mid-task.
 
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  EventBridgeCron,
-  ruleName,
-  toScheduleExpression,
-} from '../../../shared/adapters/aws/eventbridge-cron.ts';
+import { toScheduleExpression } from '../../../shared/adapters/aws/scheduler-cron.ts';
 import { putPipeline } from '../../../shared/api/store.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
@@ -230,8 +226,8 @@ describe('s3-trigger function', () => {
   });
 });
 
-describe('cron function and EventBridge rules', () => {
-  it('a scheduled event runs the stored pipeline with origin cron', async () => {
+describe('cron function', () => {
+  it('a cron event runs the stored pipeline with origin cron; anything else is skipped', async () => {
     await putPipeline(
       stack.engine.service.deps,
       {
@@ -241,52 +237,20 @@ describe('cron function and EventBridge rules', () => {
       },
       'create',
     );
-    const viaInput = await stack.handlers.cron({ sluiceCron: { pipelineName: 'nightly' } });
-    expect(viaInput.jobId).toBeTruthy();
-    const arn = `arn:aws:events:us-east-1:000000000000:rule/${ruleName('sluice-cron-', 'nightly')}`;
-    const viaRule = await stack.handlers.cron(scheduledEvent(arn));
-    expect(viaRule.jobId).toBeTruthy();
-    const job = (await stack.engine.jobs.getJob(viaRule.jobId as string)) as JobState;
+    const fired = await stack.handlers.cron({ sluiceCron: { pipelineName: 'nightly' } });
+    expect(fired.jobId).toBeTruthy();
+    const job = (await stack.engine.jobs.getJob(fired.jobId as string)) as JobState;
     expect(job.origin).toEqual({ kind: 'cron' });
     expect((await stack.handlers.cron({ sluiceCron: { pipelineName: 'no-such' } })).skipped).toBeTruthy();
+    const ruleEvent = scheduledEvent('arn:aws:events:us-east-1:000000000000:rule/sluice-cron-nightly');
+    expect((await stack.handlers.cron(ruleEvent)).skipped).toMatch(/not a Sluice cron event/);
   });
 
-  it('translates cron patterns to EventBridge schedule expressions', () => {
+  it('translates cron patterns to Scheduler cron expressions', () => {
     expect(toScheduleExpression('0 3 * * *')).toBe('cron(0 3 * * ? *)');
     expect(toScheduleExpression('*/5 * * * 1-5')).toBe('cron(*/5 * ? * 2-6 *)');
     expect(toScheduleExpression('30 0 12 * * *')).toBe('cron(0 12 * * ? *)');
     expect(() => toScheduleExpression('* *')).toThrow(/5 or 6 fields/);
-  });
-
-  it('refresh creates, updates and removes rules to match the stored pipelines', async () => {
-    const sent: { name: string; input: Record<string, unknown> }[] = [];
-    let rules = ['sluice-cron-gone'];
-    const fake = {
-      send: async (cmd: { constructor: { name: string }; input: Record<string, unknown> }) => {
-        sent.push({ name: cmd.constructor.name, input: cmd.input });
-        if (cmd.constructor.name === 'ListRulesCommand') return { Rules: rules.map((Name) => ({ Name })) };
-        if (cmd.constructor.name === 'ListTargetsByRuleCommand') return { Targets: [{ Id: 'sluice-cron' }] };
-        if (cmd.constructor.name === 'DeleteRuleCommand') rules = rules.filter((r) => r !== cmd.input.Name);
-        return {};
-      },
-    };
-    const cron = new EventBridgeCron(fake as never, stack.engine.registry, {
-      targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:sluice-cron',
-      prefix: 'sluice-cron-',
-    });
-    await cron.refresh();
-    const put = sent.find((s) => s.name === 'PutRuleCommand');
-    expect(put?.input).toMatchObject({
-      Name: 'sluice-cron-nightly',
-      ScheduleExpression: 'cron(0 3 * * ? *)',
-    });
-    const target = sent.find((s) => s.name === 'PutTargetsCommand');
-    expect(JSON.parse(((target?.input.Targets ?? []) as { Input: string }[])[0]?.Input ?? '{}')).toEqual({
-      sluiceCron: { pipelineName: 'nightly' },
-    });
-    expect(sent.some((s) => s.name === 'DeleteRuleCommand' && s.input.Name === 'sluice-cron-gone')).toBe(
-      true,
-    );
   });
 });
 

@@ -3,12 +3,15 @@
 // dispatch ages a waiting task up a priority level and sweeps, the worker claims and runs, status
 // applies outcomes and sends the result webhook, cron fires, s3-trigger starts a run, a job is
 // stopped. Then every recorded (action, resource) is checked against the synthesized role policy.
-// The emulators check no IAM; this test is what does. ECS and EventBridge have no emulator here:
-// their calls are read from the adapters' Command classes instead.
+// The emulators check no IAM; this test is what does. The api function's EventBridge Scheduler
+// calls go to the Scheduler stand-in (test/helpers/scheduler-server.ts) and are checked against the
+// group's schedule ARNs and the scheduler role it passes. ECS has no emulator here: its calls are
+// read from the adapter's Command classes instead.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -16,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../../infra/function-specs.ts';
 import { REPO_ROOT } from '../../../infra/stacks/workers-stack.ts';
 import { createDocumentClient, createSqsClient } from '../../../shared/adapters/aws/clients.ts';
+import { AWS_ENV } from '../../../shared/adapters/aws/config.ts';
 import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/ports/job-state.ts';
@@ -24,6 +28,7 @@ import { AwsEngine, awsConfigFromEnv } from '../../../shared/runtime/aws/aws-eng
 import { createApiHandler } from '../../../shared/runtime/aws/handlers/api.ts';
 import { createCronHandler } from '../../../shared/runtime/aws/handlers/cron.ts';
 import { createDispatchHandler } from '../../../shared/runtime/aws/handlers/dispatch.ts';
+import { schedulerCronFromEnv } from '../../../shared/runtime/aws/handlers/engine-from-env.ts';
 import { createExpandHandler } from '../../../shared/runtime/aws/handlers/expand.ts';
 import { createS3TriggerHandler } from '../../../shared/runtime/aws/handlers/s3-trigger.ts';
 import { createStatusHandler } from '../../../shared/runtime/aws/handlers/status.ts';
@@ -35,11 +40,17 @@ import {
   distinctCalls,
   recordCalls,
   statementsAllow,
+  statementsAllowArn,
 } from '../../helpers/aws-calls.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { type Synthesized, synthSluice } from '../../helpers/cdk.ts';
 import { type Json, resourcesOfType, roleStatements } from '../../helpers/cfn.ts';
 import { testBuiltins } from '../../helpers/engine.ts';
+import { type SchedulerStandIn, startSchedulerStandIn } from '../../helpers/scheduler-server.ts';
+
+/** The synthesized app's names (defaults): the cron group and the role its schedules run as. */
+const CRON_GROUP = 'sluice-cron';
+const CRON_ROLE_ARN = 'arn:aws:iam::000000000000:role/sluice-cron-scheduler-us-east-1';
 
 const builtins = allBuiltins();
 for (const b of testBuiltins) builtins.set(b.name, b);
@@ -50,11 +61,14 @@ let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let synth: Synthesized;
 let hooks: Server;
 let hookUrl: string;
+let schedules: SchedulerStandIn;
 const hookBodies: unknown[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   bed = await startAwsTestBed('iam', { visibilitySeconds: 2 });
+  // Firing is cron-schedules-aws.test.ts's; here only the api function's schedule calls count.
+  schedules = await startSchedulerStandIn({ groups: [CRON_GROUP], deliver: async () => {} });
   hooks = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => {
@@ -72,29 +86,44 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => {});
   hooks?.close();
+  await schedules?.close();
   synth?.cleanup();
   await bed?.close();
 });
 
-function engineOf(role: Role, opts: { deferExpansion?: boolean; agingMs?: number } = {}) {
-  const env = { ...process.env, ...bed.env };
+function engineOf(
+  role: Role,
+  opts: { deferExpansion?: boolean; agingMs?: number; cronSchedules?: boolean } = {},
+) {
+  const env = {
+    ...process.env,
+    ...bed.env,
+    [AWS_ENV.cronScheduleGroup]: CRON_GROUP,
+    [AWS_ENV.cronTargetArn]: 'arn:aws:lambda:us-east-1:000000000000:function:sluice-cron',
+    [AWS_ENV.cronSchedulerRoleArn]: CRON_ROLE_ARN,
+    [AWS_ENV.cronDeadLetterArn]: 'arn:aws:sqs:us-east-1:000000000000:sluice-cron-dead-letters',
+  };
   const clients = { dynamo: createDocumentClient(env), sqs: createSqsClient(env), s3: createS3Client(env) };
   recordCalls(role, calls, clients.dynamo, clients.sqs, clients.s3);
   const config = awsConfigFromEnv(env);
   config.agingMs = opts.agingMs ?? config.agingMs;
-  return {
-    env,
+  let cron: ReturnType<typeof schedulerCronFromEnv> | undefined;
+  const engine = new AwsEngine({
     config,
+    env,
     clients,
-    engine: new AwsEngine({
-      config,
-      env,
-      clients,
-      builtins,
-      ...(opts.deferExpansion ? { deferExpansion: true } : {}),
-      cron: { refresh: async () => {}, list: async () => [] },
-    }),
-  };
+    builtins,
+    ...(opts.deferExpansion ? { deferExpansion: true } : {}),
+    cron: { refresh: async (changed) => cron?.refresh(changed), list: async () => cron?.list() ?? [] },
+  });
+  if (opts.cronSchedules) {
+    // The api function's cron control, as engineFromEnv builds it, on a recorded Scheduler client.
+    const scheduler = new SchedulerClient({ region: 'us-east-1', endpoint: schedules.endpoint });
+    recordCalls(role, calls, scheduler);
+    closers.push(async () => scheduler.destroy());
+    cron = schedulerCronFromEnv(env, engine.registry, scheduler);
+  }
+  return { env, config, clients, engine };
 }
 
 const proxy = (method: string, p: string, body?: unknown): APIGatewayProxyEvent =>
@@ -125,7 +154,7 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise
 
 describe('IAM: the calls each function and the worker make are allowed by its role', () => {
   it('drives a run through every role, then checks each call against the synthesized policies', async () => {
-    const api = engineOf('api', { deferExpansion: true });
+    const api = engineOf('api', { deferExpansion: true, cronSchedules: true });
     const expand = engineOf('expand');
     const status = engineOf('status');
     // Aging on, and quick: a task waiting 1 ms at priority 1 moves up at the next tick.
@@ -283,6 +312,7 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       [env.SLUICE_EVENT_QUEUE_URL as string, 'EventQueue'],
       [env.SLUICE_BLOB_BUCKET as string, 'BlobBucket'],
       [env.SLUICE_TRIGGER_BUCKET as string, 'TriggerBucket'],
+      [CRON_ROLE_ARN, 'CronSchedulerRole'],
       ...Object.entries(urls).map(([p, url]) => [url, `TaskQueueP${p}`] as [string, string]),
     ]);
     const denied: string[] = [];
@@ -293,6 +323,12 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       const statements = statementsOf(role);
       for (const entry of set ?? []) {
         const [action, resource] = entry.split(' ') as [string, string];
+        if (action.startsWith('scheduler:')) {
+          // Schedules exist only at run time: checked against the ARN patterns the role grants.
+          const arn = resource === '*' ? '*' : `arn:aws:scheduler:us-east-1:000000000000:${resource}`;
+          if (!statementsAllowArn(statements, action, arn)) denied.push(`${role}: ${action} on ${arn}`);
+          continue;
+        }
         const logicalId = logicalIds.get(resource);
         expect(logicalId, `${role}: ${entry} names a resource the stacks do not define`).toBeDefined();
         if (!statementsAllow(statements, action, logicalId as string))
@@ -303,13 +339,29 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     // The scenario reached what the tick does in a real account: aging receives and deletes.
     expect(seen.get('dispatch')).toContain(`sqs:ReceiveMessage ${urls['1']}`);
     expect(seen.get('dispatch')).toContain(`sqs:DeleteMessage ${urls['1']}`);
+    // Storing and deleting the cron pipeline made and removed its schedule through the api role.
+    for (const call of [
+      `scheduler:CreateSchedule schedule/${CRON_GROUP}/iam-stored`,
+      `scheduler:DeleteSchedule schedule/${CRON_GROUP}/iam-stored`,
+      'scheduler:ListSchedules *',
+      `iam:PassRole ${CRON_ROLE_ARN}`,
+    ])
+      expect(seen.get('api')).toContain(call);
+    expect(schedules.schedules(CRON_GROUP)).toEqual([]);
   }, 300_000);
 
-  it('the EventBridge and ECS calls of the adapters are allowed to the roles that build them', () => {
+  it('the Scheduler and ECS calls of the adapters are allowed to the roles that build them', () => {
     const read = (f: string) => readFileSync(path.join(REPO_ROOT, f), 'utf8');
-    const eventsActions = commandActions(read('shared/adapters/aws/eventbridge-cron.ts'), 'events');
+    const schedulerActions = commandActions(read('shared/adapters/aws/scheduler-cron.ts'), 'scheduler');
     const ecsActions = commandActions(read('shared/adapters/aws/ecs-launcher.ts'), 'ecs');
-    expect(eventsActions.length).toBeGreaterThan(3);
+    expect(schedulerActions).toEqual([
+      'iam:PassRole',
+      'iam:PassRole',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:ListSchedules',
+      'scheduler:UpdateSchedule',
+    ]);
     expect(ecsActions.length).toBeGreaterThan(1);
     const scaled = synthSluice({ dispatchScalesWorkers: true }, { bundle: false });
     try {
@@ -330,7 +382,8 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       const missing: string[] = [];
       for (const [name, spec] of Object.entries(FUNCTION_SPECS)) {
         const st = fnStatements(name);
-        if (spec.cronRules) for (const a of eventsActions) if (!grants(st, a)) missing.push(`${name}: ${a}`);
+        if (spec.cronSchedules)
+          for (const a of schedulerActions) if (!grants(st, a)) missing.push(`${name}: ${a}`);
         if (spec.ecs) for (const a of ecsActions) if (!grants(st, a)) missing.push(`${name}: ${a}`);
       }
       expect(missing).toEqual([]);

@@ -208,6 +208,21 @@ describe('validatePipeline', () => {
     expect(pipeline.triggers.cron).toEqual({ pattern: '0 * * * *', enabled: false });
   });
 
+  it('takes an IANA time zone for the cron trigger and names the field of one it does not know', () => {
+    const cron = (timeZone: string) => ({
+      ...minimal(),
+      triggers: { cron: { pattern: '0 3 * * *', timeZone } },
+    });
+    expect(validatePipeline(cron('Asia/Tokyo')).triggers.cron).toEqual({
+      pattern: '0 3 * * *',
+      enabled: false,
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(() => validatePipeline(cron('Mars/Olympus'))).toThrow(
+      /triggers\.cron\.timeZone "Mars\/Olympus" is not an IANA time zone/,
+    );
+  });
+
   it('reads node ttl 0 as no limit (absent), as HKube does', () => {
     const pipeline = validatePipeline({
       name: 'p',

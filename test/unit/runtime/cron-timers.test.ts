@@ -6,8 +6,11 @@ import type { Pipeline } from '../../../shared/pipeline/types.ts';
 import { CronTimers } from '../../../shared/runtime/cron-timers.ts';
 import { FakeClock } from '../../../shared/testing/fake-clock.ts';
 
-const pipeline = (name: string, pattern: string, enabled = true) =>
-  ({ name, triggers: { cron: { pattern, enabled } } }) as unknown as Pipeline;
+const pipeline = (name: string, pattern: string, enabled = true, timeZone?: string) =>
+  ({
+    name,
+    triggers: { cron: { pattern, enabled, ...(timeZone ? { timeZone } : {}) } },
+  }) as unknown as Pipeline;
 
 describe('CronTimers', () => {
   it('fires on every boundary of the pattern as the clock passes it; refresh follows the store', async () => {
@@ -30,6 +33,27 @@ describe('CronTimers', () => {
     await timers.refresh();
     await clock.advance(120_000);
     expect(fired).toHaveLength(2);
+    timers.stop();
+  });
+
+  it("reads a trigger's pattern in its time zone", async () => {
+    const clock = new FakeClock(Date.UTC(2030, 0, 1, 0, 0, 0));
+    const fired: string[] = [];
+    const timers = new CronTimers(
+      { listPipelines: async () => [pipeline('tokyo', '0 3 * * *', true, 'Asia/Tokyo')] },
+      clock,
+      async () => {
+        fired.push(new Date(clock.now()).toISOString());
+      },
+    );
+    await timers.refresh();
+    // 03:00 in Tokyo (UTC+9) is 18:00 UTC the day before.
+    expect((await timers.list())[0]).toMatchObject({
+      timeZone: 'Asia/Tokyo',
+      nextRun: '2030-01-01T18:00:00.000Z',
+    });
+    await clock.advance(19 * 3600_000);
+    expect(fired).toEqual(['2030-01-01T18:00:00.000Z']);
     timers.stop();
   });
 

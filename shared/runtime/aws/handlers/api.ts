@@ -1,11 +1,13 @@
 // api: API Gateway (REST proxy v1 or HTTP API v2) → the same REST router as `sluice serve`; the
-// dashboard's files on every other GET path (behind the same authorization: API Gateway's).
+// dashboard's files on every other GET path (behind the same authorization: API Gateway's). An
+// answer over Lambda's response limit is handed out as a presigned URL (large-answers.ts).
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { BoundedEventStream } from '../../../api/live-events.ts';
 import { isMultipart, parseMultipart } from '../../../api/multipart.ts';
 import { API_PREFIX, type ApiRequest, errorBody, handleApi } from '../../../api/router.ts';
 import { type DashboardFiles, dashboardAnswer } from '../../dashboard-assets.ts';
 import type { AwsEngine } from '../aws-engine.ts';
+import { answerOrRedirect } from '../large-answers.ts';
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -86,6 +88,10 @@ export function createApiHandler(engine: () => AwsEngine, opts: ApiHandlerOption
         body: res.body.text,
       };
     }
-    return json(res.status, res.body);
+    return answerOrRedirect(req.method, json(res.status, res.body), {
+      s3: e.s3,
+      bucket: e.config.blobBucket,
+      maxBytes: e.config.apiInlineMaxBytes,
+    });
   };
 }

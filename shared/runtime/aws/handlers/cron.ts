@@ -1,26 +1,23 @@
-// cron: a scheduled event runs a stored pipeline (engine/cron-firing.ts). The EventBridge rules
-// EventBridgeCron manages pass {"sluiceCron": {"pipelineName"}}; a plain ScheduledEvent is matched
-// by its rule's name.
-import type { ScheduledEvent } from 'aws-lambda';
-import { type CronEventInput, ruleName } from '../../../adapters/aws/eventbridge-cron.ts';
+// cron: a schedule of the stack's EventBridge Scheduler group runs a stored pipeline
+// (engine/cron-firing.ts). Each schedule SchedulerCron keeps passes {"sluiceCron": {"pipelineName",
+// "scheduledTime"}}; the scheduled time makes a repeated delivery of one firing start nothing.
+import type { CronEventInput } from '../../../adapters/aws/scheduler-cron.ts';
 import type { CronFiring } from '../../../engine/cron-firing.ts';
 import type { AwsEngine } from '../aws-engine.ts';
 
-export function createCronHandler(engine: () => AwsEngine, opts: { rulePrefix?: string } = {}) {
+export function createCronHandler(engine: () => AwsEngine) {
   return async (
-    event: CronEventInput | ScheduledEvent,
-  ): Promise<Partial<{ jobId: string; skipped: string }>> => {
+    event: CronEventInput | Record<string, unknown>,
+  ): Promise<Partial<{ jobId: string; duplicate: true; skipped: string }>> => {
+    const cron = (event as Partial<CronEventInput>).sluiceCron;
+    const name = cron?.pipelineName;
+    if (typeof name !== 'string' || !name)
+      return { skipped: 'not a Sluice cron event (no sluiceCron.pipelineName)' };
     const e = engine();
-    let name: string | undefined;
-    if ('sluiceCron' in event) name = event.sluiceCron.pipelineName;
-    else {
-      const rule = (event.resources ?? []).map((arn) => arn.split('/').pop() ?? '')[0];
-      const prefix = opts.rulePrefix ?? 'sluice-cron-';
-      for (const p of await e.registry.listPipelines())
-        if (rule && ruleName(prefix, p.name) === rule) name = p.name;
-    }
-    if (!name) return { skipped: 'no pipeline for this scheduled event' };
-    const fired: CronFiring = await e.engine.fireCron(name);
+    // An unfilled attribute (a test event, a console "send test") names no firing.
+    const at = cron?.scheduledTime;
+    const scheduledTime = at && !at.startsWith('<') ? at : undefined;
+    const fired: CronFiring = await e.engine.fireCron(name, scheduledTime ? { scheduledTime } : {});
     await e.notifier.drain();
     return fired;
   };

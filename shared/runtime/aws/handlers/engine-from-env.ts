@@ -1,15 +1,13 @@
 // One AwsEngine per Lambda container, built from the environment on first use (cold start) and
-// reused by every invocation; the cron control is EventBridge when the stacks configured it.
+// reused by every invocation; the cron control is EventBridge Scheduler when the stacks configured it.
 
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { awsRegion } from '../../../adapters/aws/clients.ts';
 import { AWS_ENV, numberEnv, requireEnv } from '../../../adapters/aws/config.ts';
 import { EcsLauncher } from '../../../adapters/aws/ecs-launcher.ts';
-import { EventBridgeCron } from '../../../adapters/aws/eventbridge-cron.ts';
+import { SchedulerCron } from '../../../adapters/aws/scheduler-cron.ts';
 import { AwsEngine } from '../aws-engine.ts';
-
-export const DEFAULT_CRON_RULE_PREFIX = 'sluice-cron-';
 
 let engine: AwsEngine | undefined;
 
@@ -19,23 +17,32 @@ export function engineFromEnv(
 ): () => AwsEngine {
   return () => {
     if (engine) return engine;
-    let cron: EventBridgeCron | undefined;
+    let cron: SchedulerCron | undefined;
     const built: AwsEngine = AwsEngine.fromEnv(env, {
       ...(opts.deferExpansion ? { deferExpansion: true } : {}),
       cron: {
-        refresh: () => cron?.refresh() ?? Promise.resolve(),
+        refresh: (changed) => cron?.refresh(changed) ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),
       },
     });
-    if (env[AWS_ENV.cronTargetArn]) {
-      cron = new EventBridgeCron(new EventBridgeClient({ region: awsRegion(env) }), built.registry, {
-        targetArn: requireEnv(env, 'cronTargetArn'),
-        prefix: env[AWS_ENV.cronRulePrefix] ?? DEFAULT_CRON_RULE_PREFIX,
-      });
-    }
+    if (env[AWS_ENV.cronScheduleGroup]) cron = schedulerCronFromEnv(env, built.registry);
     engine = built;
     return engine;
   };
+}
+
+/** The cron control of a deployment: its schedule group, target, role and dead-letter queue. */
+export function schedulerCronFromEnv(
+  env: NodeJS.ProcessEnv,
+  registry: ConstructorParameters<typeof SchedulerCron>[1],
+  client: SchedulerClient = new SchedulerClient({ region: awsRegion(env) }),
+): SchedulerCron {
+  return new SchedulerCron(client, registry, {
+    group: requireEnv(env, 'cronScheduleGroup'),
+    targetArn: requireEnv(env, 'cronTargetArn'),
+    roleArn: requireEnv(env, 'cronSchedulerRoleArn'),
+    deadLetterArn: requireEnv(env, 'cronDeadLetterArn'),
+  });
 }
 
 /** The ECS launcher when the stacks configured a cluster (the dispatch function scales workers). */

@@ -173,7 +173,9 @@ export async function bundleWorker(outDir = join(root, 'dist', 'worker')) {
   mkdirSync(join(outDir, 'bin'), { recursive: true });
   writeFileSync(
     join(outDir, 'bin', 'sluice.js'),
-    "process.env.UV_THREADPOOL_SIZE ??= '256';\nprocess.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';\n" +
+    "// The bundled CLI, for the worker pool's `sluice cache serve`: commands of the embedded backend\n" +
+      '// would need better-sqlite3, which the bundle does not carry.\n' +
+      "process.env.UV_THREADPOOL_SIZE ??= '256';\nprocess.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';\n" +
       "const { main } = await import('../cli.js');\nprocess.exitCode = await main(process.argv);\n",
   );
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);

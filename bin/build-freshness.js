@@ -3,11 +3,14 @@
 // fresh only if the same files exist now with the same mtimes, so an edit (even one that restores
 // an older mtime), a new file or a deleted one sends `sluice` back to the sources through tsx.
 // CommonJS and synchronous: bin/sluice.js runs it before anything else (about 2 ms).
-const { readdirSync, readFileSync, statSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
-/** What the build compiles or copies into dist/, relative to the repository root. */
-const SOURCE_ROOTS = ['cli', 'shared'];
+/**
+ * What the build compiles, bundles or copies into dist/, relative to the repository root
+ * (container-tasks/: the worker's entry, in dist/worker's bundle).
+ */
+const SOURCE_ROOTS = ['cli', 'shared', 'container-tasks'];
 /** Files outside SOURCE_ROOTS that change what the build emits. */
 const BUILD_CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 /** Source files the build reads (.ts) or copies as assets loaded by URL (.mjs, .py...). */
@@ -26,7 +29,7 @@ function sourceMtimes(root) {
       else if (TRACKED.test(entry.name)) mtimes[path] = statSync(join(root, path)).mtimeMs;
     }
   };
-  for (const dir of SOURCE_ROOTS) walk(dir);
+  for (const dir of SOURCE_ROOTS) if (existsSync(join(root, dir))) walk(dir);
   for (const file of BUILD_CONFIG_FILES) mtimes[file] = statSync(join(root, file)).mtimeMs;
   return mtimes;
 }

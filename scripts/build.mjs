@@ -1,5 +1,6 @@
 // Compiles the CLI and everything it loads at run time (cli/, shared/) to JavaScript in dist/, file
-// for file (tsconfig.build.json), so `sluice` starts without a TypeScript loader. The layout is kept
+// for file (tsconfig.build.json), so `sluice` starts without a TypeScript loader, and bundles the
+// worker container's entry into dist/worker (scripts/bundle-worker.mjs). The layout is kept
 // so paths resolved against import.meta.url still work; the files loaded by URL (the worker hosts'
 // .mjs and .py) are copied beside the output. Writes dist/build-stamp.json last: bin/sluice.js
 // runs dist/ only while that stamp matches the sources (bin/build-freshness.js).
@@ -25,7 +26,7 @@ import freshness from '../bin/build-freshness.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ifPossible = process.argv.includes('--if-possible');
 
-function build() {
+async function build() {
   // Read before compiling: a file edited while tsc runs then no longer matches the stamp.
   const sources = freshness.sourceMtimes(root);
   rmSync(join(root, freshness.STAMP), { force: true });
@@ -53,6 +54,14 @@ function build() {
     copyFileSync(join(root, path), to);
   }
 
+  // The worker container's entry as one bundle (dist/worker): what the image and
+  // `sluice serve --backend aws` run as the worker process.
+  if (existsSync(join(root, 'container-tasks', 'worker.ts'))) {
+    const { bundleWorker } = await import('./bundle-worker.mjs');
+    const worker = await bundleWorker(join(root, 'dist', 'worker'));
+    console.log(`sluice: bundled the worker into dist/worker (${(worker.bytes / 1e6).toFixed(1)} MB)`);
+  }
+
   const stamp = join(root, freshness.STAMP);
   writeFileSync(
     `${stamp}.tmp`,
@@ -63,7 +72,7 @@ function build() {
 }
 
 try {
-  const count = build();
+  const count = await build();
   console.log(`sluice: built dist/ from ${count} source files`);
   // The web dashboard's bundle: a failure only warns (`sluice serve` builds it when missing).
   if (existsSync(join(root, 'dashboard', 'src', 'main.ts'))) {

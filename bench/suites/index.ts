@@ -11,6 +11,7 @@ import { makeSuite } from './make.ts';
 import { manyNodesSuite } from './many-nodes.ts';
 import { pipelinePlanSuite } from './pipeline-plan.ts';
 import { workerDispatch } from './worker-dispatch.ts';
+import { workerStartSuite } from './worker-start.ts';
 
 export const suites: BenchSuite[] = [
   pipelinePlanSuite,
@@ -24,4 +25,5 @@ export const suites: BenchSuite[] = [
   cacheSuite,
   awsDispatchSuite,
   dashboardSuite,
+  workerStartSuite,
 ];

@@ -24,7 +24,7 @@ import { PRIORITIES, type StateStack } from './state-stack.ts';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The worker image: built from the repo root with this Dockerfile (only staged at synth). */
 export const WORKER_DOCKERFILE = 'container-tasks/Dockerfile';
-/** uid/gid of the `node` user in node:22-slim; the EFS access point writes as this user. */
+/** uid/gid of the `node` user of the node images (container-tasks/Dockerfile); the EFS access point writes as this user. */
 export const WORKER_UID = '1000';
 const SHARED_VOLUME_NAME = 'shared';
 

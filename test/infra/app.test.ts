@@ -438,18 +438,27 @@ describe('workers stack', () => {
     expect(images[0]!.source.platform).toBe('linux/arm64');
     const staged = path.join(s.outdir, images[0]!.source.directory);
     const top = readdirSync(staged).sort();
-    expect(top).toEqual(
-      expect.arrayContaining([
-        'bin',
-        'cli',
-        'container-tasks',
-        'package-lock.json',
-        'package.json',
-        'shared',
-      ]),
-    );
-    expect(top).not.toContain('node_modules');
-    expect(top).not.toContain('infra');
+    // What the build stage bundles the worker from; not the build's dist/ nor node_modules.
+    expect(top).toEqual([
+      '.dockerignore',
+      'cli',
+      'container-tasks',
+      'package-lock.json',
+      'package.json',
+      'scripts',
+      'shared',
+      'tsconfig.json',
+    ]);
+    expect(readdirSync(path.join(staged, 'scripts'))).toEqual(['bundle-worker.mjs']);
+    // The staged recipe: a pinned base, and the bundle run by node alone.
+    const recipe = readFileSync(path.join(staged, 'container-tasks', 'Dockerfile'), 'utf8');
+    const lines = recipe.split('\n').filter((l) => !l.startsWith('#'));
+    const froms = lines.filter((l) => l.startsWith('FROM '));
+    expect(froms.length).toBeGreaterThan(1);
+    for (const from of froms)
+      expect(from).toMatch(/^FROM node:\d+\.\d+\.\d+-[a-z]+-slim(@sha256:[0-9a-f]{64})?\b/);
+    expect(recipe).toContain('ENTRYPOINT ["node", "container-tasks/worker.js"]');
+    expect(lines.join('\n')).not.toMatch(/\btsx\b|--import/);
   });
 
   it('scales the service on the depth of the five task queues, from 0 to maxWorkers', () => {

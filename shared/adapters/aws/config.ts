@@ -110,4 +110,6 @@ export const LARGE_ANSWER_PREFIX = 'api-answers/';
 export const FUNCTION_NAMES = ['api', 's3-trigger', 'cron', 'expand', 'dispatch', 'status'] as const;
 /** The container task entry point (container-tasks/worker.ts) and its default EFS mount. */
 export const WORKER_ENTRY = 'container-tasks/worker.ts';
+/** The same entry in the worker bundle (scripts/bundle-worker.mjs), relative to its directory. */
+export const WORKER_BUNDLE_ENTRY = 'container-tasks/worker.js';
 export const DEFAULT_SHARED_VOLUME = '/mnt/sluice';

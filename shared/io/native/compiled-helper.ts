@@ -1,9 +1,12 @@
 // A small C helper compiled with the system's C compiler the first time it is needed, and kept by
-// content hash in the per-user cache, so every later run starts it at once.
+// content hash in the per-user cache, so every later run starts it at once. The worker bundle
+// (scripts/bundle-worker.mjs) ships them compiled in helpers/ beside this module: the worker image
+// then needs no compiler.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { userCacheDir } from './user-cache-dir.ts';
 
@@ -19,17 +22,31 @@ export class HelperBuildError extends Error {
   }
 }
 
+/** Helpers compiled ahead, by the build of the worker bundle (none beside the sources). */
+const PREBUILT_DIR = fileURLToPath(new URL('./helpers/', import.meta.url));
+
+/** The file name of helper `name` built from `source`: a new source never runs an old binary. */
+export function helperFileName(name: string, source: string): string {
+  return `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
+}
+
+async function executable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The path of the helper `name` built from `source` (C), compiling it first if not cached. */
 export async function compiledHelper(name: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const file = helperFileName(name, source);
+  const prebuilt = join(PREBUILT_DIR, file);
+  if (await executable(prebuilt)) return prebuilt;
   const dir = userCacheDir(env);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const bin = join(dir, `${name}-${hash}`);
-  try {
-    await access(bin, constants.X_OK);
-    return bin;
-  } catch {
-    /* not compiled yet */
-  }
+  const bin = join(dir, file);
+  if (await executable(bin)) return bin;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = `${bin}.${process.pid}`;
   const src = `${tmp}.c`;

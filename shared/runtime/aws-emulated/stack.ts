@@ -2,13 +2,11 @@
 // s3-trigger) and a worker, wired by the local glue against whatever endpoints the standard AWS
 // variables point to (the emulators, LocalStack, or an account). `sluice serve --backend aws`,
 // the AWS conformance suite and the aws-dispatch benchmark all run this.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AWS_ENV } from '../../adapters/aws/config.ts';
 import { isMultipart } from '../../api/multipart.ts';
@@ -28,6 +26,7 @@ import { CronTimers } from '../cron-timers.ts';
 import type { DashboardFiles } from '../dashboard-assets.ts';
 import { checkRequest, type HttpGuardOptions } from '../http-guard.ts';
 import { S3TriggerPoller, SqsPoller } from './glue.ts';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.ts';
 
 export interface LocalAwsStackOptions {
   env?: NodeJS.ProcessEnv;
@@ -62,6 +61,11 @@ export interface LocalAwsStackOptions {
    * `sluice serve --backend aws` does; tests keep it in-process to reach its engine.
    */
   workerProcess?: boolean;
+  /**
+   * The worker bundle directory (scripts/bundle-worker.mjs) the worker process runs; default:
+   * dist/worker when this module runs from the build, else container-tasks/worker.ts via tsx.
+   */
+  workerBundle?: string;
   /** The clock of every engine, the dispatch tick and the cron timers (default: the system's). */
   clock?: Clock;
   onError?: (err: unknown) => void;
@@ -174,7 +178,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   let ownRunner: TaskRunner | undefined;
   let workerChild: WorkerProcess | undefined;
   if (!opts.noWorker && opts.workerProcess) {
-    workerChild = startWorkerProcess(env, opts.slots ?? 4, onError);
+    workerChild = startWorkerProcess(env, opts.slots ?? 4, onError, opts.workerBundle);
   } else if (!opts.noWorker) {
     const slots = opts.slots ?? 4;
     let runner = opts.runner;
@@ -276,47 +280,6 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       await engine.notifier.drain();
       await apiEngine.notifier.drain();
       await ownRunner?.close();
-    },
-  };
-}
-
-interface WorkerProcess {
-  /** SIGTERM (the worker drains its running tasks), then waits for it to exit. */
-  stop(): Promise<void>;
-}
-
-/** The worker container's entry point in a child process, with the stack's environment. */
-function startWorkerProcess(
-  env: NodeJS.ProcessEnv,
-  slots: number,
-  onError: (err: unknown) => void,
-): WorkerProcess {
-  // The build compiles cli/ and shared/ only: from dist/ (this module compiled) the worker's
-  // TypeScript entry is run through tsx from the package root, as from the sources.
-  const compiled = import.meta.url.endsWith('.js');
-  const entry = fileURLToPath(
-    new URL(`${compiled ? '../../../../' : '../../../'}container-tasks/worker.ts`, import.meta.url),
-  );
-  // tsx resolved from here, not from the working directory (sluice installed elsewhere).
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry], {
-    env: {
-      ...env,
-      [AWS_ENV.workerSlots]: String(slots),
-      // The code cache of user algorithms (EFS in a deployment).
-      [AWS_ENV.sharedVolumePath]: env[AWS_ENV.sharedVolumePath] ?? join(tmpdir(), 'sluice-aws-worker'),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stopping = false;
-  child.once('exit', (code, signal) => {
-    if (!stopping) onError(new Error(`the worker process exited (${signal ?? `code ${code}`})`));
-  });
-  return {
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
     },
   };
 }

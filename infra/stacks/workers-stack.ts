@@ -19,6 +19,7 @@ import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
 import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
+import { grantBlobs, grantQueues, grantRegistryRuntime, grantTable } from '../data-grants.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -141,18 +142,22 @@ export class WorkersStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'Pulls Sluice task images and writes their logs',
     });
-    // The worker runs the shared Coordinator too: all three tables, blobs; it claims from the task
-    // queues (and re-sends aging copies and ready tasks), reports to the status queue.
-    for (const table of [state.jobsTable, state.tasksTable, state.registryTable]) {
-      table.grantReadWriteData(this.taskRole);
-    }
-    state.blobBucket.grantReadWrite(this.taskRole);
-    for (const p of PRIORITIES) {
-      state.taskQueues[p].grantConsumeMessages(this.taskRole);
-      state.taskQueues[p].grantSendMessages(this.taskRole);
-    }
-    state.statusQueue.grantSendMessages(this.taskRole);
-    state.eventQueue.grantSendMessages(this.taskRole);
+    // The worker runs the shared Coordinator too (a task's start is a transition; the code API
+    // starts jobs): jobs and tasks, the registry's runtime items (its activity report, maxWorkers
+    // slots, webhook records), blobs. It claims from the task queues (receive, heartbeat through
+    // the visibility timeout, delete; fresh copies of released tasks), reports to the status
+    // queue, and asks expand to continue a split expansion through the event queue.
+    grantTable(this.taskRole, 'jobs', state.jobsTable, 'write');
+    grantTable(this.taskRole, 'tasks', state.tasksTable, 'write');
+    grantRegistryRuntime(this.taskRole, state.registryTable);
+    grantBlobs(this.taskRole, state.blobBucket);
+    const taskQueues = PRIORITIES.map((p) => state.taskQueues[p]);
+    grantQueues(this.taskRole, taskQueues, [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+    ]);
+    grantQueues(this.taskRole, [...taskQueues, state.statusQueue, state.eventQueue], ['sqs:SendMessage']);
     // Mount and write only through the access point (IAM authorization on the volume).
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -16,6 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
+import { ALGORITHM_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
 import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
@@ -27,6 +28,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const WORKER_DOCKERFILE = 'container-tasks/Dockerfile';
 /** uid/gid of the `node` user in node:22-slim; the EFS access point writes as this user. */
 export const WORKER_UID = '1000';
+/** uid:gid user algorithms run as in worker containers: `node`, the EFS access point's user. */
+export const ALGORITHM_USER = `${WORKER_UID}:${WORKER_UID}`;
 const SHARED_VOLUME_NAME = 'shared';
 
 export interface WorkersStackProps extends StackProps {
@@ -119,6 +122,9 @@ export class WorkersStack extends Stack {
       lifecyclePolicy: efs.LifecyclePolicy.AFTER_14_DAYS,
       enableAutomaticBackups: !dev,
       removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      // Not CDK's default statement (any principal that reaches a mount target may write and act
+      // as root, i.e. the security group alone): the policy below, once the task role exists.
+      allowAnonymousAccess: true,
     });
     this.fileSystem.connections.allowDefaultPortFrom(this.workerSecurityGroup, 'NFS from Sluice workers');
     const accessPoint = this.fileSystem.addAccessPoint('SharedAccessPoint', {
@@ -158,6 +164,7 @@ export class WorkersStack extends Stack {
       'sqs:DeleteMessage',
     ]);
     grantQueues(this.taskRole, [...taskQueues, state.statusQueue, state.eventQueue], ['sqs:SendMessage']);
+    this.restrictFileSystem();
     // Mount and write only through the access point (IAM authorization on the volume).
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -209,7 +216,15 @@ export class WorkersStack extends Stack {
       const c = def.addContainer(container, {
         image,
         essential: true,
-        environment: { ...environment, ...datasetCacheEnvironment(config.workerCacheGiB) },
+        // Root in the container so that the worker can start user algorithms as another,
+        // unprivileged uid (ALGORITHM_USER) that can read neither its environment (the task
+        // role's credentials endpoint) nor its memory; the EFS access point still writes as WORKER_UID.
+        user: '0:0',
+        environment: {
+          ...environment,
+          ...datasetCacheEnvironment(config.workerCacheGiB),
+          [ALGORITHM_USER_ENV]: ALGORITHM_USER,
+        },
         logging: ecs.LogDrivers.awsLogs({ streamPrefix: container, logGroup }),
         // An init process forwards SIGTERM to the worker and reaps algorithm subprocesses; the
         // worker gets 2 minutes to hand its tasks back before SIGKILL.
@@ -264,6 +279,42 @@ export class WorkersStack extends Stack {
         : {}),
     });
     this.addQueueDepthScaling(config, state);
+  }
+
+  /**
+   * The shared volume's own policy, so that reaching a mount target (the security group) is not
+   * enough: TLS only, through the access point only, by the task role only, never as root.
+   */
+  private restrictFileSystem(): void {
+    const client = [
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+      'elasticfilesystem:ClientRootAccess',
+    ];
+    const deny = (sid: string, actions: string[], conditions: Record<string, unknown>) =>
+      this.fileSystem.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions,
+          conditions,
+        }),
+      );
+    deny('DenyWithoutTls', client, { Bool: { 'aws:SecureTransport': 'false' } });
+    deny('DenyWithoutAccessPoint', client, { Null: { 'elasticfilesystem:AccessPointArn': 'true' } });
+    deny('DenyOtherPrincipals', client, { ArnNotEquals: { 'aws:PrincipalArn': this.taskRole.roleArn } });
+    deny('DenyRootAccess', ['elasticfilesystem:ClientRootAccess'], {});
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WorkersThroughAccessPoint',
+        principals: [new iam.ArnPrincipal(this.taskRole.roleArn)],
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        // Which access point: the role's own policy names it (naming it here would make the
+        // file system depend on its own access point).
+        conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+      }),
+    );
   }
 
   /**

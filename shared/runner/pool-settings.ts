@@ -29,7 +29,7 @@ export const CORE_BUILTIN_MODULES: readonly BuiltinModuleRef[] = [
   },
 ];
 
-export type PoolSettings = Required<Omit<WorkerPoolOptions, 'cacheDir' | 'datasetCache'>>;
+export type PoolSettings = Required<Omit<WorkerPoolOptions, 'cacheDir' | 'datasetCache' | 'isolation'>>;
 
 export function poolSettings(options: WorkerPoolOptions): PoolSettings {
   const count = (name: keyof WorkerPoolOptions, min: number) => {

@@ -1,0 +1,61 @@
+// What a user algorithm process may see of the worker that starts it. On AWS the worker holds the
+// task role (it may rewrite any job's state); the algorithm must hold none of it: no credential
+// variables in its environment (the container credentials endpoint's URI is one), and, when the
+// worker runs as root, another uid, so that /proc/<worker pid>/environ and the worker's memory
+// are closed to it. Built-in hosts and the dataset cache are Sluice code: they keep the worker's.
+
+/** `uid:gid` user algorithms run as (the AWS worker container sets it; see docs/aws.md). */
+export const ALGORITHM_USER_ENV = 'SLUICE_ALGORITHM_USER';
+
+/** AWS_* variables an algorithm keeps: where to connect, never who it is. */
+const KEPT_AWS = /^AWS_(REGION|DEFAULT_REGION|ENDPOINT_URL(_\w+)?|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT)$/;
+
+export interface AlgorithmIsolation {
+  /** Remove AWS credentials (keys, session tokens, profiles, role and container endpoints) and ECS_*. */
+  scrubCredentials: boolean;
+  /** Run as this user (needs root; see algorithmUser). */
+  user?: { uid: number; gid: number };
+}
+
+/** The environment of an algorithm process: `env` without what identifies the worker to AWS. */
+export function algorithmEnv(env: NodeJS.ProcessEnv, isolation?: AlgorithmIsolation): NodeJS.ProcessEnv {
+  if (!isolation?.scrubCredentials) return env;
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith('ECS_')) continue;
+    if (name.startsWith('AWS_') && !KEPT_AWS.test(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Parses `uid:gid` (or `uid`, gid = uid); throws a one-line error naming the variable. */
+export function parseAlgorithmUser(value: string): { uid: number; gid: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(value.trim());
+  if (!m) throw new Error(`${ALGORITHM_USER_ENV} must be uid or uid:gid (got "${value}")`);
+  const uid = Number(m[1]);
+  return { uid, gid: m[2] === undefined ? uid : Number(m[2]) };
+}
+
+/**
+ * The isolation a worker applies, from its environment: credentials always scrubbed; the uid
+ * switch when ALGORITHM_USER_ENV is set and this process is root (otherwise it cannot switch:
+ * `warn` says so once, and algorithms run as the worker's uid, still without credentials).
+ */
+export function workerIsolation(
+  env: NodeJS.ProcessEnv,
+  deps: { getuid?: () => number; warn?: (message: string) => void } = {},
+): AlgorithmIsolation {
+  const wanted = env[ALGORITHM_USER_ENV];
+  if (!wanted) return { scrubCredentials: true };
+  const user = parseAlgorithmUser(wanted);
+  const uid = (deps.getuid ?? process.getuid)?.();
+  if (uid === user.uid) return { scrubCredentials: true };
+  if (uid !== 0) {
+    (deps.warn ?? ((m: string) => process.emitWarning(m)))(
+      `${ALGORITHM_USER_ENV}=${wanted}: the worker runs as uid ${uid ?? '?'}, not root, so algorithms run as that uid too (without AWS credentials)`,
+    );
+    return { scrubCredentials: true };
+  }
+  return { scrubCredentials: true, user };
+}

@@ -12,6 +12,7 @@ import {
   workerIsolation,
 } from '../../../shared/runner/algorithm-isolation.ts';
 import type { WorkerPool } from '../../../shared/runner/worker-pool.ts';
+import { datasetCacheOptions } from '../../../shared/runtime/dataset-cache.ts';
 import { algorithm, never, type TempDir, task, tempDir } from '../../helpers/workers.ts';
 
 /** What the Fargate agent and the SDK put in a worker's environment, with made-up values. */
@@ -150,6 +151,21 @@ describe('algorithm isolation', () => {
       expect(p.names, path).toContain('SLUICE_SHARED_VOLUME');
     }
   }, 30_000);
+
+  it("the AWS worker's dataset cache (which signs with the task role) refuses the engine's buckets", () => {
+    const env = { SLUICE_BLOB_BUCKET: 'sluice-blobs', SLUICE_TRIGGER_BUCKET: 'sluice-triggers' };
+    const command = datasetCacheOptions(env)?.command ?? [];
+    expect(command.slice(2)).toEqual([
+      'cache',
+      'serve',
+      '--deny-bucket',
+      'sluice-blobs',
+      '--deny-bucket',
+      'sluice-triggers',
+    ]);
+    // Elsewhere (the embedded engine) there are no engine buckets to refuse.
+    expect(datasetCacheOptions({})?.command.slice(2)).toEqual(['cache', 'serve']);
+  });
 
   it.skipIf(process.getuid?.() !== 0)(
     'as root, runs them as SLUICE_ALGORITHM_USER, which cannot read the worker process environment (skipped unless the tests run as root)',

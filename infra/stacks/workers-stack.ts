@@ -16,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
-import { ALGORITHM_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
+import { ALGORITHM_USER_ENV, BUILTIN_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
 import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
@@ -30,6 +30,11 @@ export const WORKER_DOCKERFILE = 'container-tasks/Dockerfile';
 export const WORKER_UID = '1000';
 /** uid:gid user algorithms run as in worker containers: `node`, the EFS access point's user. */
 export const ALGORITHM_USER = `${WORKER_UID}:${WORKER_UID}`;
+/**
+ * uid:gid of built-in hosts and the dataset cache (Sluice's own Node code, with the task role's
+ * credentials): neither root nor the algorithms' uid, which must not read their environment.
+ */
+export const BUILTIN_USER = '1001:1001';
 const SHARED_VOLUME_NAME = 'shared';
 
 export interface WorkersStackProps extends StackProps {
@@ -218,12 +223,14 @@ export class WorkersStack extends Stack {
         essential: true,
         // Root in the container so that the worker can start user algorithms as another,
         // unprivileged uid (ALGORITHM_USER) that can read neither its environment (the task
-        // role's credentials endpoint) nor its memory; the EFS access point still writes as WORKER_UID.
+        // role's credentials endpoint) nor its memory, and built-ins as a third (BUILTIN_USER);
+        // the EFS access point still writes as WORKER_UID.
         user: '0:0',
         environment: {
           ...environment,
           ...datasetCacheEnvironment(config.workerCacheGiB),
           [ALGORITHM_USER_ENV]: ALGORITHM_USER,
+          [BUILTIN_USER_ENV]: BUILTIN_USER,
         },
         logging: ecs.LogDrivers.awsLogs({ streamPrefix: container, logGroup }),
         // An init process forwards SIGTERM to the worker and reaps algorithm subprocesses; the

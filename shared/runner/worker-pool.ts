@@ -40,11 +40,16 @@ export class WorkerPool implements TaskRunner {
 
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
-    this.slots = new PoolSlots(this.settings);
-    this.code = new CodeCache(options.cacheDir);
     this.isolation = options.isolation;
+    const builtinUser = this.isolation?.builtinUser;
+    this.slots = new PoolSlots(this.settings, builtinUser);
+    this.code = new CodeCache(options.cacheDir);
     if (options.datasetCache)
-      this.datasetCache = new DatasetCache({ env: this.settings.env, ...options.datasetCache });
+      this.datasetCache = new DatasetCache({
+        env: this.settings.env,
+        ...options.datasetCache,
+        ...(builtinUser ? { user: builtinUser } : {}),
+      });
     const idle = this.settings.idleTimeoutMs;
     if (idle > 0) this.sweeper = setInterval(() => this.slots.sweepIdle(), Math.min(idle, 30_000)).unref();
   }

@@ -2,8 +2,8 @@
 // alone decides who mounts it) and the users the worker containers and user algorithms run as.
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALGORITHM_USER, WORKER_UID } from '../../infra/stacks/workers-stack.ts';
-import { ALGORITHM_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
+import { ALGORITHM_USER, BUILTIN_USER, WORKER_UID } from '../../infra/stacks/workers-stack.ts';
+import { ALGORITHM_USER_ENV, BUILTIN_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
 import { type Synthesized, synthSluice } from '../helpers/cdk.ts';
 import { type Json, resourcesOfType } from '../helpers/cfn.ts';
 
@@ -79,8 +79,10 @@ describe('the shared file system policy', () => {
 });
 
 describe('the users tasks run as', () => {
-  it('runs worker containers as root, and user algorithms as the access point uid (SLUICE_ALGORITHM_USER)', () => {
+  it('runs worker containers as root, user algorithms as the access point uid, built-ins as a third', () => {
     expect(ALGORITHM_USER).toBe(`${WORKER_UID}:${WORKER_UID}`);
+    expect(BUILTIN_USER.split(':')).not.toContain(WORKER_UID);
+    expect(BUILTIN_USER.split(':')).not.toContain('0');
     const defs = Object.values(resourcesOfType(workers, 'AWS::ECS::TaskDefinition'));
     expect(defs).toHaveLength(2);
     for (const def of defs) {
@@ -89,6 +91,10 @@ describe('the users tasks run as', () => {
       expect(container.Environment, container.Name).toContainEqual({
         Name: ALGORITHM_USER_ENV,
         Value: ALGORITHM_USER,
+      });
+      expect(container.Environment, container.Name).toContainEqual({
+        Name: BUILTIN_USER_ENV,
+        Value: BUILTIN_USER,
       });
     }
     workers.hasResourceProperties('AWS::EFS::AccessPoint', {

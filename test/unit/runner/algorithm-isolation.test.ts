@@ -8,10 +8,11 @@ import { workerPool } from '../../../container-tasks/worker.ts';
 import {
   ALGORITHM_USER_ENV,
   algorithmEnv,
+  BUILTIN_USER_ENV,
   parseAlgorithmUser,
   workerIsolation,
 } from '../../../shared/runner/algorithm-isolation.ts';
-import type { WorkerPool } from '../../../shared/runner/worker-pool.ts';
+import { WorkerPool } from '../../../shared/runner/worker-pool.ts';
 import { datasetCacheOptions } from '../../../shared/runtime/dataset-cache.ts';
 import { algorithm, never, type TempDir, task, tempDir } from '../../helpers/workers.ts';
 
@@ -72,6 +73,7 @@ beforeAll(async () => {
     'index.js': PROBE_JS,
     'probe.js': `process.stdout.write(JSON.stringify(require('./index.js').probe()));`,
     'main.py': PROBE_PY,
+    'uid-builtin.mjs': `export const builtins = [{ name: 'whoami', ioBound: true, run: async () => ({ uid: process.getuid(), gid: process.getgid() }) }];`,
   });
 });
 
@@ -131,6 +133,14 @@ describe('algorithm isolation', () => {
       scrubCredentials: true,
       user: { uid: 1000, gid: 1000 },
     });
+    expect(workerIsolation({ ...env, [BUILTIN_USER_ENV]: '1001:1002' }, { getuid: () => 0 })).toEqual({
+      scrubCredentials: true,
+      user: { uid: 1000, gid: 1000 },
+      builtinUser: { uid: 1001, gid: 1002 },
+    });
+    expect(() => workerIsolation({ ...env, [BUILTIN_USER_ENV]: 'x' }, { getuid: () => 0 })).toThrow(
+      `${BUILTIN_USER_ENV} must be uid or uid:gid (got "x")`,
+    );
     const warnings: string[] = [];
     expect(workerIsolation(env, { getuid: () => 500, warn: (m) => warnings.push(m) })).toEqual({
       scrubCredentials: true,
@@ -178,6 +188,22 @@ describe('algorithm isolation', () => {
         expect(p.parentEnviron, path).toBe('EACCES');
         expect(p.names, path).not.toContain('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI');
       }
+    },
+    30_000,
+  );
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'as root, runs built-in hosts as SLUICE_BUILTIN_USER: neither root nor the algorithms (skipped unless the tests run as root)',
+    async () => {
+      const pool = new WorkerPool({
+        cacheDir: dir.path,
+        maxWorkers: 2,
+        builtinModules: [{ url: `file://${codePath}/uid-builtin.mjs`, exportName: 'builtins' }],
+        isolation: workerIsolation({ [ALGORITHM_USER_ENV]: '1000:1000', [BUILTIN_USER_ENV]: '1001:1001' }),
+      });
+      pools.push(pool);
+      const outcome = await pool.run(task({ name: 'whoami', env: 'builtin' }, []), never);
+      expect(outcome).toMatchObject({ status: 'succeeded', result: { uid: 1001, gid: 1001 } });
     },
     30_000,
   );

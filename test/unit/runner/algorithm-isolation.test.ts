@@ -2,7 +2,9 @@
 // container-tasks/worker.ts builds starts command (one process per task) and hot python/nodejs
 // algorithms without credential variables, and, when the worker is root, as another uid that
 // cannot read the worker's /proc/<pid>/environ.
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerPool } from '../../../container-tasks/worker.ts';
 import {
@@ -12,6 +14,7 @@ import {
   parseAlgorithmUser,
   workerIsolation,
 } from '../../../shared/runner/algorithm-isolation.ts';
+import { DatasetCache } from '../../../shared/runner/dataset-cache.ts';
 import { WorkerPool } from '../../../shared/runner/worker-pool.ts';
 import { datasetCacheOptions } from '../../../shared/runtime/dataset-cache.ts';
 import { algorithm, never, type TempDir, task, tempDir } from '../../helpers/workers.ts';
@@ -64,6 +67,7 @@ interface Probe {
 let dir: TempDir;
 let codePath: string;
 const pools: WorkerPool[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   dir = await tempDir();
@@ -79,6 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of pools) await p.close();
+  for (const c of cleanups) await c();
   await dir.remove();
 });
 
@@ -204,6 +209,18 @@ describe('algorithm isolation', () => {
       pools.push(pool);
       const outcome = await pool.run(task({ name: 'whoami', env: 'builtin' }, []), never);
       expect(outcome).toMatchObject({ status: 'succeeded', result: { uid: 1001, gid: 1001 } });
+      // The dataset cache too: it starts as that user and serves (its directory under /tmp, as on
+      // Fargate: created by the cache itself).
+      const cacheDir = join(tmpdir(), `sluice-isolation-cache-${process.pid}`);
+      cleanups.push(() => rm(cacheDir, { recursive: true, force: true }));
+      const options = datasetCacheOptions({ SLUICE_CACHE_DIR: cacheDir });
+      const cache = new DatasetCache({ ...options!, user: { uid: 1001, gid: 1001 } });
+      try {
+        const stats = await fetch(`${await cache.url()}/-/stats`);
+        expect(stats.status).toBe(200);
+      } finally {
+        await cache.close();
+      }
     },
     30_000,
   );

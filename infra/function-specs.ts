@@ -60,7 +60,9 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 1024,
     timeoutSeconds: 29, // API Gateway's integration timeout
     registryWrites: 'all', // the only writer of stored pipelines and algorithms
-    sends: ['event'], // expansions are deferred to expand: the api never enqueues a task
+    // Expansions are deferred to expand (event); the tasks a client adds to a dynamic job
+    // (`sluice make`: POST /exec/dynamic/{jobId}/tasks) are enqueued here.
+    sends: ['event', 'tasks'],
     cronRules: true, // storing a pipeline with a cron trigger refreshes its rule
     servesDashboard: true, // GET / and its files, behind the API's own authorization
   },

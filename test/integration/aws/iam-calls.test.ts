@@ -261,6 +261,21 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     };
     closers.push(stopWorker);
     expect((await finished(low.body.jobId)).status).toBe('completed');
+    // A dynamic job (sluice make): the api function creates and enqueues the tasks a client adds.
+    const dyn = await call('POST', '/exec/dynamic', {
+      name: 'iam-dynamic',
+      nodes: [{ nodeName: 'N', algorithmName: 'echo', input: [] }],
+    });
+    expect(dyn.status).toBe(201);
+    const added = await call('POST', `/exec/dynamic/${dyn.body.jobId}/tasks`, {
+      nodeName: 'N',
+      tasks: [{ key: 'a', input: [1] }],
+    });
+    expect(added.status).toBe(200);
+    const ids = (added.body.tasks as { taskId: string }[]).map((t) => t.taskId);
+    await call('POST', `/exec/dynamic/${dyn.body.jobId}/wait`, { taskIds: ids, timeoutMs: 20_000 });
+    expect((await call('POST', `/exec/dynamic/${dyn.body.jobId}/close`, {})).status).toBe(200);
+    expect((await finished(dyn.body.jobId)).status).toBe('completed');
     const results = await call('GET', `/exec/results/${low.body.jobId}`);
     expect(results.status).toBe(200);
     await waitFor(async () => (hookBodies.length > 0 ? true : undefined));

@@ -1,13 +1,15 @@
 // The worker container task (ECS Fargate, sharing EFS): the worker handler run through the same
 // runner shape as a Lambda (runContainerTask: event from SLUICE_TASK_EVENT, a context whose
 // signal fires on SIGTERM, exit 0/1). Tasks run in the local WorkerPool: built-ins and user
-// algorithms, `SLUICE_WORKER_SLOTS` at a time (default: CPU count), code cache on EFS.
+// algorithms, `SLUICE_WORKER_SLOTS` at a time (default: CPU count), code cache on EFS; user
+// algorithms get neither the task role's credentials nor the worker's uid.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AWS_ENV, DEFAULT_SHARED_VOLUME, numberEnv } from '../shared/adapters/aws/config.ts';
 import type { BuiltinAlgorithm } from '../shared/ports/builtin-algorithm.ts';
 import type { TaskRunner } from '../shared/ports/task-runner.ts';
+import { workerIsolation } from '../shared/runner/algorithm-isolation.ts';
 import { WorkerPool } from '../shared/runner/worker-pool.ts';
 import { awsConfigFromEnv } from '../shared/runtime/aws/aws-config.ts';
 import { runContainerTask, type TaskContext } from '../shared/runtime/aws/container-task.ts';
@@ -22,13 +24,19 @@ export interface WorkerTaskDeps {
   builtins?: ReadonlyMap<string, BuiltinAlgorithm>;
 }
 
-function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
+/**
+ * The container's pool: code cache on the shared volume, the dataset cache on the task's own
+ * ephemeral storage (SLUICE_CACHE_DIR, sized by the stack), and user algorithms without the task
+ * role's credentials, as SLUICE_ALGORITHM_USER (algorithm-isolation.ts).
+ */
+export function workerPool(slots: number, env: NodeJS.ProcessEnv): WorkerPool {
   const volume = env[AWS_ENV.sharedVolumePath] ?? DEFAULT_SHARED_VOLUME;
-  // The dataset cache lives on the task's own ephemeral storage (SLUICE_CACHE_DIR, sized by the stack).
   return new WorkerPool({
     maxWorkers: slots,
     cacheDir: join(volume, 'cache'),
     fetchUploadedCode: uploadedCodeReader(env),
+    env,
+    isolation: workerIsolation(env),
     ...withDatasetCache(env),
   });
 }

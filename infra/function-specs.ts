@@ -4,7 +4,6 @@
 import type { FUNCTION_NAMES } from '../shared/adapters/aws/config.ts';
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
-export type Access = 'read' | 'readWrite';
 export type QueueName = 'tasks' | 'status' | 'event' | 'trigger';
 
 export interface FunctionSpec {
@@ -13,15 +12,28 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   /** Triggered by this SQS queue (batches; partial batch failures reported). */
   consumes?: { queue: QueueName; batchSize: number; maxConcurrency: number };
-  /** Queues it sends to, beyond the event and task queues every coordinator sends to. */
-  alsoSends?: QueueName[];
-  /** Access to the trigger bucket (s3-trigger reads descriptors and writes `.job.json` markers). */
-  triggerBucket?: Access;
   /**
-   * Receives, deletes and re-sends messages of the task queues without running them (priority
-   * aging moves a waiting task up a level; cap skips hand it back).
+   * Queues it sends to: `event` (a reconcile for expand: deferred expansions, the continuation of
+   * a batch split over invocations), `tasks` (ready tasks), `status` (outcomes).
+   */
+  sends: QueueName[];
+  /**
+   * The registry items it writes: `all` (stored pipelines and algorithms too), else only the
+   * runtime's (webhook deliveries, maxWorkers slots, worker reports: REGISTRY_RUNTIME_KEYS).
+   */
+  registryWrites: 'all' | 'runtime';
+  /**
+   * The trigger bucket: reads descriptors under the upload prefix, writes `.job.json` /
+   * `.error.json` markers under the marker prefix; nothing else of the bucket.
+   */
+  triggerBucket?: boolean;
+  /**
+   * Receives, deletes and re-sends messages of the task queues below the top level without
+   * running them (priority aging moves a waiting task up a level, or puts a fresh copy back).
    */
   agesTasks?: boolean;
+  /** Reads the depth of every queue (the fleet size; the recovery sweep's "nothing in flight"). */
+  countsQueues?: boolean;
   /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
   /**
@@ -38,10 +50,11 @@ export interface FunctionSpec {
 }
 
 /**
- * Every function runs the shared Coordinator (AwsEngine): it reads and writes the three tables
- * (jobs, tasks, webhook records in the registry), keeps large values in the blob bucket, enqueues
- * ready tasks on the priority queues and engine events on the event queue. Those grants are common;
- * this table lists what differs.
+ * Every function runs the shared Coordinator (AwsEngine): it reads and writes the jobs and tasks
+ * tables (any transition may create, retry or stop tasks), reads the registry and writes its
+ * webhook records, gets and puts large values in the blob bucket (never lists or deletes them).
+ * Those grants are common (infra/data-grants.ts has the exact actions); this table lists what
+ * differs.
  */
 export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   api: {
@@ -49,6 +62,10 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
       'REST API /api/v1 (exec, store, status, results, events) and the dashboard behind API Gateway',
     memoryMiB: 1024,
     timeoutSeconds: 29, // API Gateway's integration timeout
+    registryWrites: 'all', // the only writer of stored pipelines and algorithms
+    // Expansions are deferred to expand (event); the tasks a client adds to a dynamic job
+    // (`sluice make`: POST /exec/dynamic/{jobId}/tasks) are enqueued here.
+    sends: ['event', 'tasks'],
     cronSchedules: true, // storing a pipeline with a cron trigger refreshes its schedule
     servesDashboard: true, // GET / and its files, behind the API's own authorization
   },
@@ -58,12 +75,16 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // S3 notifications through SQS (retries, then the DLQ); duplicates are found by job id.
     consumes: { queue: 'trigger', batchSize: 10, maxConcurrency: 2 },
-    triggerBucket: 'readWrite',
+    sends: ['event', 'tasks'],
+    registryWrites: 'runtime',
+    triggerBucket: true,
   },
   cron: {
     description: 'Runs a stored pipeline when its EventBridge Scheduler cron schedule fires',
     memoryMiB: 512,
     timeoutSeconds: 60,
+    registryWrites: 'runtime',
+    sends: ['event', 'tasks'],
     asyncInvoked: true,
   },
   expand: {
@@ -73,13 +94,17 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     // seconds of batched writes; a larger batch continues from its checkpoint in the next one.
     timeoutSeconds: 60,
     consumes: { queue: 'event', batchSize: 10, maxConcurrency: 5 },
+    registryWrites: 'runtime',
+    sends: ['event', 'tasks'],
   },
   dispatch: {
     description: 'The tick: ttl enforcement, stuck-job reconciliation, worker fleet size from queue depth',
     memoryMiB: 1024,
     timeoutSeconds: 60,
-    alsoSends: ['status'], // outcomes of tasks whose lease expired
+    sends: ['event', 'tasks', 'status'], // status: outcomes of tasks whose lease expired
+    registryWrites: 'runtime',
     agesTasks: true, // priority aging: receive from a lower level, send higher, delete
+    countsQueues: true,
     ecs: true,
     tick: true,
     asyncInvoked: true,
@@ -89,5 +114,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     memoryMiB: 1024,
     timeoutSeconds: 30,
     consumes: { queue: 'status', batchSize: 10, maxConcurrency: 10 },
+    registryWrites: 'runtime',
+    sends: ['event', 'tasks'],
   },
 };

@@ -30,16 +30,28 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
       "Table grants include the table's own GSIs (<table>/index/*): listing jobs by status, pipeline or time queries them.",
   },
   {
-    finding: /^AwsSolutions-IAM5\[Resource::.*(Blob|Trigger|Code)Bucket\w*\W*\/\*\]$/,
+    finding: /^AwsSolutions-IAM5\[Resource::.*BlobBucket\w*\W*\/blobs\/\*\]$/,
     path: GRANTED_ROLES,
     reason:
-      'Objects of one Sluice bucket (<bucket>/*): blob keys are created per job at run time, code keys per upload (its SHA-256).',
+      "Get and put of the engine's blobs (<bucket>/blobs/*): blob keys are created per job and task at run time; no list, no delete.",
   },
   {
-    finding: /^AwsSolutions-IAM5\[Action::s3:(GetObject|GetBucket|List|DeleteObject|Abort)\*\]$/,
+    finding: /^AwsSolutions-IAM5\[Resource::.*BlobBucket\w*\W*\/api-answers\/\*\]$/,
+    path: /-scheduler\/ApiFunctionRole\//,
+    reason:
+      'api puts answers too large for a Lambda response under <bucket>/api-answers/* (a fresh key per answer) and presigns their GET; they expire after a day.',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::.*CodeBucket\w*\W*\/(code|uploads)\/\*\]$/,
     path: GRANTED_ROLES,
     reason:
-      'CDK bucket grants on one Sluice bucket; the action wildcards cover the multipart-upload and ranged-read variants the IO engine uses.',
+      'Uploaded algorithm code, named by its SHA-256 (<bucket>/code/*: api stores, workers read) and archives PUT through a presigned URL (<bucket>/uploads/*: api presigns, reads and deletes them).',
+  },
+  {
+    finding: /^AwsSolutions-IAM5\[Resource::.*TriggerBucket\w*\W*\/(pipelines|jobs)\/\*\]$/,
+    path: /-scheduler\/S3TriggerFunctionRole\//,
+    reason:
+      "s3-trigger reads the descriptors users upload (<bucket>/pipelines/*) and writes their markers (<bucket>/jobs/*); keys are the users' own.",
   },
   {
     finding:

@@ -17,6 +17,7 @@ import { formatBytes, parseSize } from '../../shared/io/size.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { RegisterCommand } from './index.ts';
+import { collect } from './io-common.ts';
 
 interface ServeFlags {
   dir?: string;
@@ -27,6 +28,7 @@ interface ServeFlags {
   metaTtl: string;
   readAhead: string;
   originFetches: string;
+  denyBucket?: string[];
   quiet?: boolean;
 }
 
@@ -80,6 +82,7 @@ async function serve(ctx: CliContext, f: ServeFlags): Promise<void> {
         metaTtlMs: metaTtl * 1000,
         readAhead,
         originFetches,
+        ...(f.denyBucket?.length ? { deniedBuckets: f.denyBucket } : {}),
         log,
       },
       { s3 },
@@ -193,6 +196,11 @@ export const registerCache: RegisterCommand = (program: Command, ctx: CliContext
       '--origin-fetches <n>',
       'block fetches to origins in flight at once',
       String(CACHE_DEFAULTS.originFetches),
+    )
+    .option(
+      '--deny-bucket <bucket>',
+      'refuse every request for this S3 bucket with 403 (repeatable)',
+      collect,
     )
     .option('-q, --quiet', 'no log lines on stderr')
     .addHelpText(

@@ -16,9 +16,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
+import {
+  FUNCTION_NAMES,
+  LARGE_ANSWER_PREFIX,
+  TRIGGER_MARKER_PREFIX,
+  TRIGGER_UPLOAD_PREFIX,
+} from '../../shared/adapters/aws/config.ts';
+import { CODE_KEY_PREFIX, CODE_UPLOAD_PREFIX } from '../../shared/ports/code-store.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import type { InfraConfig } from '../config.ts';
+import { grantBlobs, grantObjects, grantQueues, grantRegistryRuntime, grantTable } from '../data-grants.ts';
 import { FUNCTION_SPECS, type FunctionName, type QueueName } from '../function-specs.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 import { REPO_ROOT, type WorkersStack } from './workers-stack.ts';
@@ -206,18 +213,47 @@ export class SchedulerStack extends Stack {
     cronSchedules: { scheduleArn: string; roleArn: string },
   ): void {
     const spec = FUNCTION_SPECS[name];
-    // What every coordinator needs (see FUNCTION_SPECS).
-    for (const table of [state.jobsTable, state.tasksTable, state.registryTable])
-      table.grantReadWriteData(fn);
-    state.blobBucket.grantReadWrite(fn);
-    // Code uploads arrive through the API; the workers read them (workers-stack.ts).
-    if (name === 'api') state.codeBucket.grantReadWrite(fn);
-    for (const q of ['event', 'tasks', ...(spec.alsoSends ?? [])] as QueueName[]) {
-      for (const queue of queues[q]) queue.grantSendMessages(fn);
+    // What every coordinator needs (see FUNCTION_SPECS), with exact actions (data-grants.ts).
+    grantTable(fn, 'jobs', state.jobsTable, 'write');
+    grantTable(fn, 'tasks', state.tasksTable, 'write');
+    if (spec.registryWrites === 'all') grantTable(fn, 'registry', state.registryTable, 'write');
+    else grantRegistryRuntime(fn, state.registryTable);
+    grantBlobs(fn, state.blobBucket);
+    if (name === 'api') {
+      // Answers too large for a Lambda response go out through a presigned URL (large-answers.ts).
+      grantObjects(fn, state.blobBucket, LARGE_ANSWER_PREFIX, ['s3:GetObject', 's3:PutObject']);
+      // Code uploads arrive through the API (stored by their SHA-256; large ones PUT to uploads/
+      // through a presigned URL, read once and deleted); the workers read them (workers-stack.ts).
+      grantObjects(fn, state.codeBucket, CODE_KEY_PREFIX, ['s3:GetObject', 's3:PutObject']);
+      grantObjects(fn, state.codeBucket, CODE_UPLOAD_PREFIX, [
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+      ]);
     }
-    if (spec.agesTasks) for (const queue of queues.tasks) queue.grantConsumeMessages(fn);
-    if (spec.triggerBucket === 'readWrite') state.triggerBucket.grantReadWrite(fn);
-    else if (spec.triggerBucket === 'read') state.triggerBucket.grantRead(fn);
+    grantQueues(
+      fn,
+      spec.sends.flatMap((q) => queues[q]),
+      ['sqs:SendMessage'],
+    );
+    // Aging looks at levels 1-4 (a task at 5 has nowhere to go) and moves or re-sends what it saw.
+    if (spec.agesTasks)
+      grantQueues(fn, queues.tasks.slice(0, -1), ['sqs:ReceiveMessage', 'sqs:DeleteMessage']);
+    if (spec.countsQueues) {
+      grantQueues(fn, [...queues.tasks, ...queues.status, ...queues.event], ['sqs:GetQueueAttributes']);
+    }
+    if (spec.triggerBucket) {
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['s3:GetObject'],
+        resourceArns: [state.triggerBucket.arnForObjects(`${TRIGGER_UPLOAD_PREFIX}*`)],
+      });
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['s3:PutObject'],
+        resourceArns: [state.triggerBucket.arnForObjects(`${TRIGGER_MARKER_PREFIX}*`)],
+      });
+    }
 
     if (spec.ecs && this.dispatchScalesWorkers) {
       const clusterArn = workers.cluster.clusterArn;

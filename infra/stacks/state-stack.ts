@@ -12,6 +12,7 @@ import {
   TRIGGER_SUFFIXES,
   TRIGGER_UPLOAD_PREFIX,
 } from '../../shared/adapters/aws/config.ts';
+import { CODE_UPLOAD_PREFIX } from '../../shared/ports/code-store.ts';
 import type { InfraConfig } from '../config.ts';
 import { FUNCTION_SPECS, type QueueName } from '../function-specs.ts';
 
@@ -169,7 +170,7 @@ export class StateStack extends Stack {
     // never expired (the blob bucket's rule would delete a version's code after retentionDays).
     // Only archives PUT through a presigned URL and never applied (uploads/) expire, after a day.
     this.codeBucket = dataBucket('CodeBucket', 'code/', [
-      { id: 'ExpireUnusedUploads', prefix: 'uploads/', expiration: Duration.days(1) },
+      { id: 'ExpireUnusedUploads', prefix: CODE_UPLOAD_PREFIX, expiration: Duration.days(1) },
     ]);
 
     const queue = (id: string, visibility: Duration, maxReceiveCount: number): sqs.Queue => {

@@ -16,9 +16,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SHARED_VOLUME } from '../../shared/adapters/aws/config.ts';
+import { CODE_KEY_PREFIX } from '../../shared/ports/code-store.ts';
+import { ALGORITHM_USER_ENV, BUILTIN_USER_ENV } from '../../shared/runner/algorithm-isolation.ts';
 import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
+import { grantBlobs, grantObjects, grantQueues, grantRegistryRuntime, grantTable } from '../data-grants.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,6 +29,13 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const WORKER_DOCKERFILE = 'container-tasks/Dockerfile';
 /** uid/gid of the `node` user of the node images (container-tasks/Dockerfile); the EFS access point writes as this user. */
 export const WORKER_UID = '1000';
+/** uid:gid user algorithms run as in worker containers: `node`, the EFS access point's user. */
+export const ALGORITHM_USER = `${WORKER_UID}:${WORKER_UID}`;
+/**
+ * uid:gid of built-in hosts and the dataset cache (Sluice's own Node code, with the task role's
+ * credentials): neither root nor the algorithms' uid, which must not read their environment.
+ */
+export const BUILTIN_USER = '1001:1001';
 const SHARED_VOLUME_NAME = 'shared';
 
 export interface WorkersStackProps extends StackProps {
@@ -118,6 +128,9 @@ export class WorkersStack extends Stack {
       lifecyclePolicy: efs.LifecyclePolicy.AFTER_14_DAYS,
       enableAutomaticBackups: !dev,
       removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      // Not CDK's default statement (any principal that reaches a mount target may write and act
+      // as root, i.e. the security group alone): the policy below, once the task role exists.
+      allowAnonymousAccess: true,
     });
     this.fileSystem.connections.allowDefaultPortFrom(this.workerSecurityGroup, 'NFS from Sluice workers');
     const accessPoint = this.fileSystem.addAccessPoint('SharedAccessPoint', {
@@ -141,19 +154,24 @@ export class WorkersStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'Pulls Sluice task images and writes their logs',
     });
-    // The worker runs the shared Coordinator too: all three tables, blobs; it claims from the task
-    // queues (and re-sends aging copies and ready tasks), reports to the status queue.
-    for (const table of [state.jobsTable, state.tasksTable, state.registryTable]) {
-      table.grantReadWriteData(this.taskRole);
-    }
-    state.blobBucket.grantReadWrite(this.taskRole);
-    state.codeBucket.grantRead(this.taskRole); // uploaded algorithm code
-    for (const p of PRIORITIES) {
-      state.taskQueues[p].grantConsumeMessages(this.taskRole);
-      state.taskQueues[p].grantSendMessages(this.taskRole);
-    }
-    state.statusQueue.grantSendMessages(this.taskRole);
-    state.eventQueue.grantSendMessages(this.taskRole);
+    // The worker runs the shared Coordinator too (a task's start is a transition; the code API
+    // starts jobs): jobs and tasks, the registry's runtime items (its activity report, maxWorkers
+    // slots, webhook records), blobs. It claims from the task queues (receive, heartbeat through
+    // the visibility timeout, delete; fresh copies of released tasks), reports to the status
+    // queue, and asks expand to continue a split expansion through the event queue.
+    grantTable(this.taskRole, 'jobs', state.jobsTable, 'write');
+    grantTable(this.taskRole, 'tasks', state.tasksTable, 'write');
+    grantRegistryRuntime(this.taskRole, state.registryTable);
+    grantBlobs(this.taskRole, state.blobBucket);
+    grantObjects(this.taskRole, state.codeBucket, CODE_KEY_PREFIX, ['s3:GetObject']); // uploaded algorithm code
+    const taskQueues = PRIORITIES.map((p) => state.taskQueues[p]);
+    grantQueues(this.taskRole, taskQueues, [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+    ]);
+    grantQueues(this.taskRole, [...taskQueues, state.statusQueue, state.eventQueue], ['sqs:SendMessage']);
+    this.restrictFileSystem();
     // Mount and write only through the access point (IAM authorization on the volume).
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -205,7 +223,17 @@ export class WorkersStack extends Stack {
       const c = def.addContainer(container, {
         image,
         essential: true,
-        environment: { ...environment, ...datasetCacheEnvironment(config.workerCacheGiB) },
+        // Root in the container so that the worker can start user algorithms as another,
+        // unprivileged uid (ALGORITHM_USER) that can read neither its environment (the task
+        // role's credentials endpoint) nor its memory, and built-ins as a third (BUILTIN_USER);
+        // the EFS access point still writes as WORKER_UID.
+        user: '0:0',
+        environment: {
+          ...environment,
+          ...datasetCacheEnvironment(config.workerCacheGiB),
+          [ALGORITHM_USER_ENV]: ALGORITHM_USER,
+          [BUILTIN_USER_ENV]: BUILTIN_USER,
+        },
         logging: ecs.LogDrivers.awsLogs({ streamPrefix: container, logGroup }),
         // An init process forwards SIGTERM to the worker and reaps algorithm subprocesses; the
         // worker gets 2 minutes to hand its tasks back before SIGKILL.
@@ -260,6 +288,42 @@ export class WorkersStack extends Stack {
         : {}),
     });
     this.addQueueDepthScaling(config, state);
+  }
+
+  /**
+   * The shared volume's own policy, so that reaching a mount target (the security group) is not
+   * enough: TLS only, through the access point only, by the task role only, never as root.
+   */
+  private restrictFileSystem(): void {
+    const client = [
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+      'elasticfilesystem:ClientRootAccess',
+    ];
+    const deny = (sid: string, actions: string[], conditions: Record<string, unknown>) =>
+      this.fileSystem.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions,
+          conditions,
+        }),
+      );
+    deny('DenyWithoutTls', client, { Bool: { 'aws:SecureTransport': 'false' } });
+    deny('DenyWithoutAccessPoint', client, { Null: { 'elasticfilesystem:AccessPointArn': 'true' } });
+    deny('DenyOtherPrincipals', client, { ArnNotEquals: { 'aws:PrincipalArn': this.taskRole.roleArn } });
+    deny('DenyRootAccess', ['elasticfilesystem:ClientRootAccess'], {});
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WorkersThroughAccessPoint',
+        principals: [new iam.ArnPrincipal(this.taskRole.roleArn)],
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        // Which access point: the role's own policy names it (naming it here would make the
+        // file system depend on its own access point).
+        conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+      }),
+    );
   }
 
   /**

@@ -23,6 +23,11 @@ import { type CacheOptions, type CacheStatsSnapshot, newStats } from './types.ts
 export interface CacheServerOptions extends CacheOptions {
   host: string;
   port: number;
+  /**
+   * S3 buckets this cache refuses (403 AccessDenied, nothing sent upstream), whatever the
+   * method: the AWS worker's own buckets, which its credentials reach but its algorithms must not.
+   */
+  deniedBuckets?: string[];
 }
 
 export interface CacheServerDeps {
@@ -185,7 +190,16 @@ export async function startCacheServer(
     res.end(body);
   };
 
+  const denied = new Set(o.deniedBuckets ?? []);
   const handleS3 = async (req: IncomingMessage, res: ServerResponse, r: S3Route) => {
+    if (denied.has(r.bucket))
+      return sendError(
+        res,
+        { s3: true, head: req.method === 'HEAD' },
+        403,
+        'AccessDenied',
+        `sluice cache: bucket ${r.bucket} is not served here`,
+      );
     if (!s3)
       return sendError(
         res,

@@ -31,6 +31,11 @@ export interface UploadTarget {
 }
 
 /** Where an uploaded archive lives (content-addressed: the same code is one object). */
+/** Where stored code archives live in the code store's bucket (AWS: the code bucket). */
+export const CODE_KEY_PREFIX = 'code/';
+/** Where archives PUT through a presigned URL wait until they are applied (expired after a day). */
+export const CODE_UPLOAD_PREFIX = 'uploads/';
+
 export function codeBlobKey(info: AlgorithmFileInfo): string {
-  return `code/${info.checksum}.${info.fileExt}`;
+  return `${CODE_KEY_PREFIX}${info.checksum}.${info.fileExt}`;
 }

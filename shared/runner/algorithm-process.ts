@@ -30,6 +30,8 @@ export interface AlgorithmProcessOptions {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run as this user (see algorithm-isolation.ts). */
+  user?: { uid: number; gid: number };
   maxLogLines: number;
   maxLogBytes: number;
   killGraceMs: number;
@@ -75,6 +77,7 @@ export class AlgorithmProcess {
       cwd: options.cwd,
       env: options.env,
       stdio: [...HOST_STDIO],
+      ...options.user,
     });
     const { stdout, stderr, requests, responses } = hostPipes(this.child.child);
     this.requests = requests;

@@ -41,6 +41,8 @@ export interface BuiltinHostOptions {
   cwd: string;
   maxLogLines: number;
   killGraceMs: number;
+  /** Run as this user, HOME=/tmp (the worker is root; see algorithm-isolation.ts). */
+  user?: { uid: number; gid: number };
 }
 
 interface HostTask {
@@ -77,8 +79,10 @@ export class BuiltinHost {
         SLUICE_BUILTIN_MODULES: JSON.stringify(options.modules),
         SLUICE_OBJECT_STORES_MODULE: JSON.stringify(OBJECT_STORES_MODULE),
         SLUICE_MAX_LOG_LINES: String(options.maxLogLines),
+        ...(options.user ? { HOME: '/tmp' } : {}),
       },
       stdio: [...HOST_STDIO],
+      ...options.user,
     });
     const { stdout, stderr, requests, responses } = hostPipes(this.child.child);
     this.requests = requests;

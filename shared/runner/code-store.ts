@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { SluiceError, ValidationError } from '../errors.ts';
 import type { AlgorithmFileInfo } from '../pipeline/types.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
-import { type CodeStore, codeBlobKey, type UploadedCode, type UploadTarget } from '../ports/code-store.ts';
+import {
+  CODE_UPLOAD_PREFIX,
+  type CodeStore,
+  codeBlobKey,
+  type UploadedCode,
+  type UploadTarget,
+} from '../ports/code-store.ts';
 import { extractCodeArchive } from './code-archive.ts';
 
 /** The largest code archive accepted (the embedded API reads bodies up to 64 MiB). */
@@ -49,7 +55,7 @@ export class BlobCodeStore implements CodeStore {
       );
     }
     const uploadId = randomBytes(16).toString('hex');
-    const url = await this.presignPut(`uploads/${uploadId}`, UPLOAD_URL_SECONDS);
+    const url = await this.presignPut(`${CODE_UPLOAD_PREFIX}${uploadId}`, UPLOAD_URL_SECONDS);
     return { uploadId, url, method: 'PUT', expiresInSeconds: UPLOAD_URL_SECONDS };
   }
 
@@ -58,11 +64,11 @@ export class BlobCodeStore implements CodeStore {
       throw new ValidationError('"upload" must be an uploadId (32 hex digits)', 'upload');
     let data: Buffer;
     try {
-      data = await this.blobs.get(`uploads/${uploadId}`);
+      data = await this.blobs.get(`${CODE_UPLOAD_PREFIX}${uploadId}`);
     } catch {
       throw new ValidationError(`nothing was uploaded for ${uploadId} (or it was used already)`, 'upload');
     }
-    await this.blobs.delete(`uploads/${uploadId}`);
+    await this.blobs.delete(`${CODE_UPLOAD_PREFIX}${uploadId}`);
     return data;
   }
 

@@ -15,6 +15,8 @@ export interface CommandTaskOptions {
   argv: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run as this user (see algorithm-isolation.ts). */
+  user?: { uid: number; gid: number };
   maxLogLines: number;
   maxLogBytes: number;
   maxOutputBytes: number;
@@ -37,6 +39,7 @@ export class CommandTask {
       cwd: options.cwd,
       env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...options.user,
     });
     const [stdin, stdout, stderr] = this.child.child.stdio as unknown as [Writable, Readable, Readable];
     const stderrLog = new LogTail(options.maxLogLines, options.maxLogBytes);

@@ -17,6 +17,8 @@ export interface DatasetCacheOptions {
   env?: NodeJS.ProcessEnv;
   /** How long a starting server may take to print its URL. Default 30 s. */
   startTimeoutMs?: number;
+  /** Run the server as this user, HOME=/tmp (the worker is root; see algorithm-isolation.ts). */
+  user?: { uid: number; gid: number };
 }
 
 export class DatasetCache {
@@ -60,12 +62,13 @@ export class DatasetCache {
   }
 
   private start(): Promise<string> {
-    const { command, dir, maxSize, env, startTimeoutMs = 30_000 } = this.options;
+    const { command, dir, maxSize, env, startTimeoutMs = 30_000, user } = this.options;
     const [bin, ...args] = command;
     if (!bin) return Promise.reject(new Error('no command to start the dataset cache'));
     const child = spawn(bin, [...args, '--dir', dir, '--max-size', maxSize, '--port', '0', '-q'], {
-      env: env ?? process.env,
+      env: user ? { ...(env ?? process.env), HOME: '/tmp' } : (env ?? process.env),
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...user,
     });
     this.child = child;
     return new Promise<string>((resolve, reject) => {

@@ -15,6 +15,9 @@ export interface ManagedChildOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdio: StdioOptions;
+  /** Run as this user and group (the caller must be root; see algorithm-isolation.ts). */
+  uid?: number;
+  gid?: number;
 }
 
 /** The pipes of a host process: logs on stdout/stderr, requests on fd 3, responses on fd 4. */

@@ -30,7 +30,7 @@ export const CORE_BUILTIN_MODULES: readonly BuiltinModuleRef[] = [
 ];
 
 export type PoolSettings = Required<
-  Omit<WorkerPoolOptions, 'cacheDir' | 'datasetCache' | 'fetchUploadedCode'>
+  Omit<WorkerPoolOptions, 'cacheDir' | 'datasetCache' | 'fetchUploadedCode' | 'isolation'>
 >;
 
 export function poolSettings(options: WorkerPoolOptions): PoolSettings {

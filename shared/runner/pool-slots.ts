@@ -2,6 +2,7 @@
 // (reused task after task), a running command, or a builtin host (which runs several io-bound
 // builtins at once). A lease is taken at once or waited for; when every slot is held by idle
 // processes of other algorithms, the least recently used one is retired to make room.
+import type { PosixUser } from './algorithm-isolation.ts';
 import type { AlgorithmProcess } from './algorithm-process.ts';
 import { BuiltinHost } from './builtin-host.ts';
 import type { PoolSettings } from './pool-settings.ts';
@@ -34,7 +35,11 @@ export class PoolSlots {
   closing = false;
   private pumping = false;
 
-  constructor(private readonly settings: PoolSettings) {}
+  constructor(
+    private readonly settings: PoolSettings,
+    /** Built-in hosts run as this user (algorithm-isolation.ts). */
+    private readonly builtinUser?: PosixUser,
+  ) {}
 
   /** Slots of processes whose task waits on children it started (code API): lent, counted free. */
   lent = 0;
@@ -170,6 +175,7 @@ export class PoolSlots {
       cwd: process.cwd(),
       maxLogLines,
       killGraceMs,
+      ...(this.builtinUser ? { user: this.builtinUser } : {}),
     });
     this.hosts.add(host);
     host.onGone = () => {

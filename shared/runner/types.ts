@@ -1,6 +1,7 @@
 // Options of the local worker pool and the wire messages between the pool and its host processes.
 import type { AlgorithmFileInfo } from '../pipeline/types.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { AlgorithmIsolation } from './algorithm-isolation.ts';
 import type { DatasetCacheOptions } from './dataset-cache.ts';
 
 export interface BuiltinModuleRef {
@@ -50,6 +51,11 @@ export interface WorkerPoolOptions {
    * need). Absent: such tasks read their origins directly, with a warning in their logs.
    */
   datasetCache?: Omit<DatasetCacheOptions, 'env'>;
+  /**
+   * What python, nodejs and command algorithms see of this process (no AWS credentials, another
+   * uid). Absent: they inherit `env` and this uid (the embedded engine: the user's own machine).
+   */
+  isolation?: AlgorithmIsolation;
 }
 
 /** A snapshot of the pool, for live progress (running / idle / queued) and the dashboard. */

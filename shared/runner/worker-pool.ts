@@ -7,6 +7,7 @@ import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { CodeApiSession } from '../ports/code-api.ts';
 import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
+import { type AlgorithmIsolation, algorithmEnv } from './algorithm-isolation.ts';
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
@@ -22,6 +23,8 @@ export { CORE_BUILTIN_MODULES } from './pool-settings.ts';
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
 const NO_CACHE: { cacheUrl?: string; warning?: string } = {};
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
+/** HOME of an algorithm run as another user: the worker's own (e.g. /root) is not its to write. */
+const ALGORITHM_HOME = '/tmp';
 
 export class WorkerPool implements TaskRunner {
   private readonly settings: PoolSettings;
@@ -30,16 +33,23 @@ export class WorkerPool implements TaskRunner {
   private readonly commands = new Set<CommandTask>();
   private readonly sweeper?: NodeJS.Timeout;
   private readonly datasetCache?: DatasetCache;
+  private readonly isolation?: AlgorithmIsolation;
   private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
   private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
   private closing?: Promise<void>;
 
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
-    this.slots = new PoolSlots(this.settings);
+    this.isolation = options.isolation;
+    const builtinUser = this.isolation?.builtinUser;
+    this.slots = new PoolSlots(this.settings, builtinUser);
     this.code = new CodeCache(options.cacheDir, options.fetchUploadedCode);
     if (options.datasetCache)
-      this.datasetCache = new DatasetCache({ env: this.settings.env, ...options.datasetCache });
+      this.datasetCache = new DatasetCache({
+        env: this.settings.env,
+        ...options.datasetCache,
+        ...(builtinUser ? { user: builtinUser } : {}),
+      });
     const idle = this.settings.idleTimeoutMs;
     if (idle > 0) this.sweeper = setInterval(() => this.slots.sweepIdle(), Math.min(idle, 30_000)).unref();
   }
@@ -209,7 +219,7 @@ export class WorkerPool implements TaskRunner {
     else this.slots.minHot.delete(key);
     const spawn = () => {
       const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
-      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
+      const env = this.algorithmEnv(cacheUrl);
       const proc = new AlgorithmProcess({
         key,
         algorithmName: def.name,
@@ -217,6 +227,7 @@ export class WorkerPool implements TaskRunner {
         args: python ? ['-u', PYTHON_HOST, codeDir, entry] : [NODE_HOST, codeDir, entry],
         cwd: codeDir,
         env: python ? { ...env, PYTHONUNBUFFERED: '1' } : env,
+        ...this.user(),
         maxLogLines,
         maxLogBytes,
         killGraceMs,
@@ -262,13 +273,13 @@ export class WorkerPool implements TaskRunner {
     }
     return this.supervise(task, signal, (stop) => {
       const { maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
-      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
       const run = new CommandTask(
         {
           algorithmName: def.name,
           argv,
           cwd,
-          env,
+          env: this.algorithmEnv(cacheUrl),
+          ...this.user(),
           maxLogLines,
           maxLogBytes,
           maxOutputBytes: maxCommandOutputBytes,
@@ -286,6 +297,17 @@ export class WorkerPool implements TaskRunner {
         this.slots.commandSlots--;
       });
     });
+  }
+
+  /** What a user algorithm's process sees: the pool's env (minus credentials when isolated), the cache. */
+  private algorithmEnv(cacheUrl?: string): NodeJS.ProcessEnv {
+    const env = algorithmEnv(this.settings.env, this.isolation);
+    const own = this.isolation?.user ? { ...env, HOME: ALGORITHM_HOME } : env;
+    return cacheUrl ? cachedEnv(own, cacheUrl) : own;
+  }
+
+  private user(): { user?: { uid: number; gid: number } } {
+    return this.isolation?.user ? { user: this.isolation.user } : {};
   }
 
   /** Runs `start` with a switch thrown by the caller's signal ('stop') or the node ttl ('timeout'). */

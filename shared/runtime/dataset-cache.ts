@@ -3,6 +3,7 @@
 // stack and the Fargate worker. The pool starts `sluice cache serve` on the directory at first need.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AWS_ENV } from '../adapters/aws/config.ts';
 import { defaultCacheDir } from '../cache/index.ts';
 import type { DatasetCacheOptions } from '../runner/dataset-cache.ts';
 
@@ -22,14 +23,23 @@ export const WORKER_DATASET_CACHE_DIR = '/tmp/sluice-dataset-cache';
 
 /**
  * SLUICE_CACHE_DIR (else ~/.cache/sluice, as `sluice cache serve`) and SLUICE_CACHE_MAX_SIZE;
- * undefined when SLUICE_CACHE_MAX_SIZE is 0 (no cache on this machine).
+ * undefined when SLUICE_CACHE_MAX_SIZE is 0 (no cache on this machine). On an AWS worker the
+ * cache signs with the task role, and user algorithms reach it: it refuses the engine's own
+ * buckets (blobs, triggers), so they cannot read or rewrite other jobs' values through it.
  */
 export function datasetCacheOptions(env: NodeJS.ProcessEnv): Omit<DatasetCacheOptions, 'env'> | undefined {
   if (env.SLUICE_CACHE_MAX_SIZE === '0') return undefined;
+  const engineBuckets = [env[AWS_ENV.blobBucket], env[AWS_ENV.triggerBucket]].filter((b): b is string => !!b);
   return {
     dir: defaultCacheDir(env),
     maxSize: env.SLUICE_CACHE_MAX_SIZE || DEFAULT_DATASET_CACHE_SIZE,
-    command: [process.execPath, SLUICE_BIN, 'cache', 'serve'],
+    command: [
+      process.execPath,
+      SLUICE_BIN,
+      'cache',
+      'serve',
+      ...engineBuckets.flatMap((b) => ['--deny-bucket', b]),
+    ],
   };
 }
 

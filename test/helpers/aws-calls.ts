@@ -11,6 +11,8 @@ export interface AwsCall {
   action: string;
   /** Table, queue URL, bucket, role ARN or `schedule/<group>/<name>` the call names. */
   resources: string[];
+  /** DynamoDB item writes: the partition keys written (what `dynamodb:LeadingKeys` is checked on). */
+  leadingKeys?: string[];
 }
 
 interface MiddlewareClient {
@@ -73,6 +75,24 @@ function resourcesOf(input: Record<string, unknown>, action: string): string[] {
   return [];
 }
 
+/** Partition keys an item write names (Put, Update, Delete, BatchWrite, TransactWrite). */
+function leadingKeysOf(input: Record<string, unknown>): string[] | undefined {
+  const pk = (o: unknown) => (o as { pk?: unknown } | undefined)?.pk;
+  const keys: unknown[] = [pk(input.Key), pk(input.Item)];
+  if (input.RequestItems && typeof input.RequestItems === 'object') {
+    // BatchWriteItem: a list of requests per table (BatchGetItem's are {Keys}: not writes).
+    for (const requests of Object.values(input.RequestItems as Record<string, unknown>)) {
+      if (!Array.isArray(requests)) continue;
+      for (const r of requests as { PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }[])
+        keys.push(pk(r.PutRequest?.Item), pk(r.DeleteRequest?.Key));
+    }
+  }
+  for (const t of (input.TransactItems ?? []) as Record<string, { Key?: unknown; Item?: unknown }>[])
+    for (const op of Object.values(t)) keys.push(pk(op.Key), pk(op.Item));
+  const found = keys.filter((k): k is string => typeof k === 'string');
+  return found.length ? found : undefined;
+}
+
 /** Adds a recording middleware to each client; calls land in `into` as they are sent. */
 export function recordCalls(role: string, into: AwsCall[], ...clients: unknown[]): void {
   for (const client of clients) {
@@ -81,8 +101,14 @@ export function recordCalls(role: string, into: AwsCall[], ...clients: unknown[]
         const service = SERVICES[context.clientName ?? ''] ?? context.clientName ?? '?';
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         const input = (args.input ?? {}) as Record<string, unknown>;
+        const leadingKeys = service === 'dynamodb' ? leadingKeysOf(input) : undefined;
         for (const action of iamActions(service, operation))
-          into.push({ role, action, resources: resourcesOf(input, action) });
+          into.push({
+            role,
+            action,
+            resources: resourcesOf(input, action),
+            ...(leadingKeys ? { leadingKeys } : {}),
+          });
         return next(args);
       },
       { step: 'initialize', name: `sluiceRecordCalls-${role}` },
@@ -104,19 +130,119 @@ export function distinctCalls(calls: AwsCall[]): Map<string, Set<string>> {
 const glob = (pattern: string, value: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(value);
 
+/** The partition keys of every item write, per `role action resource` (distinctCalls' entries). */
+export function writtenKeys(calls: AwsCall[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const c of calls) {
+    if (!c.leadingKeys) continue;
+    for (const r of c.resources) {
+      const entry = `${c.role} ${c.action} ${r}`;
+      const set = out.get(entry) ?? new Set<string>();
+      for (const k of c.leadingKeys) set.add(k);
+      out.set(entry, set);
+    }
+  }
+  return out;
+}
+
+const resourceOf = (logicalId: string) => new RegExp(`${logicalId}[0-9A-F]{8}`);
+const statementNames = (st: Json, logicalId: string) =>
+  [st.Resource].flat().some((r: Json) => r === '*' || resourceOf(logicalId).test(JSON.stringify(r)));
+
+/** The condition keys Sluice's statements use that the check below can evaluate. */
+function conditionHolds(st: Json, leadingKey: string | undefined): boolean {
+  const condition = st.Condition as Record<string, Record<string, unknown>> | undefined;
+  if (!condition) return true;
+  for (const [op, keys] of Object.entries(condition)) {
+    for (const [key, value] of Object.entries(keys)) {
+      if (op !== 'ForAllValues:StringLike' || key !== 'dynamodb:LeadingKeys') return false;
+      if (leadingKey === undefined) return false;
+      if (![value].flat().some((p) => glob(p as string, leadingKey))) return false;
+    }
+  }
+  return true;
+}
+
 /**
  * True when an Allow statement grants `action` on the resource whose CloudFormation logical id
  * starts with `logicalId` (followed by CDK's 8-hex-digit suffix, so `TaskQueueP1` is not its DLQ),
- * directly or through a cross-stack import.
+ * directly or through a cross-stack import; for an item write, on every partition key it wrote
+ * (a `dynamodb:LeadingKeys` condition is evaluated; any other condition does not count as a grant).
  */
-export function statementsAllow(statements: Json[], action: string, logicalId: string): boolean {
-  const resource = new RegExp(`${logicalId}[0-9A-F]{8}`);
-  return statements.some(
-    (st) =>
-      st.Effect === 'Allow' &&
-      [st.Action].flat().some((a: string) => glob(a, action)) &&
-      [st.Resource].flat().some((r: Json) => r === '*' || resource.test(JSON.stringify(r))),
-  );
+export function statementsAllow(
+  statements: Json[],
+  action: string,
+  logicalId: string,
+  leadingKeys: Iterable<string> = [],
+): boolean {
+  const keys = [...leadingKeys];
+  const allows = (key: string | undefined) =>
+    statements.some(
+      (st) =>
+        st.Effect === 'Allow' &&
+        [st.Action].flat().some((a: string) => glob(a, action)) &&
+        statementNames(st, logicalId) &&
+        conditionHolds(st, key),
+    );
+  return keys.length ? keys.every((k) => allows(k)) : allows(undefined);
+}
+
+/** DynamoDB, S3 and SQS actions a grant may carry, each marked as a write or not. */
+export const DATA_ACTIONS: Record<string, boolean> = {
+  'dynamodb:GetItem': false,
+  'dynamodb:BatchGetItem': false,
+  'dynamodb:Query': false,
+  'dynamodb:Scan': false,
+  'dynamodb:ConditionCheckItem': false,
+  'dynamodb:DescribeTable': false,
+  'dynamodb:GetRecords': false,
+  'dynamodb:GetShardIterator': false,
+  'dynamodb:PartiQLSelect': false,
+  'dynamodb:PutItem': true,
+  'dynamodb:UpdateItem': true,
+  'dynamodb:DeleteItem': true,
+  'dynamodb:BatchWriteItem': true,
+  'dynamodb:PartiQLInsert': true,
+  'dynamodb:PartiQLUpdate': true,
+  'dynamodb:PartiQLDelete': true,
+  's3:GetObject': false,
+  's3:GetObjectVersion': false,
+  's3:GetBucketLocation': false,
+  's3:ListBucket': false,
+  's3:PutObject': true,
+  's3:PutObjectAcl': true,
+  's3:PutObjectTagging': true,
+  's3:PutObjectLegalHold': true,
+  's3:PutObjectRetention': true,
+  's3:DeleteObject': true,
+  's3:DeleteObjectVersion': true,
+  's3:AbortMultipartUpload': true,
+  'sqs:ReceiveMessage': false,
+  'sqs:GetQueueAttributes': false,
+  'sqs:GetQueueUrl': false,
+  'sqs:SendMessage': true,
+  'sqs:DeleteMessage': true,
+  'sqs:ChangeMessageVisibility': true,
+  'sqs:PurgeQueue': true,
+  'sqs:SetQueueAttributes': true,
+};
+
+/**
+ * Every `action logicalId` the statements allow, over DATA_ACTIONS and the given resources
+ * (conditions aside: a conditional write grant is still a write grant).
+ */
+export function grantedPairs(statements: Json[], logicalIds: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const ids = [...logicalIds];
+  for (const st of statements) {
+    if (st.Effect !== 'Allow') continue;
+    for (const action of Object.keys(DATA_ACTIONS)) {
+      if (!action.startsWith(`${String([st.Action].flat()[0]).split(':')[0]}:`)) continue;
+      if (![st.Action].flat().some((a: string) => glob(a, action))) continue;
+      for (const id of ids) if (statementNames(st, id)) out.add(`${action} ${id}`);
+    }
+  }
+  return out;
 }
 
 /** A statement's Resource as text, CloudFormation references and parameters read as `*`. */

@@ -178,6 +178,33 @@ describe('cache in front of S3 (s3rver), read by the AWS SDK', () => {
     }
   });
 
+  it('refuses a denied bucket whatever the method, and asks the origin nothing', async () => {
+    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'engine/blob.json', Body: 'job state' }));
+    const guarded = await startTestCache({ deniedBuckets: [BUCKET] }, { s3: createS3UpstreamSigner(s3.env) });
+    try {
+      const reader = sdk(guarded.url, 'algorithm', 'no-credentials');
+      const refused = (p: Promise<unknown>) =>
+        p.then(
+          () => 'allowed',
+          (e: { name?: string; $metadata?: { httpStatusCode?: number } }) =>
+            `${e.$metadata?.httpStatusCode} ${e.name}`,
+        );
+      expect(await refused(get(reader, 'engine/blob.json'))).toBe('403 AccessDenied');
+      expect(
+        await refused(
+          reader.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'engine/blob.json', Body: 'x' })),
+        ),
+      ).toBe('403 AccessDenied');
+      expect(await refused(reader.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toBe(
+        '403 AccessDenied',
+      );
+      expect(guarded.server.stats().originRequests).toBe(0);
+      expect((await get(direct, 'engine/blob.json')).toString()).toBe('job state');
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('still serves what it holds with S3 stopped', async () => {
     const body = randomBytes(3 * TEST_BLOCK);
     await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'kept.bin', Body: body }));

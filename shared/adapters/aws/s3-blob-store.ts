@@ -3,12 +3,15 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import type { BlobStore } from '../../ports/blob-store.ts';
 import { s3Error } from './s3-object-store.ts';
 
+/** Where the engine's blobs live in the blob bucket (the roles' grants are scoped to it). */
+export const BLOB_KEY_PREFIX = 'blobs/';
+
 export class S3BlobStore implements BlobStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
-    /** Key prefix inside the bucket (default `blobs/`). */
-    private readonly prefix = 'blobs/',
+    /** Key prefix inside the bucket (default BLOB_KEY_PREFIX). */
+    private readonly prefix = BLOB_KEY_PREFIX,
   ) {}
 
   async put(key: string, data: Buffer): Promise<void> {

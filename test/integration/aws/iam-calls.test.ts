@@ -22,6 +22,7 @@ import { createDocumentClient, createSqsClient } from '../../../shared/adapters/
 import { AWS_ENV } from '../../../shared/adapters/aws/config.ts';
 import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
+import { INLINE_VALUE_LIMIT } from '../../../shared/ports/blob-store.ts';
 import { isJobFinal } from '../../../shared/ports/job-state.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { AwsEngine, awsConfigFromEnv } from '../../../shared/runtime/aws/aws-engine.ts';
@@ -37,10 +38,13 @@ import { SqsPoller, s3PutEvent } from '../../../shared/runtime/aws-emulated/glue
 import {
   type AwsCall,
   commandActions,
+  DATA_ACTIONS,
   distinctCalls,
+  grantedPairs,
   recordCalls,
   statementsAllow,
   statementsAllowArn,
+  writtenKeys,
 } from '../../helpers/aws-calls.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { type Synthesized, synthSluice } from '../../helpers/cdk.ts';
@@ -56,6 +60,36 @@ const builtins = allBuiltins();
 for (const b of testBuiltins) builtins.set(b.name, b);
 
 type Role = 'api' | 'expand' | 'status' | 'dispatch' | 'cron' | 's3-trigger' | 'worker';
+const ROLES: Role[] = ['api', 'expand', 'status', 'dispatch', 'cron', 's3-trigger', 'worker'];
+/** Per role, the `action logicalId` pairs it was seen making and those its policy grants. */
+const observed = new Map<Role, { did: Set<string>; granted: Set<string>; statements: Json[] }>();
+
+/** The five priority queues are one resource here: which level a task lands on is data. */
+const grouped = (pair: string) => pair.replace(/ TaskQueueP\d$/, ' TaskQueues');
+
+/**
+ * Grants the run above cannot exercise, each with the code path that needs it (a regular
+ * expression over `role action resource`). Any other grant, the run saw the role use.
+ */
+const UNSEEN_BUT_NEEDED: Record<string, string> = {
+  '(expand|status|s3-trigger) sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes|GetQueueUrl) (EventQueue|StatusQueue|TriggerQueue)':
+    "the SQS event source mapping polls the function's queue with its role (CDK's SqsEventSource grants these)",
+  '(cron|dispatch) sqs:(SendMessage|GetQueueAttributes|GetQueueUrl) FailedInvocations':
+    'Lambda sends a failed asynchronous invocation to the on-failure destination with the function role (CDK SqsDestination)',
+  '\\S+ dynamodb:BatchGetItem TasksTable':
+    'creating tasks skips those that exist (tasks.ts existing()): an expansion retried after a crash',
+  '(expand|status|dispatch|cron|s3-trigger|worker) sqs:SendMessage EventQueue':
+    'a batch larger than SLUICE_EXPAND_MAX_ITEMS continues through the event queue from whoever expanded its first part; the tick continues stuck jobs there',
+  '(cron|s3-trigger|dispatch) s3:PutObject BlobBucket':
+    'a flowInput or task input over INLINE_VALUE_LIMIT (cron, s3-trigger start jobs), the results of a job the tick ends (ttl)',
+  'expand dynamodb:(PutItem|UpdateItem|DeleteItem) RegistryTable':
+    'a job whose every node is skipped (batches over empty lists) ends during expansion: expand records its result webhook',
+  'worker dynamodb:(UpdateItem|BatchWriteItem) TasksTable':
+    "the code API: an algorithm's start of a pipeline creates and expands the job in the worker",
+  'dispatch sqs:SendMessage StatusQueue':
+    'a task whose lease expired (its worker was lost) is reported crashed by the tick',
+};
+
 const calls: AwsCall[] = [];
 let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let synth: Synthesized;
@@ -199,6 +233,7 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     const stored = {
       name: 'iam-stored',
       nodes: [{ nodeName: 'a', algorithmName: 'echo', input: ['stored'] }],
+      webhooks: { progress: hookUrl },
       triggers: { cron: { pattern: '0 3 * * *', enabled: true } },
     };
     expect((await call('POST', '/store/pipelines', stored)).status).toBe(201);
@@ -209,6 +244,8 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       nodes: [
         { nodeName: 'items', algorithmName: 'echo', input: ['#[1...3]'] },
         { nodeName: 'all', algorithmName: 'echo', input: ['@items'] },
+        // Over INLINE_VALUE_LIMIT: its input, outcome and result travel through the blob bucket.
+        { nodeName: 'big', algorithmName: 'echo', input: ['x'.repeat(INLINE_VALUE_LIMIT + 1)] },
       ],
     });
     expect(low.status).toBe(201);
@@ -229,6 +266,8 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     const controller = new AbortController();
     const worker: RunningWorker = startWorker(
       {
+        // A heartbeat every 200 ms: the lease extension (ChangeMessageVisibility) is part of the run.
+        queue: { heartbeatMs: 200 },
         config: awsConfigFromEnv({ ...process.env, ...bed.env }),
         env: { ...process.env, ...bed.env },
         clients: (() => {
@@ -242,11 +281,30 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       { runner: new InlineRunner(builtins, 4), slots: 4, pollMs: 50 },
       controller.signal,
     );
-    closers.push(async () => {
+    let workerStopped = false;
+    const stopWorker = async () => {
+      if (workerStopped) return;
+      workerStopped = true;
       controller.abort();
       await worker.done;
-    });
+    };
+    closers.push(stopWorker);
     expect((await finished(low.body.jobId)).status).toBe('completed');
+    // A dynamic job (sluice make): the api function creates and enqueues the tasks a client adds.
+    const dyn = await call('POST', '/exec/dynamic', {
+      name: 'iam-dynamic',
+      nodes: [{ nodeName: 'N', algorithmName: 'echo', input: [] }],
+    });
+    expect(dyn.status).toBe(201);
+    const added = await call('POST', `/exec/dynamic/${dyn.body.jobId}/tasks`, {
+      nodeName: 'N',
+      tasks: [{ key: 'a', input: [1] }],
+    });
+    expect(added.status).toBe(200);
+    const ids = (added.body.tasks as { taskId: string }[]).map((t) => t.taskId);
+    await call('POST', `/exec/dynamic/${dyn.body.jobId}/wait`, { taskIds: ids, timeoutMs: 20_000 });
+    expect((await call('POST', `/exec/dynamic/${dyn.body.jobId}/close`, {})).status).toBe(200);
+    expect((await finished(dyn.body.jobId)).status).toBe('completed');
     const results = await call('GET', `/exec/results/${low.body.jobId}`);
     expect(results.status).toBe(200);
     await waitFor(async () => (hookBodies.length > 0 ? true : undefined));
@@ -265,6 +323,7 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
         Key: 'pipelines/iam.json',
         Body: JSON.stringify({
           name: 'iam-s3',
+          webhooks: { progress: hookUrl },
           nodes: [{ nodeName: 'a', algorithmName: 'echo', input: [1] }],
         }),
       }),
@@ -280,9 +339,22 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     await waitFor(async () => (worker.engine.queue.leaseOf(`${slow.body.jobId}.s`) ? true : undefined));
     expect((await call('POST', '/exec/stop', { jobId: slow.body.jobId })).status).toBe(200);
     expect((await finished(slow.body.jobId)).status).toBe('stopped');
+    // A job past its ttl: the tick stops it (job, node and task writes, a progress webhook).
+    const late = await call('POST', '/exec/raw', {
+      name: 'iam-ttl',
+      options: { ttl: 1 },
+      webhooks: { progress: hookUrl },
+      nodes: [{ nodeName: 's', algorithmName: 'sleep', input: [30_000, 'late'] }],
+    });
+    await waitFor(async () => (worker.engine.queue.leaseOf(`${late.body.jobId}.s`) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1200));
+    await handlers.dispatch();
+    expect((await finished(late.body.jobId)).status).toBe('stopped');
     await handlers.dispatch();
     await call('GET', '/exec/jobs');
     await call('DELETE', '/store/pipelines/iam-stored');
+    // The worker's drain (its activity report is removed) is part of what it does.
+    await stopWorker();
 
     // ------------------------------------------------------------- against the policies
     synth = synthSluice({}, { bundle: false });
@@ -313,11 +385,15 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       [env.SLUICE_BLOB_BUCKET as string, 'BlobBucket'],
       [env.SLUICE_TRIGGER_BUCKET as string, 'TriggerBucket'],
       [CRON_ROLE_ARN, 'CronSchedulerRole'],
+      // Not called by Sluice code: the event source mapping reads it, Lambda writes the other.
+      ['(trigger queue)', 'TriggerQueue'],
+      ['(failed invocations)', 'FailedInvocations'],
       ...Object.entries(urls).map(([p, url]) => [url, `TaskQueueP${p}`] as [string, string]),
     ]);
     const denied: string[] = [];
     const seen = distinctCalls(calls);
-    for (const role of ['api', 'expand', 'status', 'dispatch', 'cron', 's3-trigger', 'worker'] as Role[]) {
+    const keys = writtenKeys(calls);
+    for (const role of ROLES) {
       const set = seen.get(role);
       expect(set?.size, `${role} made no recorded call`).toBeGreaterThan(0);
       const statements = statementsOf(role);
@@ -331,11 +407,25 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
         }
         const logicalId = logicalIds.get(resource);
         expect(logicalId, `${role}: ${entry} names a resource the stacks do not define`).toBeDefined();
-        if (!statementsAllow(statements, action, logicalId as string))
-          denied.push(`${role}: ${action} on ${logicalId}`);
+        const written = keys.get(`${role} ${entry}`) ?? [];
+        if (!statementsAllow(statements, action, logicalId as string, written))
+          denied.push(
+            `${role}: ${action} on ${logicalId}${[...written].length ? ` (keys ${[...written].join(', ')})` : ''}`,
+          );
       }
     }
     expect(denied).toEqual([]);
+    // What each role did, by logical id, for the next test: nothing more may be granted.
+    for (const role of ROLES) {
+      const did = new Set<string>();
+      for (const entry of seen.get(role) ?? []) {
+        const [action, resource] = entry.split(' ') as [string, string];
+        did.add(grouped(`${action} ${logicalIds.get(resource)}`));
+      }
+      const statements = statementsOf(role);
+      const granted = new Set([...grantedPairs(statements, new Set(logicalIds.values()))].map(grouped));
+      observed.set(role, { did, statements, granted });
+    }
     // The scenario reached what the tick does in a real account: aging receives and deletes.
     expect(seen.get('dispatch')).toContain(`sqs:ReceiveMessage ${urls['1']}`);
     expect(seen.get('dispatch')).toContain(`sqs:DeleteMessage ${urls['1']}`);
@@ -349,6 +439,44 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       expect(seen.get('api')).toContain(call);
     expect(schedules.schedules(CRON_GROUP)).toEqual([]);
   }, 300_000);
+
+  it('grants no role a write it does not make, nor any action no role makes on that resource', () => {
+    expect(observed.size, 'the run above did not complete').toBe(ROLES.length);
+    const anyRoleDid = new Set([...observed.values()].flatMap((o) => [...o.did]));
+    const wrote = (role: Role, logicalId: string) =>
+      [...(observed.get(role)?.did ?? [])].some((p) => {
+        const [action, id] = p.split(' ') as [string, string];
+        return id === logicalId && DATA_ACTIONS[action] === true;
+      });
+    const extra: string[] = [];
+    const unused = new Set(Object.keys(UNSEEN_BUT_NEEDED));
+    for (const [role, { did, granted }] of observed) {
+      for (const pair of granted) {
+        if (did.has(pair)) continue;
+        const [action, logicalId] = pair.split(' ') as [string, string];
+        const justified = Object.keys(UNSEEN_BUT_NEEDED).find((k) =>
+          new RegExp(`^${k}$`).test(`${role} ${pair}`),
+        );
+        if (justified) {
+          unused.delete(justified);
+          continue;
+        }
+        // An action some role makes on this resource, granted to a role that writes it too: the
+        // shared item-write set (data-grants.ts); anything else is more than the code needs.
+        if (anyRoleDid.has(pair) && (DATA_ACTIONS[action] !== true || wrote(role, logicalId))) continue;
+        extra.push(`${role}: ${pair}`);
+      }
+    }
+    expect(extra, 'granted but never needed').toEqual([]);
+    // Stored pipelines and algorithms: only the api function may write them.
+    for (const [role, { statements }] of observed) {
+      for (const pk of ['PIPELINE', 'ALGORITHM'])
+        expect(statementsAllow(statements, 'dynamodb:PutItem', 'RegistryTable', [pk]), `${role}: ${pk}`).toBe(
+          role === 'api',
+        );
+    }
+    expect([...unused], 'UNSEEN_BUT_NEEDED entries that match no grant').toEqual([]);
+  });
 
   it('the Scheduler and ECS calls of the adapters are allowed to the roles that build them', () => {
     const read = (f: string) => readFileSync(path.join(REPO_ROOT, f), 'utf8');

@@ -4,8 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, it } from 'vitest';
 import { createBulkS3ObjectStore } from '../../../shared/adapters/aws/s3-bulk-store.ts';
+import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { awsExecution } from '../../conformance/aws-execution.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
@@ -23,6 +25,7 @@ let stack: LocalAwsStack;
 let origin: CountingOrigin;
 let dir: string;
 const saved: NodeJS.ProcessEnv = {};
+const dataBucket = () => `${bed.prefix}-data`;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-pipeline-cache-aws-'));
@@ -34,7 +37,11 @@ beforeAll(async () => {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
-  await createBulkS3ObjectStore(process.env).put(`${bed.prefix}-blobs`, CACHE_KEY, CACHE_OBJECT);
+  // A data bucket of the user's: the worker's cache refuses the engine's own buckets.
+  const s3 = createS3Client(process.env);
+  await s3.send(new CreateBucketCommand({ Bucket: dataBucket() }));
+  s3.destroy();
+  await createBulkS3ObjectStore(process.env).put(dataBucket(), CACHE_KEY, CACHE_OBJECT);
   stack = await startLocalAwsStack({
     env: { ...process.env, ...bed.env },
     slots: 2,
@@ -66,7 +73,7 @@ it('options.cache on the AWS adapters: the second run is served by the worker ma
         return read!.result as Read;
       },
     },
-    bucket: `${bed.prefix}-blobs`,
+    bucket: dataBucket(),
     s3Endpoint: process.env.AWS_ENDPOINT_URL_S3 as string,
     origin,
     cacheDir: join(dir, 'dataset-cache'),

@@ -15,6 +15,7 @@ import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { StopSwitch } from './stop-switch.ts';
+import { DEFAULT_TASK_SIZE, type TaskSize, taskSize, tooBigFor } from './task-size.ts';
 import type { WorkerPoolOptions, WorkerPoolStats } from './types.ts';
 
 export { CORE_BUILTIN_MODULES } from './pool-settings.ts';
@@ -95,15 +96,24 @@ export class WorkerPool implements TaskRunner {
 
   freeSlots(_algorithmName: string, ioBound: boolean): number {
     if (this.closing) return 0;
-    const { maxWorkers, ioTasksPerHost } = this.settings;
+    const { maxWorkers, ioTasksPerHost, cpus } = this.settings;
     let idle = 0;
-    for (const p of this.slots.procs) if (p.state === 'idle') idle++;
+    let idleCpu = 0;
+    for (const p of this.slots.procs) {
+      if (p.state !== 'idle') continue;
+      idle++;
+      idleCpu += p.size.cpu;
+    }
     let hostRoom = 0;
     for (const h of this.slots.hosts) {
-      if (h.load === 0) idle++;
-      else if (ioBound) hostRoom += ioTasksPerHost - h.load;
+      if (h.load === 0) {
+        idle++;
+        idleCpu++;
+      } else if (ioBound) hostRoom += ioTasksPerHost - h.load;
     }
-    const newSlots = maxWorkers - this.slots.usedSlots() + idle;
+    // Counted as default-sized processes: the dispatcher claims, run() then waits for room.
+    const byCpu = Math.floor(cpus - this.slots.usage().cpu + idleCpu + 1e-9);
+    const newSlots = Math.min(maxWorkers - this.slots.usedSlots() + idle, byCpu);
     const free = ioBound ? hostRoom + newSlots * ioTasksPerHost : newSlots;
     return Math.max(0, free - this.slots.waiters.length);
   }
@@ -129,10 +139,10 @@ export class WorkerPool implements TaskRunner {
    */
   async warmUp(def: AlgorithmDefinition): Promise<void> {
     if (this.closing || (def.env !== 'python' && def.env !== 'nodejs') || def.minHotWorkers <= 0) return;
-    const { key, spawn } = await this.hotSpec(def);
+    const { key, size, spawn } = await this.hotSpec(def);
     let live = 0;
     for (const p of this.slots.procs) if (p.key === key) live++;
-    for (; live < def.minHotWorkers && this.slots.usedSlots() < this.settings.maxWorkers; live++) spawn();
+    for (; live < def.minHotWorkers && this.slots.roomFor(size); live++) spawn();
   }
 
   stats(): WorkerPoolStats {
@@ -171,8 +181,10 @@ export class WorkerPool implements TaskRunner {
     signal: AbortSignal,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
-    const { key, spawn } = await this.hotSpec(def, cacheUrl);
-    const lease = await this.slots.acquire({ kind: 'process', key, spawn }, signal);
+    const { key, size, spawn } = await this.hotSpec(def, cacheUrl);
+    const tooBig = tooBigFor(def.name, size, this.settings);
+    if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
+    const lease = await this.slots.acquire({ kind: 'process', key, size, spawn }, signal);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
       lease.proc.run(task.input, task.info, stop, task.timeoutMs, this.lending(task)),
@@ -186,10 +198,11 @@ export class WorkerPool implements TaskRunner {
   private lending(task: TaskSpec): CodeApiSession | undefined {
     const api = task.codeApi;
     if (!api) return undefined;
+    const size = task.algorithm.env === 'builtin' ? DEFAULT_TASK_SIZE : taskSize(task.algorithm);
     return {
       call: (index, call) => api.call(index, call),
       lend: (waiting) => {
-        this.slots.lent += waiting ? 1 : -1;
+        this.slots.lend(size, waiting);
         api.lend(waiting);
         if (waiting) this.slots.pump();
       },
@@ -200,13 +213,14 @@ export class WorkerPool implements TaskRunner {
   private async hotSpec(
     def: AlgorithmDefinition,
     cacheUrl?: string,
-  ): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
+  ): Promise<{ key: string; size: TaskSize; spawn: () => AlgorithmProcess }> {
     const codeDir = await this.code.resolve(def.codePath);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
     const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}${cacheUrl ? `\0${cacheUrl}` : ''}`;
     if (def.minHotWorkers > 0) this.slots.minHot.set(key, def.minHotWorkers);
     else this.slots.minHot.delete(key);
+    const size = taskSize(def);
     const spawn = () => {
       const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
       const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
@@ -220,11 +234,12 @@ export class WorkerPool implements TaskRunner {
         maxLogLines,
         maxLogBytes,
         killGraceMs,
+        size,
       });
       this.slots.addProcess(proc);
       return proc;
     };
-    return { key, spawn };
+    return { key, size, spawn };
   }
 
   private async runBuiltin(
@@ -254,10 +269,13 @@ export class WorkerPool implements TaskRunner {
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
     const argv = def.command;
     const cwd = await this.code.resolve(def.codePath);
-    const lease = await this.slots.acquire({ kind: 'command' }, signal);
+    const size = taskSize(def);
+    const tooBig = tooBigFor(def.name, size, this.settings);
+    if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
+    const lease = await this.slots.acquire({ kind: 'command', size }, signal);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
     if (this.closing) {
-      this.slots.commandSlots--; // close() began while this task resumed: start no new process
+      this.slots.releaseCommand(size); // close() began while this task resumed: start no new process
       return this.notStarted(task, signal);
     }
     return this.supervise(task, signal, (stop) => {
@@ -283,7 +301,7 @@ export class WorkerPool implements TaskRunner {
       this.slots.track(run.done);
       return run.done.finally(() => {
         this.commands.delete(run);
-        this.slots.commandSlots--;
+        this.slots.releaseCommand(size);
       });
     });
   }

@@ -7,25 +7,40 @@ import { WorkerPool } from '../../../shared/runner/worker-pool.ts';
 import { poolCapacityFromEnv } from '../../../shared/runtime/pool-capacity.ts';
 import { algorithm, never, type TempDir, task, tempDir } from '../../helpers/workers.ts';
 
-// Sleeps input[0] seconds; answers when it ran and in which process.
+// ["barrier", DIR, N]: registers in DIR and waits (up to 20 s) until N tasks have: `met` says
+// whether N ran at once. ["alone", DIR, S]: holds DIR/lock for S seconds; a task that finds it held
+// (two ran at once) fails. No timing is asserted, so a loaded machine cannot fail these tests.
 const PY = `
-import os, time
+import os, time, uuid
 def start(args):
-    began = time.time()
-    time.sleep(args["input"][0])
-    return {"pid": os.getpid(), "began": began, "ended": time.time()}
+    mode, d, n = args["input"]
+    os.makedirs(d, exist_ok=True)
+    if mode == "barrier":
+        open(os.path.join(d, uuid.uuid4().hex), "w").close()
+        deadline = time.time() + 20
+        while len(os.listdir(d)) < n and time.time() < deadline:
+            time.sleep(0.02)
+        return {"pid": os.getpid(), "met": len(os.listdir(d)) >= n}
+    lock = os.path.join(d, "lock")
+    fd = os.open(lock, os.O_CREAT | os.O_EXCL)
+    time.sleep(n)
+    os.close(fd)
+    os.remove(lock)
+    return {"pid": os.getpid(), "met": True}
 `;
 
 interface Ran {
   pid: number;
-  began: number;
-  ended: number;
+  met: boolean;
 }
 
 let dir: TempDir;
 let code: string;
+let rooms = 0;
 const sized = (name: string, fields: Partial<AlgorithmDefinition>) =>
   algorithm(name, 'python', { codePath: code, ...fields });
+/** A fresh directory (made by the task) for one barrier or lock. */
+const room = () => `${dir.path}/room-${++rooms}`;
 
 beforeAll(async () => {
   dir = await tempDir();
@@ -41,22 +56,20 @@ function ran(outcome: TaskOutcome): Ran {
   return outcome.result as Ran;
 }
 
-const overlap = (a: Ran, b: Ran) => a.began < b.ended && b.began < a.ended;
+const runAll = (pool: WorkerPool, alg: AlgorithmDefinition, inputs: unknown[][]) =>
+  Promise.all(inputs.map((input) => pool.run(task(alg, input), never))).then((outs) => outs.map(ran));
 
 describe('WorkerPool CPU and memory accounting', () => {
   it('a task whose cpu does not fit beside a running one waits for it, though slots are free', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 4, cpus: 2 });
     try {
-      const big = sized('big', { cpu: 2 });
-      const small = sized('small', { cpu: 1 });
-      const first = pool.run(task(big, [0.4]), never);
-      await new Promise((r) => setTimeout(r, 100));
-      const second = pool.run(task(small, [0]), never);
+      const lock = room();
+      const first = pool.run(task(sized('big', { cpu: 2 }), ['alone', lock, 0.5]), never);
+      await new Promise((r) => setTimeout(r, 10));
+      const second = pool.run(task(sized('small', { cpu: 1 }), ['alone', lock, 0]), never);
       await new Promise((r) => setTimeout(r, 10));
       expect(pool.stats()).toMatchObject({ usedSlots: 1, queued: 1 });
-      const [a, b] = [ran(await first), ran(await second)];
-      expect(overlap(a, b)).toBe(false);
-      expect(b.began).toBeGreaterThanOrEqual(a.ended);
+      expect([ran(await first).met, ran(await second).met]).toEqual([true, true]);
     } finally {
       await pool.close();
     }
@@ -65,9 +78,13 @@ describe('WorkerPool CPU and memory accounting', () => {
   it('tasks that fit together run together (fractional cpus add up)', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 4, cpus: 1 });
     try {
-      const tenth = sized('tenth', { cpu: 0.5 });
-      const [a, b] = (await Promise.all([0, 1].map(() => pool.run(task(tenth, [0.3]), never)))).map(ran);
-      expect(overlap(a!, b!)).toBe(true);
+      const barrier = room();
+      const runs = await runAll(
+        pool,
+        sized('half', { cpu: 0.5 }),
+        [0, 1].map(() => ['barrier', barrier, 2]),
+      );
+      expect(runs.map((r) => r.met)).toEqual([true, true]);
     } finally {
       await pool.close();
     }
@@ -76,10 +93,14 @@ describe('WorkerPool CPU and memory accounting', () => {
   it('mem counts the same way: two 600Mi tasks on a 1000Mi pool run one after the other', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 4, memoryMiB: 1000 });
     try {
-      const heavy = sized('heavy', { mem: '600Mi' });
-      const [a, b] = (await Promise.all([0, 1].map(() => pool.run(task(heavy, [0.3]), never)))).map(ran);
-      expect(overlap(a!, b!)).toBe(false);
-      expect(a!.pid).toBe(b!.pid); // the second reused the hot process the first left idle
+      const lock = room();
+      const runs = await runAll(
+        pool,
+        sized('heavy', { mem: '600Mi' }),
+        [0, 1].map(() => ['alone', lock, 0.3]),
+      );
+      expect(runs.map((r) => r.met)).toEqual([true, true]);
+      expect(runs[0]!.pid).toBe(runs[1]!.pid); // the second reused the hot process the first left idle
     } finally {
       await pool.close();
     }
@@ -88,13 +109,15 @@ describe('WorkerPool CPU and memory accounting', () => {
   it('an idle process is retired to make room for another algorithm only when that makes enough room', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 4, cpus: 3 });
     try {
-      const one = ran(await pool.run(task(sized('one', { cpu: 1 }), [0]), never));
-      const two = pool.run(task(sized('two', { cpu: 2 }), [0.4]), never);
-      await new Promise((r) => setTimeout(r, 100));
+      const one = ran(await pool.run(task(sized('one', { cpu: 1 }), ['barrier', room(), 1]), never));
+      const barrier = room();
+      const two = pool.run(task(sized('two', { cpu: 2 }), ['barrier', barrier, 2]), never);
+      for (let i = 0; i < 500 && pool.stats().busyProcesses < 1; i++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(pool.pids()).toContain(one.pid); // 1 + 2 fit in 3: nothing retired
-      const three = ran(await pool.run(task(sized('three', { cpu: 1 }), [0]), never));
+      const three = ran(await pool.run(task(sized('three', { cpu: 1 }), ['barrier', barrier, 2]), never));
       expect(pool.pids()).not.toContain(one.pid); // 3 CPUs taken: the idle `one` made room
-      expect(three.began).toBeLessThan(ran(await two).ended); // and it did not wait for `two`
+      expect([three.met, ran(await two).met]).toEqual([true, true]); // and `three` ran beside `two`
     } finally {
       await pool.close();
     }
@@ -103,12 +126,13 @@ describe('WorkerPool CPU and memory accounting', () => {
   it('undeclared algorithms count one CPU each, and the default budget follows --workers', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 6 });
     try {
-      const plain = sized('plain', {});
-      const runs = (await Promise.all([0, 1, 2, 3, 4, 5].map(() => pool.run(task(plain, [0.3]), never)))).map(
-        ran,
+      const barrier = room();
+      const runs = await runAll(
+        pool,
+        sized('plain', {}),
+        [1, 2, 3, 4, 5, 6].map(() => ['barrier', barrier, 6]),
       );
-      expect(new Set(runs.map((r) => r.pid)).size).toBe(6);
-      expect(runs.every((r) => overlap(r, runs[0]!))).toBe(true);
+      expect(runs.map((r) => r.met)).toEqual([true, true, true, true, true, true]);
     } finally {
       await pool.close();
     }
@@ -117,7 +141,7 @@ describe('WorkerPool CPU and memory accounting', () => {
   it('a task larger than the whole pool fails at once, saying which budget and how to raise it', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 2, cpus: 2, memoryMiB: 512 });
     try {
-      const out = await pool.run(task(sized('huge', { cpu: 4 }), [0]), never);
+      const out = await pool.run(task(sized('huge', { cpu: 4 }), ['barrier', room(), 1]), never);
       expect(out).toMatchObject({ status: 'failed', crashed: false, failure: { type: 'invalid-input' } });
       expect(out.status === 'failed' && out.error).toBe(
         "algorithm 'huge' asks for cpu 4, more than this machine's worker pool has (2 CPUs; SLUICE_CPUS sets it)",

@@ -1,6 +1,7 @@
 // The embedded backend's TaskRunner: a pool of local processes (slots: pool-slots.ts). Built-ins
 // run in builtin hosts, python/nodejs algorithms in hot processes reused task after task, command
 // algorithms as one process per task. Every task can be stopped and has its node ttl enforced.
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
@@ -10,6 +11,7 @@ import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts'
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
+import { containerCommand, containerHostProcess, findContainerRuntime } from './container-runtime.ts';
 import { cachedEnv, DatasetCache } from './dataset-cache.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
@@ -34,6 +36,7 @@ export class WorkerPool implements TaskRunner {
   private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
   private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
   private closing?: Promise<void>;
+  private containerRuntime?: { path: string } | { error: string };
 
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
@@ -181,6 +184,7 @@ export class WorkerPool implements TaskRunner {
     signal: AbortSignal,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
+    if (def.image && !this.runtime()) return this.noRuntime(def);
     const { key, size, spawn } = await this.hotSpec(def, cacheUrl);
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
@@ -214,22 +218,31 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     cacheUrl?: string,
   ): Promise<{ key: string; size: TaskSize; spawn: () => AlgorithmProcess }> {
-    const codeDir = await this.code.resolve(def.codePath);
+    // An image without a codePath carries its code (run in its WORKDIR).
+    const codeDir = def.image && !def.codePath ? undefined : await this.code.resolve(def.codePath);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
-    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}${cacheUrl ? `\0${cacheUrl}` : ''}`;
+    const where = def.image ? `image:${def.image}` : (cacheUrl ?? '');
+    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}\0${where}`;
     if (def.minHotWorkers > 0) this.slots.minHot.set(key, def.minHotWorkers);
     else this.slots.minHot.delete(key);
     const size = taskSize(def);
     const spawn = () => {
       const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
-      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
+      const env = cacheUrl && !def.image ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
+      const hostScript = python ? PYTHON_HOST : NODE_HOST;
+      const runtime = def.image ? this.runtime() : undefined;
+      const { command, args, scratch } = runtime
+        ? containerHostProcess({ runtime, node, def, hostScript, codeDir, entry, size, killGraceMs })
+        : python
+          ? { command: py, args: ['-u', hostScript, codeDir as string, entry] }
+          : { command: node, args: [hostScript, codeDir as string, entry] };
       const proc = new AlgorithmProcess({
         key,
         algorithmName: def.name,
-        command: python ? py : node,
-        args: python ? ['-u', PYTHON_HOST, codeDir, entry] : [NODE_HOST, codeDir, entry],
-        cwd: codeDir,
+        command,
+        args,
+        cwd: codeDir ?? process.cwd(),
         env: python ? { ...env, PYTHONUNBUFFERED: '1' } : env,
         maxLogLines,
         maxLogBytes,
@@ -237,6 +250,8 @@ export class WorkerPool implements TaskRunner {
         size,
       });
       this.slots.addProcess(proc);
+      // The bridge removes its FIFO directory itself, unless it was killed first.
+      if (scratch) void proc.exited.then(() => rm(scratch, { recursive: true, force: true }));
       return proc;
     };
     return { key, size, spawn };
@@ -267,9 +282,11 @@ export class WorkerPool implements TaskRunner {
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
-    const argv = def.command;
-    const cwd = await this.code.resolve(def.codePath);
+    if (def.image && !this.runtime()) return this.noRuntime(def);
+    const cwd = def.image && !def.codePath ? process.cwd() : await this.code.resolve(def.codePath);
     const size = taskSize(def);
+    const runtime = def.image ? this.runtime() : undefined;
+    const argv = runtime ? containerCommand(runtime, def, def.codePath ? cwd : undefined, size) : def.command;
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
     const lease = await this.slots.acquire({ kind: 'command', size }, signal);
@@ -280,7 +297,7 @@ export class WorkerPool implements TaskRunner {
     }
     return this.supervise(task, signal, (stop) => {
       const { maxLogLines, maxLogBytes, maxCommandOutputBytes, killGraceMs } = this.settings;
-      const env = cacheUrl ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
+      const env = cacheUrl && !def.image ? cachedEnv(this.settings.env, cacheUrl) : this.settings.env;
       const run = new CommandTask(
         {
           algorithmName: def.name,
@@ -327,6 +344,22 @@ export class WorkerPool implements TaskRunner {
       signal.removeEventListener('abort', onStop);
       this.slots.pump();
     }
+  }
+
+  /** Docker or Podman (container-runtime.ts), looked up once per pool; undefined when there is none. */
+  private runtime(): string | undefined {
+    this.containerRuntime ??= findContainerRuntime(this.settings.env);
+    return 'path' in this.containerRuntime ? this.containerRuntime.path : undefined;
+  }
+
+  private noRuntime(def: AlgorithmDefinition): TaskOutcome {
+    const why = this.containerRuntime && 'error' in this.containerRuntime ? this.containerRuntime.error : '';
+    return failedOutcome(
+      `algorithm '${def.name}' runs in image '${def.image}', but ${why}`,
+      taskLogs(),
+      [],
+      'invalid-input',
+    );
   }
 
   private notStarted(task: TaskSpec, signal: AbortSignal): TaskOutcome {

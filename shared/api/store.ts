@@ -94,6 +94,7 @@ export async function putAlgorithm(
   if (deps.builtins.has(a.name)) {
     throw new ConflictError(`"${a.name}" is a built-in algorithm; choose another name`, 'BUILTIN_ALGORITHM');
   }
+  await deps.prepareAlgorithm?.(a);
   await deps.registry.putAlgorithm(a, mode);
   deps.onAlgorithmsChanged?.();
   return a;

@@ -38,6 +38,8 @@ export interface AssembleOptions {
   agingMs?: number;
   /** Told when stored algorithms change (caches of definitions and caps). */
   onAlgorithmsChanged?: () => void;
+  /** See ApiDeps.prepareAlgorithm. */
+  prepareAlgorithm?: ApiDeps['prepareAlgorithm'];
   /**
    * Serve the live event stream (`GET /api/v1/events`): where this process sees every change of
    * its jobs (the embedded engine), not where the work is spread over functions (AWS).
@@ -125,6 +127,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     durable: () => ports.queue.durable(),
     ...(debug ? { debug } : {}),
     ...(opts.cron ? { cron: opts.cron } : {}),
+    ...(opts.prepareAlgorithm ? { prepareAlgorithm: opts.prepareAlgorithm } : {}),
     onAlgorithmsChanged: () => {
       dispatcher?.invalidateAlgorithms();
       opts.onAlgorithmsChanged?.();

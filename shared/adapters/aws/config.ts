@@ -53,6 +53,20 @@ export const AWS_ENV = {
   workerService: 'SLUICE_WORKER_SERVICE',
   /** Workers the dispatch tick keeps when the queues are empty (default 0). */
   minWorkers: 'SLUICE_MIN_WORKERS',
+  /**
+   * Algorithms with an image (adapters/aws/algorithm-images.ts): the worker image their init
+   * container copies Node.js and the worker from (set: the api function registers their task
+   * definitions), the roles and log group of those tasks, the family prefix, and an EC2 capacity
+   * provider with GPU instances (without it, `gpu` is refused).
+   */
+  algorithmWorkerImage: 'SLUICE_ALGORITHM_WORKER_IMAGE',
+  algorithmTaskRoleArn: 'SLUICE_ALGORITHM_TASK_ROLE_ARN',
+  algorithmExecutionRoleArn: 'SLUICE_ALGORITHM_EXECUTION_ROLE_ARN',
+  algorithmLogGroup: 'SLUICE_ALGORITHM_LOG_GROUP',
+  algorithmFamilyPrefix: 'SLUICE_ALGORITHM_FAMILY_PREFIX',
+  gpuCapacityProvider: 'SLUICE_GPU_CAPACITY_PROVIDER',
+  /** In an algorithm's own task: the one algorithm its worker runs. */
+  algorithm: 'SLUICE_ALGORITHM',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;

@@ -20,6 +20,7 @@ import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { ioBytesOf } from '../../engine/io-bytes.ts';
 import { ReadThroughJobCache } from '../../engine/job-cache.ts';
 import { crashedReport, reportedTask, type TaskOutcomeReport } from '../../engine/outcomes.ts';
+import type { AlgorithmDefinition } from '../../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { ClaimedTask } from '../../ports/task-queue.ts';
@@ -50,6 +51,8 @@ export interface AwsEngineOptions {
    * 100,000-item batch is created there, not inside an API Gateway request).
    */
   deferExpansion?: boolean;
+  /** See ApiDeps.prepareAlgorithm (the api function: registers an image algorithm's task definition). */
+  prepareAlgorithm?: (algorithm: AlgorithmDefinition) => Promise<void>;
   /** The bounded event stream of `GET /api/v1/events` (api/polled-events.ts; defaults there). */
   events?: PolledEventsOptions;
   /** Extra options of the task queue (heartbeat, lease, prefetch). */
@@ -140,6 +143,7 @@ export class AwsEngine {
         builtins: this.builtins,
       },
       {
+        ...(opts.prepareAlgorithm ? { prepareAlgorithm: opts.prepareAlgorithm } : {}),
         ...(opts.deferExpansion && this.config.eventQueueUrl
           ? { deferExpansion: (jobId: string) => this.continueJob(jobId) }
           : {}),

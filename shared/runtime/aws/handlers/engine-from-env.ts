@@ -3,6 +3,7 @@
 
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { algorithmImagesOptionsFromEnv, EcsAlgorithmImages } from '../../../adapters/aws/algorithm-images.ts';
 import { awsRegion } from '../../../adapters/aws/clients.ts';
 import { AWS_ENV, numberEnv, requireEnv } from '../../../adapters/aws/config.ts';
 import { EcsLauncher } from '../../../adapters/aws/ecs-launcher.ts';
@@ -20,8 +21,20 @@ export function engineFromEnv(
   return () => {
     if (engine) return engine;
     let cron: EventBridgeCron | undefined;
+    const images = algorithmImagesOptionsFromEnv(env);
+    const ecs = images
+      ? new EcsAlgorithmImages(new ECSClient({ region: awsRegion(env) }), images)
+      : undefined;
     const built: AwsEngine = AwsEngine.fromEnv(env, {
       ...(opts.deferExpansion ? { deferExpansion: true } : {}),
+      // An algorithm with an image gets its task definition when stored (a refusal stores nothing).
+      ...(ecs
+        ? {
+            prepareAlgorithm: async (a) => {
+              if (a.image) await ecs.register(a);
+            },
+          }
+        : {}),
       cron: {
         refresh: () => cron?.refresh() ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),

@@ -61,6 +61,7 @@ export function poolSettings(options: WorkerPoolOptions): PoolSettings {
   const maxWorkers = options.maxWorkers ?? availableParallelism();
   return {
     maxWorkers,
+    images: options.images ?? 'run',
     cpus: options.cpus ?? Math.max(availableParallelism(), maxWorkers),
     memoryMiB: options.memoryMiB ?? totalmem() / 2 ** 20,
     builtinModules: options.builtinModules ?? [...CORE_BUILTIN_MODULES],

@@ -20,6 +20,12 @@ export interface WorkerPoolOptions {
    * above the CPU count still runs that many undeclared processes.
    */
   cpus?: number;
+  /**
+   * `run`: an algorithm with `image` runs through Docker/Podman (container-runtime.ts). `ignore`:
+   * its image is ignored and it runs as a local process, as an AWS worker does until algorithms get
+   * their own tasks there (docs/aws.md#algorithms-with-an-image). Default `run`.
+   */
+  images?: 'run' | 'ignore';
   /** MiB of memory the pool's processes may count for together (each its algorithm's `mem`, default 0). Default: the machine's total memory. */
   memoryMiB?: number;
   /**

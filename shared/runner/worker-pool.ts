@@ -55,6 +55,10 @@ export class WorkerPool implements TaskRunner {
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
     if (this.closing) return crashedOutcome('the worker pool is closed', taskLogs(), []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
+    if (this.settings.images === 'ignore' && task.algorithm.env !== 'builtin' && task.algorithm.image) {
+      const { image: _ignored, ...local } = task.algorithm;
+      task = { ...task, algorithm: local };
+    }
     const algorithm = task.algorithm;
     // Only a cached task waits here: the others reach their slot without a microtask hop.
     const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;

@@ -211,6 +211,23 @@ describe('image algorithms through docker (stand-in runtime)', () => {
     }
   });
 
+  it("images: 'ignore' (the AWS worker, for now) runs the algorithm as a local process, calling no runtime", async () => {
+    const p = new WorkerPool({
+      cacheDir: dir.path,
+      maxWorkers: 1,
+      images: 'ignore',
+      env: { ...process.env, ...fake.env, PATH: pathWith(fake.bin) },
+    });
+    const before = (await fake.calls()).length;
+    try {
+      expect(result<{ sum: number }>(await p.run(task(py, [2, 3]), never)).sum).toBe(5);
+      expect(result<number>(await p.run(task(cmd, [1, 2]), never))).toBe(2);
+      expect((await fake.calls()).length).toBe(before);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('without docker or podman, an image algorithm fails at once with a clear message; others still run', async () => {
     const bare = await dir.code('bare-bin', { README: 'no runtime here\n' });
     const p = pool({ PATH: `${bare}:/nonexistent` });

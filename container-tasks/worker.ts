@@ -43,7 +43,12 @@ export function createWorkerHandler(deps: Partial<WorkerTaskDeps> = {}) {
       env,
       ...(deps.builtins ? { builtins: deps.builtins } : {}),
     };
-    const worker = startWorker(engine, { runner, slots }, context.signal);
+    const idleExitMs = numberEnv(env, 'idleExitSeconds', 0) * 1000;
+    const worker = startWorker(
+      engine,
+      { runner, slots, ...(idleExitMs > 0 ? { idleExitMs } : {}) },
+      context.signal,
+    );
     await worker.done;
     await runner.close();
   };

@@ -25,6 +25,8 @@ const FARGATE_SIZES: readonly { cpu: number; memory: readonly number[] }[] = [
 
 /** Memory the Sluice worker beside the algorithm needs, added to the algorithm's `mem`. */
 export const WORKER_OVERHEAD_MIB = 256;
+/** How long an algorithm's task stays hot with nothing to run before it ends. */
+export const ALGORITHM_IDLE_EXIT_SECONDS = 300;
 /** What an algorithm without `cpu` / `mem` gets (the generic worker's default size). */
 export const DEFAULT_ALGORITHM_CPU = 1;
 export const DEFAULT_ALGORITHM_MEM_MIB = 2048 - WORKER_OVERHEAD_MIB;
@@ -107,7 +109,13 @@ export function algorithmTaskDefinition(
           },
         }
       : {};
-  const environment = { ...o.environment, SLUICE_ALGORITHM: def.name, SLUICE_WORKER_SLOTS: '1' };
+  const environment = {
+    ...o.environment,
+    SLUICE_ALGORITHM: def.name,
+    SLUICE_WORKER_SLOTS: '1',
+    // Hot for a while after its last task, then the task ends: scale to zero.
+    SLUICE_IDLE_EXIT_SECONDS: String(ALGORITHM_IDLE_EXIT_SECONDS),
+  };
   return {
     family: algorithmFamily(o.prefix, def.name),
     requiresCompatibilities: [gpu > 0 ? 'EC2' : 'FARGATE'],

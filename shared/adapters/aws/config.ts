@@ -67,6 +67,8 @@ export const AWS_ENV = {
   gpuCapacityProvider: 'SLUICE_GPU_CAPACITY_PROVIDER',
   /** In an algorithm's own task: the one algorithm its worker runs. */
   algorithm: 'SLUICE_ALGORITHM',
+  /** The worker drains and exits after this many seconds with nothing to run (default: never). */
+  idleExitSeconds: 'SLUICE_IDLE_EXIT_SECONDS',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;

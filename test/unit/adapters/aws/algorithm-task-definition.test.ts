@@ -69,6 +69,7 @@ describe('algorithmTaskDefinition', () => {
       { name: 'SLUICE_JOBS_TABLE', value: 'jobs' },
       { name: 'SLUICE_ALGORITHM', value: 'detect v2' },
       { name: 'SLUICE_WORKER_SLOTS', value: '1' },
+      { name: 'SLUICE_IDLE_EXIT_SECONDS', value: '300' },
     ]);
     expect(main!.resourceRequirements).toBeUndefined();
   });

@@ -26,7 +26,8 @@ function workerPool(slots: number, env: NodeJS.ProcessEnv): TaskRunner {
   // The dataset cache lives on the task's own ephemeral storage (SLUICE_CACHE_DIR, sized by the stack).
   return new WorkerPool({
     maxWorkers: slots,
-    // Algorithms do not get their own tasks on AWS yet (docs/aws.md#algorithms-with-an-image).
+    // In an image algorithm's own task this container is its image; a generic worker runs image
+    // algorithms locally where their own tasks are not switched on (docs/aws.md#algorithms-with-an-image).
     images: 'ignore',
     cacheDir: join(volume, 'cache'),
     ...withDatasetCache(env),

@@ -34,8 +34,8 @@ export class EcsAlgorithmImages {
   ) {}
 
   /** Registers (a new revision of) the algorithm's task definition; answers its ARN. Throws ValidationError for what cannot run. */
-  async register(def: AlgorithmDefinition): Promise<string> {
-    const input = algorithmTaskDefinition(def, this.opts);
+  async register(def: AlgorithmDefinition, taskQueueUrl?: string): Promise<string> {
+    const input = algorithmTaskDefinition(def, this.opts, taskQueueUrl);
     const r = await this.ecs.send(new RegisterTaskDefinitionCommand(input));
     return r.taskDefinition?.taskDefinitionArn ?? (input.family as string);
   }

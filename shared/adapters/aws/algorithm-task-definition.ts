@@ -2,8 +2,8 @@
 // its `cpu`/`mem` (rounded up to a valid Fargate size), running the user's image. The image needs
 // no Sluice code: an init container from the worker image copies Node.js and the Sluice worker
 // into a task-local volume, and the algorithm container's entry point is overridden to run that
-// worker, restricted to this algorithm (SLUICE_ALGORITHM), which starts the algorithm with the
-// image's own python3/node. `gpu` needs an EC2 capacity provider with GPU instances (Fargate has
+// worker on the algorithm's own task queue (algorithm-queues.ts; SLUICE_ALGORITHM names it for
+// logs), which starts the algorithm with the image's own python3/node. `gpu` needs an EC2 capacity provider with GPU instances (Fargate has
 // none); without one it is refused when the algorithm is stored.
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { ValidationError } from '../../errors.ts';
@@ -83,6 +83,8 @@ const RUNTIME_VOLUME = 'sluice-runtime';
 export function algorithmTaskDefinition(
   def: AlgorithmDefinition,
   o: AlgorithmTaskOptions,
+  /** The algorithm's own task queue (algorithm-queues.ts): its worker reads only that one. */
+  taskQueueUrl?: string,
 ): RegisterTaskDefinitionCommandInput {
   if (!def.image) throw new ValidationError(`algorithm '${def.name}' has no image`, 'image');
   const gpu = def.gpu ?? 0;
@@ -115,6 +117,17 @@ export function algorithmTaskDefinition(
     SLUICE_WORKER_SLOTS: '1',
     // Hot for a while after its last task, then the task ends: scale to zero.
     SLUICE_IDLE_EXIT_SECONDS: String(ALGORITHM_IDLE_EXIT_SECONDS),
+    ...(taskQueueUrl
+      ? {
+          SLUICE_TASK_QUEUE_URLS: JSON.stringify({
+            1: taskQueueUrl,
+            2: taskQueueUrl,
+            3: taskQueueUrl,
+            4: taskQueueUrl,
+            5: taskQueueUrl,
+          }),
+        }
+      : {}),
   };
   return {
     family: algorithmFamily(o.prefix, def.name),

@@ -65,6 +65,11 @@ export const AWS_ENV = {
   algorithmLogGroup: 'SLUICE_ALGORITHM_LOG_GROUP',
   algorithmFamilyPrefix: 'SLUICE_ALGORITHM_FAMILY_PREFIX',
   gpuCapacityProvider: 'SLUICE_GPU_CAPACITY_PROVIDER',
+  /**
+   * Set on every function and worker: algorithms with an image have their own task queue
+   * `<this>-alg-<name>` (adapters/aws/algorithm-queues.ts). Unset: every task uses the shared queues.
+   */
+  algorithmQueuePrefix: 'SLUICE_ALGORITHM_QUEUE_PREFIX',
   /** In an algorithm's own task: the one algorithm its worker runs. */
   algorithm: 'SLUICE_ALGORITHM',
   /** The worker drains and exits after this many seconds with nothing to run (default: never). */

@@ -194,7 +194,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
       const { withDatasetCache } = await import('../dataset-cache.ts');
       const cacheDir = join(env.SLUICE_SHARED_VOLUME ?? tmpdir(), 'sluice-cache');
-      // As the Fargate worker: an algorithm's image is not run (docs/aws.md#algorithms-with-an-image).
+      // As the Fargate worker: no Docker in it (docs/aws.md#algorithms-with-an-image).
       runner = new WorkerPool({ maxWorkers: slots, cacheDir, images: 'ignore', ...withDatasetCache(env) });
       ownRunner = runner;
     }

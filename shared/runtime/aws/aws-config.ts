@@ -22,6 +22,8 @@ export interface AwsConfig {
   retentionDays: number;
   /** Most tasks one invocation creates for a batch node (see ExpansionSplit). */
   expandMaxItems: number;
+  /** Image algorithms have their own task queues, named from this prefix (algorithm-queues.ts). */
+  algorithmQueuePrefix?: string;
 }
 
 export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
@@ -57,5 +59,6 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     finishingGraceMs: numberEnv(env, 'finishingGraceSeconds', 60) * 1000,
     retentionDays: numberEnv(env, 'retentionDays', 30),
     expandMaxItems,
+    ...(env[AWS_ENV.algorithmQueuePrefix] ? { algorithmQueuePrefix: env[AWS_ENV.algorithmQueuePrefix] } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { algorithmQueueUrl } from '../../adapters/aws/algorithm-queues.ts';
 import { createDocumentClient, createSqsClient } from '../../adapters/aws/clients.ts';
 import { type DynamoState, openDynamoState } from '../../adapters/aws/dynamo/dynamo-state.ts';
 import { DynamoNotifier } from '../../adapters/aws/dynamo-notifier.ts';
@@ -78,7 +79,7 @@ export class AwsEngine {
   readonly outcomes: StatusQueue;
   readonly builtins: ReadonlyMap<string, BuiltinAlgorithm>;
   readonly engine: Engine;
-  private caps = new Map<string, { cap: number | undefined; at: number }>();
+  private caps = new Map<string, { def: AlgorithmDefinition | undefined; at: number }>();
 
   constructor(opts: AwsEngineOptions) {
     const env = opts.env ?? process.env;
@@ -109,6 +110,9 @@ export class AwsEngine {
       leases: this.state.tasks,
       leaseMs: this.config.leaseMs,
       capOf: (a) => this.capOf(a),
+      ...(this.config.algorithmQueuePrefix
+        ? { queueOf: (a: string) => this.queueOf(a), ownQueues: () => this.ownQueues() }
+        : {}),
       batcher,
       onExpired: (t) =>
         this.outcomes.send(
@@ -211,12 +215,33 @@ export class AwsEngine {
 
   /** maxWorkers of an algorithm, cached for CAP_CACHE_MS (built-ins are uncapped). */
   private async capOf(algorithm: string): Promise<number | undefined> {
+    return (await this.definitionOf(algorithm))?.maxWorkers;
+  }
+
+  /** An image algorithm's own task queue (with SLUICE_ALGORITHM_QUEUE_PREFIX), else undefined. */
+  private async queueOf(algorithm: string): Promise<string | undefined> {
+    const prefix = this.config.algorithmQueuePrefix;
+    if (!prefix || !(await this.definitionOf(algorithm))?.image) return undefined;
+    return algorithmQueueUrl(this.config.statusQueueUrl, prefix, algorithm);
+  }
+
+  /** The own task queues of every stored image algorithm. */
+  private async ownQueues(): Promise<string[]> {
+    const prefix = this.config.algorithmQueuePrefix as string;
+    const algorithms = await this.state.registry.listAlgorithms();
+    return algorithms
+      .filter((a) => a.image)
+      .map((a) => algorithmQueueUrl(this.config.statusQueueUrl, prefix, a.name));
+  }
+
+  /** A stored algorithm's definition, cached for CAP_CACHE_MS (maxWorkers, image). */
+  private async definitionOf(algorithm: string): Promise<AlgorithmDefinition | undefined> {
     if (this.builtins.has(algorithm)) return undefined;
     const c = this.caps.get(algorithm);
-    if (c && this.clock.now() - c.at < CAP_CACHE_MS) return c.cap;
-    const cap = (await this.state.registry.getAlgorithm(algorithm))?.maxWorkers;
-    this.caps.set(algorithm, { cap, at: this.clock.now() });
-    return cap;
+    if (c && this.clock.now() - c.at < CAP_CACHE_MS) return c.def;
+    const def = await this.state.registry.getAlgorithm(algorithm);
+    this.caps.set(algorithm, { def, at: this.clock.now() });
+    return def;
   }
 
   /** A worker's outcome, with the task as it ran (no read needed by the status function). */

@@ -4,6 +4,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { algorithmImagesOptionsFromEnv, EcsAlgorithmImages } from '../../../adapters/aws/algorithm-images.ts';
+import { createAlgorithmQueue } from '../../../adapters/aws/algorithm-queues.ts';
 import { awsRegion } from '../../../adapters/aws/clients.ts';
 import { AWS_ENV, numberEnv, requireEnv } from '../../../adapters/aws/config.ts';
 import { EcsLauncher } from '../../../adapters/aws/ecs-launcher.ts';
@@ -31,7 +32,14 @@ export function engineFromEnv(
       ...(ecs
         ? {
             prepareAlgorithm: async (a) => {
-              if (a.image) await ecs.register(a);
+              if (!a.image) return;
+              // Its own task queue first (SLUICE_ALGORITHM_QUEUE_PREFIX), which its task definition names.
+              const prefix = built.config.algorithmQueuePrefix;
+              const taskQueues = built.config.taskQueueUrls;
+              const queue = prefix
+                ? await createAlgorithmQueue(built.sqs, taskQueues[3] as string, prefix, a.name)
+                : undefined;
+              await ecs.register(a, queue);
             },
           }
         : {}),
@@ -68,5 +76,18 @@ export function launcherFromEnv(env: NodeJS.ProcessEnv = process.env): () => Ecs
       minWorkers: numberEnv(env, 'minWorkers', 0),
     });
     return launcher;
+  };
+}
+
+/** Algorithms with an image (SLUICE_ALGORITHM_WORKER_IMAGE set): their task definitions and tasks. */
+export function algorithmImagesFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): () => EcsAlgorithmImages | undefined {
+  let images: EcsAlgorithmImages | undefined;
+  return () => {
+    if (images) return images;
+    const opts = algorithmImagesOptionsFromEnv(env);
+    if (opts) images = new EcsAlgorithmImages(new ECSClient({ region: awsRegion(env) }), opts);
+    return images;
   };
 }

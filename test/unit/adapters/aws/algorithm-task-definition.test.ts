@@ -74,6 +74,15 @@ describe('algorithmTaskDefinition', () => {
     expect(main!.resourceRequirements).toBeUndefined();
   });
 
+  it("with its own queue, the worker's five task queues are that queue", () => {
+    const td = algorithmTaskDefinition(alg({}), base, 'https://sqs/1/sluice-alg-detect');
+    const env = td.containerDefinitions![1]!.environment!;
+    const urls = JSON.parse(env.find((e) => e.name === 'SLUICE_TASK_QUEUE_URLS')!.value!);
+    expect(urls).toEqual(
+      Object.fromEntries([1, 2, 3, 4, 5].map((p) => [p, 'https://sqs/1/sluice-alg-detect'])),
+    );
+  });
+
   it('an algorithm without cpu/mem gets the generic worker size (1 vCPU, 2 GiB)', () => {
     expect(algorithmTaskDefinition(alg({}), base)).toMatchObject({ cpu: '1024', memory: '2048' });
   });

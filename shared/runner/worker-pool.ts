@@ -55,10 +55,8 @@ export class WorkerPool implements TaskRunner {
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
     if (this.closing) return crashedOutcome('the worker pool is closed', taskLogs(), []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
-    if (this.settings.images === 'ignore' && task.algorithm.env !== 'builtin' && task.algorithm.image) {
-      const { image: _ignored, ...local } = task.algorithm;
-      task = { ...task, algorithm: local };
-    }
+    if (task.algorithm.env !== 'builtin' && task.algorithm.image)
+      task = { ...task, algorithm: this.own(task.algorithm) };
     const algorithm = task.algorithm;
     // Only a cached task waits here: the others reach their slot without a microtask hop.
     const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
@@ -144,8 +142,10 @@ export class WorkerPool implements TaskRunner {
    * Starts processes for `def` until it has `def.minHotWorkers` of them (using free slots only,
    * retiring nothing), so its first tasks skip the interpreter start and the module import.
    */
-  async warmUp(def: AlgorithmDefinition): Promise<void> {
+  async warmUp(given: AlgorithmDefinition): Promise<void> {
+    const def = this.own(given);
     if (this.closing || (def.env !== 'python' && def.env !== 'nodejs') || def.minHotWorkers <= 0) return;
+    if (def.image && !this.runtime()) return;
     const { key, size, spawn } = await this.hotSpec(def);
     let live = 0;
     for (const p of this.slots.procs) if (p.key === key) live++;
@@ -348,6 +348,13 @@ export class WorkerPool implements TaskRunner {
       signal.removeEventListener('abort', onStop);
       this.slots.pump();
     }
+  }
+
+  /** The definition as this pool runs it: with `images: 'ignore'`, without its image. */
+  private own(def: AlgorithmDefinition): AlgorithmDefinition {
+    if (this.settings.images === 'run' || !def.image) return def;
+    const { image: _ignored, ...local } = def;
+    return local;
   }
 
   /** Docker or Podman (container-runtime.ts), looked up once per pool; undefined when there is none. */

@@ -145,6 +145,22 @@ describe('image algorithms through docker (stand-in runtime)', () => {
     }
   });
 
+  it('warmUp starts minHotWorkers containers ahead; the first task uses one', async () => {
+    const p = pool();
+    const warm = { ...js, minHotWorkers: 1 };
+    const before = (await fake.calls()).length;
+    try {
+      await p.warmUp(warm);
+      const [pid] = p.pids();
+      expect(pid).toBeGreaterThan(0);
+      expect(result<{ doubled: number[] }>(await p.run(task(warm, [3]), never)).doubled).toEqual([6]);
+      expect(p.pids()).toEqual([pid]);
+      expect(await runsSince(before)).toHaveLength(1);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('command: one container per task, the task on its stdin (-i), the result from its stdout', async () => {
     const p = pool();
     const before = (await fake.calls()).length;

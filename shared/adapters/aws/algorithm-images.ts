@@ -104,6 +104,8 @@ const INHERITED: readonly AwsEnvKey[] = [
   'leaseSeconds',
   'agingSeconds',
   'retentionDays',
+  // Its own enqueues (code API children) of image algorithms go to their queues.
+  'algorithmQueuePrefix',
 ];
 
 /** The algorithm images' options from the environment, or undefined where the stacks set none. */

@@ -33,6 +33,9 @@ export function workerPool(slots: number, env: NodeJS.ProcessEnv): WorkerPool {
   const volume = env[AWS_ENV.sharedVolumePath] ?? DEFAULT_SHARED_VOLUME;
   return new WorkerPool({
     maxWorkers: slots,
+    // In an image algorithm's own task this container is its image; a generic worker runs image
+    // algorithms locally where their own tasks are not switched on (docs/aws.md#algorithms-with-an-image).
+    images: 'ignore',
     cacheDir: join(volume, 'cache'),
     fetchUploadedCode: uploadedCodeReader(env),
     env,
@@ -51,7 +54,12 @@ export function createWorkerHandler(deps: Partial<WorkerTaskDeps> = {}) {
       env,
       ...(deps.builtins ? { builtins: deps.builtins } : {}),
     };
-    const worker = startWorker(engine, { runner, slots }, context.signal);
+    const idleExitMs = numberEnv(env, 'idleExitSeconds', 0) * 1000;
+    const worker = startWorker(
+      engine,
+      { runner, slots, ...(idleExitMs > 0 ? { idleExitMs } : {}) },
+      context.signal,
+    );
     await worker.done;
     await runner.close();
   };

@@ -2,6 +2,12 @@
 // fleet size); a thin middy shell over shared/runtime/aws/handlers/dispatch.ts.
 import middy from '@middy/core';
 import { createDispatchHandler } from '../shared/runtime/aws/handlers/dispatch.ts';
-import { engineFromEnv, launcherFromEnv } from '../shared/runtime/aws/handlers/engine-from-env.ts';
+import {
+  algorithmImagesFromEnv,
+  engineFromEnv,
+  launcherFromEnv,
+} from '../shared/runtime/aws/handlers/engine-from-env.ts';
 
-export const handler = middy(createDispatchHandler(engineFromEnv(), launcherFromEnv()));
+export const handler = middy(
+  createDispatchHandler(engineFromEnv(), launcherFromEnv(), algorithmImagesFromEnv()),
+);

@@ -50,6 +50,8 @@ export async function versioned(
   def: AlgorithmDefinition,
   current: AlgorithmDefinition | undefined,
 ): Promise<{ algorithm: AlgorithmDefinition; created: boolean; semver?: string }> {
+  // AWS: an algorithm with an image gets its task definition and queue first; a throw refuses it.
+  await deps.prepareAlgorithm?.(def);
   if (current?.version && sameDefinition(current, def)) return { algorithm: current, created: false };
   const latest = (await deps.registry.listAlgorithmVersions(def.name))[0];
   const version = versionId();
@@ -97,6 +99,7 @@ export async function restoreVersion(deps: ApiDeps, body: { name: string; versio
   if (deps.builtins.has(v.name)) {
     throw new ConflictError(`"${v.name}" is a built-in algorithm`, 'BUILTIN_ALGORITHM');
   }
+  await deps.prepareAlgorithm?.(v.algorithm);
   await deps.registry.putAlgorithm(v.algorithm, 'upsert');
   deps.onAlgorithmsChanged?.();
   return v;

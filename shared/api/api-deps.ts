@@ -1,5 +1,7 @@
 // What the REST API's operations need of the engine: its ports, a way to start and stop jobs, and
 // the cron scheduler where one runs. assembleEngine() builds one; tests may build their own.
+
+import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { CodeStore } from '../ports/code-store.ts';
 import type { DebugSessions } from '../ports/debug-sessions.ts';
 import type { DynamicTaskRef, DynamicTaskRequest, DynamicTaskState } from '../ports/dynamic-tasks.ts';
@@ -67,6 +69,11 @@ export interface ApiDeps {
   codeStore?: CodeStore;
   /** Told when stored algorithms change (the dispatcher caches definitions). */
   onAlgorithmsChanged?: () => void;
+  /**
+   * Called with a valid algorithm before it is stored; a throw refuses it (nothing is stored). AWS:
+   * registers the task definition of an algorithm with an image (adapters/aws/algorithm-images.ts).
+   */
+  prepareAlgorithm?: (algorithm: AlgorithmDefinition) => Promise<void>;
   /**
    * Resolves once the writes made so far are committed (the embedded store group-commits them a
    * turn later): a change is acknowledged only after it, so a 201's jobId survives a kill -9.

@@ -41,6 +41,8 @@ export interface AssembleOptions {
   onAlgorithmsChanged?: () => void;
   /** Where the API keeps uploaded code (`POST /store/algorithms/apply`). */
   codeStore?: CodeStore;
+  /** See ApiDeps.prepareAlgorithm. */
+  prepareAlgorithm?: ApiDeps['prepareAlgorithm'];
   /**
    * Serve the live event stream (`GET /api/v1/events`): where this process sees every change of
    * its jobs (the embedded engine), not where the work is spread over functions (AWS).
@@ -129,6 +131,7 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     ...(debug ? { debug } : {}),
     ...(opts.cron ? { cron: opts.cron } : {}),
     ...(opts.codeStore ? { codeStore: opts.codeStore } : {}),
+    ...(opts.prepareAlgorithm ? { prepareAlgorithm: opts.prepareAlgorithm } : {}),
     onAlgorithmsChanged: () => {
       dispatcher?.invalidateAlgorithms();
       opts.onAlgorithmsChanged?.();

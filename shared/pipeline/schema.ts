@@ -248,7 +248,12 @@ export const algorithmSchema = {
       description: 'argv to run (env command).',
     },
     codePath: { type: 'string', minLength: 1 },
-    image: { type: 'string', minLength: 1, description: 'Container image (AWS backend).' },
+    image: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Container image: run through Docker or Podman by the embedded engine (docs/algorithms.md).',
+    },
     cpu: { type: 'number', exclusiveMinimum: 0 },
     mem: { type: 'string', pattern: MEMORY_PATTERN },
     gpu: { type: 'integer', minimum: 0 },

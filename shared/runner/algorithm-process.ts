@@ -19,6 +19,7 @@ import {
   stoppedOutcome,
 } from './outcome.ts';
 import type { StopSwitch } from './stop-switch.ts';
+import { DEFAULT_TASK_SIZE, type TaskSize } from './task-size.ts';
 import type { HostResponse, StopReason } from './types.ts';
 
 export interface AlgorithmProcessOptions {
@@ -35,6 +36,8 @@ export interface AlgorithmProcessOptions {
   maxLogLines: number;
   maxLogBytes: number;
   killGraceMs: number;
+  /** CPUs and memory the process counts for in the pool. Default: DEFAULT_TASK_SIZE. */
+  size?: TaskSize;
 }
 
 interface ActiveTask {
@@ -54,6 +57,7 @@ interface ActiveTask {
 export class AlgorithmProcess {
   readonly key: string;
   readonly algorithmName: string;
+  readonly size: TaskSize;
   /** `claimed`: leased by the pool to a task that is about to call run(). */
   state: 'idle' | 'claimed' | 'busy' | 'dead' = 'idle';
   lastUsed = Date.now();
@@ -72,6 +76,7 @@ export class AlgorithmProcess {
   constructor(private readonly options: AlgorithmProcessOptions) {
     this.key = options.key;
     this.algorithmName = options.algorithmName;
+    this.size = options.size ?? DEFAULT_TASK_SIZE;
     const marker = `\u001esluice-task-end:${randomBytes(8).toString('hex')}`;
     this.child = new ManagedChild(options.command, [...options.args, marker], {
       cwd: options.cwd,

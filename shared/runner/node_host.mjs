@@ -6,6 +6,7 @@
 // HKube's interface: start(args, hkubeApi) (may return a Promise); optional init(args), once, before
 // the first task. hkubeApi is HKube's code API: each call goes to the pool as {"t":"call"} on fd 4 and
 // a wait as {"t":"wait"}; the pool answers {"t":"reply"} on fd 3.
+import { openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -117,8 +118,14 @@ async function serve(request) {
   responses.write(response);
 }
 
-const responses = new Socket({ fd: 4, readable: false, writable: true });
-const requests = new Socket({ fd: 3, readable: true, writable: false });
+// fds 3 and 4, or, in a container (the pool's fds cannot cross `docker run`), the two FIFOs of the
+// directory SLUICE_HOST_PIPES names, which container_bridge.mjs relays to them.
+const pipes = process.env.SLUICE_HOST_PIPES;
+delete process.env.SLUICE_HOST_PIPES;
+const requestsFd = pipes ? openSync(join(pipes, 'requests'), 'r') : 3;
+const responsesFd = pipes ? openSync(join(pipes, 'responses'), 'w') : 4;
+const responses = new Socket({ fd: responsesFd, readable: false, writable: true });
+const requests = new Socket({ fd: requestsFd, readable: true, writable: false });
 requests.setEncoding('utf8');
 let chain = Promise.resolve();
 // Only the new chunk is searched for a newline: a large input line costs O(size), not O(size^2).

@@ -1,6 +1,6 @@
 // The worker pool's options checked and completed with their defaults (types.ts documents each),
 // and the built-in modules every pool offers unless told otherwise.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../errors.ts';
@@ -54,8 +54,18 @@ export function poolSettings(options: WorkerPoolOptions): PoolSettings {
   ] as const) {
     count(name, 0);
   }
+  for (const name of ['cpus', 'memoryMiB'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new ValidationError(`worker pool: ${name} must be a number > 0, got ${String(value)}`, name);
+    }
+  }
+  const maxWorkers = options.maxWorkers ?? availableParallelism();
   return {
-    maxWorkers: options.maxWorkers ?? availableParallelism(),
+    maxWorkers,
+    images: options.images ?? 'run',
+    cpus: options.cpus ?? Math.max(availableParallelism(), maxWorkers),
+    memoryMiB: options.memoryMiB ?? totalmem() / 2 ** 20,
     builtinModules: options.builtinModules ?? [...CORE_BUILTIN_MODULES],
     ioTasksPerHost: options.ioTasksPerHost ?? DEFAULT_IO_TASKS_PER_HOST,
     maxLogLines: options.maxLogLines ?? DEFAULT_MAX_LOG_LINES,

@@ -1,16 +1,19 @@
 // The worker pool's slots: `maxWorkers` in total, each holding a hot python/nodejs process
 // (reused task after task), a running command, or a builtin host (which runs several io-bound
 // builtins at once). A lease is taken at once or waited for; when every slot is held by idle
-// processes of other algorithms, the least recently used one is retired to make room.
+// processes of other algorithms, the least recently used one is retired to make room. Besides the
+// slot count, processes take CPUs and memory (task-size.ts) from the pool's budgets, so
+// algorithms that declare `cpu`/`mem` never oversubscribe the machine.
 import type { PosixUser } from './algorithm-isolation.ts';
 import type { AlgorithmProcess } from './algorithm-process.ts';
 import { BuiltinHost } from './builtin-host.ts';
 import type { PoolSettings } from './pool-settings.ts';
+import { DEFAULT_TASK_SIZE, type TaskSize } from './task-size.ts';
 
 export type Want =
-  | { kind: 'process'; key: string; spawn: () => AlgorithmProcess }
+  | { kind: 'process'; key: string; size: TaskSize; spawn: () => AlgorithmProcess }
   | { kind: 'builtin'; weight: number }
-  | { kind: 'command' };
+  | { kind: 'command'; size: TaskSize };
 
 export type Lease =
   | { kind: 'process'; proc: AlgorithmProcess }
@@ -22,14 +25,19 @@ interface Waiter {
   resolve(lease: Lease | undefined): void;
 }
 
+/** Sums of fractional CPUs (0.1 + 0.2) are compared with this slack. */
+const EPSILON = 1e-9;
+
 export class PoolSlots {
   readonly procs = new Set<AlgorithmProcess>();
   readonly hosts = new Set<BuiltinHost>();
   /** Every child not yet known to have exited, so close() can wait for all of them. */
   readonly living = new Set<Promise<unknown>>();
   readonly waiters: Waiter[] = [];
-  /** Command leases (a command's process exists only while its task runs). */
+  /** Command leases (a command's process exists only while its task runs), and what they take. */
   commandSlots = 0;
+  private commandCpu = 0;
+  private commandMemMiB = 0;
   /** minHotWorkers by process key, for the algorithms that asked for warm processes. */
   readonly minHot = new Map<string, number>();
   closing = false;
@@ -43,9 +51,43 @@ export class PoolSlots {
 
   /** Slots of processes whose task waits on children it started (code API): lent, counted free. */
   lent = 0;
+  /** Their CPUs, lent too (a waiting process computes nothing; its memory stays taken). */
+  private lentCpu = 0;
 
   usedSlots(): number {
     return this.procs.size + this.hosts.size + this.commandSlots - this.lent;
+  }
+
+  /** CPUs and MiB the live processes, hosts and commands take (lent CPUs not counted). */
+  usage(): TaskSize {
+    let cpu = this.hosts.size * DEFAULT_TASK_SIZE.cpu + this.commandCpu - this.lentCpu;
+    let memMiB = this.commandMemMiB;
+    for (const p of this.procs) {
+      cpu += p.size.cpu;
+      memMiB += p.size.memMiB;
+    }
+    return { cpu, memMiB };
+  }
+
+  /** A waiting task lends its slot and CPUs (waiting = true), or takes them back; the caller pumps. */
+  lend(size: TaskSize, waiting: boolean): void {
+    this.lent += waiting ? 1 : -1;
+    this.lentCpu += waiting ? size.cpu : -size.cpu;
+  }
+
+  /** A command's process ended: its slot, CPUs and memory free. */
+  releaseCommand(size: TaskSize): void {
+    this.commandSlots--;
+    this.commandCpu -= size.cpu;
+    this.commandMemMiB -= size.memMiB;
+  }
+
+  /** Whether a process of `size` fits beside the current ones (a slot, CPUs and memory). */
+  roomFor(size: TaskSize): boolean {
+    const { maxWorkers, cpus, memoryMiB } = this.settings;
+    if (this.usedSlots() >= maxWorkers) return false;
+    const used = this.usage();
+    return used.cpu + size.cpu <= cpus + EPSILON && used.memMiB + size.memMiB <= memoryMiB + EPSILON;
   }
 
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
@@ -94,7 +136,7 @@ export class PoolSlots {
         return { kind: 'builtin', host: best };
       }
     }
-    if (this.usedSlots() >= this.settings.maxWorkers && !this.retireIdle()) return undefined;
+    if (!this.makeRoom(want.kind === 'builtin' ? DEFAULT_TASK_SIZE : want.size)) return undefined;
     switch (want.kind) {
       case 'process': {
         const proc = want.spawn();
@@ -108,8 +150,44 @@ export class PoolSlots {
       }
       case 'command':
         this.commandSlots++;
+        this.commandCpu += want.size.cpu;
+        this.commandMemMiB += want.size.memMiB;
         return { kind: 'command' };
     }
+  }
+
+  /**
+   * True when a process of `size` fits now, or after retiring idle processes and hosts. Nothing is
+   * retired unless retiring every idle one would make room: warm processes are not thrown away for
+   * a task that would wait anyway.
+   */
+  private makeRoom(size: TaskSize): boolean {
+    if (this.roomFor(size)) return true;
+    let slots = 0;
+    let cpu = 0;
+    let memMiB = 0;
+    for (const p of this.procs) {
+      if (p.state !== 'idle') continue;
+      slots++;
+      cpu += p.size.cpu;
+      memMiB += p.size.memMiB;
+    }
+    for (const h of this.hosts) {
+      if (h.load !== 0) continue;
+      slots++;
+      cpu += DEFAULT_TASK_SIZE.cpu;
+    }
+    const { maxWorkers, cpus, memoryMiB } = this.settings;
+    const used = this.usage();
+    if (
+      slots === 0 ||
+      this.usedSlots() - slots >= maxWorkers ||
+      used.cpu - cpu + size.cpu > cpus + EPSILON ||
+      used.memMiB - memMiB + size.memMiB > memoryMiB + EPSILON
+    )
+      return false;
+    while (!this.roomFor(size)) if (!this.retireIdle()) return false;
+    return true;
   }
 
   /**

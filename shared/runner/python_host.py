@@ -182,12 +182,21 @@ def end_of_task_output(marker):
             pass
 
 
+def open_channels():
+    """fds 3 and 4, or, in a container (the pool's fds cannot cross `docker run`), the two FIFOs
+    of the directory SLUICE_HOST_PIPES names, which container_bridge.mjs relays to them."""
+    pipes = os.environ.pop("SLUICE_HOST_PIPES", None)
+    if not pipes:
+        return os.fdopen(3, "rb"), os.fdopen(4, "wb", buffering=0)
+    requests = open(os.path.join(pipes, "requests"), "rb")
+    return requests, open(os.path.join(pipes, "responses"), "wb", buffering=0)
+
+
 def main():
     code_dir, entry, marker = sys.argv[1], sys.argv[2], sys.argv[3].encode() + b"\n"
     # User code (or a library parsing flags at import) should see its own program, not ours.
     sys.argv = [os.path.join(code_dir, entry)]
-    requests = os.fdopen(3, "rb")
-    responses = os.fdopen(4, "wb", buffering=0)
+    requests, responses = open_channels()
     algorithm, load_error = None, None
     api = HkubeApi(requests, responses)
     try:

@@ -19,6 +19,20 @@ export interface WorkerPoolOptions {
   /** Total process slots (hot processes, running commands, builtin hosts). Default: os.availableParallelism(). */
   maxWorkers?: number;
   /**
+   * CPUs the pool's processes may count for together (each counts its algorithm's `cpu`, default 1;
+   * see task-size.ts). Default: the larger of the machine's CPUs and `maxWorkers`, so `--workers`
+   * above the CPU count still runs that many undeclared processes.
+   */
+  cpus?: number;
+  /**
+   * `run`: an algorithm with `image` runs through Docker/Podman (container-runtime.ts). `ignore`:
+   * its image is ignored and it runs as a local process, as an AWS worker does until algorithms get
+   * their own tasks there (docs/aws.md#algorithms-with-an-image). Default `run`.
+   */
+  images?: 'run' | 'ignore';
+  /** MiB of memory the pool's processes may count for together (each its algorithm's `mem`, default 0). Default: the machine's total memory. */
+  memoryMiB?: number;
+  /**
    * Modules defining the built-in algorithms, imported both by the pool (for names and `ioBound`)
    * and by the builtin host process (to run them). Default: shared/builtins/index.ts `coreBuiltins`.
    */

@@ -1,6 +1,7 @@
 // The embedded backend's TaskRunner: a pool of local processes (slots: pool-slots.ts). Built-ins
 // run in builtin hosts, python/nodejs algorithms in hot processes reused task after task, command
 // algorithms as one process per task. Every task can be stopped and has its node ttl enforced.
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
@@ -11,11 +12,13 @@ import { type AlgorithmIsolation, algorithmEnv } from './algorithm-isolation.ts'
 import { AlgorithmProcess } from './algorithm-process.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
+import { containerCommand, containerHostProcess, findContainerRuntime } from './container-runtime.ts';
 import { cachedEnv, DatasetCache } from './dataset-cache.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { StopSwitch } from './stop-switch.ts';
+import { DEFAULT_TASK_SIZE, type TaskSize, taskSize, tooBigFor } from './task-size.ts';
 import type { WorkerPoolOptions, WorkerPoolStats } from './types.ts';
 
 export { CORE_BUILTIN_MODULES } from './pool-settings.ts';
@@ -37,6 +40,7 @@ export class WorkerPool implements TaskRunner {
   private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
   private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
   private closing?: Promise<void>;
+  private containerRuntime?: { path: string } | { error: string };
 
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
@@ -61,6 +65,8 @@ export class WorkerPool implements TaskRunner {
   async run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome> {
     if (this.closing) return crashedOutcome('the worker pool is closed', taskLogs(), []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
+    if (task.algorithm.env !== 'builtin' && task.algorithm.image)
+      task = { ...task, algorithm: this.own(task.algorithm) };
     const algorithm = task.algorithm;
     // Only a cached task waits here: the others reach their slot without a microtask hop.
     const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
@@ -105,15 +111,24 @@ export class WorkerPool implements TaskRunner {
 
   freeSlots(_algorithmName: string, ioBound: boolean): number {
     if (this.closing) return 0;
-    const { maxWorkers, ioTasksPerHost } = this.settings;
+    const { maxWorkers, ioTasksPerHost, cpus } = this.settings;
     let idle = 0;
-    for (const p of this.slots.procs) if (p.state === 'idle') idle++;
+    let idleCpu = 0;
+    for (const p of this.slots.procs) {
+      if (p.state !== 'idle') continue;
+      idle++;
+      idleCpu += p.size.cpu;
+    }
     let hostRoom = 0;
     for (const h of this.slots.hosts) {
-      if (h.load === 0) idle++;
-      else if (ioBound) hostRoom += ioTasksPerHost - h.load;
+      if (h.load === 0) {
+        idle++;
+        idleCpu++;
+      } else if (ioBound) hostRoom += ioTasksPerHost - h.load;
     }
-    const newSlots = maxWorkers - this.slots.usedSlots() + idle;
+    // Counted as default-sized processes: the dispatcher claims, run() then waits for room.
+    const byCpu = Math.floor(cpus - this.slots.usage().cpu + idleCpu + 1e-9);
+    const newSlots = Math.min(maxWorkers - this.slots.usedSlots() + idle, byCpu);
     const free = ioBound ? hostRoom + newSlots * ioTasksPerHost : newSlots;
     return Math.max(0, free - this.slots.waiters.length);
   }
@@ -137,12 +152,14 @@ export class WorkerPool implements TaskRunner {
    * Starts processes for `def` until it has `def.minHotWorkers` of them (using free slots only,
    * retiring nothing), so its first tasks skip the interpreter start and the module import.
    */
-  async warmUp(def: AlgorithmDefinition): Promise<void> {
+  async warmUp(given: AlgorithmDefinition): Promise<void> {
+    const def = this.own(given);
     if (this.closing || (def.env !== 'python' && def.env !== 'nodejs') || def.minHotWorkers <= 0) return;
-    const { key, spawn } = await this.hotSpec(def);
+    if (def.image && !this.runtime()) return;
+    const { key, size, spawn } = await this.hotSpec(def);
     let live = 0;
     for (const p of this.slots.procs) if (p.key === key) live++;
-    for (; live < def.minHotWorkers && this.slots.usedSlots() < this.settings.maxWorkers; live++) spawn();
+    for (; live < def.minHotWorkers && this.slots.roomFor(size); live++) spawn();
   }
 
   stats(): WorkerPoolStats {
@@ -181,8 +198,11 @@ export class WorkerPool implements TaskRunner {
     signal: AbortSignal,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
-    const { key, spawn } = await this.hotSpec(def, cacheUrl);
-    const lease = await this.slots.acquire({ kind: 'process', key, spawn }, signal);
+    if (def.image && !this.runtime()) return this.noRuntime(def);
+    const { key, size, spawn } = await this.hotSpec(def, cacheUrl);
+    const tooBig = tooBigFor(def.name, size, this.settings);
+    if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
+    const lease = await this.slots.acquire({ kind: 'process', key, size, spawn }, signal);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
       lease.proc.run(task.input, task.info, stop, task.timeoutMs, this.lending(task)),
@@ -196,10 +216,11 @@ export class WorkerPool implements TaskRunner {
   private lending(task: TaskSpec): CodeApiSession | undefined {
     const api = task.codeApi;
     if (!api) return undefined;
+    const size = task.algorithm.env === 'builtin' ? DEFAULT_TASK_SIZE : taskSize(task.algorithm);
     return {
       call: (index, call) => api.call(index, call),
       lend: (waiting) => {
-        this.slots.lent += waiting ? 1 : -1;
+        this.slots.lend(size, waiting);
         api.lend(waiting);
         if (waiting) this.slots.pump();
       },
@@ -210,32 +231,46 @@ export class WorkerPool implements TaskRunner {
   private async hotSpec(
     def: AlgorithmDefinition,
     cacheUrl?: string,
-  ): Promise<{ key: string; spawn: () => AlgorithmProcess }> {
-    const codeDir = await this.code.codeDir(def);
+  ): Promise<{ key: string; size: TaskSize; spawn: () => AlgorithmProcess }> {
+    // An image without code of its own (codePath, an upload) carries its code (run in its WORKDIR).
+    const ownCode = !def.image || def.codePath || def.fileInfo;
+    const codeDir = ownCode ? await this.code.codeDir(def) : undefined;
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
-    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}${cacheUrl ? `\0${cacheUrl}` : ''}`;
+    const where = def.image ? `image:${def.image}` : (cacheUrl ?? '');
+    const key = `${def.env}\0${def.name}\0${codeDir}\0${entry}\0${where}`;
     if (def.minHotWorkers > 0) this.slots.minHot.set(key, def.minHotWorkers);
     else this.slots.minHot.delete(key);
+    const size = taskSize(def);
     const spawn = () => {
       const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
-      const env = this.algorithmEnv(cacheUrl);
+      const env = this.algorithmEnv(def.image ? undefined : cacheUrl);
+      const hostScript = python ? PYTHON_HOST : NODE_HOST;
+      const runtime = def.image ? this.runtime() : undefined;
+      const { command, args, scratch } = runtime
+        ? containerHostProcess({ runtime, node, def, hostScript, codeDir, entry, size, killGraceMs })
+        : python
+          ? { command: py, args: ['-u', hostScript, codeDir as string, entry] }
+          : { command: node, args: [hostScript, codeDir as string, entry] };
       const proc = new AlgorithmProcess({
         key,
         algorithmName: def.name,
-        command: python ? py : node,
-        args: python ? ['-u', PYTHON_HOST, codeDir, entry] : [NODE_HOST, codeDir, entry],
-        cwd: codeDir,
+        command,
+        args,
+        cwd: codeDir ?? process.cwd(),
         env: python ? { ...env, PYTHONUNBUFFERED: '1' } : env,
         ...this.user(),
         maxLogLines,
         maxLogBytes,
         killGraceMs,
+        size,
       });
       this.slots.addProcess(proc);
+      // The bridge removes its FIFO directory itself, unless it was killed first.
+      if (scratch) void proc.exited.then(() => rm(scratch, { recursive: true, force: true }));
       return proc;
     };
-    return { key, spawn };
+    return { key, size, spawn };
   }
 
   private async runBuiltin(
@@ -263,12 +298,18 @@ export class WorkerPool implements TaskRunner {
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
-    const argv = def.command;
-    const cwd = await this.code.codeDir(def);
-    const lease = await this.slots.acquire({ kind: 'command' }, signal);
+    if (def.image && !this.runtime()) return this.noRuntime(def);
+    const ownCode = !def.image || def.codePath || def.fileInfo;
+    const cwd = ownCode ? await this.code.codeDir(def) : process.cwd();
+    const size = taskSize(def);
+    const runtime = def.image ? this.runtime() : undefined;
+    const argv = runtime ? containerCommand(runtime, def, ownCode ? cwd : undefined, size) : def.command;
+    const tooBig = tooBigFor(def.name, size, this.settings);
+    if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
+    const lease = await this.slots.acquire({ kind: 'command', size }, signal);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
     if (this.closing) {
-      this.slots.commandSlots--; // close() began while this task resumed: start no new process
+      this.slots.releaseCommand(size); // close() began while this task resumed: start no new process
       return this.notStarted(task, signal);
     }
     return this.supervise(task, signal, (stop) => {
@@ -278,7 +319,7 @@ export class WorkerPool implements TaskRunner {
           algorithmName: def.name,
           argv,
           cwd,
-          env: this.algorithmEnv(cacheUrl),
+          env: this.algorithmEnv(def.image ? undefined : cacheUrl),
           ...this.user(),
           maxLogLines,
           maxLogBytes,
@@ -294,7 +335,7 @@ export class WorkerPool implements TaskRunner {
       this.slots.track(run.done);
       return run.done.finally(() => {
         this.commands.delete(run);
-        this.slots.commandSlots--;
+        this.slots.releaseCommand(size);
       });
     });
   }
@@ -331,6 +372,29 @@ export class WorkerPool implements TaskRunner {
       signal.removeEventListener('abort', onStop);
       this.slots.pump();
     }
+  }
+
+  /** The definition as this pool runs it: with `images: 'ignore'`, without its image. */
+  private own(def: AlgorithmDefinition): AlgorithmDefinition {
+    if (this.settings.images === 'run' || !def.image) return def;
+    const { image: _ignored, ...local } = def;
+    return local;
+  }
+
+  /** Docker or Podman (container-runtime.ts), looked up once per pool; undefined when there is none. */
+  private runtime(): string | undefined {
+    this.containerRuntime ??= findContainerRuntime(this.settings.env);
+    return 'path' in this.containerRuntime ? this.containerRuntime.path : undefined;
+  }
+
+  private noRuntime(def: AlgorithmDefinition): TaskOutcome {
+    const why = this.containerRuntime && 'error' in this.containerRuntime ? this.containerRuntime.error : '';
+    return failedOutcome(
+      `algorithm '${def.name}' runs in image '${def.image}', but ${why}`,
+      taskLogs(),
+      [],
+      'invalid-input',
+    );
   }
 
   private notStarted(task: TaskSpec, signal: AbortSignal): TaskOutcome {

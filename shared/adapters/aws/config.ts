@@ -70,6 +70,27 @@ export const AWS_ENV = {
    * `api-answers/` and answered with a 303 to a presigned URL of it.
    */
   apiInlineMaxBytes: 'SLUICE_API_INLINE_MAX_BYTES',
+  /**
+   * Algorithms with an image (adapters/aws/algorithm-images.ts): the worker image their init
+   * container copies Node.js and the worker from (set: the api function registers their task
+   * definitions), the roles and log group of those tasks, the family prefix, and an EC2 capacity
+   * provider with GPU instances (without it, `gpu` is refused).
+   */
+  algorithmWorkerImage: 'SLUICE_ALGORITHM_WORKER_IMAGE',
+  algorithmTaskRoleArn: 'SLUICE_ALGORITHM_TASK_ROLE_ARN',
+  algorithmExecutionRoleArn: 'SLUICE_ALGORITHM_EXECUTION_ROLE_ARN',
+  algorithmLogGroup: 'SLUICE_ALGORITHM_LOG_GROUP',
+  algorithmFamilyPrefix: 'SLUICE_ALGORITHM_FAMILY_PREFIX',
+  gpuCapacityProvider: 'SLUICE_GPU_CAPACITY_PROVIDER',
+  /**
+   * Set on every function and worker: algorithms with an image have their own task queue
+   * `<this>-alg-<name>` (adapters/aws/algorithm-queues.ts). Unset: every task uses the shared queues.
+   */
+  algorithmQueuePrefix: 'SLUICE_ALGORITHM_QUEUE_PREFIX',
+  /** In an algorithm's own task: the one algorithm its worker runs. */
+  algorithm: 'SLUICE_ALGORITHM',
+  /** The worker drains and exits after this many seconds with nothing to run (default: never). */
+  idleExitSeconds: 'SLUICE_IDLE_EXIT_SECONDS',
 } as const;
 
 export type AwsEnvKey = keyof typeof AWS_ENV;

@@ -46,6 +46,10 @@ export interface SqsTaskQueueOptions {
   batcher?: SqsBatcher;
   /** The cap of an algorithm (maxWorkers), if any. */
   capOf?: (algorithm: string) => Promise<number | undefined>;
+  /** An algorithm's own queue (an image algorithm's, read only by its own tasks), if it has one. */
+  queueOf?: (algorithm: string) => Promise<string | undefined>;
+  /** Every algorithm's own queue: `quiet` looks at them too. */
+  ownQueues?: () => Promise<string[]>;
   /** Free local slots: never hold more messages than these plus `prefetch`. */
   capacity?: () => number;
   /**

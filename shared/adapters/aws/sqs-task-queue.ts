@@ -73,22 +73,29 @@ export class SqsTaskQueue implements TaskQueue {
 
   // ----------------------------------------------------------------------------- enqueue
   async enqueue(tasks: QueuedTask[]): Promise<void> {
-    const byLevel = new Map<number, TaskMessage[]>();
+    // An algorithm with its own queue gets its tasks there, whatever their priority.
+    const own = new Map<string, string | undefined>();
+    const queueOf = this.opts.queueOf;
+    if (queueOf)
+      for (const t of tasks)
+        if (!own.has(t.algorithmName)) own.set(t.algorithmName, await queueOf(t.algorithmName));
+    const byUrl = new Map<string, TaskMessage[]>();
     for (const t of tasks) {
       const level = Math.min(5, Math.max(1, Math.round(t.priority)));
-      const list = byLevel.get(level) ?? [];
+      const url = own.get(t.algorithmName) ?? this.url(level);
+      const list = byUrl.get(url) ?? [];
       list.push({ ...t, attempt: t.attempt ?? 1, level });
-      byLevel.set(level, list);
+      byUrl.set(url, list);
       this.emptyUntil.delete(level); // not empty any more, as far as this process knows
     }
-    const batches: [number, TaskMessage[]][] = [];
-    for (const [level, list] of byLevel) {
-      for (let i = 0; i < list.length; i += 10) batches.push([level, list.slice(i, i + 10)]);
+    const batches: [string, TaskMessage[]][] = [];
+    for (const [url, list] of byUrl) {
+      for (let i = 0; i < list.length; i += 10) batches.push([url, list.slice(i, i + 10)]);
     }
     // Bounded fan-out: at most 16 batches in flight.
     for (let i = 0; i < batches.length; i += 16) {
       await Promise.all(
-        batches.slice(i, i + 16).map(([level, list]) => sendTaskBatch(this.opts.sqs, this.url(level), list)),
+        batches.slice(i, i + 16).map(([url, list]) => sendTaskBatch(this.opts.sqs, url, list)),
       );
     }
   }
@@ -359,6 +366,7 @@ export class SqsTaskQueue implements TaskQueue {
     return queuesQuiet(this.opts.sqs, [
       ...PRIORITIES.map((l) => this.url(l)),
       ...(this.opts.relatedUrls ?? []),
+      ...((await this.opts.ownQueues?.()) ?? []),
     ]);
   }
 

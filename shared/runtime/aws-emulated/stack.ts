@@ -96,6 +96,7 @@ export interface LocalAwsStack {
     slots: number,
     signal: AbortSignal,
     drainMs?: number,
+    idleExitMs?: number,
   ): { engine: AwsEngine; worker: RunningWorker };
   close(): Promise<void>;
 }
@@ -163,10 +164,22 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   const tick = every(clock, opts.dispatchEveryMs ?? 1000, () => void handlers.dispatch().catch(onError));
 
   const workers: { engine: AwsEngine; worker: RunningWorker; controller?: AbortController }[] = [];
-  const spawnWorker = (runner: TaskRunner, slots: number, signal: AbortSignal, drainMs?: number) => {
+  const spawnWorker = (
+    runner: TaskRunner,
+    slots: number,
+    signal: AbortSignal,
+    drainMs?: number,
+    idleExitMs?: number,
+  ) => {
     const worker = startWorker(
       { ...common, queue: { ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}) } },
-      { runner, slots, pollMs: 50, ...(drainMs !== undefined ? { drainMs } : {}) },
+      {
+        runner,
+        slots,
+        pollMs: 50,
+        ...(drainMs !== undefined ? { drainMs } : {}),
+        ...(idleExitMs !== undefined ? { idleExitMs } : {}),
+      },
       signal,
     );
     const w = { engine: worker.engine, worker };
@@ -190,6 +203,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       runner = new WorkerPool({
         maxWorkers: slots,
         cacheDir,
+        images: 'ignore', // as the Fargate worker: no Docker in it (docs/aws.md#algorithms-with-an-image)
         fetchUploadedCode: uploadedCodeReader(env),
         ...withDatasetCache(env),
       });

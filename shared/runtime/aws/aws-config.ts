@@ -26,6 +26,8 @@ export interface AwsConfig {
   expandMaxItems: number;
   /** Largest api answer returned inline (bytes of the Lambda response); larger ones go by URL. */
   apiInlineMaxBytes: number;
+  /** Image algorithms have their own task queues, named from this prefix (algorithm-queues.ts). */
+  algorithmQueuePrefix?: string;
 }
 
 /** Under Lambda's 6 MB response limit with room for the envelope and headers. */
@@ -66,5 +68,6 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
     retentionDays: numberEnv(env, 'retentionDays', 30),
     expandMaxItems,
     apiInlineMaxBytes: numberEnv(env, 'apiInlineMaxBytes', DEFAULT_API_INLINE_MAX_BYTES),
+    ...(env[AWS_ENV.algorithmQueuePrefix] ? { algorithmQueuePrefix: env[AWS_ENV.algorithmQueuePrefix] } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { algorithmQueueUrl } from '../../adapters/aws/algorithm-queues.ts';
 import { createDocumentClient, createSqsClient } from '../../adapters/aws/clients.ts';
 import { type DynamoState, openDynamoState } from '../../adapters/aws/dynamo/dynamo-state.ts';
 import { DynamoNotifier } from '../../adapters/aws/dynamo-notifier.ts';
@@ -21,6 +22,7 @@ import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { ioBytesOf } from '../../engine/io-bytes.ts';
 import { ReadThroughJobCache } from '../../engine/job-cache.ts';
 import { crashedReport, reportedTask, type TaskOutcomeReport } from '../../engine/outcomes.ts';
+import type { AlgorithmDefinition } from '../../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { ClaimedTask } from '../../ports/task-queue.ts';
@@ -52,6 +54,8 @@ export interface AwsEngineOptions {
    * 100,000-item batch is created there, not inside an API Gateway request).
    */
   deferExpansion?: boolean;
+  /** See ApiDeps.prepareAlgorithm (the api function: registers an image algorithm's task definition). */
+  prepareAlgorithm?: (algorithm: AlgorithmDefinition) => Promise<void>;
   /** The bounded event stream of `GET /api/v1/events` (api/polled-events.ts; defaults there). */
   events?: PolledEventsOptions;
   /** Extra options of the task queue (heartbeat, lease, prefetch). */
@@ -79,7 +83,7 @@ export class AwsEngine {
   readonly outcomes: StatusQueue;
   readonly builtins: ReadonlyMap<string, BuiltinAlgorithm>;
   readonly engine: Engine;
-  private caps = new Map<string, { cap: number | undefined; at: number }>();
+  private caps = new Map<string, { def: AlgorithmDefinition | undefined; at: number }>();
 
   constructor(opts: AwsEngineOptions) {
     const env = opts.env ?? process.env;
@@ -117,6 +121,9 @@ export class AwsEngine {
       leases: this.state.tasks,
       leaseMs: this.config.leaseMs,
       capOf: (a) => this.capOf(a),
+      ...(this.config.algorithmQueuePrefix
+        ? { queueOf: (a: string) => this.queueOf(a), ownQueues: () => this.ownQueues() }
+        : {}),
       batcher,
       onExpired: (t) =>
         this.outcomes.send(
@@ -151,6 +158,7 @@ export class AwsEngine {
         builtins: this.builtins,
       },
       {
+        ...(opts.prepareAlgorithm ? { prepareAlgorithm: opts.prepareAlgorithm } : {}),
         ...(opts.deferExpansion && this.config.eventQueueUrl
           ? { deferExpansion: (jobId: string) => this.continueJob(jobId) }
           : {}),
@@ -219,12 +227,33 @@ export class AwsEngine {
 
   /** maxWorkers of an algorithm, cached for CAP_CACHE_MS (built-ins are uncapped). */
   private async capOf(algorithm: string): Promise<number | undefined> {
+    return (await this.definitionOf(algorithm))?.maxWorkers;
+  }
+
+  /** An image algorithm's own task queue (with SLUICE_ALGORITHM_QUEUE_PREFIX), else undefined. */
+  private async queueOf(algorithm: string): Promise<string | undefined> {
+    const prefix = this.config.algorithmQueuePrefix;
+    if (!prefix || !(await this.definitionOf(algorithm))?.image) return undefined;
+    return algorithmQueueUrl(this.config.statusQueueUrl, prefix, algorithm);
+  }
+
+  /** The own task queues of every stored image algorithm. */
+  private async ownQueues(): Promise<string[]> {
+    const prefix = this.config.algorithmQueuePrefix as string;
+    const algorithms = await this.state.registry.listAlgorithms();
+    return algorithms
+      .filter((a) => a.image)
+      .map((a) => algorithmQueueUrl(this.config.statusQueueUrl, prefix, a.name));
+  }
+
+  /** A stored algorithm's definition, cached for CAP_CACHE_MS (maxWorkers, image). */
+  private async definitionOf(algorithm: string): Promise<AlgorithmDefinition | undefined> {
     if (this.builtins.has(algorithm)) return undefined;
     const c = this.caps.get(algorithm);
-    if (c && this.clock.now() - c.at < CAP_CACHE_MS) return c.cap;
-    const cap = (await this.state.registry.getAlgorithm(algorithm))?.maxWorkers;
-    this.caps.set(algorithm, { cap, at: this.clock.now() });
-    return cap;
+    if (c && this.clock.now() - c.at < CAP_CACHE_MS) return c.def;
+    const def = await this.state.registry.getAlgorithm(algorithm);
+    this.caps.set(algorithm, { def, at: this.clock.now() });
+    return def;
   }
 
   /** A worker's outcome, with the task as it ran (no read needed by the status function). */

@@ -23,6 +23,11 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How long a drain waits for running tasks before abandoning them (ms, default 25 s). */
   drainMs?: number;
+  /**
+   * Drain and end after this long with no task running or held (ms; default: never). A worker
+   * started by RunTask (an algorithm's own task) ends so, and its ECS task with it: scale to zero.
+   */
+  idleExitMs?: number;
 }
 
 export interface RunningWorker {
@@ -60,8 +65,26 @@ export function startWorker(
     engine.engine.feed,
     opts.slots,
   );
+  // The caller's signal (SIGTERM), or idleness when asked: either drains the worker.
+  const stop = new AbortController();
+  if (signal.aborted) stop.abort();
+  else signal.addEventListener('abort', () => stop.abort(), { once: true });
+  const idleExitMs = opts.idleExitMs;
+  let idleCheck: NodeJS.Timeout | undefined;
+  if (idleExitMs !== undefined && idleExitMs > 0) {
+    let busyAt = engine.clock.now();
+    idleCheck = setInterval(
+      () => {
+        if (dispatcher.runningCount > 0 || engine.queue.heldCount > 0) busyAt = engine.clock.now();
+        else if (engine.clock.now() - busyAt >= idleExitMs) stop.abort();
+      },
+      Math.min(1000, Math.max(10, idleExitMs / 5)),
+    );
+    idleCheck.unref();
+  }
   const done = new Promise<void>((resolve) => {
     const drain = async () => {
+      clearInterval(idleCheck);
       dispatcher.pause();
       const deadline = engine.clock.now() + (opts.drainMs ?? 25_000);
       // Claimed-but-not-started tasks (held leases) and a claim round in flight count as running.
@@ -81,10 +104,11 @@ export function startWorker(
       await reporter.stop();
       resolve();
     };
-    if (signal.aborted) void drain();
-    else signal.addEventListener('abort', () => void drain(), { once: true });
+    if (stop.signal.aborted) void drain();
+    else stop.signal.addEventListener('abort', () => void drain(), { once: true });
   });
   const kill = async () => {
+    clearInterval(idleCheck);
     gone = true;
     dispatcher.pause();
     engine.queue.abandon();

@@ -83,8 +83,10 @@ export class LocalEngine {
     if (!runner) {
       const { WorkerPool } = await import('../../runner/worker-pool.ts');
       const { withDatasetCache } = await import('../dataset-cache.ts');
+      const { poolCapacityFromEnv } = await import('../pool-capacity.ts');
       runner = new WorkerPool({
         maxWorkers: opts.workers ?? availableParallelism(),
+        ...poolCapacityFromEnv(process.env),
         cacheDir: join(home, 'cache'),
         fetchUploadedCode: (info) => new BlobCodeStore(new FileBlobStore(join(home, 'blobs'))).fetch(info),
         ...withDatasetCache(process.env),

@@ -3,6 +3,8 @@
 
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { algorithmImagesOptionsFromEnv, EcsAlgorithmImages } from '../../../adapters/aws/algorithm-images.ts';
+import { createAlgorithmQueue } from '../../../adapters/aws/algorithm-queues.ts';
 import { awsRegion } from '../../../adapters/aws/clients.ts';
 import { AWS_ENV, numberEnv, requireEnv } from '../../../adapters/aws/config.ts';
 import { EcsLauncher } from '../../../adapters/aws/ecs-launcher.ts';
@@ -18,8 +20,27 @@ export function engineFromEnv(
   return () => {
     if (engine) return engine;
     let cron: SchedulerCron | undefined;
+    const images = algorithmImagesOptionsFromEnv(env);
+    const ecs = images
+      ? new EcsAlgorithmImages(new ECSClient({ region: awsRegion(env) }), images)
+      : undefined;
     const built: AwsEngine = AwsEngine.fromEnv(env, {
       ...(opts.deferExpansion ? { deferExpansion: true } : {}),
+      // An algorithm with an image gets its task definition when stored (a refusal stores nothing).
+      ...(ecs
+        ? {
+            prepareAlgorithm: async (a) => {
+              if (!a.image) return;
+              // Its own task queue first (SLUICE_ALGORITHM_QUEUE_PREFIX), which its task definition names.
+              const prefix = built.config.algorithmQueuePrefix;
+              const taskQueues = built.config.taskQueueUrls;
+              const queue = prefix
+                ? await createAlgorithmQueue(built.sqs, taskQueues[3] as string, prefix, a.name)
+                : undefined;
+              await ecs.register(a, queue);
+            },
+          }
+        : {}),
       cron: {
         refresh: (changed) => cron?.refresh(changed) ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),
@@ -62,5 +83,18 @@ export function launcherFromEnv(env: NodeJS.ProcessEnv = process.env): () => Ecs
       minWorkers: numberEnv(env, 'minWorkers', 0),
     });
     return launcher;
+  };
+}
+
+/** Algorithms with an image (SLUICE_ALGORITHM_WORKER_IMAGE set): their task definitions and tasks. */
+export function algorithmImagesFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): () => EcsAlgorithmImages | undefined {
+  let images: EcsAlgorithmImages | undefined;
+  return () => {
+    if (images) return images;
+    const opts = algorithmImagesOptionsFromEnv(env);
+    if (opts) images = new EcsAlgorithmImages(new ECSClient({ region: awsRegion(env) }), opts);
+    return images;
   };
 }

@@ -259,6 +259,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       for (const w of workers) {
         w.worker.dispatcher.pause();
         await w.worker.dispatcher.close();
+        await w.engine.queue.settles.drained();
         w.engine.queue.abandon();
       }
       await workerChild?.stop();

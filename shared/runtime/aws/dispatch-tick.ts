@@ -15,6 +15,18 @@ export interface DispatchResult {
   promoted: number;
 }
 
+/**
+ * The prompt part of the tick alone: pipeline ttl/activeTtl and priority aging. `serve --backend
+ * aws` runs it every second and the whole tick every few (the sweep and the queue counts are a
+ * dozen requests that only a lost write or a fleet to size needs, and production runs them once
+ * a minute).
+ */
+export async function promptTick(e: AwsEngine): Promise<void> {
+  await e.coordinator.enforceTtls();
+  await e.queue.age(e.clock.now(), e.config.agingMs);
+  await e.notifier.drain();
+}
+
 export async function dispatchTick(e: AwsEngine, launcher?: EcsLauncher): Promise<DispatchResult> {
   await e.coordinator.enforceTtls();
   const sweep = await e.engine.recover('stuck', (jobId) => e.continueJob(jobId), {

@@ -9,6 +9,7 @@ export class PendingSettles {
   /** Outcomes on their way to the status queue, by task. */
   private sending = new Map<string, Promise<void>>();
   private inFlight = new Set<Promise<void>>();
+  private timers = new Set<ReturnType<typeof setInterval>>();
 
   /** `max`: settles in flight before settle() waits for one (bounds what a slow queue piles up). */
   constructor(private readonly max: number) {}
@@ -26,11 +27,20 @@ export class PendingSettles {
 
   /**
    * Runs `remove` (delete the message, give back the slot) once the task's outcome is sent; never
-   * if the send failed. Resolves at once unless `max` settles are in flight already.
+   * if the send failed. Until then `keepAlive` extends the message's lease every `everyMs` (a
+   * lease lapsing meanwhile would hand the finished task to another worker as lost); after a
+   * failed send it stops, so the lease lapses. Resolves at once unless `max` settles are in flight.
    */
-  async settle(taskId: string, remove: () => Promise<void>): Promise<void> {
+  async settle(
+    taskId: string,
+    remove: () => Promise<void>,
+    keepAlive?: { everyMs: number; extend: () => Promise<void> },
+  ): Promise<void> {
     const sent = this.sending.get(taskId);
     this.sending.delete(taskId);
+    const timer = keepAlive ? setInterval(() => void keepAlive.extend(), keepAlive.everyMs) : undefined;
+    timer?.unref();
+    if (timer) this.timers.add(timer);
     const work = (async () => {
       if (sent) {
         try {
@@ -45,7 +55,13 @@ export class PendingSettles {
       await remove();
     })()
       .catch((err) => process.emitWarning(`settling task ${taskId}: ${(err as Error).message}`))
-      .finally(() => this.inFlight.delete(work));
+      .finally(() => {
+        this.inFlight.delete(work);
+        if (timer) {
+          clearInterval(timer);
+          this.timers.delete(timer);
+        }
+      });
     this.inFlight.add(work);
     while (this.inFlight.size > this.max) await Promise.race(this.inFlight);
   }
@@ -53,6 +69,12 @@ export class PendingSettles {
   /** Settles still in flight (a draining worker waits for them). */
   get count(): number {
     return this.inFlight.size;
+  }
+
+  /** Stops every lease extension (a worker killed: its leases lapse). */
+  abandon(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.clear();
   }
 
   /** Resolves once every settle in flight is done. */

@@ -271,17 +271,17 @@ export class SqsTaskQueue implements TaskQueue {
    */
   async settle(t: ClaimedTask): Promise<void> {
     const lease = this.held.get(t.taskId);
-    if (!lease) {
-      this.settles.forget(t.taskId);
-      return;
-    }
+    if (!lease) return this.settles.forget(t.taskId);
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
-    await this.settles.settle(t.taskId, async () => {
+    const remove = async () => {
       if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
       else await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
       if (lease.slot) await this.opts.slots.release(t.algorithmName);
-    });
+    };
+    // Its lease is extended until the delete (sqs-settles.ts).
+    const keepAlive = { everyMs: this.heartbeatMs, extend: () => this.extend(lease.queueUrl, lease.receipt) };
+    await this.settles.settle(t.taskId, remove, keepAlive);
   }
 
   /** The outcome of a held task is on its way to the status queue: settle() deletes after it. */
@@ -319,6 +319,7 @@ export class SqsTaskQueue implements TaskQueue {
 
   /** Stops every heartbeat without deleting messages (like SIGKILL: the leases expire). */
   abandon(): void {
+    this.settles.abandon();
     for (const l of this.held.values()) if (l.timer) clearInterval(l.timer);
     this.held.clear();
     for (const b of this.buffered.splice(0)) clearInterval(b.timer);

@@ -2,13 +2,19 @@
 // it (the api function behind HTTP, the event queue and expand, the task queues, the real worker
 // pool running a Python algorithm, the status function), then a client submits an N-item Python
 // batch over HTTP and polls the status route until the results are there. Prints the figures as
-// JSON: seconds from the POST to the results, and per-hop timestamps of the tasks.
+// JSON: seconds from the POST to the results, per-hop timestamps of the tasks, and per task the
+// CPU of every process (functions, worker, Python hosts, each emulator) and the requests each
+// emulator served, by operation (emulators run apart by the suite: SLUICE_BENCH_EMULATOR_PIDS).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalAwsStack } from '../shared/runtime/aws-emulated/stack.ts';
+import { emulatorRequests } from '../test/helpers/emulator-requests.ts';
+import { cpuDelta, cpuSnapshot } from './rig/process-cpu.ts';
 
 const items = Number(process.argv[2] ?? 200);
+/** The emulators' processes (name → pid), when the suite runs them apart: their CPU and requests count too. */
+const emulatorPids = JSON.parse(process.env.SLUICE_BENCH_EMULATOR_PIDS ?? '{}') as Record<string, number>;
 const slots = Number(process.argv[3] ?? 4);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-'));
 mkdirSync(join(dir, 'double'));
@@ -56,10 +62,25 @@ const runOnce = async (n: number) => {
 };
 // A warm-up run starts the Python hosts (a deployed worker is warm after its first tasks too).
 await runOnce(Math.min(items, 2 * slots));
+const requests0 = await emulatorRequests(emulatorPids);
+const snap0 = cpuSnapshot(emulatorPids);
 const cpu0 = process.cpuUsage();
 const run = await runOnce(items);
 const cpu = process.cpuUsage(cpu0);
 const cpuMs = (cpu.user + cpu.system) / 1000;
+const perProcess = cpuDelta(snap0, cpuSnapshot(emulatorPids));
+const requests1 = await emulatorRequests(emulatorPids);
+/** Requests per task served by each emulator during the timed run, by operation. */
+const requestsPerTask: Record<string, Record<string, number>> = {};
+for (const [name, ops] of Object.entries(requests1)) {
+  const before = requests0[name] ?? {};
+  const per: Record<string, number> = {};
+  for (const [op, n] of Object.entries(ops)) {
+    const d = n - (before[op] ?? 0);
+    if (d > 0) per[op] = Math.round((d / items) * 100) / 100;
+  }
+  requestsPerTask[name] = per;
+}
 const tasks = await stack.engine.tasks.listTasks(run.jobId, 'D');
 // One entry per item of the batch node (ordered by batchIndex).
 const results = (run.data as { nodeName?: string }[]).filter((r) => r.nodeName === 'D');
@@ -76,6 +97,11 @@ console.log(
     resultItems: results.length,
     /** CPU of this process (the api, expand and status functions; not the worker, Python or the emulators). */
     cpuMsPerTask: cpuMs / items,
+    /** CPU ms per task of every process (label → ms): functions, worker, Python hosts, emulators. */
+    cpuMsPerTaskByProcess: Object.fromEntries(
+      Object.entries(perProcess).map(([k, v]) => [k, Math.round((v / items) * 10) / 10]),
+    ),
+    requestsPerTask,
   }),
 );
 await stack.close();

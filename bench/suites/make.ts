@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { startRecipeServer } from '../../cli/make/recipe-server.ts';
 import { recipeShell } from '../../cli/make/recipe-shell.ts';
 import type { BenchSuite } from '../types.ts';
+import { runMakeOnAws } from './make-aws.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
@@ -98,6 +99,8 @@ export const makeSuite: BenchSuite = {
     }
   },
   async run(args) {
+    // `--aws`: `sluice make --endpoint` on the emulated AWS stack instead (make-aws.ts).
+    if (args.includes('--aws')) return runMakeOnAws(args);
     const sizes = (args.find((a) => a.startsWith('--targets='))?.slice(10) ?? '2000,10000')
       .split(',')
       .map(Number);

@@ -18,6 +18,8 @@ export interface Emulators {
   env: Record<string, string>;
   /** s3rver's event emitter (ObjectCreated notifications), when emulated. */
   s3Events?: NodeJS.EventEmitter;
+  /** The pid of each emulator run as its own process (`processes: true`). */
+  pids?: { dynamodb: number; sqs: number; s3: number };
   close(): Promise<void>;
 }
 
@@ -49,7 +51,9 @@ async function startEmulatorProcesses(): Promise<Emulators> {
       c.once('exit', (code) => reject(new Error(`emulator ${kind} exited with ${code}`)));
     });
   const [ddb, sqs, s3] = await Promise.all([start('dynamodb'), start('sqs'), start('s3')]);
+  const [dynamodb, sqsPid, s3Pid] = children.map((c) => c.pid ?? 0);
   return {
+    pids: { dynamodb: dynamodb ?? 0, sqs: sqsPid ?? 0, s3: s3Pid ?? 0 },
     env: {
       ...ENV_BASE,
       AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ddb}`,

@@ -86,3 +86,14 @@ export async function countMessages(
   }
   return out;
 }
+
+/** The messages of each queue URL in batches of 10, at most 16 batches in flight. */
+export async function sendTaskBatches(sqs: SQSClient, byUrl: Map<string, TaskMessage[]>): Promise<void> {
+  const batches: [string, TaskMessage[]][] = [];
+  for (const [url, list] of byUrl) {
+    for (let i = 0; i < list.length; i += 10) batches.push([url, list.slice(i, i + 10)]);
+  }
+  for (let i = 0; i < batches.length; i += 16) {
+    await Promise.all(batches.slice(i, i + 16).map(([url, list]) => sendTaskBatch(sqs, url, list)));
+  }
+}

@@ -3,8 +3,8 @@
 // database write: the message's visibility timeout is the task's lease.
 //
 // - Claim: receive from queue 5, then 4, ... in batches of up to 10; a queue found empty is
-//   skipped for 250 ms, so a more urgent task sent by another process can wait that long before
-//   it overtakes. Messages beyond the free local slots (at most `prefetch` of them) are kept,
+//   skipped for 250 ms (1 s while the worker has work: sqs-empty-queues.ts), so a more urgent task
+//   sent by another process can wait that long before it overtakes. Messages beyond the free local slots (at most `prefetch` of them) are kept,
 //   under their lease, for the next claims: a worker finishing a task starts the next one without
 //   a round trip to SQS (what a consumer receiving batches of 10 does against real SQS too).
 // - Lease: a held message's visibility is extended by a heartbeat every `heartbeatMs`, which also
@@ -20,29 +20,23 @@
 // - Aging: `age` (the dispatch tick) moves messages that waited agingMs × levels up to the
 //   queue of their effective priority.
 // - Poison messages (unreadable body) are left alone: the redrive policy moves them to the DLQ.
-import {
-  ChangeMessageVisibilityCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../../ports/task-queue.ts';
+import { EmptyQueues } from './sqs-empty-queues.ts';
 import { ageTaskQueues, queueBacklog, queuesQuiet } from './sqs-queue-ops.ts';
+import { PendingSettles } from './sqs-settles.ts';
 import {
   deleteMessage,
   PRIORITIES,
   parseTaskMessage,
   resend,
-  sendTaskBatch,
+  sendTaskBatches,
   type TaskMessage,
 } from './sqs-task-messages.ts';
 import type { Buffered, SqsLease, SqsTaskQueueOptions } from './sqs-task-queue-options.ts';
 
 export { PRIORITIES, type TaskMessage } from './sqs-task-messages.ts';
 export type { SqsLease, SqsTaskQueueOptions } from './sqs-task-queue-options.ts';
-
-/** How long a queue found empty is not polled again by the same claimer (ms). */
-const EMPTY_BACKOFF_MS = 250;
 
 export class SqsTaskQueue implements TaskQueue {
   private readonly leaseMs: number;
@@ -52,17 +46,20 @@ export class SqsTaskQueue implements TaskQueue {
   private readonly opts: SqsTaskQueueOptions;
   /** Algorithms the claimer skipped because it had not loaded them yet (see queuedAlgorithms). */
   private skipped = new Set<string>();
-  private emptyUntil = new Map<number, number>();
+  private empty = new EmptyQueues();
   /** Received ahead of free slots (see `prefetch`), most urgent first when claimed. */
   private buffered: Buffered[] = [];
   /** When age() last looked at the queues. */
   private agedAt: number | undefined;
+  /** Finished tasks whose outcome and message delete are on their way (see sqs-settles.ts). */
+  readonly settles: PendingSettles;
 
   constructor(opts: SqsTaskQueueOptions) {
     this.opts = { ...opts };
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
     this.now = opts.clock ?? Date.now;
+    this.settles = new PendingSettles(Math.max(16, 4 * (opts.prefetch ?? 0)));
   }
 
   private url(level: number): string {
@@ -86,18 +83,9 @@ export class SqsTaskQueue implements TaskQueue {
       const list = byUrl.get(url) ?? [];
       list.push({ ...t, attempt: t.attempt ?? 1, level });
       byUrl.set(url, list);
-      this.emptyUntil.delete(level); // not empty any more, as far as this process knows
+      this.empty.notEmpty(level);
     }
-    const batches: [string, TaskMessage[]][] = [];
-    for (const [url, list] of byUrl) {
-      for (let i = 0; i < list.length; i += 10) batches.push([url, list.slice(i, i + 10)]);
-    }
-    // Bounded fan-out: at most 16 batches in flight.
-    for (let i = 0; i < batches.length; i += 16) {
-      await Promise.all(
-        batches.slice(i, i + 16).map(([url, list]) => sendTaskBatch(this.opts.sqs, url, list)),
-      );
-    }
+    await sendTaskBatches(this.opts.sqs, byUrl);
   }
 
   // ----------------------------------------------------------------------------- claim
@@ -105,33 +93,37 @@ export class SqsTaskQueue implements TaskQueue {
     const claimed: ClaimedTask[] = [];
     const room = () => Math.min(max, this.opts.capacity?.() ?? max) - claimed.length;
     const prefetch = this.opts.prefetch ?? 0;
-    for (const level of PRIORITIES) {
-      // Kept messages of this level (or more urgent) first: no request, and they came first. A
-      // kept message waits only for the more urgent queues, which were polled before it.
-      if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
-      // A queue found empty is skipped for EMPTY_BACKOFF_MS: polling five queues per round would
-      // otherwise cost four empty receives for every useful one.
-      if ((this.emptyUntil.get(level) ?? 0) > at) continue;
-      while (room() > 0) {
-        const want = Math.min(10, room() + prefetch - this.buffered.length);
-        if (want <= 0) break; // enough is held here already
-        const r = await this.opts.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.url(level),
-            MaxNumberOfMessages: want,
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
-            AttributeNames: ['All'],
-          }),
-        );
-        const messages = r.Messages ?? [];
-        if (messages.length === 0) {
-          this.emptyUntil.set(level, at + EMPTY_BACKOFF_MS);
-          break;
-        }
-        for (const m of messages) await this.keep(this.url(level), level, m);
+    try {
+      for (const level of PRIORITIES) {
+        // Kept messages of this level (or more urgent) first: no request, and they came first. A
+        // kept message waits only for the more urgent queues, which were polled before it.
         if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
+        // A queue found empty is skipped a while (sqs-empty-queues.ts): polling five queues per
+        // round would otherwise cost four empty receives for every useful one.
+        if (this.empty.skip(level, at)) continue;
+        while (room() > 0) {
+          const want = Math.min(10, room() + prefetch - this.buffered.length);
+          if (want <= 0) break; // enough is held here already
+          const r = await this.opts.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: this.url(level),
+              MaxNumberOfMessages: want,
+              WaitTimeSeconds: 0,
+              VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
+              AttributeNames: ['All'],
+            }),
+          );
+          const messages = r.Messages ?? [];
+          if (messages.length === 0) {
+            this.empty.found(level, at);
+            break;
+          }
+          for (const m of messages) await this.keep(this.url(level), level, m);
+          if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
+        }
       }
+    } finally {
+      this.empty.endRound(at, claimed.length > 0 || this.buffered.length > 0);
     }
     return claimed;
   }
@@ -271,37 +263,42 @@ export class SqsTaskQueue implements TaskQueue {
     }
   }
 
+  /**
+   * Deletes the message once the task's outcome is sent (see outcomeSending), off the slot: the
+   * slot is free when this resolves, the delete rides in the next batch (sqs-settles.ts).
+   */
   async settle(t: ClaimedTask): Promise<void> {
     const lease = this.held.get(t.taskId);
-    if (!lease) return;
+    if (!lease) return this.settles.forget(t.taskId);
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
-    if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
-    else await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
-    if (lease.slot) await this.opts.slots.release(t.algorithmName);
+    const remove = async () => {
+      if (this.opts.batcher) await this.opts.batcher.delete(lease.queueUrl, lease.receipt);
+      else await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
+      if (lease.slot) await this.opts.slots.release(t.algorithmName);
+    };
+    // Its lease is extended until the delete (sqs-settles.ts).
+    const keepAlive = { everyMs: this.heartbeatMs, extend: () => this.extend(lease.queueUrl, lease.receipt) };
+    await this.settles.settle(t.taskId, remove, keepAlive);
+  }
+
+  /** The outcome of a held task is on its way to the status queue: settle() deletes after it. */
+  outcomeSending(taskId: string, sent: Promise<void>): void {
+    if (this.held.has(taskId)) this.settles.outcomeSending(taskId, sent);
   }
 
   /** A fresh copy of the message (same attempt, receive count 1), visible after delayMs. */
   async release(t: ClaimedTask, delayMs: number): Promise<void> {
+    this.settles.forget(t.taskId);
     const lease = this.held.get(t.taskId);
     if (!lease) return;
     this.held.delete(t.taskId);
     if (lease.timer) clearInterval(lease.timer);
     const level = PRIORITIES.find((l) => this.opts.urls[l] === lease.queueUrl) ?? 3;
     const { lease: _lease, ...task } = t;
-    await this.opts.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: lease.queueUrl,
-        Entries: [
-          {
-            Id: '0',
-            MessageBody: JSON.stringify({ ...task, level }),
-            DelaySeconds: Math.min(900, Math.ceil(delayMs / 1000)),
-          },
-        ],
-      }),
-    );
-    await deleteMessage(this.opts.sqs, lease.queueUrl, lease.receipt);
+    const body = JSON.stringify({ ...task, level });
+    const delay = Math.min(900, Math.ceil(delayMs / 1000));
+    await resend(this.opts.sqs, lease.queueUrl, { Body: body, ReceiptHandle: lease.receipt }, delay);
     if (lease.slot) await this.opts.slots.release(t.algorithmName);
   }
 
@@ -320,6 +317,7 @@ export class SqsTaskQueue implements TaskQueue {
 
   /** Stops every heartbeat without deleting messages (like SIGKILL: the leases expire). */
   abandon(): void {
+    this.settles.abandon();
     for (const l of this.held.values()) if (l.timer) clearInterval(l.timer);
     this.held.clear();
     for (const b of this.buffered.splice(0)) clearInterval(b.timer);

@@ -15,6 +15,7 @@ import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, every, systemClock } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
 import { AwsEngine, type AwsEngineOptions, awsConfigFromEnv } from '../aws/aws-engine.ts';
+import { promptTick } from '../aws/dispatch-tick.ts';
 import { createApiHandler } from '../aws/handlers/api.ts';
 import { createCronHandler } from '../aws/handlers/cron.ts';
 import { createDispatchHandler } from '../aws/handlers/dispatch.ts';
@@ -34,9 +35,15 @@ export interface LocalAwsStackOptions {
   /** Runs the worker's tasks (default: the local WorkerPool with `slots` processes). */
   runner?: TaskRunner;
   slots?: number;
-  /** Concurrent status-function invocations (default 4). */
+  /**
+   * Concurrent status-function invocations (default 2: a worker's outcomes arrive in batches, and
+   * each waiting long poll costs the SQS emulator a scan every 10 ms).
+   */
   statusConcurrency?: number;
+  /** Period of the prompt part of the dispatch tick: ttl, aging (default 1 s). */
   dispatchEveryMs?: number;
+  /** Period of the whole dispatch tick: also the recovery sweep and the queue counts (default 5 s). */
+  sweepEveryMs?: number;
   /** Trigger-bucket listing period (0 = off). */
   s3PollMs?: number;
   /** Serve the api function on node:http (API Gateway's job); `guard` checks who asks as `sluice serve` does. */
@@ -149,7 +156,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
   await cron.refresh();
 
   const statusPoller = new SqsPoller(engine.sqs, config.statusQueueUrl, handlers.status, {
-    concurrency: opts.statusConcurrency ?? 4,
+    concurrency: opts.statusConcurrency ?? 2,
     onError,
   }).start();
   const eventPoller = config.eventQueueUrl
@@ -161,7 +168,15 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
           opts.s3PollMs ?? 1000,
         )
       : undefined;
-  const tick = every(clock, opts.dispatchEveryMs ?? 1000, () => void handlers.dispatch().catch(onError));
+  // The whole tick every sweepEveryMs, its prompt part (ttl, aging) in between (see promptTick).
+  const tickMs = opts.dispatchEveryMs ?? 1000;
+  let sweptAt = clock.now();
+  const tick = every(clock, tickMs, () => {
+    const now = clock.now();
+    const full = now - sweptAt >= Math.max(tickMs, opts.sweepEveryMs ?? 5000);
+    if (full) sweptAt = now;
+    void (full ? handlers.dispatch() : promptTick(engine)).catch(onError);
+  });
 
   const workers: { engine: AwsEngine; worker: RunningWorker; controller?: AbortController }[] = [];
   const spawnWorker = (
@@ -286,6 +301,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
       for (const w of workers) {
         w.worker.dispatcher.pause();
         await w.worker.dispatcher.close();
+        await w.engine.queue.settles.drained();
         w.engine.queue.abandon();
       }
       await workerChild?.stop();

@@ -40,6 +40,12 @@ const FUNCTION_JOB_CACHE_MS = 500;
 const WORKER_JOB_CACHE_MS = 1000;
 /** How long an algorithm's maxWorkers is reused (built-ins are uncapped). */
 const CAP_CACHE_MS = 10_000;
+/**
+ * How long a worker gathers outcomes and deletes into one SendMessageBatch / DeleteMessageBatch
+ * (functions: the batcher's 5 ms). Neither holds a slot (sqs-settles.ts), so a longer window costs
+ * a task's outcome that much latency, not the worker's throughput.
+ */
+const WORKER_BATCH_WINDOW_MS = 20;
 
 export interface AwsEngineOptions {
   config: AwsConfig;
@@ -93,7 +99,7 @@ export class AwsEngine {
     this.s3 = opts.clients?.s3 ?? createS3Client(env);
     this.clock = opts.clock ?? systemClock;
     this.builtins = opts.builtins ?? allBuiltins();
-    const batcher = new SqsBatcher(this.sqs);
+    const batcher = new SqsBatcher(this.sqs, opts.runTasks ? WORKER_BATCH_WINDOW_MS : undefined);
     this.blobs = new S3BlobStore(this.s3, this.config.blobBucket);
     // The api function checks an upload by extracting it into /tmp (512 MB by default on Lambda).
     // Archives over the API's request limit are PUT to the code bucket through a presigned URL.
@@ -186,7 +192,7 @@ export class AwsEngine {
                     ? { ioBytes: ioBytesOf(t.algorithmName, o.result) as number }
                     : {}),
                 });
-                return run.dropOutcomes?.() ? Promise.resolve() : this.reportFromWorker(o, t);
+                return run.dropOutcomes?.() ? Promise.resolve() : this.reportOffSlot(o, t);
               },
             }
           : {
@@ -254,6 +260,18 @@ export class AwsEngine {
     const def = await this.state.registry.getAlgorithm(algorithm);
     this.caps.set(algorithm, { def, at: this.clock.now() });
     return def;
+  }
+
+  /**
+   * A worker's outcome on its way to the status queue without holding the task's slot: the
+   * queue's settle deletes the task's message once it is sent (sqs-settles.ts). A task not held
+   * here (nothing to settle after it) waits for its send as before.
+   */
+  private reportOffSlot(outcome: TaskOutcomeReport, t: ClaimedTask): Promise<void> {
+    const sent = this.reportFromWorker(outcome, t);
+    if (!this.queue.leaseOf(t.taskId)) return sent;
+    this.queue.outcomeSending(t.taskId, sent);
+    return Promise.resolve();
   }
 
   /** A worker's outcome, with the task as it ran (no read needed by the status function). */

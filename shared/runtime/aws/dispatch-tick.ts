@@ -20,6 +20,18 @@ export interface DispatchResult {
   algorithmTasks?: Record<string, number>;
 }
 
+/**
+ * The prompt part of the tick alone: pipeline ttl/activeTtl and priority aging. `serve --backend
+ * aws` runs it every second and the whole tick every few (the sweep and the queue counts are a
+ * dozen requests that only a lost write or a fleet to size needs, and production runs them once
+ * a minute).
+ */
+export async function promptTick(e: AwsEngine): Promise<void> {
+  await e.coordinator.enforceTtls();
+  await e.queue.age(e.clock.now(), e.config.agingMs);
+  await e.notifier.drain();
+}
+
 export async function dispatchTick(
   e: AwsEngine,
   launcher?: EcsLauncher,

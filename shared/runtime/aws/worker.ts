@@ -88,7 +88,11 @@ export function startWorker(
       dispatcher.pause();
       const deadline = engine.clock.now() + (opts.drainMs ?? 25_000);
       // Claimed-but-not-started tasks (held leases) and a claim round in flight count as running.
-      const busy = () => dispatcher.runningCount > 0 || engine.queue.heldCount > 0 || dispatcher.claiming;
+      const busy = () =>
+        dispatcher.runningCount > 0 ||
+        engine.queue.heldCount > 0 ||
+        engine.queue.settles.count > 0 ||
+        dispatcher.claiming;
       while (busy() && engine.clock.now() < deadline) await sleep(engine.clock, 50);
       // Still running at the deadline: interrupted, their messages released (visible at once, the
       // attempt not counted); one that succeeded as it was interrupted is reported as usual.
@@ -99,6 +103,7 @@ export function startWorker(
           `worker: ${left.length} task(s) still running at the drain deadline: interrupted and put back on the queue`,
         );
       await dispatcher.close();
+      await engine.queue.settles.drained(); // outcomes of finished tasks sent, their messages deleted
       gone = true;
       engine.queue.abandon();
       await reporter.stop();

@@ -1,0 +1,88 @@
+// Runs in a child process for `make --aws`: the emulated AWS stack as `sluice serve --backend aws`
+// runs it (the api function behind HTTP, the task queues, the worker in its own process, the
+// status function) on the emulators the suite started, then `sluice make -q -s -j 64 --endpoint`
+// and plain `make -j 64` on the same generated Makefile of N no-op targets. Prints the figures as
+// JSON, with the CPU each process spent and the requests each emulator served per recipe.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startLocalAwsStack } from '../shared/runtime/aws-emulated/stack.ts';
+import { emulatorRequests } from '../test/helpers/emulator-requests.ts';
+import { cpuDelta, cpuSnapshot } from './rig/process-cpu.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
+const targets = Number(process.argv[2] ?? 500);
+const slots = Number(process.argv[3] ?? 4);
+const emulatorPids = JSON.parse(process.env.SLUICE_BENCH_EMULATOR_PIDS ?? '{}') as Record<string, number>;
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-mk-aws-'));
+const stack = await startLocalAwsStack({
+  http: { port: 0, host: '127.0.0.1' },
+  slots,
+  workerProcess: true,
+  s3PollMs: 0,
+  // The code cache and the spool of recipe outputs: one directory stands for the shared EFS volume.
+  env: { ...process.env, SLUICE_SHARED_VOLUME: join(dir, 'volume') },
+  onError: (e) => process.stderr.write(`${(e as Error).message}\n`),
+});
+const makefile = `all: ${Array.from({ length: targets }, (_, i) => `out/t${i}`).join(' ')}\nout/t%:\n\t@touch $@\n`;
+
+/** Seconds of one build from scratch in a fresh directory. */
+async function build(name: string, sluice: boolean): Promise<number> {
+  const cwd = join(dir, name);
+  mkdirSync(join(cwd, 'out'), { recursive: true });
+  writeFileSync(join(cwd, 'Makefile'), makefile);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLUICE_HOME: join(dir, `${name}-home`),
+    SLUICE_API_AUTH: 'none',
+  };
+  delete env.SLUICE_ENDPOINT;
+  const t0 = performance.now();
+  if (sluice)
+    await run(
+      process.execPath,
+      [BIN, 'make', '-q', '-s', '-j64', '--endpoint', stack.url as string, '--spool', join(dir, 'spool')],
+      { cwd, env, maxBuffer: 16 * 1024 * 1024 },
+    );
+  else await run('make', ['-s', '-j64'], { cwd, env });
+  return (performance.now() - t0) / 1000;
+}
+
+await build('warm-up', true); // the worker's first recipes (a deployed worker is warm too)
+const plainSeconds = await build('plain', false);
+const requests0 = await emulatorRequests(emulatorPids);
+const snap0 = cpuSnapshot(emulatorPids);
+const seconds = await build('sluice', true);
+const perProcess = cpuDelta(snap0, cpuSnapshot(emulatorPids));
+const requests1 = await emulatorRequests(emulatorPids);
+/** Requests per recipe each emulator served during the build, by operation. */
+const requestsPerRecipe: Record<string, Record<string, number>> = {};
+for (const [name, ops] of Object.entries(requests1)) {
+  requestsPerRecipe[name] = Object.fromEntries(
+    Object.entries(ops)
+      .map(([op, n]): [string, number] => [
+        op,
+        Math.round(((n - (requests0[name]?.[op] ?? 0)) / targets) * 100) / 100,
+      ])
+      .filter(([, n]) => n > 0),
+  );
+}
+console.log(
+  JSON.stringify({
+    targets,
+    seconds,
+    recipesPerSecond: targets / seconds,
+    plainRecipesPerSecond: targets / plainSeconds,
+    requestsPerRecipe,
+    cpuMsPerRecipeByProcess: Object.fromEntries(
+      Object.entries(perProcess).map(([k, v]) => [k, Math.round((v / targets) * 10) / 10]),
+    ),
+  }),
+);
+await stack.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

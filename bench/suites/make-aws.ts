@@ -1,0 +1,75 @@
+// `npm run bench -- make --aws`: `sluice make --endpoint` on the emulated AWS stack (issue 15's
+// "AWS adapters on the emulators: >= 100 recipes/s"): each emulator in its own process, the stack
+// and the builds in a child (bench/make-aws-child.ts), plain `make -j 64` on the same Makefile in
+// the same run, and where each recipe's CPU goes.
+import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
+import { startEmulators } from '../../test/helpers/aws-emulators.ts';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+interface MakeAwsFigures {
+  targets: number;
+  seconds: number;
+  recipesPerSecond: number;
+  plainRecipesPerSecond: number;
+  cpuMsPerRecipeByProcess: Record<string, number>;
+  requestsPerRecipe: Record<string, Record<string, number>>;
+}
+
+export async function runMakeOnAws(args: string[]): Promise<void> {
+  const flag = (name: string, fallback: number) =>
+    Number(args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+  const targets = flag('aws-targets', 500);
+  const slots = flag('aws-slots', 4);
+  const rounds = flag('rounds', 1);
+  const emu = await startEmulators({ processes: true });
+  try {
+    Object.assign(process.env, emu.env);
+    const load = () => loadavg()[0]?.toFixed(1) ?? '?';
+    console.log('what\tvalue');
+    for (let i = 0; i < rounds; i++) {
+      const before = load();
+      const { env } = await provisionAwsResources({ prefix: `bench-mk-${Date.now().toString(36)}` });
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'bench/make-aws-child.ts', String(targets), String(slots)],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, ...env, SLUICE_BENCH_EMULATOR_PIDS: JSON.stringify(emu.pids ?? {}) },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      const f = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as MakeAwsFigures;
+      const cpu = Object.entries(f.cpuMsPerRecipeByProcess).filter(([, ms]) => ms > 0);
+      const total = cpu.reduce((a, [, ms]) => a + ms, 0);
+      console.log(
+        `sluice make -j 64 --endpoint on the emulated stack, ${targets} no-op targets, worker × ${slots} (load ${before})\t${f.recipesPerSecond.toFixed(0)} recipes/s (${f.seconds.toFixed(1)} s); plain make -j 64: ${f.plainRecipesPerSecond.toFixed(0)}/s`,
+      );
+      console.log(
+        `CPU ms per recipe, all processes\t${total.toFixed(1)} (${cpu
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, ms]) => `${k} ${ms}`)
+          .join(', ')})`,
+      );
+      for (const [emulator, ops] of Object.entries(f.requestsPerRecipe ?? {}))
+        console.log(
+          `${emulator} requests per recipe\t${Object.values(ops)
+            .reduce((a, b) => a + b, 0)
+            .toFixed(2)} (${Object.entries(ops)
+            .sort((a, b) => b[1] - a[1])
+            .map(([op, n]) => `${op} ${n}`)
+            .join(', ')})`,
+        );
+      console.log(
+        `target >= 100 recipes/s on the emulators\t${f.recipesPerSecond >= 100 ? 'met' : 'NOT met'}`,
+      );
+    }
+  } finally {
+    await emu.close();
+  }
+}

@@ -1,7 +1,7 @@
 // Hands make's recipes to the engine as tasks of one dynamic job (created with the first recipe, so
 // `make -n` or an up-to-date tree makes no job), follows each recipe's spool files while it runs,
 // and answers the recipe shell with the output and the exit status once its task is finished.
-import { open, rm } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SluiceClient } from '../connection.ts';
 import type { RecipeReply, RecipeRequest } from './recipe-server.ts';
@@ -32,6 +32,8 @@ interface Pending {
   offsets: [number, number];
   since: number;
   taskId?: string;
+  /** Bytes in the spool files once the task ended, as its worker reported them. */
+  sizes?: [number, number];
   /** Reads of its spool files, one after the other (the timer and the finish may overlap). */
   reading: Promise<void>;
 }
@@ -171,7 +173,15 @@ export class RecipeDispatcher {
   }
 
   private async finish(p: Pending, t: TaskState): Promise<void> {
-    await this.passOutputOf(p);
+    // The worker says how much each spool file holds (and removed the empty ones): most recipes of a
+    // build write nothing, and then no file is opened here.
+    const sizes = (t.status === 'succeeded' ? t.result : t.failure?.details) as
+      | { stdoutBytes?: unknown; stderrBytes?: unknown }
+      | undefined;
+    const known = typeof sizes?.stdoutBytes === 'number' && typeof sizes.stderrBytes === 'number';
+    p.sizes = known ? [sizes?.stdoutBytes as number, sizes?.stderrBytes as number] : undefined;
+    if (!known || p.offsets[0] < (p.sizes?.[0] ?? 0) || p.offsets[1] < (p.sizes?.[1] ?? 0))
+      await this.passOutputOf(p);
     let code = 0;
     if (t.status === 'stopped') {
       code = EXIT_STOPPED;
@@ -192,8 +202,9 @@ export class RecipeDispatcher {
   private end(p: Pending, code: number): void {
     this.pending.delete(p);
     p.reply.exit(code);
-    void rm(p.stdout, { force: true });
-    void rm(p.stderr, { force: true });
+    // Files the worker reported empty are gone already.
+    if (p.sizes?.[0] !== 0) void unlink(p.stdout).catch(() => {});
+    if (p.sizes?.[1] !== 0) void unlink(p.stderr).catch(() => {});
   }
 
   /** Passes on what running recipes wrote since last time (those running for a while). */
@@ -210,6 +221,7 @@ export class RecipeDispatcher {
 
   private async readSpool(p: Pending): Promise<void> {
     for (const i of [0, 1] as const) {
+      if (p.sizes && p.offsets[i] >= p.sizes[i]) continue; // nothing more in it
       const file = i === 0 ? p.stdout : p.stderr;
       let fh: Awaited<ReturnType<typeof open>>;
       try {

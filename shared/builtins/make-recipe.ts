@@ -83,6 +83,13 @@ function parse(input: unknown[]): RecipeInput {
   return r as RecipeInput;
 }
 
+/** ctx.env as a plain object, copied once: spreading process.env reads every variable from the OS. */
+let baseEnv: { of: NodeJS.ProcessEnv; copy: NodeJS.ProcessEnv } | undefined;
+function plainEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (baseEnv?.of !== env) baseEnv = { of: env, copy: { ...env } };
+  return baseEnv.copy;
+}
+
 /** One starter per process, started with the first recipe; spawn where none can be built. */
 let starter: Promise<ProcessStarter | undefined> | undefined;
 async function processStarter(env: NodeJS.ProcessEnv): Promise<ProcessStarter | undefined> {
@@ -157,11 +164,13 @@ function outputSizes(r: RecipeInput): RecipeOutputSizes {
 export const makeRecipe: BuiltinAlgorithm = {
   name: 'make-recipe',
   description: 'Runs one recipe line of `sluice make` (its shell, flags and text) in its directory.',
-  // It waits on a child process: many share one built-in host.
+  // It waits on a child process it starts through the process starter: many share one slot, in
+  // the pool's own process (a builtin host's round trip cost more than the rest of the task).
   ioBound: true,
+  inProcess: true,
   run: async (input, ctx) => {
     const r = parse(input);
-    const env: NodeJS.ProcessEnv = { ...ctx.env, ...r.env };
+    const env: NodeJS.ProcessEnv = { ...plainEnv(ctx.env), ...r.env };
     for (const k of r.unset) delete env[k];
     const child = await startRecipe(r, env);
     // Its own process group, so that a stop ends the recipe and everything it started.

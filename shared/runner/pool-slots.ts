@@ -9,11 +9,13 @@ import type { PoolSettings } from './pool-settings.ts';
 export type Want =
   | { kind: 'process'; key: string; spawn: () => AlgorithmProcess }
   | { kind: 'builtin'; weight: number }
+  | { kind: 'inProcess' }
   | { kind: 'command' };
 
 export type Lease =
   | { kind: 'process'; proc: AlgorithmProcess }
   | { kind: 'builtin'; host: BuiltinHost }
+  | { kind: 'inProcess' }
   | { kind: 'command' };
 
 interface Waiter {
@@ -29,6 +31,8 @@ export class PoolSlots {
   readonly waiters: Waiter[] = [];
   /** Command leases (a command's process exists only while its task runs). */
   commandSlots = 0;
+  /** Tasks of in-process built-ins running; `ioTasksPerHost` of them share a slot. */
+  inProcessTasks = 0;
   /** minHotWorkers by process key, for the algorithms that asked for warm processes. */
   readonly minHot = new Map<string, number>();
   closing = false;
@@ -40,7 +44,20 @@ export class PoolSlots {
   lent = 0;
 
   usedSlots(): number {
-    return this.procs.size + this.hosts.size + this.commandSlots - this.lent;
+    const inProcess = Math.ceil(this.inProcessTasks / this.settings.ioTasksPerHost);
+    return this.procs.size + this.hosts.size + this.commandSlots + inProcess - this.lent;
+  }
+
+  /** In-process tasks that fit in the slots they hold already. */
+  inProcessRoom(): number {
+    const per = this.settings.ioTasksPerHost;
+    return (per - (this.inProcessTasks % per)) % per;
+  }
+
+  /** An in-process task ended: its share of a slot is free. */
+  releaseInProcess(): void {
+    this.inProcessTasks--;
+    this.pump();
   }
 
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
@@ -88,6 +105,9 @@ export class PoolSlots {
         best.load += want.weight;
         return { kind: 'builtin', host: best };
       }
+    } else if (want.kind === 'inProcess' && this.inProcessRoom() > 0) {
+      this.inProcessTasks++;
+      return { kind: 'inProcess' };
     }
     if (this.usedSlots() >= this.settings.maxWorkers && !this.retireIdle()) return undefined;
     switch (want.kind) {
@@ -101,6 +121,9 @@ export class PoolSlots {
         host.load += want.weight;
         return { kind: 'builtin', host };
       }
+      case 'inProcess':
+        this.inProcessTasks++;
+        return { kind: 'inProcess' };
       case 'command':
         this.commandSlots++;
         return { kind: 'command' };

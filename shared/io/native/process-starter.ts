@@ -90,7 +90,9 @@ export class ProcessStarter {
 
   /** A starter running `bin` (from processStarterHelper). */
   static launch(bin: string): ProcessStarter {
-    return new ProcessStarter(spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    // Its own process group: a Ctrl-C meant for the terminal's job must not end it before the
+    // processes it started are stopped through it (it ends them itself when its input closes).
+    return new ProcessStarter(spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
   }
 
   /** Whether it can still start processes (it has not died). */

@@ -1,8 +1,8 @@
 // Hands make's recipes to the engine as tasks of one dynamic job (created with the first recipe, so
 // `make -n` or an up-to-date tree makes no job), follows each recipe's spool files while it runs,
 // and answers the recipe shell with the output and the exit status once its task is finished.
-import { open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { SluiceClient } from '../connection.ts';
 import type { RecipeReply, RecipeRequest } from './recipe-server.ts';
 
@@ -220,10 +220,15 @@ export class RecipeDispatcher {
 
   /** Passes on what running recipes wrote since last time (those running for a while). */
   private async passOutput(): Promise<void> {
-    for (const p of this.pending) {
-      if (!p.taskId || Date.now() < p.nextFollow) continue;
+    const now = Date.now();
+    const due = [...this.pending].filter((p) => p.taskId && now >= p.nextFollow);
+    if (due.length === 0) return;
+    // One listing tells which recipes started (their worker made the files): queued ones cost nothing.
+    const present = new Set(await readdir(this.o.spoolDir).catch(() => [] as string[]));
+    for (const p of due) {
+      if (!this.pending.has(p)) continue;
       const before = p.offsets[0] + p.offsets[1];
-      await this.passOutputOf(p);
+      if (present.has(basename(p.stdout)) || present.has(basename(p.stderr))) await this.passOutputOf(p);
       const got = p.offsets[0] + p.offsets[1] > before;
       p.followGap = got ? FOLLOW_MS : Math.min(2 * p.followGap, FOLLOW_MAX_MS);
       p.nextFollow = Date.now() + p.followGap;

@@ -82,10 +82,20 @@ export class ProcessStarter {
         new Error(`the process starter ${signal ? `was killed by ${signal}` : `exited with ${code}`}`),
       ),
     );
-    // The starter must not keep its parent alive: the processes it runs are awaited by their callers.
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    this.hold(false);
+  }
+
+  /**
+   * Keeps this process alive while a started process has not been reported gone, and only then:
+   * an idle starter must not keep its parent running, but a parent waiting only on the exit of a
+   * process (a stopped recipe) would otherwise end before the starter tells it.
+   */
+  private hold(on: boolean): void {
+    for (const h of [this.child, this.child.stdout, this.child.stdin] as unknown as ({
+      ref?: () => void;
+      unref?: () => void;
+    } | null)[])
+      on ? h?.ref?.() : h?.unref?.();
   }
 
   /** A starter running `bin` (from processStarterHelper). */
@@ -112,6 +122,7 @@ export class ProcessStarter {
       const exited = new Promise<ProcessExit>((r) => {
         exit = r;
       });
+      if (this.slots.size === 0) this.hold(true);
       this.slots.set(id, {
         started: (pid) =>
           resolve({
@@ -123,10 +134,12 @@ export class ProcessStarter {
           }),
         failed: (e) => {
           this.slots.delete(id);
+          if (this.slots.size === 0) this.hold(false);
           reject(typeof e === 'number' ? startError(e, argv0) : e);
         },
         exited: (e) => {
           this.slots.delete(id);
+          if (this.slots.size === 0) this.hold(false);
           exit(e);
         },
       });

@@ -1,5 +1,6 @@
 // The compiled process starter: starts commands with their own directory, environment, output
 // files and process group, reports exit codes and signals, and refuses what cannot start.
+import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +83,21 @@ describe('process starter', () => {
       () => 'gone',
     );
     expect(['gone', 'Z']).toContain(state);
+  });
+
+  it('keeps its parent alive while a process it started runs, and not after', () => {
+    // The parent waits only on the exit (as sluice make after a stop): it must see it, then end.
+    const script = `
+      import { ProcessStarter, processStarterHelper } from ${JSON.stringify(`${import.meta.dirname}/../../../shared/io/native/process-starter.ts`)};
+      const s = ProcessStarter.launch(await processStarterHelper());
+      const p = await s.start({ argv: ['/bin/sleep', '0.3'], cwd: '/', env: {}, stdout: '/dev/null', stderr: '/dev/null' });
+      p.exited.then((e) => console.log('exited', e.code));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out.trim()).toBe('exited 0');
   });
 
   it('runs many processes at once and tells each its own exit', async () => {

@@ -19,10 +19,22 @@ export class HelperBuildError extends Error {
   }
 }
 
-/** The path of the helper `name` built from `source` (C), compiling it first if not cached. */
-export async function compiledHelper(name: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {
+/**
+ * The path of the helper `name` built from `source` (C), compiling it first if not cached. With
+ * `preferStatic` it is linked statically where the C library allows (else dynamically): a program
+ * started once per recipe then skips the dynamic loader, about half of its ~2 ms start.
+ */
+export async function compiledHelper(
+  name: string,
+  source: string,
+  env: NodeJS.ProcessEnv,
+  opts: { preferStatic?: boolean } = {},
+): Promise<string> {
   const dir = userCacheDir(env);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(opts.preferStatic ? `${source}\0static` : source)
+    .digest('hex')
+    .slice(0, 16);
   const bin = join(dir, `${name}-${hash}`);
   try {
     await access(bin, constants.X_OK);
@@ -36,7 +48,9 @@ export async function compiledHelper(name: string, source: string, env: NodeJS.P
   const cc = env.CC ?? 'cc';
   try {
     await writeFile(src, source);
-    await promisify(execFile)(cc, ['-O2', '-o', tmp, src]);
+    const compile = (flags: string[]) => promisify(execFile)(cc, ['-O2', ...flags, '-o', tmp, src]);
+    if (opts.preferStatic) await compile(['-static']).catch(() => compile([]));
+    else await compile([]);
     await rename(tmp, bin); // atomic: a concurrent build of the same source lands the same file
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };

@@ -2,6 +2,7 @@
 // run in builtin hosts, python/nodejs algorithms in hot processes reused task after task, command
 // algorithms as one process per task. Every task can be stopped and has its node ttl enforced.
 import { fileURLToPath } from 'node:url';
+import { closeProcessStarters } from '../io/native/process-starter.ts';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { CodeApiSession } from '../ports/code-api.ts';
@@ -121,6 +122,9 @@ export class WorkerPool implements TaskRunner {
       for (const h of this.slots.hosts) h.retire();
       for (const c of this.commands) c.kill();
       while (this.slots.living.size) await Promise.all(this.slots.living);
+      // In-process built-ins' processes went through the process starter: it ends what still
+      // runs, and is reaped here rather than by init once this process is gone.
+      await closeProcessStarters();
       await this.datasetCache?.close();
     })();
     return this.closing;

@@ -58,13 +58,32 @@ function frame(fields: string[]): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** Starters of this process not yet exited (closeProcessStarters ends them). */
+const live = new Set<ProcessStarter>();
+
+/** Ends every starter of this process and waits until they have exited (a pool closing). */
+export async function closeProcessStarters(): Promise<void> {
+  const all = [...live];
+  for (const s of all) s.close();
+  await Promise.all(all.map((s) => s.exited));
+}
+
 export class ProcessStarter {
+  /** Resolves once the starter process has exited (and been reaped here). */
+  readonly exited: Promise<void>;
   private readonly slots = new Map<number, Slot>();
   private nextId = 1;
   private gone?: Error;
   private pending: Buffer[] = [];
 
   private constructor(private readonly child: ChildProcess) {
+    live.add(this);
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    }).then(() => {
+      live.delete(this);
+    });
     let text = '';
     child.stdout?.setEncoding('latin1').on('data', (chunk: string) => {
       text += chunk;
@@ -160,6 +179,7 @@ export class ProcessStarter {
 
   /** Ends the starter: the processes it still runs get SIGTERM, then SIGKILL. */
   close(): void {
+    this.hold(true); // whoever closes it may wait for its exit, and only for that
     this.child.stdin?.end();
   }
 

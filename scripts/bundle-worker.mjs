@@ -51,8 +51,18 @@ const ASSETS = [
 const NATIVE = ['lz4-napi', 'better-sqlite3'];
 const COPIED_NATIVE = ['lz4-napi'];
 
-/** The C helpers the worker uses (rm -r on local trees), compiled here when a compiler is present. */
-const HELPERS = [{ name: 'rm-tree', module: 'shared/io/native/rm-tree-source.ts', export: 'RM_TREE_C' }];
+/**
+ * The C helpers the worker uses (rm -r on local trees, the process starter of commands and
+ * recipes), compiled here when a compiler is present.
+ */
+const HELPERS = [
+  { name: 'rm-tree', module: 'shared/io/native/rm-tree-source.ts', export: 'RM_TREE_C' },
+  {
+    name: 'process-starter',
+    module: 'shared/io/native/process-starter-source.ts',
+    export: 'PROCESS_STARTER_C',
+  },
+];
 
 /** Rewrites `import.meta.url` in every source module to the URL its file has in the source layout. */
 const sourceLayoutUrls = {

@@ -1,9 +1,11 @@
 // `sluice make` against plain GNU make in the same run: generated Makefiles of N independent no-op
 // targets (`touch $@`) and a 3-level DAG (map over 2,000 inputs, 20 partial reduces, one final
 // reduce), each through `make -j 64` and `sluice make -j 64` (the whole command: engine start,
-// job, every recipe a task). Then the recipe shell's own cost against a process that answers at
-// once: start-up to exit status, p50/p99. docs/make.md explains the figures.
+// job, every recipe a task), with the CPU time each build took per recipe (what decides the rate
+// on a shared machine). Then the recipe shell's own cost against a process that answers at once:
+// start-up to exit status, p50/p99. docs/make.md explains the figures.
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,17 +38,34 @@ function dagMakefile(inputs: number, parts: number): string {
   return lines.join('');
 }
 
-/** Seconds for one build from scratch, and how many recipes it ran. */
-async function build(makefile: string, sluice: boolean): Promise<number> {
+/**
+ * CPU seconds (user + system) of this process's waited-for children and theirs (Linux: fields
+ * cutime and cstime of /proc/self/stat); undefined elsewhere. A build's CPU is the difference.
+ */
+function childrenCpu(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds for one build from scratch, and the CPU seconds it took (all its processes). */
+async function build(makefile: string, sluice: boolean): Promise<{ wall: number; cpu?: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-mk-'));
   try {
     await writeFile(join(dir, 'Makefile'), makefile);
     await run('mkdir', ['-p', join(dir, 'out')]);
     const env = { ...process.env, SLUICE_HOME: join(dir, '.sluice') };
+    const c0 = childrenCpu();
     const t0 = performance.now();
     if (sluice) await run(process.execPath, [BIN, 'make', '-q', '-s', `-j${JOBS}`], { cwd: dir, env });
     else await run('make', ['-s', `-j${JOBS}`], { cwd: dir, env });
-    return (performance.now() - t0) / 1000;
+    const wall = (performance.now() - t0) / 1000;
+    const c1 = childrenCpu();
+    return { wall, ...(c0 !== undefined && c1 !== undefined ? { cpu: c1 - c0 } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -110,15 +129,23 @@ export const makeSuite: BenchSuite = {
         .join(' ');
     console.log(`machine: ${availableParallelism()} cores, load ${load()}`);
     const rs = await shellRoundTrips(500);
-    console.log('what\tplain make recipes/s\tsluice make recipes/s\tratio');
+    console.log(
+      'what\tplain make recipes/s\tsluice make recipes/s\tratio\tCPU ms per recipe (plain / sluice)',
+    );
     const cases: [string, string, number][] = [
       ...sizes.map((n): [string, string, number] => [`${n} no-op targets`, noOpMakefile(n), n]),
       ['3-level DAG (2,000 maps, 20 reduces, 1 final)', dagMakefile(2000, 20), 2021],
     ];
     for (const [what, makefile, recipes] of cases) {
-      const plain = recipes / (await build(makefile, false));
-      const sluice = recipes / (await build(makefile, true));
-      console.log(`${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}`);
+      const p = await build(makefile, false);
+      const s = await build(makefile, true);
+      const plain = recipes / p.wall;
+      const sluice = recipes / s.wall;
+      const cpu = (b: { cpu?: number }) =>
+        b.cpu === undefined ? '?' : ((1000 * b.cpu) / recipes).toFixed(1);
+      console.log(
+        `${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}\t${cpu(p)} / ${cpu(s)}`,
+      );
     }
     console.log(
       `recipe shell start-up + round trip (ms, p50 / p99; /bin/sh -c true p50)\t${rs.p50.toFixed(2)} / ${rs.p99.toFixed(2)} (${rs.localP50.toFixed(2)})`,

@@ -10,7 +10,7 @@ export { userCacheDir };
 /** The path of the compiled recipe shell, compiling it first if this version is not cached. */
 export async function recipeShell(env: NodeJS.ProcessEnv): Promise<string> {
   try {
-    return await compiledHelper('recipe-shell', RECIPE_SHELL_C, env);
+    return await compiledHelper('recipe-shell', RECIPE_SHELL_C, env, { preferStatic: true });
   } catch (err) {
     if (!(err instanceof HelperBuildError)) throw err;
     throw new CliError(

@@ -1,11 +1,20 @@
 // The `make-recipe` built-in: runs one recipe of `sluice make` as its shell line (the shell, make's
 // .SHELLFLAGS and the recipe text), in make's directory with make's exported environment. The
 // recipe writes its stdout and stderr straight into two spool files (no copy through this
-// process) that `sluice make` follows and hands back to make while the recipe runs.
+// process) that `sluice make` follows and hands back to make while the recipe runs. Processes
+// start through the compiled process starter (no fork of this Node.js process), and a line with
+// nothing for the shell to do runs without it, as GNU make itself does (recipe-command.ts).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { SluiceError, ValidationError } from '../errors.ts';
+import {
+  type ProcessExit,
+  ProcessStarter,
+  processStarterHelper,
+  type StartedProcess,
+} from '../io/native/process-starter.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
+import { directCommand } from './recipe-command.ts';
 
 /** The one input item of a recipe task. */
 export interface RecipeInput {
@@ -23,12 +32,30 @@ export interface RecipeInput {
   stderr: string;
 }
 
+/**
+ * Bytes the recipe wrote to its spool files, in its result (or failure details): \`sluice make\`
+ * reads a file only when it holds more than it passed on already. Empty files are removed here.
+ */
+export interface RecipeOutputSizes {
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+/**
+ * Bytes the recipe wrote to its spool files, in its result (or failure details): `sluice make`
+ * reads a file only when it holds more than it passed on already. Empty files are removed here.
+ */
+export interface RecipeOutputSizes {
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
 /** A recipe that exited non-zero: its exit status is the task's failure's details. */
 export class RecipeFailedError extends SluiceError {
   override name = 'RecipeFailedError';
   constructor(
     message: string,
-    readonly details: { exitCode: number },
+    readonly details: { exitCode: number } & RecipeOutputSizes,
   ) {
     super(message, 'RECIPE_FAILED', 500, { retryable: false });
   }
@@ -56,55 +83,117 @@ function parse(input: unknown[]): RecipeInput {
   return r as RecipeInput;
 }
 
+/** ctx.env as a plain object, copied once: spreading process.env reads every variable from the OS. */
+let baseEnv: { of: NodeJS.ProcessEnv; copy: NodeJS.ProcessEnv } | undefined;
+function plainEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (baseEnv?.of !== env) baseEnv = { of: env, copy: { ...env } };
+  return baseEnv.copy;
+}
+
+/** One starter per process, started with the first recipe; spawn where none can be built. */
+let starter: Promise<ProcessStarter | undefined> | undefined;
+async function processStarter(env: NodeJS.ProcessEnv): Promise<ProcessStarter | undefined> {
+  starter ??= processStarterHelper(env).then((bin) => (bin ? ProcessStarter.launch(bin) : undefined));
+  const s = await starter;
+  if (s && !s.alive) {
+    starter = undefined; // it died: the next recipe gets a new one
+    return processStarter(env);
+  }
+  return s;
+}
+
+/** Node's spawn, where there is no process starter: the same contract. */
+function spawnProcess(argv: string[], cwd: string, env: NodeJS.ProcessEnv, out: string, err: string) {
+  const o = openSync(out, 'w');
+  const e = openSync(err, 'w');
+  return new Promise<StartedProcess>((resolve, reject) => {
+    const [file, ...args] = argv as [string, ...string[]];
+    const child = spawn(file, args, { cwd, env, stdio: ['ignore', o, e], detached: true });
+    const exited = new Promise<ProcessExit>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    child.once('error', reject);
+    child.once('spawn', () =>
+      resolve({
+        pid: child.pid as number,
+        exited,
+        killGroup: (sig) => {
+          try {
+            if (child.pid) process.kill(-child.pid, sig);
+          } catch {
+            /* already gone */
+          }
+        },
+      }),
+    );
+  }).finally(() => {
+    closeSync(o);
+    closeSync(e);
+  });
+}
+
+async function startRecipe(r: RecipeInput, env: NodeJS.ProcessEnv): Promise<StartedProcess> {
+  const s = await processStarter(env);
+  const start = (argv: string[]) =>
+    s
+      ? s.start({ argv, cwd: r.cwd, env, stdout: r.stdout, stderr: r.stderr })
+      : spawnProcess(argv, r.cwd, env, r.stdout, r.stderr);
+  const direct = directCommand(r.argv);
+  if (direct) {
+    try {
+      return await start(direct);
+    } catch {
+      // Not found, not executable...: the shell says so in its own words (and exits 127 or 126).
+    }
+  }
+  return start(r.argv);
+}
+
+/** The sizes of the spool files; empty ones are removed (nothing to read). */
+function outputSizes(r: RecipeInput): RecipeOutputSizes {
+  const size = (f: string) => {
+    try {
+      const n = statSync(f).size;
+      if (n === 0) unlinkSync(f);
+      return n;
+    } catch {
+      return 0;
+    }
+  };
+  return { stdoutBytes: size(r.stdout), stderrBytes: size(r.stderr) };
+}
+
 export const makeRecipe: BuiltinAlgorithm = {
   name: 'make-recipe',
   description: 'Runs one recipe line of `sluice make` (its shell, flags and text) in its directory.',
-  // It waits on a child process: many share one built-in host.
+  // It waits on a child process it starts through the process starter: many share one slot, in
+  // the pool's own process (a builtin host's round trip cost more than the rest of the task).
   ioBound: true,
+  inProcess: true,
   run: async (input, ctx) => {
     const r = parse(input);
-    const env: NodeJS.ProcessEnv = { ...ctx.env, ...r.env };
+    const env: NodeJS.ProcessEnv = { ...plainEnv(ctx.env), ...r.env };
     for (const k of r.unset) delete env[k];
-    const out = openSync(r.stdout, 'w');
-    const err = openSync(r.stderr, 'w');
-    let exit: { code: number | null; signal: NodeJS.Signals | null };
-    try {
-      exit = await new Promise((resolve, reject) => {
-        const [shell, ...args] = r.argv as [string, ...string[]];
-        // Its own process group, so that a stop ends the recipe and everything it started.
-        const child = spawn(shell, args, { cwd: r.cwd, env, stdio: ['ignore', out, err], detached: true });
-        let killTimer: NodeJS.Timeout | undefined;
-        const kill = () => {
-          const group = (sig: NodeJS.Signals) => {
-            try {
-              if (child.pid) process.kill(-child.pid, sig);
-            } catch {
-              /* already gone */
-            }
-          };
-          group('SIGTERM');
-          killTimer = setTimeout(() => group('SIGKILL'), KILL_GRACE_MS);
-          killTimer.unref();
-        };
-        ctx.signal.addEventListener('abort', kill, { once: true });
-        child.once('error', reject);
-        child.once('exit', (code, signal) => {
-          ctx.signal.removeEventListener('abort', kill);
-          if (killTimer && signal === null) clearTimeout(killTimer);
-          resolve({ code, signal });
-        });
-      });
-    } finally {
-      closeSync(out);
-      closeSync(err);
-    }
+    const child = await startRecipe(r, env);
+    // Its own process group, so that a stop ends the recipe and everything it started.
+    let killTimer: NodeJS.Timeout | undefined;
+    const kill = () => {
+      child.killGroup('SIGTERM');
+      killTimer = setTimeout(() => child.killGroup('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    if (ctx.signal.aborted) kill();
+    else ctx.signal.addEventListener('abort', kill, { once: true });
+    const exit = await child.exited;
+    ctx.signal.removeEventListener('abort', kill);
+    if (killTimer && exit.signal === null) clearTimeout(killTimer);
     if (ctx.signal.aborted) throw Object.assign(new Error('recipe stopped'), { name: 'AbortError' });
+    const sizes = outputSizes(r);
     const exitCode = exit.code ?? 128 + (SIGNALS[exit.signal ?? ''] ?? 1);
     if (exitCode !== 0) {
       throw new RecipeFailedError(`recipe for ${r.target || 'make'} exited with status ${exitCode}`, {
         exitCode,
+        ...sizes,
       });
     }
-    return { exitCode: 0 };
+    return { exitCode: 0, ...sizes };
   },
 };

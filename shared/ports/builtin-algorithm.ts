@@ -26,6 +26,13 @@ export interface BuiltinAlgorithm {
   description: string;
   ioBound: boolean;
   /**
+   * Runs in the worker pool's own process, not in a builtin host: for a built-in that only starts
+   * a process (make-recipe, through the process starter), where the host's round trip would cost
+   * more than the task. It gets no `objectStores`. Its tasks share slots like io-bound ones
+   * (`ioTasksPerHost` per slot). Must not block or throw outside its promise.
+   */
+  inProcess?: boolean;
+  /**
    * `input` is the node's resolved input array. Throws ValidationError for bad input, any other
    * error for a failed run; resolves to the task's result (JSON-serializable).
    */

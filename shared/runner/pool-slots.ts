@@ -13,11 +13,13 @@ import { DEFAULT_TASK_SIZE, type TaskSize } from './task-size.ts';
 export type Want =
   | { kind: 'process'; key: string; size: TaskSize; spawn: () => AlgorithmProcess }
   | { kind: 'builtin'; weight: number }
+  | { kind: 'inProcess' }
   | { kind: 'command'; size: TaskSize };
 
 export type Lease =
   | { kind: 'process'; proc: AlgorithmProcess }
   | { kind: 'builtin'; host: BuiltinHost }
+  | { kind: 'inProcess' }
   | { kind: 'command' };
 
 interface Waiter {
@@ -38,6 +40,8 @@ export class PoolSlots {
   commandSlots = 0;
   private commandCpu = 0;
   private commandMemMiB = 0;
+  /** Tasks of in-process built-ins running; `ioTasksPerHost` of them share a slot. */
+  inProcessTasks = 0;
   /** minHotWorkers by process key, for the algorithms that asked for warm processes. */
   readonly minHot = new Map<string, number>();
   closing = false;
@@ -55,12 +59,29 @@ export class PoolSlots {
   private lentCpu = 0;
 
   usedSlots(): number {
-    return this.procs.size + this.hosts.size + this.commandSlots - this.lent;
+    const inProcess = Math.ceil(this.inProcessTasks / this.settings.ioTasksPerHost);
+    return this.procs.size + this.hosts.size + this.commandSlots + inProcess - this.lent;
   }
 
-  /** CPUs and MiB the live processes, hosts and commands take (lent CPUs not counted). */
+  /** In-process tasks that fit in the slots they hold already. */
+  inProcessRoom(): number {
+    const per = this.settings.ioTasksPerHost;
+    return (per - (this.inProcessTasks % per)) % per;
+  }
+
+  /** An in-process task ended: its share of a slot is free. */
+  releaseInProcess(): void {
+    this.inProcessTasks--;
+    this.pump();
+  }
+
+  /**
+   * CPUs and MiB the live processes, hosts, in-process slots and commands take (lent CPUs not
+   * counted).
+   */
   usage(): TaskSize {
-    let cpu = this.hosts.size * DEFAULT_TASK_SIZE.cpu + this.commandCpu - this.lentCpu;
+    const inProcessSlots = Math.ceil(this.inProcessTasks / this.settings.ioTasksPerHost);
+    let cpu = (this.hosts.size + inProcessSlots) * DEFAULT_TASK_SIZE.cpu + this.commandCpu - this.lentCpu;
     let memMiB = this.commandMemMiB;
     for (const p of this.procs) {
       cpu += p.size.cpu;
@@ -135,8 +156,12 @@ export class PoolSlots {
         best.load += want.weight;
         return { kind: 'builtin', host: best };
       }
+    } else if (want.kind === 'inProcess' && this.inProcessRoom() > 0) {
+      this.inProcessTasks++;
+      return { kind: 'inProcess' };
     }
-    if (!this.makeRoom(want.kind === 'builtin' ? DEFAULT_TASK_SIZE : want.size)) return undefined;
+    if (!this.makeRoom(want.kind === 'builtin' || want.kind === 'inProcess' ? DEFAULT_TASK_SIZE : want.size))
+      return undefined;
     switch (want.kind) {
       case 'process': {
         const proc = want.spawn();
@@ -148,6 +173,9 @@ export class PoolSlots {
         host.load += want.weight;
         return { kind: 'builtin', host };
       }
+      case 'inProcess':
+        this.inProcessTasks++;
+        return { kind: 'inProcess' };
       case 'command':
         this.commandSlots++;
         this.commandCpu += want.size.cpu;

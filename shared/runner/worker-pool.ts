@@ -3,6 +3,7 @@
 // algorithms as one process per task. Every task can be stopped and has its node ttl enforced.
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { closeProcessStarters } from '../io/native/process-starter.ts';
 import type { AlgorithmDefinition } from '../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import type { CodeApiSession } from '../ports/code-api.ts';
@@ -14,6 +15,7 @@ import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
 import { containerCommand, containerHostProcess, findContainerRuntime } from './container-runtime.ts';
 import { cachedEnv, DatasetCache } from './dataset-cache.ts';
+import { runInProcess } from './in-process-builtin.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
 import { PoolSlots } from './pool-slots.ts';
@@ -37,8 +39,8 @@ export class WorkerPool implements TaskRunner {
   private readonly sweeper?: NodeJS.Timeout;
   private readonly datasetCache?: DatasetCache;
   private readonly isolation?: AlgorithmIsolation;
-  private catalog?: Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>;
-  private catalogLoading?: Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>>;
+  private catalog?: Map<string, BuiltinAlgorithm>;
+  private catalogLoading?: Promise<Map<string, BuiltinAlgorithm>>;
   private closing?: Promise<void>;
   private containerRuntime?: { path: string } | { error: string };
 
@@ -109,9 +111,10 @@ export class WorkerPool implements TaskRunner {
     }
   }
 
-  freeSlots(_algorithmName: string, ioBound: boolean): number {
+  freeSlots(algorithmName: string, ioBound: boolean): number {
     if (this.closing) return 0;
     const { maxWorkers, ioTasksPerHost, cpus } = this.settings;
+    const inProcess = this.catalog?.get(algorithmName)?.inProcess === true;
     let idle = 0;
     let idleCpu = 0;
     for (const p of this.slots.procs) {
@@ -124,12 +127,13 @@ export class WorkerPool implements TaskRunner {
       if (h.load === 0) {
         idle++;
         idleCpu++;
-      } else if (ioBound) hostRoom += ioTasksPerHost - h.load;
+      } else if (ioBound && !inProcess) hostRoom += ioTasksPerHost - h.load;
     }
     // Counted as default-sized processes: the dispatcher claims, run() then waits for room.
     const byCpu = Math.floor(cpus - this.slots.usage().cpu + idleCpu + 1e-9);
     const newSlots = Math.min(maxWorkers - this.slots.usedSlots() + idle, byCpu);
-    const free = ioBound ? hostRoom + newSlots * ioTasksPerHost : newSlots;
+    if (inProcess) hostRoom = this.slots.inProcessRoom();
+    const free = ioBound || inProcess ? hostRoom + newSlots * ioTasksPerHost : newSlots;
     return Math.max(0, free - this.slots.waiters.length);
   }
 
@@ -143,6 +147,9 @@ export class WorkerPool implements TaskRunner {
       for (const h of this.slots.hosts) h.retire();
       for (const c of this.commands) c.kill();
       while (this.slots.living.size) await Promise.all(this.slots.living);
+      // In-process built-ins' processes went through the process starter: it ends what still
+      // runs, and is reaped here rather than by init once this process is gone.
+      await closeProcessStarters();
       await this.datasetCache?.close();
     })();
     return this.closing;
@@ -281,12 +288,27 @@ export class WorkerPool implements TaskRunner {
   ): Promise<TaskOutcome> {
     const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
     if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, taskLogs(), [], 'invalid-input');
+    if (meta.inProcess) return this.runInProcess(meta, task, signal);
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
     const leased = this.slots.acquire({ kind: 'builtin', weight }, signal);
     const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
     if (lease?.kind !== 'builtin') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
       lease.host.run(name, task.input, task.info, weight, stop, task.timeoutMs, cacheUrl),
+    );
+  }
+
+  private async runInProcess(
+    builtin: BuiltinAlgorithm,
+    task: TaskSpec,
+    signal: AbortSignal,
+  ): Promise<TaskOutcome> {
+    const leased = this.slots.acquire({ kind: 'inProcess' }, signal);
+    const lease = leased instanceof Promise ? await leased : leased;
+    if (lease?.kind !== 'inProcess') return this.notStarted(task, signal);
+    const { env, maxLogLines } = this.settings;
+    return this.supervise(task, signal, (stop) =>
+      runInProcess(builtin, task, stop, env, maxLogLines).finally(() => this.slots.releaseInProcess()),
     );
   }
 
@@ -402,14 +424,14 @@ export class WorkerPool implements TaskRunner {
     return crashedOutcome('the worker pool closed before the task could start', taskLogs(), []);
   }
 
-  private loadCatalog(): Promise<Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>> {
+  private loadCatalog(): Promise<Map<string, BuiltinAlgorithm>> {
     this.catalogLoading ??= (async () => {
-      const catalog = new Map<string, Pick<BuiltinAlgorithm, 'ioBound'>>();
+      const catalog = new Map<string, BuiltinAlgorithm>();
       for (const { url, exportName } of this.settings.builtinModules) {
         const list = ((await import(url)) as Record<string, unknown>)[exportName];
         if (!Array.isArray(list))
           throw new TypeError(`builtin module ${url} has no array export '${exportName}'`);
-        for (const b of list as BuiltinAlgorithm[]) catalog.set(b.name, { ioBound: b.ioBound });
+        for (const b of list as BuiltinAlgorithm[]) catalog.set(b.name, b);
       }
       this.catalog = catalog;
       return catalog;

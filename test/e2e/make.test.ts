@@ -128,6 +128,36 @@ describe('sluice make (embedded engine)', () => {
     expect(r.stdout).not.toContain('err');
   });
 
+  it("passes a recipe's output on while it runs, not only at its end", async () => {
+    const p = project('follow', {
+      Makefile: 'all:\n\t@echo first; echo warn >&2; while [ ! -f go ]; do sleep 0.1; done; echo second\n',
+    });
+    const child = spawn(process.execPath, [BIN, 'make', '--workers', '2'], {
+      cwd: p.cwd,
+      env: p.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // The recipe waits for a file the test makes only once make has shown its first line.
+    await waitFor(
+      'the first line while the recipe runs',
+      () => out.includes('first') && err.includes('warn'),
+      60_000,
+    );
+    expect(out).not.toContain('second');
+    writeFileSync(join(p.cwd, 'go'), '');
+    expect(await exited).toBe(0);
+    expect(out).toBe('first\nsecond\n');
+  });
+
   it('runs recursive $(MAKE), $(shell) and SLUICE_LOCAL targets in place, the rest as tasks', async () => {
     const where = `@echo "$@ $$( [ -n "$$SLUICE_MAKE_SOCKET" ] && echo here || echo worker )" >> where.log`;
     const p = project('recursive', {

@@ -71,7 +71,7 @@ describe('container-tasks/Dockerfile', () => {
     expect(stages[0]?.some((l) => /npm ci --omit=dev --ignore-scripts/.test(l))).toBe(true);
     const copies = finalStage.filter((l) => l.startsWith('COPY '));
     expect(copies).toEqual(['COPY --from=build /worker ./']);
-    // No compiler where the worker runs: the C helper comes compiled from the build stage.
+    // No compiler where the worker runs: the C helpers come compiled from the build stage.
     const installs = finalStage.filter((l) => l.includes('apt-get install')).join(' ');
     expect(installs).toMatch(/--no-install-recommends python3 ca-certificates/);
     expect(installs).not.toMatch(/\b(gcc|g\+\+|make|clang|build-essential)\b/);

@@ -26,8 +26,12 @@ export class HelperBuildError extends Error {
 const PREBUILT_DIR = fileURLToPath(new URL('./helpers/', import.meta.url));
 
 /** The file name of helper `name` built from `source`: a new source never runs an old binary. */
-export function helperFileName(name: string, source: string): string {
-  return `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
+export function helperFileName(name: string, source: string, preferStatic = false): string {
+  const hash = createHash('sha256')
+    .update(preferStatic ? `${source}\0static` : source)
+    .digest('hex')
+    .slice(0, 16);
+  return `${name}-${hash}`;
 }
 
 async function executable(path: string): Promise<boolean> {
@@ -39,9 +43,18 @@ async function executable(path: string): Promise<boolean> {
   }
 }
 
-/** The path of the helper `name` built from `source` (C), compiling it first if not cached. */
-export async function compiledHelper(name: string, source: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const file = helperFileName(name, source);
+/**
+ * The path of the helper `name` built from `source` (C), compiling it first if not cached. With
+ * `preferStatic` it is linked statically where the C library allows (else dynamically): a program
+ * started once per recipe then skips the dynamic loader, about half of its ~2 ms start.
+ */
+export async function compiledHelper(
+  name: string,
+  source: string,
+  env: NodeJS.ProcessEnv,
+  opts: { preferStatic?: boolean } = {},
+): Promise<string> {
+  const file = helperFileName(name, source, opts.preferStatic);
   const prebuilt = join(PREBUILT_DIR, file);
   if (await executable(prebuilt)) return prebuilt;
   const dir = userCacheDir(env);
@@ -53,7 +66,9 @@ export async function compiledHelper(name: string, source: string, env: NodeJS.P
   const cc = env.CC ?? 'cc';
   try {
     await writeFile(src, source);
-    await promisify(execFile)(cc, ['-O2', '-o', tmp, src]);
+    const compile = (flags: string[]) => promisify(execFile)(cc, ['-O2', ...flags, '-o', tmp, src]);
+    if (opts.preferStatic) await compile(['-static']).catch(() => compile([]));
+    else await compile([]);
     await rename(tmp, bin); // atomic: a concurrent build of the same source lands the same file
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };

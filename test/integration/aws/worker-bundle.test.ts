@@ -136,13 +136,16 @@ it('the worker and the hosts it started run the bundle with no loader or preload
   }
 });
 
-it('ships the rm-tree helper compiled, and the CLI the pool starts for `sluice cache serve`', async () => {
-  const helpers = readdirSync(join(bundle, 'shared/io/native/helpers'));
-  expect(helpers).toEqual([expect.stringMatching(/^rm-tree-[0-9a-f]{16}$/)]);
+it('ships the C helpers compiled (rm-tree, process-starter), and the CLI the pool starts for `sluice cache serve`', async () => {
+  const helpers = readdirSync(join(bundle, 'shared/io/native/helpers')).sort();
+  expect(helpers).toEqual([
+    expect.stringMatching(/^process-starter-[0-9a-f]{16}$/),
+    expect.stringMatching(/^rm-tree-[0-9a-f]{16}$/),
+  ]);
   const tree = join(dir, 'tree');
   mkdirSync(join(tree, 'x/y'), { recursive: true });
   writeFileSync(join(tree, 'x/y/z'), 'z');
-  execFileSync(join(bundle, 'shared/io/native/helpers', helpers[0] as string), [tree]);
+  execFileSync(join(bundle, 'shared/io/native/helpers', helpers[1] as string), [tree]);
   expect(existsSync(tree)).toBe(false);
 
   const cache = spawn(

@@ -1,11 +1,13 @@
-// What makes the embedded state survive a power cut (issue 11 item 7): SQLite syncs the WAL at
-// every commit (synchronous=FULL) unless asked for NORMAL, and a blob is complete on disk, under
-// its final name, before put() resolves (and so before any row references it).
+// What makes the embedded state survive a power cut (issue 11 item 7): the WAL is synced after
+// every group commit, before durable() resolves (off the event loop), unless asked for normal; and
+// a blob is complete on disk, under its final name, before put() resolves (and so before any row
+// references it).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileBlobStore } from '../../../shared/adapters/local/file-blob-store.ts';
+import { SqliteDatabase } from '../../../shared/adapters/local/sqlite/database.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { LocalEngine, synchronousFromEnv } from '../../../shared/runtime/embedded/local-engine.ts';
 
@@ -22,9 +24,73 @@ async function synchronousOf(home: string, opts: { synchronous?: 'full' | 'norma
 }
 
 describe('SQLite synchronous', () => {
-  it('is FULL (2) by default, NORMAL (1) when asked', async () => {
-    expect(await synchronousOf(join(dir, 'a'))).toBe(2);
+  it('SQLite itself runs NORMAL (1) in both modes: full syncs the WAL outside COMMIT', async () => {
+    expect(await synchronousOf(join(dir, 'a'))).toBe(1);
     expect(await synchronousOf(join(dir, 'b'), { synchronous: 'normal' })).toBe(1);
+  });
+
+  it('full: durable() resolves only after a WAL sync that started after the commit', async () => {
+    const held: (() => void)[] = [];
+    const synced: number[] = [];
+    const db = new SqliteDatabase(
+      join(dir, 'c', 'sluice.db'),
+      new FileBlobStore(join(dir, 'c', 'b')),
+      'full',
+      (fd, done) => {
+        synced.push(fd);
+        held.push(() => done(null));
+      },
+    );
+    db.db.exec('CREATE TABLE t (x)');
+    const flushed = () => new Promise((r) => setImmediate(r));
+    const state = (p: Promise<void>) => {
+      let done = false;
+      void p.then(() => {
+        done = true;
+      });
+      return () => done;
+    };
+    db.batch();
+    db.db.prepare('INSERT INTO t VALUES (1)').run();
+    const first = state(db.durable());
+    await flushed(); // committed, its sync under way
+    expect(synced).toHaveLength(1);
+    db.batch();
+    db.db.prepare('INSERT INTO t VALUES (2)').run();
+    const second = state(db.durable());
+    await flushed(); // committed while the first sync runs: needs the next one
+    expect(synced).toHaveLength(1);
+    expect(first()).toBe(false);
+    held.shift()?.();
+    await flushed();
+    expect(first()).toBe(true);
+    expect(second()).toBe(false);
+    expect(synced).toHaveLength(2); // one sync for the second commit
+    const idle = state(db.durable()); // nothing new committed: waits only for the sync under way
+    held.shift()?.();
+    await flushed();
+    expect(second()).toBe(true);
+    expect(idle()).toBe(true);
+    expect(synced).toHaveLength(2);
+    db.close();
+  });
+
+  it('normal: durable() resolves at the commit, with no sync', async () => {
+    let syncs = 0;
+    const db = new SqliteDatabase(
+      join(dir, 'd', 'sluice.db'),
+      new FileBlobStore(join(dir, 'd', 'b')),
+      'normal',
+      (_fd, done) => {
+        syncs++;
+        done(null);
+      },
+    );
+    db.batch();
+    db.db.exec('CREATE TABLE t (x)');
+    await db.durable();
+    expect(syncs).toBe(0);
+    db.close();
   });
 
   it('$SLUICE_SQLITE_SYNCHRONOUS chooses it; a bad value is a one-line error naming the variable', () => {

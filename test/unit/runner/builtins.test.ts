@@ -135,4 +135,30 @@ describe('built-in algorithms', () => {
     expect(pool.freeSlots('cpu', false)).toBe(1);
     await Promise.all(running);
   });
+
+  it('runs an inProcess built-in in the pool process: same outcomes, slots shared like io-bound ones', async () => {
+    const one = await pool.run(task(builtin('in-process-sleep'), [10]), never);
+    expect(one).toEqual({
+      status: 'succeeded',
+      result: { pid: process.pid },
+      logs: { stdout: ['waiting 10'], stderr: [], truncated: false },
+    });
+    expect(failed(await pool.run(task(builtin('in-process-sleep'), [-1]), never))).toMatchObject({
+      failure: { type: 'algorithm-error', code: 'NEGATIVE' },
+    });
+    // 2 slots x 4: an idle host is retired to make room, so all 8 fit; a 9th waits.
+    const free = pool.freeSlots('in-process-sleep', true);
+    const started = Date.now();
+    const runs = Array.from({ length: 9 }, () => pool.run(task(builtin('in-process-sleep'), [300]), never));
+    expect(free).toBe(8);
+    expect(pool.freeSlots('in-process-sleep', true)).toBe(0);
+    expect(pool.freeSlots('cpu', false)).toBe(0);
+    await Promise.all(runs);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(590); // the 9th ran after one of the first 8
+    const stop = new AbortController();
+    const stopped = pool.run(task(builtin('in-process-sleep'), [10_000]), stop.signal);
+    setTimeout(() => stop.abort(), 30);
+    expect(failed(await stopped)).toMatchObject({ stopped: true });
+    expect(pool.freeSlots('in-process-sleep', true)).toBe(8);
+  });
 });

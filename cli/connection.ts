@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStreamBody } from '../shared/api/live-events.ts';
-import { encodeMultipart, MultipartForm } from '../shared/api/multipart.ts';
+import { encodeMultipart } from '../shared/api/multipart.ts';
 import {
   API_PREFIX,
   type ApiRequest,
@@ -24,10 +24,12 @@ import { EngineHost, runningEngine } from '../shared/runtime/embedded/engine-hos
 import { LocalEngine, sluiceHome } from '../shared/runtime/embedded/local-engine.ts';
 import { isLoopbackHost } from '../shared/runtime/http-guard.ts';
 import { authorizedHeaders } from './api-auth.ts';
+import { answerBehindRedirect, type FormFields, formBody } from './client-bodies.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 
 export { type ApiAuth, apiAuthFor, authorizedHeaders } from './api-auth.ts';
+export type { FormFields } from './client-bodies.ts';
 
 export interface SluiceClient {
   /** Where requests go, for messages. */
@@ -53,19 +55,6 @@ export interface SluiceClient {
   close(): Promise<void>;
 }
 
-export interface FormFields {
-  fields: Record<string, string>;
-  files: Record<string, { filename: string; data: Buffer }>;
-}
-
-/** The form as one in-process request body (what the HTTP shells parse a multipart body into). */
-function formBody(form: FormFields): MultipartForm {
-  const body = new MultipartForm(0);
-  Object.assign(body.fields, form.fields);
-  Object.assign(body.files, form.files);
-  return body;
-}
-
 function unwrap<T>(r: ApiResponse, where: string): T {
   if (r.status >= 200 && r.status < 300) return r.body as T;
   // HKube's shape: `code` is the HTTP status; Sluice's own code is `type`.
@@ -73,20 +62,6 @@ function unwrap<T>(r: ApiResponse, where: string): T {
   throw new CliError(
     typeof err?.message === 'string' ? err.message : `request to ${where} failed with HTTP ${r.status}`,
   );
-}
-
-/**
- * The AWS api function answers what is too large for a Lambda response with a 303 to a presigned
- * S3 URL. It is fetched with no header of ours: the URL carries its own signature, and S3 refuses
- * a second authorization (a SigV4 or bearer header) on it.
- */
-async function answerBehindRedirect(res: Response, hops = 3): Promise<Response> {
-  const location = res.headers.get('location');
-  if (res.status < 300 || res.status > 308 || !location || hops === 0) return res;
-  const next = new URL(location, res.url || undefined);
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') return res;
-  await res.body?.cancel();
-  return answerBehindRedirect(await fetch(next, { redirect: 'manual' }), hops - 1);
 }
 
 /** The pause before following a stream that ended again (the bounded stream's `retry:` hint). */

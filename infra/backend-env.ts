@@ -38,6 +38,18 @@ export const RUNTIME_DEFAULTED_KEYS = [
   'finishingGraceSeconds',
   'expandMaxItems',
   'apiInlineMaxBytes',
+  // Algorithms with an image: the code path exists, the stacks do not switch it on yet
+  // (docs/aws.md#algorithms-with-an-image); SLUICE_ALGORITHM and SLUICE_IDLE_EXIT_SECONDS are
+  // set on each algorithm's own task definition by the api function.
+  'algorithmWorkerImage',
+  'algorithmTaskRoleArn',
+  'algorithmExecutionRoleArn',
+  'algorithmLogGroup',
+  'algorithmFamilyPrefix',
+  'gpuCapacityProvider',
+  'algorithmQueuePrefix',
+  'algorithm',
+  'idleExitSeconds',
 ];
 
 /** Tasks one worker container runs at once: one per vCPU (the worker's own default). */

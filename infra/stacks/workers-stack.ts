@@ -290,10 +290,7 @@ export class WorkersStack extends Stack {
     this.addQueueDepthScaling(config, state);
   }
 
-  /**
-   * The shared volume's own policy, so that reaching a mount target (the security group) is not
-   * enough: TLS only, through the access point only, by the task role only, never as root.
-   */
+  /** The shared volume's own policy: TLS, the access point and the task role only, never root. */
   private restrictFileSystem(): void {
     const client = [
       'elasticfilesystem:ClientMount',

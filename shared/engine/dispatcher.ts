@@ -30,10 +30,7 @@ const SHUTTING_DOWN = new Error('engine shutting down');
 export interface TaskReports {
   /** A task of this job starts (the job becomes active). */
   taskStarted(jobId: string): Promise<void>;
-  /**
-   * A task's run ended. The embedded engine applies it at once; the AWS worker sends it to the
-   * status queue, where the status function applies it.
-   */
+  /** A task's run ended: applied at once (embedded), or sent to the status queue (AWS worker). */
   taskOutcome(outcome: TaskOutcomeReport, task: ClaimedTask): Promise<void>;
 }
 

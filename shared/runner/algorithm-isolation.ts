@@ -28,15 +28,22 @@ export interface PosixUser {
   gid: number;
 }
 
-/** The environment of an algorithm process: `env` without what identifies the worker to AWS. */
+/** HOME of an algorithm run as another user: the worker's own (e.g. /root) is not its to write. */
+const ALGORITHM_HOME = '/tmp';
+
+/**
+ * The environment of an algorithm process: `env` without what identifies the worker to AWS, and
+ * HOME where it can write when it runs as another user.
+ */
 export function algorithmEnv(env: NodeJS.ProcessEnv, isolation?: AlgorithmIsolation): NodeJS.ProcessEnv {
-  if (!isolation?.scrubCredentials) return env;
+  if (!isolation?.scrubCredentials) return isolation?.user ? { ...env, HOME: ALGORITHM_HOME } : env;
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith('ECS_')) continue;
     if (name.startsWith('AWS_') && !KEPT_AWS.test(name)) continue;
     out[name] = value;
   }
+  if (isolation.user) out.HOME = ALGORITHM_HOME;
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { AlgorithmProcess } from './algorithm-process.ts';
 import { BuiltinHost } from './builtin-host.ts';
 import type { PoolSettings } from './pool-settings.ts';
 import { DEFAULT_TASK_SIZE, type TaskSize } from './task-size.ts';
+import type { WorkerPoolStats } from './types.ts';
 
 export type Want =
   | { kind: 'process'; key: string; size: TaskSize; spawn: () => AlgorithmProcess }
@@ -260,6 +261,27 @@ export class PoolSlots {
       if (p.state === 'idle' && p.lastUsed < cutoff && !this.keptWarm(p)) p.retire();
     }
     for (const h of [...this.hosts]) if (h.load === 0 && h.lastUsed < cutoff) h.retire();
+  }
+
+  stats(): WorkerPoolStats {
+    let busyProcesses = 0;
+    let idleProcesses = 0;
+    for (const p of this.procs) {
+      if (p.state === 'idle') idleProcesses++;
+      else busyProcesses++;
+    }
+    let builtinTasks = 0;
+    for (const h of this.hosts) builtinTasks += h.tasksInFlight;
+    return {
+      maxWorkers: this.settings.maxWorkers,
+      usedSlots: this.usedSlots(),
+      busyProcesses,
+      idleProcesses,
+      builtinHosts: this.hosts.size,
+      builtinTasks,
+      commands: this.commandSlots,
+      queued: this.waiters.length,
+    };
   }
 
   /** Registers a new hot process: its slot frees when it is gone. */

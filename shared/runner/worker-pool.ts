@@ -11,12 +11,14 @@ import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import { type AlgorithmIsolation, algorithmEnv } from './algorithm-isolation.ts';
 import { AlgorithmProcess } from './algorithm-process.ts';
+import { BuiltinCatalog } from './builtin-catalog.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
-import { containerCommand, containerHostProcess, findContainerRuntime } from './container-runtime.ts';
+import { containerCommand, containerHostProcess } from './container-runtime.ts';
 import { cachedEnv, DatasetCache } from './dataset-cache.ts';
 import { runInProcess } from './in-process-builtin.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
+import { PoolImages } from './pool-images.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
 import { PoolSlots } from './pool-slots.ts';
 import { StopSwitch } from './stop-switch.ts';
@@ -28,8 +30,6 @@ export { CORE_BUILTIN_MODULES } from './pool-settings.ts';
 const PYTHON_HOST = fileURLToPath(new URL('./python_host.py', import.meta.url));
 const NO_CACHE: { cacheUrl?: string; warning?: string } = {};
 const NODE_HOST = fileURLToPath(new URL('./node_host.mjs', import.meta.url));
-/** HOME of an algorithm run as another user: the worker's own (e.g. /root) is not its to write. */
-const ALGORITHM_HOME = '/tmp';
 
 export class WorkerPool implements TaskRunner {
   private readonly settings: PoolSettings;
@@ -39,13 +39,14 @@ export class WorkerPool implements TaskRunner {
   private readonly sweeper?: NodeJS.Timeout;
   private readonly datasetCache?: DatasetCache;
   private readonly isolation?: AlgorithmIsolation;
-  private catalog?: Map<string, BuiltinAlgorithm>;
-  private catalogLoading?: Promise<Map<string, BuiltinAlgorithm>>;
+  private readonly catalog: BuiltinCatalog;
   private closing?: Promise<void>;
-  private containerRuntime?: { path: string } | { error: string };
+  private readonly images: PoolImages;
 
   constructor(options: WorkerPoolOptions) {
     this.settings = poolSettings(options);
+    this.images = new PoolImages(this.settings);
+    this.catalog = new BuiltinCatalog(this.settings.builtinModules);
     this.isolation = options.isolation;
     const builtinUser = this.isolation?.builtinUser;
     this.slots = new PoolSlots(this.settings, builtinUser);
@@ -68,7 +69,7 @@ export class WorkerPool implements TaskRunner {
     if (this.closing) return crashedOutcome('the worker pool is closed', taskLogs(), []);
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
     if (task.algorithm.env !== 'builtin' && task.algorithm.image)
-      task = { ...task, algorithm: this.own(task.algorithm) };
+      task = { ...task, algorithm: this.images.own(task.algorithm) };
     const algorithm = task.algorithm;
     // Only a cached task waits here: the others reach their slot without a microtask hop.
     const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
@@ -114,7 +115,7 @@ export class WorkerPool implements TaskRunner {
   freeSlots(algorithmName: string, ioBound: boolean): number {
     if (this.closing) return 0;
     const { maxWorkers, ioTasksPerHost, cpus } = this.settings;
-    const inProcess = this.catalog?.get(algorithmName)?.inProcess === true;
+    const inProcess = this.catalog.loaded?.get(algorithmName)?.inProcess === true;
     let idle = 0;
     let idleCpu = 0;
     for (const p of this.slots.procs) {
@@ -160,9 +161,9 @@ export class WorkerPool implements TaskRunner {
    * retiring nothing), so its first tasks skip the interpreter start and the module import.
    */
   async warmUp(given: AlgorithmDefinition): Promise<void> {
-    const def = this.own(given);
+    const def = this.images.own(given);
     if (this.closing || (def.env !== 'python' && def.env !== 'nodejs') || def.minHotWorkers <= 0) return;
-    if (def.image && !this.runtime()) return;
+    if (def.image && !this.images.runtime()) return;
     const { key, size, spawn } = await this.hotSpec(def);
     let live = 0;
     for (const p of this.slots.procs) if (p.key === key) live++;
@@ -170,24 +171,7 @@ export class WorkerPool implements TaskRunner {
   }
 
   stats(): WorkerPoolStats {
-    let busyProcesses = 0;
-    let idleProcesses = 0;
-    for (const p of this.slots.procs) {
-      if (p.state === 'idle') idleProcesses++;
-      else busyProcesses++;
-    }
-    let builtinTasks = 0;
-    for (const h of this.slots.hosts) builtinTasks += h.tasksInFlight;
-    return {
-      maxWorkers: this.settings.maxWorkers,
-      usedSlots: this.slots.usedSlots(),
-      busyProcesses,
-      idleProcesses,
-      builtinHosts: this.slots.hosts.size,
-      builtinTasks,
-      commands: this.slots.commandSlots,
-      queued: this.slots.waiters.length,
-    };
+    return this.slots.stats();
   }
 
   /** Pids of the live processes (hot processes and builtin hosts), for diagnostics and tests. */
@@ -205,7 +189,7 @@ export class WorkerPool implements TaskRunner {
     signal: AbortSignal,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
-    if (def.image && !this.runtime()) return this.noRuntime(def);
+    if (def.image && !this.images.runtime()) return this.images.noRuntime(def);
     const { key, size, spawn } = await this.hotSpec(def, cacheUrl);
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
@@ -253,7 +237,7 @@ export class WorkerPool implements TaskRunner {
       const { python: py, node, maxLogLines, maxLogBytes, killGraceMs } = this.settings;
       const env = this.algorithmEnv(def.image ? undefined : cacheUrl);
       const hostScript = python ? PYTHON_HOST : NODE_HOST;
-      const runtime = def.image ? this.runtime() : undefined;
+      const runtime = def.image ? this.images.runtime() : undefined;
       const { command, args, scratch } = runtime
         ? containerHostProcess({ runtime, node, def, hostScript, codeDir, entry, size, killGraceMs })
         : python
@@ -286,7 +270,7 @@ export class WorkerPool implements TaskRunner {
     signal: AbortSignal,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
-    const meta = (this.catalog ?? (await this.loadCatalog())).get(name);
+    const meta = (this.catalog.loaded ?? (await this.catalog.load())).get(name);
     if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, taskLogs(), [], 'invalid-input');
     if (meta.inProcess) return this.runInProcess(meta, task, signal);
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
@@ -320,11 +304,11 @@ export class WorkerPool implements TaskRunner {
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
-    if (def.image && !this.runtime()) return this.noRuntime(def);
+    if (def.image && !this.images.runtime()) return this.images.noRuntime(def);
     const ownCode = !def.image || def.codePath || def.fileInfo;
     const cwd = ownCode ? await this.code.codeDir(def) : process.cwd();
     const size = taskSize(def);
-    const runtime = def.image ? this.runtime() : undefined;
+    const runtime = def.image ? this.images.runtime() : undefined;
     const argv = runtime ? containerCommand(runtime, def, ownCode ? cwd : undefined, size) : def.command;
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
@@ -365,8 +349,7 @@ export class WorkerPool implements TaskRunner {
   /** What a user algorithm's process sees: the pool's env (minus credentials when isolated), the cache. */
   private algorithmEnv(cacheUrl?: string): NodeJS.ProcessEnv {
     const env = algorithmEnv(this.settings.env, this.isolation);
-    const own = this.isolation?.user ? { ...env, HOME: ALGORITHM_HOME } : env;
-    return cacheUrl ? cachedEnv(own, cacheUrl) : own;
+    return cacheUrl ? cachedEnv(env, cacheUrl) : env;
   }
 
   private user(): { user?: { uid: number; gid: number } } {
@@ -397,45 +380,8 @@ export class WorkerPool implements TaskRunner {
   }
 
   /** The definition as this pool runs it: with `images: 'ignore'`, without its image. */
-  private own(def: AlgorithmDefinition): AlgorithmDefinition {
-    if (this.settings.images === 'run' || !def.image) return def;
-    const { image: _ignored, ...local } = def;
-    return local;
-  }
-
-  /** Docker or Podman (container-runtime.ts), looked up once per pool; undefined when there is none. */
-  private runtime(): string | undefined {
-    this.containerRuntime ??= findContainerRuntime(this.settings.env);
-    return 'path' in this.containerRuntime ? this.containerRuntime.path : undefined;
-  }
-
-  private noRuntime(def: AlgorithmDefinition): TaskOutcome {
-    const why = this.containerRuntime && 'error' in this.containerRuntime ? this.containerRuntime.error : '';
-    return failedOutcome(
-      `algorithm '${def.name}' runs in image '${def.image}', but ${why}`,
-      taskLogs(),
-      [],
-      'invalid-input',
-    );
-  }
-
   private notStarted(task: TaskSpec, signal: AbortSignal): TaskOutcome {
     if (signal.aborted) return stoppedOutcome('stop', task.timeoutMs, taskLogs());
     return crashedOutcome('the worker pool closed before the task could start', taskLogs(), []);
-  }
-
-  private loadCatalog(): Promise<Map<string, BuiltinAlgorithm>> {
-    this.catalogLoading ??= (async () => {
-      const catalog = new Map<string, BuiltinAlgorithm>();
-      for (const { url, exportName } of this.settings.builtinModules) {
-        const list = ((await import(url)) as Record<string, unknown>)[exportName];
-        if (!Array.isArray(list))
-          throw new TypeError(`builtin module ${url} has no array export '${exportName}'`);
-        for (const b of list as BuiltinAlgorithm[]) catalog.set(b.name, b);
-      }
-      this.catalog = catalog;
-      return catalog;
-    })();
-    return this.catalogLoading;
   }
 }

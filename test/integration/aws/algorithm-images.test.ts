@@ -5,12 +5,12 @@
 // What needs an account is not run: ECS pulling the image, the init container, the worker in it.
 
 import { ECSClient } from '@aws-sdk/client-ecs';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcsAlgorithmImages } from '../../../shared/adapters/aws/algorithm-images.ts';
 import type { AlgorithmDefinition } from '../../../shared/pipeline/types.ts';
 import { createApiHandler } from '../../../shared/runtime/aws/handlers/api.ts';
 import { engineFromEnv } from '../../../shared/runtime/aws/handlers/engine-from-env.ts';
+import { proxyEvent } from '../../helpers/api-gateway-event.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { type EcsStandIn, startEcsStandIn } from '../../helpers/ecs-stand-in.ts';
 
@@ -40,23 +40,6 @@ afterAll(async () => {
   await ecs?.close();
   await bed?.close();
 });
-
-function proxyEvent(method: string, path: string, body?: unknown): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path: `/prod${path}`,
-    resource: '/{proxy+}',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 const detect = {
   name: 'detect',

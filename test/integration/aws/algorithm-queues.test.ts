@@ -5,7 +5,6 @@
 // ECS task would be (its task queues = the algorithm's queue, images ignored: the container is the
 // image) runs it. ECS itself starting that task is what this machine cannot do.
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { algorithmQueueName } from '../../../shared/adapters/aws/algorithm-queues.ts';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
@@ -21,6 +20,7 @@ import {
 } from '../../../shared/runtime/aws/handlers/engine-from-env.ts';
 import { startWorker } from '../../../shared/runtime/aws/worker.ts';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
+import { proxyEvent } from '../../helpers/api-gateway-event.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { type EcsStandIn, startEcsStandIn } from '../../helpers/ecs-stand-in.ts';
 import { type TempDir, tempDir } from '../../helpers/workers.ts';
@@ -64,23 +64,6 @@ afterAll(async () => {
   await bed?.close();
   await dir?.remove();
 });
-
-function proxyEvent(method: string, path: string, body?: unknown): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path: `/prod${path}`,
-    resource: '/{proxy+}',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 it("routes an image algorithm's tasks to its own queue, read only by its own workers", async () => {
   const codePath = await dir.code('shout', {

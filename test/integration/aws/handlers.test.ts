@@ -5,7 +5,7 @@
 
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toScheduleExpression } from '../../../shared/adapters/aws/scheduler-cron.ts';
 import { putPipeline } from '../../../shared/api/store.ts';
@@ -16,6 +16,7 @@ import type { ClaimedTask } from '../../../shared/ports/task-queue.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
 import { s3PutEvent, scheduledEvent, sqsRecord } from '../../../shared/runtime/aws-emulated/glue.ts';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
+import { proxyEvent } from '../../helpers/api-gateway-event.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { testBuiltins } from '../../helpers/engine.ts';
 
@@ -59,23 +60,6 @@ const finalJob = (jobId: string) =>
     const j = await stack.engine.jobs.getJob(jobId);
     return j && isJobFinal(j) && (await stack.engine.jobs.getResults(jobId)) !== undefined ? j : undefined;
   });
-
-function proxyEvent(method: string, path: string, body?: unknown, raw?: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path: `/prod${path}`,
-    resource: '/{proxy+}',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    body: raw ?? (body === undefined ? null : JSON.stringify(body)),
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 describe('api function (API Gateway proxy events → the REST router)', () => {
   it('runs a pipeline: 201 with a jobId, then its status', async () => {

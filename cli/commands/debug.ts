@@ -1,8 +1,8 @@
-// `sluice debug ALGORITHM --endpoint URL`: attaches this machine to a running `sluice serve` as
-// the worker of one algorithm's debug nodes (`kind: debug`, `options.debugOverride`): their tasks
-// come here and run in processes this command starts (its own children, with the developer's code
-// from --code-path), while the rest of the pipeline runs on the engine. Ctrl-C detaches: the tasks
-// not finished here go back to the engine's workers.
+// `sluice debug ALGORITHM --endpoint URL`: attaches this machine to a running engine (`sluice
+// serve`, or a deployed AWS API) as the worker of one algorithm's debug nodes (`kind: debug`,
+// `options.debugOverride`): their tasks come here and run in processes this command starts (its
+// own children, with the developer's code from --code-path), while the rest of the pipeline runs
+// on the engine. Ctrl-C detaches: the tasks not finished here go back to the engine's workers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,7 +79,7 @@ export function registerDebug(program: Command, ctx: CliContext): void {
       'after',
       '\nNodes of kind debug (or listed in options.debugOverride) running ALGORITHM get their tasks\n' +
         'sent here while this command runs; other nodes run on the engine. Ctrl-C detaches: tasks not\n' +
-        'finished here go back to the engine’s workers. Needs `sluice serve` (embedded backend).\n',
+        'finished here go back to the engine’s workers. Works against `sluice serve` and the AWS API.\n',
     )
     .action(async (algorithm: string, o: { endpoint?: string; codePath?: string }) => {
       const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});

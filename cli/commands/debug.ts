@@ -16,6 +16,8 @@ import { CliError } from '../errors.ts';
 
 /** How long one lease request waits for a task (the API's limit is 20 s). */
 const LEASE_WAIT_MS = 10_000;
+/** How often a session is kept attached while a task runs here (the engine's idle limit is 30 s). */
+const KEEP_ALIVE_MS = 10_000;
 
 function where(t: DebugTask): string {
   const item = t.info.batchIndex !== undefined ? ` item ${t.info.batchIndex}` : '';
@@ -53,7 +55,13 @@ async function runOne(
   signal: AbortSignal,
 ): Promise<void> {
   ctx.stderr.write(`${where(task)}: running here\n`);
-  const outcome = await runner.run({ info: task.info, algorithm: def, input: task.input }, signal);
+  // Stopped at a breakpoint for minutes, the session stays attached.
+  const keepAlive = setInterval(() => {
+    client.call('POST', '/debug/keepalive', { sessionId: session.sessionId }).catch(() => {});
+  }, KEEP_ALIVE_MS);
+  const outcome = await runner
+    .run({ info: task.info, algorithm: def, input: task.input }, signal)
+    .finally(() => clearInterval(keepAlive));
   if (signal.aborted) return; // detaching: the engine runs it again on its workers
   const body =
     outcome.status === 'succeeded'

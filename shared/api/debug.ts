@@ -39,6 +39,14 @@ export async function leaseDebugTask(deps: ApiDeps, body: unknown) {
   return { task: task ?? null };
 }
 
+export async function keepDebugSession(deps: ApiDeps, body: unknown) {
+  const b = obj(body, 'the request');
+  onlyFields(b, ['sessionId'], 'the request');
+  const sessionId = str(b, 'sessionId');
+  await sessions(deps).keepAlive(sessionId);
+  return { sessionId, attached: true };
+}
+
 export async function reportDebugTask(deps: ApiDeps, body: unknown) {
   const b = obj(body, 'the request');
   onlyFields(b, ['sessionId', 'taskId', 'result', 'error'], 'the request');

@@ -171,6 +171,10 @@ export class DebugHub implements DebugSessions, DebugRouting {
     return handed?.task;
   }
 
+  keepAlive(sessionId: string): void {
+    this.touch(this.session(sessionId));
+  }
+
   report(sessionId: string, report: DebugReport): boolean {
     const s = this.session(sessionId);
     this.touch(s);

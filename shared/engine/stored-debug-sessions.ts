@@ -106,6 +106,10 @@ export class StoredDebugSessions implements DebugSessions, DebugRouting {
     return undefined;
   }
 
+  async keepAlive(sessionId: string): Promise<void> {
+    if (!(await this.touch(await this.session(sessionId)))) throw notAttached(sessionId);
+  }
+
   async report(sessionId: string, report: DebugReport): Promise<boolean> {
     const s = await this.session(sessionId);
     await this.touch(s);

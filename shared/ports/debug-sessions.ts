@@ -35,6 +35,11 @@ export interface DebugSessions {
   attach(algorithmName: string): DebugSessionView | Promise<DebugSessionView>;
   /** The next task for the session, waiting up to `waitMs` for one (undefined: none came). */
   lease(sessionId: string, waitMs: number): Promise<DebugTask | undefined>;
+  /**
+   * Keeps the session attached while its client runs a task (stopped at a breakpoint, say) and
+   * asks for nothing else.
+   */
+  keepAlive(sessionId: string): void | Promise<void>;
   /** The outcome of a task the session leased; false if the task is no longer its own. */
   report(sessionId: string, report: DebugReport): boolean | Promise<boolean>;
   /** Ends the session; its unfinished tasks go back to the normal workers. Answers how many. */

@@ -172,6 +172,31 @@ describe('debug sessions on the AWS backend (emulators)', () => {
     expect(done.data.map((d: { result: unknown }) => d.result)).toEqual([[1], [2], [3], [4]]);
   }, 120_000);
 
+  it('keepalive holds a session whose client runs a task longer than the idle limit', async () => {
+    const s = await attach('echo');
+    const { body } = await api('POST', '/exec/raw', {
+      name: 'aws-paused',
+      nodes: [{ nodeName: 'dbg', kind: 'debug', algorithmName: 'echo', input: ['x'] }],
+    });
+    const task = await lease(s.sessionId);
+    // Stopped at a breakpoint for twice the idle limit, the client only keeps the session.
+    for (let waited = 0; waited < 2 * IDLE_MS; waited += 1000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const kept = await api('POST', '/debug/keepalive', { sessionId: s.sessionId });
+      expect(kept.body).toEqual({ sessionId: s.sessionId, attached: true });
+    }
+    const r = await api('POST', '/debug/report', {
+      sessionId: s.sessionId,
+      taskId: task.info.taskId,
+      result: 'paused',
+    });
+    expect(r.body.accepted).toBe(true);
+    const done = await finished(body.jobId);
+    expect(done.data.map((d: { result: unknown }) => d.result)).toEqual(['paused']);
+    await api('POST', '/debug/detach', { sessionId: s.sessionId });
+    expect((await api('POST', '/debug/keepalive', { sessionId: s.sessionId })).status).toBe(404);
+  }, 120_000);
+
   it('a session that stops asking expires: its tasks run on the workers', async () => {
     const s = await attach('echo');
     const { body } = await api('POST', '/exec/raw', {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allBuiltins } from '../../../shared/builtins/registry.ts';
+import { INLINE_VALUE_LIMIT } from '../../../shared/ports/blob-store.ts';
 import type { DebugSessionView, DebugTask } from '../../../shared/ports/debug-sessions.ts';
 import { isJobFinal } from '../../../shared/ports/job-state.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
@@ -170,6 +171,27 @@ describe('debug sessions on the AWS backend (emulators)', () => {
     const done = await finished(body.jobId);
     expect(done.status).toBe('completed');
     expect(done.data.map((d: { result: unknown }) => d.result)).toEqual([[1], [2], [3], [4]]);
+  }, 120_000);
+
+  it('an input and a result over the inline limit travel through the blob bucket', async () => {
+    const s = await attach('echo');
+    const big = 'i'.repeat(INLINE_VALUE_LIMIT + 1);
+    const { body } = await api('POST', '/exec/raw', {
+      name: 'aws-debug-big',
+      nodes: [{ nodeName: 'dbg', kind: 'debug', algorithmName: 'echo', input: [big] }],
+    });
+    const task = await lease(s.sessionId);
+    expect(task.input).toEqual([big]);
+    const result = { big: 'r'.repeat(INLINE_VALUE_LIMIT + 1) };
+    const r = await api('POST', '/debug/report', {
+      sessionId: s.sessionId,
+      taskId: task.info.taskId,
+      result,
+    });
+    expect(r.body.accepted).toBe(true);
+    const done = await finished(body.jobId);
+    expect(done.data[0].result).toEqual(result);
+    await api('POST', '/debug/detach', { sessionId: s.sessionId });
   }, 120_000);
 
   it('keepalive holds a session whose client runs a task longer than the idle limit', async () => {

@@ -32,10 +32,12 @@ export type TableName = keyof typeof TABLE_ACTIONS;
 
 /**
  * The registry items the runtime writes, by partition key: webhook deliveries (`HOOK#<jobId>`),
- * the per-algorithm maxWorkers semaphores (`SLOTS`) and the workers' activity reports (`WORKERS`).
- * Stored pipelines (`PIPELINE`) and algorithms (`ALGORITHM`) are written by the api function only.
+ * the per-algorithm maxWorkers semaphores (`SLOTS`), the workers' activity reports (`WORKERS`) and
+ * the tasks workers hand to `sluice debug` sessions (`DEBUG#<algorithm>`). Stored pipelines
+ * (`PIPELINE`), algorithms (`ALGORITHM`) and the debug sessions themselves (`DEBUG`) are written
+ * by the api function only.
  */
-export const REGISTRY_RUNTIME_KEYS = ['HOOK#*', 'SLOTS', 'WORKERS'];
+export const REGISTRY_RUNTIME_KEYS = ['HOOK#*', 'SLOTS', 'WORKERS', 'DEBUG#*'];
 
 export type TableAccess = 'read' | 'write';
 

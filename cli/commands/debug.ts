@@ -1,8 +1,8 @@
-// `sluice debug ALGORITHM --endpoint URL`: attaches this machine to a running `sluice serve` as
-// the worker of one algorithm's debug nodes (`kind: debug`, `options.debugOverride`): their tasks
-// come here and run in processes this command starts (its own children, with the developer's code
-// from --code-path), while the rest of the pipeline runs on the engine. Ctrl-C detaches: the tasks
-// not finished here go back to the engine's workers.
+// `sluice debug ALGORITHM --endpoint URL`: attaches this machine to a running engine (`sluice
+// serve`, or a deployed AWS API) as the worker of one algorithm's debug nodes (`kind: debug`,
+// `options.debugOverride`): their tasks come here and run in processes this command starts (its
+// own children, with the developer's code from --code-path), while the rest of the pipeline runs
+// on the engine. Ctrl-C detaches: the tasks not finished here go back to the engine's workers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,8 @@ import { CliError } from '../errors.ts';
 
 /** How long one lease request waits for a task (the API's limit is 20 s). */
 const LEASE_WAIT_MS = 10_000;
+/** How often a session is kept attached while a task runs here (the engine's idle limit is 30 s). */
+const KEEP_ALIVE_MS = 10_000;
 
 function where(t: DebugTask): string {
   const item = t.info.batchIndex !== undefined ? ` item ${t.info.batchIndex}` : '';
@@ -53,7 +55,13 @@ async function runOne(
   signal: AbortSignal,
 ): Promise<void> {
   ctx.stderr.write(`${where(task)}: running here\n`);
-  const outcome = await runner.run({ info: task.info, algorithm: def, input: task.input }, signal);
+  // Stopped at a breakpoint for minutes, the session stays attached.
+  const keepAlive = setInterval(() => {
+    client.call('POST', '/debug/keepalive', { sessionId: session.sessionId }).catch(() => {});
+  }, KEEP_ALIVE_MS);
+  const outcome = await runner
+    .run({ info: task.info, algorithm: def, input: task.input }, signal)
+    .finally(() => clearInterval(keepAlive));
   if (signal.aborted) return; // detaching: the engine runs it again on its workers
   const body =
     outcome.status === 'succeeded'
@@ -79,7 +87,7 @@ export function registerDebug(program: Command, ctx: CliContext): void {
       'after',
       '\nNodes of kind debug (or listed in options.debugOverride) running ALGORITHM get their tasks\n' +
         'sent here while this command runs; other nodes run on the engine. Ctrl-C detaches: tasks not\n' +
-        'finished here go back to the engine’s workers. Needs `sluice serve` (embedded backend).\n',
+        'finished here go back to the engine’s workers. Works against `sluice serve` and the AWS API.\n',
     )
     .action(async (algorithm: string, o: { endpoint?: string; codePath?: string }) => {
       const client = await connect(ctx, o.endpoint ? { endpoint: o.endpoint } : {});

@@ -11,7 +11,7 @@ export const MAX_DEBUG_WAIT_MS = 20_000;
 function sessions(deps: ApiDeps): DebugSessions {
   if (deps.debug) return deps.debug;
   throw new SluiceError(
-    'debug sessions need an engine that runs tasks in the API’s process (`sluice serve` on the embedded backend)',
+    'debug sessions need a running engine: `sluice serve` (embedded), or the AWS backend',
     'DEBUG_UNAVAILABLE',
     501,
   );
@@ -25,7 +25,7 @@ export async function attachDebug(deps: ApiDeps, body: unknown) {
   if (!deps.builtins.has(name) && !(await deps.registry.getAlgorithm(name))) {
     throw new NotFoundError(`algorithm "${name}" is not registered`, 'ALGORITHM_NOT_FOUND');
   }
-  return debug.attach(name);
+  return await debug.attach(name);
 }
 
 export async function leaseDebugTask(deps: ApiDeps, body: unknown) {
@@ -39,6 +39,14 @@ export async function leaseDebugTask(deps: ApiDeps, body: unknown) {
   return { task: task ?? null };
 }
 
+export async function keepDebugSession(deps: ApiDeps, body: unknown) {
+  const b = obj(body, 'the request');
+  onlyFields(b, ['sessionId'], 'the request');
+  const sessionId = str(b, 'sessionId');
+  await sessions(deps).keepAlive(sessionId);
+  return { sessionId, attached: true };
+}
+
 export async function reportDebugTask(deps: ApiDeps, body: unknown) {
   const b = obj(body, 'the request');
   onlyFields(b, ['sessionId', 'taskId', 'result', 'error'], 'the request');
@@ -48,16 +56,16 @@ export async function reportDebugTask(deps: ApiDeps, body: unknown) {
     throw new ValidationError('error must be a string', 'error');
   const report =
     typeof b.error === 'string' ? { taskId, error: b.error } : { taskId, result: b.result ?? null };
-  return { taskId, accepted: sessions(deps).report(str(b, 'sessionId'), report) };
+  return { taskId, accepted: await sessions(deps).report(str(b, 'sessionId'), report) };
 }
 
 export async function detachDebug(deps: ApiDeps, body: unknown) {
   const b = obj(body, 'the request');
   onlyFields(b, ['sessionId'], 'the request');
   const sessionId = str(b, 'sessionId');
-  return { sessionId, detached: true, returned: sessions(deps).detach(sessionId) };
+  return { sessionId, detached: true, returned: await sessions(deps).detach(sessionId) };
 }
 
 export async function listDebug(deps: ApiDeps) {
-  return deps.debug?.list() ?? [];
+  return (await deps.debug?.list()) ?? [];
 }

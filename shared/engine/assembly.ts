@@ -5,6 +5,7 @@
 import type { PolledEventsOptions } from '../api/polled-events.ts';
 import { type ApiDeps, type CronControl, SluiceService } from '../api/service.ts';
 import type { CodeStore } from '../ports/code-store.ts';
+import type { DebugRouting, DebugSessions } from '../ports/debug-sessions.ts';
 import type { ClaimedTask } from '../ports/task-queue.ts';
 import type { TaskRunner } from '../ports/task-runner.ts';
 import { codeApiSession, stopTaskChildren } from './code-api.ts';
@@ -57,6 +58,12 @@ export interface AssembleOptions {
   workerSlots?: number;
   /** Where the workers run elsewhere (AWS): how `GET /workers` learns what they do. */
   workers?: ApiDeps['workers'];
+  /**
+   * `sluice debug` sessions every process of the backend shares (AWS: stored-debug-sessions.ts).
+   * Without it, an engine whose API and dispatcher share the process (`liveEvents`) keeps them
+   * in memory (debug-hub.ts), and others answer the debug routes with 501.
+   */
+  debugSessions?: DebugSessions & DebugRouting;
 }
 
 export interface Engine {
@@ -85,8 +92,8 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
     ...(opts.expansionSplit ? { expansionSplit: opts.expansionSplit } : {}),
   });
   let dispatcher: Dispatcher | undefined;
-  // Debug sessions need the API and the dispatcher in one process (the embedded engine).
-  const debug = opts.runner && opts.liveEvents ? new DebugHub() : undefined;
+  // In memory where the API and the dispatcher share one process (the embedded engine).
+  const debug = opts.debugSessions ?? (opts.runner && opts.liveEvents ? new DebugHub() : undefined);
   if (opts.runner) {
     const report = opts.reportOutcome ?? ((o: TaskOutcomeReport) => coordinator.taskOutcome(o));
     const d = new Dispatcher({

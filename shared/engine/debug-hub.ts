@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Pipeline, PipelineNode } from '../pipeline/types.ts';
-import type { DebugReport, DebugSessions, DebugSessionView, DebugTask } from '../ports/debug-sessions.ts';
+import type {
+  DebugReport,
+  DebugRouting,
+  DebugSessions,
+  DebugSessionView,
+  DebugTask,
+} from '../ports/debug-sessions.ts';
 import { taskFailure } from '../ports/task-failure.ts';
 import { taskLogs } from '../ports/task-logs.ts';
 import type { TaskOutcome, TaskSpec } from '../ports/task-runner.ts';
@@ -38,7 +44,8 @@ interface Session {
   idle?: NodeJS.Timeout;
 }
 
-function stoppedOutcome(): TaskOutcome {
+/** The outcome of a task stopped while a session had it. */
+export function stoppedOutcome(): TaskOutcome {
   const error = 'stopped while a debug session had it';
   return {
     status: 'failed',
@@ -50,7 +57,20 @@ function stoppedOutcome(): TaskOutcome {
   };
 }
 
-export class DebugHub implements DebugSessions {
+/** The outcome a session reported: its result, or its error as the algorithm's failure. */
+export function reportedOutcome(report: DebugReport): TaskOutcome {
+  if (!('error' in report)) return { status: 'succeeded', result: report.result, logs: taskLogs() };
+  const error = report.error;
+  return {
+    status: 'failed',
+    error,
+    failure: taskFailure('algorithm-error', error),
+    crashed: false,
+    logs: taskLogs(),
+  };
+}
+
+export class DebugHub implements DebugSessions, DebugRouting {
   private sessions = new Map<string, Session>();
   private byAlgorithm = new Map<string, Session>();
 
@@ -151,22 +171,17 @@ export class DebugHub implements DebugSessions {
     return handed?.task;
   }
 
+  keepAlive(sessionId: string): void {
+    this.touch(this.session(sessionId));
+  }
+
   report(sessionId: string, report: DebugReport): boolean {
     const s = this.session(sessionId);
     this.touch(s);
     const handed = s.running.get(report.taskId);
     if (!handed) return false;
     s.running.delete(report.taskId);
-    if ('error' in report) {
-      const error = report.error;
-      handed.settle({
-        status: 'failed',
-        error,
-        failure: taskFailure('algorithm-error', error),
-        crashed: false,
-        logs: taskLogs(),
-      });
-    } else handed.settle({ status: 'succeeded', result: report.result, logs: taskLogs() });
+    handed.settle(reportedOutcome(report));
     return true;
   }
 

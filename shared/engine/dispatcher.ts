@@ -3,6 +3,7 @@
 // AWS to the status queue). Used by the embedded engine and by the AWS worker.
 import type { BuiltinAlgorithm } from '../ports/builtin-algorithm.ts';
 import { type Clock, every, type Timer } from '../ports/clock.ts';
+import type { DebugRouting } from '../ports/debug-sessions.ts';
 import { isJobFinal } from '../ports/job-state.ts';
 import type { JobReader } from '../ports/jobs.ts';
 import type { AlgorithmReader } from '../ports/registry.ts';
@@ -11,7 +12,6 @@ import type { ClaimDecision, ClaimedTask, QueuedTask, TaskQueue } from '../ports
 import type { TaskRunner, TaskSpec } from '../ports/task-runner.ts';
 import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import { AlgorithmDefinitions } from './algorithm-definitions.ts';
-import type { DebugHub } from './debug-hub.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import type { TaskChildWork } from './pipeline-node.ts';
 import { runClaimedTask } from './task-execution.ts';
@@ -54,8 +54,8 @@ export interface DispatcherDeps {
   agingMs?: number;
   /** Work tasks start: the code API (code-api.ts), pipeline nodes' sub-jobs (pipeline-node.ts). */
   codeApi?: TaskChildWork;
-  /** Debug sessions (debug-hub.ts): a debug node's task goes to its algorithm's session, if any. */
-  debug?: DebugHub;
+  /** Debug sessions (debug-hub.ts, stored-debug-sessions.ts): a debug node's task goes to its session. */
+  debug?: DebugRouting;
 }
 
 export class Dispatcher {

@@ -1,16 +1,16 @@
 // How the dispatcher runs a claimed task: a pipeline node's task waits for its sub-job
 // (pipeline-node.ts), a debug node's task goes to its algorithm's debug session when one is
-// attached (debug-hub.ts), and every other task — or a debug task without a session, or whose
-// session detached before reporting — runs on the task runner.
+// attached (debug-hub.ts, stored-debug-sessions.ts), and every other task — or a debug task
+// without a session, or whose session detached before reporting — runs on the task runner.
 import type { Pipeline, PipelineNode } from '../pipeline/types.ts';
+import type { DebugRouting } from '../ports/debug-sessions.ts';
 import type { TaskOutcome, TaskRunner, TaskSpec } from '../ports/task-runner.ts';
-import type { DebugHub } from './debug-hub.ts';
 import { noSubPipelines, type TaskChildWork } from './pipeline-node.ts';
 
 export interface TaskExecutors {
   runner: TaskRunner;
   codeApi?: TaskChildWork;
-  debug?: DebugHub;
+  debug?: DebugRouting;
 }
 
 export async function runClaimedTask(

@@ -16,7 +16,9 @@
 //                                    partition keys while Query by (job, node) stays strongly
 //                                    consistent and ordered by batchIndex.
 // registry table (pk, sk)
-//   PIPELINE / <name>, ALGORITHM / <name>, HOOK#<jobId> / <kind>#<id> (webhook deliveries)
+//   PIPELINE / <name>, ALGORITHM / <name>, HOOK#<jobId> / <kind>#<id> (webhook deliveries),
+//   DEBUG / <algorithm> and DEBUG#<algorithm> / <taskId> (`sluice debug` sessions and the tasks
+//   handed to them: dynamo/debug-records.ts)
 // Every item that belongs to a job carries `ttl` (epoch seconds) once the job is final.
 import {
   CreateTableCommand,

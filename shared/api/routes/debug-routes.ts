@@ -71,6 +71,23 @@ route({
 });
 route({
   method: 'POST',
+  path: '/debug/keepalive',
+  summary:
+    'Keep the session attached while its client runs a task (a session that asks nothing for 30 s is detached)',
+  body: {
+    schema: { type: 'object', required: ['sessionId'], additionalProperties: false, properties: session },
+  },
+  response: {
+    schema: {
+      type: 'object',
+      required: ['sessionId', 'attached'],
+      properties: { sessionId: { type: 'string' }, attached: { type: 'boolean' } },
+    },
+  },
+  handler: (d, r) => dbg.keepDebugSession(d, r.body),
+});
+route({
+  method: 'POST',
   path: '/debug/report',
   summary: 'The outcome of a task the session leased: its result, or an error',
   body: {

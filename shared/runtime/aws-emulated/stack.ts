@@ -60,6 +60,8 @@ export interface LocalAwsStackOptions {
   heartbeatMs?: number;
   agingMs?: number;
   webhookBackoffMs?: number;
+  /** Timings of `sluice debug` sessions (tests: a quick idle expiry). */
+  debug?: AwsEngineOptions['debug'];
   /** Start no worker (tests that drive workers themselves). */
   noWorker?: boolean;
   /**
@@ -128,6 +130,7 @@ export async function startLocalAwsStack(opts: LocalAwsStackOptions = {}): Promi
     clock,
     ...(opts.builtins ? { builtins: opts.builtins } : {}),
     ...(opts.webhookBackoffMs !== undefined ? { webhookBackoffMs: opts.webhookBackoffMs } : {}),
+    ...(opts.debug ? { debug: opts.debug } : {}),
   };
   const engine = new AwsEngine({ ...common, cron: cronControl });
   const get = () => engine;

@@ -22,6 +22,7 @@ import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { ioBytesOf } from '../../engine/io-bytes.ts';
 import { ReadThroughJobCache } from '../../engine/job-cache.ts';
 import { crashedReport, reportedTask, type TaskOutcomeReport } from '../../engine/outcomes.ts';
+import { type StoredDebugOptions, StoredDebugSessions } from '../../engine/stored-debug-sessions.ts';
 import type { AlgorithmDefinition } from '../../pipeline/types.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -64,6 +65,8 @@ export interface AwsEngineOptions {
   prepareAlgorithm?: (algorithm: AlgorithmDefinition) => Promise<void>;
   /** The bounded event stream of `GET /api/v1/events` (api/polled-events.ts; defaults there). */
   events?: PolledEventsOptions;
+  /** Timings of `sluice debug` sessions (idle expiry, poll periods). */
+  debug?: StoredDebugOptions;
   /** Extra options of the task queue (heartbeat, lease, prefetch). */
   queue?: Partial<Pick<SqsTaskQueueOptions, 'heartbeatMs' | 'leaseMs' | 'prefetch'>>;
   /** Run tasks in this process (a worker): outcomes go to the status queue. */
@@ -200,6 +203,8 @@ export class AwsEngine {
               workers: () => workerActivityOnAws(this.dynamo, this.config.tables.registry),
             }),
         polledEvents: opts.events ?? {},
+        // Debug sessions in the registry table: the api function and the workers meet there.
+        debugSessions: new StoredDebugSessions(this.state.debug, this.clock, opts.debug),
         codeStore: this.code,
         // Workers do not age the queues: the dispatch tick does.
         agingMs: 0,

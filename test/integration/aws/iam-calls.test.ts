@@ -290,6 +290,25 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     };
     closers.push(stopWorker);
     expect((await finished(low.body.jobId)).status).toBe('completed');
+    // A debug session (`sluice debug`): the worker hands the debug node's task over through the
+    // registry table (DEBUG and DEBUG#<algorithm> items); the api function leases and reports it.
+    const session = await call('POST', '/debug/attach', { algorithmName: 'echo' });
+    expect(session.status).toBe(201);
+    const sessionId = session.body.sessionId as string;
+    const debugged = await call('POST', '/exec/raw', {
+      name: 'iam-debug',
+      nodes: [{ nodeName: 'd', kind: 'debug', algorithmName: 'echo', input: [1] }],
+    });
+    const leased = await call('POST', '/debug/lease', { sessionId, waitMs: 20_000 });
+    const handed = leased.body.task as { info: { taskId: string } };
+    const reported = await call('POST', '/debug/report', {
+      sessionId,
+      taskId: handed.info.taskId,
+      result: 2,
+    });
+    expect(reported.body.accepted).toBe(true);
+    expect((await finished(debugged.body.jobId)).status).toBe('completed');
+    expect((await call('POST', '/debug/detach', { sessionId })).status).toBe(200);
     // A dynamic job (sluice make): the api function creates and enqueues the tasks a client adds.
     const dyn = await call('POST', '/exec/dynamic', {
       name: 'iam-dynamic',
@@ -468,9 +487,9 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       }
     }
     expect(extra, 'granted but never needed').toEqual([]);
-    // Stored pipelines and algorithms: only the api function may write them.
+    // Stored pipelines and algorithms, and debug sessions: only the api function may write them.
     for (const [role, { statements }] of observed) {
-      for (const pk of ['PIPELINE', 'ALGORITHM'])
+      for (const pk of ['PIPELINE', 'ALGORITHM', 'DEBUG'])
         expect(statementsAllow(statements, 'dynamodb:PutItem', 'RegistryTable', [pk]), `${role}: ${pk}`).toBe(
           role === 'api',
         );

@@ -62,6 +62,23 @@ describe('DebugHub', () => {
   });
 });
 
+describe('DebugHub keepAlive', () => {
+  it('keeps a session attached past the idle limit while its client runs a task', async () => {
+    const hub = new DebugHub(500);
+    const s = hub.attach('alg');
+    const run = hub.run(spec('t1'), new AbortController().signal);
+    await hub.lease(s.sessionId, 0);
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      hub.keepAlive(s.sessionId);
+    }
+    expect(hub.report(s.sessionId, { taskId: 't1', result: 'after a long pause' })).toBe(true);
+    expect(await run).toMatchObject({ status: 'succeeded', result: 'after a long pause' });
+    hub.detach(s.sessionId);
+    expect(() => hub.keepAlive(s.sessionId)).toThrow(/is not attached/);
+  });
+});
+
 describe('the debug routes', () => {
   it('attach is a 501 where the API and the dispatcher do not share a process', async () => {
     const t = await openTestEngine();

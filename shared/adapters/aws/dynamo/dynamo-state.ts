@@ -1,9 +1,10 @@
 // The AWS backend's state in DynamoDB (layout: dynamo-schema.ts): jobs, tasks, node tallies, the
-// registry and the maxWorkers semaphore, over one document client. Values over
+// registry, the maxWorkers semaphore and debug sessions, over one document client. Values over
 // INLINE_VALUE_LIMIT go to the blob store (S3) and only their key is kept.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BlobStore } from '../../../ports/blob-store.ts';
 import { DEFAULT_RETENTION_DAYS } from '../dynamo-schema.ts';
+import { DynamoDebugRecords } from './debug-records.ts';
 import { type DynamoTables, Retention } from './items.ts';
 import { DynamoJobs } from './jobs.ts';
 import { DynamoRegistry } from './registry.ts';
@@ -26,6 +27,8 @@ export interface DynamoState {
   tallies: DynamoTallies;
   registry: DynamoRegistry;
   slots: DynamoSlots;
+  /** `sluice debug` sessions and the tasks handed to them. */
+  debug: DynamoDebugRecords;
 }
 
 export function openDynamoState(opts: DynamoStateOptions): DynamoState {
@@ -47,5 +50,6 @@ export function openDynamoState(opts: DynamoStateOptions): DynamoState {
     tallies,
     registry: new DynamoRegistry(client, tables.registry),
     slots: new DynamoSlots(client, tables.registry),
+    debug: new DynamoDebugRecords(client, tables.registry, blobs),
   };
 }

@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { AWS_ENV } from '../../adapters/aws/config.ts';
 import { isMultipart } from '../../api/multipart.ts';
 import type { PolledEventsOptions } from '../../api/polled-events.ts';
 import type { BuiltinAlgorithm } from '../../ports/builtin-algorithm.ts';

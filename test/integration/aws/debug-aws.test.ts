@@ -76,11 +76,15 @@ async function attach(algorithmName: string): Promise<DebugSessionView> {
   return r.body;
 }
 
-async function lease(sessionId: string, waitMs = 15_000): Promise<DebugTask> {
-  const r = await api('POST', '/debug/lease', { sessionId, waitMs });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  expect(r.body.task, 'no task came within the wait').not.toBeNull();
-  return r.body.task;
+/** The next task, asking again as the CLI does (each long poll ≤ 15 s) until `withinMs` passed. */
+async function lease(sessionId: string, waitMs = 15_000, withinMs = 60_000): Promise<DebugTask> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    const r = await api('POST', '/debug/lease', { sessionId, waitMs });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    if (r.body.task) return r.body.task;
+    expect(Date.now(), 'no task came within the wait').toBeLessThan(end);
+  }
 }
 
 async function finished(jobId: string, ms = 60_000) {

@@ -100,9 +100,15 @@ const INHERITED: readonly AwsEnvKey[] = [
   'registryTable',
   'taskQueueUrls',
   'statusQueueUrl',
+  // Continuations of a batch its code API expands in parts.
+  'eventQueueUrl',
   'blobBucket',
+  // Uploaded algorithm code (unset, the worker would look for it in the blob bucket).
+  'codeBucket',
   'leaseSeconds',
   'agingSeconds',
+  'finishingGraceSeconds',
+  'expandMaxItems',
   'retentionDays',
   // Its own enqueues (code API children) of image algorithms go to their queues.
   'algorithmQueuePrefix',

@@ -114,6 +114,8 @@ export function backendEnvironment(
     workerTaskDefinition: names.workerFamily,
     workerSubnets: compute.subnetIds.join(','),
     workerSecurityGroup: compute.securityGroupId,
+    // network=public: no NAT, so a task started by RunTask needs a public IP to reach ECR and SQS.
+    workerPublicIp: String(config.network === 'public'),
     sharedVolumePath: DEFAULT_SHARED_VOLUME,
     // The global cap of running tasks: every slot of maxWorkers containers.
     maxWorkers: String(config.maxWorkers * workerSlots(config)),

@@ -74,6 +74,7 @@ describe('the SLUICE_ALGORITHM_* contract', () => {
       expect(text(env[AWS_ENV.algorithmLogGroup])).toMatch(/AlgorithmTasksLogs[0-9A-F]{8}/);
       expect(text(env[AWS_ENV.algorithmWorkerImage])).toMatch(/\.dkr\.ecr\..*cdk-hnb659fds-container-assets/);
       expect(env[AWS_ENV.gpuCapacityProvider]).toBeUndefined();
+      expect(env[AWS_ENV.workerPublicIp]).toBe('false'); // network=nat: private subnets
     }
     const [worker] = Object.values(resourcesOfType(workers, 'AWS::ECS::TaskDefinition')).filter(
       (d) => d.Properties.Family === 'sluice-worker',

@@ -136,6 +136,7 @@ export function algorithmImagesOptionsFromEnv(env: NodeJS.ProcessEnv): Algorithm
     cluster: requireEnv(env, 'ecsCluster'),
     subnets: (env[AWS_ENV.workerSubnets] ?? '').split(',').filter(Boolean),
     ...(env[AWS_ENV.workerSecurityGroup] ? { securityGroup: env[AWS_ENV.workerSecurityGroup] } : {}),
+    ...(env[AWS_ENV.workerPublicIp] === 'true' ? { assignPublicIp: true } : {}),
     maxTasksPerAlgorithm: numberEnv(env, 'maxWorkers', 10),
   };
 }

@@ -146,4 +146,20 @@ describe('algorithmImagesOptionsFromEnv', () => {
       SLUICE_ALGORITHM_QUEUE_PREFIX: 'sluice',
     });
   });
+
+  it('gives the tasks a public IP where the worker subnets have no NAT (network=public)', () => {
+    const env = {
+      SLUICE_ALGORITHM_WORKER_IMAGE: 'img',
+      SLUICE_ALGORITHM_TASK_ROLE_ARN: 'arn:task',
+      SLUICE_ALGORITHM_EXECUTION_ROLE_ARN: 'arn:exec',
+      SLUICE_ECS_CLUSTER: 'c',
+    };
+    expect(algorithmImagesOptionsFromEnv(env)?.assignPublicIp).toBeUndefined();
+    expect(
+      algorithmImagesOptionsFromEnv({ ...env, SLUICE_WORKER_PUBLIC_IP: 'false' })?.assignPublicIp,
+    ).toBeUndefined();
+    expect(algorithmImagesOptionsFromEnv({ ...env, SLUICE_WORKER_PUBLIC_IP: 'true' })?.assignPublicIp).toBe(
+      true,
+    );
+  });
 });

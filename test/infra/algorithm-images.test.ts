@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY_RUNTIME_KEYS } from '../../infra/data-grants.ts';
 import { FUNCTION_SPECS } from '../../infra/function-specs.ts';
 import { AWS_ENV, FUNCTION_NAMES } from '../../shared/adapters/aws/config.ts';
 import { type Synthesized, synthSluice } from '../helpers/cdk.ts';
@@ -136,7 +137,7 @@ describe('the algorithm tasks', () => {
       (st) => [st.Action].flat().includes('dynamodb:PutItem') && text(st.Resource).includes('RegistryTable'),
     );
     expect(registryWrite?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['HOOK#*', 'SLOTS', 'WORKERS'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': REGISTRY_RUNTIME_KEYS },
     });
   });
 

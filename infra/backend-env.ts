@@ -20,6 +20,11 @@ export const physicalNames = (prefix: string) => ({
   /** Task definition families: RunTask by family runs the latest revision. */
   workerFamily: `${prefix}-worker`,
   algorithmFamily: `${prefix}-algorithm`,
+  /**
+   * Algorithms with an image: their queues and task definition families are `<this>-alg-<name>`
+   * (SLUICE_ALGORITHM_QUEUE_PREFIX, SLUICE_ALGORITHM_FAMILY_PREFIX), made at run time.
+   */
+  algorithmPrefix: prefix,
   /** The worker service dispatch scales (SLUICE_WORKER_SERVICE); fixed so workers can know it too. */
   workerService: `${prefix}-workers`,
 });
@@ -38,19 +43,22 @@ export const RUNTIME_DEFAULTED_KEYS = [
   'finishingGraceSeconds',
   'expandMaxItems',
   'apiInlineMaxBytes',
-  // Algorithms with an image: the code path exists, the stacks do not switch it on yet
-  // (docs/aws.md#algorithms-with-an-image); SLUICE_ALGORITHM and SLUICE_IDLE_EXIT_SECONDS are
-  // set on each algorithm's own task definition by the api function.
-  'algorithmWorkerImage',
-  'algorithmTaskRoleArn',
-  'algorithmExecutionRoleArn',
-  'algorithmLogGroup',
-  'algorithmFamilyPrefix',
+  // Set only with `-c gpuCapacityProvider=NAME`; unset, an algorithm asking for `gpu` is refused.
   'gpuCapacityProvider',
-  'algorithmQueuePrefix',
+  // Not the stacks': the api function sets them on each algorithm's own task definition
+  // (algorithm-task-definition.ts), and the generic worker must never exit when idle.
   'algorithm',
   'idleExitSeconds',
 ];
+
+/** The resources of algorithms with an image (infra/stacks/algorithm-tasks.ts). */
+export interface AlgorithmTaskNames {
+  /** URI of the worker image their init container copies Node.js and the worker from. */
+  workerImage: string;
+  taskRoleArn: string;
+  executionRoleArn: string;
+  logGroup: string;
+}
 
 /** Tasks one worker container runs at once: one per vCPU (the worker's own default). */
 export const workerSlots = (config: InfraConfig): number => Math.max(1, Math.floor(config.workerCpu / 1024));
@@ -60,6 +68,11 @@ export interface ComputeNames {
   clusterName?: string;
   subnetIds: string[];
   securityGroupId: string;
+  /**
+   * Switches algorithms with an image on (their queues, task definitions and tasks): only with a
+   * cluster, since the dispatch tick starts their tasks.
+   */
+  algorithms?: AlgorithmTaskNames;
 }
 
 export function backendEnvironment(
@@ -101,9 +114,23 @@ export function backendEnvironment(
     workerTaskDefinition: names.workerFamily,
     workerSubnets: compute.subnetIds.join(','),
     workerSecurityGroup: compute.securityGroupId,
+    // network=public: no NAT, so a task started by RunTask needs a public IP to reach ECR and SQS.
+    workerPublicIp: String(config.network === 'public'),
     sharedVolumePath: DEFAULT_SHARED_VOLUME,
     // The global cap of running tasks: every slot of maxWorkers containers.
     maxWorkers: String(config.maxWorkers * workerSlots(config)),
+    ...(compute.algorithms
+      ? {
+          algorithmWorkerImage: compute.algorithms.workerImage,
+          algorithmTaskRoleArn: compute.algorithms.taskRoleArn,
+          algorithmExecutionRoleArn: compute.algorithms.executionRoleArn,
+          algorithmLogGroup: compute.algorithms.logGroup,
+          // Families and queues `<prefix>-alg-<name>`: what the grants name (algorithm-tasks.ts).
+          algorithmFamilyPrefix: names.algorithmPrefix,
+          algorithmQueuePrefix: names.algorithmPrefix,
+          ...(config.gpuCapacityProvider ? { gpuCapacityProvider: config.gpuCapacityProvider } : {}),
+        }
+      : {}),
   };
   return {
     ...Object.fromEntries(Object.entries(values).map(([k, v]) => [AWS_ENV[k as AwsEnvKey], v])),

@@ -67,6 +67,11 @@ export interface InfraConfig {
   workerCacheGiB: number;
   /** E-mail address subscribed to the alarm topic (confirm the subscription mail). Default: none. */
   alarmEmail?: string;
+  /**
+   * An EC2 capacity provider of the cluster with GPU instances: algorithms with `gpu` run there
+   * (SLUICE_GPU_CAPACITY_PROVIDER). Default: none, and `gpu` is refused when an algorithm is stored.
+   */
+  gpuCapacityProvider?: string;
   /** Image for user algorithm tasks (e.g. an ECR URI built FROM the worker image); default: the worker image. */
   algorithmImage?: string;
 }
@@ -161,6 +166,11 @@ export function readInfraConfig(node: Node): InfraConfig {
     retentionDays: int('retentionDays', 1, 3650),
     workerCacheGiB: int('workerCacheGiB', 0, MAX_WORKER_CACHE_GIB),
     algorithmImage: str('algorithmImage', /^\S+$/, 'an image reference'),
+    gpuCapacityProvider: str(
+      'gpuCapacityProvider',
+      /^[A-Za-z0-9_-]{1,255}$/,
+      'a capacity provider name (letters, digits, - and _)',
+    ),
     alarmEmail: str('alarmEmail', /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an e-mail address'),
   };
   if (config.minWorkers > config.maxWorkers) {

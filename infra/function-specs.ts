@@ -34,6 +34,12 @@ export interface FunctionSpec {
   agesTasks?: boolean;
   /** Reads the depth of every queue (the fleet size; the recovery sweep's "nothing in flight"). */
   countsQueues?: boolean;
+  /**
+   * Algorithms with an image (with dispatchScalesWorkers): `register` creates an algorithm's queue
+   * and registers its task definition when it is stored; `run` starts its tasks from the depth of
+   * its queue. Every function that sends tasks may send to those queues.
+   */
+  algorithmImages?: 'register' | 'run';
   /** With dispatchScalesWorkers: scales the worker service (DescribeServices/UpdateService), may RunTask. */
   ecs?: boolean;
   /**
@@ -67,6 +73,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     // (`sluice make`: POST /exec/dynamic/{jobId}/tasks) are enqueued here.
     sends: ['event', 'tasks'],
     cronSchedules: true, // storing a pipeline with a cron trigger refreshes its schedule
+    algorithmImages: 'register', // storing an algorithm with an image: its queue, its task definition
     servesDashboard: true, // GET / and its files, behind the API's own authorization
   },
   's3-trigger': {
@@ -106,6 +113,7 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     agesTasks: true, // priority aging: receive from a lower level, send higher, delete
     countsQueues: true,
     ecs: true,
+    algorithmImages: 'run', // the tasks of each image algorithm, sized on its own queue
     tick: true,
     asyncInvoked: true,
   },

@@ -19,7 +19,7 @@ export interface FindingAcknowledgment {
 }
 
 const LAMBDA_ROLES = /^[\w-]+-scheduler\/\w+FunctionRole\/DefaultPolicy\/Resource$/;
-const WORKER_ROLE = /^[\w-]+-workers\/WorkerTaskRole\/DefaultPolicy\/Resource$/;
+const WORKER_ROLE = /^[\w-]+-workers\/(WorkerTaskRole|AlgorithmTasks\/TaskRole)\/DefaultPolicy\/Resource$/;
 const GRANTED_ROLES = new RegExp(`${LAMBDA_ROLES.source}|${WORKER_ROLE.source}`);
 
 export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
@@ -61,6 +61,27 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
       'RunTask of any revision of the two Sluice task families, and only on the Sluice cluster (ecs:cluster condition).',
   },
   {
+    finding:
+      /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:[a-z0-9-]+-alg-\*\]$/,
+    path: GRANTED_ROLES,
+    reason:
+      'Each algorithm with an image gets its own queue <prefix>-alg-<name>, created by api when it is stored: senders of tasks send there, dispatch counts them, algorithm tasks claim from them.',
+  },
+  {
+    finding:
+      /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:.*:task-definition\/[a-z0-9-]+-alg-\*:\*\]$/,
+    path: /-scheduler\/DispatchFunctionRole\//,
+    reason:
+      'RunTask of the task definitions api registers per algorithm with an image (<prefix>-alg-<name>, any revision), only on the Sluice cluster (ecs:cluster condition).',
+  },
+  {
+    finding:
+      /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository\/[a-z0-9-]+-algorithms\/\*\]$/,
+    path: /-workers\/AlgorithmTasks\/ExecutionRole\//,
+    reason:
+      "Algorithm tasks pull users' images from the deployment's private ECR repositories <prefix>-algorithms/<name> (read-only image pulls).",
+  },
+  {
     finding: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:.*:task\/.*\/\*\]$/,
     path: /-scheduler\/DispatchFunctionRole\//,
     reason: 'Stop, describe and tag tasks of the Sluice cluster only; task ids exist only at run time.',
@@ -77,7 +98,7 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
     path: /-scheduler\/ApiFunctionRole\//,
     reason:
-      'scheduler:ListSchedules supports no resource-level permissions, so AWS requires "*"; it is read-only (schedule names of the group the request names).',
+      'scheduler:ListSchedules (read-only) and ecs:RegisterTaskDefinition support no resource-level permissions, so AWS requires "*"; a registered definition can only carry the algorithm roles api may pass.',
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
@@ -87,7 +108,7 @@ export const FINDING_ACKNOWLEDGMENTS: FindingAcknowledgment[] = [
   },
   {
     finding: /^AwsSolutions-IAM5\[Resource::\*\]$/,
-    path: /-workers\/WorkerExecutionRole\//,
+    path: /-workers\/(WorkerExecutionRole|AlgorithmTasks\/ExecutionRole)\//,
     reason:
       'ecr:GetAuthorizationToken supports no resource-level permissions (AWS requires "*"); image pulls are scoped to the repositories.',
   },

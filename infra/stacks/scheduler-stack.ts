@@ -27,6 +27,7 @@ import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import type { InfraConfig } from '../config.ts';
 import { grantBlobs, grantObjects, grantQueues, grantRegistryRuntime, grantTable } from '../data-grants.ts';
 import { FUNCTION_SPECS, type FunctionName, type QueueName } from '../function-specs.ts';
+import { grantAlgorithmQueues, grantRegisterAlgorithms, grantRunAlgorithms } from './algorithm-tasks.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 import { REPO_ROOT, type WorkersStack } from './workers-stack.ts';
 
@@ -46,17 +47,20 @@ export class SchedulerStack extends Stack {
   /** What the cron schedules run as: may invoke the cron function and dead-letter to its queue. */
   readonly cronSchedulerRole: iam.Role;
   private readonly dispatchScalesWorkers: boolean;
+  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: SchedulerStackProps) {
     super(scope, id, props);
     const { config, state, workers } = props;
     this.dispatchScalesWorkers = config.dispatchScalesWorkers;
+    this.prefix = config.prefix;
     const names = physicalNames(config.prefix);
     const environment = backendEnvironment(this, config, state, {
       // The runtime's launcher (dispatch) switches on when SLUICE_ECS_CLUSTER is set.
       ...(config.dispatchScalesWorkers ? { clusterName: workers.cluster.clusterName } : {}),
       subnetIds: workers.workerSubnets.subnetIds,
       securityGroupId: workers.workerSecurityGroup.securityGroupId,
+      ...(workers.algorithmTasks ? { algorithms: workers.algorithmTasks.names() } : {}),
     });
     const queues: Record<QueueName, sqs.IQueue[]> = {
       tasks: PRIORITIES.map((p) => state.taskQueues[p]),
@@ -255,6 +259,21 @@ export class SchedulerStack extends Stack {
       });
     }
 
+    const algorithms = workers.algorithmTasks;
+    if (algorithms) {
+      const targets = {
+        prefix: physicalNames(this.prefix).algorithmPrefix,
+        clusterArn: workers.cluster.clusterArn,
+        templateQueue: state.taskQueues[3],
+        taskRole: algorithms.taskRole,
+        executionRole: algorithms.executionRole,
+      };
+      // Tasks of an image algorithm go to its own queue, from whoever enqueues them.
+      if (spec.sends.includes('tasks')) grantAlgorithmQueues(fn, targets.prefix, ['sqs:SendMessage']);
+      if (spec.algorithmImages === 'register') grantRegisterAlgorithms(fn, targets);
+      if (spec.algorithmImages === 'run') grantRunAlgorithms(fn, targets);
+    }
+
     if (spec.ecs && this.dispatchScalesWorkers) {
       const clusterArn = workers.cluster.clusterArn;
       fn.addToRolePolicy(
@@ -307,7 +326,11 @@ export class SchedulerStack extends Stack {
         new iam.PolicyStatement({
           sid: 'PassSluiceTaskRoles',
           actions: ['iam:PassRole'],
-          resources: [workers.taskRole.roleArn, workers.executionRole.roleArn],
+          resources: [
+            workers.taskRole.roleArn,
+            workers.executionRole.roleArn,
+            ...(algorithms ? [algorithms.taskRole.roleArn, algorithms.executionRole.roleArn] : []),
+          ],
           conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
         }),
       );

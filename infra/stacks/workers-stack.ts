@@ -5,8 +5,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -22,6 +20,8 @@ import { datasetCacheEnvironment } from '../../shared/runtime/dataset-cache.ts';
 import { backendEnvironment, physicalNames } from '../backend-env.ts';
 import { type InfraConfig, workerEphemeralGiB } from '../config.ts';
 import { grantBlobs, grantObjects, grantQueues, grantRegistryRuntime, grantTable } from '../data-grants.ts';
+import { ALGORITHM_RUNTIME_PLATFORM, AlgorithmTasks, grantAlgorithmQueues } from './algorithm-tasks.ts';
+import { addQueueDepthScaling } from './queue-depth-scaling.ts';
 import { PRIORITIES, type StateStack } from './state-stack.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,6 +54,8 @@ export class WorkersStack extends Stack {
   readonly workerTaskDefinition: ecs.FargateTaskDefinition;
   readonly algorithmTaskDefinition: ecs.FargateTaskDefinition;
   readonly service: ecs.FargateService;
+  /** Algorithms with an image (with dispatchScalesWorkers): their image, roles and log group. */
+  readonly algorithmTasks?: AlgorithmTasks;
 
   constructor(scope: Construct, id: string, props: WorkersStackProps) {
     super(scope, id, props);
@@ -185,16 +187,32 @@ export class WorkersStack extends Stack {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    const arm = config.workerArch === 'arm64';
+    const buildImage = (scope: Construct, id: string, platform: ecrAssets.Platform) =>
+      new ecrAssets.DockerImageAsset(scope, id, { directory: REPO_ROOT, file: WORKER_DOCKERFILE, platform });
+    const workerAsset = buildImage(
+      this,
+      'WorkerImage',
+      arm ? ecrAssets.Platform.LINUX_ARM64 : ALGORITHM_RUNTIME_PLATFORM,
+    );
+    // Algorithms with an image need the dispatch tick to start their tasks (dispatchScalesWorkers).
+    if (config.dispatchScalesWorkers) {
+      this.algorithmTasks = new AlgorithmTasks(this, 'AlgorithmTasks', {
+        config,
+        state,
+        buildImage,
+        ...(arm ? {} : { workerImage: workerAsset }),
+      });
+      // Tasks the worker's engine creates for an image algorithm (code API children) go to its queue.
+      grantAlgorithmQueues(this.taskRole, config.prefix, ['sqs:SendMessage']);
+    }
     const environment = backendEnvironment(this, config, state, {
       clusterName: this.cluster.clusterName,
       subnetIds: this.workerSubnets.subnetIds,
       securityGroupId: this.workerSecurityGroup.securityGroupId,
+      ...(this.algorithmTasks ? { algorithms: this.algorithmTasks.names() } : {}),
     });
-    const arm = config.workerArch === 'arm64';
-    const workerImage = ecs.ContainerImage.fromAsset(REPO_ROOT, {
-      file: WORKER_DOCKERFILE,
-      platform: arm ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64,
-    });
+    const workerImage = ecs.ContainerImage.fromDockerImageAsset(workerAsset);
 
     const taskDefinition = (id: string, family: string, container: string, image: ecs.ContainerImage) => {
       const ephemeralStorageGiB = workerEphemeralGiB(config.workerCacheGiB);
@@ -287,7 +305,7 @@ export class WorkersStack extends Stack {
           }
         : {}),
     });
-    this.addQueueDepthScaling(config, state);
+    addQueueDepthScaling(this.service, config, state);
   }
 
   /** The shared volume's own policy: TLS, the access point and the task role only, never root. */
@@ -321,68 +339,6 @@ export class WorkersStack extends Stack {
         conditions: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
       }),
     );
-  }
-
-  /**
-   * Scale out on waiting tasks (visible messages), scale in only when nothing is waiting or
-   * running (visible + in flight = 0 for 5 minutes): a busy worker is never taken away by this
-   * policy. The dispatch tick also sets the desired count from the queue depth (faster than
-   * CloudWatch's SQS metrics); this policy is the AWS-side guard that works without it.
-   */
-  private addQueueDepthScaling(config: InfraConfig, state: StateStack): void {
-    const scaling = this.service.autoScaleTaskCount({
-      minCapacity: config.minWorkers,
-      maxCapacity: config.maxWorkers,
-    });
-    // FILL: an idle queue stops reporting; missing data must count as 0, not block scale-in.
-    const terms = (prefix: string) => PRIORITIES.map((p) => `FILL(${prefix}${p}, 0)`);
-    const visible = terms('v');
-    const inFlight = terms('f');
-    const metricsOf = (prefix: string, metricName: string) =>
-      Object.fromEntries(
-        PRIORITIES.map((p) => [
-          `${prefix}${p}`,
-          state.taskQueues[p].metric(metricName, { statistic: 'Maximum', period: Duration.minutes(1) }),
-        ]),
-      );
-    const waiting = new cloudwatch.MathExpression({
-      label: 'Tasks waiting in the Sluice task queues',
-      expression: visible.join(' + '),
-      usingMetrics: metricsOf('v', 'ApproximateNumberOfMessagesVisible'),
-      period: Duration.minutes(1),
-    });
-    const outstanding = new cloudwatch.MathExpression({
-      label: 'Tasks waiting or running',
-      expression: [...visible, ...inFlight].join(' + '),
-      usingMetrics: {
-        ...metricsOf('v', 'ApproximateNumberOfMessagesVisible'),
-        ...metricsOf('f', 'ApproximateNumberOfMessagesNotVisible'),
-      },
-      period: Duration.minutes(1),
-    });
-    scaling.scaleOnMetric('ScaleOutOnWaitingTasks', {
-      metric: waiting,
-      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      scalingSteps: [
-        { upper: 0, change: 0 },
-        { lower: 1, change: +1 },
-        { lower: 10, change: +3 },
-        { lower: 100, change: +10 },
-      ],
-      cooldown: Duration.minutes(1),
-      evaluationPeriods: 1,
-    });
-    scaling.scaleOnMetric('ScaleInWhenIdle', {
-      metric: outstanding,
-      // -maxWorkers is clamped to minCapacity: everything idle goes at once.
-      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      scalingSteps: [
-        { upper: 0, change: -config.maxWorkers },
-        { lower: 1, change: 0 },
-      ],
-      cooldown: Duration.minutes(5),
-      evaluationPeriods: 5,
-    });
   }
 
   /** ECR images get a pull grant on the execution role; other registries must be public. */

@@ -9,7 +9,10 @@ export interface AwsCall {
   role: string;
   /** IAM action, e.g. `sqs:ReceiveMessage`. */
   action: string;
-  /** Table, queue URL, bucket, role ARN or `schedule/<group>/<name>` the call names. */
+  /**
+   * Table, queue URL (a queue name for CreateQueue), bucket, role ARN, `schedule/<group>/<name>`
+   * or `task-definition/<family>` the call names.
+   */
   resources: string[];
   /** DynamoDB item writes: the partition keys written (what `dynamodb:LeadingKeys` is checked on). */
   leadingKeys?: string[];
@@ -53,6 +56,8 @@ const ACTION_OF: Record<string, string[]> = {
   // A schedule's target role is passed to Scheduler on every create and update.
   'scheduler:CreateSchedule': ['scheduler:CreateSchedule', 'iam:PassRole'],
   'scheduler:UpdateSchedule': ['scheduler:UpdateSchedule', 'iam:PassRole'],
+  // A task definition's task and execution roles are passed to ECS when it is registered.
+  'ecs:RegisterTaskDefinition': ['ecs:RegisterTaskDefinition', 'iam:PassRole'],
 };
 
 export function iamActions(service: string, operation: string): string[] {
@@ -63,8 +68,14 @@ export function iamActions(service: string, operation: string): string[] {
 function resourcesOf(input: Record<string, unknown>, action: string): string[] {
   if (action === 'iam:PassRole') {
     const role = (input.Target as { RoleArn?: unknown } | undefined)?.RoleArn;
-    return typeof role === 'string' ? [role] : [];
+    const roles = [role, input.taskRoleArn, input.executionRoleArn];
+    return roles.filter((r): r is string => typeof r === 'string');
   }
+  // RunTask is authorized on the task definition it runs (a family: its latest revision).
+  if (action === 'ecs:RunTask' && typeof input.taskDefinition === 'string')
+    return [`task-definition/${input.taskDefinition}`];
+  // CreateQueue names the queue it makes, not a URL.
+  if (action === 'sqs:CreateQueue' && typeof input.QueueName === 'string') return [input.QueueName];
   // A schedule is named by its group and name (`schedule/<group>/<name>` in its ARN).
   if (action.startsWith('scheduler:') && typeof input.Name === 'string')
     return [`schedule/${typeof input.GroupName === 'string' ? input.GroupName : 'default'}/${input.Name}`];

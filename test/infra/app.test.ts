@@ -324,7 +324,8 @@ describe('scheduler stack', () => {
     for (const name of FUNCTION_NAMES.filter((n) => n !== 'dispatch')) {
       expect(actionsOf(name).has('ecs:UpdateService'), name).toBe(false);
       expect(actionsOf(name).has('ecs:RunTask'), name).toBe(false);
-      // api passes the cron Scheduler role only (cron-schedules.test.ts); nobody else passes one.
+      // api passes the cron Scheduler role (cron-schedules.test.ts) and the algorithm tasks' roles
+      // (algorithm-images.test.ts); nobody else but dispatch passes one.
       if (name !== 'api') expect(actionsOf(name).has('iam:PassRole'), name).toBe(false);
     }
     const dispatchRole = functionsByName().dispatch!.props.Role['Fn::GetAtt'][0];
@@ -433,10 +434,13 @@ describe('workers stack', () => {
     const images = Object.values(manifest.dockerImages) as {
       source: { directory: string; dockerFile: string; platform: string };
     }[];
-    expect(images).toHaveLength(1);
-    expect(images[0]!.source.dockerFile).toBe('container-tasks/Dockerfile');
-    expect(images[0]!.source.platform).toBe('linux/arm64');
-    const staged = path.join(s.outdir, images[0]!.source.directory);
+    // The workers' (arm64) and the runtime that algorithm images get (x86_64: algorithm-images.test.ts).
+    expect(images.map((i) => [i.source.dockerFile, i.source.platform]).sort()).toEqual([
+      ['container-tasks/Dockerfile', 'linux/amd64'],
+      ['container-tasks/Dockerfile', 'linux/arm64'],
+    ]);
+    const worker = images.find((i) => i.source.platform === 'linux/arm64')!;
+    const staged = path.join(s.outdir, worker.source.directory);
     const top = readdirSync(staged).sort();
     // What the build stage bundles the worker from; not the build's dist/ nor node_modules.
     expect(top).toEqual([
@@ -579,6 +583,9 @@ describe('IAM across the app', () => {
       's3:PutBucketNotification', // CDK's notification custom resource (deploy time only)
       'logs:CreateLogDelivery', // CDK flow-log/API access-log plumbing (never granted to Sluice code)
       'ecs:ListTasks', // authorized on container instances; dispatch's grant is scoped by ecs:cluster
+      // No resource type; api registers algorithms' task definitions, which can carry only the
+      // algorithm roles it may pass (algorithm-images.test.ts).
+      'ecs:RegisterTaskDefinition',
     ]);
     for (const t of [state, workers, scheduler, api]) {
       for (const st of policyStatements(t)) {

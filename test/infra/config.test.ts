@@ -40,6 +40,7 @@ describe('readInfraConfig', () => {
     [{ minWorkers: 5, maxWorkers: 2 }, /minWorkers \(5\) must not exceed maxWorkers \(2\)/],
     [{ workerCacheGiB: 191 }, /context workerCacheGiB must be an integer in \[0, 190\]/],
     [{ dispatchScalesWorkers: 'yes' }, /context dispatchScalesWorkers must be true or false \(got "yes"\)/],
+    [{ gpuCapacityProvider: 'gpu fleet' }, /context gpuCapacityProvider must be a capacity provider name/],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

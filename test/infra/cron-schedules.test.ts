@@ -103,7 +103,14 @@ describe('cron schedules (EventBridge Scheduler)', () => {
     expect(text(manage.Resource)).toContain(':schedule/sluice-cron/*');
     const list = one(api.filter((st) => st.Action === 'scheduler:ListSchedules'));
     expect(list.Resource).toBe('*');
-    const pass = one(api.filter((st) => st.Action === 'iam:PassRole'));
+    // (Its other PassRole, of the algorithm tasks' roles to ECS, is algorithm-images.test.ts's.)
+    const pass = one(
+      api.filter(
+        (st) =>
+          st.Action === 'iam:PassRole' &&
+          st.Condition?.StringEquals?.['iam:PassedToService'] === 'scheduler.amazonaws.com',
+      ),
+    );
     expect(text(pass.Resource)).toMatch(/CronSchedulerRole[0-9A-F]{8}/);
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     for (const name of FUNCTION_NAMES.filter((n) => n !== 'api')) {

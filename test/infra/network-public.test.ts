@@ -24,6 +24,10 @@ describe('network=public', () => {
     for (const subnet of subnets) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(true);
     const service = Object.values(resourcesOfType(workers, 'AWS::ECS::Service'))[0];
     expect(service?.Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('ENABLED');
+    // Tasks dispatch starts itself (algorithms with an image) are told to ask for one too.
+    const scheduler = Template.fromStack(s.scheduler);
+    for (const fn of Object.values(resourcesOfType(scheduler, 'AWS::Lambda::Function')))
+      expect(fn.Properties.Environment.Variables.SLUICE_WORKER_PUBLIC_IP).toBe('true');
     // The workers' group: no ingress rule anywhere (EFS's group admits NFS from it, nothing else).
     const groups = resourcesOfType(workers, 'AWS::EC2::SecurityGroup');
     const workerGroup = Object.entries(groups).find(([, g]) =>

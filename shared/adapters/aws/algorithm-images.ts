@@ -100,9 +100,15 @@ const INHERITED: readonly AwsEnvKey[] = [
   'registryTable',
   'taskQueueUrls',
   'statusQueueUrl',
+  // Continuations of a batch its code API expands in parts.
+  'eventQueueUrl',
   'blobBucket',
+  // Uploaded algorithm code (unset, the worker would look for it in the blob bucket).
+  'codeBucket',
   'leaseSeconds',
   'agingSeconds',
+  'finishingGraceSeconds',
+  'expandMaxItems',
   'retentionDays',
   // Its own enqueues (code API children) of image algorithms go to their queues.
   'algorithmQueuePrefix',
@@ -130,6 +136,7 @@ export function algorithmImagesOptionsFromEnv(env: NodeJS.ProcessEnv): Algorithm
     cluster: requireEnv(env, 'ecsCluster'),
     subnets: (env[AWS_ENV.workerSubnets] ?? '').split(',').filter(Boolean),
     ...(env[AWS_ENV.workerSecurityGroup] ? { securityGroup: env[AWS_ENV.workerSecurityGroup] } : {}),
+    ...(env[AWS_ENV.workerPublicIp] === 'true' ? { assignPublicIp: true } : {}),
     maxTasksPerAlgorithm: numberEnv(env, 'maxWorkers', 10),
   };
 }

@@ -9,6 +9,7 @@ import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { ValidationError } from '../../errors.ts';
 import { memoryInMiB } from '../../pipeline/memory-quantity.ts';
 import type { AlgorithmDefinition } from '../../pipeline/types.ts';
+import { WORKER_BUNDLE_ENTRY } from './config.ts';
 
 /** Fargate's Linux sizes: CPU units and the memory values (MiB) each allows. */
 const range = (first: number, last: number, step: number) =>
@@ -158,7 +159,8 @@ export function algorithmTaskDefinition(
         image: def.image,
         essential: true,
         dependsOn: [{ containerName: 'sluice-runtime', condition: 'SUCCESS' }],
-        entryPoint: [`${RUNTIME_MOUNT}/node`, '--import', 'tsx', 'container-tasks/worker.ts'],
+        // The worker bundle, as the worker image's own ENTRYPOINT runs it (no TypeScript in the image).
+        entryPoint: [`${RUNTIME_MOUNT}/node`, WORKER_BUNDLE_ENTRY],
         workingDirectory: `${RUNTIME_MOUNT}/app`,
         environment: Object.entries(environment).map(([name, value]) => ({ name, value })),
         mountPoints: [{ sourceVolume: RUNTIME_VOLUME, containerPath: RUNTIME_MOUNT, readOnly: true }],

@@ -38,6 +38,12 @@ export const AWS_ENV = {
   workerTaskDefinition: 'SLUICE_WORKER_TASK_DEFINITION',
   workerSubnets: 'SLUICE_WORKER_SUBNETS',
   workerSecurityGroup: 'SLUICE_WORKER_SECURITY_GROUP',
+  /**
+   * `true` where the worker subnets are public with no NAT (the stacks' network=public): tasks the
+   * dispatch function starts (algorithms' own tasks) get a public IP for their outbound traffic
+   * (image pulls, the queues). Default `false`.
+   */
+  workerPublicIp: 'SLUICE_WORKER_PUBLIC_IP',
   /** Where EFS is mounted in workers. */
   sharedVolumePath: 'SLUICE_SHARED_VOLUME',
   /** Global cap of running tasks. */

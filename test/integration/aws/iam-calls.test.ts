@@ -5,12 +5,15 @@
 // stopped. Then every recorded (action, resource) is checked against the synthesized role policy.
 // The emulators check no IAM; this test is what does. The api function's EventBridge Scheduler
 // calls go to the Scheduler stand-in (test/helpers/scheduler-server.ts) and are checked against the
-// group's schedule ARNs and the scheduler role it passes. ECS has no emulator here: its calls are
-// read from the adapter's Command classes instead.
+// group's schedule ARNs and the scheduler role it passes. An algorithm with an image is stored
+// (its queue created, its task definition registered with the ECS stand-in), the tick starts its
+// task (RunTask) and a worker built from that task definition's environment runs it under the
+// algorithm tasks' own role. The worker launcher's ECS calls are read from its Command classes.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -18,6 +21,11 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_SPECS } from '../../../infra/function-specs.ts';
 import { REPO_ROOT } from '../../../infra/stacks/workers-stack.ts';
+import {
+  algorithmImagesOptionsFromEnv,
+  EcsAlgorithmImages,
+} from '../../../shared/adapters/aws/algorithm-images.ts';
+import { algorithmQueueUrl } from '../../../shared/adapters/aws/algorithm-queues.ts';
 import { createDocumentClient, createSqsClient } from '../../../shared/adapters/aws/clients.ts';
 import { AWS_ENV } from '../../../shared/adapters/aws/config.ts';
 import { createS3Client } from '../../../shared/adapters/aws/s3-client.ts';
@@ -29,7 +37,10 @@ import { AwsEngine, awsConfigFromEnv } from '../../../shared/runtime/aws/aws-eng
 import { createApiHandler } from '../../../shared/runtime/aws/handlers/api.ts';
 import { createCronHandler } from '../../../shared/runtime/aws/handlers/cron.ts';
 import { createDispatchHandler } from '../../../shared/runtime/aws/handlers/dispatch.ts';
-import { schedulerCronFromEnv } from '../../../shared/runtime/aws/handlers/engine-from-env.ts';
+import {
+  algorithmPreparer,
+  schedulerCronFromEnv,
+} from '../../../shared/runtime/aws/handlers/engine-from-env.ts';
 import { createExpandHandler } from '../../../shared/runtime/aws/handlers/expand.ts';
 import { createS3TriggerHandler } from '../../../shared/runtime/aws/handlers/s3-trigger.ts';
 import { createStatusHandler } from '../../../shared/runtime/aws/handlers/status.ts';
@@ -49,18 +60,26 @@ import {
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
 import { type Synthesized, synthSluice } from '../../helpers/cdk.ts';
 import { type Json, resourcesOfType, roleStatements } from '../../helpers/cfn.ts';
+import { type EcsStandIn, startEcsStandIn } from '../../helpers/ecs-stand-in.ts';
 import { testBuiltins } from '../../helpers/engine.ts';
 import { type SchedulerStandIn, startSchedulerStandIn } from '../../helpers/scheduler-server.ts';
 
 /** The synthesized app's names (defaults): the cron group and the role its schedules run as. */
 const CRON_GROUP = 'sluice-cron';
 const CRON_ROLE_ARN = 'arn:aws:iam::000000000000:role/sluice-cron-scheduler-us-east-1';
+/** The roles of algorithm tasks (their names are CDK's; the check maps them to logical ids). */
+const ALG_TASK_ROLE_ARN = 'arn:aws:iam::000000000000:role/sluice-workers-AlgorithmTasksTaskRole';
+const ALG_EXEC_ROLE_ARN = 'arn:aws:iam::000000000000:role/sluice-workers-AlgorithmTasksExecutionRole';
+/** An algorithm with an image: its queue is `<prefix>-alg-iam-img`, its family `sluice-alg-iam-img`. */
+const IMAGE_ALGORITHM = 'iam-img';
 
 const builtins = allBuiltins();
 for (const b of testBuiltins) builtins.set(b.name, b);
 
-type Role = 'api' | 'expand' | 'status' | 'dispatch' | 'cron' | 's3-trigger' | 'worker';
-const ROLES: Role[] = ['api', 'expand', 'status', 'dispatch', 'cron', 's3-trigger', 'worker'];
+type Role = 'api' | 'expand' | 'status' | 'dispatch' | 'cron' | 's3-trigger' | 'worker' | 'algorithm';
+const ROLES: Role[] = ['api', 'expand', 'status', 'dispatch', 'cron', 's3-trigger', 'worker', 'algorithm'];
+/** The queues of algorithms with an image are one resource: the `<prefix>-alg-*` pattern. */
+const ALGORITHM_QUEUES = 'AlgorithmQueues';
 /** Per role, the `action logicalId` pairs it was seen making and those its policy grants. */
 const observed = new Map<Role, { did: Set<string>; granted: Set<string>; statements: Json[] }>();
 
@@ -78,16 +97,18 @@ const UNSEEN_BUT_NEEDED: Record<string, string> = {
     'Lambda sends a failed asynchronous invocation to the on-failure destination with the function role (CDK SqsDestination)',
   '\\S+ dynamodb:BatchGetItem TasksTable':
     'creating tasks skips those that exist (tasks.ts existing()): an expansion retried after a crash',
-  '(expand|status|dispatch|cron|s3-trigger|worker) sqs:SendMessage EventQueue':
+  '(expand|status|dispatch|cron|s3-trigger|worker|algorithm) sqs:SendMessage EventQueue':
     'a batch larger than SLUICE_EXPAND_MAX_ITEMS continues through the event queue from whoever expanded its first part; the tick continues stuck jobs there',
   '(cron|s3-trigger|dispatch) s3:PutObject BlobBucket':
     'a flowInput or task input over INLINE_VALUE_LIMIT (cron, s3-trigger start jobs), the results of a job the tick ends (ttl)',
   'expand dynamodb:(PutItem|UpdateItem|DeleteItem) RegistryTable':
     'a job whose every node is skipped (batches over empty lists) ends during expansion: expand records its result webhook',
-  'worker dynamodb:(UpdateItem|BatchWriteItem) TasksTable':
+  '(worker|algorithm) dynamodb:(UpdateItem|BatchWriteItem) TasksTable':
     "the code API: an algorithm's start of a pipeline creates and expands the job in the worker",
   'dispatch sqs:SendMessage StatusQueue':
     'a task whose lease expired (its worker was lost) is reported crashed by the tick',
+  '(api|cron|s3-trigger|dispatch|worker|algorithm) sqs:SendMessage AlgorithmQueues':
+    "a task of an algorithm with an image goes to its own queue from whoever enqueues it: a dynamic job's task (api), the first node of a run cron or s3-trigger starts, a lost message re-sent by the sweep (dispatch), a code API child (worker, algorithm); the algorithm's worker also puts back, as fresh copies, tasks it gives back (pause, SIGTERM)",
 };
 
 const calls: AwsCall[] = [];
@@ -96,6 +117,7 @@ let synth: Synthesized;
 let hooks: Server;
 let hookUrl: string;
 let schedules: SchedulerStandIn;
+let ecs: EcsStandIn;
 const hookBodies: unknown[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 
@@ -103,6 +125,7 @@ beforeAll(async () => {
   bed = await startAwsTestBed('iam', { visibilitySeconds: 2 });
   // Firing is cron-schedules-aws.test.ts's; here only the api function's schedule calls count.
   schedules = await startSchedulerStandIn({ groups: [CRON_GROUP], deliver: async () => {} });
+  ecs = await startEcsStandIn();
   hooks = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => {
@@ -121,13 +144,14 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close().catch(() => {});
   hooks?.close();
   await schedules?.close();
+  await ecs?.close();
   synth?.cleanup();
   await bed?.close();
 });
 
 function engineOf(
   role: Role,
-  opts: { deferExpansion?: boolean; agingMs?: number; cronSchedules?: boolean } = {},
+  opts: { deferExpansion?: boolean; agingMs?: number; cronSchedules?: boolean; images?: boolean } = {},
 ) {
   const env = {
     ...process.env,
@@ -136,17 +160,34 @@ function engineOf(
     [AWS_ENV.cronTargetArn]: 'arn:aws:lambda:us-east-1:000000000000:function:sluice-cron',
     [AWS_ENV.cronSchedulerRoleArn]: CRON_ROLE_ARN,
     [AWS_ENV.cronDeadLetterArn]: 'arn:aws:sqs:us-east-1:000000000000:sluice-cron-dead-letters',
+    // Algorithms with an image switched on, as the stacks do (backend-env.ts).
+    [AWS_ENV.algorithmWorkerImage]: '000000000000.dkr.ecr.us-east-1.amazonaws.com/assets:worker',
+    [AWS_ENV.algorithmTaskRoleArn]: ALG_TASK_ROLE_ARN,
+    [AWS_ENV.algorithmExecutionRoleArn]: ALG_EXEC_ROLE_ARN,
+    [AWS_ENV.algorithmLogGroup]: 'sluice-algorithm-logs',
+    [AWS_ENV.algorithmFamilyPrefix]: 'sluice',
+    [AWS_ENV.algorithmQueuePrefix]: bed.prefix,
+    [AWS_ENV.ecsCluster]: 'sluice',
   };
   const clients = { dynamo: createDocumentClient(env), sqs: createSqsClient(env), s3: createS3Client(env) };
   recordCalls(role, calls, clients.dynamo, clients.sqs, clients.s3);
   const config = awsConfigFromEnv(env);
   config.agingMs = opts.agingMs ?? config.agingMs;
   let cron: ReturnType<typeof schedulerCronFromEnv> | undefined;
-  const engine = new AwsEngine({
+  // Where the stacks set SLUICE_ALGORITHM_WORKER_IMAGE: the function's ECS client (the stand-in).
+  let images: EcsAlgorithmImages | undefined;
+  if (opts.images) {
+    const client = new ECSClient({ region: 'us-east-1', endpoint: ecs.endpoint });
+    recordCalls(role, calls, client);
+    closers.push(async () => client.destroy());
+    images = new EcsAlgorithmImages(client, algorithmImagesOptionsFromEnv(env)!);
+  }
+  const engine: AwsEngine = new AwsEngine({
     config,
     env,
     clients,
     builtins,
+    ...(images && role === 'api' ? { prepareAlgorithm: algorithmPreparer(images, () => engine) } : {}),
     ...(opts.deferExpansion ? { deferExpansion: true } : {}),
     cron: { refresh: async (changed) => cron?.refresh(changed), list: async () => cron?.list() ?? [] },
   });
@@ -157,7 +198,7 @@ function engineOf(
     closers.push(async () => scheduler.destroy());
     cron = schedulerCronFromEnv(env, engine.registry, scheduler);
   }
-  return { env, config, clients, engine };
+  return { env, config, clients, engine, images };
 }
 
 const proxy = (method: string, p: string, body?: unknown): APIGatewayProxyEvent =>
@@ -188,18 +229,22 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms = 30_000): Promise
 
 describe('IAM: the calls each function and the worker make are allowed by its role', () => {
   it('drives a run through every role, then checks each call against the synthesized policies', async () => {
-    const api = engineOf('api', { deferExpansion: true, cronSchedules: true });
+    const api = engineOf('api', { deferExpansion: true, cronSchedules: true, images: true });
     const expand = engineOf('expand');
     const status = engineOf('status');
     // Aging on, and quick: a task waiting 1 ms at priority 1 moves up at the next tick.
-    const dispatch = engineOf('dispatch', { agingMs: 1 });
+    const dispatch = engineOf('dispatch', { agingMs: 1, images: true });
     const cron = engineOf('cron');
     const s3t = engineOf('s3-trigger');
     const handlers = {
       api: createApiHandler(() => api.engine),
       expand: createExpandHandler(() => expand.engine),
       status: createStatusHandler(() => status.engine),
-      dispatch: createDispatchHandler(() => dispatch.engine),
+      dispatch: createDispatchHandler(
+        () => dispatch.engine,
+        undefined,
+        () => dispatch.images,
+      ),
       cron: createCronHandler(() => cron.engine),
       s3Trigger: createS3TriggerHandler(() => s3t.engine),
     };
@@ -350,6 +395,78 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     const [started] = await handlers.s3Trigger(s3PutEvent(trigger, 'pipelines/iam.json'));
     expect((await finished(started?.jobId as string)).status).toBe('completed');
 
+    // An algorithm with an image: storing it creates its queue and registers its task definition;
+    // a run queues its tasks there (expand the first, status the last), the tick starts its task
+    // (RunTask), and a worker with that task definition's environment runs them under its own role.
+    const image = { name: IMAGE_ALGORITHM, env: 'python', entryPoint: 'main.py', image: 'acme/img:1' };
+    expect((await call('POST', '/store/algorithms', { ...image, maxWorkers: 2 })).status).toBe(201);
+    const imaged = await call('POST', '/exec/raw', {
+      name: 'iam-image',
+      nodes: [
+        // Over INLINE_VALUE_LIMIT: the algorithm's worker reads its input from and puts its outcome to the blob bucket.
+        { nodeName: 'first', algorithmName: IMAGE_ALGORITHM, input: ['y'.repeat(INLINE_VALUE_LIMIT + 1)] },
+        { nodeName: 'mid', algorithmName: 'echo', input: ['@first'] },
+        { nodeName: 'last', algorithmName: IMAGE_ALGORITHM, input: ['@mid'] },
+      ],
+    });
+    expect(imaged.status).toBe(201);
+    const ownQueue = algorithmQueueUrl(dispatch.config.statusQueueUrl, bed.prefix, IMAGE_ALGORITHM);
+    await waitFor(async () => {
+      const a = await probe.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: ownQueue,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      return Number(a.Attributes?.ApproximateNumberOfMessages) >= 1 ? true : undefined;
+    });
+    expect((await handlers.dispatch()).algorithmTasks).toEqual({ [IMAGE_ALGORITHM]: 1 });
+    const [registered] = ecs.calls('RegisterTaskDefinition');
+    const containers = registered!.containerDefinitions as {
+      environment?: { name: string; value: string }[];
+    }[];
+    const taskEnv = {
+      ...process.env, // the emulators' endpoints
+      ...Object.fromEntries((containers[1]!.environment ?? []).map((e) => [e.name, e.value])),
+    };
+    const algClients = {
+      dynamo: createDocumentClient(taskEnv),
+      sqs: createSqsClient(taskEnv),
+      s3: createS3Client(taskEnv),
+    };
+    recordCalls('algorithm', calls, algClients.dynamo, algClients.sqs, algClients.s3);
+    // The image's code stands in as a built-in of the task's runner: echo, slower than a heartbeat
+    // (the lease extension on its own queue is part of the run).
+    const echo = builtins.get('echo')!;
+    const imageRunner = new Map(builtins);
+    imageRunner.set(IMAGE_ALGORITHM, {
+      ...echo,
+      name: IMAGE_ALGORITHM,
+      run: async (input, ctx) => {
+        await new Promise((r) => setTimeout(r, 800));
+        return echo.run(input, ctx);
+      },
+    });
+    const algStop = new AbortController();
+    const algWorker = startWorker(
+      {
+        queue: { heartbeatMs: 200 },
+        config: awsConfigFromEnv(taskEnv),
+        env: taskEnv,
+        clients: algClients,
+        builtins,
+      },
+      { runner: new InlineRunner(imageRunner, 1), slots: 1, pollMs: 50 },
+      algStop.signal,
+    );
+    closers.push(async () => {
+      algStop.abort();
+      await algWorker.done;
+    });
+    expect((await finished(imaged.body.jobId)).status).toBe('completed');
+    algStop.abort();
+    await algWorker.done;
+
     // A stopped job, then a last tick (ttl, recovery sweep, webhook drain) with nothing queued.
     const slow = await call('POST', '/exec/raw', {
       name: 'iam-stop',
@@ -389,8 +506,23 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     const workerRoleId = Object.keys(resourcesOfType(workers, 'AWS::IAM::Role')).find((k) =>
       k.startsWith('WorkerTaskRole'),
     ) as string;
+    const algorithmRoleId = Object.keys(resourcesOfType(workers, 'AWS::IAM::Role')).find((k) =>
+      k.startsWith('AlgorithmTasksTaskRole'),
+    ) as string;
     const statementsOf = (role: string) =>
-      role === 'worker' ? roleStatements(workers, workerRoleId) : fnRole(role);
+      role === 'worker'
+        ? roleStatements(workers, workerRoleId)
+        : role === 'algorithm'
+          ? roleStatements(workers, algorithmRoleId)
+          : fnRole(role);
+    /** An algorithm's own queue (URL or name) as the deployment's ARN (prefix `sluice`), else undefined. */
+    const ownPrefix = `${bed.prefix}-alg-`;
+    const algorithmQueueArn = (resource: string) => {
+      const name = resource.split('/').pop() as string;
+      return name.startsWith(ownPrefix)
+        ? `arn:aws:sqs:us-east-1:000000000000:sluice-alg-${name.slice(ownPrefix.length)}`
+        : undefined;
+    };
 
     // Emulator resource names → the logical ids of the stacks' resources.
     const env = bed.env;
@@ -404,6 +536,8 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       [env.SLUICE_BLOB_BUCKET as string, 'BlobBucket'],
       [env.SLUICE_TRIGGER_BUCKET as string, 'TriggerBucket'],
       [CRON_ROLE_ARN, 'CronSchedulerRole'],
+      [ALG_TASK_ROLE_ARN, 'AlgorithmTasksTaskRole'],
+      [ALG_EXEC_ROLE_ARN, 'AlgorithmTasksExecutionRole'],
       // Not called by Sluice code: the event source mapping reads it, Lambda writes the other.
       ['(trigger queue)', 'TriggerQueue'],
       ['(failed invocations)', 'FailedInvocations'],
@@ -418,6 +552,17 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       const statements = statementsOf(role);
       for (const entry of set ?? []) {
         const [action, resource] = entry.split(' ') as [string, string];
+        // Made at run time: checked against the ARN patterns the role grants.
+        const ownArn = algorithmQueueArn(resource);
+        if (ownArn) {
+          if (!statementsAllowArn(statements, action, ownArn)) denied.push(`${role}: ${action} on ${ownArn}`);
+          continue;
+        }
+        if (action.startsWith('ecs:')) {
+          const arn = resource === '*' ? '*' : `arn:aws:ecs:us-east-1:000000000000:${resource}:1`;
+          if (!statementsAllowArn(statements, action, arn)) denied.push(`${role}: ${action} on ${arn}`);
+          continue;
+        }
         if (action.startsWith('scheduler:')) {
           // Schedules exist only at run time: checked against the ARN patterns the role grants.
           const arn = resource === '*' ? '*' : `arn:aws:scheduler:us-east-1:000000000000:${resource}`;
@@ -439,10 +584,15 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
       const did = new Set<string>();
       for (const entry of seen.get(role) ?? []) {
         const [action, resource] = entry.split(' ') as [string, string];
-        did.add(grouped(`${action} ${logicalIds.get(resource)}`));
+        const id = logicalIds.get(resource) ?? (algorithmQueueArn(resource) ? ALGORITHM_QUEUES : resource);
+        did.add(grouped(`${action} ${id}`));
       }
       const statements = statementsOf(role);
       const granted = new Set([...grantedPairs(statements, new Set(logicalIds.values()))].map(grouped));
+      for (const st of statements)
+        if (st.Effect === 'Allow' && JSON.stringify(st.Resource).includes(':sluice-alg-*'))
+          for (const a of [st.Action].flat() as string[])
+            if (a.startsWith('sqs:')) granted.add(`${a} ${ALGORITHM_QUEUES}`);
       observed.set(role, { did, statements, granted });
     }
     // The scenario reached what the tick does in a real account: aging receives and deletes.
@@ -457,6 +607,23 @@ describe('IAM: the calls each function and the worker make are allowed by its ro
     ])
       expect(seen.get('api')).toContain(call);
     expect(schedules.schedules(CRON_GROUP)).toEqual([]);
+    // The image algorithm's calls: its queue and task definition (api), its task (dispatch), its
+    // queue read by its own worker.
+    const ownQueueName = `${bed.prefix}-alg-${IMAGE_ALGORITHM}`;
+    for (const call of [
+      `sqs:CreateQueue ${ownQueueName}`,
+      'ecs:RegisterTaskDefinition *',
+      `iam:PassRole ${ALG_TASK_ROLE_ARN}`,
+      `iam:PassRole ${ALG_EXEC_ROLE_ARN}`,
+    ])
+      expect(seen.get('api')).toContain(call);
+    expect(seen.get('dispatch')).toContain(`ecs:RunTask task-definition/sluice-alg-${IMAGE_ALGORITHM}`);
+    expect(seen.get('dispatch')).toContain(`sqs:GetQueueAttributes ${ownQueue}`);
+    expect(seen.get('algorithm')).toContain(`sqs:ReceiveMessage ${ownQueue}`);
+    expect(seen.get('algorithm')).toContain(`sqs:DeleteMessage ${ownQueue}`);
+    // RunTask passes the roles its task definition names: dispatch may pass both, to ECS tasks.
+    for (const id of ['AlgorithmTasksTaskRole', 'AlgorithmTasksExecutionRole'])
+      expect(statementsAllow(statementsOf('dispatch'), 'iam:PassRole', id), id).toBe(true);
   }, 300_000);
 
   it('grants no role a write it does not make, nor any action no role makes on that resource', () => {

@@ -9,6 +9,7 @@ import { awsRegion } from '../../../adapters/aws/clients.ts';
 import { AWS_ENV, numberEnv, requireEnv } from '../../../adapters/aws/config.ts';
 import { EcsLauncher } from '../../../adapters/aws/ecs-launcher.ts';
 import { SchedulerCron } from '../../../adapters/aws/scheduler-cron.ts';
+import type { AlgorithmDefinition } from '../../../pipeline/types.ts';
 import { AwsEngine } from '../aws-engine.ts';
 
 let engine: AwsEngine | undefined;
@@ -27,20 +28,7 @@ export function engineFromEnv(
     const built: AwsEngine = AwsEngine.fromEnv(env, {
       ...(opts.deferExpansion ? { deferExpansion: true } : {}),
       // An algorithm with an image gets its task definition when stored (a refusal stores nothing).
-      ...(ecs
-        ? {
-            prepareAlgorithm: async (a) => {
-              if (!a.image) return;
-              // Its own task queue first (SLUICE_ALGORITHM_QUEUE_PREFIX), which its task definition names.
-              const prefix = built.config.algorithmQueuePrefix;
-              const taskQueues = built.config.taskQueueUrls;
-              const queue = prefix
-                ? await createAlgorithmQueue(built.sqs, taskQueues[3] as string, prefix, a.name)
-                : undefined;
-              await ecs.register(a, queue);
-            },
-          }
-        : {}),
+      ...(ecs ? { prepareAlgorithm: algorithmPreparer(ecs, () => built) } : {}),
       cron: {
         refresh: (changed) => cron?.refresh(changed) ?? Promise.resolve(),
         list: () => cron?.list() ?? Promise.resolve([]),
@@ -49,6 +37,23 @@ export function engineFromEnv(
     if (env[AWS_ENV.cronScheduleGroup]) cron = schedulerCronFromEnv(env, built.registry);
     engine = built;
     return engine;
+  };
+}
+
+/** What storing an algorithm with an image does on AWS: its own queue, then its task definition. */
+export function algorithmPreparer(
+  ecs: EcsAlgorithmImages,
+  engine: () => AwsEngine,
+): (a: AlgorithmDefinition) => Promise<void> {
+  return async (a) => {
+    if (!a.image) return;
+    const e = engine();
+    // Its own task queue first (SLUICE_ALGORITHM_QUEUE_PREFIX), which its task definition names.
+    const prefix = e.config.algorithmQueuePrefix;
+    const queue = prefix
+      ? await createAlgorithmQueue(e.sqs, e.config.taskQueueUrls[3] as string, prefix, a.name)
+      : undefined;
+    await ecs.register(a, queue);
   };
 }
 

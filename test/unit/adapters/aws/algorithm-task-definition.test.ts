@@ -1,5 +1,9 @@
 // An image algorithm's ECS task definition: Fargate sizes, the injected Sluice runtime, gpu rules.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../../../infra/stacks/workers-stack.ts';
+import { algorithmImagesOptionsFromEnv } from '../../../../shared/adapters/aws/algorithm-images.ts';
 import {
   algorithmFamily,
   algorithmTaskDefinition,
@@ -7,6 +11,13 @@ import {
   RUNTIME_MOUNT,
 } from '../../../../shared/adapters/aws/algorithm-task-definition.ts';
 import type { AlgorithmDefinition } from '../../../../shared/pipeline/types.ts';
+
+/** The worker image's ENTRYPOINT: ["node", "<the bundle's worker>"]. */
+const dockerEntry = JSON.parse(
+  /^ENTRYPOINT (\[.*\])$/m.exec(
+    readFileSync(path.join(REPO_ROOT, 'container-tasks/Dockerfile'), 'utf8'),
+  )![1]!,
+) as string[];
 
 const base = {
   prefix: 'sluice',
@@ -61,7 +72,8 @@ describe('algorithmTaskDefinition', () => {
       image: 'acme/detect:1',
       essential: true,
       dependsOn: [{ containerName: 'sluice-runtime', condition: 'SUCCESS' }],
-      entryPoint: [`${RUNTIME_MOUNT}/node`, '--import', 'tsx', 'container-tasks/worker.ts'],
+      // What the worker image itself runs: its bundle, by node alone (the image has no tsx).
+      entryPoint: [`${RUNTIME_MOUNT}/node`, dockerEntry[1]],
       workingDirectory: `${RUNTIME_MOUNT}/app`,
       mountPoints: [{ sourceVolume: 'sluice-runtime', containerPath: RUNTIME_MOUNT, readOnly: true }],
     });
@@ -104,5 +116,50 @@ describe('algorithmTaskDefinition', () => {
 
   it('family names keep what ECS allows', () => {
     expect(algorithmFamily('sl', 'a.b/c_d-e')).toBe('sl-alg-a-b-c_d-e');
+  });
+});
+
+describe('algorithmImagesOptionsFromEnv', () => {
+  it("hands the algorithm task's worker what it reads: tables, queues, blob and code buckets, timings", () => {
+    const env = {
+      SLUICE_ALGORITHM_WORKER_IMAGE: 'img',
+      SLUICE_ALGORITHM_TASK_ROLE_ARN: 'arn:task',
+      SLUICE_ALGORITHM_EXECUTION_ROLE_ARN: 'arn:exec',
+      SLUICE_ECS_CLUSTER: 'c',
+      SLUICE_JOBS_TABLE: 'jobs',
+      SLUICE_STATUS_QUEUE_URL: 'https://sqs/1/status',
+      SLUICE_EVENT_QUEUE_URL: 'https://sqs/1/events',
+      SLUICE_BLOB_BUCKET: 'blobs',
+      SLUICE_CODE_BUCKET: 'code',
+      SLUICE_EXPAND_MAX_ITEMS: '100',
+      SLUICE_ALGORITHM_QUEUE_PREFIX: 'sluice',
+      SLUICE_API_INLINE_MAX_BYTES: '1000',
+      SLUICE_CRON_SCHEDULE_GROUP: 'sluice-cron',
+    };
+    expect(algorithmImagesOptionsFromEnv(env)?.environment).toEqual({
+      SLUICE_JOBS_TABLE: 'jobs',
+      SLUICE_STATUS_QUEUE_URL: 'https://sqs/1/status',
+      SLUICE_EVENT_QUEUE_URL: 'https://sqs/1/events',
+      SLUICE_BLOB_BUCKET: 'blobs',
+      SLUICE_CODE_BUCKET: 'code',
+      SLUICE_EXPAND_MAX_ITEMS: '100',
+      SLUICE_ALGORITHM_QUEUE_PREFIX: 'sluice',
+    });
+  });
+
+  it('gives the tasks a public IP where the worker subnets have no NAT (network=public)', () => {
+    const env = {
+      SLUICE_ALGORITHM_WORKER_IMAGE: 'img',
+      SLUICE_ALGORITHM_TASK_ROLE_ARN: 'arn:task',
+      SLUICE_ALGORITHM_EXECUTION_ROLE_ARN: 'arn:exec',
+      SLUICE_ECS_CLUSTER: 'c',
+    };
+    expect(algorithmImagesOptionsFromEnv(env)?.assignPublicIp).toBeUndefined();
+    expect(
+      algorithmImagesOptionsFromEnv({ ...env, SLUICE_WORKER_PUBLIC_IP: 'false' })?.assignPublicIp,
+    ).toBeUndefined();
+    expect(algorithmImagesOptionsFromEnv({ ...env, SLUICE_WORKER_PUBLIC_IP: 'true' })?.assignPublicIp).toBe(
+      true,
+    );
   });
 });

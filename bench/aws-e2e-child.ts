@@ -44,6 +44,7 @@ await call('PUT', '/store/algorithms', {
 });
 const runOnce = async (n: number) => {
   const t0 = performance.now();
+  const postedAt = Date.now();
   const { jobId } = (await call('POST', '/exec/raw', {
     name: 'bench-aws-e2e',
     nodes: [{ nodeName: 'D', algorithmName: 'double', input: [`#[1...${n}]`] }],
@@ -55,7 +56,7 @@ const runOnce = async (n: number) => {
     if (['completed', 'failed', 'stopped'].includes(status)) {
       const r = await call('GET', `/exec/results/${jobId}`);
       if (r.data !== null && r.data !== undefined)
-        return { jobId, status, seconds: (performance.now() - t0) / 1000, data: r.data };
+        return { jobId, status, seconds: (performance.now() - t0) / 1000, data: r.data, postedAt };
     }
     await new Promise((r) => setTimeout(r, 100)); // `sluice run` asks every 200 ms
   }
@@ -86,6 +87,36 @@ const tasks = await stack.engine.tasks.listTasks(run.jobId, 'D');
 const results = (run.data as { nodeName?: string }[]).filter((r) => r.nodeName === 'D');
 const lat = tasks.map((t) => (t.startedAt ?? 0) - t.queuedAt).sort((a, b) => a - b);
 const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
+const job = await stack.engine.jobs.getJob(run.jobId);
+/** Where the run's time went: ms from the POST to each hop (first and last task). */
+const since = (xs: (number | undefined)[], pick: (v: number[]) => number) => {
+  const v = xs.filter((x): x is number => x !== undefined);
+  return v.length ? pick(v) - run.postedAt : undefined;
+};
+const timeline = {
+  firstQueued: since(
+    tasks.map((t) => t.queuedAt),
+    (v) => Math.min(...v),
+  ),
+  lastQueued: since(
+    tasks.map((t) => t.queuedAt),
+    (v) => Math.max(...v),
+  ),
+  firstStarted: since(
+    tasks.map((t) => t.startedAt),
+    (v) => Math.min(...v),
+  ),
+  lastStarted: since(
+    tasks.map((t) => t.startedAt),
+    (v) => Math.max(...v),
+  ),
+  lastFinished: since(
+    tasks.map((t) => t.finishedAt),
+    (v) => Math.max(...v),
+  ),
+  jobFinished: since([job?.finishedAt], (v) => Math.max(...v)),
+  resultsRead: Math.round(run.seconds * 1000),
+};
 console.log(
   JSON.stringify({
     status: run.status,
@@ -95,6 +126,7 @@ console.log(
     p50ReadyToStartedMs: pct(50),
     p99ReadyToStartedMs: pct(99),
     resultItems: results.length,
+    timelineMs: timeline,
     /** CPU of this process (the api, expand and status functions; not the worker, Python or the emulators). */
     cpuMsPerTask: cpuMs / items,
     /** CPU ms per task of every process (label → ms): functions, worker, Python hosts, emulators. */

@@ -9,7 +9,7 @@
 // `npm run bench -- engine-dispatch` (the embedded engine on SQLite). `--expand-items=100000`
 // times an expansion alone (split across invocations by SLUICE_EXPAND_MAX_ITEMS).
 import { execFile } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -168,8 +168,22 @@ export const awsDispatchSuite: BenchSuite = {
           .map(([k, ms]) => `${k} ${ms}`)
           .join(', ');
       const total = (r: E2eFigures) => Object.values(r.cpuMsPerTaskByProcess).reduce((a, b) => a + b, 0);
+      const cores = availableParallelism();
       for (const r of e2e) {
         console.log(`end-to-end CPU ms per task, all processes\t${total(r).toFixed(1)} (${byProcess(r)})`);
+        // The floor: what the emulators spend per request times the requests a task makes, and
+        // the rate this machine's cores could give if they did nothing else.
+        let emulatorMs = 0;
+        for (const [emulator, ops] of Object.entries(r.requestsPerTask)) {
+          const n = Object.values(ops).reduce((a, b) => a + b, 0);
+          const ms = r.cpuMsPerTaskByProcess[emulator] ?? 0;
+          emulatorMs += ms;
+          if (n > 0)
+            console.log(`end-to-end ${emulator} emulator CPU ms per request\t${(ms / n).toFixed(2)}`);
+        }
+        console.log(
+          `end-to-end ceiling on ${cores} idle cores (tasks/s): all processes / the emulators alone\t${((cores * 1000) / total(r)).toFixed(0)} / ${((cores * 1000) / emulatorMs).toFixed(0)}`,
+        );
         for (const [emulator, ops] of Object.entries(r.requestsPerTask))
           console.log(
             `end-to-end ${emulator} requests per task\t${Object.values(ops)

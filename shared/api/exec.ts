@@ -7,6 +7,9 @@ import { jobStatusView, type LiveCounts } from './job-views.ts';
 import { SEARCH_SCAN, timeOf } from './query-params.ts';
 import { obj, str } from './request-body.ts';
 
+/** How old the node counts of a status view may be (a store may reuse the read of the job's own). */
+const STATUS_COUNTS_MAX_AGE_MS = 250;
+
 export async function getJob(deps: ApiDeps, jobId: string): Promise<JobState> {
   const job = await deps.jobs.getJob(jobId);
   if (!job) throw new NotFoundError(`job ${jobId} not found`, 'JOB_NOT_FOUND');
@@ -164,7 +167,10 @@ export async function statusOf(deps: ApiDeps, job: JobState) {
   const jobId = job.jobId;
   const live: LiveCounts = { queued: 0, active: 0, nodes: {} };
   if (!isJobFinal(job)) {
-    for (const [name, c] of Object.entries(await deps.tasks.nodeCounts(jobId))) {
+    // The job was just read with its running nodes' tallies: a display reuses that read.
+    for (const [name, c] of Object.entries(
+      await deps.tasks.nodeCounts(jobId, { maxAgeMs: STATUS_COUNTS_MAX_AGE_MS }),
+    )) {
       live.queued += c.queued;
       live.active += c.active;
       live.nodes![name] = { queued: c.queued, active: c.active };

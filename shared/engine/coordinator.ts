@@ -53,6 +53,7 @@ export class Coordinator implements JobDriver {
   private chains = new Map<string, Promise<void>>();
   /** Jobs known to have started (a worker reports many task starts per job). */
   private started = new Set<string>();
+  private starting = new Map<string, Promise<void>>();
   readonly deferExpansion: ((jobId: string) => Promise<void>) | undefined;
   readonly expansionSplit: ExpansionSplit | undefined;
 
@@ -214,15 +215,28 @@ export class Coordinator implements JobDriver {
     return waitForDynamicTasks(this, jobId, taskIds, timeoutMs);
   }
 
-  /** A task started running: the job becomes active (activeTtl counts from here). */
-  async taskStarted(jobId: string): Promise<void> {
-    if (this.started.has(jobId)) return;
-    const job = await this.ports.jobs.getJob(jobId);
-    if (job && job.status !== 'pending') {
+  /**
+   * A task started running: the job becomes active (activeTtl counts from here). The slots that
+   * start a job's first tasks at once share one look at its status (the record alone: a status
+   * never goes back to pending, and the `started` transition reads the job itself).
+   */
+  taskStarted(jobId: string): Promise<void> {
+    if (this.started.has(jobId)) return Promise.resolve();
+    let look = this.starting.get(jobId);
+    if (!look) {
+      look = this.markStarted(jobId).finally(() => this.starting.delete(jobId));
+      this.starting.set(jobId, look);
+    }
+    return look;
+  }
+
+  private async markStarted(jobId: string): Promise<void> {
+    const job = await this.ports.jobReads.getJob(jobId);
+    if (job?.status === 'pending') await this.apply(jobId, { type: 'started', at: this.ports.clock.now() });
+    if (job) {
       this.started.add(jobId);
       if (this.started.size > 10_000) this.started.delete(this.started.values().next().value as string);
     }
-    if (job?.status === 'pending') await this.apply(jobId, { type: 'started', at: this.ports.clock.now() });
   }
 
   /** A task's run ended: retry per policy, or record it and advance the job (see outcomes.ts). */

@@ -110,15 +110,52 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
     const now = await jobReads.getJob(job.jobId);
     if (now?.dynamic && !now.dynamic.closed) return;
   }
-  await d.apply(job.jobId, {
-    type: 'taskFinished',
-    node: task.nodeName,
-    ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
-    outcome,
-    ...(report.status === 'failed' ? { error: report.error, failure: report.failure } : {}),
-    counts: { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped },
-    at: clock.now(),
-  });
+  const finished = () =>
+    d.apply(job.jobId, {
+      type: 'taskFinished',
+      node: task.nodeName,
+      ...(task.batchIndex !== undefined ? { batchIndex: task.batchIndex } : {}),
+      outcome,
+      ...(report.status === 'failed' ? { error: report.error, failure: report.failure } : {}),
+      counts: { succeeded: tally.succeeded, failed: tally.failed, stopped: tally.stopped },
+      at: clock.now(),
+    });
+  if (!completesBatch(job, task, outcome, tally) || feedsStreamingChild(d, job, task.nodeName))
+    return finished();
+  // One completion per tally read: the others wait for it, and apply theirs only if it failed
+  // (no await between the look and the entry, so the first one is the one that applies).
+  const first = completions.get(tally);
+  if (first && (await first)) return;
+  const mine = finished();
+  if (!first)
+    completions.set(
+      tally,
+      mine.then(
+        () => true,
+        () => false,
+      ),
+    );
+  await mine;
+}
+
+/**
+ * Completions under way, by the tally read that showed them: a store that counts a node's
+ * outcomes together (DynamoDB: one counter write and one read for the outcomes of a few
+ * milliseconds) hands them all the same sums, and when those say that the batch node is done,
+ * one `taskFinished` completes it (each of the others would re-read and re-write the finished job).
+ */
+const completions = new WeakMap<NodeTally, Promise<boolean>>();
+
+/** A succeeded item whose node's sums show its batch done: it has nothing of its own to record. */
+function completesBatch(
+  job: JobState,
+  task: TaskRecord,
+  outcome: TaskOutcomeKind,
+  tally: NodeTally,
+): boolean {
+  const n = job.nodes.get(task.nodeName);
+  if (outcome !== 'succeeded' || !n?.batch || n.total === undefined) return false;
+  return tally.succeeded + tally.failed + tally.stopped >= n.total;
 }
 
 function publishTask(d: JobDriver, task: TaskRecord, status: TaskStatus, ioBytes?: number): void {
@@ -147,11 +184,15 @@ function needsTransition(
 ): boolean {
   const n = job.nodes.get(task.nodeName);
   if (!n || outcome !== 'succeeded' || !n.batch || n.status !== 'active') return true;
-  const dag = d.dagOf(job.jobId, job.pipeline);
-  if ((dag.children.get(task.nodeName) ?? []).some((c) => streamingParents(dag, c).includes(task.nodeName)))
-    return true;
+  if (feedsStreamingChild(d, job, task.nodeName)) return true;
   // Not sealed yet (streaming, or the `expanded` write is in flight): write, so that the version
   // check orders this count against the sealing transition.
   if (n.total === undefined) return true;
   return counts.succeeded + counts.failed + counts.stopped >= n.total;
+}
+
+/** A child reads this node's items as they finish (`*@`): each item is an event of its own. */
+function feedsStreamingChild(d: JobDriver, job: JobState, node: string): boolean {
+  const dag = d.dagOf(job.jobId, job.pipeline);
+  return (dag.children.get(node) ?? []).some((c) => streamingParents(dag, c).includes(node));
 }

@@ -103,8 +103,12 @@ export interface TaskStore extends TaskReader, TaskLeaseReader {
   requeueTask(taskId: string, at: number, attempt?: number): Promise<boolean>;
   /** Stops every queued or active task of a job; returns the ids of those that were active. */
   stopTasks(jobId: string, reason: string, at: number): Promise<string[]>;
-  /** Per-node counts from the task records (the source of truth when reconciling). */
-  nodeCounts(jobId: string): Promise<Record<string, NodeCounts>>;
+  /**
+   * Per-node counts from the task records (the source of truth when reconciling). `maxAgeMs`: a
+   * display (exec/status) may take counts this process read that recently (a store that counts
+   * from its own records ignores it); decisions never pass it.
+   */
+  nodeCounts(jobId: string, opts?: { maxAgeMs?: number }): Promise<Record<string, NodeCounts>>;
   /** Recounts the job's node tallies from its task records (after a crash between two writes). */
   rebuildTallies(jobId: string): Promise<void>;
   /** Results of a node's tasks ordered by batchIndex. */

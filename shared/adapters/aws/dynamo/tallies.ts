@@ -12,6 +12,8 @@ import { batchPut, type Item, type Retention, tallyKey } from './items.ts';
 
 /** How long counts of one node wait to be coalesced into one counter write. */
 const COUNT_WINDOW_MS = 20;
+/** Nodes whose last read sums are kept for displays (recentTallies); the oldest goes first. */
+const MAX_RECENT = 1000;
 
 export type NodeTotals = NodeTally & { created: number };
 
@@ -24,6 +26,8 @@ interface PendingCount {
 
 export class DynamoTallies {
   private pending = new Map<string, PendingCount>();
+  /** `jobId#node` → the sums of its last read and when it was made. */
+  private recent = new Map<string, { at: number; totals: NodeTotals }>();
   private nextShard = Math.floor(Math.random() * TALLY_SHARDS);
 
   constructor(
@@ -88,6 +92,23 @@ export class DynamoTallies {
     );
   }
 
+  /**
+   * Sums for a display (exec/status): those this process read within `maxAgeMs` (a status poll
+   * reads the job, whose running nodes' sums were just read), the others read now.
+   */
+  async recentTallies(jobId: string, nodes: string[], maxAgeMs: number): Promise<Map<string, NodeTotals>> {
+    const out = new Map<string, NodeTotals>();
+    const now = Date.now();
+    const stale: string[] = [];
+    for (const n of nodes) {
+      const r = this.recent.get(`${jobId}#${n}`);
+      if (r && now - r.at <= maxAgeMs) out.set(n, { ...r.totals });
+      else stale.push(n);
+    }
+    if (stale.length) for (const [n, t] of await this.tallies(jobId, stale)) out.set(n, t);
+    return new Map(nodes.map((n) => [n, out.get(n) as NodeTotals]));
+  }
+
   /** Sums of the counter shards of some nodes (strongly consistent). */
   async tallies(jobId: string, nodes: string[]): Promise<Map<string, NodeTotals>> {
     const out = new Map<string, NodeTotals>();
@@ -110,6 +131,13 @@ export class DynamoTallies {
         chunk = (r.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
+    const at = Date.now();
+    for (const [n, totals] of out) {
+      const id = `${jobId}#${n}`;
+      this.recent.delete(id);
+      this.recent.set(id, { at, totals: { ...totals } });
+    }
+    while (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
     return out;
   }
 

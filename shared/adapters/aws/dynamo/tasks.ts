@@ -235,9 +235,13 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
    * Per-node counts from the tallies (cheap at any batch size). `active` is not counted (it
    * would cost a write per task start); it shows as queued until the task finishes.
    */
-  async nodeCounts(jobId: string): Promise<Record<string, NodeCounts>> {
+  async nodeCounts(jobId: string, opts: { maxAgeMs?: number } = {}): Promise<Record<string, NodeCounts>> {
     const out: Record<string, NodeCounts> = {};
-    for (const [node, t] of await this.tallies.tallies(jobId, await this.nodeNames(jobId))) {
+    const names = await this.nodeNames(jobId);
+    const tallies = opts.maxAgeMs
+      ? await this.tallies.recentTallies(jobId, names, opts.maxAgeMs)
+      : await this.tallies.tallies(jobId, names);
+    for (const [node, t] of tallies) {
       if (t.created === 0) continue;
       const done = t.succeeded + t.failed + t.stopped;
       out[node] = { ...t, queued: Math.max(0, t.created - done), active: 0 };

@@ -113,7 +113,10 @@ describe('sluice debug', () => {
     // The same algorithm on a normal node ran on the engine, with the stored code.
     expect(results.plain).toMatchObject({ tag: 'stored', input: ['plain'] });
     expect((results.plain as { ppid: number }).ppid).not.toBe(dbg.child.pid);
-    expect(dbg.out()).toMatch(/task \S+\.dbg \(job debugged-\S+, node dbg\): succeeded/);
+    // The CLI prints the line once its report is answered: the job may complete a moment before.
+    const line = /task \S+\.dbg \(job debugged-\S+, node dbg\): succeeded/;
+    for (let i = 0; i < 200 && !line.test(dbg.out()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(dbg.out()).toMatch(line);
 
     // options.debugOverride marks a node too.
     const override = await runJob({ ...pipeline('override'), options: { debugOverride: ['plain'] } });

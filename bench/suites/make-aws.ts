@@ -19,6 +19,7 @@ interface MakeAwsFigures {
   plainRecipesPerSecond: number;
   cpuMsPerRecipeByProcess: Record<string, number>;
   requestsPerRecipe: Record<string, Record<string, number>>;
+  wallMs: Record<string, number>;
 }
 
 export async function runMakeOnAws(args: string[]): Promise<void> {
@@ -55,6 +56,10 @@ export async function runMakeOnAws(args: string[]): Promise<void> {
           .sort((a, b) => b[1] - a[1])
           .map(([k, ms]) => `${k} ${ms}`)
           .join(', ')})`,
+      );
+      const w = f.wallMs ?? {};
+      console.log(
+        `wall ms per recipe (task records; make's mean by Little's law)\tin make ${w.recipeMean} = queued for a worker p50 ${w.queuedP50} (p90 ${w.queuedP90}) + on the worker p50 ${w.runP50} (p90 ${w.runP90}) + add and wait ${w.addAndWaitMean} (means)`,
       );
       for (const [emulator, ops] of Object.entries(f.requestsPerRecipe ?? {}))
         console.log(

@@ -115,6 +115,8 @@ async function wallTimeBreakdown(jobId: string | undefined, s: number): Promise<
     runP50: ms(ran, 0.5),
     runP90: ms(ran, 0.9),
     recipeMean: Math.round(inMake),
+    // The size of a recipe's task input as stored (the emulator's ceiling is measured with it).
+    inputBytes: Math.round(tasks.reduce((a, t) => a + JSON.stringify(t.input).length, 0) / tasks.length),
     addAndWaitMean: Math.round(inMake - mean(queued) - mean(ran)),
   };
 }

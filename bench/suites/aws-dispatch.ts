@@ -23,8 +23,11 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 type Figures = DispatchFigures;
 
-/** The emulator's own ceiling: conditional UpdateItems per second with 32 in flight. */
-async function conditionalUpdatesPerSecond(n = 2000): Promise<number> {
+/**
+ * The emulator's own ceiling: conditional UpdateItems per second with 32 in flight, each writing
+ * `itemBytes` more (a task's input, to match the items a run writes).
+ */
+export async function conditionalUpdatesPerSecond(n = 2000, itemBytes = 0): Promise<number> {
   const { createDocumentClient } = await import('../../shared/adapters/aws/clients.ts');
   const { ensureTables } = await import('../../shared/adapters/aws/dynamo-schema.ts');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
@@ -47,10 +50,13 @@ async function conditionalUpdatesPerSecond(n = 2000): Promise<number> {
           new UpdateCommand({
             TableName: `${prefix}-tasks`,
             Key: { pk: `p${i % 16}`, sk: i },
-            UpdateExpression: 'SET #s = :done',
+            UpdateExpression: itemBytes > 0 ? 'SET #s = :done, #i = :input' : 'SET #s = :done',
             ConditionExpression: 'attribute_not_exists(#s) OR #s <> :done',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':done': 'succeeded' },
+            ExpressionAttributeNames: { '#s': 'status', ...(itemBytes > 0 ? { '#i': 'input' } : {}) },
+            ExpressionAttributeValues: {
+              ':done': 'succeeded',
+              ...(itemBytes > 0 ? { ':input': 'x'.repeat(itemBytes) } : {}),
+            },
           }),
         );
       }

@@ -72,6 +72,9 @@ function intFlag(v: string | undefined, name: string, min: number, max: number):
   return n;
 }
 
+/** How long recipes are gathered into one add request with --endpoint (ms). */
+const REMOTE_BATCH_MS = 10;
+
 /** Whether make is told how many jobs to run (on the command line or in MAKEFLAGS). */
 function givesJobs(args: string[], env: NodeJS.ProcessEnv): boolean {
   const j = (a: string) => /^-[^-]*j/.test(a) || a.startsWith('--jobs');
@@ -114,6 +117,8 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
     retry,
     ...(priority !== undefined ? { priority } : {}),
     ...(pathMap ? { pathMap } : {}),
+    // A round trip to the API per add: gather the recipes make starts within a few ms.
+    ...(endpoint ? { batchMs: REMOTE_BATCH_MS } : {}),
   });
   let interrupted: NodeJS.Signals | undefined;
   const server = await startRecipeServer(socketPath, {

@@ -5,6 +5,7 @@ import { open, readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SluiceClient } from '../connection.ts';
 import type { RecipeReply, RecipeRequest } from './recipe-server.ts';
+import { TaskWaiter } from './task-waiter.ts';
 
 /** Exit statuses of a recipe that did not end by itself (documented in docs/make.md). */
 export const EXIT_CRASHED = 121;
@@ -59,13 +60,22 @@ export interface RecipeDispatcherOptions {
   priority?: number;
   /** Where a path of this machine is on the workers (GXP's directory translation): [local, remote]. */
   pathMap?: [string, string];
+  /**
+   * Recipes arriving within this many ms of the first go in one add request (default 0: those of
+   * one event-loop turn). Make starts recipes one shell at a time as others end, so a few ms gather
+   * them where each request is a round trip to the API (`--endpoint`).
+   */
+  batchMs?: number;
 }
 
 export class RecipeDispatcher {
   private job?: Promise<string>;
   private readonly pending = new Set<Pending>();
+  private readonly byTask = new Map<string, Pending>();
+  private waiter?: TaskWaiter<TaskState>;
   private batch: Pending[] = [];
   private seq = 0;
+  private adds = 0;
   private stopping?: Promise<void>;
   private readonly follow: NodeJS.Timeout;
 
@@ -94,7 +104,48 @@ export class RecipeDispatcher {
     this.pending.add(p);
     this.batch.push(p);
     // Recipes that arrive together go in one request.
-    if (this.batch.length === 1) setImmediate(() => void this.flush());
+    if (this.batch.length === 1) {
+      const ms = this.o.batchMs ?? 0;
+      if (ms > 0) setTimeout(() => void this.flush(), ms);
+      else setImmediate(() => void this.flush());
+    }
+  }
+
+  /** Requests sent so far, by kind (the benchmark reports them per recipe). */
+  get requests(): { add: number; wait: number } {
+    return { add: this.adds, wait: this.waiter?.requests ?? 0 };
+  }
+
+  private waiterOf(jobId: string): TaskWaiter<TaskState> {
+    this.waiter ??= new TaskWaiter<TaskState>({
+      wait: async (taskIds) =>
+        (
+          await this.o.client.call<{ tasks: TaskState[] }>(
+            'POST',
+            `/exec/dynamic/${encodeURIComponent(jobId)}/wait`,
+            { taskIds, timeoutMs: 20_000 },
+          )
+        ).tasks,
+      finished: async (t) => {
+        const p = this.byTask.get(t.taskId);
+        this.byTask.delete(t.taskId);
+        if (p) await this.finish(p, t);
+      },
+      failed: (taskIds, err) => {
+        for (const id of taskIds) {
+          const p = this.byTask.get(id);
+          this.byTask.delete(id);
+          if (p) this.dispatchFailed(p, err);
+        }
+      },
+    });
+    return this.waiter;
+  }
+
+  private dispatchFailed(p: Pending, err: Error): void {
+    if (!this.pending.has(p)) return;
+    p.reply.stderr(Buffer.from(`sluice make: could not run the recipe: ${err.message}\n`));
+    this.end(p, EXIT_DISPATCH_FAILED);
   }
 
   private startJob(): Promise<string> {
@@ -148,38 +199,24 @@ export class RecipeDispatcher {
           },
         ],
       }));
+      this.adds++;
       const added = await this.o.client.call<{ tasks: { taskId: string }[] }>(
         'POST',
         `/exec/dynamic/${encodeURIComponent(jobId)}/tasks`,
         { nodeName: RECIPE_NODE, tasks },
       );
+      const ids: string[] = [];
       batch.forEach((p, i) => {
         p.taskId = added.tasks[i]?.taskId;
+        if (!p.taskId) this.dispatchFailed(p, new Error('the API answered no task for it'));
+        else if (this.pending.has(p)) {
+          this.byTask.set(p.taskId, p);
+          ids.push(p.taskId);
+        }
       });
-      await this.waitFor(jobId, batch);
+      this.waiterOf(jobId).add(ids);
     } catch (err) {
-      for (const p of batch) {
-        if (!this.pending.has(p)) continue;
-        p.reply.stderr(Buffer.from(`sluice make: could not run the recipe: ${(err as Error).message}\n`));
-        this.end(p, EXIT_DISPATCH_FAILED);
-      }
-    }
-  }
-
-  private async waitFor(jobId: string, batch: Pending[]): Promise<void> {
-    const byId = new Map(batch.map((p) => [p.taskId as string, p]));
-    while (byId.size > 0) {
-      const r = await this.o.client.call<{ tasks: TaskState[] }>(
-        'POST',
-        `/exec/dynamic/${encodeURIComponent(jobId)}/wait`,
-        { taskIds: [...byId.keys()], timeoutMs: 20_000 },
-      );
-      for (const t of r.tasks) {
-        const p = byId.get(t.taskId);
-        if (!p) continue;
-        byId.delete(t.taskId);
-        await this.finish(p, t);
-      }
+      for (const p of batch) this.dispatchFailed(p, err as Error);
     }
   }
 

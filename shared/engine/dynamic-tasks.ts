@@ -46,16 +46,21 @@ export async function addDynamicTasks(
   const { tasks, clock } = c.ports;
   const refs = new Map<string, DynamicTaskRef>();
   const fresh: DynamicTaskRequest[] = [];
-  for (const r of requests) {
-    if (refs.has(r.key) || fresh.some((f) => f.key === r.key)) continue;
+  const seen = new Set<string>();
+  const unique = requests.filter((r) => !seen.has(r.key) && seen.add(r.key));
+  // One batched read tells which keys name a task already (a retried request, or make's -B).
+  const existing = new Map(
+    (await tasks.getTasks(unique.map((r) => dynamicTaskId(jobId, node, r.key)))).map((t) => [t.taskId, t]),
+  );
+  for (const r of unique) {
     const batchIndex = dynamicBatchIndex(r.key);
     const taskId = dynamicTaskId(jobId, node, r.key);
-    const existing = await tasks.getTask(taskId);
-    if (!existing) {
+    const found = existing.get(taskId);
+    if (!found) {
       fresh.push(r);
       continue;
     }
-    if (JSON.stringify(existing.input) !== JSON.stringify(r.input)) {
+    if (JSON.stringify(found.input) !== JSON.stringify(r.input)) {
       throw new ConflictError(
         `job ${jobId}: task key "${r.key}" is taken by a task with other input`,
         'DYNAMIC_KEY_TAKEN',
@@ -122,8 +127,18 @@ function view(t: TaskRecord): DynamicTaskState {
 }
 
 /**
+ * How often a wait reads its tasks again when no event of this process woke it (outcomes recorded
+ * by another process: the AWS status function): a quarter of the time it has waited so far, within
+ * these bounds, so short tasks are seen soon and long ones cost few reads.
+ */
+export const WAIT_POLL_MIN_MS = 50;
+export const WAIT_POLL_MAX_MS = 500;
+
+/**
  * Waits until at least one of `taskIds` is finished (or `timeoutMs` passed) and answers those that
- * are. Woken by this process's feed; a slow poll covers outcomes recorded by other processes.
+ * are. The first look reads every awaited task in one batched read (`TaskStore.getTasks`); then
+ * this process's feed says which of them finished (read only those), and a poll reads them all
+ * again for outcomes recorded by other processes (the AWS status function).
  */
 export async function waitForDynamicTasks(
   c: Coordinator,
@@ -132,32 +147,50 @@ export async function waitForDynamicTasks(
   timeoutMs: number,
 ): Promise<DynamicTaskState[]> {
   const wanted = new Set(taskIds);
-  const deadline = Date.now() + timeoutMs;
-  const check = async () => {
-    const out: DynamicTaskState[] = [];
-    for (const id of wanted) {
-      const t = await c.ports.tasks.getTask(id);
-      if (!t) throw new NotFoundError(`task ${id} not found`, 'TASK_NOT_FOUND');
-      if (t.jobId !== jobId) throw new ValidationError(`task ${id} is not a task of job ${jobId}`, 'taskIds');
-      if (FINAL.includes(t.status)) out.push(view(t));
-    }
-    return out;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  // What the feed said since the last look: these tasks finished, or (`all`) look at every one.
+  let woken = new Set<string>();
+  let all = false;
+  let wake: (() => void) | undefined;
+  const note = (ids: string[] | 'all') => {
+    if (ids === 'all') all = true;
+    else for (const id of ids) if (wanted.has(id)) woken.add(id);
+    if (all || woken.size) wake?.();
   };
-  for (;;) {
-    const found = await check();
-    if (found.length > 0 || Date.now() >= deadline) return found;
-    await new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const offs: (() => void)[] = [];
-      const wake = () => {
-        clearTimeout(timer);
-        for (const off of offs) off();
-        resolve();
-      };
-      offs.push(c.feed.on('taskFinished', (e) => wanted.has(e.taskId) && wake()));
-      offs.push(c.feed.on('jobFinished', (e) => e.job.jobId === jobId && wake()));
-      offs.push(c.feed.on('tasksAborted', (e) => e.taskIds.some((id) => wanted.has(id)) && wake()));
-      timer = setTimeout(wake, Math.min(500, Math.max(0, deadline - Date.now())));
-    });
+  const offs = [
+    c.feed.on('taskFinished', (e) => note([e.taskId])),
+    c.feed.on('jobFinished', (e) => e.job.jobId === jobId && note('all')),
+    c.feed.on('tasksAborted', (e) => note(e.taskIds)),
+  ];
+  try {
+    const first = await c.ports.tasks.getTasks([...wanted]);
+    if (first.length < wanted.size) {
+      const have = new Set(first.map((t) => t.taskId));
+      const missing = [...wanted].find((id) => !have.has(id));
+      throw new NotFoundError(`task ${missing} not found`, 'TASK_NOT_FOUND');
+    }
+    const other = first.find((t) => t.jobId !== jobId);
+    if (other) throw new ValidationError(`task ${other.taskId} is not a task of job ${jobId}`, 'taskIds');
+    let found = first.filter((t) => FINAL.includes(t.status));
+    while (found.length === 0 && Date.now() < deadline) {
+      const pollMs = Math.min(WAIT_POLL_MAX_MS, Math.max(WAIT_POLL_MIN_MS, (Date.now() - started) / 4));
+      if (!all && woken.size === 0)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => note('all'), Math.min(pollMs, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          };
+        });
+      const look = all ? [...wanted] : [...woken];
+      all = false;
+      woken = new Set();
+      found = (await c.ports.tasks.getTasks(look)).filter((t) => FINAL.includes(t.status));
+    }
+    return found.map(view);
+  } finally {
+    for (const off of offs) off();
   }
 }

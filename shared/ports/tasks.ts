@@ -91,6 +91,8 @@ export interface TaskLeaseReader {
 }
 
 export interface TaskStore extends TaskReader, TaskLeaseReader {
+  /** Those of `taskIds` that exist, in any order: one batched read (a client waiting on many tasks). */
+  getTasks(taskIds: string[]): Promise<TaskRecord[]>;
   /** Inserts tasks that do not exist yet (same taskId = no-op); returns how many were new. */
   insertTasks(tasks: NewTask[]): Promise<number>;
   /**

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
@@ -90,6 +91,42 @@ describe('sluice make on the AWS adapters (emulators)', () => {
     expect(r.stderr).toMatch(/job make-\S+ failed/);
     expect(readFileSync(join(p.cwd, 'a'), 'utf8')).toBe('a\n');
     expect(readFileSync(join(p.cwd, 'c'), 'utf8')).toBe('c\n');
+  });
+
+  it('40 recipes at once: fewer add requests than recipes, at most two waits in flight, the same files as plain make', async () => {
+    const makefile = `all: ${Array.from({ length: 40 }, (_, i) => `out/t${i}`).join(' ')}\nout/t%: | out\n\techo $* > $@\nout: ; mkdir -p $@\n`;
+    const plain = join(dir, 'plain-many');
+    mkdirSync(plain);
+    writeFileSync(join(plain, 'Makefile'), makefile);
+    execFileSync('make', ['-j', '40'], { cwd: plain, stdio: 'ignore' });
+    // What the API function is asked, through the HTTP server in front of it (API Gateway's place).
+    const seen = { adds: 0, added: 0, waiting: 0, mostWaiting: 0 };
+    const api = stack.handlers.api;
+    stack.handlers.api = async (event) => {
+      const e = event as APIGatewayProxyEvent;
+      if (e.path.endsWith('/tasks')) {
+        seen.adds++;
+        seen.added += (JSON.parse(e.body ?? '{}') as { tasks: unknown[] }).tasks.length;
+      }
+      if (!e.path.endsWith('/wait')) return api(event);
+      seen.mostWaiting = Math.max(seen.mostWaiting, ++seen.waiting);
+      try {
+        return await api(event);
+      } finally {
+        seen.waiting--;
+      }
+    };
+    try {
+      const p = project('many', makefile);
+      const r = await p.make(['-j', '40']);
+      expect(r.code).toBe(0);
+      expect(listing(join(p.cwd, 'out'))).toEqual(listing(join(plain, 'out')));
+    } finally {
+      stack.handlers.api = api;
+    }
+    expect(seen.added).toBe(41); // 40 targets and the directory
+    expect(seen.adds).toBeLessThan(41);
+    expect(seen.mostWaiting).toBeLessThanOrEqual(2);
   });
 
   it('--endpoint without --spool says what is missing', async () => {

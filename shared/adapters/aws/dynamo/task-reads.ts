@@ -1,6 +1,6 @@
 // Reading task items on DynamoDB: one item per task under T#<jobId>#<node>#<shard>, sorted by
 // batchIndex, so a node's items are TASK_SHARDS strongly consistent queries merged in order.
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { loadValue } from '../../../engine/stored-values.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
 import type { TaskStatus } from '../../../ports/job-state.ts';
@@ -98,6 +98,28 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
       new GetCommand({ TableName: this.tables.tasks, Key: { pk: k.pk, sk: k.sk }, ConsistentRead: true }),
     );
     return r.Item ? this.itemToTask(r.Item) : undefined;
+  }
+
+  /** BatchGetItem, 100 keys a request (strongly consistent, as getTask). */
+  async getTasks(taskIds: string[]): Promise<TaskRecord[]> {
+    const items: Item[] = [];
+    const ids = [...new Set(taskIds)];
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((id) => {
+        const k = taskKey(id);
+        return { pk: k.pk, sk: k.sk };
+      });
+      while (keys.length) {
+        const r = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tables.tasks]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        items.push(...(r.Responses?.[this.tables.tasks] ?? []));
+        keys = (r.UnprocessedKeys?.[this.tables.tasks]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return Promise.all(items.map((i) => this.itemToTask(i)));
   }
 
   /** A task's status and applied attempts (the worker's heartbeat checks for a stop). */

@@ -106,6 +106,14 @@ export class SqliteTasks implements TaskStore {
     return r ? this.rowToTask(r) : undefined;
   }
 
+  async getTasks(taskIds: string[]): Promise<TaskRecord[]> {
+    // One statement whatever the count (the ids as one JSON parameter).
+    const rows = this.d
+      .sql('SELECT * FROM tasks WHERE task_id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify([...new Set(taskIds)])) as Row[];
+    return Promise.all(rows.map((r) => this.rowToTask(r)));
+  }
+
   async taskLease(taskId: string): Promise<{ status: TaskRecord['status']; attempts: number } | undefined> {
     const r = this.d.sql('SELECT status, attempts FROM tasks WHERE task_id = ?').get(taskId) as
       | Row

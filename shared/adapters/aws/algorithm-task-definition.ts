@@ -9,7 +9,11 @@ import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { ValidationError } from '../../errors.ts';
 import { memoryInMiB } from '../../pipeline/memory-quantity.ts';
 import type { AlgorithmDefinition } from '../../pipeline/types.ts';
+import { ALGORITHM_USER_ENV } from '../../runner/algorithm-isolation.ts';
 import { WORKER_BUNDLE_ENTRY } from './config.ts';
+
+/** uid:gid user algorithms run as in their own tasks (the worker image's `node` user, as on the generic worker). */
+export const ALGORITHM_TASK_USER = '1000:1000';
 
 /** Fargate's Linux sizes: CPU units and the memory values (MiB) each allows. */
 const range = (first: number, last: number, step: number) =>
@@ -116,6 +120,9 @@ export function algorithmTaskDefinition(
     ...o.environment,
     SLUICE_ALGORITHM: def.name,
     SLUICE_WORKER_SLOTS: '1',
+    // The worker runs as root (below) and the algorithm as this uid, as in the generic worker: it
+    // can read neither the worker's environment nor the task role's credentials endpoint.
+    [ALGORITHM_USER_ENV]: ALGORITHM_TASK_USER,
     // Hot for a while after its last task, then the task ends: scale to zero.
     SLUICE_IDLE_EXIT_SECONDS: String(ALGORITHM_IDLE_EXIT_SECONDS),
     ...(taskQueueUrl
@@ -159,9 +166,11 @@ export function algorithmTaskDefinition(
         image: def.image,
         essential: true,
         dependsOn: [{ containerName: 'sluice-runtime', condition: 'SUCCESS' }],
-        // The worker bundle, as the worker image's own ENTRYPOINT runs it (no TypeScript in the image).
-        entryPoint: [`${RUNTIME_MOUNT}/node`, WORKER_BUNDLE_ENTRY],
-        workingDirectory: `${RUNTIME_MOUNT}/app`,
+        // The worker bundle, as the worker image's own ENTRYPOINT runs it (no TypeScript in the
+        // image), by its absolute path: the working directory stays the image's WORKDIR, where an
+        // algorithm without a codePath finds its code.
+        entryPoint: [`${RUNTIME_MOUNT}/node`, `${RUNTIME_MOUNT}/app/${WORKER_BUNDLE_ENTRY}`],
+        user: '0:0',
         environment: Object.entries(environment).map(([name, value]) => ({ name, value })),
         mountPoints: [{ sourceVolume: RUNTIME_VOLUME, containerPath: RUNTIME_MOUNT, readOnly: true }],
         linuxParameters: { initProcessEnabled: true },

@@ -73,16 +73,20 @@ describe('algorithmTaskDefinition', () => {
       essential: true,
       dependsOn: [{ containerName: 'sluice-runtime', condition: 'SUCCESS' }],
       // What the worker image itself runs: its bundle, by node alone (the image has no tsx).
-      entryPoint: [`${RUNTIME_MOUNT}/node`, dockerEntry[1]],
-      workingDirectory: `${RUNTIME_MOUNT}/app`,
+      // By its absolute path: the working directory stays the image's WORKDIR (its code).
+      entryPoint: [`${RUNTIME_MOUNT}/node`, `${RUNTIME_MOUNT}/app/${dockerEntry[1]}`],
+      // The worker as root, the algorithm as another uid (it cannot read the worker's environment).
+      user: '0:0',
       mountPoints: [{ sourceVolume: 'sluice-runtime', containerPath: RUNTIME_MOUNT, readOnly: true }],
     });
     expect(main!.environment).toEqual([
       { name: 'SLUICE_JOBS_TABLE', value: 'jobs' },
       { name: 'SLUICE_ALGORITHM', value: 'detect v2' },
       { name: 'SLUICE_WORKER_SLOTS', value: '1' },
+      { name: 'SLUICE_ALGORITHM_USER', value: '1000:1000' },
       { name: 'SLUICE_IDLE_EXIT_SECONDS', value: '300' },
     ]);
+    expect(main!.workingDirectory).toBeUndefined();
     expect(main!.resourceRequirements).toBeUndefined();
   });
 

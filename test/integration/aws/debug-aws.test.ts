@@ -274,7 +274,8 @@ describe('debug sessions on the AWS backend (emulators)', () => {
       const listed = (await api('GET', '/debug')).body as DebugSessionView[];
       return listed.find((v) => v.sessionId === s.sessionId);
     };
-    for (let i = 0; i < 100 && (await mine())?.running.length !== 0; i++)
+    // Up to a minute: under a loaded full run the heartbeat that carries the stop comes late.
+    for (let end = Date.now() + 60_000; Date.now() < end && (await mine())?.running.length !== 0; )
       await new Promise((res) => setTimeout(res, 200));
     expect((await mine())?.running).toEqual([]);
     const r = await api('POST', '/debug/report', {

@@ -246,16 +246,11 @@ export class SqsTaskQueue implements TaskQueue {
     return { ...task, attempt, lease };
   }
 
+  /** Extends the lease, then reads the task: stopped meanwhile, it is aborted (even if SQS refused). */
   private async heartbeat(taskId: string, lease: SqsLease): Promise<void> {
     if (this.held.get(taskId) !== lease) return;
+    await this.extend(lease.queueUrl, lease.receipt); // a refusal is warned of, not thrown
     try {
-      await this.opts.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: lease.queueUrl,
-          ReceiptHandle: lease.receipt,
-          VisibilityTimeout: Math.ceil(this.leaseMs / 1000),
-        }),
-      );
       const t = await this.opts.leases.taskLease(taskId);
       if (t && t.status !== 'queued' && t.status !== 'active') this.opts.onLost?.(taskId);
     } catch (err) {

@@ -223,9 +223,7 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     cacheUrl?: string,
   ): Promise<{ key: string; size: TaskSize; spawn: () => AlgorithmProcess }> {
-    // An image without code of its own (codePath, an upload) carries its code (run in its WORKDIR).
-    const ownCode = !def.image || def.codePath || def.fileInfo;
-    const codeDir = ownCode ? await this.code.codeDir(def) : undefined;
+    const codeDir = await this.codeDirOf(def);
     const python = def.env === 'python';
     const entry = def.entryPoint ?? (python ? 'main.py' : 'index.js');
     const where = def.image ? `image:${def.image}` : (cacheUrl ?? '');
@@ -305,11 +303,11 @@ export class WorkerPool implements TaskRunner {
     if (!def.command?.length)
       return failedOutcome(`algorithm '${def.name}' (env command) has no command`, taskLogs());
     if (def.image && !this.images.runtime()) return this.images.noRuntime(def);
-    const ownCode = !def.image || def.codePath || def.fileInfo;
-    const cwd = ownCode ? await this.code.codeDir(def) : process.cwd();
+    const codeDir = await this.codeDirOf(def);
+    const cwd = codeDir ?? process.cwd();
     const size = taskSize(def);
     const runtime = def.image ? this.images.runtime() : undefined;
-    const argv = runtime ? containerCommand(runtime, def, ownCode ? cwd : undefined, size) : def.command;
+    const argv = runtime ? containerCommand(runtime, def, codeDir, size) : def.command;
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
     const lease = await this.slots.acquire({ kind: 'command', size }, signal);
@@ -344,6 +342,12 @@ export class WorkerPool implements TaskRunner {
         this.slots.releaseCommand(size);
       });
     });
+  }
+
+  /** The algorithm's code directory; none for an image without code of its own (run in its WORKDIR). */
+  private async codeDirOf(def: AlgorithmDefinition): Promise<string | undefined> {
+    const ownCode = !def.image || def.codePath || def.fileInfo;
+    return ownCode ? this.code.codeDir(def) : undefined;
   }
 
   /** What a user algorithm's process sees: the pool's env (minus credentials when isolated), the cache. */

@@ -10,7 +10,11 @@ import { allBuiltins } from '../../shared/builtins/registry.ts';
 import { InlineRunner } from '../../shared/runner/inline-runner.ts';
 import { EMULATOR_ENV_BASE, startLocalEmulators } from '../../shared/runtime/aws-emulated/emulators.ts';
 import { type Provisioned, provisionAwsResources } from '../../shared/runtime/aws-emulated/provision.ts';
-import { type LocalAwsStack, startLocalAwsStack } from '../../shared/runtime/aws-emulated/stack.ts';
+import {
+  type LocalAwsStack,
+  type LocalAwsStackOptions,
+  startLocalAwsStack,
+} from '../../shared/runtime/aws-emulated/stack.ts';
 import { testBuiltins } from './engine.ts';
 
 export interface Emulators {
@@ -94,7 +98,12 @@ export async function startAwsTestBed(
  */
 export async function startInlineAwsStack(
   label: string,
-  opts: { slots?: number } = {},
+  /** `stack`: further options of the emulated stack (its HTTP front, debug timings...). */
+  opts: {
+    slots?: number;
+    bed?: Parameters<typeof startAwsTestBed>[1];
+    stack?: Partial<LocalAwsStackOptions>;
+  } = {},
 ): Promise<{
   bed: Awaited<ReturnType<typeof startAwsTestBed>>;
   stack: LocalAwsStack;
@@ -102,7 +111,7 @@ export async function startInlineAwsStack(
 }> {
   const builtins = allBuiltins();
   for (const b of testBuiltins) builtins.set(b.name, b);
-  const bed = await startAwsTestBed(label);
+  const bed = await startAwsTestBed(label, opts.bed);
   const slots = opts.slots ?? 2;
   const stack = await startLocalAwsStack({
     env: { ...process.env, ...bed.env },
@@ -111,6 +120,7 @@ export async function startInlineAwsStack(
     slots,
     s3PollMs: 0,
     onError: () => {},
+    ...opts.stack,
   });
   return {
     bed,

@@ -7,66 +7,38 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { INLINE_VALUE_LIMIT } from '../../../shared/ports/blob-store.ts';
 import type { DebugSessionView, DebugTask } from '../../../shared/ports/debug-sessions.ts';
 import { isJobFinal } from '../../../shared/ports/job-state.ts';
-import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
-import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
-import { testBuiltins } from '../../helpers/engine.ts';
+import type { LocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
+import { proxyEvent } from '../../helpers/api-gateway-event.ts';
+import { startInlineAwsStack } from '../../helpers/aws-emulators.ts';
 import { BIN, REPO, sluiceEnv } from '../../helpers/process.ts';
 
 /** A session that asks nothing this long ends (30 s deployed). */
 const IDLE_MS = 3000;
 
-let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let stack: LocalAwsStack;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const builtins = allBuiltins();
-  for (const b of testBuiltins) builtins.set(b.name, b);
-  bed = await startAwsTestBed('debug');
-  stack = await startLocalAwsStack({
-    env: { ...process.env, ...bed.env },
-    builtins,
-    runner: new InlineRunner(builtins, 2),
-    slots: 2,
-    s3PollMs: 0,
-    onError: () => {},
-    // API Gateway's part, for the CLI (`sluice debug --endpoint`).
-    http: { port: 0, host: '127.0.0.1' },
-    debug: { idleMs: IDLE_MS, pollMs: 100, sessionCheckMs: 300 },
-  });
+  ({ stack, close } = await startInlineAwsStack('debug', {
+    stack: {
+      // API Gateway's part, for the CLI (`sluice debug --endpoint`).
+      http: { port: 0, host: '127.0.0.1' },
+      debug: { idleMs: IDLE_MS, pollMs: 100, sessionCheckMs: 300 },
+    },
+  }));
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.close();
-  await bed?.close();
+  await close?.();
 });
-
-function proxyEvent(method: string, path: string, body?: unknown): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path: `/prod/api/v1${path}`,
-    resource: '/{proxy+}',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: `api/v1${path}` },
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the API
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const r = await stack.handlers.api(proxyEvent(method, path, body));
+  const r = await stack.handlers.api(proxyEvent(method, `/api/v1${path}`, body));
   return { status: r.statusCode, body: JSON.parse(r.body) };
 }
 

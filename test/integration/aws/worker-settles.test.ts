@@ -8,33 +8,25 @@ import { allBuiltins } from '../../../shared/builtins/registry.ts';
 import { isJobFinal } from '../../../shared/engine/transitions.ts';
 import type { ClaimedTask } from '../../../shared/ports/task-queue.ts';
 import { InlineRunner } from '../../../shared/runner/inline-runner.ts';
-import { type LocalAwsStack, startLocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
-import { startAwsTestBed } from '../../helpers/aws-emulators.ts';
+import type { LocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
+import { startInlineAwsStack } from '../../helpers/aws-emulators.ts';
 
 // Emulated queues and a 1 s lease: seconds per case, far more on a machine loaded by other suites.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
 
 const builtins = allBuiltins();
-let bed: Awaited<ReturnType<typeof startAwsTestBed>>;
 let stack: LocalAwsStack;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  bed = await startAwsTestBed('settles', { visibilitySeconds: 1 });
-  stack = await startLocalAwsStack({
-    env: { ...process.env, ...bed.env },
-    builtins,
-    noWorker: true,
-    s3PollMs: 0,
-    leaseMs: 1000,
-    heartbeatMs: 300,
-    agingMs: 0,
-    onError: () => {},
-  });
+  ({ stack, close } = await startInlineAwsStack('settles', {
+    bed: { visibilitySeconds: 1 },
+    stack: { noWorker: true, leaseMs: 1000, heartbeatMs: 300, agingMs: 0 },
+  }));
 });
 
 afterAll(async () => {
-  await stack?.close();
-  await bed?.close();
+  await close?.();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

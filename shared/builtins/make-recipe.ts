@@ -1,9 +1,10 @@
 // The `make-recipe` built-in: runs one recipe of `sluice make` as its shell line (the shell, make's
 // .SHELLFLAGS and the recipe text), in make's directory with make's exported environment. The
-// recipe writes its stdout and stderr straight into two spool files (no copy through this
-// process) that `sluice make` follows and hands back to make while the recipe runs. Processes
-// start through the compiled process starter (no fork of this Node.js process), and a line with
-// nothing for the shell to do runs without it, as GNU make itself does (recipe-command.ts).
+// recipe's stdout and stderr go into two spool files (never through this process) that `sluice
+// make` follows and hands back to make while the recipe runs. Processes start through the compiled
+// process starter (no fork of this Node.js process; it creates a spool file only when the recipe
+// writes to it), and a line with nothing for the shell to do runs without the shell, as GNU make
+// itself does (recipe-command.ts).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { SluiceError, ValidationError } from '../errors.ts';
@@ -33,17 +34,9 @@ export interface RecipeInput {
 }
 
 /**
- * Bytes the recipe wrote to its spool files, in its result (or failure details): \`sluice make\`
- * reads a file only when it holds more than it passed on already. Empty files are removed here.
- */
-export interface RecipeOutputSizes {
-  stdoutBytes: number;
-  stderrBytes: number;
-}
-
-/**
  * Bytes the recipe wrote to its spool files, in its result (or failure details): `sluice make`
- * reads a file only when it holds more than it passed on already. Empty files are removed here.
+ * reads a file only when it holds more than it passed on already. A recipe that wrote nothing to
+ * a stream has no file for it.
  */
 export interface RecipeOutputSizes {
   stdoutBytes: number;
@@ -147,8 +140,12 @@ async function startRecipe(r: RecipeInput, env: NodeJS.ProcessEnv): Promise<Star
   return start(r.argv);
 }
 
-/** The sizes of the spool files; empty ones are removed (nothing to read). */
-function outputSizes(r: RecipeInput): RecipeOutputSizes {
+/**
+ * The sizes of the spool files: as the process starter reported them (it creates a file only when
+ * its first byte comes), or read here after spawn, which created both (empty ones are removed).
+ */
+function outputSizes(r: RecipeInput, exit: ProcessExit): RecipeOutputSizes {
+  if (exit.bytes) return { stdoutBytes: exit.bytes[0], stderrBytes: exit.bytes[1] };
   const size = (f: string) => {
     try {
       const n = statSync(f).size;
@@ -186,7 +183,7 @@ export const makeRecipe: BuiltinAlgorithm = {
     ctx.signal.removeEventListener('abort', kill);
     if (killTimer && exit.signal === null) clearTimeout(killTimer);
     if (ctx.signal.aborted) throw Object.assign(new Error('recipe stopped'), { name: 'AbortError' });
-    const sizes = outputSizes(r);
+    const sizes = outputSizes(r, exit);
     const exitCode = exit.code ?? 128 + (SIGNALS[exit.signal ?? ''] ?? 1);
     if (exitCode !== 0) {
       throw new RecipeFailedError(`recipe for ${r.target || 'make'} exited with status ${exitCode}`, {

@@ -12,7 +12,10 @@ export interface StartRequest {
   argv: string[];
   cwd: string;
   env: Record<string, string | undefined>;
-  /** Files the process's stdout and stderr go to (created or truncated); stdin is /dev/null. */
+  /**
+   * Files the process's stdout and stderr go to, each created (or truncated) when its first byte
+   * arrives: a process that prints nothing makes no file. stdin is /dev/null.
+   */
   stdout: string;
   stderr: string;
 }
@@ -20,6 +23,8 @@ export interface StartRequest {
 export interface ProcessExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Bytes in the stdout and stderr files when it exited (the starter reports them; spawn does not). */
+  bytes?: [number, number];
 }
 
 export interface StartedProcess {
@@ -196,7 +201,7 @@ export class ProcessStarter {
   }
 
   private onLine(line: string): void {
-    const [kind, idText, a = '0', b = '0'] = line.split(' ');
+    const [kind, idText, a = '0', b = '0', out = '0', err = '0'] = line.split(' ');
     const slot = this.slots.get(Number(idText));
     if (!slot) return;
     if (kind === 'P') slot.started(Number(a));
@@ -204,7 +209,7 @@ export class ProcessStarter {
     else if (kind === 'X') {
       const code = Number(a);
       const signal = code < 0 ? (SIGNAL_NAMES.get(Number(b)) ?? 'SIGKILL') : null;
-      slot.exited({ code: code < 0 ? null : code, signal });
+      slot.exited({ code: code < 0 ? null : code, signal, bytes: [Number(out), Number(err)] });
     }
   }
 

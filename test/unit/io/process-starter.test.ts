@@ -1,7 +1,8 @@
 // The compiled process starter: starts commands with their own directory, environment, output
-// files and process group, reports exit codes and signals, and refuses what cannot start.
+// files (made only when written to) and process group, reports exit codes, signals and output
+// sizes, and refuses what cannot start.
 import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessStarter, processStarterHelper } from '../../../shared/io/native/process-starter.ts';
@@ -32,8 +33,9 @@ describe('process starter', () => {
       ...f,
     });
     expect(p.pid).toBeGreaterThan(1);
-    expect(await p.exited).toEqual({ code: 0, signal: null });
-    expect(await readFile(f.stdout, 'utf8')).toBe(`${dir}\nhello there\nno-stdin\n`);
+    const out = `${dir}\nhello there\nno-stdin\n`;
+    expect(await p.exited).toEqual({ code: 0, signal: null, bytes: [out.length, 5] });
+    expect(await readFile(f.stdout, 'utf8')).toBe(out);
     expect(await readFile(f.stderr, 'utf8')).toBe('oops\n');
   });
 
@@ -44,7 +46,45 @@ describe('process starter', () => {
       env: { PATH: '/usr/bin:/bin' },
       ...files('code'),
     });
-    expect(await p.exited).toEqual({ code: 7, signal: null });
+    expect(await p.exited).toEqual({ code: 7, signal: null, bytes: [0, 0] });
+  });
+
+  it('makes no file for a stream nothing was written to', async () => {
+    const f = files('quiet');
+    const p = await starter.start({ argv: ['/bin/sh', '-c', 'echo only-err >&2'], cwd: dir, env: {}, ...f });
+    expect(await p.exited).toEqual({ code: 0, signal: null, bytes: [0, 9] });
+    await expect(stat(f.stdout)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(f.stderr, 'utf8')).toBe('only-err\n');
+  });
+
+  it('copies large output whole, and reports its size once the process exited', async () => {
+    const f = files('large');
+    // 8 MiB, far more than a pipe holds: the process waits on the starter, nothing is lost
+    const p = await starter.start({
+      argv: ['/bin/sh', '-c', 'head -c 8388608 /dev/zero; echo tail >&2'],
+      cwd: dir,
+      env: { PATH: '/usr/bin:/bin' },
+      ...f,
+    });
+    expect(await p.exited).toEqual({ code: 0, signal: null, bytes: [8388608, 5] });
+    expect((await stat(f.stdout)).size).toBe(8388608);
+  });
+
+  it('goes on copying what a process left running writes after its leader exited', async () => {
+    const f = files('orphan');
+    const p = await starter.start({
+      argv: ['/bin/sh', '-c', 'echo first; (sleep 0.3; echo later) &'],
+      cwd: dir,
+      env: { PATH: '/usr/bin:/bin' },
+      ...f,
+    });
+    expect(await p.exited).toEqual({ code: 0, signal: null, bytes: [6, 0] });
+    let text = '';
+    for (let i = 0; i < 100 && text !== 'first\nlater\n'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await readFile(f.stdout, 'utf8');
+    }
+    expect(text).toBe('first\nlater\n');
   });
 
   it('refuses a program it cannot find, and a directory that does not exist, with the errno', async () => {
@@ -71,11 +111,11 @@ describe('process starter', () => {
     });
     let child = '';
     for (let i = 0; i < 100 && !child; i++) {
-      child = (await readFile(f.stdout, 'utf8')).trim();
+      child = (await readFile(f.stdout, 'utf8').catch(() => '')).trim();
       if (!child) await new Promise((r) => setTimeout(r, 20));
     }
     p.killGroup('SIGTERM');
-    expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await p.exited).toMatchObject({ code: null, signal: 'SIGTERM' });
     await new Promise((r) => setTimeout(r, 50));
     // The sleep went with its group: gone, or a zombie waiting for its new parent to reap it.
     const state = await readFile(`/proc/${child}/stat`, 'utf8').then(

@@ -60,6 +60,8 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   private running = new Map<string, AbortController>();
+  /** Running tasks of io-bound built-ins (several share a slot: see ioBoundRunningCount). */
+  private ioRunning = 0;
   /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
   private lent = 0;
   /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
@@ -93,6 +95,14 @@ export class Dispatcher {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /**
+   * Running tasks of io-bound built-ins (make recipes, transfers): they wait on a process or the
+   * network, and a worker pool runs several of them in one slot.
+   */
+  get ioBoundRunningCount(): number {
+    return this.ioRunning;
   }
 
   /**
@@ -234,11 +244,14 @@ export class Dispatcher {
   private launch(t: ClaimedTask): void {
     const controller = new AbortController();
     this.running.set(t.taskId, controller);
+    const io = this.deps.builtins.get(t.algorithmName)?.ioBound === true;
+    if (io) this.ioRunning++;
     this.track(
       this.execute(t, controller)
         .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
         .finally(() => {
           this.running.delete(t.taskId);
+          if (io) this.ioRunning--;
           this.wake();
         }),
     );

@@ -118,6 +118,7 @@ export class SqsTaskQueue implements TaskQueue {
             this.empty.found(level, at);
             break;
           }
+          this.empty.gaveMessages(level, at);
           for (const m of messages) await this.keep(this.url(level), level, m);
           if ((await this.takeBuffered(claimed, room, accept, at, level)) === 'stop') return claimed;
         }

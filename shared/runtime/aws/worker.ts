@@ -7,13 +7,19 @@
 import type { Dispatcher } from '../../engine/dispatcher.ts';
 import { sleep } from '../../ports/clock.ts';
 import type { TaskRunner } from '../../ports/task-runner.ts';
+import { DEFAULT_IO_TASKS_PER_HOST } from '../../runner/constants.ts';
 import { AwsEngine, type AwsEngineOptions } from './aws-engine.ts';
 import { WorkerReporter } from './worker-reports.ts';
 
 export interface WorkerOptions {
   runner: TaskRunner;
-  /** Tasks run at once by this worker (never more messages are held than this). */
+  /**
+   * Tasks run at once by this worker (never more messages are held than this), counting tasks of
+   * io-bound built-ins `ioTasksPerSlot` to a slot, as the worker pool runs them.
+   */
   slots: number;
+  /** Tasks of io-bound built-ins (make recipes, transfers) that share one slot (default 8). */
+  ioTasksPerSlot?: number;
   /**
    * Task messages received ahead of free slots and kept for the next claims (default: `slots`):
    * a finished task's slot is refilled without a round trip to SQS.
@@ -39,6 +45,24 @@ export interface RunningWorker {
   kill(): Promise<void>;
 }
 
+/**
+ * How many more tasks the worker takes. Tasks of io-bound built-ins count `perSlot` to a slot
+ * (the pool runs them so): while some run, the room is in their units, since what comes next is
+ * most likely more of them (a make's recipes). A task that turns out to need a whole slot the pool
+ * does not have stays held until one frees (Dispatcher: the runner's freeSlots decides).
+ */
+export function workerRoom(
+  slots: number,
+  perSlot: number,
+  d: Pick<Dispatcher, 'runningCount' | 'ioBoundRunningCount' | 'lentCount'>,
+): number {
+  const io = d.ioBoundRunningCount;
+  const ioSlots = Math.ceil(io / perSlot);
+  const free = slots - (d.runningCount - io) - ioSlots + d.lentCount;
+  if (free < 0) return 0;
+  return io > 0 ? free * perSlot + (ioSlots * perSlot - io) : free;
+}
+
 /** Starts a worker on its own engine (what one container task holds). */
 export function startWorker(
   engineOptions: Omit<AwsEngineOptions, 'runTasks'>,
@@ -52,9 +76,10 @@ export function startWorker(
     runTasks: { runner: opts.runner, dropOutcomes: () => gone },
   });
   const dispatcher = engine.dispatcher as Dispatcher;
+  const perSlot = opts.ioTasksPerSlot ?? DEFAULT_IO_TASKS_PER_HOST;
   engine.queue.bind({
     // A task waiting on children it started lends its slot (see Dispatcher.lentCount).
-    capacity: () => Math.max(0, opts.slots - dispatcher.runningCount + dispatcher.lentCount),
+    capacity: () => workerRoom(opts.slots, perSlot, dispatcher),
     onLost: (taskId) => dispatcher.abort([taskId], 'the task was stopped'),
   });
   dispatcher.start(opts.pollMs ?? 200);

@@ -2,17 +2,23 @@
 // targets (`touch $@`) and a 3-level DAG (map over 2,000 inputs, 20 partial reduces, one final
 // reduce), each through `make -j 64` and `sluice make -j 64` (the whole command: engine start,
 // job, every recipe a task), with the CPU time each build took per recipe (what decides the rate
-// on a shared machine). Then the recipe shell's own cost against a process that answers at once:
-// start-up to exit status, p50/p99. docs/make.md explains the figures.
+// on a shared machine). Each Makefile is also built through this design's floor: make, the recipe
+// shell and the process starter with nothing between them (a server that starts each recipe the
+// moment it arrives and answers when it exits: no engine, no job, no record), which is what the
+// two extra process starts of a dispatched recipe cost here. Then the recipe shell's own cost
+// against a process that answers at once: start-up to exit status, p50/p99. docs/make.md explains
+// the figures.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRecipeServer } from '../../cli/make/recipe-server.ts';
 import { recipeShell } from '../../cli/make/recipe-shell.ts';
+import { directCommand } from '../../shared/builtins/recipe-command.ts';
+import { ProcessStarter, processStarterHelper } from '../../shared/io/native/process-starter.ts';
 import type { BenchSuite } from '../types.ts';
 import { runMakeOnAws } from './make-aws.ts';
 
@@ -52,23 +58,78 @@ function childrenCpu(): number | undefined {
   }
 }
 
+type Way = 'plain' | 'sluice' | 'floor';
+
 /** Seconds for one build from scratch, and the CPU seconds it took (all its processes). */
-async function build(makefile: string, sluice: boolean): Promise<{ wall: number; cpu?: number }> {
+async function build(makefile: string, way: Way): Promise<{ wall: number; cpu?: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-mk-'));
   try {
     await writeFile(join(dir, 'Makefile'), makefile);
     await run('mkdir', ['-p', join(dir, 'out')]);
     const env = { ...process.env, SLUICE_HOME: join(dir, '.sluice') };
+    const floor = way === 'floor' ? await floorServer(dir) : undefined;
     const c0 = childrenCpu();
+    const own0 = process.cpuUsage();
     const t0 = performance.now();
-    if (sluice) await run(process.execPath, [BIN, 'make', '-q', '-s', `-j${JOBS}`], { cwd: dir, env });
+    if (way === 'sluice')
+      await run(process.execPath, [BIN, 'make', '-q', '-s', `-j${JOBS}`], { cwd: dir, env });
+    else if (floor) await run('make', [...floor.args, '-s', `-j${JOBS}`], { cwd: dir, env: floor.env(env) });
     else await run('make', ['-s', `-j${JOBS}`], { cwd: dir, env });
     const wall = (performance.now() - t0) / 1000;
+    // The floor's server is this process (its CPU counts) and its starter a child reaped at close.
+    await floor?.close();
+    const own = process.cpuUsage(own0);
     const c1 = childrenCpu();
-    return { wall, ...(c0 !== undefined && c1 !== undefined ? { cpu: c1 - c0 } : {}) };
+    const mine = floor ? (own.user + own.system) / 1e6 : 0;
+    return { wall, ...(c0 !== undefined && c1 !== undefined ? { cpu: c1 - c0 + mine } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The floor of this design: the recipe shell reaches a server that starts each recipe through the
+ * process starter at once (as make-recipe runs it, without the shell where the line needs none)
+ * and answers with its exit status: what `sluice make` costs with its engine taken out.
+ */
+async function floorServer(dir: string) {
+  const shell = await recipeShell(process.env);
+  const bin = await processStarterHelper();
+  if (!bin) throw new Error('no process starter (a C compiler is needed)');
+  const starter = ProcessStarter.launch(bin);
+  const spool = join(dir, 'spool');
+  await mkdir(spool);
+  const socket = join(dir, 'floor.sock');
+  let n = 0;
+  const server = await startRecipeServer(socket, {
+    recipe: (req, reply) => {
+      const id = ++n;
+      const line = ['/bin/sh', ...req.args];
+      starter
+        .start({
+          argv: directCommand(line) ?? line,
+          cwd: req.cwd,
+          env: req.env,
+          stdout: join(spool, `${id}.out`),
+          stderr: join(spool, `${id}.err`),
+        })
+        .then((p) => p.exited)
+        .then(
+          (e) => reply.exit(e.code ?? 128),
+          () => reply.exit(127),
+        );
+    },
+    interrupt: () => {},
+  });
+  return {
+    args: [`SHELL=${shell}`, '--eval', 'export SLUICE_MAKE_TARGET = $@'],
+    env: (env: NodeJS.ProcessEnv) => ({ ...env, SLUICE_MAKE_SOCKET: socket }),
+    close: async () => {
+      server.close();
+      starter.close();
+      await starter.exited;
+    },
+  };
 }
 
 /** The recipe shell's start-up and round trip to a process that answers each recipe at once. */
@@ -130,21 +191,23 @@ export const makeSuite: BenchSuite = {
     console.log(`machine: ${availableParallelism()} cores, load ${load()}`);
     const rs = await shellRoundTrips(500);
     console.log(
-      'what\tplain make recipes/s\tsluice make recipes/s\tratio\tCPU ms per recipe (plain / sluice)',
+      'what\tplain make recipes/s\tsluice make recipes/s\tratio\tfloor recipes/s (ratio)\tCPU ms per recipe (plain / sluice / floor)',
     );
     const cases: [string, string, number][] = [
       ...sizes.map((n): [string, string, number] => [`${n} no-op targets`, noOpMakefile(n), n]),
       ['3-level DAG (2,000 maps, 20 reduces, 1 final)', dagMakefile(2000, 20), 2021],
     ];
     for (const [what, makefile, recipes] of cases) {
-      const p = await build(makefile, false);
-      const s = await build(makefile, true);
+      const p = await build(makefile, 'plain');
+      const s = await build(makefile, 'sluice');
+      const f = await build(makefile, 'floor');
       const plain = recipes / p.wall;
       const sluice = recipes / s.wall;
+      const fl = recipes / f.wall;
       const cpu = (b: { cpu?: number }) =>
         b.cpu === undefined ? '?' : ((1000 * b.cpu) / recipes).toFixed(1);
       console.log(
-        `${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}\t${cpu(p)} / ${cpu(s)}`,
+        `${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}\t${fl.toFixed(0)} (${(fl / plain).toFixed(2)})\t${cpu(p)} / ${cpu(s)} / ${cpu(f)}`,
       );
     }
     console.log(

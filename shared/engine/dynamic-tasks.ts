@@ -163,8 +163,16 @@ export async function waitForDynamicTasks(
     c.feed.on('jobFinished', (e) => e.job.jobId === jobId && note('all')),
     c.feed.on('tasksAborted', (e) => note(e.taskIds)),
   ];
+  const store = c.ports.tasks;
+  // Each look reads only the statuses where the store can; whole records only of finished tasks.
+  const look = (ids: string[]) => (store.taskStatuses ? store.taskStatuses(ids) : store.getTasks(ids));
+  const finished = async (seen: Pick<TaskRecord, 'taskId' | 'status'>[]): Promise<TaskRecord[]> => {
+    const done = seen.filter((t) => FINAL.includes(t.status));
+    if (done.length === 0 || !store.taskStatuses) return done as TaskRecord[];
+    return (await store.getTasks(done.map((t) => t.taskId))).filter((t) => FINAL.includes(t.status));
+  };
   try {
-    const first = await c.ports.tasks.getTasks([...wanted]);
+    const first = await look([...wanted]);
     if (first.length < wanted.size) {
       const have = new Set(first.map((t) => t.taskId));
       const missing = [...wanted].find((id) => !have.has(id));
@@ -172,7 +180,7 @@ export async function waitForDynamicTasks(
     }
     const other = first.find((t) => t.jobId !== jobId);
     if (other) throw new ValidationError(`task ${other.taskId} is not a task of job ${jobId}`, 'taskIds');
-    let found = first.filter((t) => FINAL.includes(t.status));
+    let found = await finished(first);
     while (found.length === 0 && Date.now() < deadline) {
       const pollMs = Math.min(WAIT_POLL_MAX_MS, Math.max(WAIT_POLL_MIN_MS, (Date.now() - started) / 4));
       if (!all && woken.size === 0)
@@ -184,10 +192,10 @@ export async function waitForDynamicTasks(
             resolve();
           };
         });
-      const look = all ? [...wanted] : [...woken];
+      const ids = all ? [...wanted] : [...woken];
       all = false;
       woken = new Set();
-      found = (await c.ports.tasks.getTasks(look)).filter((t) => FINAL.includes(t.status));
+      found = await finished(await look(ids));
     }
     return found.map(view);
   } finally {

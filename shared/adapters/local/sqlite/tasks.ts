@@ -114,6 +114,17 @@ export class SqliteTasks implements TaskStore {
     return Promise.all(rows.map((r) => this.rowToTask(r)));
   }
 
+  async taskStatuses(taskIds: string[]): Promise<Pick<TaskRecord, 'taskId' | 'jobId' | 'status'>[]> {
+    const rows = this.d
+      .sql('SELECT task_id, job_id, status FROM tasks WHERE task_id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify([...new Set(taskIds)])) as Row[];
+    return rows.map((r) => ({
+      taskId: String(r.task_id),
+      jobId: String(r.job_id),
+      status: r.status as TaskRecord['status'],
+    }));
+  }
+
   async taskLease(taskId: string): Promise<{ status: TaskRecord['status']; attempts: number } | undefined> {
     const r = this.d.sql('SELECT status, attempts FROM tasks WHERE task_id = ?').get(taskId) as
       | Row

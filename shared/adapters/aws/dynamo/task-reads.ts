@@ -102,6 +102,27 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
 
   /** BatchGetItem, 100 keys a request (strongly consistent, as getTask). */
   async getTasks(taskIds: string[]): Promise<TaskRecord[]> {
+    const items = await this.batchGet(taskIds);
+    return Promise.all(items.map((i) => this.itemToTask(i)));
+  }
+
+  /** The same read projected to job and status: a wait's look at every task it awaits. */
+  async taskStatuses(taskIds: string[]): Promise<Pick<TaskRecord, 'taskId' | 'jobId' | 'status'>[]> {
+    const items = await this.batchGet(taskIds, {
+      ProjectionExpression: 'taskId, jobId, #s',
+      ExpressionAttributeNames: { '#s': 'status' },
+    });
+    return items.map((i) => ({
+      taskId: String(i.taskId),
+      jobId: String(i.jobId),
+      status: i.status as TaskStatus,
+    }));
+  }
+
+  private async batchGet(
+    taskIds: string[],
+    projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
+  ): Promise<Item[]> {
     const items: Item[] = [];
     const ids = [...new Set(taskIds)];
     for (let i = 0; i < ids.length; i += 100) {
@@ -112,14 +133,14 @@ export class DynamoTaskReads implements TaskReader, TaskLeaseReader {
       while (keys.length) {
         const r = await this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tables.tasks]: { Keys: keys, ConsistentRead: true } },
+            RequestItems: { [this.tables.tasks]: { Keys: keys, ConsistentRead: true, ...projection } },
           }),
         );
         items.push(...(r.Responses?.[this.tables.tasks] ?? []));
         keys = (r.UnprocessedKeys?.[this.tables.tasks]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
-    return Promise.all(items.map((i) => this.itemToTask(i)));
+    return items;
   }
 
   /** A task's status and applied attempts (the worker's heartbeat checks for a stop). */

@@ -1,7 +1,15 @@
 // `npm run bench [-- SUITE... | --list]`: runs the named suites (default: all that can run here).
 // The IO suites start the rig they need from bench/rig/ under a temp directory (or
 // $SLUICE_BENCH_DIR) and tear it down; docs/benchmarks.md describes the rig and the figures.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { suites } from './suites/index.ts';
+
+// The suites time `node bin/sluice.js`, which runs dist/ only while it matches the sources: a stale
+// build makes every command start through tsx (about 0.3 s and much CPU more), and the figures wrong.
+const { freshDistEntry } = createRequire(import.meta.url)('../bin/build-freshness.js') as {
+  freshDistEntry(root: string): { entry?: string; stale?: string };
+};
 
 const args = process.argv.slice(2);
 if (args.includes('--list') || args.includes('--help')) {
@@ -15,6 +23,12 @@ if (unknown.length) {
   process.exit(2);
 }
 const chosen = names.length ? suites.filter((s) => names.includes(s.name)) : suites;
+const dist = freshDistEntry(fileURLToPath(new URL('..', import.meta.url)));
+if (!dist.entry) {
+  console.log(
+    `# note: sluice runs from the sources through tsx (${dist.stale}): its start-up is slower than a user's; run \`npm run build\` first`,
+  );
+}
 for (const s of chosen) {
   const why = await s.unavailable?.();
   if (why) {

@@ -19,7 +19,12 @@ export interface TaskWaiterOptions<T extends WaitedTask> {
   failed(taskIds: string[], err: Error): void;
   /** Long polls in flight at once (default 2). */
   maxRounds?: number;
+  /** Tasks one long poll covers at most (default: the API's limit); those not covered yet first. */
+  maxPerRound?: number;
 }
+
+/** The wait route's limit (shared/api/exec-dynamic.ts, MAX_DYNAMIC_WAIT_TASKS). */
+const MAX_PER_ROUND = 5000;
 
 export class TaskWaiter<T extends WaitedTask> {
   /** Awaited task → rounds in flight that cover it. */
@@ -67,13 +72,21 @@ export class TaskWaiter<T extends WaitedTask> {
   }
 
   private async round(): Promise<void> {
-    const ids = [...this.awaited.keys()];
+    const max = this.o.maxPerRound ?? MAX_PER_ROUND;
+    let ids = [...this.awaited.keys()];
+    if (ids.length > max) {
+      const uncovered = ids.filter((id) => this.awaited.get(id) === 0);
+      const covered = ids.filter((id) => this.awaited.get(id) !== 0);
+      ids = [...uncovered, ...covered].slice(0, max);
+    }
     this.cover(ids, 1);
     this.rounds++;
     this.requests++;
     let done: T[] = [];
     try {
-      done = (await this.o.wait(ids)).filter((t) => this.take(t.taskId));
+      const answer = this.o.wait(ids);
+      this.kick(); // more than one round's worth: the rest go in the next one
+      done = (await answer).filter((t) => this.take(t.taskId));
       this.cover(ids, -1);
     } catch (err) {
       this.cover(ids, -1);

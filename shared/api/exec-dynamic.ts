@@ -5,8 +5,9 @@ import type { DynamicTaskRequest } from '../ports/dynamic-tasks.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { obj, onlyFields, str } from './request-body.ts';
 
-/** At most this many tasks per add request, and this long a wait (ms). */
+/** At most this many tasks per add request, this many awaited by one wait, and this long a wait (ms). */
 export const MAX_DYNAMIC_TASKS_PER_REQUEST = 1000;
+export const MAX_DYNAMIC_WAIT_TASKS = 5000;
 export const MAX_DYNAMIC_WAIT_MS = 25_000;
 
 export async function startDynamic(deps: ApiDeps, body: unknown) {
@@ -41,8 +42,16 @@ export async function waitDynamicTasks(deps: ApiDeps, jobId: string, body: unkno
   const b = obj(body, 'the request');
   onlyFields(b, ['taskIds', 'timeoutMs'], 'the request');
   const ids = b.taskIds;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => typeof i !== 'string')) {
-    throw new ValidationError('taskIds must be a non-empty array of task ids', 'taskIds');
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > MAX_DYNAMIC_WAIT_TASKS ||
+    ids.some((i) => typeof i !== 'string')
+  ) {
+    throw new ValidationError(
+      `taskIds must be an array of 1 to ${MAX_DYNAMIC_WAIT_TASKS} task ids`,
+      'taskIds',
+    );
   }
   const timeoutMs = b.timeoutMs === undefined ? 10_000 : b.timeoutMs;
   if (typeof timeoutMs !== 'number' || timeoutMs < 0 || timeoutMs > MAX_DYNAMIC_WAIT_MS) {

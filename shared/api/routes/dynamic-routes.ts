@@ -48,7 +48,12 @@ route({
       required: ['taskIds'],
       additionalProperties: false,
       properties: {
-        taskIds: { type: 'array', items: { type: 'string' } },
+        taskIds: {
+          type: 'array',
+          items: { type: 'string' },
+          minItems: 1,
+          maxItems: dyn.MAX_DYNAMIC_WAIT_TASKS,
+        },
         timeoutMs: { type: 'integer', minimum: 0, maximum: dyn.MAX_DYNAMIC_WAIT_MS },
       },
     },

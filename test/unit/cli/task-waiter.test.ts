@@ -86,4 +86,33 @@ describe('TaskWaiter', () => {
     expect(finished).toEqual(['b']);
     expect(w.size).toBe(0);
   });
+
+  it('covers at most maxPerRound tasks a poll, those no poll covers first', async () => {
+    const route = fakeRoute();
+    const finished: string[] = [];
+    const w = new TaskWaiter<T>({
+      wait: route.wait,
+      finished: async (t) => {
+        finished.push(t.taskId);
+      },
+      failed: () => {
+        throw new Error('no poll fails here');
+      },
+      maxPerRound: 3,
+    });
+    w.add(['a', 'b', 'c', 'd', 'e']);
+    await tick();
+    // The first poll takes three; the second the two left, then one already covered.
+    expect(route.calls.map((c) => c.ids)).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e', 'a'],
+    ]);
+    route.calls[1]?.answer(['e']);
+    await tick();
+    expect(route.calls[2]?.ids).toEqual(['d', 'a', 'b']);
+    for (const c of route.calls) c.answer(['a', 'b', 'c', 'd']);
+    await tick();
+    expect([...finished].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(w.size).toBe(0);
+  });
 });

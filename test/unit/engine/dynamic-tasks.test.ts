@@ -62,6 +62,15 @@ describe('dynamic jobs', () => {
       body: { nodeName: 'N', tasks: [{ key: 'x' }] },
     });
     expect(bad.status).toBe(400);
+    // A wait names at most 5,000 tasks (the make client splits larger sets over its polls).
+    const tooMany = await handleApi(svc, {
+      method: 'POST',
+      path: `/exec/dynamic/${jobId}/wait`,
+      query: {},
+      body: { taskIds: Array.from({ length: 5001 }, (_, i) => `${jobId}.N.${i}`), timeoutMs: 0 },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(tooMany.body)).toContain('taskIds must be an array of 1 to 5000 task ids');
     const closed = await handleApi(svc, {
       method: 'POST',
       path: `/exec/dynamic/${jobId}/close`,

@@ -26,19 +26,26 @@ function fakeRoute() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A waiter on a fake route that records the tasks answered; no poll of it may fail. */
+function waiterNoPollFails(opts: { maxPerRound?: number } = {}) {
+  const route = fakeRoute();
+  const finished: string[] = [];
+  const w = new TaskWaiter<T>({
+    wait: route.wait,
+    finished: async (t) => {
+      finished.push(t.taskId);
+    },
+    failed: () => {
+      throw new Error('no poll fails here');
+    },
+    ...opts,
+  });
+  return { route, finished, w };
+}
+
 describe('TaskWaiter', () => {
   it('waits on 100 tasks added one by one with at most two polls in flight, each task answered once', async () => {
-    const route = fakeRoute();
-    const finished: string[] = [];
-    const w = new TaskWaiter<T>({
-      wait: route.wait,
-      finished: async (t) => {
-        finished.push(t.taskId);
-      },
-      failed: () => {
-        throw new Error('no poll fails here');
-      },
-    });
+    const { route, finished, w } = waiterNoPollFails();
     const ids = Array.from({ length: 100 }, (_, i) => `t${i}`);
     for (const id of ids) w.add([id]);
     await tick();
@@ -88,18 +95,7 @@ describe('TaskWaiter', () => {
   });
 
   it('covers at most maxPerRound tasks a poll, those no poll covers first', async () => {
-    const route = fakeRoute();
-    const finished: string[] = [];
-    const w = new TaskWaiter<T>({
-      wait: route.wait,
-      finished: async (t) => {
-        finished.push(t.taskId);
-      },
-      failed: () => {
-        throw new Error('no poll fails here');
-      },
-      maxPerRound: 3,
-    });
+    const { route, finished, w } = waiterNoPollFails({ maxPerRound: 3 });
     w.add(['a', 'b', 'c', 'd', 'e']);
     await tick();
     // The first poll takes three; the second the two left, then one already covered.

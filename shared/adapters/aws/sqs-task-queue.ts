@@ -133,6 +133,11 @@ export class SqsTaskQueue implements TaskQueue {
   private async keep(queueUrl: string, level: number, m: Message): Promise<void> {
     const body = parseTaskMessage(m);
     if (!body) return; // poison: left invisible; the redrive policy moves it to the DLQ
+    if (this.held.has(body.taskId) || this.buffered.some((b) => b.body.taskId === body.taskId)) {
+      // A second message of a task held here (sent again by a sweep): one run of it, not two.
+      await deleteMessage(this.opts.sqs, queueUrl, m.ReceiptHandle ?? '');
+      return;
+    }
     if (Number(m.Attributes?.ApproximateReceiveCount ?? 1) > 1) {
       // Received before and not deleted: the worker that held it died (or lost its lease).
       const cap = await this.opts.capOf?.(body.algorithmName);

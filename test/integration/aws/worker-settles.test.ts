@@ -60,6 +60,26 @@ async function claimOne(name: string): Promise<ClaimedTask> {
   throw new Error('the task was never claimed');
 }
 
+describe('a task held by this worker', () => {
+  it('is not run twice when a second message of it comes (a sweep sent it again): that one is deleted', async () => {
+    const { queue } = stack.engine;
+    const t = await claimOne('held-twice');
+    const { lease: _lease, ...task } = t;
+    await queue.enqueue([{ ...task, attempt: (t.attempt ?? 1) + 1 }]);
+    const again: ClaimedTask[] = [];
+    for (let i = 0; i < 30; i++) {
+      again.push(...(await queue.claim(5, (q) => (q.jobId === t.jobId ? 'take' : 'skip'), Date.now())));
+      await sleep(50);
+    }
+    expect(again).toEqual([]);
+    expect(queue.heldCount).toBe(1);
+    queue.outcomeSending(t.taskId, Promise.resolve());
+    await queue.settle(t);
+    await queue.settles.drained();
+    expect(queue.heldCount).toBe(0);
+  });
+});
+
 describe('settling a finished task', () => {
   it('frees the slot before the outcome is sent; the message is deleted once it is', async () => {
     const { queue } = stack.engine;

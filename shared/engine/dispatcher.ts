@@ -60,8 +60,8 @@ export interface DispatcherDeps {
 
 export class Dispatcher {
   private running = new Map<string, AbortController>();
-  /** Running tasks of io-bound built-ins (several share a slot: see ioBoundRunningCount). */
-  private ioRunning = 0;
+  /** Running tasks of io-bound built-ins (make recipes, transfers): a pool runs several per slot. */
+  ioBoundRunningCount = 0;
   /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
   private lent = 0;
   /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
@@ -75,10 +75,7 @@ export class Dispatcher {
   private timer: Timer | undefined;
   private lastAging = 0;
   private idleWaiters: (() => void)[] = [];
-  /**
-   * Jobs seen paused, and when: their tasks are skipped by claims for PAUSE_RECHECK_MS, then one is
-   * claimed again to re-read the job (a resume reaches every process this way, whatever its backend).
-   */
+  /** Jobs seen paused, and when: skipped for PAUSE_RECHECK_MS, then re-read (a resume reaches all). */
   private pausedJobs = new Map<string, number>();
   /** Pumps and task executions under way; close() waits for them before the store closes. */
   private inflight = new Set<Promise<unknown>>();
@@ -97,18 +94,7 @@ export class Dispatcher {
     return this.running.size;
   }
 
-  /**
-   * Running tasks of io-bound built-ins (make recipes, transfers): they wait on a process or the
-   * network, and a worker pool runs several of them in one slot.
-   */
-  get ioBoundRunningCount(): number {
-    return this.ioRunning;
-  }
-
-  /**
-   * Running tasks that wait on children they started (code API). A worker counts their slots as
-   * free meanwhile, so the children can run even on one slot.
-   */
+  /** Running tasks waiting on children they started (code API): their slots count as free. */
   get lentCount(): number {
     return this.lent;
   }
@@ -245,13 +231,13 @@ export class Dispatcher {
     const controller = new AbortController();
     this.running.set(t.taskId, controller);
     const io = this.deps.builtins.get(t.algorithmName)?.ioBound === true;
-    if (io) this.ioRunning++;
+    if (io) this.ioBoundRunningCount++;
     this.track(
       this.execute(t, controller)
         .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
         .finally(() => {
           this.running.delete(t.taskId);
-          if (io) this.ioRunning--;
+          if (io) this.ioBoundRunningCount--;
           this.wake();
         }),
     );

@@ -190,24 +190,39 @@ export const makeSuite: BenchSuite = {
         .join(' ');
     console.log(`machine: ${availableParallelism()} cores, load ${load()}`);
     const rs = await shellRoundTrips(500);
+    // Rounds of plain, sluice and floor builds, alternated: the host's load moves plain make's rate
+    // 2x from one minute to the next, so one round's ratio says little; the medians say more.
+    const rounds = Math.max(1, Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3));
     console.log(
-      'what\tplain make recipes/s\tsluice make recipes/s\tratio\tfloor recipes/s (ratio)\tCPU ms per recipe (plain / sluice / floor)',
+      `what (medians of ${rounds} alternated rounds)\tplain make recipes/s\tsluice make recipes/s\tratio (min-max)\tfloor recipes/s (ratio)\tCPU ms per recipe (plain / sluice / floor)`,
     );
     const cases: [string, string, number][] = [
       ...sizes.map((n): [string, string, number] => [`${n} no-op targets`, noOpMakefile(n), n]),
       ['3-level DAG (2,000 maps, 20 reduces, 1 final)', dagMakefile(2000, 20), 2021],
     ];
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(v.length / 2);
+      return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+    };
     for (const [what, makefile, recipes] of cases) {
-      const p = await build(makefile, 'plain');
-      const s = await build(makefile, 'sluice');
-      const f = await build(makefile, 'floor');
-      const plain = recipes / p.wall;
-      const sluice = recipes / s.wall;
-      const fl = recipes / f.wall;
-      const cpu = (b: { cpu?: number }) =>
-        b.cpu === undefined ? '?' : ((1000 * b.cpu) / recipes).toFixed(1);
+      const rate: Record<Way, number[]> = { plain: [], sluice: [], floor: [] };
+      const cpu: Record<Way, number[]> = { plain: [], sluice: [], floor: [] };
+      const ratio: number[] = [];
+      const floorRatio: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        for (const way of ['plain', 'sluice', 'floor'] as const) {
+          const b = await build(makefile, way);
+          rate[way].push(recipes / b.wall);
+          if (b.cpu !== undefined) cpu[way].push((1000 * b.cpu) / recipes);
+        }
+        ratio.push((rate.sluice.at(-1) as number) / (rate.plain.at(-1) as number));
+        floorRatio.push((rate.floor.at(-1) as number) / (rate.plain.at(-1) as number));
+      }
+      const ms = (w: Way) => (cpu[w].length ? median(cpu[w]).toFixed(1) : '?');
+      const spread = rounds > 1 ? ` (${Math.min(...ratio).toFixed(2)}-${Math.max(...ratio).toFixed(2)})` : '';
       console.log(
-        `${what}\t${plain.toFixed(0)}\t${sluice.toFixed(0)}\t${(sluice / plain).toFixed(2)}\t${fl.toFixed(0)} (${(fl / plain).toFixed(2)})\t${cpu(p)} / ${cpu(s)} / ${cpu(f)}`,
+        `${what}\t${median(rate.plain).toFixed(0)}\t${median(rate.sluice).toFixed(0)}\t${median(ratio).toFixed(2)}${spread}\t${median(rate.floor).toFixed(0)} (${median(floorRatio).toFixed(2)})\t${ms('plain')} / ${ms('sluice')} / ${ms('floor')}`,
       );
     }
     console.log(

@@ -1,13 +1,8 @@
 // Child process of the pipeline-plan benchmark: parses, validates and plans one descriptor, then
 // expands its batch in full, and prints the timings and its own peak RSS as one JSON line.
 import { readFileSync } from 'node:fs';
-import {
-  buildDag,
-  expandNode,
-  parsePipelineText,
-  planPipeline,
-  validatePipeline,
-} from '../../shared/pipeline/index.ts';
+import { buildDag, expandNode, planPipeline, validatePipeline } from '../../shared/pipeline/index.ts';
+import { parsePipelineText } from '../../shared/pipeline/parse-text.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: pipeline-plan-child.ts PIPELINE_FILE');

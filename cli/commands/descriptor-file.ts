@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { errorBody } from '../../shared/api/router.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { DescriptorValidationError, type Problem, parsePipelineText } from '../../shared/pipeline/index.ts';
+import { DescriptorValidationError, type Problem } from '../../shared/pipeline/index.ts';
+import { parsePipelineText } from '../../shared/pipeline/parse-text.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 

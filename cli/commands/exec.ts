@@ -10,7 +10,8 @@ import { printJson, printTable } from '../output.ts';
 import { readFlowInputFile } from './descriptor-file.ts';
 import { registerExecMore, registerExecPause, registerExecStop } from './exec-more.ts';
 import { registerTaskCommands } from './exec-tasks.ts';
-import { parseWorkers, runPipelineFile } from './run.ts';
+import { runPipelineFile } from './run.ts';
+import { parseWorkers } from './workers-flag.ts';
 
 interface Common {
   endpoint?: string;

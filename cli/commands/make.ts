@@ -15,7 +15,7 @@ import { CliError } from '../errors.ts';
 import { RecipeDispatcher } from '../make/recipe-dispatcher.ts';
 import { startRecipeServer } from '../make/recipe-server.ts';
 import { recipeShell } from '../make/recipe-shell.ts';
-import { parseWorkers } from './run.ts';
+import { parseWorkers } from './workers-flag.ts';
 
 export interface MakeFlags {
   retry?: string;

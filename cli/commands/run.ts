@@ -7,10 +7,11 @@ import { validatePipeline } from '../../shared/pipeline/index.ts';
 import { algorithmFilesIn, applyAlgorithmFiles } from '../algorithm-files.ts';
 import { connectEngine } from '../connection.ts';
 import type { CliContext } from '../context.ts';
-import { CliError, UsageError } from '../errors.ts';
+import { CliError } from '../errors.ts';
 import { jobFailures, reportFailures } from '../failure-summary.ts';
 import { followJob } from '../job-progress.ts';
 import { readDescriptorFile, readFlowInputFile } from './descriptor-file.ts';
+import { parseWorkers } from './workers-flag.ts';
 
 export interface RunFlags {
   flowInput?: string;
@@ -21,14 +22,6 @@ export interface RunFlags {
   quiet?: boolean;
   progress?: boolean;
   strict?: boolean;
-}
-
-export function parseWorkers(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1024)
-    throw new UsageError(`--workers must be an integer from 1 to 1024 (got "${v}")`);
-  return n;
 }
 
 /** Submits a raw pipeline, waits for it, prints results; shared by `run` and `exec raw`. */

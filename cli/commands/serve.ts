@@ -10,7 +10,7 @@ import { closeOnSignal } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { logJobTransitions, logRequestError, serveLog } from '../serve-log.ts';
-import { parseWorkers } from './run.ts';
+import { parseWorkers } from './workers-flag.ts';
 
 /** `serve --backend aws`: the Lambda handlers, glue and a worker in this process. */
 async function serveAws(

@@ -15,7 +15,8 @@ export { expandStreamingItem, expandStreamingItems } from './expand-streaming.ts
 export { type InputReference, isReferenceText, parseReference } from './input-reference.ts';
 export { parseLiteralBatch } from './literal-batch.ts';
 export { memoryInMiB } from './memory-quantity.ts';
-export { parsePipelineText } from './parse-text.ts';
+// parsePipelineText is imported from './parse-text.ts' where needed: it loads the YAML parser,
+// which an engine that reads no descriptor file does not need at start-up.
 export {
   type PipelinePlan,
   type PlannedExpansion,

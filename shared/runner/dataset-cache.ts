@@ -5,7 +5,7 @@
 // machine already runs on the same directory is used as it is. A cache that died is started again
 // on the next task that needs it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { liveServer } from '../cache/index.ts';
+import { liveServer } from '../cache/cache-dir.ts'; // not the index: the cache's server loads only when started
 
 export interface DatasetCacheOptions {
   /** The cache directory (one server per directory). */

@@ -10,11 +10,11 @@ import {
   expandNode,
   expandStreamingItem,
   expandStreamingItems,
-  parsePipelineText,
   planPipeline,
   streamingParents,
   validatePipeline,
 } from '../../shared/pipeline/index.ts';
+import { parsePipelineText } from '../../shared/pipeline/parse-text.ts';
 import { type ConformanceCase, type ExpansionExpectation, loadCases } from './load-cases.ts';
 
 const KNOWN_EXPECTATIONS = [

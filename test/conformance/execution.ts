@@ -3,7 +3,8 @@
 // defineExecutionSuite with a factory, so the same cases prove the same semantics on both.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePipelineText, validatePipeline } from '../../shared/pipeline/index.ts';
+import { validatePipeline } from '../../shared/pipeline/index.ts';
+import { parsePipelineText } from '../../shared/pipeline/parse-text.ts';
 import type { JobState } from '../../shared/ports/job-state.ts';
 import type { Registry } from '../../shared/ports/registry.ts';
 import { loadCases } from './load-cases.ts';

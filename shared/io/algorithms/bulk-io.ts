@@ -4,14 +4,17 @@
 // guess) and skips files already copied: a task retried after a crash lands in the same place
 // and only finishes the job. Any failed item fails the task (IoFailuresError carries the summary).
 import type { BuiltinAlgorithm, BuiltinContext } from '../../ports/builtin-algorithm.ts';
-import { copyTree } from '../cp.ts';
 import { IoFailuresError } from '../errors.ts';
 import type { VolumeKind } from '../local-fs.ts';
-import { storeForLocations } from '../object-stores.ts';
-import { removeTree } from '../rm.ts';
 import type { IoOptions, IoSummary } from '../types.ts';
-import { zipTree } from '../zip.ts';
 import { readParams } from './params.ts';
+
+// The implementations load when a task first needs them: an engine that never copies (`sluice
+// make`, a pipeline of user code) does not load the IO layer and the S3 client at start-up.
+const stores = () => import('../object-stores.ts');
+const cp = () => import('../cp.ts');
+const zip = () => import('../zip.ts');
+const rm = () => import('../rm.ts');
 
 async function ioOptions(
   p: Record<string, unknown>,
@@ -22,7 +25,7 @@ async function ioOptions(
     ...(p.jobs ? { jobs: p.jobs as number } : {}),
     ...(p.maxMemory ? { maxMemory: p.maxMemory as number } : {}),
     ...(p.volume ? { volume: p.volume as VolumeKind } : {}),
-    ...(await storeForLocations(locations, ctx.objectStores)),
+    ...(await (await stores()).storeForLocations(locations, ctx.objectStores)),
     signal: ctx.signal,
   };
 }
@@ -48,7 +51,7 @@ export const cpAlgorithm: BuiltinAlgorithm = {
     const opts = await ioOptions(p, [...src, dst], ctx);
     // Several sources go into dst as a directory (like the CLI); one source becomes dst.
     return finish(
-      await copyTree(src, dst, {
+      await (await cp()).copyTree(src, dst, {
         ...opts,
         update: (p.update as boolean) ?? true,
         noTargetDirectory: src.length === 1,
@@ -72,7 +75,7 @@ export const zipAlgorithm: BuiltinAlgorithm = {
     );
     const opts = await ioOptions(p, [p.dst as string], ctx);
     return finish(
-      await zipTree(p.dst as string, p.src as string[], {
+      await (await zip()).zipTree(p.dst as string, p.src as string[], {
         ...opts,
         deflate: (p.deflate as boolean) ?? false,
         // Deterministic by default: a retried task writes the same bytes.
@@ -93,7 +96,11 @@ export const rmAlgorithm: BuiltinAlgorithm = {
     const opts = await ioOptions(p, p.src as string[], ctx);
     // force defaults to true: after a crash, what is already gone is not an error.
     return finish(
-      await removeTree(p.src as string[], { ...opts, recursive: true, force: (p.force as boolean) ?? true }),
+      await (await rm()).removeTree(p.src as string[], {
+        ...opts,
+        recursive: true,
+        force: (p.force as boolean) ?? true,
+      }),
       ctx,
     );
   },

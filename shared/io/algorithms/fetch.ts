@@ -3,7 +3,6 @@
 // FetchSummary (an array of them when several items are given).
 import { ValidationError } from '../../errors.ts';
 import type { BuiltinAlgorithm, BuiltinContext } from '../../ports/builtin-algorithm.ts';
-import { fetchArchive } from '../fetch/fetch.ts';
 import type { FetchSummary } from '../fetch/types.ts';
 import { fetchItemOptions } from './fetch-params.ts';
 
@@ -33,6 +32,7 @@ export function createFetchAlgorithm(options: FetchAlgorithmOptions = {}): Built
         ctx.log(
           `fetch ${it.url} -> ${it.output.kind === 'extract' ? it.output.dest : (it.output as { path: string }).path}`,
         );
+        const { fetchArchive } = await import('../fetch/fetch.ts'); // loaded on first use
         const summary = await fetchArchive(
           { ...it, signal: ctx.signal, log: (l) => ctx.log(`warning: ${l}`) },
           { ...(ctx.objectStores ? { objectStores: ctx.objectStores } : {}), cwd },

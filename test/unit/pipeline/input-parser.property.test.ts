@@ -9,13 +9,13 @@ import {
   type Expansion,
   expandNode,
   type NodeOutput,
-  parsePipelineText,
   parseReference,
   planPipeline,
   validatePipeline,
 } from '../../../shared/pipeline/index.ts';
 import { ReferenceSyntaxError } from '../../../shared/pipeline/input-reference.ts';
 import { LiteralBatchSyntaxError, parseLiteralBatch } from '../../../shared/pipeline/literal-batch.ts';
+import { parsePipelineText } from '../../../shared/pipeline/parse-text.ts';
 
 const RUNS = 300;
 

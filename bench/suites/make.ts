@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRecipeServer } from '../../cli/make/recipe-server.ts';
 import { recipeShell } from '../../cli/make/recipe-shell.ts';
-import { directCommand } from '../../shared/builtins/recipe-command.ts';
-import { ProcessStarter, processStarterHelper } from '../../shared/io/native/process-starter.ts';
+import { startRecipe } from '../../shared/builtins/make-recipe.ts';
+import { closeProcessStarters } from '../../shared/io/native/process-starter.ts';
 import type { BenchSuite } from '../types.ts';
 import { runMakeOnAws } from './make-aws.ts';
 
@@ -88,15 +88,12 @@ async function build(makefile: string, way: Way): Promise<{ wall: number; cpu?: 
 }
 
 /**
- * The floor of this design: the recipe shell reaches a server that starts each recipe through the
- * process starter at once (as make-recipe runs it, without the shell where the line needs none)
- * and answers with its exit status: what `sluice make` costs with its engine taken out.
+ * The floor of this design: the recipe shell reaches a server that starts each recipe at once
+ * through make-recipe's own start (the process starter, without the shell where the line needs
+ * none) and answers with its exit status: what `sluice make` costs with its engine taken out.
  */
 async function floorServer(dir: string) {
   const shell = await recipeShell(process.env);
-  const bin = await processStarterHelper();
-  if (!bin) throw new Error('no process starter (a C compiler is needed)');
-  const starter = ProcessStarter.launch(bin);
   const spool = join(dir, 'spool');
   await mkdir(spool);
   const socket = join(dir, 'floor.sock');
@@ -104,15 +101,16 @@ async function floorServer(dir: string) {
   const server = await startRecipeServer(socket, {
     recipe: (req, reply) => {
       const id = ++n;
-      const line = ['/bin/sh', ...req.args];
-      starter
-        .start({
-          argv: directCommand(line) ?? line,
-          cwd: req.cwd,
-          env: req.env,
-          stdout: join(spool, `${id}.out`),
-          stderr: join(spool, `${id}.err`),
-        })
+      const recipe = {
+        target: '',
+        argv: ['/bin/sh', ...req.args],
+        cwd: req.cwd,
+        env: {},
+        unset: [],
+        stdout: join(spool, `${id}.out`),
+        stderr: join(spool, `${id}.err`),
+      };
+      startRecipe(recipe, req.env)
         .then((p) => p.exited)
         .then(
           (e) => reply.exit(e.code ?? 128),
@@ -126,8 +124,7 @@ async function floorServer(dir: string) {
     env: (env: NodeJS.ProcessEnv) => ({ ...env, SLUICE_MAKE_SOCKET: socket }),
     close: async () => {
       server.close();
-      starter.close();
-      await starter.exited;
+      await closeProcessStarters(); // reaped: its CPU and its children's count in the build's
     },
   };
 }

@@ -123,7 +123,8 @@ function spawnProcess(argv: string[], cwd: string, env: NodeJS.ProcessEnv, out: 
   });
 }
 
-async function startRecipe(r: RecipeInput, env: NodeJS.ProcessEnv): Promise<StartedProcess> {
+/** Starts a recipe's line (without the shell where it needs none), as its task runs it. */
+export async function startRecipe(r: RecipeInput, env: NodeJS.ProcessEnv): Promise<StartedProcess> {
   const s = await processStarter(env);
   const start = (argv: string[]) =>
     s

@@ -164,15 +164,14 @@ export async function waitForDynamicTasks(
     c.feed.on('tasksAborted', (e) => note(e.taskIds)),
   ];
   const store = c.ports.tasks;
-  // Each look reads only the statuses where the store can; whole records only of finished tasks.
-  const look = (ids: string[]) => (store.taskStatuses ? store.taskStatuses(ids) : store.getTasks(ids));
+  // Each look reads only the statuses; whole records only of the finished tasks.
   const finished = async (seen: Pick<TaskRecord, 'taskId' | 'status'>[]): Promise<TaskRecord[]> => {
-    const done = seen.filter((t) => FINAL.includes(t.status));
-    if (done.length === 0 || !store.taskStatuses) return done as TaskRecord[];
-    return (await store.getTasks(done.map((t) => t.taskId))).filter((t) => FINAL.includes(t.status));
+    const done = seen.filter((t) => FINAL.includes(t.status)).map((t) => t.taskId);
+    if (done.length === 0) return [];
+    return (await store.getTasks(done)).filter((t) => FINAL.includes(t.status));
   };
   try {
-    const first = await look([...wanted]);
+    const first = await store.taskStatuses([...wanted]);
     if (first.length < wanted.size) {
       const have = new Set(first.map((t) => t.taskId));
       const missing = [...wanted].find((id) => !have.has(id));
@@ -195,7 +194,7 @@ export async function waitForDynamicTasks(
       const ids = all ? [...wanted] : [...woken];
       all = false;
       woken = new Set();
-      found = await finished(await look(ids));
+      found = await finished(await store.taskStatuses(ids));
     }
     return found.map(view);
   } finally {

@@ -56,5 +56,7 @@ export interface TaskRunner {
   run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome>;
   /** How many more tasks of this algorithm could start right now without waiting. */
   freeSlots(algorithmName: string, ioBound: boolean): number;
+  /** Tasks of io-bound built-ins that share one slot (a worker counts its room so; default 8). */
+  readonly ioTasksPerSlot?: number;
   close(): Promise<void>;
 }

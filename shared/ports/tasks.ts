@@ -95,10 +95,9 @@ export interface TaskStore extends TaskReader, TaskLeaseReader {
   getTasks(taskIds: string[]): Promise<TaskRecord[]>;
   /**
    * Those of `taskIds` that exist, with only their job and status: what a wait looks at on every
-   * round (decoding inputs and results of every awaited task each time showed in profiles). Where
-   * missing, getTasks serves.
+   * round (decoding inputs and results of every awaited task each time showed in profiles).
    */
-  taskStatuses?(taskIds: string[]): Promise<Pick<TaskRecord, 'taskId' | 'jobId' | 'status'>[]>;
+  taskStatuses(taskIds: string[]): Promise<Pick<TaskRecord, 'taskId' | 'jobId' | 'status'>[]>;
   /** Inserts tasks that do not exist yet (same taskId = no-op); returns how many were new. */
   insertTasks(tasks: NewTask[]): Promise<number>;
   /**

@@ -112,6 +112,10 @@ export class WorkerPool implements TaskRunner {
     }
   }
 
+  get ioTasksPerSlot(): number {
+    return this.settings.ioTasksPerHost;
+  }
+
   freeSlots(algorithmName: string, ioBound: boolean): number {
     if (this.closing) return 0;
     const { maxWorkers, ioTasksPerHost, cpus } = this.settings;

@@ -2,12 +2,11 @@
 // (kind debug, options.debugOverride) run in processes the debug command starts, with the code of
 // --code-path; the other nodes run on the engine; Ctrl-C detaches and the engine's workers take
 // the algorithm's tasks again. The API answers a clear error where no session can exist.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BIN, REPO, type Served, serve, sluice, sluiceEnv } from '../helpers/process.ts';
+import { type Served, serve, sluice, sluiceEnv, startSluice } from '../helpers/process.ts';
 
 // Generous: the debug command's start-up alone takes seconds on a loaded machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
@@ -59,21 +58,8 @@ async function runJob(
   }
 }
 
-function startDebug(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
-  const child = spawn(process.execPath, [BIN, 'debug', ...args], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  return { child, out: () => out, err: () => err };
+function startDebug(args: string[]) {
+  return startSluice(['debug', ...args], { env });
 }
 
 const pipeline = (name: string, extra: Record<string, unknown> = {}) => ({

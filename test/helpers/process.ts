@@ -20,6 +20,27 @@ export function sluiceEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
   return env;
 }
 
+/** Starts `sluice ARGS` and collects its output as it comes (a command the test stops itself). */
+export function startSluice(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string },
+): { child: ChildProcess; out: () => string; err: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    err += d;
+  });
+  return { child, out: () => out, err: () => err };
+}
+
 /** Runs `sluice ARGS` to its end. */
 export function sluice(
   args: string[],

@@ -15,11 +15,9 @@ export interface WorkerOptions {
   runner: TaskRunner;
   /**
    * Tasks run at once by this worker (never more messages are held than this), counting tasks of
-   * io-bound built-ins `ioTasksPerSlot` to a slot, as the worker pool runs them.
+   * io-bound built-ins as its runner does (`ioTasksPerSlot` of them to a slot).
    */
   slots: number;
-  /** Tasks of io-bound built-ins (make recipes, transfers) that share one slot (default 8). */
-  ioTasksPerSlot?: number;
   /**
    * Task messages received ahead of free slots and kept for the next claims (default: `slots`):
    * a finished task's slot is refilled without a round trip to SQS.
@@ -76,7 +74,7 @@ export function startWorker(
     runTasks: { runner: opts.runner, dropOutcomes: () => gone },
   });
   const dispatcher = engine.dispatcher as Dispatcher;
-  const perSlot = opts.ioTasksPerSlot ?? DEFAULT_IO_TASKS_PER_HOST;
+  const perSlot = opts.runner.ioTasksPerSlot ?? DEFAULT_IO_TASKS_PER_HOST;
   engine.queue.bind({
     // A task waiting on children it started lends its slot (see Dispatcher.lentCount).
     capacity: () => workerRoom(opts.slots, perSlot, dispatcher),

@@ -3,7 +3,6 @@
 // worker (its own engine, tasks claimed from SQS) hands a debug node's task to the session, waits
 // for the outcome with the task's lease kept alive, and reports it through the status queue. A
 // detach or a session that stops asking gives the tasks back to the worker, which runs them.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { isJobFinal } from '../../../shared/ports/job-state.ts';
 import type { LocalAwsStack } from '../../../shared/runtime/aws-emulated/stack.ts';
 import { proxyEvent } from '../../helpers/api-gateway-event.ts';
 import { startInlineAwsStack } from '../../helpers/aws-emulators.ts';
-import { BIN, REPO, sluiceEnv } from '../../helpers/process.ts';
+import { sluiceEnv, startSluice } from '../../helpers/process.ts';
 
 /** A session that asks nothing this long ends (30 s deployed). */
 const IDLE_MS = 3000;
@@ -277,24 +276,14 @@ describe('debug sessions on the AWS backend (emulators)', () => {
 
   it('`sluice debug ALGORITHM --endpoint URL` runs the tasks on this machine; Ctrl-C detaches', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sluice-debug-aws-'));
-    const child = spawn(process.execPath, [BIN, 'debug', 'echo', '--endpoint', stack.url as string], {
-      cwd: REPO,
+    const { child, out, err } = startSluice(['debug', 'echo', '--endpoint', stack.url as string], {
       env: sluiceEnv(home),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      err += d;
     });
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      for (let i = 0; i < 1200 && !err.includes('debug session'); i++)
+      for (let i = 0; i < 1200 && !err().includes('debug session'); i++)
         await new Promise((r) => setTimeout(r, 50));
-      expect(err).toMatch(/debug session debug-\w+: tasks of algorithm echo's debug nodes run here/);
+      expect(err()).toMatch(/debug session debug-\w+: tasks of algorithm echo's debug nodes run here/);
       const { body } = await api('POST', '/exec/raw', {
         name: 'aws-cli-debug',
         nodes: [{ nodeName: 'dbg', kind: 'debug', algorithmName: 'echo', input: ['#[1...2]'] }],
@@ -303,15 +292,15 @@ describe('debug sessions on the AWS backend (emulators)', () => {
       expect(done.status).toBe('completed');
       expect(done.data.map((d: { result: unknown }) => d.result)).toEqual([[1], [2]]);
       // Both ran in the debug command, not on the worker.
-      expect(out).toMatch(
+      expect(out()).toMatch(
         new RegExp(`task ${body.jobId}\\.dbg\\.1 \\(job ${body.jobId}, node dbg item 1\\): succeeded`),
       );
-      expect(out).toMatch(
+      expect(out()).toMatch(
         new RegExp(`task ${body.jobId}\\.dbg\\.2 \\(job ${body.jobId}, node dbg item 2\\): succeeded`),
       );
       child.kill('SIGINT');
       await exited;
-      expect(err).toContain('detached');
+      expect(err()).toContain('detached');
       expect((await api('GET', '/debug')).body).toEqual([]);
     } finally {
       child.kill('SIGKILL');

@@ -48,28 +48,16 @@ export function sluice(
 ): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? REPO,
-      env: opts.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+    const { child, out, err } = startSluice(args, opts);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`sluice ${args.join(' ')} timed out; stderr: ${err()}`));
     }, opts.timeoutMs ?? 25_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (process.env.SLUICE_TEST_TIMING) console.error(`${Date.now() - t0} ms: sluice ${args.join(' ')}`);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out(), stderr: err() });
     });
   });
 }

@@ -9,7 +9,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { sluiceHome } from '../../shared/runtime/embedded/local-engine.ts';
-import { connectEngine } from '../connection.ts';
+import { connectEngine, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { RecipeDispatcher } from '../make/recipe-dispatcher.ts';
@@ -83,6 +83,22 @@ const LOCAL_BATCH_MS = 2;
 function givesJobs(args: string[], env: NodeJS.ProcessEnv): boolean {
   const j = (a: string) => /^-[^-]*j/.test(a) || a.startsWith('--jobs');
   return args.some(j) || (env.MAKEFLAGS ?? '').split(/\s+/).some(j);
+}
+
+const ENDED = ['completed', 'failed', 'stopped'];
+
+/**
+ * The job's status once it has ended, within 30 s of its close: on AWS the status function may
+ * count the last outcomes a moment after their task records say finished (which is what make
+ * waited on), so a job just closed can still be active.
+ */
+async function endOf(client: SluiceClient, jobId: string, status: string): Promise<string> {
+  for (let i = 0; !ENDED.includes(status) && !status.startsWith('not closed') && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await client.call<{ status: string }>('GET', `/exec/status/${encodeURIComponent(jobId)}`))
+      .status;
+  }
+  return status;
 }
 
 export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags): Promise<void> {
@@ -163,7 +179,10 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
   }
   try {
     const closed = await dispatcher.close(status);
-    if (closed && !flags.quiet) ctx.stderr.write(`sluice make: job ${closed.jobId} ${closed.status}\n`);
+    if (closed && !flags.quiet) {
+      const final = await endOf(client, closed.jobId, closed.status);
+      ctx.stderr.write(`sluice make: job ${closed.jobId} ${final}\n`);
+    }
   } finally {
     await client.close();
     await rm(spoolDir, { recursive: true, force: true });

@@ -3,14 +3,18 @@
 import { compiledHelper, HelperBuildError } from '../../shared/io/native/compiled-helper.ts';
 import { userCacheDir } from '../../shared/io/native/user-cache-dir.ts';
 import { CliError } from '../errors.ts';
-import { RECIPE_SHELL_C } from './recipe-shell-source.ts';
+import { RECIPE_SHELL_C, RECIPE_SHELL_FLAGS } from './recipe-shell-source.ts';
 
 export { userCacheDir };
 
 /** The path of the compiled recipe shell, compiling it first if this version is not cached. */
 export async function recipeShell(env: NodeJS.ProcessEnv): Promise<string> {
   try {
-    return await compiledHelper('recipe-shell', RECIPE_SHELL_C, env, { preferStatic: true });
+    return await compiledHelper('recipe-shell', RECIPE_SHELL_C, env, {
+      flagSets: RECIPE_SHELL_FLAGS,
+      // Run in place (no socket in its environment): proves the build starts, execs and exits.
+      check: ['-c', 'exit 0'],
+    });
   } catch (err) {
     if (!(err instanceof HelperBuildError)) throw err;
     throw new CliError(

@@ -3,7 +3,7 @@
 // is 400 whatever it names) and small readers the operations use for their own callers.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
-import { problemsOf } from '../pipeline/schema-validator.ts';
+import { AJV_OPTIONS, problemsOf } from '../pipeline/schema-validator.ts';
 
 export function obj(body: unknown, what: string): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -49,7 +49,7 @@ export function checkBody(schema: object, body: unknown, where: string): void {
   }
   let validate = compiled.get(schema);
   if (!validate) {
-    ajv ??= new Ajv({ allErrors: true, strict: true, strictTypes: false });
+    ajv ??= new Ajv(AJV_OPTIONS);
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }

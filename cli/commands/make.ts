@@ -3,7 +3,8 @@
 // engine: -j, -k, -n, -B, -C, -f, --output-sync and re-running to resume behave as they do locally.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +54,7 @@ async function findGnuMake(env: NodeJS.ProcessEnv): Promise<string> {
     : (env.PATH ?? '').split(delimiter).flatMap((d) => (d ? [join(d, 'make'), join(d, 'gmake')] : []));
   for (const c of candidates) {
     try {
+      await access(c, constants.X_OK); // a failed spawn per PATH entry costs more than a stat
       const { stdout } = await promisify(execFile)(c, ['--version']);
       if (stdout.startsWith('GNU Make')) return resolve(c);
     } catch {
@@ -179,6 +181,12 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
   }
   try {
     const closed = await dispatcher.close(status);
+    if (ctx.env.SLUICE_DEBUG) {
+      const r = dispatcher.requests;
+      ctx.stderr.write(
+        `sluice make: ${dispatcher.recipes} recipes, ${r.add} add and ${r.wait} wait requests\n`,
+      );
+    }
     if (closed && !flags.quiet) {
       const final = await endOf(client, closed.jobId, closed.status);
       ctx.stderr.write(`sluice make: job ${closed.jobId} ${final}\n`);

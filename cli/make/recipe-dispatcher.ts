@@ -111,7 +111,12 @@ export class RecipeDispatcher {
     }
   }
 
-  /** Requests sent so far, by kind (the benchmark reports them per recipe). */
+  /** Recipes received so far. */
+  get recipes(): number {
+    return this.seq;
+  }
+
+  /** Requests sent so far, by kind (SLUICE_DEBUG=1 prints them at the end). */
   get requests(): { add: number; wait: number } {
     return { add: this.adds, wait: this.waiter?.requests ?? 0 };
   }

@@ -17,7 +17,7 @@ import type { ExpansionSplit } from './driver.ts';
 import type { EnginePorts } from './engine-ports.ts';
 import { EventLog } from './event-log.ts';
 import { EngineFeed } from './feed.ts';
-import type { TaskOutcomeReport } from './outcomes.ts';
+import { reportedTask, type TaskOutcomeReport } from './outcomes.ts';
 import { runPipelineNode } from './pipeline-node.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverySweep } from './recovery.ts';
 import { WorkerActivity } from './worker-activity.ts';
@@ -95,7 +95,11 @@ export function assembleEngine(ports: EnginePorts, opts: AssembleOptions = {}): 
   // In memory where the API and the dispatcher share one process (the embedded engine).
   const debug = opts.debugSessions ?? (opts.runner && opts.liveEvents ? new DebugHub() : undefined);
   if (opts.runner) {
-    const report = opts.reportOutcome ?? ((o: TaskOutcomeReport) => coordinator.taskOutcome(o));
+    // Applied here: with the task as claimed (its run number known), the outcome reads no record.
+    const report =
+      opts.reportOutcome ??
+      ((o: TaskOutcomeReport, t: ClaimedTask) =>
+        coordinator.taskOutcome(o.task || t.attempt === undefined ? o : { ...o, task: reportedTask(t) }));
     const d = new Dispatcher({
       queue: ports.queue,
       jobs: ports.jobReads,

@@ -85,10 +85,10 @@ export async function addDynamicTasks(
       queuedAt: at,
     }));
     await addTasks(c, jobId, created);
-    for (const t of created) {
-      const key = fresh[created.indexOf(t)]!.key;
+    created.forEach((t, i) => {
+      const key = fresh[i]!.key;
       refs.set(key, { key, taskId: t.taskId, batchIndex: t.batchIndex as number, added: true });
-    }
+    });
   }
   return requests.map((r) => refs.get(r.key)!);
 }

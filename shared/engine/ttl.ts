@@ -33,7 +33,7 @@ export async function enforceTtls(d: JobDriver): Promise<number> {
     for (const s of await d.ports.jobs.listJobs({ status, limit: MAX_UNFINISHED })) ids.push(s.jobId);
   const unfinished = new Set(ids);
   for (const id of known.keys()) if (!unfinished.has(id)) known.delete(id);
-  let stopped = 0;
+  const expired = new Map<string, { job: JobState; reason: string }>();
   for (const jobId of ids) {
     const due = known.get(jobId);
     if (due !== undefined && now < due) continue;
@@ -47,8 +47,16 @@ export async function enforceTtls(d: JobDriver): Promise<number> {
       continue;
     }
     known.delete(jobId);
-    await d.apply(jobId, { type: 'stop', reason, at: now });
-    stopped++;
+    expired.set(jobId, { job, reason });
   }
-  return stopped;
+  // Parents before their children: a child gets no more than its parent's remaining ttl, so both
+  // often expire in the same tick. Stopped first, the child would end the parent's waiting task
+  // as a failure ("sub-pipeline stopped") before the parent's own stop is recorded.
+  const depth = (job: JobState): number => {
+    const parent = job.origin?.parentJobId ? expired.get(job.origin.parentJobId) : undefined;
+    return parent && parent.job !== job ? 1 + depth(parent.job) : 0;
+  };
+  const order = [...expired.values()].sort((a, b) => depth(a.job) - depth(b.job));
+  for (const { job, reason } of order) await d.apply(job.jobId, { type: 'stop', reason, at: now });
+  return order.length;
 }

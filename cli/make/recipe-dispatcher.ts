@@ -178,11 +178,16 @@ export class RecipeDispatcher {
     return path.startsWith(`${m[0]}/`) ? `${m[1]}${path.slice(m[0].length)}` : path;
   }
 
+  /** The variables of the base environment that recipes carry (not sluice make's own). */
+  private baseKeys?: string[];
+
   private envOf(env: Record<string, string>): { env: Record<string, string>; unset: string[] } {
+    const base = this.o.baseEnv;
     const diff: Record<string, string> = {};
-    const internal = (k: string) => k.startsWith('SLUICE_MAKE_');
-    for (const [k, v] of Object.entries(env)) if (!internal(k) && this.o.baseEnv[k] !== v) diff[k] = v;
-    const unset = Object.keys(this.o.baseEnv).filter((k) => !internal(k) && !(k in env));
+    for (const k in env) if (base[k] !== env[k] && !k.startsWith('SLUICE_MAKE_')) diff[k] = env[k] as string;
+    this.baseKeys ??= Object.keys(base).filter((k) => !k.startsWith('SLUICE_MAKE_'));
+    const unset: string[] = [];
+    for (const k of this.baseKeys) if (!Object.hasOwn(env, k)) unset.push(k);
     return { env: diff, unset };
   }
 

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { SluiceError, ValidationError } from '../errors.ts';
 import {
+  mergedEnvList,
   type ProcessExit,
   ProcessStarter,
   processStarterHelper,
@@ -96,7 +97,16 @@ async function processStarter(env: NodeJS.ProcessEnv): Promise<ProcessStarter | 
 }
 
 /** Node's spawn, where there is no process starter: the same contract. */
-function spawnProcess(argv: string[], cwd: string, env: NodeJS.ProcessEnv, out: string, err: string) {
+function spawnProcess(
+  argv: string[],
+  cwd: string,
+  list: NodeJS.ProcessEnv | string[],
+  out: string,
+  err: string,
+) {
+  const env = Array.isArray(list)
+    ? Object.fromEntries(list.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    : list;
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');
   return new Promise<StartedProcess>((resolve, reject) => {
@@ -124,8 +134,13 @@ function spawnProcess(argv: string[], cwd: string, env: NodeJS.ProcessEnv, out: 
 }
 
 /** Starts a recipe's line (without the shell where it needs none), as its task runs it. */
-export async function startRecipe(r: RecipeInput, env: NodeJS.ProcessEnv): Promise<StartedProcess> {
-  const s = await processStarter(env);
+export async function startRecipe(
+  r: RecipeInput,
+  env: NodeJS.ProcessEnv | string[],
+  /** Where the process starter is found or built (its cache directory, the C compiler). */
+  hostEnv: NodeJS.ProcessEnv = Array.isArray(env) ? process.env : env,
+): Promise<StartedProcess> {
+  const s = await processStarter(hostEnv);
   const start = (argv: string[]) =>
     s
       ? s.start({ argv, cwd: r.cwd, env, stdout: r.stdout, stderr: r.stderr })
@@ -168,9 +183,7 @@ export const makeRecipe: BuiltinAlgorithm = {
   inProcess: true,
   run: async (input, ctx) => {
     const r = parse(input);
-    const env: NodeJS.ProcessEnv = { ...plainEnv(ctx.env), ...r.env };
-    for (const k of r.unset) delete env[k];
-    const child = await startRecipe(r, env);
+    const child = await startRecipe(r, mergedEnvList(plainEnv(ctx.env), r.env, r.unset), ctx.env);
     // Its own process group, so that a stop ends the recipe and everything it started.
     let killTimer: NodeJS.Timeout | undefined;
     const kill = () => {

@@ -231,6 +231,29 @@ describe('sluice make (embedded engine)', () => {
     ]);
   });
 
+  it("gives each recipe make's environment: exported, target-specific and unexported variables as plain make does", async () => {
+    const ENV = [
+      'export GREETING = hello there',
+      'unexport DROPPED',
+      'all: a.txt b.txt',
+      'a.txt:',
+      '\t@echo "$$GREETING|$${DROPPED-unset}|$${KEPT-none}|$${LOCAL-none}" > $@',
+      'b.txt: export LOCAL = only-b',
+      'b.txt:',
+      '\t@echo "$$GREETING|$${DROPPED-unset}|$${KEPT-none}|$${LOCAL-none}" > $@',
+      '',
+    ].join('\n');
+    const outer = { DROPPED: 'from-outside', KEPT: 'kept' };
+    const plain = project('env-plain', { Makefile: ENV });
+    execFileSync('make', [], { cwd: plain.cwd, env: { ...plain.env, ...outer }, stdio: 'ignore' });
+    const p = project('env', { Makefile: ENV });
+    const r = await sluice(['make', '--workers', '2'], { cwd: p.cwd, env: { ...p.env, ...outer } });
+    expect(r.code).toBe(0);
+    expect(files(p.cwd)['a.txt']).toBe('hello there|unset|kept|none\n');
+    expect(files(p.cwd)['b.txt']).toBe('hello there|unset|kept|only-b\n');
+    expect(files(p.cwd)).toEqual(files(plain.cwd));
+  });
+
   it('explains itself and fails with one line on bad flags', async () => {
     const p = project('flags', { Makefile: 'all:\n\ttrue\n' });
     const help = await sluice(['make', '--help'], { cwd: p.cwd, env: p.env });

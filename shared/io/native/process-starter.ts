@@ -11,7 +11,8 @@ export interface StartRequest {
   /** argv[0] without a slash is looked up in env.PATH. */
   argv: string[];
   cwd: string;
-  env: Record<string, string | undefined>;
+  /** The environment, or the NAME=VALUE strings of one (mergedEnvList). */
+  env: Record<string, string | undefined> | string[];
   /**
    * Files the process's stdout and stderr go to, each created (or truncated) when its first byte
    * arrives: a process that prints nothing makes no file. stdin is /dev/null.
@@ -61,6 +62,46 @@ function frame(fields: string[]): Buffer {
   const head = Buffer.alloc(4);
   head.writeUInt32BE(body.length, 0);
   return Buffer.concat([head, body]);
+}
+
+function envStrings(env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const k in env) {
+    const v = env[k];
+    if (v !== undefined) out.push(`${k}=${v}`);
+  }
+  return out;
+}
+
+/** Each base environment's NAME=VALUE strings, made once (a recipe's start reuses them). */
+const baseStrings = new WeakMap<object, [string, string][]>();
+
+/**
+ * `base` with `set` over it and `unset` taken out, as the NAME=VALUE strings a start request
+ * takes. The strings of `base` are made once per base object (which must not change after):
+ * every recipe of a build starts with the same environment and a few variables of its own.
+ */
+export function mergedEnvList(
+  base: Record<string, string | undefined>,
+  set: Record<string, string | undefined>,
+  unset: readonly string[],
+): string[] {
+  let pairs = baseStrings.get(base);
+  if (!pairs) {
+    pairs = [];
+    for (const k in base) {
+      const v = base[k];
+      if (v !== undefined) pairs.push([k, `${k}=${v}`]);
+    }
+    baseStrings.set(base, pairs);
+  }
+  const out: string[] = [];
+  for (const [k, kv] of pairs) if (!Object.hasOwn(set, k) && !unset.includes(k)) out.push(kv);
+  for (const k in set) {
+    const v = set[k];
+    if (v !== undefined && !unset.includes(k)) out.push(`${k}=${v}`);
+  }
+  return out;
 }
 
 /** Starters of this process not yet exited (closeProcessStarters ends them). */
@@ -138,8 +179,7 @@ export class ProcessStarter {
   start(req: StartRequest): Promise<StartedProcess> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
-    const env: string[] = [];
-    for (const [k, v] of Object.entries(req.env)) if (v !== undefined) env.push(`${k}=${v}`);
+    const env = Array.isArray(req.env) ? req.env : envStrings(req.env);
     const argv0 = req.argv[0] ?? '';
     return new Promise((resolve, reject) => {
       let exit: (e: ProcessExit) => void = () => {};

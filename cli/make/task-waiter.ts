@@ -1,8 +1,9 @@
 // Waits for the tasks of one dynamic job with few requests, however many recipes make runs at once:
-// each round is one long poll (`POST /exec/dynamic/{jobId}/wait`) covering every task still
-// awaited, and at most `maxRounds` are in flight. Tasks added while a round is out are covered by
-// the next one, which starts at once if fewer than `maxRounds` are out, else when one comes back
-// (a round comes back as soon as any of its tasks is finished). One wait per recipe, each polling
+// each round is one long poll (`POST /exec/dynamic/{jobId}/wait`) covering the awaited tasks no
+// other round covers, and at most `maxRounds` are in flight. Tasks added while a round is out are
+// covered by the next one, which starts at once if fewer than `maxRounds` are out, else when one
+// comes back (a round comes back as soon as any of its tasks is finished; those it covered and
+// that are still awaited go in the next round). One wait per recipe, each polling
 // its own task, cost the AWS api function most of its requests.
 
 export interface WaitedTask {
@@ -19,7 +20,7 @@ export interface TaskWaiterOptions<T extends WaitedTask> {
   failed(taskIds: string[], err: Error): void;
   /** Long polls in flight at once (default 2). */
   maxRounds?: number;
-  /** Tasks one long poll covers at most (default: the API's limit); those not covered yet first. */
+  /** Tasks one long poll covers at most (default: the API's limit). */
   maxPerRound?: number;
 }
 
@@ -72,12 +73,13 @@ export class TaskWaiter<T extends WaitedTask> {
   }
 
   private async round(): Promise<void> {
+    // Only tasks no round out covers yet: a task covered twice would wake two rounds when it
+    // finishes, and the second would come back for nothing.
     const max = this.o.maxPerRound ?? MAX_PER_ROUND;
-    let ids = [...this.awaited.keys()];
-    if (ids.length > max) {
-      const uncovered = ids.filter((id) => this.awaited.get(id) === 0);
-      const covered = ids.filter((id) => this.awaited.get(id) !== 0);
-      ids = [...uncovered, ...covered].slice(0, max);
+    const ids: string[] = [];
+    for (const [id, n] of this.awaited) {
+      if (n === 0) ids.push(id);
+      if (ids.length >= max) break;
     }
     this.cover(ids, 1);
     this.rounds++;

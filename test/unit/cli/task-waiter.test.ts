@@ -1,6 +1,6 @@
-// The make client's waiter: many awaited tasks cost a few long polls (at most two in flight, each
-// covering every task still awaited), every task is answered once, and a failed poll gives up only
-// the tasks it covered.
+// The make client's waiter: many awaited tasks cost a few long polls (at most two in flight, no
+// task covered by both), every task is answered once, and a failed poll gives up only the tasks it
+// covered.
 import { describe, expect, it } from 'vitest';
 import { TaskWaiter } from '../../../cli/make/task-waiter.ts';
 
@@ -50,15 +50,15 @@ describe('TaskWaiter', () => {
     for (const id of ids) w.add([id]);
     await tick();
     // Two polls went out (the first with t0, the second with t1); the other 98 wait for the next.
-    expect(route.calls.map((c) => c.ids.length)).toEqual([1, 2]);
-    // The first poll answers t0: the next one covers every task still awaited.
+    expect(route.calls.map((c) => c.ids)).toEqual([['t0'], ['t1']]);
+    // The first poll answers t0: the next one covers every task still awaited that no poll covers.
     route.calls[0]?.answer(['t0']);
     await tick();
     expect(route.calls).toHaveLength(3);
-    expect(route.calls[2]?.ids).toEqual(ids.slice(1));
+    expect(route.calls[2]?.ids).toEqual(ids.slice(2));
     // Finishing everything, in a few answers: no task is answered twice, nothing is left.
     route.calls[2]?.answer(ids.slice(1, 60));
-    route.calls[1]?.answer(['t1']); // already answered by the third poll
+    route.calls[1]?.answer(['t1']);
     await tick();
     for (let i = 3; i < route.calls.length; i++) route.calls[i]?.answer(ids);
     await tick();
@@ -94,18 +94,19 @@ describe('TaskWaiter', () => {
     expect(w.size).toBe(0);
   });
 
-  it('covers at most maxPerRound tasks a poll, those no poll covers first', async () => {
+  it('covers at most maxPerRound tasks a poll, each task by one poll at a time', async () => {
     const { route, finished, w } = waiterNoPollFails({ maxPerRound: 3 });
     w.add(['a', 'b', 'c', 'd', 'e']);
     await tick();
-    // The first poll takes three; the second the two left, then one already covered.
+    // The first poll takes three, the second the two left.
     expect(route.calls.map((c) => c.ids)).toEqual([
       ['a', 'b', 'c'],
-      ['d', 'e', 'a'],
+      ['d', 'e'],
     ]);
     route.calls[1]?.answer(['e']);
     await tick();
-    expect(route.calls[2]?.ids).toEqual(['d', 'a', 'b']);
+    // d, covered by no poll now, goes out again; a, b and c stay with the first.
+    expect(route.calls[2]?.ids).toEqual(['d']);
     for (const c of route.calls) c.answer(['a', 'b', 'c', 'd']);
     await tick();
     expect([...finished].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);

@@ -42,16 +42,9 @@ export async function waitDynamicTasks(deps: ApiDeps, jobId: string, body: unkno
   const b = obj(body, 'the request');
   onlyFields(b, ['taskIds', 'timeoutMs'], 'the request');
   const ids = b.taskIds;
-  if (
-    !Array.isArray(ids) ||
-    ids.length === 0 ||
-    ids.length > MAX_DYNAMIC_WAIT_TASKS ||
-    ids.some((i) => typeof i !== 'string')
-  ) {
-    throw new ValidationError(
-      `taskIds must be an array of 1 to ${MAX_DYNAMIC_WAIT_TASKS} task ids`,
-      'taskIds',
-    );
+  // The route's body schema (dynamic-routes.ts) already bounds the count at MAX_DYNAMIC_WAIT_TASKS.
+  if (!Array.isArray(ids) || ids.length === 0 || ids.some((i) => typeof i !== 'string')) {
+    throw new ValidationError('taskIds must be a non-empty array of task ids', 'taskIds');
   }
   const timeoutMs = b.timeoutMs === undefined ? 10_000 : b.timeoutMs;
   if (typeof timeoutMs !== 'number' || timeoutMs < 0 || timeoutMs > MAX_DYNAMIC_WAIT_MS) {

@@ -105,7 +105,12 @@ function spawnProcess(
   err: string,
 ) {
   const env = Array.isArray(list)
-    ? Object.fromEntries(list.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    ? Object.fromEntries(
+        list.map((kv) => {
+          const eq = kv.indexOf('=');
+          return [kv.slice(0, eq), kv.slice(eq + 1)];
+        }),
+      )
     : list;
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');

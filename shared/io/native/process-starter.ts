@@ -64,17 +64,18 @@ function frame(fields: string[]): Buffer {
   return Buffer.concat([head, body]);
 }
 
-function envStrings(env: Record<string, string | undefined>): string[] {
-  const out: string[] = [];
+/** An environment as [NAME, "NAME=VALUE"] pairs (unset variables left out). */
+function envPairs(env: Record<string, string | undefined>): [string, string][] {
+  const pairs: [string, string][] = [];
   for (const k in env) {
     const v = env[k];
-    if (v !== undefined) out.push(`${k}=${v}`);
+    if (v !== undefined) pairs.push([k, `${k}=${v}`]);
   }
-  return out;
+  return pairs;
 }
 
-/** Each base environment's NAME=VALUE strings, made once (a recipe's start reuses them). */
-const baseStrings = new WeakMap<object, [string, string][]>();
+/** Each base environment's pairs, made once (a recipe's start reuses them). */
+const basePairs = new WeakMap<object, [string, string][]>();
 
 /**
  * `base` with `set` over it and `unset` taken out, as the NAME=VALUE strings a start request
@@ -86,21 +87,14 @@ export function mergedEnvList(
   set: Record<string, string | undefined>,
   unset: readonly string[],
 ): string[] {
-  let pairs = baseStrings.get(base);
+  let pairs = basePairs.get(base);
   if (!pairs) {
-    pairs = [];
-    for (const k in base) {
-      const v = base[k];
-      if (v !== undefined) pairs.push([k, `${k}=${v}`]);
-    }
-    baseStrings.set(base, pairs);
+    pairs = envPairs(base);
+    basePairs.set(base, pairs);
   }
   const out: string[] = [];
   for (const [k, kv] of pairs) if (!Object.hasOwn(set, k) && !unset.includes(k)) out.push(kv);
-  for (const k in set) {
-    const v = set[k];
-    if (v !== undefined && !unset.includes(k)) out.push(`${k}=${v}`);
-  }
+  for (const [k, kv] of envPairs(set)) if (!unset.includes(k)) out.push(kv);
   return out;
 }
 
@@ -179,7 +173,7 @@ export class ProcessStarter {
   start(req: StartRequest): Promise<StartedProcess> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
-    const env = Array.isArray(req.env) ? req.env : envStrings(req.env);
+    const env = Array.isArray(req.env) ? req.env : envPairs(req.env).map(([, kv]) => kv);
     const argv0 = req.argv[0] ?? '';
     return new Promise((resolve, reject) => {
       let exit: (e: ProcessExit) => void = () => {};

@@ -1,6 +1,7 @@
 // Every route that takes a request body rejects a field it does not know with 400 naming the field,
 // before it looks anything up, and accepts the body it documents.
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_DYNAMIC_WAIT_TASKS } from '../../../shared/api/exec-dynamic.ts';
 import { MultipartForm } from '../../../shared/api/multipart.ts';
 import { routes } from '../../../shared/api/route-table.ts';
 import { handleApi } from '../../../shared/api/router.ts';
@@ -107,5 +108,24 @@ describe('request bodies', () => {
       body: { jobId: 'nope' },
     });
     expect(known.status).toBe(404);
+  });
+
+  it('a dynamic wait naming more tasks than the route allows is a one-line 400', async () => {
+    const s = await service();
+    const wait = (n: number) =>
+      handleApi(s, {
+        method: 'POST',
+        path: '/exec/dynamic/some-job/wait',
+        query: {},
+        body: { taskIds: Array.from({ length: n }, (_, i) => `t${i}`) },
+      });
+    const over = await wait(MAX_DYNAMIC_WAIT_TASKS + 1);
+    expect(over.status).toBe(400);
+    expect((over.body as { error: { message: string; field: string } }).error).toMatchObject({
+      field: 'taskIds',
+      message: `taskIds must have at most ${MAX_DYNAMIC_WAIT_TASKS} item(s)`,
+    });
+    // At the limit the body is accepted and the operation looks the job up: 404.
+    expect((await wait(MAX_DYNAMIC_WAIT_TASKS)).status).toBe(404);
   });
 });

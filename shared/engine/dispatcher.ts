@@ -62,6 +62,11 @@ export class Dispatcher {
   private running = new Map<string, AbortController>();
   /** Running tasks of io-bound built-ins (make recipes, transfers): a pool runs several per slot. */
   ioBoundRunningCount = 0;
+  /**
+   * Tasks launched that have not reached the runner yet (reading their job, their algorithm): the
+   * runner does not count them, so a claim round subtracts them from its free slots.
+   */
+  private launching = 0;
   /** Running tasks waiting on children they started: their slots are lent (see lentCount). */
   private lent = 0;
   /** The same by algorithm: a waiting caller does not count against its algorithm's maxWorkers. */
@@ -193,7 +198,8 @@ export class Dispatcher {
           const busy = (active.get(t.algorithmName) ?? 0) - lent;
           if (cap !== undefined && busy + mine >= cap) return 'skip';
           // No worker capacity left: looking further down the queue cannot help until one frees.
-          if (runner.freeSlots(t.algorithmName, builtin?.ioBound === true) - claimedTotal <= 0) return 'stop';
+          const free = runner.freeSlots(t.algorithmName, builtin?.ioBound === true);
+          if (free - this.launching - claimedTotal <= 0) return 'stop';
           claimedPer.set(t.algorithmName, mine + 1);
           claimedTotal++;
           return 'take';
@@ -232,10 +238,18 @@ export class Dispatcher {
     this.running.set(t.taskId, controller);
     const io = this.deps.builtins.get(t.algorithmName)?.ioBound === true;
     if (io) this.ioBoundRunningCount++;
+    this.launching++;
+    let launching = true;
+    const handedOver = () => {
+      if (!launching) return;
+      launching = false;
+      this.launching--;
+    };
     this.track(
-      this.execute(t, controller)
+      this.execute(t, controller, handedOver)
         .catch((err) => process.emitWarning(`task ${t.taskId}: ${(err as Error).message}`))
         .finally(() => {
+          handedOver();
           this.running.delete(t.taskId);
           if (io) this.ioBoundRunningCount--;
           this.wake();
@@ -243,10 +257,10 @@ export class Dispatcher {
     );
   }
 
-  private async execute(t: ClaimedTask, controller: AbortController): Promise<void> {
+  private async execute(t: ClaimedTask, controller: AbortController, handedOver: () => void): Promise<void> {
     let released = false;
     try {
-      released = (await this.executeAndReport(t, controller)) === 'released';
+      released = (await this.executeAndReport(t, controller, handedOver)) === 'released';
     } finally {
       if (!released) await this.deps.queue.settle(t);
     }
@@ -268,6 +282,7 @@ export class Dispatcher {
   private async executeAndReport(
     t: ClaimedTask,
     controller: AbortController,
+    handedOver: () => void,
   ): Promise<'released' | undefined> {
     const { jobs, reports, builtins } = this.deps;
     const [task, job] = await Promise.all([this.taskOf(t), jobs.getJob(t.jobId)]);
@@ -347,7 +362,15 @@ export class Dispatcher {
     let outcome: Awaited<ReturnType<TaskRunner['run']>>;
     try {
       called ||= node?.kind === 'pipeline'; // its sub-job is a child of the task (see below)
-      outcome = await runClaimedTask(this.deps, job.pipeline, node, spec, controller.signal, lend);
+      outcome = await runClaimedTask(
+        this.deps,
+        job.pipeline,
+        node,
+        spec,
+        controller.signal,
+        lend,
+        handedOver,
+      );
     } finally {
       lend(false);
       ended.abort(TASK_ENDED);

@@ -95,7 +95,14 @@ export async function taskOutcome(d: JobDriver, report: TaskOutcomeReport): Prom
     ...(report.task?.startedAt !== undefined ? { startedAt: report.task.startedAt } : {}),
     at: clock.now(),
   });
-  if (!tally) return;
+  if (!tally) {
+    // Recorded already: a stop ended it (that publishes no task event), or this is a repeated
+    // run. Its run is over all the same, and whoever saw it start (the workers view, the event
+    // stream) must see it end, with the status on record.
+    const recorded = (await tasks.getTask(task.taskId))?.status;
+    if (recorded && recorded !== 'active' && recorded !== 'queued') publishTask(d, task, recorded);
+    return;
+  }
   d.feed.publish({ type: 'taskFinished', jobId: job.jobId, taskId: task.taskId, status: outcome });
   publishTask(
     d,

@@ -54,7 +54,10 @@ export type TaskOutcome =
 export interface TaskRunner {
   /** Runs one task; resolves with its outcome (never rejects for task failures). Abort = stop. */
   run(task: TaskSpec, signal: AbortSignal): Promise<TaskOutcome>;
-  /** How many more tasks of this algorithm could start right now without waiting. */
+  /**
+   * How many more tasks of this algorithm could start right now without waiting. A task counts
+   * from the first line of run(), before any await: the dispatcher stops counting it there.
+   */
   freeSlots(algorithmName: string, ioBound: boolean): number;
   /** Tasks of io-bound built-ins that share one slot (a worker counts its room so; default 8). */
   readonly ioTasksPerSlot?: number;

@@ -31,12 +31,22 @@ interface Waiter {
 /** Sums of fractional CPUs (0.1 + 0.2) are compared with this slack. */
 const EPSILON = 1e-9;
 
+/** One task's arrival in the pool (see PoolSlots.arriving). */
+export interface Arrival {
+  counted: boolean;
+}
+
 export class PoolSlots {
   readonly procs = new Set<AlgorithmProcess>();
   readonly hosts = new Set<BuiltinHost>();
   /** Every child not yet known to have exited, so close() can wait for all of them. */
   readonly living = new Set<Promise<unknown>>();
   readonly waiters: Waiter[] = [];
+  /**
+   * Tasks inside run() that hold no lease and wait for none yet (their code, cache or image being
+   * resolved): counted as taking room, so the dispatcher does not claim tasks for it meanwhile.
+   */
+  arriving = 0;
   /** Command leases (a command's process exists only while its task runs), and what they take. */
   commandSlots = 0;
   private commandCpu = 0;
@@ -112,8 +122,26 @@ export class PoolSlots {
     return used.cpu + size.cpu <= cpus + EPSILON && used.memMiB + size.memMiB <= memoryMiB + EPSILON;
   }
 
+  /** A task entered run(): counted until it asks for its lease (acquire) or leaves without one. */
+  arrive(): Arrival {
+    this.arriving++;
+    return { counted: true };
+  }
+
+  /** The arrival ends (idempotent). */
+  arrived(arrival: Arrival): void {
+    if (!arrival.counted) return;
+    arrival.counted = false;
+    this.arriving--;
+  }
+
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
-  acquire(want: Want, signal: AbortSignal): Lease | undefined | Promise<Lease | undefined> {
+  acquire(
+    want: Want,
+    signal: AbortSignal,
+    arrival?: Arrival,
+  ): Lease | undefined | Promise<Lease | undefined> {
+    if (arrival) this.arrived(arrival); // from here it holds a lease or is a waiter
     // run() may have awaited (code resolution) while close() began: start nothing new.
     if (this.closing) return undefined;
     const lease = this.tryAcquire(want);

@@ -20,7 +20,7 @@ import { runInProcess } from './in-process-builtin.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { PoolImages } from './pool-images.ts';
 import { type PoolSettings, poolSettings } from './pool-settings.ts';
-import { PoolSlots } from './pool-slots.ts';
+import { type Arrival, PoolSlots } from './pool-slots.ts';
 import { StopSwitch } from './stop-switch.ts';
 import { DEFAULT_TASK_SIZE, type TaskSize, taskSize, tooBigFor } from './task-size.ts';
 import type { WorkerPoolOptions, WorkerPoolStats } from './types.ts';
@@ -71,20 +71,24 @@ export class WorkerPool implements TaskRunner {
     if (task.algorithm.env !== 'builtin' && task.algorithm.image)
       task = { ...task, algorithm: this.images.own(task.algorithm) };
     const algorithm = task.algorithm;
-    // Only a cached task waits here: the others reach their slot without a microtask hop.
-    const { cacheUrl, warning } = task.cache ? await this.cacheFor() : NO_CACHE;
+    const arrival = this.slots.arrive();
     let outcome: TaskOutcome;
+    let warning: string | undefined;
     try {
+      // Only a cached task waits here: the others reach their slot without a microtask hop.
+      const cache = task.cache ? await this.cacheFor() : NO_CACHE;
+      warning = cache.warning;
+      const { cacheUrl } = cache;
       switch (algorithm.env) {
         case 'builtin':
-          outcome = await this.runBuiltin(algorithm.name, task, signal, cacheUrl);
+          outcome = await this.runBuiltin(algorithm.name, task, signal, arrival, cacheUrl);
           break;
         case 'python':
         case 'nodejs':
-          outcome = await this.runHot(algorithm, task, signal, cacheUrl);
+          outcome = await this.runHot(algorithm, task, signal, arrival, cacheUrl);
           break;
         case 'command':
-          outcome = await this.runCommand(algorithm, task, signal, cacheUrl);
+          outcome = await this.runCommand(algorithm, task, signal, arrival, cacheUrl);
           break;
         default: {
           const { name, env } = algorithm as { name: string; env: string };
@@ -94,6 +98,8 @@ export class WorkerPool implements TaskRunner {
     } catch (err) {
       // Setup problems (a missing codePath, a bad archive): the algorithm's definition is wrong.
       return failedOutcome(`${algorithm.name}: ${(err as Error).message}`, taskLogs());
+    } finally {
+      this.slots.arrived(arrival); // it never asked for a lease (a failure before it)
     }
     if (warning) outcome.logs.stderr.unshift(warning);
     return outcome;
@@ -139,7 +145,7 @@ export class WorkerPool implements TaskRunner {
     const newSlots = Math.min(maxWorkers - this.slots.usedSlots() + idle, byCpu);
     if (inProcess) hostRoom = this.slots.inProcessRoom();
     const free = ioBound || inProcess ? hostRoom + newSlots * ioTasksPerHost : newSlots;
-    return Math.max(0, free - this.slots.waiters.length);
+    return Math.max(0, free - this.slots.waiters.length - this.slots.arriving);
   }
 
   /** Kills every process (SIGTERM, SIGKILL after the grace) and waits until all have exited. */
@@ -191,13 +197,14 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     task: TaskSpec,
     signal: AbortSignal,
+    arrival: Arrival,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
     if (def.image && !this.images.runtime()) return this.images.noRuntime(def);
     const { key, size, spawn } = await this.hotSpec(def, cacheUrl);
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
-    const lease = await this.slots.acquire({ kind: 'process', key, size, spawn }, signal);
+    const lease = await this.slots.acquire({ kind: 'process', key, size, spawn }, signal, arrival);
     if (lease?.kind !== 'process') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
       lease.proc.run(task.input, task.info, stop, task.timeoutMs, this.lending(task)),
@@ -270,13 +277,14 @@ export class WorkerPool implements TaskRunner {
     name: string,
     task: TaskSpec,
     signal: AbortSignal,
+    arrival: Arrival,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
     const meta = (this.catalog.loaded ?? (await this.catalog.load())).get(name);
     if (!meta) return failedOutcome(`unknown built-in algorithm '${name}'`, taskLogs(), [], 'invalid-input');
-    if (meta.inProcess) return this.runInProcess(meta, task, signal);
+    if (meta.inProcess) return this.runInProcess(meta, task, signal, arrival);
     const weight = meta.ioBound ? 1 : this.settings.ioTasksPerHost;
-    const leased = this.slots.acquire({ kind: 'builtin', weight }, signal);
+    const leased = this.slots.acquire({ kind: 'builtin', weight }, signal, arrival);
     const lease = leased instanceof Promise ? await leased : leased; // no microtask hop when a host has room
     if (lease?.kind !== 'builtin') return this.notStarted(task, signal);
     return this.supervise(task, signal, (stop) =>
@@ -288,8 +296,9 @@ export class WorkerPool implements TaskRunner {
     builtin: BuiltinAlgorithm,
     task: TaskSpec,
     signal: AbortSignal,
+    arrival: Arrival,
   ): Promise<TaskOutcome> {
-    const leased = this.slots.acquire({ kind: 'inProcess' }, signal);
+    const leased = this.slots.acquire({ kind: 'inProcess' }, signal, arrival);
     const lease = leased instanceof Promise ? await leased : leased;
     if (lease?.kind !== 'inProcess') return this.notStarted(task, signal);
     const { env, maxLogLines } = this.settings;
@@ -302,6 +311,7 @@ export class WorkerPool implements TaskRunner {
     def: AlgorithmDefinition,
     task: TaskSpec,
     signal: AbortSignal,
+    arrival: Arrival,
     cacheUrl?: string,
   ): Promise<TaskOutcome> {
     if (!def.command?.length)
@@ -314,7 +324,7 @@ export class WorkerPool implements TaskRunner {
     const argv = runtime ? containerCommand(runtime, def, codeDir, size) : def.command;
     const tooBig = tooBigFor(def.name, size, this.settings);
     if (tooBig) return failedOutcome(tooBig, taskLogs(), [], 'invalid-input');
-    const lease = await this.slots.acquire({ kind: 'command', size }, signal);
+    const lease = await this.slots.acquire({ kind: 'command', size }, signal, arrival);
     if (lease?.kind !== 'command') return this.notStarted(task, signal);
     if (this.closing) {
       this.slots.releaseCommand(size); // close() began while this task resumed: start no new process

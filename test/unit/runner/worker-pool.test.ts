@@ -63,6 +63,21 @@ describe('WorkerPool slots', () => {
     }
   });
 
+  it('counts a task from the moment run() is called, while its code is still being resolved', async () => {
+    const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 2 });
+    try {
+      expect(pool.freeSlots('a', false)).toBe(2);
+      const first = pool.run(task(pyA, []), never); // resolves its code before it asks for a slot
+      expect(pool.freeSlots('a', false)).toBe(1);
+      const second = pool.run(task(pyB, []), never);
+      expect(pool.freeSlots('a', false)).toBe(0);
+      await Promise.all([first, second]);
+      expect(pool.freeSlots('a', false)).toBe(2); // two idle processes, each free to reuse or retire
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('queues a task while every slot is busy and starts it when one frees; a stop while queued ends it', async () => {
     const pool = new WorkerPool({ cacheDir: dir.path, maxWorkers: 1 });
     try {

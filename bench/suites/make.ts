@@ -9,7 +9,7 @@
 // against a process that answers at once: start-up to exit status, p50/p99. docs/make.md explains
 // the figures.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,11 +58,33 @@ function childrenCpu(): number | undefined {
   }
 }
 
+/**
+ * The file system the builds run on, by name. It moves plain make's rate more than the load does:
+ * a `touch` on this host's ext4 costs about twice its CPU on tmpfs, in plain make's builds as in
+ * Sluice's, so the same engine shows a lower ratio on a faster file system (docs/make.md).
+ */
+function fileSystemOf(dir: string): string {
+  const names: Record<number, string> = {
+    61267: 'ext4',
+    16914836: 'tmpfs',
+    1481003842: 'xfs',
+    2435016766: 'btrfs',
+    2035054128: 'overlayfs',
+    1785031267: 'virtiofs',
+  };
+  try {
+    const type = statfsSync(dir).type;
+    return names[type] ?? `file system 0x${type.toString(16)}`;
+  } catch {
+    return 'file system unknown';
+  }
+}
+
 type Way = 'plain' | 'sluice' | 'floor';
 
 /** Seconds for one build from scratch, and the CPU seconds it took (all its processes). */
-async function build(makefile: string, way: Way): Promise<{ wall: number; cpu?: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-mk-'));
+async function build(base: string, makefile: string, way: Way): Promise<{ wall: number; cpu?: number }> {
+  const dir = await mkdtemp(join(base, 'sluice-bench-mk-'));
   try {
     await writeFile(join(dir, 'Makefile'), makefile);
     await run('mkdir', ['-p', join(dir, 'out')]);
@@ -185,7 +207,11 @@ export const makeSuite: BenchSuite = {
       loadavg()
         .map((l) => l.toFixed(2))
         .join(' ');
-    console.log(`machine: ${availableParallelism()} cores, load ${load()}`);
+    // `--dir=PATH`: where the builds run (default: the temp directory), e.g. /dev/shm for tmpfs.
+    const base = args.find((a) => a.startsWith('--dir='))?.slice(6) || tmpdir();
+    console.log(
+      `machine: ${availableParallelism()} cores, load ${load()}; builds in ${base} (${fileSystemOf(base)})`,
+    );
     const rs = await shellRoundTrips(500);
     // Rounds of plain, sluice and floor builds, alternated: the host's load moves plain make's rate
     // 2x from one minute to the next, so one round's ratio says little; the medians say more.
@@ -209,7 +235,7 @@ export const makeSuite: BenchSuite = {
       const floorRatio: number[] = [];
       for (let r = 0; r < rounds; r++) {
         for (const way of ['plain', 'sluice', 'floor'] as const) {
-          const b = await build(makefile, way);
+          const b = await build(base, makefile, way);
           rate[way].push(recipes / b.wall);
           if (b.cpu !== undefined) cpu[way].push((1000 * b.cpu) / recipes);
         }

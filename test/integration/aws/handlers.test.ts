@@ -502,9 +502,11 @@ describe('fan-in counters', () => {
       expect(done.nodes.get('fan')).toMatchObject({ succeeded: 300, failed: 0, total: 300 });
       const t = (await engine.state.tallies.tallies(job.jobId, ['fan'])).get('fan');
       expect(t).toMatchObject({ created: 300, succeeded: 300 });
-      // The job record is written per node event, not per item (300 items → tens of versions at
-      // most, the count depending only on how many outcomes race the node's sealing write).
-      expect(done.version).toBeLessThan(40);
+      // The job record is written per node event, not per item (per item would be 300+ versions).
+      // Items that finish before the expansion seals the node's total each write once: their
+      // number grows with the machine's load (6 versions on a quiet one, 46 seen under load), so the
+      // bound is a third of the items rather than a count of a quiet run.
+      expect(done.version).toBeLessThan(100);
       const results = (await engine.jobs.getResults(job.jobId)) as { result: unknown[][] }[];
       expect(results[0]?.result[0]).toHaveLength(300);
     } finally {

@@ -14,7 +14,7 @@ import type { TaskReader, TaskRecord } from '../ports/tasks.ts';
 import { AlgorithmDefinitions } from './algorithm-definitions.ts';
 import type { TaskOutcomeReport } from './outcomes.ts';
 import type { TaskChildWork } from './pipeline-node.ts';
-import { runClaimedTask } from './task-execution.ts';
+import { runClaimedTask, runReport } from './task-execution.ts';
 import { taskIdentity } from './task-identity.ts';
 
 /** How long the tasks of a job seen paused are passed over before the job is read again. */
@@ -391,31 +391,7 @@ export class Dispatcher {
       // Children the code started but did not wait for end with it (no orphans of a done task).
       await codeApi.stopChildren(spec.info, 'the calling task finished without waiting for it');
     }
-    if (stopped) {
-      // Stopped (a user's stop, a ttl, a failing job), whatever the runner made of the abort.
-      const error =
-        outcome.status === 'failed' ? outcome.error : String(controller.signal.reason ?? 'stopped');
-      const failure = taskFailure('stopped', outcome.status === 'failed' ? outcome.failure.message : error);
-      await reports.taskOutcome(
-        { taskId: t.taskId, status: 'failed', error, failure, logs: outcome.logs },
-        t,
-      );
-    } else if (outcome.status === 'succeeded') {
-      await reports.taskOutcome(
-        { taskId: t.taskId, status: 'succeeded', result: outcome.result, logs: outcome.logs },
-        t,
-      );
-    } else {
-      await reports.taskOutcome(
-        {
-          taskId: t.taskId,
-          status: 'failed',
-          error: outcome.error,
-          failure: outcome.failure,
-          logs: outcome.logs,
-        },
-        t,
-      );
-    }
+    const stoppedBy = stopped ? (controller.signal.reason ?? 'stopped') : undefined;
+    await reports.taskOutcome(runReport(t.taskId, outcome, stoppedBy), t);
   }
 }

@@ -107,3 +107,16 @@ export class DatasetCache {
 export function cachedEnv(env: NodeJS.ProcessEnv, url: string): NodeJS.ProcessEnv {
   return { ...env, AWS_ENDPOINT_URL_S3: url, SLUICE_CACHE_URL: url, SLUICE_S3_FORCE_PATH_STYLE: '1' };
 }
+
+/** The cache a task with `cache` reads through; none (said in its logs) where it has none or it cannot start. */
+export async function cacheFor(
+  cache: DatasetCache | undefined,
+): Promise<{ cacheUrl?: string; warning?: string }> {
+  if (!cache)
+    return { warning: 'warning: options.cache: this worker has no dataset cache; reading origins directly' };
+  try {
+    return { cacheUrl: await cache.url() };
+  } catch (err) {
+    return { warning: `warning: options.cache: ${(err as Error).message}; reading origins directly` };
+  }
+}

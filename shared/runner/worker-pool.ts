@@ -15,7 +15,7 @@ import { BuiltinCatalog } from './builtin-catalog.ts';
 import { CodeCache } from './code-cache.ts';
 import { CommandTask } from './command-task.ts';
 import { containerCommand, containerHostProcess } from './container-runtime.ts';
-import { cachedEnv, DatasetCache } from './dataset-cache.ts';
+import { cachedEnv, cacheFor, DatasetCache } from './dataset-cache.ts';
 import { runInProcess } from './in-process-builtin.ts';
 import { crashedOutcome, failedOutcome, stoppedOutcome } from './outcome.ts';
 import { PoolImages } from './pool-images.ts';
@@ -76,7 +76,7 @@ export class WorkerPool implements TaskRunner {
     let warning: string | undefined;
     try {
       // Only a cached task waits here: the others reach their slot without a microtask hop.
-      const cache = task.cache ? await this.cacheFor() : NO_CACHE;
+      const cache = task.cache ? await cacheFor(this.datasetCache) : NO_CACHE;
       warning = cache.warning;
       const { cacheUrl } = cache;
       switch (algorithm.env) {
@@ -103,19 +103,6 @@ export class WorkerPool implements TaskRunner {
     }
     if (warning) outcome.logs.stderr.unshift(warning);
     return outcome;
-  }
-
-  /** The dataset cache a task with `cache` reads through; a cache that cannot start is skipped, said in its logs. */
-  private async cacheFor(): Promise<{ cacheUrl?: string; warning?: string }> {
-    if (!this.datasetCache)
-      return {
-        warning: 'warning: options.cache: this worker has no dataset cache; reading origins directly',
-      };
-    try {
-      return { cacheUrl: await this.datasetCache.url() };
-    } catch (err) {
-      return { warning: `warning: options.cache: ${(err as Error).message}; reading origins directly` };
-    }
   }
 
   get ioTasksPerSlot(): number {

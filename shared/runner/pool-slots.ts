@@ -136,12 +136,8 @@ export class PoolSlots {
   }
 
   /** A lease now (no promise on the fast path), or a promise of one when a slot frees. */
-  acquire(
-    want: Want,
-    signal: AbortSignal,
-    arrival?: Arrival,
-  ): Lease | undefined | Promise<Lease | undefined> {
-    if (arrival) this.arrived(arrival); // from here it holds a lease or is a waiter
+  acquire(want: Want, signal: AbortSignal, arrival: Arrival): Lease | undefined | Promise<Lease | undefined> {
+    this.arrived(arrival); // from here it holds a lease or is a waiter
     // run() may have awaited (code resolution) while close() began: start nothing new.
     if (this.closing) return undefined;
     const lease = this.tryAcquire(want);

@@ -132,6 +132,9 @@ export async function startTestHost(opts: Partial<EngineHostOptions> & { slots?:
   api: string;
   /** The headers every API request needs (the home's token). */
   headers: Record<string, string>;
+  /** One API request with a JSON body; the parsed answer, or an error naming a non-2xx status. */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+  call<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
 }> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'sluice-host-'));
@@ -145,11 +148,24 @@ export async function startTestHost(opts: Partial<EngineHostOptions> & { slots?:
     webhookBackoffMs: 20,
     ...opts,
   });
+  const api = `${host.url}/api/v1`;
+  const headers: Record<string, string> = host.token ? { authorization: `Bearer ${host.token}` } : {};
   return {
     host,
     home,
-    api: `${host.url}/api/v1`,
-    headers: host.token ? { authorization: `Bearer ${host.token}` } : {},
+    api,
+    headers,
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+    async call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const parsed = (await res.json()) as T;
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);
+      return parsed;
+    },
     async close() {
       await host.close();
       if (!opts.home) rmSync(home, { recursive: true, force: true });

@@ -10,15 +10,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${h?.api}${path}`, {
-    method,
-    headers: { ...h?.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const parsed = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);
-  return parsed;
+function call<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  if (!h) throw new Error('no test host');
+  return h.call<T>(method, path, body);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -39,15 +39,7 @@ it('counts running and finished tasks and the IO bytes, with rates over the last
 it('a task its job’s stop ended leaves the running tasks when its run ends (the stop records it first)', async () => {
   const h = await startTestHost({ slots: 2 });
   try {
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${h.api}${path}`, {
-        method,
-        headers: { ...h.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: a response body, checked field by field
-      return (await res.json()) as any;
-    };
+    const call = h.call;
     const job = await call('POST', '/exec/raw', {
       name: 'stopped-while-running',
       nodes: [{ nodeName: 'S', algorithmName: 'sleep', input: [60_000] }],

@@ -17,6 +17,18 @@ const BUILD_CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 const TRACKED = /\.(?:[cm]?ts|[cm]?js|py|json)$/;
 const STAMP = join('dist', 'build-stamp.json');
 const ENTRY = join('dist', 'cli', 'main.js');
+/**
+ * The same CLI in the bundle the build also makes (dist/worker, scripts/bundle-worker.mjs), run
+ * instead when it is there: one file and its chunks load in ~0.08 s less than the ~300 modules of
+ * dist/cli, on every command. A build whose bundling failed (it only warns) runs dist/cli.
+ */
+const BUNDLE_ENTRY = join('dist', 'worker', 'cli.js');
+
+/** The entry point of a fresh build: the bundle's when it was made. */
+function builtEntry(root) {
+  const bundle = join(root, BUNDLE_ENTRY);
+  return existsSync(bundle) ? bundle : join(root, ENTRY);
+}
 
 /** Every tracked source file with its mtime in ms, keyed by its path relative to `root` (with '/'). */
 function sourceMtimes(root) {
@@ -47,7 +59,7 @@ function freshDistEntry(root) {
   }
   // An installed package (npm install -g, a dependency) is never edited, and npm's tarballs give
   // every file the same fixed mtime, so the recorded mtimes cannot match: its build is the one.
-  if (/[\\/]node_modules[\\/]/.test(root) && stamp.sources) return { entry: join(root, ENTRY) };
+  if (/[\\/]node_modules[\\/]/.test(root) && stamp.sources) return { entry: builtEntry(root) };
   const built = stamp.sources ?? {};
   let now;
   try {
@@ -62,7 +74,7 @@ function freshDistEntry(root) {
   for (const path of Object.keys(built)) {
     if (!(path in now)) return { stale: `${path} was deleted since the build` };
   }
-  return { entry: join(root, ENTRY) };
+  return { entry: builtEntry(root) };
 }
 
-module.exports = { SOURCE_ROOTS, STAMP, ENTRY, TRACKED, sourceMtimes, freshDistEntry };
+module.exports = { SOURCE_ROOTS, STAMP, ENTRY, BUNDLE_ENTRY, TRACKED, sourceMtimes, freshDistEntry };

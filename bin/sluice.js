@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `sluice` command. Runs the CLI compiled to dist/ (npm's `prepare` builds it on install) when
-// that build matches the sources; otherwise, e.g. after a .ts file was edited, the TypeScript
+// The `sluice` command. Runs the CLI compiled to dist/ (npm's `prepare` builds it on install; its
+// bundle in dist/worker when there is one, see build-freshness.js) when that build matches the sources; otherwise, e.g. after a .ts file was edited, the TypeScript
 // sources through tsx's loader (about 0.3 s slower to start, never stale). SLUICE_DEBUG=1 says which.
 // CommonJS on purpose (bin/package.json): libuv sizes its threadpool once, when first used, and
 // loading an ES module entry already uses it. The IO commands keep 128+ file operations in flight
@@ -35,7 +35,7 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
   if (process.env.SLUICE_DEBUG) {
     process.stderr.write(
       dist.entry
-        ? `sluice: running the build in dist/ (${process.env.UV_THREADPOOL_SIZE} threads)\n`
+        ? `sluice: running the ${dist.entry.endsWith(join('worker', 'cli.js')) ? 'bundle in dist/worker/' : 'build in dist/'} (${process.env.UV_THREADPOOL_SIZE} threads)\n`
         : `sluice: running the TypeScript sources through tsx (${dist.stale}; ${process.env.UV_THREADPOOL_SIZE} threads)\n`,
     );
   }

@@ -14,9 +14,15 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** This module compiled into dist/shared/runtime/aws-emulated/ beside dist/worker, or the sources. */
+/**
+ * This module in the sources, compiled into dist/shared/runtime/aws-emulated/ beside dist/worker,
+ * or inside that bundle (dist/worker/shared/..., the CLI `sluice` runs when it was built).
+ */
 const compiled = import.meta.url.endsWith('.js');
-const PACKAGE_ROOT = fileURLToPath(new URL(compiled ? '../../../../' : '../../../', import.meta.url));
+const inBundle = compiled && import.meta.url.includes('/dist/worker/shared/');
+const PACKAGE_ROOT = fileURLToPath(
+  new URL(inBundle ? '../../../../../' : compiled ? '../../../../' : '../../../', import.meta.url),
+);
 const BUILT_BUNDLE = join(PACKAGE_ROOT, 'dist', 'worker');
 
 /**

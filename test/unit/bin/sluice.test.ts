@@ -71,6 +71,25 @@ describe('bin/sluice.js: dist/ or the TypeScript sources', () => {
     expect((await sluice()).ran).toMatch(/\/dist\/cli\/main\.js 42$/);
   });
 
+  it('runs the bundle in dist/worker instead when the build made one, and the sources once stale', async () => {
+    await build();
+    const bundle = join(dir, 'dist/worker/cli.js');
+    await mkdir(join(dir, 'dist/worker'), { recursive: true });
+    await writeFile(
+      bundle,
+      'export async function main() {\n  process.stdout.write(import.meta.url + " 43\\n");\n  return 0;\n}\n',
+    );
+    try {
+      const r = await sluice();
+      expect(r.ran).toMatch(/\/dist\/worker\/cli\.js 43$/);
+      expect(r.said).toMatch(/^sluice: running the bundle in dist\/worker\/ \(\d+ threads\)$/);
+      await setMtime('shared/answer.ts', Date.now() / 1000 + 120);
+      expect((await sluice()).ran).toMatch(/\/cli\/main\.ts 42$/);
+    } finally {
+      await rm(join(dir, 'dist/worker'), { recursive: true, force: true });
+    }
+  });
+
   it('runs the sources once a source file was added or deleted', async () => {
     await build();
     await writeFile(join(dir, 'shared/extra.ts'), 'export const EXTRA = 1;\n');

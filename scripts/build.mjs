@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import freshness from '../bin/build-freshness.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -62,6 +62,8 @@ async function build() {
     console.log(`sluice: bundled the worker into dist/worker (${(worker.bytes / 1e6).toFixed(1)} MB)`);
   }
 
+  await writePrecompiledValidators();
+
   const stamp = join(root, freshness.STAMP);
   writeFileSync(
     `${stamp}.tmp`,
@@ -69,6 +71,32 @@ async function build() {
   );
   renameSync(`${stamp}.tmp`, stamp);
   return Object.keys(sources).length;
+}
+
+/**
+ * ajv's standalone code of the descriptor and request body validators, beside the modules that
+ * load them in dist/ and in dist/worker's bundle (shared/pipeline/precompiled-validators.ts). A
+ * failure only warns: those validators are then compiled at run time, as from the sources.
+ */
+async function writePrecompiledValidators() {
+  try {
+    const dist = (path) => pathToFileURL(join(root, 'dist', path)).href;
+    const { descriptorValidatorsModule } = await import(dist('shared/pipeline/schema-validator.js'));
+    const { routeBodyValidatorsModule } = await import(dist('shared/api/router.js'));
+    const modules = [
+      ['shared/pipeline', descriptorValidatorsModule()],
+      ['shared/api', routeBodyValidatorsModule()],
+    ];
+    for (const base of ['dist', join('dist', 'worker')]) {
+      if (!existsSync(join(root, base))) continue;
+      for (const [dir, { file, code }] of modules) {
+        mkdirSync(join(root, base, dir), { recursive: true });
+        writeFileSync(join(root, base, dir, file), code);
+      }
+    }
+  } catch (err) {
+    console.warn(`sluice: validators not precompiled (${err.message}); they compile at first use`);
+  }
 }
 
 try {

@@ -3,6 +3,7 @@
 // is 400 whatever it names) and small readers the operations use for their own callers.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
+import { fingerprintOf, precompiledValidator, standaloneModule } from '../pipeline/precompiled-validators.ts';
 import { AJV_OPTIONS, problemsOf } from '../pipeline/schema-validator.ts';
 
 export function obj(body: unknown, what: string): Record<string, unknown> {
@@ -37,6 +38,14 @@ interface ObjectSchema {
 
 let ajv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
+/** Where the build writes the routes' body validators, named by route (precompiled-validators.ts). */
+const PRECOMPILED = 'request-body-validators.cjs';
+
+/** Build time: the body validators of the routes, as a module (`where` → schema, as checkBody names them). */
+export function bodyValidatorsModule(schemas: Record<string, object>): { file: string; code: string } {
+  const a = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  return { file: PRECOMPILED, code: standaloneModule(a, AJV_OPTIONS, schemas) };
+}
 
 /**
  * Checks a request body against its route's JSON Schema: unknown top-level fields first (with the
@@ -49,8 +58,12 @@ export function checkBody(schema: object, body: unknown, where: string): void {
   }
   let validate = compiled.get(schema);
   if (!validate) {
-    ajv ??= new Ajv(AJV_OPTIONS);
-    validate = ajv.compile(schema);
+    const fingerprint = fingerprintOf(AJV_OPTIONS, schema);
+    validate = precompiledValidator(import.meta.url, PRECOMPILED, where, fingerprint);
+    if (!validate) {
+      ajv ??= new Ajv(AJV_OPTIONS);
+      validate = ajv.compile(schema);
+    }
     compiled.set(schema, validate);
   }
   if (validate(body)) return;

@@ -41,6 +41,11 @@ export interface RouteSpec {
   response?: SchemaRef;
   /** The success response's media type (default application/json). */
   contentType?: string;
+  /**
+   * A POST that changes nothing (it waits, or reads): answered like a GET, without waiting for the
+   * sync of writes other requests made (the router holds every other change's answer for it).
+   */
+  readOnly?: boolean;
 }
 
 export interface Route extends RouteSpec {
@@ -50,6 +55,9 @@ export interface Route extends RouteSpec {
 }
 
 const table: Route[] = [];
+/** routesMatching's memory: path → the routes matching it (cleared when a route is added). */
+const matches = new Map<string, readonly Route[]>();
+const REMEMBERED_PATHS = 256;
 
 export function route(spec: RouteSpec): void {
   const keys: string[] = [];
@@ -60,6 +68,22 @@ export function route(spec: RouteSpec): void {
     })}/?$`,
   );
   table.push({ ...spec, status: spec.status ?? 200, pattern, keys });
+  matches.clear();
+}
+
+/**
+ * The routes whose pattern matches a path, remembered for the paths seen last: a client following
+ * a job sends the same path again and again (`sluice make` adds and waits ~1,000 times for 2,000
+ * recipes), and testing every pattern each time showed in its profiles.
+ */
+export function routesMatching(path: string): readonly Route[] {
+  let found = matches.get(path);
+  if (!found) {
+    found = table.filter((r) => r.pattern.test(path));
+    if (matches.size >= REMEMBERED_PATHS) matches.clear();
+    matches.set(path, found);
+  }
+  return found;
 }
 
 export function routes(): readonly Route[] {

@@ -2,8 +2,8 @@
 // `sluice serve` puts it behind node:http; the AWS api function puts it behind API Gateway.
 import { SluiceError, ValidationError } from '../errors.ts';
 import { MultipartForm } from './multipart.ts';
-import { checkBody } from './request-body.ts';
-import { type ApiRequest, type Params, routes } from './route-table.ts';
+import { bodyValidatorsModule, checkBody } from './request-body.ts';
+import { type ApiRequest, type Params, type Route, routes, routesMatching } from './route-table.ts';
 import './routes/index.ts';
 import type { SluiceService } from './service.ts';
 
@@ -51,7 +51,7 @@ export function errorBody(
 }
 
 export async function handleApi(service: SluiceService, req: ApiRequest): Promise<ApiResponse> {
-  const pathMatches = routes().filter((r) => r.pattern.test(req.path));
+  const pathMatches = routesMatching(req.path);
   const r = pathMatches.find((x) => x.method === req.method);
   if (!r) {
     if (pathMatches.length) {
@@ -94,11 +94,10 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     // The documented body is the checked body: unknown fields, types and required fields are 400
     // before the operation looks anything up. (Pipeline and algorithm bodies are checked by their
     // own validators, which say more.)
-    if (r.body && 'schema' in r.body && !multipart)
-      checkBody(r.body.schema, req.body, `${r.method} ${r.path}`);
+    if (r.body && 'schema' in r.body && !multipart) checkBody(r.body.schema, req.body, routeName(r));
     const body = await r.handler(service.deps, req, params);
     // Acknowledged means durable: a change is answered only once it is committed.
-    if (req.method !== 'GET') await service.deps.durable?.();
+    if (req.method !== 'GET' && !r.readOnly) await service.deps.durable?.();
     return { status: r.status, body };
   } catch (err) {
     if (err instanceof SluiceError && (err.status < 500 || err.status === 501)) {
@@ -108,6 +107,21 @@ export async function handleApi(service: SluiceService, req: ApiRequest): Promis
     const e = err as Error;
     return { status: 500, body: errorBody('INTERNAL', e?.message ?? String(err), 500) };
   }
+}
+
+/** How checkBody names a route (in its messages, and its body validator's name). */
+function routeName(r: Route): string {
+  return `${r.method} ${r.path}`;
+}
+
+/** Build time: the body validators of every route with a JSON body schema (request-body.ts). */
+export function routeBodyValidatorsModule(): { file: string; code: string } {
+  const schemas: Record<string, object> = {};
+  for (const r of routes()) {
+    if (r.body && 'schema' in r.body && r.bodyMediaType !== 'multipart/form-data')
+      schemas[routeName(r)] = r.body.schema;
+  }
+  return bodyValidatorsModule(schemas);
 }
 
 export function listRoutes(): { method: string; path: string; status: number }[] {

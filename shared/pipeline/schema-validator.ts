@@ -1,7 +1,9 @@
 // Runs the JSON Schemas with ajv (filling in defaults) and turns ajv's findings into Problems that
 // name the field and the rule in words a user understands.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import { Ajv, type Code, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Problem } from './errors.ts';
+import { fingerprintOf, precompiledValidator, standaloneModule } from './precompiled-validators.ts';
 import { algorithmSchema, PATTERN_DESCRIPTIONS, pipelineSchema } from './schema.ts';
 
 /**
@@ -16,21 +18,48 @@ export const AJV_OPTIONS = {
   validateSchema: false,
 } as const;
 
+/** The options of the descriptor validators: they also fill in defaults. */
+const DESCRIPTOR_OPTIONS = { ...AJV_OPTIONS, useDefaults: true } as const;
+const DESCRIPTOR_SCHEMAS = { pipeline: pipelineSchema, algorithm: algorithmSchema };
+/** Where the build writes them, beside this module (precompiled-validators.ts). */
+const PRECOMPILED = 'schema-validators.cjs';
+
 let ajv: Ajv | undefined;
 const compiled: { pipeline?: ValidateFunction; algorithm?: ValidateFunction } = {};
 
-/** The validator of one kind, compiled on first use (a job submission needs only the pipeline's). */
+function descriptorAjv(extra: object = {}): Ajv {
+  const a = new Ajv({ ...DESCRIPTOR_OPTIONS, ...extra });
+  a.addFormat('uri', isAbsoluteUrl);
+  return a;
+}
+
+/**
+ * The validator of one kind, on first use (a job submission needs only the pipeline's): the one the
+ * build compiled, or compiled now.
+ */
 function validator(kind: 'pipeline' | 'algorithm'): ValidateFunction {
   let v = compiled[kind];
   if (!v) {
-    if (!ajv) {
-      ajv = new Ajv({ ...AJV_OPTIONS, useDefaults: true });
-      ajv.addFormat('uri', isAbsoluteUrl);
+    const schema = DESCRIPTOR_SCHEMAS[kind];
+    v = precompiledValidator(import.meta.url, PRECOMPILED, kind, fingerprintOf(DESCRIPTOR_OPTIONS, schema));
+    if (!v) {
+      ajv ??= descriptorAjv();
+      v = ajv.compile(schema);
     }
-    v = ajv.compile(kind === 'pipeline' ? pipelineSchema : algorithmSchema);
     compiled[kind] = v;
   }
   return v;
+}
+
+/** Build time: both descriptor validators as one module (the `uri` format's code written into it). */
+export function descriptorValidatorsModule(): { file: string; code: string } {
+  // ajv's code for the formats object, as source text (its `_` would quote it as a string).
+  const { _Code } = createRequire(import.meta.url)('ajv/dist/compile/codegen/code') as {
+    _Code: new (code: string) => Code;
+  };
+  const formats = new _Code(`{ uri: ${isAbsoluteUrl.toString()} }`);
+  const a = descriptorAjv({ code: { source: true, formats } });
+  return { file: PRECOMPILED, code: standaloneModule(a, DESCRIPTOR_OPTIONS, DESCRIPTOR_SCHEMAS) };
 }
 
 function isAbsoluteUrl(text: string): boolean {

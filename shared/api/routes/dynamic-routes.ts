@@ -59,6 +59,8 @@ route({
     },
   },
   response: RESPONSES.dynamicFinished,
+  // It reports outcomes as a GET of their tasks would: no sync of other writes to wait for.
+  readOnly: true,
   handler: (d, r, p) => dyn.waitDynamicTasks(d, p.jobId as string, r.body),
 });
 route({

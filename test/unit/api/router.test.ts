@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../../shared/api/openapi.ts';
 import { handleApi, listRoutes } from '../../../shared/api/router.ts';
-import type { SluiceService } from '../../../shared/api/service.ts';
+import { SluiceService } from '../../../shared/api/service.ts';
 import { ConflictError, SluiceError } from '../../../shared/errors.ts';
 import { openTestEngine, serviceOf, type TestEngine } from '../../helpers/engine.ts';
 
@@ -40,6 +40,36 @@ describe('handleApi', () => {
     await t?.engine.waitForJob(jobId);
     const st = await handleApi(s, req('GET', `/exec/status/${jobId}/`));
     expect(st).toMatchObject({ status: 200, body: { jobId, status: 'completed' } });
+  });
+
+  it('holds a change until it is durable, but not the wait of a dynamic job (it changes nothing)', async () => {
+    const s = await service();
+    let synced = () => {};
+    const sync = new Promise<void>((r) => {
+      synced = r;
+    });
+    const held = new SluiceService({ ...s.deps, durable: () => sync });
+    const created = await handleApi(
+      s,
+      req('POST', '/exec/dynamic', { name: 'd', nodes: [{ nodeName: 'n', algorithmName: 'echo' }] }),
+    );
+    const jobId = (created.body as { jobId: string }).jobId;
+    const added = await handleApi(
+      s,
+      req('POST', `/exec/dynamic/${jobId}/tasks`, { nodeName: 'n', tasks: [{ key: 'k1', input: [1] }] }),
+    );
+    const taskId = (added.body as { tasks: { taskId: string }[] }).tasks[0]?.taskId as string;
+    const waited = await handleApi(held, req('POST', `/exec/dynamic/${jobId}/wait`, { taskIds: [taskId] }));
+    expect(waited).toMatchObject({ status: 200, body: { tasks: [{ taskId, status: 'succeeded' }] } });
+    let closed = false;
+    const close = handleApi(held, req('POST', `/exec/dynamic/${jobId}/close`, {})).then(() => {
+      closed = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false);
+    synced();
+    await close;
+    expect(closed).toBe(true);
   });
 
   it('decodes path parameters', async () => {

@@ -87,7 +87,12 @@ function serve(socket: Socket, handler: RecipeHandler): void {
       stderr: (d) => d.length && write(frame('2', d)),
       exit: (code) => {
         answered = true;
-        if (!socket.destroyed) socket.end(frame('x', Buffer.from(String(code))));
+        if (socket.destroyed) return;
+        socket.write(frame('x', Buffer.from(String(code))));
+        // Handed to the kernel whole (the usual case): closing now spares the shutdown round, a
+        // sixth of this server's CPU per recipe. The recipe shell reads up to its 'x' frame.
+        if (socket.writableLength === 0) socket.destroy();
+        else socket.end();
       },
     });
   });

@@ -49,10 +49,13 @@ describe('threadpoolSize', () => {
         cwd: REPO,
         env: { ...process.env, UV_THREADPOOL_SIZE: undefined, SLUICE_DEBUG: '1', ...env },
       });
-      const m = /sluice: running (the build in dist|the TypeScript).*?(\d+) threads\)/.exec(r.stderr);
+      const m =
+        /sluice: running (the build in dist|the bundle in dist|the TypeScript).*?(\d+) threads\)/.exec(
+          r.stderr,
+        );
       expect(m).not.toBeNull();
       // The sources through tsx (dist/ older than an edit) always get the generous default.
-      return { dist: m![1] === 'the build in dist', threads: Number(m![2]) };
+      return { dist: m![1] !== 'the TypeScript', threads: Number(m![2]) };
     };
     const local = await threads(['rm', '-rf', join(dir, 'nothing')]);
     expect(local.threads).toBe(local.dist ? FEW_THREADS : MANY_THREADS);

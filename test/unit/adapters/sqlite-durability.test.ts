@@ -42,7 +42,8 @@ describe('SQLite synchronous', () => {
       },
     );
     db.db.exec('CREATE TABLE t (x)');
-    const flushed = () => new Promise((r) => setImmediate(r));
+    // Past the group's commit (GROUP_MS after its first write) and what that starts.
+    const flushed = () => new Promise((r) => setTimeout(r, 10));
     const state = (p: Promise<void>) => {
       let done = false;
       void p.then(() => {

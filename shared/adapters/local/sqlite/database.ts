@@ -1,6 +1,6 @@
 // The embedded backend's SQLite file (better-sqlite3, WAL): opened once, shared by the jobs,
-// tasks, queue and registry modules. Writes are group-committed: every write of one event-loop
-// turn joins one transaction, committed on the next turn.
+// tasks, queue and registry modules. Writes are group-committed: every write within GROUP_MS of
+// the first joins one transaction.
 import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,6 +30,14 @@ export interface Encoded {
  * claimed task) is on disk as before; commits nobody waited for may be lost by a cut, as in normal.
  */
 export type SqliteSynchronous = 'full' | 'normal';
+
+/**
+ * How long a group stays open for more writes (ms). One event-loop turn was the group until a busy
+ * engine committed ~950 times for 2,000 `sluice make` recipes, a commit every ~1.5 ms, each writing
+ * the pages it touched to the WAL; a millisecond halves that (4% less CPU in the engine-only
+ * bench). What is acknowledged waits for its commit, so it waits up to this much longer.
+ */
+const GROUP_MS = 1;
 
 export class SqliteDatabase {
   readonly db: Database.Database;
@@ -76,15 +84,15 @@ export class SqliteDatabase {
   }
 
   /**
-   * Group commit: opens the turn's transaction if none is open. A crash loses at most that turn,
-   * which recovery treats like any lost work (tasks go back to the queue and run again). Cuts the
-   * per-task commit cost several times over.
+   * Group commit: opens the group's transaction if none is open. A crash loses at most that group
+   * (nothing in it was acknowledged yet), which recovery treats like any lost work (tasks go back
+   * to the queue and run again). Cuts the per-task commit cost several times over.
    */
   batch(): void {
     if (this.batchOpen) return;
     this.db.exec('BEGIN');
     this.batchOpen = true;
-    setImmediate(() => this.flush());
+    setTimeout(() => this.flush(), GROUP_MS);
   }
 
   /** Commits the open group (also done on close). */

@@ -77,6 +77,8 @@ export class RecipeDispatcher {
   private seq = 0;
   private adds = 0;
   private stopping?: Promise<void>;
+  /** The spool directory with a trailing separator. */
+  private spool?: string;
   private readonly follow: NodeJS.Timeout;
 
   constructor(private readonly o: RecipeDispatcherOptions) {
@@ -90,11 +92,12 @@ export class RecipeDispatcher {
 
   recipe(req: RecipeRequest, reply: RecipeReply): void {
     const n = ++this.seq;
+    this.spool ??= join(this.o.spoolDir, '/'); // normalized once: join() per recipe showed in profiles
     const p: Pending = {
       req,
       reply,
-      stdout: join(this.o.spoolDir, `${n}.out`),
-      stderr: join(this.o.spoolDir, `${n}.err`),
+      stdout: `${this.spool}${n}.out`,
+      stderr: `${this.spool}${n}.err`,
       offsets: [0, 0],
       since: Date.now(),
       nextFollow: Date.now() + FOLLOW_AFTER_MS,

@@ -10,12 +10,18 @@ export interface StoredValue {
   blob?: string;
 }
 
-export async function storeValue(blobs: BlobStore, value: unknown, key: string): Promise<StoredValue> {
+/** `key`: the blob's key, or what makes it (called only for a value too large to keep inline). */
+export async function storeValue(
+  blobs: BlobStore,
+  value: unknown,
+  key: string | (() => string),
+): Promise<StoredValue> {
   if (value === undefined) return {};
   const text = JSON.stringify(value);
   if (text.length <= INLINE_VALUE_LIMIT) return { text };
-  await blobs.put(key, Buffer.from(text));
-  return { blob: key };
+  const blob = typeof key === 'string' ? key : key();
+  await blobs.put(blob, Buffer.from(text));
+  return { blob };
 }
 
 export async function loadValue(blobs: BlobStore, text: unknown, blob: unknown): Promise<unknown> {

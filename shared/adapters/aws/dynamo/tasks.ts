@@ -64,7 +64,7 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
     const items: Item[] = [];
     for (const t of fresh) {
       const k = taskKey(t.taskId);
-      const input = await storeValue(this.blobs, t.input, taskBlobKey(t.jobId, t.taskId, 'input'));
+      const input = await storeValue(this.blobs, t.input, () => taskBlobKey(t.jobId, t.taskId, 'input'));
       items.push({
         pk: k.pk,
         sk: k.sk,
@@ -129,7 +129,7 @@ export class DynamoTasks extends DynamoTaskReads implements TaskStore {
   /** Writes a task's outcome (the first half of finishTask); false if it did not apply. */
   async writeFinish(taskId: string, f: TaskFinish): Promise<boolean> {
     const k = taskKey(taskId);
-    const res = await storeValue(this.blobs, f.result, taskBlobKey(k.jobId, taskId, 'result'));
+    const res = await storeValue(this.blobs, f.result, () => taskBlobKey(k.jobId, taskId, 'result'));
     const sets = ['#s = :status', 'finishedAt = :at', '#ttl = :ttl'];
     const values: Record<string, unknown> = {
       ':status': f.status,

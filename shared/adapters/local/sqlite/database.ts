@@ -164,7 +164,7 @@ export class SqliteDatabase {
   }
 
   /** JSON inline up to INLINE_VALUE_LIMIT, else a blob (see stored-values.ts). */
-  async encode(value: unknown, key: string): Promise<Encoded> {
+  async encode(value: unknown, key: string | (() => string)): Promise<Encoded> {
     const v = await storeValue(this.blobs, value, key);
     return { text: v.text ?? null, blob: v.blob ?? null };
   }

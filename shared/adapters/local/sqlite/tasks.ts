@@ -37,7 +37,7 @@ export class SqliteTasks implements TaskStore {
   async insertTasks(tasks: NewTask[]): Promise<number> {
     const encoded: Encoded[] = [];
     for (const t of tasks)
-      encoded.push(await this.d.encode(t.input, taskBlobKey(t.jobId, t.taskId, 'input')));
+      encoded.push(await this.d.encode(t.input, () => taskBlobKey(t.jobId, t.taskId, 'input')));
     const insert = this.d.sql(
       `INSERT INTO tasks (task_id, job_id, node_name, batch_index, algorithm_name, pipeline_name, status,
          priority, eff_priority, seq, input, input_blob, queued_at)
@@ -138,7 +138,7 @@ export class SqliteTasks implements TaskStore {
       | undefined;
     if (!row) return undefined;
     const jobId = String(row.job_id);
-    const res = await this.d.encode(f.result, taskBlobKey(jobId, taskId, 'result'));
+    const res = await this.d.encode(f.result, () => taskBlobKey(jobId, taskId, 'result'));
     this.d.batch();
     const r = this.d
       .sql(

@@ -25,6 +25,7 @@ import { runMakeOnAws } from './make-aws.ts';
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
 const JOBS = 64;
+const ENGINE_CHILD = fileURLToPath(new URL('../make-engine-child.mjs', import.meta.url));
 
 function noOpMakefile(n: number): string {
   const t = Array.from({ length: n }, (_, i) => `out/t${i}`);
@@ -151,6 +152,27 @@ async function floorServer(dir: string) {
   };
 }
 
+/**
+ * `sluice make`'s recipe dispatcher and the engine alone (bench/make-engine-child.mjs): their CPU per
+ * recipe without make, `touch` and the file system, whose costs move a whole build's figures by
+ * ±10%. Medians of `rounds` runs.
+ */
+async function engineAlone(recipes: number, rounds: number, median: (xs: number[]) => number) {
+  const runs: Record<'perSecond' | 'cpuUsPerRecipe' | 'mainUsPerRecipe' | 'add' | 'wait', number>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const { stdout } = await run(process.execPath, [ENGINE_CHILD, String(recipes), String(JOBS)]);
+    runs.push(JSON.parse(stdout.trim().split('\n').at(-1) as string));
+  }
+  const m = (k: keyof (typeof runs)[number]) => median(runs.map((x) => x[k]));
+  return {
+    perSecond: m('perSecond'),
+    cpuUs: m('cpuUsPerRecipe'),
+    mainUs: m('mainUsPerRecipe'),
+    add: m('add'),
+    wait: m('wait'),
+  };
+}
+
 /** The recipe shell's start-up and round trip to a process that answers each recipe at once. */
 async function shellRoundTrips(n: number): Promise<{ p50: number; p99: number; localP50: number }> {
   const shell = await recipeShell(process.env);
@@ -250,6 +272,10 @@ export const makeSuite: BenchSuite = {
     }
     console.log(
       `recipe shell start-up + round trip (ms, p50 / p99; /bin/sh -c true p50)\t${rs.p50.toFixed(2)} / ${rs.p99.toFixed(2)} (${rs.localP50.toFixed(2)})`,
+    );
+    const alone = await engineAlone(2000, rounds, median);
+    console.log(
+      `engine alone: 2000 recipes of true, 64 in flight, no make (medians)\t${alone.perSecond.toFixed(0)} recipes/s; node CPU ${alone.cpuUs} us per recipe, main thread ${alone.mainUs}; ${alone.add} add and ${alone.wait} wait requests`,
     );
     console.log(`load after\t${load()}`);
   },

@@ -106,12 +106,17 @@ export async function closeDynamicJob(c: Coordinator, jobId: string, failed?: st
   const counts = await c.ports.tasks.nodeCounts(jobId);
   const created: Record<string, number> = {};
   for (const [name, n] of Object.entries(counts)) created[name] = n.created;
-  await c.apply(jobId, {
+  const closed = await c.applyForState(jobId, {
     type: 'closed',
     created,
     ...(failed !== undefined ? { failed } : {}),
     at: c.ports.clock.now(),
   });
+  // The last outcomes may have been counted while the close was under way (AWS: by the status
+  // function, which then read the job still open and left finishing it to the close, while the
+  // close had read the counts before them). Read again now that the close is saved: either this
+  // sees them, or their own check sees the job closed.
+  if (closed && !isJobFinal(closed)) await c.reconcile(jobId);
   return (await c.ports.jobs.getJob(jobId)) as JobState;
 }
 

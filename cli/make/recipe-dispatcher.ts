@@ -77,11 +77,12 @@ export class RecipeDispatcher {
   private seq = 0;
   private adds = 0;
   private stopping?: Promise<void>;
-  /** The spool directory with a trailing separator. */
-  private spool?: string;
+  /** The spool directory with a trailing separator (a path.join per recipe showed in profiles). */
+  private readonly spool: string;
   private readonly follow: NodeJS.Timeout;
 
   constructor(private readonly o: RecipeDispatcherOptions) {
+    this.spool = join(o.spoolDir, '/');
     this.follow = setInterval(() => void this.passOutput(), FOLLOW_MS);
     this.follow.unref();
   }
@@ -92,7 +93,6 @@ export class RecipeDispatcher {
 
   recipe(req: RecipeRequest, reply: RecipeReply): void {
     const n = ++this.seq;
-    this.spool ??= join(this.o.spoolDir, '/'); // normalized once: join() per recipe showed in profiles
     const p: Pending = {
       req,
       reply,

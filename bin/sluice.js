@@ -2,7 +2,7 @@
 // The `sluice` command. Runs the CLI compiled to dist/ (npm's `prepare` builds it on install; its
 // bundle in dist/worker when there is one, see build-freshness.js) when that build matches the
 // sources; otherwise, e.g. after a .ts file was edited, the TypeScript sources through tsx's
-// loader (about 0.4 s slower to start, never stale). SLUICE_DEBUG=1 says which.
+// loader (0.2–0.6 s slower to start, by command; never stale). SLUICE_DEBUG=1 says which.
 // CommonJS on purpose (bin/package.json): libuv sizes its threadpool once, when first used, and
 // loading an ES module entry already uses it. The IO commands keep 128+ file operations in flight
 // on network volumes, which the default 4 threads would serialise, so the size is set here before

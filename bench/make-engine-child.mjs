@@ -46,6 +46,8 @@ try {
     retry: 0,
     batchMs: 2,
   });
+  // What the recipe server hands the dispatcher: the recipe shell's environment as strings.
+  const environ = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadMs();
   const t0 = performance.now();
@@ -57,7 +59,7 @@ try {
       if (started >= recipes) return;
       const i = started++;
       d.recipe(
-        { cwd: home, args: ['-c', 'true'], env: { ...env, SLUICE_MAKE_TARGET: `out/t${i}` } },
+        { cwd: home, args: ['-c', 'true'], environ: [...environ, `SLUICE_MAKE_TARGET=out/t${i}`] },
         {
           stdout() {},
           stderr() {},

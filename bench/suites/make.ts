@@ -133,7 +133,7 @@ async function floorServer(dir: string) {
         stdout: join(spool, `${id}.out`),
         stderr: join(spool, `${id}.err`),
       };
-      startRecipe(recipe, req.env)
+      startRecipe(recipe, req.environ, process.env)
         .then((p) => p.exited)
         .then(
           (e) => reply.exit(e.code ?? 128),

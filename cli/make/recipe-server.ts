@@ -6,7 +6,22 @@ export interface RecipeRequest {
   cwd: string;
   /** What make passed its shell: .SHELLFLAGS and the recipe text. */
   args: string[];
-  env: Record<string, string>;
+  /**
+   * The recipe shell's environment as its NAME=VALUE strings, in order. Kept as strings: most of
+   * them are the environment make started with, which a caller compares whole (environObject
+   * makes an object, at ~0.4 µs a variable).
+   */
+  environ: string[];
+}
+
+/** NAME=VALUE strings as an object (a later string of the same name wins). */
+export function environObject(environ: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of environ) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
 }
 
 /** Where a recipe's output and exit status go (the recipe shell's connection). */
@@ -38,13 +53,7 @@ export function parseRecipeRequest(body: Buffer): RecipeRequest {
   const cwd = parts[1] ?? '/';
   const argc = Number(parts[2]);
   if (!Number.isInteger(argc) || argc < 0) throw new Error('bad argument count');
-  const args = parts.slice(3, 3 + argc);
-  const env: Record<string, string> = {};
-  for (const kv of parts.slice(3 + argc)) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return { cwd, args, env };
+  return { cwd, args: parts.slice(3, 3 + argc), environ: parts.slice(3 + argc) };
 }
 
 function serve(socket: Socket, handler: RecipeHandler): void {

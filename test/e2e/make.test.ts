@@ -235,11 +235,14 @@ describe('sluice make (embedded engine)', () => {
     const ENV = [
       'export GREETING = hello there',
       'unexport DROPPED',
-      'all: a.txt b.txt',
+      'all: a.txt b.txt c.txt',
       'a.txt:',
       '\t@echo "$$GREETING|$${DROPPED-unset}|$${KEPT-none}|$${LOCAL-none}" > $@',
       'b.txt: export LOCAL = only-b',
       'b.txt:',
+      '\t@echo "$$GREETING|$${DROPPED-unset}|$${KEPT-none}|$${LOCAL-none}" > $@',
+      'c.txt: export KEPT = changed-for-c',
+      'c.txt:',
       '\t@echo "$$GREETING|$${DROPPED-unset}|$${KEPT-none}|$${LOCAL-none}" > $@',
       '',
     ].join('\n');
@@ -251,6 +254,7 @@ describe('sluice make (embedded engine)', () => {
     expect(r.code).toBe(0);
     expect(files(p.cwd)['a.txt']).toBe('hello there|unset|kept|none\n');
     expect(files(p.cwd)['b.txt']).toBe('hello there|unset|kept|only-b\n');
+    expect(files(p.cwd)['c.txt']).toBe('hello there|unset|changed-for-c|none\n');
     expect(files(p.cwd)).toEqual(files(plain.cwd));
   });
 

@@ -9,6 +9,7 @@ import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  environObject,
   type RecipeHandler,
   type RecipeRequest,
   startRecipeServer,
@@ -81,8 +82,9 @@ describe('recipe shell', () => {
     expect(got).toEqual({
       cwd: dir,
       args: ['-c', 'touch out/a'],
-      env: expect.objectContaining({ GREETING: 'hello world', SLUICE_MAKE_TARGET: 'out/a' }),
+      environ: expect.arrayContaining(['GREETING=hello world', 'SLUICE_MAKE_TARGET=out/a']),
     });
+    expect(environObject(got?.environ ?? [])).toMatchObject({ GREETING: 'hello world' });
     expect(r.code).toBe(5);
     expect(r.stdout.equals(Buffer.concat([big, Buffer.from('end\n')]))).toBe(true);
     expect(r.stderr).toBe('to stderr\n');

@@ -49,7 +49,8 @@ interface Pending {
 }
 
 export interface RecipeDispatcherOptions {
-  client: SluiceClient;
+  /** The engine; recipes that come while it still starts wait for it. */
+  client: SluiceClient | Promise<SluiceClient>;
   /** The environment make started with: recipes carry only what differs from it. */
   baseEnv: Record<string, string | undefined>;
   /** A directory both this process and the workers see. */
@@ -124,15 +125,25 @@ export class RecipeDispatcher {
     return { add: this.adds, wait: this.waiter?.requests ?? 0 };
   }
 
+  /** The engine once it has started. */
+  private client?: SluiceClient;
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (this.client) return this.client.call<T>(method, path, body);
+    return Promise.resolve(this.o.client).then((c) => {
+      this.client = c;
+      return c.call<T>(method, path, body);
+    });
+  }
+
   private waiterOf(jobId: string): TaskWaiter<TaskState> {
     this.waiter ??= new TaskWaiter<TaskState>({
       wait: async (taskIds) =>
         (
-          await this.o.client.call<{ tasks: TaskState[] }>(
-            'POST',
-            `/exec/dynamic/${encodeURIComponent(jobId)}/wait`,
-            { taskIds, timeoutMs: 20_000 },
-          )
+          await this.call<{ tasks: TaskState[] }>('POST', `/exec/dynamic/${encodeURIComponent(jobId)}/wait`, {
+            taskIds,
+            timeoutMs: 20_000,
+          })
         ).tasks,
       finished: async (t) => {
         const p = this.byTask.get(t.taskId);
@@ -157,20 +168,18 @@ export class RecipeDispatcher {
   }
 
   private startJob(): Promise<string> {
-    this.job ??= this.o.client
-      .call<{ jobId: string }>('POST', '/exec/dynamic', {
-        name: this.o.pipelineName,
-        ...(this.o.priority !== undefined ? { priority: this.o.priority } : {}),
-        nodes: [
-          {
-            nodeName: RECIPE_NODE,
-            algorithmName: 'make-recipe',
-            input: [],
-            retry: this.o.retry > 0 ? { policy: 'OnCrash', limit: this.o.retry } : { policy: 'Never' },
-          },
-        ],
-      })
-      .then((r) => r.jobId);
+    this.job ??= this.call<{ jobId: string }>('POST', '/exec/dynamic', {
+      name: this.o.pipelineName,
+      ...(this.o.priority !== undefined ? { priority: this.o.priority } : {}),
+      nodes: [
+        {
+          nodeName: RECIPE_NODE,
+          algorithmName: 'make-recipe',
+          input: [],
+          retry: this.o.retry > 0 ? { policy: 'OnCrash', limit: this.o.retry } : { policy: 'Never' },
+        },
+      ],
+    }).then((r) => r.jobId);
     return this.job;
   }
 
@@ -258,7 +267,7 @@ export class RecipeDispatcher {
         };
       });
       this.adds++;
-      const added = await this.o.client.call<{ tasks: { taskId: string }[] }>(
+      const added = await this.call<{ tasks: { taskId: string }[] }>(
         'POST',
         `/exec/dynamic/${encodeURIComponent(jobId)}/tasks`,
         { nodeName: RECIPE_NODE, tasks },
@@ -365,7 +374,7 @@ export class RecipeDispatcher {
       if (!this.job) return;
       const jobId = await this.job.catch(() => undefined);
       if (!jobId) return;
-      await this.o.client.call('POST', '/exec/stop', { jobId, reason }).catch(() => {});
+      await this.call('POST', '/exec/stop', { jobId, reason }).catch(() => {});
     })();
     return this.stopping;
   }
@@ -377,9 +386,11 @@ export class RecipeDispatcher {
     const jobId = await this.job;
     if (this.stopping) return { jobId, status: 'stopped' };
     const body = makeStatus === 0 ? {} : { failed: `make exited with status ${makeStatus}` };
-    const r = await this.o.client
-      .call<{ status: string }>('POST', `/exec/dynamic/${encodeURIComponent(jobId)}/close`, body)
-      .catch((err: Error) => ({ status: `not closed (${err.message})` }));
+    const r = await this.call<{ status: string }>(
+      'POST',
+      `/exec/dynamic/${encodeURIComponent(jobId)}/close`,
+      body,
+    ).catch((err: Error) => ({ status: `not closed (${err.message})` }));
     return { jobId, status: r.status };
   }
 }

@@ -258,6 +258,16 @@ describe('sluice make (embedded engine)', () => {
     expect(files(p.cwd)).toEqual(files(plain.cwd));
   });
 
+  it('an engine that cannot start fails the recipes make started meanwhile, then says why', async () => {
+    const p = project('no-engine', { Makefile: 'all: a\na:\n\ttouch $@\n' });
+    mkdirSync(join(p.cwd, '.sluice', 'sluice.db'), { recursive: true }); // a directory: no database
+    const r = await make(p, []);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error 123'); // make saw the recipe fail to dispatch
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('sluice: unable to open database file');
+    expect(readdirSync(p.cwd)).not.toContain('a');
+  });
+
   it('explains itself and fails with one line on bad flags', async () => {
     const p = project('flags', { Makefile: 'all:\n\ttrue\n' });
     const help = await sluice(['make', '--help'], { cwd: p.cwd, env: p.env });

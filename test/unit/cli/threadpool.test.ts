@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +20,22 @@ afterEach(async () => {
 });
 
 describe('threadpoolSize', () => {
+  it('answers the same from the one-file bundle bin/sluice.js loads (dist/cli/threadpool.cjs)', () => {
+    const bundle = join(REPO, 'dist', 'cli', 'threadpool.cjs');
+    if (!existsSync(bundle)) return; // no build (bin/sluice.js then loads dist/cli/threadpool.js)
+    const bundled = createRequire(import.meta.url)(bundle) as { threadpoolSize: typeof threadpoolSize };
+    for (const args of [
+      ['make', '-j', '4'],
+      ['rm', '-r', dir],
+      ['cp', dir, 's3://bucket/x'],
+      ['cp', '--volume=network', dir, dir],
+      ['run', 'p.yml'],
+      [],
+    ]) {
+      expect(bundled.threadpoolSize(args, dir)).toBe(threadpoolSize(args, dir));
+    }
+  });
+
   it('gives local-disk cp/zip/rm a few threads and network volumes or S3 many', () => {
     expect(threadpoolSize(['rm', '-r', dir])).toBe(FEW_THREADS);
     expect(threadpoolSize(['cp', '-j', '64', join(dir, 'a'), join(dir, 'b')])).toBe(FEW_THREADS);

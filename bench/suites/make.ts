@@ -15,7 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startRecipeServer } from '../../cli/make/recipe-server.ts';
+import { listenForRecipes } from '../../cli/make/recipe-gateway.ts';
 import { recipeShell } from '../../cli/make/recipe-shell.ts';
 import { startRecipe } from '../../shared/builtins/make-recipe.ts';
 import { closeProcessStarters } from '../../shared/io/native/process-starter.ts';
@@ -99,7 +99,8 @@ async function build(base: string, makefile: string, way: Way): Promise<{ wall: 
     else if (floor) await run('make', [...floor.args, '-s', `-j${JOBS}`], { cwd: dir, env: floor.env(env) });
     else await run('make', ['-s', `-j${JOBS}`], { cwd: dir, env });
     const wall = (performance.now() - t0) / 1000;
-    // The floor's server is this process (its CPU counts) and its starter a child reaped at close.
+    // The floor's server is this process and the recipe gateway, its starter a child: both are reaped
+    // at close, so their CPU counts.
     await floor?.close();
     const own = process.cpuUsage(own0);
     const c1 = childrenCpu();
@@ -121,32 +122,36 @@ async function floorServer(dir: string) {
   await mkdir(spool);
   const socket = join(dir, 'floor.sock');
   let n = 0;
-  const server = await startRecipeServer(socket, {
-    recipe: (req, reply) => {
-      const id = ++n;
-      const recipe = {
-        target: '',
-        argv: ['/bin/sh', ...req.args],
-        cwd: req.cwd,
-        env: {},
-        unset: [],
-        stdout: join(spool, `${id}.out`),
-        stderr: join(spool, `${id}.err`),
-      };
-      startRecipe(recipe, req.environ, process.env)
-        .then((p) => p.exited)
-        .then(
-          (e) => reply.exit(e.code ?? 128),
-          () => reply.exit(127),
-        );
+  const server = await listenForRecipes(
+    socket,
+    {
+      recipe: (req, reply) => {
+        const id = ++n;
+        const recipe = {
+          target: '',
+          argv: ['/bin/sh', ...req.args],
+          cwd: req.cwd,
+          env: {},
+          unset: [],
+          stdout: join(spool, `${id}.out`),
+          stderr: join(spool, `${id}.err`),
+        };
+        startRecipe(recipe, req.environ, process.env)
+          .then((p) => p.exited)
+          .then(
+            (e) => reply.exit(e.code ?? 128),
+            () => reply.exit(127),
+          );
+      },
+      interrupt: () => {},
     },
-    interrupt: () => {},
-  });
+    process.env,
+  );
   return {
     args: [`SHELL=${shell}`, '--eval', 'export SLUICE_MAKE_TARGET = $@'],
     env: (env: NodeJS.ProcessEnv) => ({ ...env, SLUICE_MAKE_SOCKET: socket }),
     close: async () => {
-      server.close();
+      await server.close();
       await closeProcessStarters(); // reaped: its CPU and its children's count in the build's
     },
   };
@@ -178,10 +183,11 @@ async function shellRoundTrips(n: number): Promise<{ p50: number; p99: number; l
   const shell = await recipeShell(process.env);
   const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-rs-'));
   const socket = join(dir, 's.sock');
-  const server = await startRecipeServer(socket, {
-    recipe: (_r, reply) => reply.exit(0),
-    interrupt: () => {},
-  });
+  const server = await listenForRecipes(
+    socket,
+    { recipe: (_r, reply) => reply.exit(0), interrupt: () => {} },
+    process.env,
+  );
   const once = (env: NodeJS.ProcessEnv, exe: string) =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
@@ -201,7 +207,7 @@ async function shellRoundTrips(n: number): Promise<{ p50: number; p99: number; l
     for (let i = 0; i < n; i++) local.push(await once(process.env, '/bin/sh'));
     return { p50: pct(remote, 50), p99: pct(remote, 99), localP50: pct(local, 50) };
   } finally {
-    server.close();
+    await server.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

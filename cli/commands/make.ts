@@ -14,7 +14,7 @@ import { connectEngine, type SluiceClient } from '../connection.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { RecipeDispatcher } from '../make/recipe-dispatcher.ts';
-import { startRecipeServer } from '../make/recipe-server.ts';
+import { listenForRecipes } from '../make/recipe-gateway.ts';
 import { recipeShell } from '../make/recipe-shell.ts';
 import { parseWorkers } from './workers-flag.ts';
 
@@ -156,10 +156,14 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
     batchMs: endpoint ? REMOTE_BATCH_MS : LOCAL_BATCH_MS,
   });
   let interrupted: NodeJS.Signals | undefined;
-  const server = await startRecipeServer(socketPath, {
-    recipe: (req, reply) => dispatcher.recipe(req, reply),
-    interrupt: () => void dispatcher.stop('make was interrupted'),
-  });
+  const server = await listenForRecipes(
+    socketPath,
+    {
+      recipe: (req, reply) => dispatcher.recipe(req, reply),
+      interrupt: () => void dispatcher.stop('make was interrupted'),
+    },
+    ctx.env,
+  );
   let status: number;
   const offSignals: (() => void)[] = [];
   try {
@@ -189,7 +193,7 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
       );
     });
   } finally {
-    server.close();
+    await server.close();
     await rm(socketPath, { force: true });
   }
   const started = await client.catch(async (err) => {

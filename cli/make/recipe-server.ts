@@ -38,7 +38,8 @@ export interface RecipeHandler {
   interrupt(): void;
 }
 
-function frame(type: string, data: Buffer): Buffer {
+/** One frame of an answer to the recipe shell: type ('1', '2', 'x'), u32 length, payload. */
+export function answerFrame(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(5);
   head.write(type, 0, 'latin1');
   head.writeUInt32BE(data.length, 1);
@@ -82,8 +83,8 @@ function serve(socket: Socket, handler: RecipeHandler): void {
     } catch (err) {
       socket.end(
         Buffer.concat([
-          frame('2', Buffer.from(`sluice make: ${(err as Error).message}\n`)),
-          frame('x', Buffer.from('123')),
+          answerFrame('2', Buffer.from(`sluice make: ${(err as Error).message}\n`)),
+          answerFrame('x', Buffer.from('123')),
         ]),
       );
       return;
@@ -92,12 +93,12 @@ function serve(socket: Socket, handler: RecipeHandler): void {
       if (!socket.destroyed) socket.write(b);
     };
     handler.recipe(req, {
-      stdout: (d) => d.length && write(frame('1', d)),
-      stderr: (d) => d.length && write(frame('2', d)),
+      stdout: (d) => d.length && write(answerFrame('1', d)),
+      stderr: (d) => d.length && write(answerFrame('2', d)),
       exit: (code) => {
         answered = true;
         if (socket.destroyed) return;
-        socket.write(frame('x', Buffer.from(String(code))));
+        socket.write(answerFrame('x', Buffer.from(String(code))));
         // Handed to the kernel whole (the usual case): closing now spares the shutdown round, a
         // sixth of this server's CPU per recipe. The recipe shell reads up to its 'x' frame.
         if (socket.writableLength === 0) socket.destroy();

@@ -4,10 +4,10 @@
 // line when the `sluice make` process is not there. Also how a helper's builds are chosen.
 import { spawn } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
-import type { Server } from 'node:net';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenForRecipes } from '../../../cli/make/recipe-gateway.ts';
 import {
   environObject,
   type RecipeHandler,
@@ -20,21 +20,27 @@ import { tempDir } from '../../helpers/tree.ts';
 
 let dir: string;
 let shell: string;
-let server: Server;
+let sock = '';
 let onRecipe: RecipeHandler['recipe'] = () => {};
 let interrupts = 0;
-const socket = () => join(dir, 'make.sock');
+const socket = () => sock;
+const handler: RecipeHandler = {
+  recipe: (req, reply) => onRecipe(req, reply),
+  interrupt: () => interrupts++,
+};
+
+/** The two sides the recipe shell talks to: this process's socket server, and the C gateway. */
+const SERVERS: Record<string, (path: string) => Promise<{ close(): void }>> = {
+  'this process': (path) => startRecipeServer(path, handler),
+  'the recipe gateway': (path) =>
+    listenForRecipes(path, handler, { ...process.env, SLUICE_CACHE_DIR: join(dir, 'cache') }),
+};
 
 beforeAll(async () => {
   dir = await tempDir('recipe-shell');
   shell = await recipeShell({ ...process.env, SLUICE_CACHE_DIR: join(dir, 'cache') });
-  server = await startRecipeServer(socket(), {
-    recipe: (req, reply) => onRecipe(req, reply),
-    interrupt: () => interrupts++,
-  });
 });
 afterAll(async () => {
-  server.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +66,14 @@ const dispatched = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe('recipe shell', () => {
+describe.each(Object.keys(SERVERS))('recipe shell, answered by %s', (which) => {
+  let server: { close(): void };
+  beforeAll(async () => {
+    sock = join(dir, `${which.replaceAll(' ', '-')}.sock`);
+    server = await (SERVERS[which] as (path: string) => Promise<{ close(): void }>)(sock);
+  });
+  afterAll(() => server.close());
+
   it('is built without the C library on Linux x86-64 and arm64 (a static glibc start costs ~0.3 ms)', async () => {
     if (platform() !== 'linux' || !['x64', 'arm64'].includes(arch())) return;
     const bytes = await readFile(shell);

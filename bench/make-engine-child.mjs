@@ -9,9 +9,13 @@
 //
 // Usage: node bench/make-engine-child.mjs RECIPES IN_FLIGHT   (prints one JSON line)
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// The V8 flags `sluice` runs with (bin/sluice.js applies them first thing).
+createRequire(import.meta.url)('../bin/v8-flags.js').applyV8Flags();
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const recipes = Number(process.argv[2] ?? 2000);

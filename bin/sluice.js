@@ -14,6 +14,8 @@
 // install; the move to Node 22 is tracked by the project, not printed at users.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+require('./v8-flags.js').applyV8Flags();
+
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { freshDistEntry } = require('./build-freshness.js');

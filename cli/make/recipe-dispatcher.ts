@@ -107,9 +107,10 @@ export class RecipeDispatcher {
     };
     this.pending.add(p);
     this.batch.push(p);
-    // Recipes that arrive together go in one request.
+    // Recipes that arrive together go in one request; a recipe alone in flight (a chain of targets,
+    // each waiting for the one before) goes at once: nothing is coming to gather.
     if (this.batch.length === 1) {
-      const ms = this.o.batchMs ?? 0;
+      const ms = this.pending.size > 1 ? (this.o.batchMs ?? 0) : 0;
       if (ms > 0) setTimeout(() => void this.flush(), ms);
       else setImmediate(() => void this.flush());
     }

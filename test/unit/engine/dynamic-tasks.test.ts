@@ -110,13 +110,10 @@ describe('dynamic jobs', () => {
 });
 
 describe('a wait woken by a finished task', () => {
-  it(`answers the tasks that finish within ${WAIT_GATHER_MS} ms of the first together`, async () => {
+  /** A coordinator whose feed and task statuses the test drives. */
+  function tasksOf(ids: string[]) {
     const feed = new EngineFeed();
-    const status = new Map([
-      ['j.N.0', 'active'],
-      ['j.N.1', 'active'],
-      ['j.N.2', 'active'],
-    ]);
+    const status = new Map(ids.map((id) => [id, 'active']));
     const records = (ids: string[]) =>
       ids.map((taskId) => ({ taskId, jobId: 'j', status: status.get(taskId) as string }));
     const c = {
@@ -128,11 +125,33 @@ describe('a wait woken by a finished task', () => {
         },
       },
     } as unknown as Coordinator;
-    const answer = waitForDynamicTasks(c, 'j', [...status.keys()], 5_000);
     const finish = (taskId: string) => {
       status.set(taskId, 'succeeded');
       feed.publish({ type: 'taskFinished', jobId: 'j', taskId, status: 'succeeded' });
     };
+    return { c, finish };
+  }
+
+  it('answers at once when the task it awaits alone finishes: nothing is left to gather', async () => {
+    const { c, finish } = tasksOf(['j.N.0']);
+    const answer = waitForDynamicTasks(c, 'j', ['j.N.0'], 5_000);
+    await new Promise((r) => setTimeout(r, 10)); // the wait has looked once and sleeps
+    let answeredAt = 0;
+    void answer.then(() => {
+      answeredAt = performance.now();
+    });
+    finish('j.N.0');
+    const finishedAt = performance.now();
+    // Before a timer of the gathering time could fire: within the same few turns.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(answeredAt).toBeGreaterThanOrEqual(finishedAt);
+    expect((await answer).map((t) => t.taskId)).toEqual(['j.N.0']);
+  });
+
+  it(`answers the tasks that finish within ${WAIT_GATHER_MS} ms of the first together`, async () => {
+    const { c, finish } = tasksOf(['j.N.0', 'j.N.1', 'j.N.2']);
+    const answer = waitForDynamicTasks(c, 'j', ['j.N.0', 'j.N.1', 'j.N.2'], 5_000);
     await new Promise((r) => setTimeout(r, 10)); // the wait has looked once and sleeps
     finish('j.N.0');
     setTimeout(() => finish('j.N.1'), 0); // within the gathering time

@@ -163,6 +163,7 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
       interrupt: () => void dispatcher.stop('make was interrupted'),
     },
     ctx.env,
+    (why) => ctx.stderr.write(`sluice make: ${why}: recipes cannot reach this process\n`),
   );
   let status: number;
   const offSignals: (() => void)[] = [];

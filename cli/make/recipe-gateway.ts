@@ -16,6 +16,8 @@ import {
 
 /** What serves the recipe shells until closed. */
 export interface RecipeListener {
+  /** The gateway's process id (none when this process listens itself). */
+  readonly pid?: number;
   /** Stops serving; resolves once the gateway has exited (its CPU then counts as this process's). */
   close(): Promise<void>;
 }
@@ -32,10 +34,22 @@ class Gateway implements RecipeListener {
   private pending: Buffer[] = [];
   private input: Buffer = Buffer.alloc(0);
 
+  private closing = false;
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   constructor(
     private readonly child: ChildProcess,
     private readonly handler: RecipeHandler,
-  ) {}
+    /** Told when the gateway ends before close(): recipe shells can no longer reach this process. */
+    onGone: (why: string) => void,
+  ) {
+    child.once('exit', (code, signal) => {
+      if (!this.closing) onGone(`the recipe gateway exited (${signal ?? `status ${code}`})`);
+    });
+  }
 
   /** Resolves once it listens; rejects with why it could not. */
   listening(): Promise<void> {
@@ -100,7 +114,14 @@ class Gateway implements RecipeListener {
     if (this.child.exitCode === null) this.child.stdin?.write(data);
   }
 
+  /** It could not listen: ends it without a word (the caller reports why). */
+  abandon(): void {
+    this.closing = true;
+    this.child.kill();
+  }
+
   close(): Promise<void> {
+    this.closing = true;
     // End of input: the gateway closes every connection, removes the socket file and exits.
     const exited = new Promise<void>((resolve) => {
       if (this.child.exitCode !== null || this.child.signalCode !== null) resolve();
@@ -119,6 +140,7 @@ export async function listenForRecipes(
   path: string,
   handler: RecipeHandler,
   env: NodeJS.ProcessEnv,
+  onGone: (why: string) => void = () => {},
 ): Promise<RecipeListener> {
   const bin = await gatewayBinary(env);
   if (!bin) {
@@ -129,11 +151,11 @@ export async function listenForRecipes(
   // requests and answers still pass through the gateway; it ends when this process closes its input.
   const child = spawn(bin, [path], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   child.stdin?.on('error', () => {}); // it died: its exit says so
-  const gateway = new Gateway(child, handler);
+  const gateway = new Gateway(child, handler, onGone);
   try {
     await gateway.listening();
   } catch (err) {
-    child.kill();
+    gateway.abandon();
     throw err;
   }
   return gateway;

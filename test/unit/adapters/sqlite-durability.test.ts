@@ -2,7 +2,7 @@
 // every group commit, before durable() resolves (off the event loop), unless asked for normal; and
 // a blob is complete on disk, under its final name, before put() resolves (and so before any row
 // references it).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,31 @@ describe('SQLite synchronous', () => {
     expect(idle()).toBe(true);
     expect(synced).toHaveLength(2);
     db.close();
+  });
+
+  it('close() during a sync on the thread pool leaves the WAL descriptor to it, then it is closed', async () => {
+    const held: (() => void)[] = [];
+    const synced: number[] = [];
+    const db = new SqliteDatabase(
+      join(dir, 'e', 'sluice.db'),
+      new FileBlobStore(join(dir, 'e', 'b')),
+      'full',
+      (fd, done) => {
+        synced.push(fd);
+        held.push(() => done(null));
+      },
+    );
+    db.db.exec('CREATE TABLE t (x)');
+    db.batch();
+    db.db.prepare('INSERT INTO t VALUES (1)').run();
+    await new Promise((r) => setTimeout(r, 10)); // committed, its sync held on the "pool"
+    expect(synced).toHaveLength(1);
+    const fd = synced[0] as number;
+    db.close(); // synced the WAL itself; the pool's sync still holds the descriptor
+    expect(() => fstatSync(fd)).not.toThrow(); // closed under it, that sync failed with EBADF
+    held.shift()?.();
+    expect(() => fstatSync(fd)).toThrow(/EBADF/);
+    expect(synced).toHaveLength(1); // and no sync started after close
   });
 
   it('normal: durable() resolves at the commit, with no sync', async () => {

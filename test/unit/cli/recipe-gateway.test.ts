@@ -139,6 +139,16 @@ describe('recipe gateway', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('tells when it ends before close(): recipe shells can no longer reach sluice make', async () => {
+    const gone: string[] = [];
+    const g = await listenForRecipes(join(dir, 'dies.sock'), handler, env(), (why) => gone.push(why));
+    process.kill(g.pid as number, 'SIGKILL');
+    for (let i = 0; i < 200 && gone.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gone).toEqual(['the recipe gateway exited (SIGKILL)']);
+    await g.close(); // already gone: resolves at once, and says nothing more
+    expect(gone).toHaveLength(1);
+  });
+
   it('says why it cannot listen', async () => {
     await expect(listenForRecipes(join(dir, 'no', 'such', 'dir.sock'), handler, env())).rejects.toThrow(
       'the recipe gateway could not listen: No such file or directory',

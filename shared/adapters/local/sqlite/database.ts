@@ -52,6 +52,7 @@ export class SqliteDatabase {
   private nextSyncWaiters: (() => void)[] = [];
   private syncWaiters: (() => void)[] = [];
   private statements = new Map<string, Database.Statement>();
+  private closing = false;
 
   constructor(
     file: string,
@@ -125,7 +126,7 @@ export class SqliteDatabase {
 
   /** One fdatasync of the WAL at a time, covering every commit made before it starts. */
   private startSync(): void {
-    if (this.syncing || !this.unsynced || !this.walPath) return;
+    if (this.syncing || !this.unsynced || !this.walPath || this.closing) return;
     try {
       this.walFd ??= openSync(this.walPath, 'r');
     } catch (err) {
@@ -136,8 +137,11 @@ export class SqliteDatabase {
     this.unsynced = false;
     this.syncWaiters = this.nextSyncWaiters;
     this.nextSyncWaiters = [];
-    this.syncFile(this.walFd, (err) => {
+    const fd = this.walFd;
+    this.syncFile(fd, (err) => {
       this.syncing = false;
+      // Closed meanwhile: close() synced and left the descriptor to this sync to close.
+      if (this.walFd === undefined) closeSync(fd);
       this.syncDone(err);
       this.startSync();
     });
@@ -174,11 +178,13 @@ export class SqliteDatabase {
   }
 
   close(): void {
+    this.closing = true; // the sync below covers the last group: none is started for it
     this.flush();
     if (this.walFd !== undefined) {
       // What was committed is on disk when close() returns, as with SQLite's own FULL.
       fdatasyncSync(this.walFd);
-      closeSync(this.walFd);
+      // A sync on the thread pool still holds it (closing it now failed that one with EBADF).
+      if (!this.syncing) closeSync(this.walFd);
       this.walFd = undefined;
     }
     this.unsynced = false;

@@ -23,6 +23,23 @@ async function synchronousOf(home: string, opts: { synchronous?: 'full' | 'norma
   }
 }
 
+/** A database in full mode whose WAL syncs wait until the test lets each go (`held`), with table t. */
+function heldSyncs(name: string) {
+  const held: (() => void)[] = [];
+  const synced: number[] = [];
+  const db = new SqliteDatabase(
+    join(dir, name, 'sluice.db'),
+    new FileBlobStore(join(dir, name, 'b')),
+    'full',
+    (fd, done) => {
+      synced.push(fd);
+      held.push(() => done(null));
+    },
+  );
+  db.db.exec('CREATE TABLE t (x)');
+  return { db, held, synced };
+}
+
 describe('SQLite synchronous', () => {
   it('SQLite itself runs NORMAL (1) in both modes: full syncs the WAL outside COMMIT', async () => {
     expect(await synchronousOf(join(dir, 'a'))).toBe(1);
@@ -30,18 +47,7 @@ describe('SQLite synchronous', () => {
   });
 
   it('full: durable() resolves only after a WAL sync that started after the commit', async () => {
-    const held: (() => void)[] = [];
-    const synced: number[] = [];
-    const db = new SqliteDatabase(
-      join(dir, 'c', 'sluice.db'),
-      new FileBlobStore(join(dir, 'c', 'b')),
-      'full',
-      (fd, done) => {
-        synced.push(fd);
-        held.push(() => done(null));
-      },
-    );
-    db.db.exec('CREATE TABLE t (x)');
+    const { db, held, synced } = heldSyncs('c');
     // Past the group's commit (GROUP_MS after its first write) and what that starts.
     const flushed = () => new Promise((r) => setTimeout(r, 10));
     const state = (p: Promise<void>) => {
@@ -77,18 +83,7 @@ describe('SQLite synchronous', () => {
   });
 
   it('close() during a sync on the thread pool leaves the WAL descriptor to it, then it is closed', async () => {
-    const held: (() => void)[] = [];
-    const synced: number[] = [];
-    const db = new SqliteDatabase(
-      join(dir, 'e', 'sluice.db'),
-      new FileBlobStore(join(dir, 'e', 'b')),
-      'full',
-      (fd, done) => {
-        synced.push(fd);
-        held.push(() => done(null));
-      },
-    );
-    db.db.exec('CREATE TABLE t (x)');
+    const { db, held, synced } = heldSyncs('e');
     db.batch();
     db.db.prepare('INSERT INTO t VALUES (1)').run();
     await new Promise((r) => setTimeout(r, 10)); // committed, its sync held on the "pool"

@@ -198,6 +198,7 @@ export async function runMake(ctx: CliContext, args: string[], flags: MakeFlags)
     await rm(socketPath, { force: true });
   }
   const started = await client.catch(async (err) => {
+    for (const off of offSignals) off();
     await rm(spoolDir, { recursive: true, force: true });
     throw err;
   });

@@ -33,7 +33,7 @@ async function gatewayBinary(env: NodeJS.ProcessEnv): Promise<string | undefined
 class Gateway implements RecipeListener {
   private pending: Buffer[] = [];
   private input: Buffer = Buffer.alloc(0);
-
+  /** close() or abandon() was called: its exit is expected. */
   private closing = false;
 
   get pid(): number | undefined {

@@ -7,10 +7,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { compiledHelper } from '../../shared/io/native/compiled-helper.ts';
 import { RECIPE_GATEWAY_C } from './recipe-gateway-source.ts';
 import {
-  answerFrame,
+  framedReply,
   parseRecipeRequest,
   type RecipeHandler,
   type RecipeRequest,
+  refuseRequest,
   startRecipeServer,
 } from './recipe-server.ts';
 
@@ -78,24 +79,15 @@ class Gateway implements RecipeListener {
   }
 
   private request(id: number, body: Buffer): void {
+    const reply = framedReply((frame, last) => this.send(last ? 0x45 /* E */ : 0x57 /* W */, id, frame));
     let req: RecipeRequest;
     try {
       req = parseRecipeRequest(body);
     } catch (err) {
-      this.send(0x57, id, answerFrame('2', Buffer.from(`sluice make: ${(err as Error).message}\n`)));
-      this.send(0x45, id, answerFrame('x', Buffer.from('123')));
+      refuseRequest(reply, err as Error);
       return;
     }
-    let answered = false;
-    this.handler.recipe(req, {
-      stdout: (d) => d.length && !answered && this.send(0x57, id, answerFrame('1', d)),
-      stderr: (d) => d.length && !answered && this.send(0x57, id, answerFrame('2', d)),
-      exit: (code) => {
-        if (answered) return;
-        answered = true;
-        this.send(0x45, id, answerFrame('x', Buffer.from(String(code))));
-      },
-    });
+    this.handler.recipe(req, reply);
   }
 
   /** Queues a message to the gateway; those of one turn go in one write. */

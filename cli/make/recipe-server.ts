@@ -39,11 +39,34 @@ export interface RecipeHandler {
 }
 
 /** One frame of an answer to the recipe shell: type ('1', '2', 'x'), u32 length, payload. */
-export function answerFrame(type: string, data: Buffer): Buffer {
+function answerFrame(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(5);
   head.write(type, 0, 'latin1');
   head.writeUInt32BE(data.length, 1);
   return Buffer.concat([head, data]);
+}
+
+/**
+ * A recipe's reply as answer frames, for whichever side holds the connection: `send(frame, last)`,
+ * `last` for the exit status, after which nothing more is sent.
+ */
+export function framedReply(send: (frame: Buffer, last: boolean) => void): RecipeReply {
+  let answered = false;
+  return {
+    stdout: (d) => d.length > 0 && !answered && send(answerFrame('1', d), false),
+    stderr: (d) => d.length > 0 && !answered && send(answerFrame('2', d), false),
+    exit: (code) => {
+      if (answered) return;
+      answered = true;
+      send(answerFrame('x', Buffer.from(String(code))), true);
+    },
+  };
+}
+
+/** Answers a request that could not be read: why, then the dispatch failure status (123). */
+export function refuseRequest(reply: RecipeReply, err: Error): void {
+  reply.stderr(Buffer.from(`sluice make: ${err.message}\n`));
+  reply.exit(123);
 }
 
 /** Parses a request body: NUL-terminated "SLM1", cwd, argc, args, then NAME=VALUE strings. */
@@ -60,11 +83,10 @@ export function parseRecipeRequest(body: Buffer): RecipeRequest {
 function serve(socket: Socket, handler: RecipeHandler): void {
   let buf = Buffer.alloc(0);
   let need = -1;
-  let answered = false;
   socket.on('error', () => {});
   socket.on('data', (chunk) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    if (answered || need === -2) {
+    if (need === -2) {
       // After the request, a 'C' is the recipe shell's stop request.
       if (buf.includes(0x43)) handler.interrupt();
       buf = Buffer.alloc(0);
@@ -77,34 +99,23 @@ function serve(socket: Socket, handler: RecipeHandler): void {
     need = -2;
     buf = Buffer.alloc(0);
     if (rest.includes(0x43)) handler.interrupt();
+    const reply = framedReply((frame, last) => {
+      if (socket.destroyed) return;
+      socket.write(frame);
+      if (!last) return;
+      // Handed to the kernel whole (the usual case): closing now spares the shutdown round, a
+      // sixth of this server's CPU per recipe. The recipe shell reads up to its 'x' frame.
+      if (socket.writableLength === 0) socket.destroy();
+      else socket.end();
+    });
     let req: RecipeRequest;
     try {
       req = parseRecipeRequest(body);
     } catch (err) {
-      socket.end(
-        Buffer.concat([
-          answerFrame('2', Buffer.from(`sluice make: ${(err as Error).message}\n`)),
-          answerFrame('x', Buffer.from('123')),
-        ]),
-      );
+      refuseRequest(reply, err as Error);
       return;
     }
-    const write = (b: Buffer) => {
-      if (!socket.destroyed) socket.write(b);
-    };
-    handler.recipe(req, {
-      stdout: (d) => d.length && write(answerFrame('1', d)),
-      stderr: (d) => d.length && write(answerFrame('2', d)),
-      exit: (code) => {
-        answered = true;
-        if (socket.destroyed) return;
-        socket.write(answerFrame('x', Buffer.from(String(code))));
-        // Handed to the kernel whole (the usual case): closing now spares the shutdown round, a
-        // sixth of this server's CPU per recipe. The recipe shell reads up to its 'x' frame.
-        if (socket.writableLength === 0) socket.destroy();
-        else socket.end();
-      },
-    });
+    handler.recipe(req, reply);
   });
 }
 

@@ -6,14 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { compiledHelper } from '../../shared/io/native/compiled-helper.ts';
 import { RECIPE_GATEWAY_C } from './recipe-gateway-source.ts';
-import {
-  framedReply,
-  parseRecipeRequest,
-  type RecipeHandler,
-  type RecipeRequest,
-  refuseRequest,
-  startRecipeServer,
-} from './recipe-server.ts';
+import { framedReply, handleRequest, type RecipeHandler, startRecipeServer } from './recipe-server.ts';
 
 /** What serves the recipe shells until closed. */
 export interface RecipeListener {
@@ -80,14 +73,7 @@ class Gateway implements RecipeListener {
 
   private request(id: number, body: Buffer): void {
     const reply = framedReply((frame, last) => this.send(last ? 0x45 /* E */ : 0x57 /* W */, id, frame));
-    let req: RecipeRequest;
-    try {
-      req = parseRecipeRequest(body);
-    } catch (err) {
-      refuseRequest(reply, err as Error);
-      return;
-    }
-    this.handler.recipe(req, reply);
+    handleRequest(body, this.handler, reply);
   }
 
   /** Queues a message to the gateway; those of one turn go in one write. */

@@ -63,10 +63,20 @@ export function framedReply(send: (frame: Buffer, last: boolean) => void): Recip
   };
 }
 
-/** Answers a request that could not be read: why, then the dispatch failure status (123). */
-export function refuseRequest(reply: RecipeReply, err: Error): void {
-  reply.stderr(Buffer.from(`sluice make: ${err.message}\n`));
-  reply.exit(123);
+/**
+ * Hands a request body to the handler with its reply; one that cannot be read is answered here:
+ * why, then the dispatch failure status (123).
+ */
+export function handleRequest(body: Buffer, handler: RecipeHandler, reply: RecipeReply): void {
+  let req: RecipeRequest;
+  try {
+    req = parseRecipeRequest(body);
+  } catch (err) {
+    reply.stderr(Buffer.from(`sluice make: ${(err as Error).message}\n`));
+    reply.exit(123);
+    return;
+  }
+  handler.recipe(req, reply);
 }
 
 /** Parses a request body: NUL-terminated "SLM1", cwd, argc, args, then NAME=VALUE strings. */
@@ -108,14 +118,7 @@ function serve(socket: Socket, handler: RecipeHandler): void {
       if (socket.writableLength === 0) socket.destroy();
       else socket.end();
     });
-    let req: RecipeRequest;
-    try {
-      req = parseRecipeRequest(body);
-    } catch (err) {
-      refuseRequest(reply, err as Error);
-      return;
-    }
-    handler.recipe(req, reply);
+    handleRequest(body, handler, reply);
   });
 }
 
